@@ -1,0 +1,41 @@
+//! The data contract of AgentOS: the v1 event model, typed models of the JSON that CCP/CCC
+//! really emits, the JSON Schemas generated from both, and validation of untrusted JSON.
+//!
+//! What it is for: every other AgentOS crate (and any Rust tool that wants to read or write
+//! AgentOS event logs or CCP output) agrees on these types. [`v1`] holds the events written
+//! to `events.jsonl` (compatible both ways with the Python AgentOS v1 schemas), plus the
+//! `windows.jsonl` and `glm_counts.jsonl` records. [`ccp`] models `usage.jsonl` lines,
+//! `/v1/usage`, `/v1/quotas`, `/readyz`, `/v1/usage/samples`, `/v1/usage/rollups`,
+//! `results/METRICS*.json` and license claims. [`catalog`] names one JSON Schema per type and
+//! [`validate`] checks a `serde_json::Value` against it, returning every violation with its
+//! JSON pointer.
+//!
+//! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
+//! id or timestamp), computes no metrics and makes no privacy decisions.
+//!
+//! Evolution rule (shared with CCP): additive only. Unknown fields are tolerated and kept in
+//! each type's `extra` map, never rejected.
+//!
+//! ```
+//! use agentos_event_schema::{catalog::SchemaKind, validate};
+//! let line = serde_json::json!({"turn_id": "t1", "session_id": "s1", "model": "m",
+//!     "subagent": "main", "tokens_in": 1, "tokens_out": 2, "input_kind": "text",
+//!     "latency_ms": -5.0});
+//! let violations = validate::validate(SchemaKind::V1Turn, &line);
+//! assert_eq!(violations[0].pointer, "/latency_ms");
+//! ```
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod ccp;
+mod ids;
+mod nullable;
+mod time;
+pub mod v1;
+pub mod validate;
+
+pub use ids::{EventId, FeatureId, SessionId, TurnId};
+pub use time::{Timestamp, TimestampError};
+
+/// A JSON object's fields that a type does not model, kept so nothing is lost on a round trip.
+pub type Extra = std::collections::BTreeMap<String, serde_json::Value>;

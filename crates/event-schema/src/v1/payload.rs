@@ -1,0 +1,344 @@
+//! Payload objects of the v1 events, field for field the Python AgentOS v1 schemas.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
+
+/// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
+/// metrics only) or `full` (redacted events and metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyTier {
+    /// Nothing leaves the machine.
+    Local,
+    /// Aggregate metrics only.
+    Minimized,
+    /// Redacted events and metrics.
+    Full,
+}
+
+impl PrivacyTier {
+    /// Every tier, from most to least private.
+    pub const ALL: [PrivacyTier; 3] = [PrivacyTier::Local, PrivacyTier::Minimized, PrivacyTier::Full];
+
+    /// The tier's name as written in events and accepted in `PRIVACY_TIER`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PrivacyTier::Local => "local",
+            PrivacyTier::Minimized => "minimized",
+            PrivacyTier::Full => "full",
+        }
+    }
+}
+
+impl fmt::Display for PrivacyTier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A privacy tier name that is not `local`, `minimized` or `full`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown privacy tier {0:?}: use local, minimized or full")]
+pub struct UnknownTier(String);
+
+impl FromStr for PrivacyTier {
+    type Err = UnknownTier;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "local" => Ok(PrivacyTier::Local),
+            "minimized" => Ok(PrivacyTier::Minimized),
+            "full" => Ok(PrivacyTier::Full),
+            _ => Err(UnknownTier(s.to_owned())),
+        }
+    }
+}
+
+/// One agent session: which repository state it worked on and under which tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Session {
+    /// The session's id.
+    pub session_id: SessionId,
+    /// The repository worked on (an identifier, not a path).
+    pub repo_id: String,
+    /// Branch name.
+    pub branch: String,
+    /// Commit the session started from.
+    pub commit: String,
+    /// Id of the license in force (or a label such as `local`).
+    pub license_id: String,
+    /// Privacy tier the session was recorded under.
+    pub privacy_tier: PrivacyTier,
+    /// When the session started.
+    pub created_at: Timestamp,
+    /// Free-form labels (values are free text: redacted in the `full` tier).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// What kind of input a turn carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// Text prompt.
+    Text,
+    /// Image input.
+    Image,
+    /// Anything else.
+    Other,
+}
+
+/// One model call within a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Turn {
+    /// The turn's id.
+    pub turn_id: TurnId,
+    /// The session it belongs to.
+    pub session_id: SessionId,
+    /// Model name as the provider knows it (e.g. `claude-sonnet-4.5`, `glm/4.6`).
+    pub model: String,
+    /// Which agent or subagent made the call.
+    pub subagent: String,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// Kind of input.
+    pub input_kind: InputKind,
+    /// Wall-clock latency in milliseconds.
+    #[schemars(range(min = 0.0))]
+    pub latency_ms: f64,
+    /// Share of this turn's value credited to each model (weights, usually summing to 1).
+    #[serde(default)]
+    pub attribution: BTreeMap<String, f64>,
+    /// Capacity consumed (fraction of the provider's weekly capacity, or prompts for GLM).
+    #[serde(default)]
+    #[schemars(range(min = 0.0))]
+    pub capacity_used: Option<f64>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Quality and progress measured for a turn (definitions in `docs/metrics.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Measurement {
+    /// Cognitive Load Score.
+    pub cls: f64,
+    /// Interaction minutes per feature.
+    #[schemars(range(min = 0.0))]
+    pub impf: f64,
+    /// Normalised churn of the code written.
+    pub churn_score: f64,
+    /// Features completed by this turn (fractional allowed).
+    pub feature_delta: f64,
+    /// Problems observed while measuring.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Lifecycle state of a feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureStatus {
+    /// Specified, not built.
+    Proposed,
+    /// Built, not shipped.
+    Implemented,
+    /// In users' hands.
+    Shipped,
+}
+
+impl FeatureStatus {
+    /// The status as written in events.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FeatureStatus::Proposed => "proposed",
+            FeatureStatus::Implemented => "implemented",
+            FeatureStatus::Shipped => "shipped",
+        }
+    }
+}
+
+impl FromStr for FeatureStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "proposed" => Ok(FeatureStatus::Proposed),
+            "implemented" => Ok(FeatureStatus::Implemented),
+            "shipped" => Ok(FeatureStatus::Shipped),
+            _ => Err(format!("unknown feature status {s:?}: use proposed, implemented or shipped")),
+        }
+    }
+}
+
+/// The feature a turn worked on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Feature {
+    /// The feature's id.
+    pub feature_id: FeatureId,
+    /// Where it is specified (path or URL: free text).
+    pub spec_ref: String,
+    /// Its state after this turn.
+    pub status: FeatureStatus,
+    /// Free-text notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// What a turn cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Cost {
+    /// Who was paid (e.g. `anthropic`, `zai`).
+    pub provider: String,
+    /// Prices used for the estimate, by unit name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unit_costs: BTreeMap<String, f64>,
+    /// Estimated cost in US dollars.
+    #[schemars(range(min = 0.0))]
+    pub estimated_usd: f64,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The user-visible outcome of a turn, in words, with links to evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Value {
+    /// What was achieved (free text).
+    pub summary: String,
+    /// Links to the outcome (PR, test run …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// References to stored evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_refs: Vec<String>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The routing decision CCP took for a turn (its R3.5 flat fields).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Decision {
+    /// `hybrid`, `preemptive` or `run2cap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reroute_mode: Option<String>,
+    /// The quota decision (e.g. `quota_pass`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reroute_decision: Option<String>,
+    /// 1 when the preferred lane was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_attempt: Option<u64>,
+    /// Calibrated warn threshold (fraction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_pct_auto: Option<f64>,
+    /// Confidence of the calibration (0..1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_pct_confidence: Option<f64>,
+    /// Median gap between limit hits, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub gap_seconds_p50: Option<f64>,
+    /// 95th percentile gap, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub gap_seconds_p95: Option<f64>,
+    /// Samples behind the gap statistics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub gap_samples: Option<f64>,
+    /// Configured warn threshold (fraction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_pct_cfg: Option<f64>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Kinds of user-visible outcome a turn can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// A test suite went green.
+    TestsPassed,
+    /// A pull request was merged.
+    PrMerged,
+    /// A bug was fixed.
+    BugFixed,
+    /// A feature reached users.
+    FeatureShipped,
+    /// Documentation was written.
+    DocsWritten,
+    /// Something else of value.
+    Other,
+}
+
+impl OutcomeKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [OutcomeKind; 6] = [
+        OutcomeKind::TestsPassed,
+        OutcomeKind::PrMerged,
+        OutcomeKind::BugFixed,
+        OutcomeKind::FeatureShipped,
+        OutcomeKind::DocsWritten,
+        OutcomeKind::Other,
+    ];
+
+    /// The kind as written in events.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OutcomeKind::TestsPassed => "tests_passed",
+            OutcomeKind::PrMerged => "pr_merged",
+            OutcomeKind::BugFixed => "bug_fixed",
+            OutcomeKind::FeatureShipped => "feature_shipped",
+            OutcomeKind::DocsWritten => "docs_written",
+            OutcomeKind::Other => "other",
+        }
+    }
+}
+
+impl FromStr for OutcomeKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OutcomeKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = OutcomeKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown outcome kind {s:?}: use one of {}", names.join(", "))
+        })
+    }
+}
+
+/// The kind of a turn's [`Value`] (a v1 addition, kept on the envelope because the legacy
+/// `value` schema forbids extra keys).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Outcome {
+    /// What kind of outcome.
+    pub kind: OutcomeKind,
+    /// How many (e.g. tests passed); 1 when not counted.
+    #[serde(default = "one")]
+    pub count: u64,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+fn one() -> u64 {
+    1
+}
