@@ -124,28 +124,82 @@ impl SchemaKind {
 
     fn info(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            SchemaKind::V1Event => ("v1-event", "v1/event.schema.json", "a line of events.jsonl (session, turn or session_end)"),
-            SchemaKind::V1Session => ("v1-session", "v1/session.schema.json", "the session payload of a session event"),
-            SchemaKind::V1Turn => ("v1-turn", "v1/turn.schema.json", "the turn payload of a turn event"),
-            SchemaKind::V1Measurement => ("v1-measurement", "v1/measurement.schema.json", "quality measurements of a turn"),
-            SchemaKind::V1Feature => ("v1-feature", "v1/feature.schema.json", "the feature a turn worked on"),
+            SchemaKind::V1Event => (
+                "v1-event",
+                "v1/event.schema.json",
+                "a line of events.jsonl (session, turn or session_end)",
+            ),
+            SchemaKind::V1Session => {
+                ("v1-session", "v1/session.schema.json", "the session payload of a session event")
+            }
+            SchemaKind::V1Turn => {
+                ("v1-turn", "v1/turn.schema.json", "the turn payload of a turn event")
+            }
+            SchemaKind::V1Measurement => {
+                ("v1-measurement", "v1/measurement.schema.json", "quality measurements of a turn")
+            }
+            SchemaKind::V1Feature => {
+                ("v1-feature", "v1/feature.schema.json", "the feature a turn worked on")
+            }
             SchemaKind::V1Cost => ("v1-cost", "v1/cost.schema.json", "what a turn cost"),
-            SchemaKind::V1Value => ("v1-value", "v1/value.schema.json", "the user-visible outcome of a turn"),
-            SchemaKind::V1Decision => ("v1-decision", "v1/decision.schema.json", "CCP's routing decision for a turn"),
-            SchemaKind::V1Window => ("v1-window", "v1/window.schema.json", "a line of windows.jsonl (a session as a measurement window)"),
-            SchemaKind::V1GlmCount => ("v1-glm-count", "v1/glm-count.schema.json", "a line of glm_counts.jsonl (one GLM-model turn)"),
-            SchemaKind::V1MetricsSummary => ("v1-metrics-summary", "v1/metrics-summary.schema.json", "metrics_summary.json (the rollup of event logs)"),
-            SchemaKind::CcpUsageLine => ("ccp-usage-line", "ccp/usage-line.schema.json", "a line of CCP's usage.jsonl"),
+            SchemaKind::V1Value => {
+                ("v1-value", "v1/value.schema.json", "the user-visible outcome of a turn")
+            }
+            SchemaKind::V1Decision => {
+                ("v1-decision", "v1/decision.schema.json", "CCP's routing decision for a turn")
+            }
+            SchemaKind::V1Window => (
+                "v1-window",
+                "v1/window.schema.json",
+                "a line of windows.jsonl (a session as a measurement window)",
+            ),
+            SchemaKind::V1GlmCount => (
+                "v1-glm-count",
+                "v1/glm-count.schema.json",
+                "a line of glm_counts.jsonl (one GLM-model turn)",
+            ),
+            SchemaKind::V1MetricsSummary => (
+                "v1-metrics-summary",
+                "v1/metrics-summary.schema.json",
+                "metrics_summary.json (the rollup of event logs)",
+            ),
+            SchemaKind::CcpUsageLine => {
+                ("ccp-usage-line", "ccp/usage-line.schema.json", "a line of CCP's usage.jsonl")
+            }
             SchemaKind::CcpUsage => ("ccp-usage", "ccp/usage.schema.json", "CCP GET /v1/usage"),
             SchemaKind::CcpQuotas => ("ccp-quotas", "ccp/quotas.schema.json", "CCP GET /v1/quotas"),
-            SchemaKind::CcpQuotasConfig => ("ccp-quotas-config", "ccp/quotas-config.schema.json", "CCP's quotas.json config file"),
+            SchemaKind::CcpQuotasConfig => (
+                "ccp-quotas-config",
+                "ccp/quotas-config.schema.json",
+                "CCP's quotas.json config file",
+            ),
             SchemaKind::CcpReadyz => ("ccp-readyz", "ccp/readyz.schema.json", "CCP GET /readyz"),
-            SchemaKind::CcpUsageSamples => ("ccp-usage-samples", "ccp/usage-samples.schema.json", "CCP GET /v1/usage/samples"),
-            SchemaKind::CcpUsageRollups => ("ccp-usage-rollups", "ccp/usage-rollups.schema.json", "CCP GET /v1/usage/rollups (and ccp-agg files)"),
-            SchemaKind::CcpMetricsSummary => ("ccp-metrics-summary", "ccp/metrics-summary.schema.json", "CCP results/METRICS*.json"),
-            SchemaKind::CcpLicenseClaims => ("ccp-license-claims", "ccp/license-claims.schema.json", "ccp.license.v1 license claims"),
-            SchemaKind::CcpLicensePack => ("ccp-license-pack", "ccp/license-pack.schema.json", "a signed license pack {license, signature}"),
-            SchemaKind::CcpPubkeys => ("ccp-pubkeys", "ccp/pubkeys.schema.json", "a PUBKEYS.json public-key bundle"),
+            SchemaKind::CcpUsageSamples => {
+                ("ccp-usage-samples", "ccp/usage-samples.schema.json", "CCP GET /v1/usage/samples")
+            }
+            SchemaKind::CcpUsageRollups => (
+                "ccp-usage-rollups",
+                "ccp/usage-rollups.schema.json",
+                "CCP GET /v1/usage/rollups (and ccp-agg files)",
+            ),
+            SchemaKind::CcpMetricsSummary => (
+                "ccp-metrics-summary",
+                "ccp/metrics-summary.schema.json",
+                "CCP results/METRICS*.json",
+            ),
+            SchemaKind::CcpLicenseClaims => (
+                "ccp-license-claims",
+                "ccp/license-claims.schema.json",
+                "ccp.license.v1 license claims",
+            ),
+            SchemaKind::CcpLicensePack => (
+                "ccp-license-pack",
+                "ccp/license-pack.schema.json",
+                "a signed license pack {license, signature}",
+            ),
+            SchemaKind::CcpPubkeys => {
+                ("ccp-pubkeys", "ccp/pubkeys.schema.json", "a PUBKEYS.json public-key bundle")
+            }
         }
     }
 

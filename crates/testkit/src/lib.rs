@@ -126,7 +126,9 @@ impl TestServer {
     /// # Panics
     /// When no loopback port can be bound (a broken test machine).
     #[allow(clippy::expect_used)]
-    pub fn start(handler: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static) -> TestServer {
+    pub fn start(
+        handler: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -134,7 +136,8 @@ impl TestServer {
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
         let accept_thread = {
-            let (requests, connections, stop) = (requests.clone(), connections.clone(), stop.clone());
+            let (requests, connections, stop) =
+                (requests.clone(), connections.clone(), stop.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {

@@ -15,7 +15,7 @@ mod usage;
 mod usage_line;
 
 pub use detect::detect_kind;
-pub use license::{LicenseClaims, LicensePack, PubkeyBundle, PubkeyEntry, LICENSE_SCHEMA_V1};
+pub use license::{LICENSE_SCHEMA_V1, LicenseClaims, LicensePack, PubkeyBundle, PubkeyEntry};
 pub use metrics_summary::{DecisionStats, LaneStats, MetricsSummary, OpStats, SseStats};
 pub use quotas::{ModelQuota, QuotaWindows, QuotasConfig, QuotasResponse};
 pub use readyz::{ProviderProbe, ReadyzResponse};

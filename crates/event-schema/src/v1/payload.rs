@@ -11,7 +11,9 @@ use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 
 /// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
 /// metrics only) or `full` (redacted events and metrics).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PrivacyTier {
     /// Nothing leaves the machine.
@@ -24,7 +26,8 @@ pub enum PrivacyTier {
 
 impl PrivacyTier {
     /// Every tier, from most to least private.
-    pub const ALL: [PrivacyTier; 3] = [PrivacyTier::Local, PrivacyTier::Minimized, PrivacyTier::Full];
+    pub const ALL: [PrivacyTier; 3] =
+        [PrivacyTier::Local, PrivacyTier::Minimized, PrivacyTier::Full];
 
     /// The tier's name as written in events and accepted in `PRIVACY_TIER`.
     pub fn as_str(&self) -> &'static str {
@@ -150,7 +153,9 @@ pub struct Measurement {
 }
 
 /// Lifecycle state of a feature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureStatus {
     /// Specified, not built.
@@ -273,7 +278,9 @@ pub struct Decision {
 }
 
 /// Kinds of user-visible outcome a turn can produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     /// A test suite went green.
