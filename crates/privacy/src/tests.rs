@@ -1,0 +1,303 @@
+use std::collections::BTreeMap;
+
+use agentos_event_schema::v1::{
+    Cost, Envelope, Event, Feature, FeatureStatus, InputKind, Measurement, MetricsSummary, Outcome,
+    OutcomeKind, PrivacyTier, Session, SessionEndEvent, SessionEvent, Turn, TurnEvent, Usage,
+    Value,
+};
+use agentos_event_schema::{Extra, Timestamp};
+use serde_json::json;
+
+use super::*;
+
+const SECRETS: &[&str] = &[
+    "acme/secret-repo",
+    "feature/top-secret",
+    "deadbeefcafe",
+    "lic-customer-42",
+    "window W0-01 secret",
+    "reviewer-bob",
+    "docs/specs/secret.md",
+    "feat-secret",
+    "needs legal review",
+    "Passed the secret audit",
+    "https://git.acme/pr/7",
+    "evidence://local/1",
+    "wrap-up notes secret",
+    "my-session-fix-login",
+];
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap_or_else(|_| Timestamp::now())
+}
+
+fn events() -> Vec<Event> {
+    let sid = "my-session-fix-login";
+    let mut metadata = BTreeMap::new();
+    metadata.insert("window".to_owned(), json!("window W0-01 secret"));
+    let session = Event::Session(SessionEvent {
+        envelope: Envelope::now(),
+        session: Session {
+            session_id: sid.into(),
+            repo_id: "acme/secret-repo".into(),
+            branch: "feature/top-secret".into(),
+            commit: "deadbeefcafe".into(),
+            license_id: "lic-customer-42".into(),
+            privacy_tier: PrivacyTier::Full,
+            created_at: ts("2026-01-02T03:04:05Z"),
+            metadata,
+            extra: Extra::new(),
+        },
+    });
+    let mut attribution = BTreeMap::new();
+    attribution.insert("claude-3".to_owned(), 1.0);
+    let mut extra = Extra::new();
+    extra.insert("unknown_field".into(), json!("reviewer-bob"));
+    let turn = Event::Turn(TurnEvent {
+        envelope: Envelope::now(),
+        turn: Turn {
+            turn_id: "t-1".into(),
+            session_id: sid.into(),
+            model: "anthropic/claude-3".into(),
+            subagent: "reviewer-bob".into(),
+            tokens_in: 100,
+            tokens_out: 200,
+            input_kind: InputKind::Text,
+            latency_ms: 1200.0,
+            attribution,
+            capacity_used: Some(0.75),
+            extra,
+        },
+        measurement: Some(Measurement {
+            cls: 1.1,
+            impf: 5.0,
+            churn_score: 0.2,
+            feature_delta: 1.0,
+            errors: vec!["needs legal review".into()],
+            extra: Extra::new(),
+        }),
+        feature: Some(Feature {
+            feature_id: "feat-secret".into(),
+            spec_ref: "docs/specs/secret.md".into(),
+            status: FeatureStatus::Shipped,
+            notes: Some("needs legal review".into()),
+            extra: Extra::new(),
+        }),
+        cost: Some(Cost {
+            provider: "anthropic".into(),
+            unit_costs: BTreeMap::new(),
+            estimated_usd: 1.23,
+            extra: Extra::new(),
+        }),
+        value: Some(Value {
+            summary: "Passed the secret audit".into(),
+            links: vec!["https://git.acme/pr/7".into()],
+            evidence_refs: vec!["evidence://local/1".into()],
+            extra: Extra::new(),
+        }),
+        decision: None,
+        outcome: Some(Outcome { kind: OutcomeKind::TestsPassed, count: 3, extra: Extra::new() }),
+    });
+    let end = Event::SessionEnd(SessionEndEvent {
+        envelope: Envelope::now(),
+        session_id: sid.into(),
+        ended_at: ts("2026-01-02T04:00:00Z"),
+        notes: "wrap-up notes secret".into(),
+    });
+    vec![session, turn, end]
+}
+
+#[test]
+fn tiers_name_their_entitlements_and_permissions() {
+    assert_eq!(Tier::Local.required_entitlement(), None);
+    assert_eq!(required_entitlement(Tier::Minimized), Some("telemetry_minimized"));
+    assert_eq!(Tier::Full.required_entitlement(), Some("telemetry_full"));
+    assert!(!Tier::Local.uses_network());
+    assert!(Tier::Minimized.uploads_summary() && !Tier::Minimized.uploads_events());
+    assert!(Tier::Full.uploads_summary() && Tier::Full.uploads_events());
+    let e = &events()[0];
+    assert!(event_payload(Tier::Local, e).is_none());
+    assert!(event_payload(Tier::Minimized, e).is_none());
+    assert!(event_payload(Tier::Full, e).is_some());
+    assert!(summary_payload(Tier::Local, &MetricsSummary::default()).is_none());
+}
+
+#[test]
+fn full_redaction_leaves_no_free_text_anywhere() {
+    for event in events() {
+        let text = redact_event(&event).to_string();
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "{secret:?} leaked in {text}");
+        }
+    }
+}
+
+#[test]
+fn full_redaction_keeps_numbers_enums_models_and_timestamps() {
+    let all = events();
+    let turn = redact_event(&all[1]);
+    assert_eq!(turn["turn"]["model"], "anthropic/claude-3");
+    assert_eq!(turn["turn"]["tokens_in"], 100);
+    assert_eq!(turn["turn"]["capacity_used"], 0.75);
+    assert_eq!(turn["turn"]["input_kind"], "text");
+    assert_eq!(turn["turn"]["attribution"]["claude-3"], 1.0);
+    assert_eq!(turn["measurement"]["feature_delta"], 1.0);
+    assert_eq!(turn["feature"]["status"], "shipped");
+    assert_eq!(turn["cost"]["provider"], "anthropic");
+    assert_eq!(turn["outcome"]["kind"], "tests_passed");
+    assert_eq!(turn["type"], "turn");
+    assert!(turn["event_id"].is_string());
+    // value keeps only summary + links, both hashed
+    let value_keys: Vec<&String> = turn["value"].as_object().map(|m| m.keys().collect()).unwrap();
+    assert_eq!(value_keys, ["links", "summary"]);
+    assert_eq!(turn["value"]["summary"], content_hash("Passed the secret audit"));
+    assert_eq!(turn["value"]["links"][0]["len"], "https://git.acme/pr/7".len());
+    // unknown field hashed
+    assert_eq!(turn["turn"]["unknown_field"], content_hash("reviewer-bob"));
+    let session = redact_event(&all[0]);
+    assert_eq!(session["session"]["created_at"], "2026-01-02T03:04:05.000000Z");
+    assert_eq!(session["session"]["privacy_tier"], "full");
+    assert!(session["session"]["metadata"]["window"]["sha256"].is_string());
+    // the same session id hashes the same everywhere
+    assert_eq!(session["session"]["session_id"], turn["turn"]["session_id"]);
+    let end = redact_event(&all[2]);
+    assert_eq!(end["ended_at"], "2026-01-02T04:00:00.000000Z");
+    assert_eq!(end["session_id"], turn["turn"]["session_id"]);
+}
+
+#[test]
+fn content_hash_is_sha256_hex_with_byte_length() {
+    let h = content_hash("abc");
+    assert_eq!(h["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(h["len"], 3);
+}
+
+#[test]
+fn containers_where_scalars_pass_are_hashed() {
+    let v = redact_value(&json!({"type": {"nested": "secret"}, "turn": {"model": ["x"]}}));
+    assert!(v["type"]["sha256"].is_string());
+    assert!(v["turn"]["model"]["sha256"].is_string());
+    assert!(redact_value(&json!("secret"))["sha256"].is_string());
+}
+
+fn summary() -> MetricsSummary {
+    let mut s = MetricsSummary {
+        schema_version: "1.1.0".into(),
+        generated_at: Some(ts("2026-01-02T03:04:05Z")),
+        sessions: 2,
+        turns: 3,
+        features_shipped: 1.0,
+        capacity_used: 0.5,
+        features_per_capacity: Some(2.0),
+        avg_cls: Some(1.2),
+        avg_impf: Some(4.5),
+        avg_churn_score: Some(0.1),
+        cost_usd: 1.5,
+        ..MetricsSummary::default()
+    };
+    s.model_value.insert("secret-model-name".into(), 1.0);
+    s.usage_by_model
+        .insert("m1".into(), Usage { turns: 2, tokens_in: 10, tokens_out: 20, cost_usd: 1.0 });
+    s.usage_by_model
+        .insert("m2".into(), Usage { turns: 1, tokens_in: 5, tokens_out: 7, cost_usd: 0.5 });
+    s
+}
+
+#[test]
+fn minimized_payload_holds_only_aggregate_keys() {
+    let p = MinimizedPayload::from_summary(&summary());
+    assert_eq!(p.tokens_in, 15);
+    assert_eq!(p.tokens_out, 27);
+    assert_eq!(p.features_per_capacity, Some(2.0));
+    let v = serde_json::to_value(&p).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = MinimizedPayload::field_names().collect();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(v["schema_version"], "1.1.0");
+    let text = v.to_string();
+    assert!(!text.contains("secret-model-name") && !text.contains("m1"));
+    // round trip; unknown keys rejected
+    let back: MinimizedPayload = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back, p);
+    let mut bad = v;
+    bad["model"] = json!("x");
+    assert!(serde_json::from_value::<MinimizedPayload>(bad).is_err());
+}
+
+#[test]
+fn schema_version_parses_and_falls_back() {
+    assert_eq!("2.3.4".parse::<SchemaVersion>().unwrap().to_string(), "2.3.4");
+    assert_eq!("1".parse::<SchemaVersion>().unwrap().to_string(), "1.0.0");
+    assert!("1.x".parse::<SchemaVersion>().is_err());
+    assert!("free text".parse::<SchemaVersion>().is_err());
+    let s = MetricsSummary { schema_version: "nonsense".into(), ..MetricsSummary::default() };
+    assert_eq!(
+        MinimizedPayload::from_summary(&s).schema_version.to_string(),
+        agentos_event_schema::v1::SCHEMA_VERSION
+    );
+}
+
+#[test]
+fn every_rule_path_names_a_field_of_the_event_model() {
+    // Each rule must match a field that a fully populated event actually has, so a renamed
+    // field cannot silently fall back to "hash" while its rule rots.
+    let mut seen = std::collections::BTreeSet::new();
+    fn walk(path: &str, v: &serde_json::Value, seen: &mut std::collections::BTreeSet<String>) {
+        if !path.is_empty() {
+            seen.insert(path.to_owned());
+        }
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, c) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else if redact::MAP_PATHS.contains(&path) {
+                        format!("{path}.*")
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(&p, c, seen);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for i in items {
+                    walk(&format!("{path}[]"), i, seen);
+                }
+            }
+            _ => {}
+        }
+    }
+    for e in events() {
+        walk("", &serde_json::to_value(e).unwrap(), &mut seen);
+    }
+    let decision = json!({"decision": {"reroute_mode": "hybrid", "reroute_decision": "x",
+        "preferred_attempt": 1, "warn_pct_auto": 0.1, "warn_pct_confidence": 0.5,
+        "gap_seconds_p50": 1.0, "gap_seconds_p95": 2.0, "gap_samples": 3.0, "warn_pct_cfg": 0.9},
+        "cost": {"unit_costs": {"in": 1.0}}});
+    walk("", &decision, &mut seen);
+    for (path, _, _) in RULES {
+        assert!(seen.contains(*path), "rule {path} matches no field of the event model");
+    }
+}
+
+#[test]
+fn docs_privacy_md_is_generated_from_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/privacy.md");
+    let expected = render_markdown();
+    if std::env::var("AGENTOS_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/privacy.md is out of date with crates/privacy: regenerate it with \
+         `AGENTOS_UPDATE_DOCS=1 cargo test -p agentos-privacy`"
+    );
+    for (path, _, _) in RULES {
+        assert!(expected.contains(&format!("`{path}`")));
+    }
+    for name in MinimizedPayload::field_names() {
+        assert!(expected.contains(&format!("`{name}`")));
+    }
+}
