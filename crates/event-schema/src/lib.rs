@@ -34,6 +34,9 @@ mod time;
 pub mod v1;
 pub mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub use ids::{EventId, FeatureId, SessionId, TurnId};
 pub use time::{Timestamp, TimestampError};
 

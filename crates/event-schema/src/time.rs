@@ -8,7 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant, read from any RFC 3339 string (`Z` or a numeric offset such as the
 /// `+00:00` the Python client wrote) and always written in UTC with microseconds:
-/// `2026-11-22T01:02:03.000000Z`.
+/// `2026-11-22T01:02:03.000000Z`. Precision is microseconds (finer input is truncated), so
+/// what is written reads back equal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(jiff::Timestamp);
 
@@ -23,7 +24,12 @@ pub struct TimestampError {
 impl Timestamp {
     /// The current time.
     pub fn now() -> Self {
-        Timestamp(jiff::Timestamp::now())
+        Timestamp::micros(jiff::Timestamp::now())
+    }
+
+    /// Truncate to the microsecond precision the written form keeps.
+    fn micros(ts: jiff::Timestamp) -> Self {
+        Timestamp(jiff::Timestamp::from_microsecond(ts.as_microsecond()).unwrap_or(ts))
     }
 
     /// Seconds since the Unix epoch, with fraction (the form CCP uses for `ts`).
@@ -35,7 +41,7 @@ impl Timestamp {
         if nanos.abs() > i64::MAX as f64 {
             return None;
         }
-        jiff::Timestamp::from_nanosecond(nanos as i128).ok().map(Timestamp)
+        jiff::Timestamp::from_nanosecond(nanos as i128).ok().map(Timestamp::micros)
     }
 
     /// Whole seconds since the Unix epoch.
@@ -66,7 +72,7 @@ impl Timestamp {
 
 impl From<jiff::Timestamp> for Timestamp {
     fn from(ts: jiff::Timestamp) -> Self {
-        Timestamp(ts)
+        Timestamp::micros(ts)
     }
 }
 
@@ -81,7 +87,7 @@ impl FromStr for Timestamp {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.parse::<jiff::Timestamp>()
-            .map(Timestamp)
+            .map(Timestamp::micros)
             .map_err(|e| TimestampError { input: s.to_owned(), reason: e.to_string() })
     }
 }

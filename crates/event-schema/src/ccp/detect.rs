@@ -10,10 +10,10 @@ use crate::catalog::SchemaKind;
 pub fn detect_kind(value: &Json) -> Option<SchemaKind> {
     let obj = value.as_object()?;
     let has = |k: &str| obj.contains_key(k);
-    if let Some(Json::String(t)) = obj.get("type") {
-        if matches!(t.as_str(), "session" | "turn" | "session_end") {
-            return Some(SchemaKind::V1Event);
-        }
+    if let Some(Json::String(t)) = obj.get("type")
+        && matches!(t.as_str(), "session" | "turn" | "session_end")
+    {
+        return Some(SchemaKind::V1Event);
     }
     if has("rid") && has("ts") {
         return Some(SchemaKind::CcpUsageLine);

@@ -15,7 +15,9 @@ pub struct UsageResponse {
     /// Every model the engine has touched since start.
     #[serde(default)]
     pub models: BTreeMap<String, ModelView>,
-    /// Epoch seconds.
+    /// Epoch seconds (CCP always sends it; hand-written expectations in the CCP repo omit it,
+    /// so absent reads as 0).
+    #[serde(default)]
     pub ts: f64,
     /// Quotas config path actually loaded (`""` if none).
     #[serde(default, deserialize_with = "or_default")]

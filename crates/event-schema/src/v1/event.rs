@@ -92,6 +92,10 @@ pub struct SessionEndEvent {
 /// One line of `events.jsonl`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "events are built and matched by value across crates; a turn is the common case"
+)]
 pub enum Event {
     /// `{"type":"session","session":{…}}`
     Session(SessionEvent),

@@ -248,8 +248,15 @@ pub struct Decision {
     /// The quota decision (e.g. `quota_pass`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reroute_decision: Option<String>,
-    /// 1 when the preferred lane was used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// 1 when the preferred lane was used. Read also as a boolean (`true` = 1), because the
+    /// Python backfill copied CCP's boolean `preferred_attempt` verbatim and its validator
+    /// accepted it; always written as an integer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::nullable::int_or_bool"
+    )]
+    #[schemars(schema_with = "crate::nullable::int_or_bool_schema")]
     pub preferred_attempt: Option<u64>,
     /// Calibrated warn threshold (fraction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
