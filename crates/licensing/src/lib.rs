@@ -1,1 +1,199 @@
-//! placeholder
+//! `agentos-licensing` decides what a user is entitled to, offline, from license packs signed
+//! by CCP's issuer (`licissuer`), and accepts exactly the packs CCP's shim accepts.
+//!
+//! It verifies Ed25519 signatures over the **exact bytes** of the license as they stand in the
+//! file (never a re-serialisation), against a [`KeyRing`] (CCP's embedded `default` key, a
+//! `PUBKEYS.json` bundle, `CCP_LICENSE_PUBKEY_B64`), then checks schema, expiry, `iat` clock
+//! skew, device binding and an optional signed [`RevocationList`], in CCP's order. Anything
+//! wrong means no entitlements (deny by default). It also talks to the issuer ([`issuer`]:
+//! bind a device, device-flow login, refresh) and verifies signed policy packs ([`policy`]).
+//!
+//! It is **not** a gate on local use: the local tier and local analytics never need a license,
+//! and callers should never ask for one there. It does not print; every failure is an
+//! [`Error`] whose `Display` is one line saying what to do, and a signature never appears in
+//! any error or `Debug` output.
+//!
+//! Main types: [`LicenseConfig`] (where the pack and keys come from), [`SignedLicense`]
+//! (parsed, unverified), [`VerifiedLicense`] (passed every check; ask it
+//! [`VerifiedLicense::check_entitlement`]), [`Error`] / [`Reason`].
+//!
+//! ```
+//! use agentos_licensing::{KeyRing, SignedLicense, VerifyOptions, verify};
+//! let pack = br#"{"license":{"schema":"ccp.license.v1","exp":1},"signature":"AAAA"}"#;
+//! // A 3-byte signature is malformed: rejected before any key is tried.
+//! let err = SignedLicense::from_pack_bytes(pack).unwrap_err();
+//! assert_eq!(err.reason().map(|r| r.as_str()), Some("malformed"));
+//! # let _ = (KeyRing::embedded(), VerifyOptions::at(0), verify);
+//! ```
+#![deny(missing_docs)]
+
+mod device;
+pub mod entitlements;
+mod error;
+pub mod issuer;
+mod keys;
+pub mod policy;
+mod revocation;
+mod store;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use device::{device_id, device_id_for, go_arch, go_os, hostname};
+pub use error::{Error, Reason};
+pub use keys::{EMBEDDED_KID, EMBEDDED_PUBKEY_B64, KeyProblem, KeyRing};
+pub use revocation::{REVOCATIONS_SCHEMA_V1, RevocationList};
+pub use store::write_atomic;
+pub use verify::{
+    DEFAULT_IAT_SKEW_SECS, SignedLicense, VerifiedLicense, VerifyOptions, verify, verify_signature,
+};
+
+/// Environment variable: where the installed pack lives.
+pub const ENV_PACK_PATH: &str = "LICENSE_PACK_PATH";
+/// Environment variable: a `PUBKEYS.json` bundle path.
+pub const ENV_PUBKEYS: &str = "AGENTOS_PUBKEYS";
+/// Environment variable: extra keys, `kid=<b64>` comma-separated (as CCP reads it).
+pub const ENV_PUBKEY_B64: &str = "CCP_LICENSE_PUBKEY_B64";
+/// File name of the optional revocation list, next to the installed pack.
+pub const REVOCATIONS_FILE: &str = "revocations.json";
+
+/// Where the installed license and the trusted keys come from, plus clock/device overrides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenseConfig {
+    /// The installed pack (`LICENSE_PACK_PATH`, else the caller's default
+    /// `<data_dir>/license.pack`).
+    pub pack_path: Utf8PathBuf,
+    /// A `PUBKEYS.json` bundle (`AGENTOS_PUBKEYS` or `--pubkeys`).
+    pub pubkeys_path: Option<Utf8PathBuf>,
+    /// The `CCP_LICENSE_PUBKEY_B64` value (`kid=<b64>,…`).
+    pub env_pubkeys: Option<String>,
+    /// Device id override; `None` computes the CCP-compatible id of this machine.
+    pub device: Option<String>,
+    /// Clock override, Unix seconds; `None` uses the system clock.
+    pub now: Option<i64>,
+}
+
+impl LicenseConfig {
+    /// Reads `LICENSE_PACK_PATH`, `AGENTOS_PUBKEYS`, `CCP_LICENSE_PUBKEY_B64`;
+    /// `default_pack_path` is used when `LICENSE_PACK_PATH` is unset or empty.
+    pub fn from_env(default_pack_path: Utf8PathBuf) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        LicenseConfig {
+            pack_path: var(ENV_PACK_PATH).map(Utf8PathBuf::from).unwrap_or(default_pack_path),
+            pubkeys_path: var(ENV_PUBKEYS).map(Utf8PathBuf::from),
+            env_pubkeys: var(ENV_PUBKEY_B64),
+            device: None,
+            now: None,
+        }
+    }
+
+    /// The key ring: embedded `default` key, then the bundle, then the environment entries.
+    pub fn key_ring(&self) -> Result<KeyRing, Error> {
+        let mut ring = KeyRing::embedded();
+        if let Some(path) = &self.pubkeys_path {
+            ring.add_bundle_file(path)?;
+        }
+        if let Some(env) = &self.env_pubkeys {
+            ring.add_env(env);
+        }
+        Ok(ring)
+    }
+
+    /// The time to check against.
+    pub fn now(&self) -> i64 {
+        self.now.unwrap_or_else(now_unix)
+    }
+
+    /// The device id to check against (override, else this machine's).
+    pub fn device_id(&self) -> String {
+        self.device.clone().unwrap_or_else(device_id)
+    }
+
+    /// The revocation list next to the pack, verified, when one is there.
+    pub fn revocations(&self, ring: &KeyRing) -> Result<Option<RevocationList>, Error> {
+        let dir = self.pack_path.parent().unwrap_or(Utf8Path::new("."));
+        let body_path = dir.join(REVOCATIONS_FILE);
+        let body = match std::fs::read(&body_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &body_path, e)),
+        };
+        let sig_path = dir.join(format!("{REVOCATIONS_FILE}.sig"));
+        let sig =
+            std::fs::read_to_string(&sig_path).map_err(|e| Error::io("read", &sig_path, e))?;
+        RevocationList::verify(&body, &sig, ring).map(Some)
+    }
+
+    /// Full verification options for this configuration.
+    pub fn verify_options(&self, ring: &KeyRing) -> Result<VerifyOptions, Error> {
+        Ok(VerifyOptions {
+            now: self.now(),
+            device: Some(self.device_id()),
+            iat_skew_secs: DEFAULT_IAT_SKEW_SECS,
+            revocations: self.revocations(ring)?,
+        })
+    }
+
+    /// Verify pack bytes (a pack or an issuer response) under this configuration.
+    pub fn verify_pack_bytes(&self, bytes: &[u8]) -> Result<VerifiedLicense, Error> {
+        let signed = SignedLicense::from_pack_bytes(bytes)?;
+        let ring = self.key_ring()?;
+        let opts = self.verify_options(&ring)?;
+        Ok(verify(&signed, &ring, &opts)?.with_clock_override(self.now))
+    }
+}
+
+/// Load the installed pack at `cfg.pack_path` and verify it fully (signature, schema, expiry,
+/// device, revocation if a list is installed). A missing file is [`Error::NotInstalled`].
+pub fn load_installed(cfg: &LicenseConfig) -> Result<VerifiedLicense, Error> {
+    let bytes = read_installed(cfg)?;
+    cfg.verify_pack_bytes(&bytes)
+}
+
+/// The installed pack's bytes (not verified).
+pub fn read_installed(cfg: &LicenseConfig) -> Result<Vec<u8>, Error> {
+    match std::fs::read(&cfg.pack_path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::NotInstalled { path: cfg.pack_path.clone() })
+        }
+        Err(e) => Err(Error::io("read", &cfg.pack_path, e)),
+    }
+}
+
+/// Verify `bytes` (a pack or an issuer response) and, when valid, store the pack atomically
+/// at `cfg.pack_path` (an issuer response is stored as the pack it holds, byte for byte).
+pub fn install_pack(cfg: &LicenseConfig, bytes: &[u8]) -> Result<VerifiedLicense, Error> {
+    let verified = cfg.verify_pack_bytes(bytes)?;
+    let pack = pack_text(bytes)?;
+    write_atomic(&cfg.pack_path, &pack)?;
+    Ok(verified)
+}
+
+/// The pack bytes inside `bytes`: itself for a pack, `license_pack` for an issuer response.
+fn pack_text(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        license_pack: Option<String>,
+        signature: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Envelope>(bytes) {
+        Ok(Envelope { license_pack: Some(p), signature: None }) => {
+            let mut v = p.into_bytes();
+            v.push(b'\n');
+            Ok(v)
+        }
+        _ => Ok(bytes.to_vec()),
+    }
+}
+
+/// The system clock, Unix seconds.
+pub fn now_unix() -> i64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
+    }
+}
