@@ -1,1 +1,126 @@
-//! placeholder
+//! Streaming rollups of AgentOS event logs: the numbers users act on.
+//!
+//! What it is for: [`summarize_files`] streams one or more `events.jsonl` files (both cores,
+//! bounded memory) into a [`MetricsSummary`] with the Python reference's keys, numbers and null
+//! rules plus the v1 additions (period, features by status, usage and cost by model and
+//! provider, outcomes, value per model, capacity alerts, diagnostics count). Alongside it come
+//! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
+//! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
+//! ([`churn`]), and the dated `progress.log.md` and `trend.json` ([`progress`]).
+//! Every definition is written down in `docs/metrics.md`.
+//!
+//! What it is not: it records nothing (that is `agentos-ccc-client`), uploads nothing and
+//! makes no privacy decisions. It never panics on input: a malformed or schema-invalid line is
+//! skipped and reported as a [`Diagnostic`] (`file:line: what is wrong`), or, with
+//! [`SummaryOptions::strict`], turned into [`Error::InvalidLine`].
+//!
+//! ```no_run
+//! use agentos_rollup::{summarize_files, write_summary, SummaryOptions};
+//! use camino::Utf8PathBuf;
+//! let rollup = summarize_files(&[Utf8PathBuf::from("events.jsonl")], &SummaryOptions::default())?;
+//! for d in &rollup.diagnostics {
+//!     eprintln!("{d}");
+//! }
+//! write_summary(&rollup.summary, "metrics_summary.json".as_ref())?;
+//! # Ok::<(), agentos_rollup::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod churn;
+pub mod efficiency;
+mod fsio;
+pub mod progress;
+mod summary;
+mod view;
+
+use camino::Utf8PathBuf;
+
+pub use agentos_event_schema::v1::MetricsSummary;
+pub use fsio::{write_atomic, write_summary};
+pub use summary::{
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, Row, Rollup, SessionRow, SummaryOptions, summarize_files,
+    summarize_reader,
+};
+
+/// The weekly-capacity line: a provider at or above this fraction of its weekly capacity is
+/// flagged (the PRD's 10-percentage-point buffer).
+pub const WEEKLY_BUFFER_LINE: f64 = 0.90;
+
+/// What to tell the user when a provider crossed [`WEEKLY_BUFFER_LINE`].
+pub const CAPACITY_ADVICE: &str = "stop scheduling new windows: weekly use is within the 10-point buffer";
+
+/// The provider a turn is billed to: `cost.provider` when the turn has a cost block, else the
+/// model name's prefix before the first `/` (`glm/4.6` → `glm`), else the model name itself.
+/// The recorder uses the same rule when it writes `windows.jsonl`.
+pub fn provider_of<'a>(model: &'a str, cost_provider: Option<&'a str>) -> &'a str {
+    if let Some(p) = cost_provider {
+        return p;
+    }
+    match model.split_once('/') {
+        Some((prefix, _)) if !prefix.is_empty() => prefix,
+        _ => model,
+    }
+}
+
+/// Everything that can go wrong in a rollup.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input file exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {path}: {source} (check that the directory exists and is writable)")]
+    Write {
+        /// The file.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line is malformed or schema-invalid and strict mode is on.
+    #[error("{file}:{line}: {message} (fix or remove the line, or run without --strict)")]
+    InvalidLine {
+        /// The file.
+        file: Utf8PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value could not be turned into JSON (internal).
+    #[error("cannot encode {what} as json: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// An existing output file (e.g. `trend.json`) is not what this crate writes.
+    #[error("{path} is not a valid {what}: {message} (move it aside and re-run)")]
+    Corrupt {
+        /// The file.
+        path: Utf8PathBuf,
+        /// What it should be.
+        what: &'static str,
+        /// Why it is not.
+        message: String,
+    },
+    /// `git` could not be run or failed.
+    #[error("git failed in {repo}: {message}")]
+    Git {
+        /// The repository.
+        repo: Utf8PathBuf,
+        /// What went wrong (git's own message).
+        message: String,
+    },
+    /// A worker thread failed (internal; should not happen).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[cfg(test)]
+mod tests;

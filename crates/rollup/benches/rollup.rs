@@ -1,0 +1,2 @@
+//! Rollup benchmark (filled in below).
+fn main() {}

@@ -1,0 +1,296 @@
+//! Churn of feature-tagged commits (PRD §8 commit tags), from `git`.
+//!
+//! A commit whose subject starts `xfeat::<FeatureID>::<WindowID>::<Stage>` belongs to a
+//! feature; `xproto::…` commits are prototypes and excluded; other commits are untagged. For
+//! every feature commit `C` (time `t` = its committer date) and horizon `H` days:
+//! * `added(C)` = lines `C` added (`git show --numstat`, binary files ignored, no rename
+//!   detection);
+//! * `surviving_H(C)` = lines that `git blame` still attributes to `C` at the last commit of
+//!   `HEAD`'s history committed at or before `t + H` (a line deleted, or rewritten by any later
+//!   commit — tagged or not, even the same feature's — no longer counts);
+//! * `churned_H(C) = added(C) − surviving_H(C)`.
+//!
+//! Per feature: `lines_added = Σ added`, `churned_H = Σ churned_H`, `churn_score_H =
+//! churned_H / lines_added` (`null` when nothing was added), `quality = clamp(1 −
+//! churn_score_14, 0.5, 1.0)`. A horizon is `complete` when `HEAD`'s newest commit is at or
+//! after `t + H` for every commit of the feature; before that the score is provisional.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use crate::Error;
+
+/// The horizons churn is always measured at (days).
+pub const DEFAULT_HORIZONS: [u32; 3] = [7, 14, 28];
+
+/// What a commit subject says about the work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// `xfeat::<feature>::<window>::<stage>`
+    Feature {
+        /// Feature id.
+        feature: String,
+        /// Window id.
+        window: String,
+        /// Stage (first word after the third `::`).
+        stage: String,
+    },
+    /// `xproto::…`: prototype work, excluded from churn.
+    Prototype,
+    /// No tag.
+    Untagged,
+}
+
+/// Classify a commit subject.
+pub fn parse_tag(subject: &str) -> Tag {
+    let s = subject.trim_start();
+    if s.starts_with("xproto::") {
+        return Tag::Prototype;
+    }
+    let Some(rest) = s.strip_prefix("xfeat::") else { return Tag::Untagged };
+    let mut parts = rest.splitn(3, "::");
+    let (Some(feature), Some(window), Some(tail)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Tag::Untagged;
+    };
+    let stage = tail.split_whitespace().next().unwrap_or("");
+    let ok = |x: &str| !x.is_empty() && !x.chars().any(char::is_whitespace);
+    if ok(feature) && ok(window) && !stage.is_empty() {
+        Tag::Feature { feature: feature.to_owned(), window: window.to_owned(), stage: stage.to_owned() }
+    } else {
+        Tag::Untagged
+    }
+}
+
+/// Churn at one horizon.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HorizonChurn {
+    /// Days.
+    pub days: u32,
+    /// Lines added by the feature and deleted or rewritten within the horizon.
+    pub churned: u64,
+    /// `churned / lines_added`; `null` when nothing was added.
+    pub churn_score: Option<f64>,
+    /// Whether the repository's history already covers the whole horizon.
+    pub complete: bool,
+}
+
+/// One feature's churn.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeatureChurn {
+    /// Feature id.
+    pub feature_id: String,
+    /// Windows its commits name, in commit order, without repeats.
+    pub windows: Vec<String>,
+    /// Its commits.
+    pub commits: u64,
+    /// Lines its commits added.
+    pub lines_added: u64,
+    /// Churn per horizon (ascending days).
+    pub horizons: Vec<HorizonChurn>,
+    /// `1 − churn_score(14 d)` clamped to [0.5, 1.0]; `null` when nothing was added.
+    pub quality: Option<f64>,
+}
+
+/// The churn report of a repository.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChurnReport {
+    /// The repository.
+    pub repo: Utf8PathBuf,
+    /// Features, sorted by id.
+    pub features: Vec<FeatureChurn>,
+    /// `xproto::` commits (excluded).
+    pub prototype_commits: u64,
+    /// Commits without a tag.
+    pub untagged_commits: u64,
+}
+
+/// Which horizons to measure.
+#[derive(Clone, Debug)]
+pub struct ChurnOptions {
+    /// Horizons in days; 14 is always added (quality needs it).
+    pub horizons: Vec<u32>,
+}
+
+impl Default for ChurnOptions {
+    fn default() -> Self {
+        ChurnOptions { horizons: DEFAULT_HORIZONS.to_vec() }
+    }
+}
+
+struct Git<'a> {
+    repo: &'a Utf8Path,
+}
+
+impl Git<'_> {
+    fn run(&self, args: &[&str]) -> Result<String, Error> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.repo.as_std_path())
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| Error::Git {
+                repo: self.repo.to_owned(),
+                message: format!("cannot run git: {e} (is git installed and on PATH?)"),
+            })?;
+        if !out.status.success() {
+            return Err(Error::Git {
+                repo: self.repo.to_owned(),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+struct CommitInfo {
+    hash: String,
+    time: i64,
+    subject: String,
+}
+
+/// Measure churn of every feature in `repo` (its `HEAD` history).
+pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error> {
+    let git = Git { repo };
+    let mut horizons: Vec<u32> = opts.horizons.clone();
+    horizons.push(14);
+    horizons.sort_unstable();
+    horizons.dedup();
+
+    let log = git.run(&["log", "--reverse", "--format=%H%x09%ct%x09%s", "HEAD"])?;
+    let commits: Vec<CommitInfo> = log
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, '\t');
+            let hash = it.next()?.to_owned();
+            let time = it.next()?.parse().ok()?;
+            let subject = it.next().unwrap_or("").to_owned();
+            Some(CommitInfo { hash, time, subject })
+        })
+        .collect();
+    let head_time = commits.iter().map(|c| c.time).max().unwrap_or(0);
+
+    let mut prototype_commits = 0;
+    let mut untagged_commits = 0;
+    let mut features: BTreeMap<String, FeatureChurn> = BTreeMap::new();
+    // Cache: (revision, file) → lines per commit hash.
+    let mut blame_cache: HashMap<(String, String), HashMap<String, u64>> = HashMap::new();
+    let mut tree_cache: HashMap<String, HashSet<String>> = HashMap::new();
+
+    for c in &commits {
+        let (feature, window) = match parse_tag(&c.subject) {
+            Tag::Feature { feature, window, .. } => (feature, window),
+            Tag::Prototype => {
+                prototype_commits += 1;
+                continue;
+            }
+            Tag::Untagged => {
+                untagged_commits += 1;
+                continue;
+            }
+        };
+        let entry = features.entry(feature.clone()).or_insert_with(|| FeatureChurn {
+            feature_id: feature.clone(),
+            windows: Vec::new(),
+            commits: 0,
+            lines_added: 0,
+            horizons: horizons
+                .iter()
+                .map(|d| HorizonChurn { days: *d, churned: 0, churn_score: None, complete: true })
+                .collect(),
+            quality: None,
+        });
+        entry.commits += 1;
+        if !entry.windows.contains(&window) {
+            entry.windows.push(window);
+        }
+        let added = added_lines(&git, &c.hash)?;
+        let total_added: u64 = added.iter().map(|(_, n)| n).sum();
+        entry.lines_added += total_added;
+        for h in entry.horizons.iter_mut() {
+            let until = c.time.saturating_add(i64::from(h.days) * 86_400);
+            if until > head_time {
+                h.complete = false;
+            }
+            let rev = git.run(&["rev-list", "-1", &format!("--before={until}"), "HEAD"])?;
+            let rev = rev.trim().to_owned();
+            let mut surviving = 0u64;
+            if !rev.is_empty() {
+                if !tree_cache.contains_key(&rev) {
+                    let files = git.run(&["ls-tree", "-r", "--name-only", "-z", &rev])?;
+                    let set = files.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                    tree_cache.insert(rev.clone(), set);
+                }
+                for (file, _) in &added {
+                    if !tree_cache.get(&rev).is_some_and(|t| t.contains(file)) {
+                        continue;
+                    }
+                    let key = (rev.clone(), file.clone());
+                    if !blame_cache.contains_key(&key) {
+                        blame_cache.insert(key.clone(), blame_counts(&git, &rev, file)?);
+                    }
+                    surviving += blame_cache.get(&key).and_then(|m| m.get(&c.hash)).copied().unwrap_or(0);
+                }
+            }
+            h.churned += total_added.saturating_sub(surviving);
+        }
+    }
+    let features = features
+        .into_values()
+        .map(|mut f| {
+            for h in f.horizons.iter_mut() {
+                h.churn_score = (f.lines_added > 0).then(|| h.churned as f64 / f.lines_added as f64);
+            }
+            let c14 = f.horizons.iter().find(|h| h.days == 14).and_then(|h| h.churn_score);
+            f.quality = c14.map(quality_from_churn);
+            f
+        })
+        .collect();
+    Ok(ChurnReport { repo: repo.to_owned(), features, prototype_commits, untagged_commits })
+}
+
+/// `1 − churn` clamped to [0.5, 1.0] (PRD quality score).
+pub fn quality_from_churn(churn_14d: f64) -> f64 {
+    (1.0 - churn_14d).clamp(0.5, 1.0)
+}
+
+fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(String, u64)>, Error> {
+    let out = git.run(&["show", "--numstat", "--no-renames", "--format=", "-z", hash])?;
+    // With -z: "added\tdeleted\tpath\0" per file.
+    let mut files = Vec::new();
+    for rec in out.split('\0') {
+        let rec = rec.trim_start_matches('\n');
+        let mut it = rec.splitn(3, '\t');
+        let (Some(a), Some(_d), Some(path)) = (it.next(), it.next(), it.next()) else { continue };
+        if let Ok(n) = a.parse::<u64>() {
+            if n > 0 {
+                files.push((path.to_owned(), n));
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn blame_counts(git: &Git<'_>, rev: &str, file: &str) -> Result<HashMap<String, u64>, Error> {
+    let out = git.run(&["blame", "--porcelain", rev, "--", file])?;
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    // Porcelain: each group header "<40-hex> <orig> <final> <n-lines>" starts a run of lines.
+    for line in out.lines() {
+        let mut it = line.split(' ');
+        let (Some(h), Some(_), Some(_), Some(n)) = (it.next(), it.next(), it.next(), it.next())
+        else {
+            continue;
+        };
+        if (h.len() == 40 || h.len() == 64) && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if let Ok(n) = n.parse::<u64>() {
+                *counts.entry(h.to_owned()).or_default() += n;
+            }
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,422 @@
+//! The fast path: borrowed "views" of an `events.jsonl` line that read only what the rollup
+//! needs, yet enforce every constraint the v1 types and schema put on an event.
+//!
+//! Why not `agentos_event_schema::v1::Event`: it uses `#[serde(flatten)]` (buffering every
+//! field) and owns every string; that is several times slower than the rollup budget allows.
+//!
+//! What "valid" means here (documented in `docs/metrics.md`): a line is accepted exactly when
+//! `serde_json::from_str::<v1::Event>` accepts it — every required field present with the
+//! right JSON type, integers non-negative (`tokens_in`, `tokens_out`, `count`,
+//! `preferred_attempt`), `latency_ms`, `capacity_used`, `impf`, `estimated_usd` and the
+//! `gap_*` fields ≥ 0, enums (`input_kind`, `privacy_tier`, `status`, `kind`) known,
+//! timestamps RFC 3339, maps of numbers (`attribution`, `unit_costs`) holding numbers, string
+//! arrays holding strings. Fields the views do not name are checked by these "check" types
+//! without being kept; unknown keys are tolerated (the v1 evolution rule).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use agentos_event_schema::v1::{FeatureStatus, InputKind, OutcomeKind, PrivacyTier};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// A string whose content the rollup does not need: type-checked, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct StrCheck;
+
+impl<'de> Deserialize<'de> for StrCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = StrCheck;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<StrCheck, E> {
+                Ok(StrCheck)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// An array of strings, type-checked, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct StrSeq;
+
+impl<'de> Deserialize<'de> for StrSeq {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrSeq;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrSeq, A::Error> {
+                while seq.next_element::<StrCheck>()?.is_some() {}
+                Ok(StrSeq)
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// An object with any values (e.g. `metadata`), type-checked, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct ObjCheck;
+
+impl<'de> Deserialize<'de> for ObjCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ObjCheck;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjCheck, A::Error> {
+                while map.next_entry::<StrCheck, IgnoredAny>()?.is_some() {}
+                Ok(ObjCheck)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An object whose values must be numbers (e.g. `unit_costs`), type-checked, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct NumMapCheck;
+
+impl<'de> Deserialize<'de> for NumMapCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NumMapCheck;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NumMapCheck, A::Error> {
+                while map.next_entry::<StrCheck, f64>()?.is_some() {}
+                Ok(NumMapCheck)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `attribution`: model → weight, kept (borrowed keys where the JSON has no escapes).
+#[derive(Debug, Default)]
+pub(crate) struct Attribution<'a>(pub(crate) Vec<(Cow<'a, str>, f64)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Attribution<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Attribution<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attribution<'a>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key::<Key<'de>>()? {
+                    let v: f64 = map.next_value()?;
+                    // JSON objects with a repeated key: the last value wins, as in serde_json::Map.
+                    if let Some(slot) = out.iter_mut().find(|(ek, _): &&mut (Cow<'_, str>, f64)| *ek == k.0) {
+                        slot.1 = v;
+                    } else {
+                        out.push((k.0, v));
+                    }
+                }
+                Ok(Attribution(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A borrowed-when-possible string key.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A number that must be ≥ 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NonNeg(pub(crate) f64);
+
+impl<'de> Deserialize<'de> for NonNeg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if v >= 0.0 {
+            Ok(NonNeg(v))
+        } else {
+            Err(de::Error::custom(format_args!("{v} is less than the minimum of 0")))
+        }
+    }
+}
+
+/// An RFC 3339 timestamp, parsed (so invalid ones are rejected) into seconds since the epoch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ts(pub(crate) jiff::Timestamp);
+
+impl<'de> Deserialize<'de> for Ts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Ts;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Ts, E> {
+                s.parse::<jiff::Timestamp>().map(Ts).map_err(|e| {
+                    E::custom(format_args!("invalid RFC 3339 timestamp {s:?}: {e}"))
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `{"type":"session", …}`
+#[derive(Debug, Deserialize)]
+pub(crate) struct SessionLine<'a> {
+    #[allow(dead_code)]
+    pub(crate) event_id: Option<StrCheck>,
+    pub(crate) ts: Option<Ts>,
+    #[allow(dead_code)]
+    pub(crate) schema_version: Option<StrCheck>,
+    #[serde(borrow)]
+    pub(crate) session: SessionView<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct SessionView<'a> {
+    #[serde(borrow)]
+    pub(crate) session_id: Cow<'a, str>,
+    repo_id: StrCheck,
+    branch: StrCheck,
+    commit: StrCheck,
+    license_id: StrCheck,
+    privacy_tier: PrivacyTier,
+    pub(crate) created_at: Ts,
+    #[serde(default)]
+    metadata: ObjCheck,
+}
+
+/// `{"type":"turn", …}`
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct TurnLine<'a> {
+    event_id: Option<StrCheck>,
+    pub(crate) ts: Option<Ts>,
+    schema_version: Option<StrCheck>,
+    #[serde(borrow)]
+    pub(crate) turn: TurnView<'a>,
+    pub(crate) measurement: Option<MeasurementView>,
+    #[serde(borrow)]
+    pub(crate) feature: Option<FeatureView<'a>>,
+    #[serde(borrow)]
+    pub(crate) cost: Option<CostView<'a>>,
+    value: Option<ValueCheck>,
+    decision: Option<DecisionCheck>,
+    pub(crate) outcome: Option<OutcomeView>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct TurnView<'a> {
+    turn_id: StrCheck,
+    #[serde(borrow)]
+    pub(crate) session_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) model: Cow<'a, str>,
+    subagent: StrCheck,
+    pub(crate) tokens_in: u64,
+    pub(crate) tokens_out: u64,
+    input_kind: InputKind,
+    latency_ms: NonNeg,
+    #[serde(default, borrow)]
+    pub(crate) attribution: Attribution<'a>,
+    #[serde(default)]
+    pub(crate) capacity_used: Option<NonNeg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct MeasurementView {
+    pub(crate) cls: f64,
+    pub(crate) impf: NonNeg,
+    pub(crate) churn_score: f64,
+    pub(crate) feature_delta: f64,
+    #[serde(default)]
+    errors: StrSeq,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct FeatureView<'a> {
+    #[serde(borrow)]
+    pub(crate) feature_id: Cow<'a, str>,
+    spec_ref: StrCheck,
+    pub(crate) status: FeatureStatus,
+    #[serde(default)]
+    notes: Option<StrCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct CostView<'a> {
+    #[serde(borrow)]
+    pub(crate) provider: Cow<'a, str>,
+    #[serde(default)]
+    unit_costs: NumMapCheck,
+    pub(crate) estimated_usd: NonNeg,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct ValueCheck {
+    summary: StrCheck,
+    #[serde(default)]
+    links: StrSeq,
+    #[serde(default)]
+    evidence_refs: StrSeq,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct DecisionCheck {
+    reroute_mode: Option<StrCheck>,
+    reroute_decision: Option<StrCheck>,
+    preferred_attempt: Option<u64>,
+    warn_pct_auto: Option<f64>,
+    warn_pct_confidence: Option<f64>,
+    gap_seconds_p50: Option<NonNeg>,
+    gap_seconds_p95: Option<NonNeg>,
+    gap_samples: Option<NonNeg>,
+    warn_pct_cfg: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct OutcomeView {
+    pub(crate) kind: OutcomeKind,
+    #[serde(default = "one")]
+    pub(crate) count: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `{"type":"session_end", …}`
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+pub(crate) struct EndLine<'a> {
+    event_id: Option<StrCheck>,
+    pub(crate) ts: Option<Ts>,
+    schema_version: Option<StrCheck>,
+    #[serde(borrow)]
+    pub(crate) session_id: Cow<'a, str>,
+    pub(crate) ended_at: Ts,
+    #[serde(default)]
+    notes: StrCheck,
+}
+
+/// One accepted line.
+#[derive(Debug)]
+pub(crate) enum Line<'a> {
+    Session(SessionLine<'a>),
+    Turn(TurnLine<'a>),
+    End(EndLine<'a>),
+}
+
+/// The value of a leading `"type"` key, when the line starts with one (both compact and
+/// Python-default separators), without parsing the rest.
+fn peek_type(bytes: &[u8]) -> Option<&[u8]> {
+    let rest = skip_ws(bytes).strip_prefix(b"{")?;
+    let rest = skip_ws(rest).strip_prefix(b"\"type\"")?;
+    let rest = skip_ws(rest).strip_prefix(b":")?;
+    let rest = skip_ws(rest).strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    match rest.get(end) {
+        Some(b'"') => rest.get(..end),
+        _ => None,
+    }
+}
+
+fn skip_ws(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    b.get(n..).unwrap_or_default()
+}
+
+/// Parse one (trimmed, non-empty) line and hand the accepted event to `f`; `Err` says what is
+/// wrong, in the words of the v1 schema where possible.
+pub(crate) fn with_line<R>(bytes: &[u8], f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+    let fast = match peek_type(bytes) {
+        Some(b"turn") => serde_json::from_slice::<TurnLine<'_>>(bytes).map(Line::Turn),
+        Some(b"session") => serde_json::from_slice::<SessionLine<'_>>(bytes).map(Line::Session),
+        Some(b"session_end") => serde_json::from_slice::<EndLine<'_>>(bytes).map(Line::End),
+        _ => return slow(bytes, f),
+    };
+    match fast {
+        Ok(line) => Ok(f(line)),
+        Err(e) => Err(explain(bytes, &e.to_string())),
+    }
+}
+
+/// Lines whose `type` is not the first key: parse the whole value, then view it.
+fn slow<R>(bytes: &[u8], f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("malformed json: {e}"))?;
+    let Some(obj) = value.as_object() else {
+        return Err("not a json object: each line must be one event object".to_owned());
+    };
+    let parsed = match obj.get("type").and_then(|t| t.as_str()) {
+        Some("turn") => TurnLine::deserialize(&value).map(Line::Turn),
+        Some("session") => SessionLine::deserialize(&value).map(Line::Session),
+        Some("session_end") => EndLine::deserialize(&value).map(Line::End),
+        Some(other) => {
+            return Err(format!(
+                "unknown event type {other:?}: expected session, turn or session_end"
+            ));
+        }
+        None => return Err("missing \"type\": expected session, turn or session_end".to_owned()),
+    };
+    match parsed {
+        Ok(line) => Ok(f(line)),
+        Err(e) => Err(explain_value(&value, &e.to_string())),
+    }
+}
+
+/// Say what is wrong with a line the fast path rejected.
+fn explain(bytes: &[u8], serde_message: &str) -> String {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => format!("malformed json: {e}"),
+        Ok(value) => explain_value(&value, serde_message),
+    }
+}
+
+fn explain_value(value: &serde_json::Value, serde_message: &str) -> String {
+    use agentos_event_schema::{catalog::SchemaKind, validate};
+    let violations = validate::validate(SchemaKind::V1Event, value);
+    match violations.first() {
+        Some(v) => format!("schema-invalid event: {v}"),
+        None => format!("schema-invalid event: {serde_message}"),
+    }
+}
