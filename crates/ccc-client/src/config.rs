@@ -1,0 +1,120 @@
+//! Recorder configuration from the environment (flags override it in the CLI).
+//!
+//! | Variable | Meaning | Default |
+//! |---|---|---|
+//! | `AGENTOS_DATA_DIR` | data directory | [`default_data_dir`] |
+//! | `PRIVACY_TIER` | `local`, `minimized` or `full` | `local` |
+//! | `AGENTOS_CCC_BASE_URL` | CCC base URL | `http://127.0.0.1:8082` |
+//! | `CCC_API_KEY` | sent as `Authorization: Bearer` (never stored or logged) | none |
+//! | `LICENSE_PACK_PATH`, `AGENTOS_PUBKEYS`, `CCP_LICENSE_PUBKEY_B64` | license (see `agentos-licensing`) | `<data_dir>/license.pack` |
+
+use std::fmt;
+
+use agentos_licensing::LicenseConfig;
+use agentos_privacy::Tier;
+use camino::Utf8PathBuf;
+
+use crate::Error;
+
+/// Default CCC base URL (CCP's shim default port).
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8082";
+
+/// `$XDG_DATA_HOME/agentos`, else `$HOME/.local/share/agentos`, else `./.agentos` (no home).
+pub fn default_data_dir() -> Utf8PathBuf {
+    default_data_dir_from(&|name| std::env::var(name).ok())
+}
+
+fn default_data_dir_from(var: &dyn Fn(&str) -> Option<String>) -> Utf8PathBuf {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    if let Some(xdg) = set("XDG_DATA_HOME") {
+        return Utf8PathBuf::from(xdg).join("agentos");
+    }
+    if let Some(home) = set("HOME") {
+        return Utf8PathBuf::from(home).join(".local/share/agentos");
+    }
+    Utf8PathBuf::from(".agentos")
+}
+
+/// Everything the recorder needs to know. Build it with [`RecorderConfig::from_env`] (or
+/// [`RecorderConfig::from_vars`] with an injected environment), then override fields.
+#[derive(Clone)]
+pub struct RecorderConfig {
+    /// Where the local files live.
+    pub data_dir: Utf8PathBuf,
+    /// What may leave the machine.
+    pub tier: Tier,
+    /// CCC base URL, without trailing `/`.
+    pub base_url: String,
+    /// API key sent as `Authorization: Bearer`; never written anywhere.
+    pub api_key: Option<String>,
+    /// Where the license comes from.
+    pub license: LicenseConfig,
+}
+
+impl fmt::Debug for RecorderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecorderConfig")
+            .field("data_dir", &self.data_dir)
+            .field("tier", &self.tier)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("license", &self.license)
+            .finish()
+    }
+}
+
+impl RecorderConfig {
+    /// Read the process environment. `data_dir` (e.g. a `--data-dir` flag) wins over
+    /// `AGENTOS_DATA_DIR`.
+    pub fn from_env(data_dir: Option<Utf8PathBuf>) -> Result<Self, Error> {
+        Self::from_vars(data_dir, &|name| std::env::var(name).ok())
+    }
+
+    /// Like [`RecorderConfig::from_env`] with an injected environment lookup (for tests and
+    /// embedding tools that keep their own settings).
+    pub fn from_vars(
+        data_dir: Option<Utf8PathBuf>,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let data_dir = data_dir
+            .or_else(|| set("AGENTOS_DATA_DIR").map(Utf8PathBuf::from))
+            .unwrap_or_else(|| default_data_dir_from(var));
+        let tier = match set("PRIVACY_TIER") {
+            Some(t) => {
+                t.parse::<Tier>().map_err(|e| Error::Config(format!("PRIVACY_TIER: {e}")))?
+            }
+            None => Tier::Local,
+        };
+        let base_url = normalize_base_url(
+            &set("AGENTOS_CCC_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        )?;
+        let license = LicenseConfig {
+            pack_path: set(agentos_licensing::ENV_PACK_PATH)
+                .map(Utf8PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("license.pack")),
+            pubkeys_path: set(agentos_licensing::ENV_PUBKEYS).map(Utf8PathBuf::from),
+            env_pubkeys: set(agentos_licensing::ENV_PUBKEY_B64),
+            device: None,
+            now: None,
+        };
+        Ok(RecorderConfig { data_dir, tier, base_url, api_key: set("CCC_API_KEY"), license })
+    }
+
+    /// Override the base URL (e.g. from `--base-url`), checking it.
+    pub fn set_base_url(&mut self, url: &str) -> Result<(), Error> {
+        self.base_url = normalize_base_url(url)?;
+        Ok(())
+    }
+}
+
+/// Check that `url` is an `http(s)://` URL and strip trailing `/`.
+pub fn normalize_base_url(url: &str) -> Result<String, Error> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
+        return Err(Error::Config(format!(
+            "CCC base URL {url:?} must start with http:// or https:// (set AGENTOS_CCC_BASE_URL or --base-url)"
+        )));
+    }
+    Ok(url.to_owned())
+}

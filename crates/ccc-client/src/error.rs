@@ -1,0 +1,74 @@
+//! The one error type of the crate.
+
+use camino::Utf8PathBuf;
+
+/// Everything the recorder, event log and outbox can fail with. `Display` is one lowercase
+/// line saying what to do where that is knowable; it never contains the API key.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done (`read`, `append to` …).
+        action: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file the crate wrote is not what it should be.
+    #[error("{path} is corrupt: {message} (move it aside and retry)")]
+    Corrupt {
+        /// The file.
+        path: Utf8PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A record failed schema validation and was not written.
+    #[error("refusing to write an invalid {kind} record: {details}")]
+    Invalid {
+        /// The record kind (`event`, `window`, `glm count`).
+        kind: &'static str,
+        /// The violations.
+        details: String,
+    },
+    /// A line to append contains a newline (it would become two records).
+    #[error("refusing to append a record containing a newline to {path}")]
+    EmbeddedNewline {
+        /// The log.
+        path: Utf8PathBuf,
+    },
+    /// No session is active.
+    #[error("no active session: start one with `agentos session start`")]
+    NoActiveSession,
+    /// A session is already active.
+    #[error("session {0} is already active: end it with `agentos session end` first")]
+    SessionActive(String),
+    /// The configuration is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The license does not allow uploads in this tier.
+    #[error("uploads denied: {0}")]
+    License(#[from] agentos_licensing::Error),
+    /// The metrics rollup failed.
+    #[error("metrics rollup failed: {0}")]
+    Rollup(#[from] agentos_rollup::Error),
+    /// A value could not be encoded as JSON (internal).
+    #[error("cannot encode {what} as json: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: &camino::Utf8Path,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io { action, path: path.to_owned(), source }
+    }
+}

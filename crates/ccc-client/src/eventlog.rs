@@ -1,0 +1,173 @@
+//! Append-only JSON Lines logs (`events.jsonl`, `windows.jsonl`, `glm_counts.jsonl`).
+//!
+//! Each append is one `write_all` of the whole line plus `\n` on a file opened in append mode,
+//! under an exclusive file lock, so concurrent writers (threads or processes) never interleave
+//! or lose lines. If the file does not end with `\n` (a writer crashed mid-line), the append
+//! starts with a `\n`, so the torn fragment stays a bad line of its own and the new record is
+//! intact. Readers skip bad lines and report each one as a [`LogDiagnostic`].
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde_json::Value as Json;
+
+use crate::Error;
+
+/// One JSON Lines log file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonlLog {
+    path: Utf8PathBuf,
+}
+
+/// A line skipped on read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogDiagnostic {
+    /// The file.
+    pub file: Utf8PathBuf,
+    /// 1-based line number.
+    pub line: u64,
+    /// Why it was skipped.
+    pub message: String,
+}
+
+impl fmt::Display for LogDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl JsonlLog {
+    /// A log at `path` (created on first append).
+    pub fn new(path: impl Into<Utf8PathBuf>) -> Self {
+        JsonlLog { path: path.into() }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Utf8Path {
+        &self.path
+    }
+
+    /// Append one record (a JSON text without newline) as one line. Locks, writes, unlocks.
+    pub fn append_line(&self, line: &str) -> Result<(), Error> {
+        self.appender()?.append_line(line)
+    }
+
+    /// Serialize `value` compactly and append it as one line.
+    pub fn append_json<T: serde::Serialize>(&self, value: &T) -> Result<(), Error> {
+        let line = serde_json::to_string(value)
+            .map_err(|source| Error::Encode { what: "log record", source })?;
+        self.append_line(&line)
+    }
+
+    /// Open the log and hold its lock for a batch of appends (released on drop). Other writers
+    /// wait until the [`Appender`] is dropped.
+    pub fn appender(&self) -> Result<Appender, Error> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(|e| Error::io("open", &self.path, e))?;
+        file.lock().map_err(|e| Error::io("lock", &self.path, e))?;
+        let len = file.metadata().map_err(|e| Error::io("stat", &self.path, e))?.len();
+        let mut torn = false;
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(|e| Error::io("read", &self.path, e))?;
+            torn = last[0] != b'\n';
+        }
+        Ok(Appender { file, path: self.path.clone(), torn, buf: Vec::new() })
+    }
+
+    /// Parse every line, calling `f` with each JSON value and its line number; returns the
+    /// lines skipped (not JSON, or a torn last line). A missing file is empty.
+    pub fn scan(&self, mut f: impl FnMut(u64, Json)) -> Result<Vec<LogDiagnostic>, Error> {
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        let mut reader = BufReader::new(file);
+        let mut diagnostics = Vec::new();
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let n =
+                reader.read_until(b'\n', &mut buf).map_err(|e| Error::io("read", &self.path, e))?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            let complete = buf.last() == Some(&b'\n');
+            let text = String::from_utf8_lossy(&buf);
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            if !complete {
+                diagnostics.push(
+                    self.diag(line_no, "torn last line (a writer stopped mid-line); skipped"),
+                );
+                break;
+            }
+            match serde_json::from_str::<Json>(text) {
+                Ok(v) => f(line_no, v),
+                Err(e) => diagnostics.push(self.diag(line_no, &format!("not JSON ({e}); skipped"))),
+            }
+        }
+        Ok(diagnostics)
+    }
+
+    /// Every parsable line, plus the skipped ones.
+    pub fn read_all(&self) -> Result<(Vec<Json>, Vec<LogDiagnostic>), Error> {
+        let mut lines = Vec::new();
+        let diagnostics = self.scan(|_, v| lines.push(v))?;
+        Ok((lines, diagnostics))
+    }
+
+    fn diag(&self, line: u64, message: &str) -> LogDiagnostic {
+        LogDiagnostic { file: self.path.clone(), line, message: message.to_owned() }
+    }
+}
+
+/// An open, locked log; each [`Appender::append_line`] is still one `write_all` of a whole
+/// line. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Appender {
+    file: File,
+    path: Utf8PathBuf,
+    torn: bool,
+    buf: Vec<u8>,
+}
+
+impl Appender {
+    /// Append one record as one line.
+    pub fn append_line(&mut self, line: &str) -> Result<(), Error> {
+        if line.contains('\n') {
+            return Err(Error::EmbeddedNewline { path: self.path.clone() });
+        }
+        self.buf.clear();
+        if self.torn {
+            self.buf.push(b'\n');
+        }
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
+        self.file.write_all(&self.buf).map_err(|e| Error::io("append to", &self.path, e))?;
+        self.file.flush().map_err(|e| Error::io("flush", &self.path, e))?;
+        self.torn = false;
+        Ok(())
+    }
+
+    /// Force the appended lines to disk (fsync).
+    pub fn sync(&self) -> Result<(), Error> {
+        self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
+    }
+}

@@ -1,0 +1,224 @@
+//! The only code in AgentOS that speaks HTTP to CCC: one `POST` per outbox batch.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Largest response body kept (for dead letters and error messages).
+const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+/// Longest `Retry-After` honoured; longer values are capped.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Connect and whole-request timeouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP connect timeout.
+    pub connect: Duration,
+    /// Whole request (connect, send, receive) timeout.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(5), total: Duration::from_secs(15) }
+    }
+}
+
+/// Posts outbox batches to CCC. Holds the API key; its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Sender {
+    agent: ureq::Agent,
+    base_url: String,
+    api_key: Option<String>,
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a delivery attempt did not succeed, as the outbox acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// Connection refused, DNS failure, timeout, dropped connection: kept, retried later.
+    Unreachable,
+    /// 5xx (or 408): kept, retried later.
+    ServerError,
+    /// 429: kept, retried after `Retry-After`.
+    RateLimited,
+    /// 401/403: kept; the API key is missing or wrong.
+    Auth,
+    /// 404/405: kept; this CCC has no ingest endpoint.
+    NotAccepting,
+    /// A redirect: kept; the base URL is probably wrong.
+    Redirect,
+    /// Any other 4xx: the batch is moved to the dead-letter directory.
+    Rejected,
+}
+
+impl ProblemKind {
+    /// Whether the batch stays in the outbox (everything but [`ProblemKind::Rejected`]).
+    pub fn keeps_batch(self) -> bool {
+        self != ProblemKind::Rejected
+    }
+}
+
+/// The result of one `POST`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// 2xx.
+    Delivered {
+        /// The status code.
+        status: u16,
+    },
+    /// Anything else.
+    Failed(Failure),
+}
+
+/// A failed attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// How the outbox treats it.
+    pub kind: ProblemKind,
+    /// One line for the user (never contains the API key).
+    pub message: String,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// The response body (truncated), when a response arrived.
+    pub body: Option<String>,
+    /// The server's `Retry-After`, when given.
+    pub retry_after: Option<Duration>,
+}
+
+impl Sender {
+    /// A sender for `base_url` (no trailing `/`) with the given timeouts.
+    pub fn new(base_url: &str, api_key: Option<String>, timeouts: Timeouts) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_global(Some(timeouts.total))
+            .user_agent(concat!("agentos/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Sender { agent, base_url: base_url.trim_end_matches('/').to_owned(), api_key }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `POST {base}{route}` with a JSON body and the batch's idempotency key.
+    pub fn post(&self, route: &str, idempotency_key: &str, body: &[u8]) -> Attempt {
+        let url = format!("{}{route}", self.base_url);
+        let mut req = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", idempotency_key);
+        if let Some(key) = &self.api_key {
+            req = req.header("Authorization", format!("Bearer {key}"));
+        }
+        let mut resp = match req.send(body) {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Failed(Failure {
+                    kind: ProblemKind::Unreachable,
+                    message: format!("CCC at {} is unreachable: {}", self.base_url, transport(&e)),
+                    status: None,
+                    body: None,
+                    retry_after: None,
+                });
+            }
+        };
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Attempt::Delivered { status };
+        }
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let location =
+            resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut text = Vec::new();
+        let _ = resp.body_mut().as_reader().take(MAX_RESPONSE_BODY).read_to_end(&mut text);
+        let body = String::from_utf8_lossy(&text).into_owned();
+        let snippet: String = body.trim().chars().take(200).collect();
+        let (kind, message) = match status {
+            401 | 403 => (
+                ProblemKind::Auth,
+                format!(
+                    "CCC refused the credentials (HTTP {status}): set CCC_API_KEY to a valid key; uploads stay queued"
+                ),
+            ),
+            404 | 405 => (
+                ProblemKind::NotAccepting,
+                format!(
+                    "this CCC does not accept uploads (HTTP {status} on POST {route}); uploads stay queued until it does"
+                ),
+            ),
+            429 => (
+                ProblemKind::RateLimited,
+                "CCC is rate limiting (HTTP 429); retrying later".to_owned(),
+            ),
+            408 | 500..=599 => (
+                ProblemKind::ServerError,
+                format!("CCC failed (HTTP {status}: {snippet}); retrying later"),
+            ),
+            300..=399 => (
+                ProblemKind::Redirect,
+                format!(
+                    "CCC answered with a redirect (HTTP {status} to {}): check AGENTOS_CCC_BASE_URL; uploads stay queued",
+                    location.as_deref().unwrap_or("?")
+                ),
+            ),
+            _ => (
+                ProblemKind::Rejected,
+                format!(
+                    "CCC rejected the upload (HTTP {status}: {snippet}); moved to the dead-letter directory"
+                ),
+            ),
+        };
+        Attempt::Failed(Failure {
+            kind,
+            message,
+            status: Some(status),
+            body: Some(body),
+            retry_after,
+        })
+    }
+}
+
+fn transport(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::Io(io) => format!("{io}"),
+        other => other.to_string(),
+    }
+}
+
+/// Parse a `Retry-After` value: delta-seconds or an HTTP date. Capped at 24 hours.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let d = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+        let now = jiff::Timestamp::now();
+        let secs = when.as_second().saturating_sub(now.as_second());
+        Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+    };
+    Some(d.min(MAX_RETRY_AFTER))
+}

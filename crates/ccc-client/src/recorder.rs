@@ -1,0 +1,628 @@
+//! The session recorder: validated local events first, uploads only through the outbox.
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use agentos_event_schema::catalog::SchemaKind;
+use agentos_event_schema::v1::{
+    Cost, Decision, Envelope, Event, Feature, GlmCount, InputKind, Measurement, MetricsSummary,
+    Outcome, OutcomeKind, ProviderWindow, SCHEMA_VERSION, Session, SessionEndEvent, SessionEvent,
+    Turn, TurnEvent, Value, WindowRecord,
+};
+use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId, validate};
+use agentos_licensing::VerifiedLicense;
+use agentos_privacy::{MinimizedPayload, Tier, TierPolicy, redact_event};
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use crate::Error;
+use crate::config::RecorderConfig;
+use crate::eventlog::{JsonlLog, LogDiagnostic};
+use crate::fsutil::{read_json, write_json_atomic};
+use crate::http::{Sender, Timeouts};
+use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxStatus};
+
+/// What `start_session` needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionStart {
+    /// Repository identifier (not a path).
+    pub repo_id: String,
+    /// Branch.
+    pub branch: String,
+    /// Commit the session starts from.
+    pub commit: String,
+    /// Use this id instead of a fresh UUID.
+    pub session_id: Option<SessionId>,
+    /// Free-form labels.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What `log_turn` needs: the turn plus its optional blocks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TurnInput {
+    /// Model name.
+    pub model: String,
+    /// Agent or subagent.
+    pub subagent: String,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// Input kind.
+    pub input_kind: InputKind,
+    /// Latency, ms.
+    pub latency_ms: f64,
+    /// Capacity consumed.
+    pub capacity_used: Option<f64>,
+    /// Value attribution weights by model.
+    pub attribution: BTreeMap<String, f64>,
+    /// Quality measurements.
+    pub measurement: Option<Measurement>,
+    /// Feature worked on.
+    pub feature: Option<Feature>,
+    /// Cost.
+    pub cost: Option<Cost>,
+    /// Value delivered.
+    pub value: Option<Value>,
+    /// Outcome kind.
+    pub outcome: Option<Outcome>,
+    /// CCP routing decision.
+    pub decision: Option<Decision>,
+}
+
+impl Default for TurnInput {
+    fn default() -> Self {
+        TurnInput {
+            model: String::new(),
+            subagent: "main".to_owned(),
+            tokens_in: 0,
+            tokens_out: 0,
+            input_kind: InputKind::Text,
+            latency_ms: 0.0,
+            capacity_used: None,
+            attribution: BTreeMap::new(),
+            measurement: None,
+            feature: None,
+            cost: None,
+            value: None,
+            outcome: None,
+            decision: None,
+        }
+    }
+}
+
+/// Whether uploads may happen, decided once per [`Recorder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadGate {
+    /// `local` tier: nothing is ever sent or queued.
+    LocalOnly,
+    /// The license grants the tier's entitlement.
+    Allowed {
+        /// The entitlement checked.
+        entitlement: &'static str,
+        /// The license plan.
+        plan: String,
+        /// The key id that verified the license.
+        kid: String,
+    },
+    /// No valid license for this tier: recorded locally only, nothing queued.
+    Denied {
+        /// One line saying why and what to do.
+        message: String,
+    },
+}
+
+/// What happened to an upload request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadOutcome {
+    /// `local` tier: nothing sent, nothing queued.
+    LocalOnly,
+    /// The license does not allow it: nothing queued (one line why).
+    Denied(String),
+    /// Queued in the outbox under this key; `flush` is the delivery attempt made right after
+    /// (none when auto-flush is off).
+    Queued {
+        /// Idempotency key.
+        key: String,
+        /// The bounded delivery attempt.
+        flush: Option<FlushReport>,
+    },
+}
+
+/// What ending a session produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionReport {
+    /// The session ended.
+    pub session_id: SessionId,
+    /// The window record appended to `windows.jsonl`.
+    pub window: WindowRecord,
+    /// The refreshed `metrics_summary.json`.
+    pub summary: MetricsSummary,
+    /// The summary upload.
+    pub upload: UploadOutcome,
+    /// Lines skipped while reading `events.jsonl`.
+    pub diagnostics: Vec<LogDiagnostic>,
+}
+
+/// One payload `privacy preview` shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviewPayload {
+    /// `POST` route.
+    pub route: &'static str,
+    /// Where it comes from (pending batch, queued events, next summary).
+    pub source: String,
+    /// The exact body (keys not yet assigned are shown as placeholders).
+    pub body: Json,
+}
+
+/// What the current tier would upload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    /// The tier.
+    pub tier: Tier,
+    /// Whether uploads are allowed now.
+    pub gate: UploadGate,
+    /// The payloads, in sending order.
+    pub payloads: Vec<PreviewPayload>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ActiveSession {
+    session_id: SessionId,
+    started_at: Timestamp,
+}
+
+/// Records sessions to the data dir and queues what the tier and license allow for upload.
+///
+/// ```no_run
+/// use agentos_ccc_client::{Recorder, RecorderConfig, SessionStart, TurnInput};
+/// # fn main() -> Result<(), agentos_ccc_client::Error> {
+/// let mut rec = Recorder::open(RecorderConfig::from_env(None)?)?;
+/// rec.start_session(SessionStart { repo_id: "r".into(), branch: "main".into(),
+///     commit: "abc".into(), ..Default::default() })?;
+/// rec.log_turn(TurnInput { model: "claude-sonnet-4.5".into(), tokens_in: 10,
+///     tokens_out: 20, ..Default::default() })?;
+/// rec.end_session(None)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Recorder {
+    config: RecorderConfig,
+    events: JsonlLog,
+    windows: JsonlLog,
+    glm: JsonlLog,
+    outbox: Outbox,
+    active: Option<ActiveSession>,
+    gate: OnceCell<UploadGate>,
+    timeouts: Timeouts,
+    flush_budget: Duration,
+    auto_flush: bool,
+}
+
+impl Recorder {
+    /// Open the data dir (created if missing) and restore the active session, if any.
+    pub fn open(config: RecorderConfig) -> Result<Recorder, Error> {
+        let dir = config.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+        let active = read_json::<ActiveSession>(&dir.join("state/active_session.json"))?;
+        Ok(Recorder {
+            events: JsonlLog::new(dir.join("events.jsonl")),
+            windows: JsonlLog::new(dir.join("windows.jsonl")),
+            glm: JsonlLog::new(dir.join("glm_counts.jsonl")),
+            outbox: Outbox::new(dir.join("outbox")),
+            config,
+            active,
+            gate: OnceCell::new(),
+            timeouts: Timeouts::default(),
+            flush_budget: Duration::from_secs(20),
+            auto_flush: true,
+        })
+    }
+
+    /// Use these HTTP timeouts.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Bound each automatic flush (after `end_session` / `upload_minimized_metrics`).
+    pub fn with_flush_budget(mut self, budget: Duration) -> Self {
+        self.flush_budget = budget;
+        self
+    }
+
+    /// Whether `end_session` / `upload_minimized_metrics` try one delivery right after
+    /// queueing (default on). Off: only [`Recorder::flush`] sends.
+    pub fn with_auto_flush(mut self, on: bool) -> Self {
+        self.auto_flush = on;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RecorderConfig {
+        &self.config
+    }
+
+    /// `<data_dir>/events.jsonl`.
+    pub fn events_path(&self) -> Utf8PathBuf {
+        self.events.path().to_owned()
+    }
+
+    /// `<data_dir>/windows.jsonl`.
+    pub fn windows_path(&self) -> Utf8PathBuf {
+        self.windows.path().to_owned()
+    }
+
+    /// `<data_dir>/glm_counts.jsonl`.
+    pub fn glm_counts_path(&self) -> Utf8PathBuf {
+        self.glm.path().to_owned()
+    }
+
+    /// `<data_dir>/metrics_summary.json`.
+    pub fn summary_path(&self) -> Utf8PathBuf {
+        self.config.data_dir.join("metrics_summary.json")
+    }
+
+    fn state_path(&self) -> Utf8PathBuf {
+        self.config.data_dir.join("state/active_session.json")
+    }
+
+    /// The outbox (used in every tier but `local`).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// The active session, if one is open (possibly started by another process).
+    pub fn active_session(&self) -> Option<&SessionId> {
+        self.active.as_ref().map(|a| &a.session_id)
+    }
+
+    /// Load and verify the installed license and check the tier's entitlement. `Ok(None)`
+    /// in the `local` tier (no license is read at all).
+    pub fn license_handshake(&self) -> Result<Option<VerifiedLicense>, Error> {
+        let Some(entitlement) = self.config.tier.required_entitlement() else {
+            return Ok(None);
+        };
+        let license = agentos_licensing::load_installed(&self.config.license)?;
+        license.check_entitlement(entitlement)?;
+        Ok(Some(license))
+    }
+
+    /// Whether uploads are allowed (license checked once per recorder).
+    pub fn upload_gate(&self) -> &UploadGate {
+        self.gate.get_or_init(|| {
+            let tier = self.config.tier;
+            match (self.license_handshake(), tier.required_entitlement()) {
+                (Ok(Some(lic)), Some(entitlement)) => UploadGate::Allowed {
+                    entitlement,
+                    plan: lic.claims().plan.clone(),
+                    kid: lic.kid().to_owned(),
+                },
+                (Ok(_), _) => UploadGate::LocalOnly,
+                (Err(Error::License(e)), _) => UploadGate::Denied {
+                    message: format!(
+                        "uploads denied for the {tier} tier: {e}; recording locally only, nothing is queued"
+                    ),
+                },
+                (Err(e), _) => UploadGate::Denied {
+                    message: format!(
+                        "uploads denied for the {tier} tier: {e}; recording locally only, nothing is queued"
+                    ),
+                },
+            }
+        })
+    }
+
+    fn uploads_allowed(&self) -> bool {
+        matches!(self.upload_gate(), UploadGate::Allowed { .. })
+    }
+
+    /// Start a session: validate, append to `events.jsonl`, remember it in
+    /// `state/active_session.json`. A denied license never blocks recording.
+    pub fn start_session(&mut self, start: SessionStart) -> Result<SessionId, Error> {
+        if let Some(active) = &self.active {
+            return Err(Error::SessionActive(active.session_id.to_string()));
+        }
+        let license_id = match self.upload_gate() {
+            UploadGate::LocalOnly => "local".to_owned(),
+            UploadGate::Denied { .. } => "unlicensed".to_owned(),
+            UploadGate::Allowed { plan, kid, .. } => format!("{kid}:{plan}"),
+        };
+        let session_id = start.session_id.unwrap_or_else(SessionId::random);
+        let created_at = Timestamp::now();
+        let event = Event::Session(SessionEvent {
+            envelope: Envelope::now(),
+            session: Session {
+                session_id: session_id.clone(),
+                repo_id: start.repo_id,
+                branch: start.branch,
+                commit: start.commit,
+                license_id,
+                privacy_tier: self.config.tier,
+                created_at,
+                metadata: start.metadata.into_iter().map(|(k, v)| (k, Json::String(v))).collect(),
+                extra: Extra::new(),
+            },
+        });
+        self.record(&event)?;
+        let active = ActiveSession { session_id: session_id.clone(), started_at: created_at };
+        write_json_atomic(&self.state_path(), &active, "active session")?;
+        self.active = Some(active);
+        Ok(session_id)
+    }
+
+    /// Log one turn of the active session. Never touches the network.
+    pub fn log_turn(&mut self, input: TurnInput) -> Result<TurnId, Error> {
+        let session_id = self.active.as_ref().ok_or(Error::NoActiveSession)?.session_id.clone();
+        let turn_id = TurnId::random();
+        let event = TurnEvent {
+            envelope: Envelope::now(),
+            turn: Turn {
+                turn_id: turn_id.clone(),
+                session_id: session_id.clone(),
+                model: input.model,
+                subagent: input.subagent,
+                tokens_in: input.tokens_in,
+                tokens_out: input.tokens_out,
+                input_kind: input.input_kind,
+                latency_ms: input.latency_ms,
+                attribution: input.attribution,
+                capacity_used: input.capacity_used,
+                extra: Extra::new(),
+            },
+            measurement: input.measurement,
+            feature: input.feature,
+            cost: input.cost,
+            value: input.value,
+            decision: input.decision,
+            outcome: input.outcome,
+        };
+        let glm = is_glm(&event.turn.model).then(|| GlmCount {
+            session_id,
+            turn_id: turn_id.clone(),
+            model: event.turn.model.clone(),
+            tokens_in: event.turn.tokens_in,
+            tokens_out: event.turn.tokens_out,
+            ts: Timestamp::now(),
+            count_source: "trace".to_owned(),
+            extra: Extra::new(),
+        });
+        self.record(&Event::Turn(event))?;
+        if let Some(glm) = glm {
+            append_validated(&self.glm, SchemaKind::V1GlmCount, "glm count", &glm)?;
+        }
+        Ok(turn_id)
+    }
+
+    /// End the active session (see [`Recorder::finish_session`] for what it produces).
+    pub fn end_session(&mut self, notes: Option<String>) -> Result<(), Error> {
+        self.finish_session(notes).map(|_| ())
+    }
+
+    /// End the active session: append `session_end`, the window record to `windows.jsonl`,
+    /// refresh `metrics_summary.json`, and (minimized/full, licensed) queue the summary upload
+    /// and try one bounded delivery.
+    pub fn finish_session(&mut self, notes: Option<String>) -> Result<SessionReport, Error> {
+        let active = self.active.clone().ok_or(Error::NoActiveSession)?;
+        let ended_at = Timestamp::now();
+        let event = Event::SessionEnd(SessionEndEvent {
+            envelope: Envelope::now(),
+            session_id: active.session_id.clone(),
+            ended_at,
+            notes: notes.unwrap_or_default(),
+        });
+        self.record(&event)?;
+        let (window, diagnostics) = self.window_record(&active, ended_at)?;
+        append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
+        let state = self.state_path();
+        match std::fs::remove_file(&state) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", &state, e)),
+        }
+        self.active = None;
+        let summary = self.refresh_summary()?;
+        let upload = self.queue_summary(&summary)?;
+        Ok(SessionReport { session_id: active.session_id, window, summary, upload, diagnostics })
+    }
+
+    /// Recompute `metrics_summary.json` from `events.jsonl` and, in the minimized/full tiers
+    /// with a valid license, queue its aggregate projection and try one bounded delivery.
+    pub fn upload_minimized_metrics(&mut self) -> Result<(), Error> {
+        self.upload_metrics_report().map(|_| ())
+    }
+
+    /// [`Recorder::upload_minimized_metrics`], saying what happened.
+    pub fn upload_metrics_report(&mut self) -> Result<(UploadOutcome, MetricsSummary), Error> {
+        let summary = self.refresh_summary()?;
+        Ok((self.queue_summary(&summary)?, summary))
+    }
+
+    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically).
+    pub fn refresh_summary(&self) -> Result<MetricsSummary, Error> {
+        let rollup = agentos_rollup::summarize_files(
+            &[self.events_path()],
+            &agentos_rollup::SummaryOptions::default(),
+        )?;
+        agentos_rollup::write_summary(&rollup.summary, &self.summary_path())?;
+        Ok(rollup.summary)
+    }
+
+    fn queue_summary(&self, summary: &MetricsSummary) -> Result<UploadOutcome, Error> {
+        if !self.config.tier.uploads_summary() {
+            return Ok(UploadOutcome::LocalOnly);
+        }
+        if let UploadGate::Denied { message } = self.upload_gate() {
+            return Ok(UploadOutcome::Denied(message.clone()));
+        }
+        let key = self.outbox.enqueue_metrics(&MinimizedPayload::from_summary(summary))?;
+        let flush = if self.auto_flush { self.flush(false)? } else { None };
+        Ok(UploadOutcome::Queued { key, flush })
+    }
+
+    /// Try to deliver the outbox now (bounded by the flush budget). `None` when this tier or
+    /// license sends nothing (no socket is opened). `force` ignores backoff and
+    /// `Retry-After` schedules.
+    pub fn flush(&self, force: bool) -> Result<Option<FlushReport>, Error> {
+        let tier = self.config.tier;
+        if !tier.uses_network() || !self.uploads_allowed() {
+            return Ok(None);
+        }
+        let sender = Sender::new(&self.config.base_url, self.config.api_key.clone(), self.timeouts);
+        let opts = FlushOptions {
+            allow_events: tier.uploads_events(),
+            allow_metrics: tier.uploads_summary(),
+            force,
+            budget: self.flush_budget,
+        };
+        self.outbox.flush(&sender, &opts).map(Some)
+    }
+
+    /// The outbox status (reads only).
+    pub fn outbox_status(&self) -> Result<OutboxStatus, Error> {
+        self.outbox.status()
+    }
+
+    /// What the current tier would upload, computed without sending or writing anything.
+    pub fn preview(&self) -> Result<Preview, Error> {
+        let tier = self.config.tier;
+        let gate = self.upload_gate().clone();
+        let mut payloads = Vec::new();
+        if tier.uses_network() {
+            for batch in self.outbox.pending()? {
+                let allowed = match batch.kind {
+                    crate::outbox::BatchKind::Events => tier.uploads_events(),
+                    crate::outbox::BatchKind::Metrics => tier.uploads_summary(),
+                };
+                if allowed {
+                    payloads.push(PreviewPayload {
+                        route: batch.kind.route(),
+                        source: format!("pending batch {}", batch.key),
+                        body: batch.body,
+                    });
+                }
+            }
+            if tier.uploads_events() {
+                let queued = self.outbox.queued_events()?;
+                for chunk in queued.chunks(BATCH_MAX_EVENTS) {
+                    payloads.push(PreviewPayload {
+                        route: crate::outbox::EVENTS_ROUTE,
+                        source: "queued events (batched at the next flush)".to_owned(),
+                        body: json!({
+                            "idempotency_key": "<assigned when batched>",
+                            "schema_version": SCHEMA_VERSION,
+                            "events": chunk,
+                        }),
+                    });
+                }
+            }
+            let rollup = agentos_rollup::summarize_files(
+                &[self.events_path()],
+                &agentos_rollup::SummaryOptions::default(),
+            )?;
+            payloads.push(PreviewPayload {
+                route: crate::outbox::METRICS_ROUTE,
+                source: "summary the next `upload-metrics` or `session end` would queue".to_owned(),
+                body: json!({
+                    "idempotency_key": "<assigned when queued>",
+                    "summary": MinimizedPayload::from_summary(&rollup.summary),
+                }),
+            });
+        }
+        Ok(Preview { tier, gate, payloads })
+    }
+
+    /// Validate, append locally, then (full tier, licensed) queue the redacted form.
+    fn record(&self, event: &Event) -> Result<(), Error> {
+        append_validated(&self.events, SchemaKind::V1Event, "event", event)?;
+        if self.config.tier.uploads_events() && self.uploads_allowed() {
+            let id = event.envelope().event_id.as_ref().map(|i| i.to_string()).unwrap_or_default();
+            self.outbox.enqueue_event(&id, redact_event(event))?;
+        }
+        Ok(())
+    }
+
+    fn window_record(
+        &self,
+        active: &ActiveSession,
+        ended_at: Timestamp,
+    ) -> Result<(WindowRecord, Vec<LogDiagnostic>), Error> {
+        let sid = active.session_id.as_str();
+        let mut providers: BTreeMap<String, ProviderWindow> = BTreeMap::new();
+        let mut outcomes: BTreeMap<OutcomeKind, u64> = BTreeMap::new();
+        let mut churn = Vec::new();
+        let diagnostics = self.events.scan(|_, line| {
+            if line["type"] != "turn" || line["turn"]["session_id"] != sid {
+                return;
+            }
+            let Ok(turn) = serde_json::from_value::<TurnEvent>(line) else { return };
+            let provider = agentos_rollup::provider_of(
+                &turn.turn.model,
+                turn.cost.as_ref().map(|c| c.provider.as_str()),
+            );
+            let p = providers.entry(provider.to_owned()).or_default();
+            p.turns += 1;
+            p.tokens_in += turn.turn.tokens_in;
+            p.tokens_out += turn.turn.tokens_out;
+            if let Some(c) = turn.turn.capacity_used {
+                p.capacity_used = Some(p.capacity_used.unwrap_or(0.0) + c);
+            }
+            if let Some(m) = &turn.measurement {
+                p.features += m.feature_delta;
+                churn.push(m.churn_score);
+            }
+            if let Some(c) = &turn.cost {
+                p.cost_usd += c.estimated_usd;
+            }
+            if let Some(o) = &turn.outcome {
+                *outcomes.entry(o.kind).or_default() += o.count;
+            }
+        })?;
+        let quality = (!churn.is_empty()).then(|| {
+            agentos_rollup::churn::quality_from_churn(
+                churn.iter().sum::<f64>() / churn.len() as f64,
+            )
+        });
+        let window = WindowRecord {
+            window_id: sid.to_owned(),
+            session_id: active.session_id.clone(),
+            started_at: active.started_at,
+            ended_at,
+            providers,
+            quality,
+            outcomes,
+            schema_version: SCHEMA_VERSION.to_owned(),
+            extra: Extra::new(),
+        };
+        Ok((window, diagnostics))
+    }
+}
+
+/// Whether a model is a GLM model (lower-cased name starts with `glm`: `glm/4.6` is,
+/// `z.ai/glm-4.6` is not — the Python rule).
+pub fn is_glm(model: &str) -> bool {
+    model.to_lowercase().starts_with("glm")
+}
+
+/// Validate `record` against `kind`'s schema, then append it as one line.
+fn append_validated<T: Serialize>(
+    log: &JsonlLog,
+    kind: SchemaKind,
+    what: &'static str,
+    record: &T,
+) -> Result<(), Error> {
+    let value = serde_json::to_value(record).map_err(|source| Error::Encode { what, source })?;
+    let violations = validate::validate(kind, &value);
+    if !violations.is_empty() {
+        let details: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        return Err(Error::Invalid { kind: what, details: details.join("; ") });
+    }
+    log.append_line(&value.to_string())
+}
+
+/// Validate an event and append it to `log` (the path the recorder uses for every event).
+pub fn append_event(log: &JsonlLog, event: &Event) -> Result<(), Error> {
+    append_validated(log, SchemaKind::V1Event, "event", event)
+}
