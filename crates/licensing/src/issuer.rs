@@ -149,7 +149,6 @@ pub struct IssuerClient {
 
 struct Answer {
     status: u16,
-    retry_after: Option<u64>,
     body: String,
 }
 
@@ -206,7 +205,7 @@ impl IssuerClient {
                 retry_after_secs: retry_after.unwrap_or(60),
             });
         }
-        Ok((url, Answer { status, retry_after, body }))
+        Ok((url, Answer { status, body }))
     }
 
     /// `POST /v1/license/issue`.
@@ -275,7 +274,6 @@ impl ClassifyText for serde_json::Error {
 }
 
 fn rejected(url: String, a: &Answer) -> Error {
-    let _ = a.retry_after;
     // Go http.Error bodies are text; the poll endpoint answers {"error": …}.
     let text = serde_json::from_str::<serde_json::Value>(&a.body)
         .ok()

@@ -77,7 +77,7 @@ impl RevocationList {
         {
             return Err(Error::Revoked { what: format!("nonce {nonce}") });
         }
-        if !claims.sub.is_empty() && self.revoked_subs.iter().any(|r| *r == claims.sub) {
+        if !claims.sub.is_empty() && self.revoked_subs.contains(&claims.sub) {
             return Err(Error::Revoked { what: format!("subject {}", claims.sub) });
         }
         Ok(())

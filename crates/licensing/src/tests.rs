@@ -1,1 +1,742 @@
-//! Unit tests.
+//! Unit tests: CCP vectors, key ring, byte rules, tamper loops, claims checks, entitlements,
+//! revocation, policy, install/load.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use camino::{Utf8Path, Utf8PathBuf};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use serde::Deserialize;
+
+use crate::policy::verify_policy;
+use crate::*;
+
+const NOW: i64 = 1_761_200_000;
+const FAR: i64 = 4_102_444_800;
+
+fn fixture(rel: &str) -> Utf8PathBuf {
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+fn seed_key(first: u8) -> Ed25519KeyPair {
+    let seed: Vec<u8> = (first..first + 32).collect();
+    match Ed25519KeyPair::from_seed_unchecked(&seed) {
+        Ok(k) => k,
+        Err(e) => panic!("seed key: {e}"),
+    }
+}
+
+fn key() -> Ed25519KeyPair {
+    seed_key(0)
+}
+
+fn pub_b64(k: &Ed25519KeyPair) -> String {
+    STANDARD.encode(k.public_key().as_ref())
+}
+
+fn sign_b64(k: &Ed25519KeyPair, msg: &[u8]) -> String {
+    STANDARD.encode(k.sign(msg).as_ref())
+}
+
+fn ring_with(kid: &str, k: &Ed25519KeyPair) -> KeyRing {
+    let mut ring = KeyRing::empty();
+    ring.add_key(kid, &pub_b64(k));
+    ring
+}
+
+/// A pack whose license value is `license` byte for byte.
+fn pack(license: &str, sig: &str) -> Vec<u8> {
+    format!("{{\"license\":{license},\"signature\":\"{sig}\"}}\n").into_bytes()
+}
+
+fn signed_pack(license: &str) -> (Vec<u8>, String) {
+    let sig = sign_b64(&key(), license.as_bytes());
+    (pack(license, &sig), sig)
+}
+
+fn verify_pack(
+    bytes: &[u8],
+    ring: &KeyRing,
+    opts: &VerifyOptions,
+) -> Result<VerifiedLicense, Error> {
+    verify(&SignedLicense::from_pack_bytes(bytes)?, ring, opts)
+}
+
+fn reason(r: &Result<VerifiedLicense, Error>) -> Option<&'static str> {
+    match r {
+        Ok(_) => None,
+        Err(e) => Some(e.reason().map_or("other", Reason::as_str)),
+    }
+}
+
+const COMPACT: &str = r#"{"device":null,"exp":4102444800,"features":["telemetry_minimized","mixed_models"],"iat":1761102738,"kid":"k1","nonce":"n-1","plan":"pro","schema":"ccp.license.v1","sub":"dev@example.com"}"#;
+
+// ---------------------------------------------------------------------------------------------
+// CCP vectors
+
+#[derive(Deserialize)]
+struct Vectors {
+    pubkey_b64: String,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    kid_map: std::collections::BTreeMap<String, String>,
+    license_bytes_utf8: String,
+    sig_b64: String,
+    now: i64,
+    device: String,
+    expect: String,
+}
+
+fn vectors() -> Vectors {
+    let text = std::fs::read_to_string(fixture("licensing/license_vectors.json"))
+        .unwrap_or_else(|e| panic!("read vectors: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse vectors: {e}"))
+}
+
+fn expected_reasons(expect: &str) -> &'static [&'static str] {
+    match expect {
+        "license invalid" => &["signature_mismatch", "unknown_key"],
+        "expired" => &["expired"],
+        "device mismatch" => &["device_mismatch"],
+        "schema mismatch" => &["schema_mismatch"],
+        other => panic!("unknown expectation {other}"),
+    }
+}
+
+#[test]
+fn vector_seed_matches_published_pubkey() {
+    let v = vectors();
+    assert_eq!(pub_b64(&key()), v.pubkey_b64);
+    assert!(v.cases.len() >= 9, "all vector cases present");
+}
+
+#[test]
+fn every_vector_case_detached_and_as_pack() {
+    for case in vectors().cases {
+        let mut ring = KeyRing::empty();
+        for (kid, b64) in &case.kid_map {
+            ring.add_key(kid, b64);
+        }
+        let opts = VerifyOptions::at(case.now).with_device(case.device.clone());
+        let detached = SignedLicense::from_detached(
+            case.license_bytes_utf8.clone().into_bytes(),
+            &case.sig_b64,
+        )
+        .and_then(|s| verify(&s, &ring, &opts));
+        let packed = verify_pack(&pack(&case.license_bytes_utf8, &case.sig_b64), &ring, &opts);
+        for (form, result) in [("detached", &detached), ("pack", &packed)] {
+            if case.expect == "ok" {
+                let v = result.as_ref().unwrap_or_else(|e| panic!("{} ({form}): {e}", case.name));
+                assert_eq!(v.kid(), "k1", "{}", case.name);
+                assert_eq!(v.claims().schema, "ccp.license.v1");
+            } else {
+                let got = reason(result);
+                assert!(
+                    got.is_some_and(|g| expected_reasons(&case.expect).contains(&g)),
+                    "{} ({form}): expected {}, got {got:?}",
+                    case.name,
+                    case.expect
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn vector_license_invalid_cases_have_precise_reasons() {
+    let v = vectors();
+    let find = |n: &str| v.cases.iter().find(|c| c.name == n).unwrap_or_else(|| panic!("case {n}"));
+    let run = |c: &Case| {
+        let mut ring = KeyRing::empty();
+        for (kid, b64) in &c.kid_map {
+            ring.add_key(kid, b64);
+        }
+        SignedLicense::from_detached(c.license_bytes_utf8.clone().into_bytes(), &c.sig_b64)
+            .and_then(|s| verify(&s, &ring, &VerifyOptions::at(c.now)))
+    };
+    // The only key is `default`; the claims name `k1`: CCP's kid rule skips it.
+    let r = run(find("kid_mismatch_map_key_default"));
+    assert!(matches!(&r, Err(Error::UnknownKey { kid, .. }) if kid == "k1"), "{r:?}");
+    // Same claims, re-indented: the bytes differ, so the signature does not verify.
+    let r = run(find("reindented_same_sig"));
+    assert!(matches!(&r, Err(Error::SignatureMismatch { .. })), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CCP repo data
+
+#[test]
+fn pubkeys_json_loads_the_embedded_default_key() {
+    let mut ring = KeyRing::empty();
+    assert!(ring.add_bundle_file(&fixture("ccp-repo-data/PUBKEYS.json")).is_ok());
+    assert_eq!(ring.ids(), vec!["default"]);
+    assert!(ring.problems().is_empty());
+    let embedded = KeyRing::embedded();
+    assert_eq!(ring.keys(), embedded.keys());
+}
+
+#[test]
+fn trial_license_parses_and_is_rejected() {
+    let bytes = std::fs::read(fixture("ccp-repo-data/trial_license.json"))
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    let claims: agentos_event_schema::ccp::LicenseClaims =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("parse: {e}"));
+    assert_eq!(claims.kid.as_deref(), Some("2025-10-22-a"));
+    assert_eq!(claims.exp, 1_761_707_395);
+    // Its real signature is not in the repository: any signature, any ring we have, rejects it.
+    let sig = sign_b64(&key(), b"something else");
+    let mut ring = KeyRing::embedded();
+    assert!(ring.add_bundle_file(&fixture("ccp-repo-data/PUBKEYS.json")).is_ok());
+    let signed =
+        SignedLicense::from_detached(bytes.clone(), &sig).unwrap_or_else(|e| panic!("{e}"));
+    for now in [claims.iat.unwrap_or(0), NOW, claims.exp + 1] {
+        let r = verify(&signed, &ring, &VerifyOptions::at(now));
+        assert_eq!(reason(&r), Some("unknown_key"), "{r:?}");
+    }
+    // Even a ring that has its kid (with our key) does not verify it.
+    ring.add_env(&format!("2025-10-22-a={}", pub_b64(&key())));
+    let r = verify(&signed, &ring, &VerifyOptions::at(NOW));
+    assert_eq!(reason(&r), Some("signature_mismatch"), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte rules
+
+#[test]
+fn go_escaped_and_raw_special_characters_in_sub_verify_as_signed() {
+    let go_style = r#"{"device":null,"exp":4102444800,"features":["zai_offload"],"iat":1761102738,"kid":"k1","nonce":"x","plan":"pro","schema":"ccp.license.v1","sub":"a\u003cb\u003e\u0026c@x.io"}"#;
+    let raw = r#"{"device":null,"exp":4102444800,"features":[],"kid":"k1","plan":"pro","schema":"ccp.license.v1","sub":"a<b>&c ü 雪 😀@x.io"}"#;
+    let ring = ring_with("k1", &key());
+    for lic in [go_style, raw] {
+        let (bytes, _) = signed_pack(lic);
+        let v =
+            verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(v.claims().sub.starts_with("a<b>&c"), "{}", v.claims().sub);
+    }
+    // The escaped and raw spellings are different bytes: one's signature does not fit the other.
+    let sig = sign_b64(&key(), go_style.as_bytes());
+    let unescaped =
+        go_style.replace(r"\u003c", "<").replace(r"\u003e", ">").replace(r"\u0026", "&");
+    let r = verify_pack(&pack(&unescaped, &sig), &ring, &VerifyOptions::at(NOW));
+    assert_eq!(reason(&r), Some("signature_mismatch"));
+}
+
+#[test]
+fn pretty_printed_license_in_pack_verifies_over_its_own_bytes() {
+    let pretty = "{\n  \"exp\": 4102444800,\n  \"features\": [\"telemetry_full\"],\n  \"kid\": \"k1\",\n  \"plan\": \"enterprise\",\n  \"schema\": \"ccp.license.v1\",\n  \"sub\": \"<é>\"\n}";
+    let (bytes, sig) = signed_pack(pretty);
+    let ring = ring_with("k1", &key());
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.claims().plan, "enterprise");
+    // Pretty pack around it (whitespace outside the license value is not signed).
+    let outer = format!("{{\n  \"signature\" : \"{sig}\" ,\n  \"license\" :   {pretty}\n}}\n\n");
+    assert!(verify_pack(outer.as_bytes(), &ring, &VerifyOptions::at(NOW)).is_ok());
+    // The compact form of the same claims does not verify with this signature.
+    let compact: serde_json::Value = serde_json::from_str(pretty).unwrap_or_default();
+    let r = verify_pack(&pack(&compact.to_string(), &sig), &ring, &VerifyOptions::at(NOW));
+    assert_eq!(reason(&r), Some("signature_mismatch"));
+}
+
+#[test]
+fn detached_signature_covers_the_trailing_newline() {
+    let ring = ring_with("k1", &key());
+    let with_nl = format!("{COMPACT}\n");
+    let sig = sign_b64(&key(), with_nl.as_bytes());
+    let sig_file = format!("{sig}\n");
+    let ok = SignedLicense::from_detached(with_nl.clone().into_bytes(), &sig_file)
+        .and_then(|s| verify(&s, &ring, &VerifyOptions::at(NOW)));
+    assert!(ok.is_ok(), "{ok:?}");
+    for altered in [COMPACT.to_owned(), format!("{COMPACT}\r\n"), format!("{COMPACT}\n\n")] {
+        let r = SignedLicense::from_detached(altered.into_bytes(), &sig_file)
+            .and_then(|s| verify(&s, &ring, &VerifyOptions::at(NOW)));
+        assert_eq!(reason(&r), Some("signature_mismatch"));
+    }
+}
+
+#[test]
+fn flipping_any_single_byte_of_a_pack_is_rejected() {
+    let ring = ring_with("k1", &key());
+    let (bytes, _) = signed_pack(COMPACT);
+    let opts = VerifyOptions::at(NOW);
+    assert!(verify_pack(&bytes, &ring, &opts).is_ok());
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x02, 0x20, 0x80, 0xff] {
+            let mut t = bytes.clone();
+            t[i] ^= mask;
+            let r = verify_pack(&t, &ring, &opts);
+            assert!(r.is_err(), "byte {i} ^ {mask:#x} accepted: {:?}", String::from_utf8_lossy(&t));
+        }
+    }
+}
+
+#[test]
+fn flipping_any_single_byte_of_a_detached_pair_is_rejected() {
+    let ring = ring_with("k1", &key());
+    let lic = format!("{COMPACT}\n");
+    let sig = format!("{}\n", sign_b64(&key(), lic.as_bytes()));
+    let check = |l: &[u8], s: &[u8]| {
+        SignedLicense::from_detached(l.to_vec(), &String::from_utf8_lossy(s))
+            .and_then(|x| verify(&x, &ring, &VerifyOptions::at(NOW)))
+    };
+    assert!(check(lic.as_bytes(), sig.as_bytes()).is_ok());
+    for i in 0..lic.len() {
+        let mut t = lic.clone().into_bytes();
+        t[i] ^= 0x01;
+        assert!(check(&t, sig.as_bytes()).is_err(), "license byte {i}");
+    }
+    // The final LF of the .sig is trimmed whitespace; every other byte matters.
+    for i in 0..sig.len() - 1 {
+        let mut t = sig.clone().into_bytes();
+        t[i] ^= 0x01;
+        assert!(check(lic.as_bytes(), &t).is_err(), "sig byte {i}");
+    }
+}
+
+#[test]
+fn issuer_response_with_license_pack_string_verifies() {
+    let (bytes, sig) = signed_pack(COMPACT);
+    let pack_text = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+    let resp = serde_json::json!({
+        "license": serde_json::from_str::<serde_json::Value>(COMPACT).unwrap_or_default(),
+        "sigB64": sig, "license_pack": pack_text, "pubKeyB64": "ignored",
+        "plan": "pro", "features": ["x"], "exp": FAR,
+    });
+    let ring = ring_with("k1", &key());
+    let v = verify_pack(resp.to_string().as_bytes(), &ring, &VerifyOptions::at(NOW));
+    assert_eq!(v.map(|v| v.claims().plan.clone()).ok().as_deref(), Some("pro"));
+}
+
+#[test]
+fn malformed_inputs_are_reported_as_malformed() {
+    let ring = ring_with("k1", &key());
+    let sig = sign_b64(&key(), COMPACT.as_bytes());
+    let cases: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"not json".to_vec(),
+        b"[]".to_vec(),
+        format!("{{\"license\":{COMPACT}}}").into_bytes(),
+        format!("{{\"signature\":\"{sig}\"}}").into_bytes(),
+        pack(COMPACT, "!!!notbase64"),
+        pack(COMPACT, &sig[..sig.len() - 4]),
+        pack(COMPACT, &sig.replace("==", "")),
+        br#"{"license_pack":42}"#.to_vec(),
+        br#"{"license_pack":"{\"nope\":1}"}"#.to_vec(),
+    ];
+    for bytes in cases {
+        let r = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+        assert_eq!(reason(&r), Some("malformed"), "{:?}", String::from_utf8_lossy(&bytes));
+        let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!msg.contains(&sig) && !msg.contains(&sig[..20]), "signature leaked: {msg}");
+    }
+    // Signed bytes that are not valid claims: exp as a string, claims not an object.
+    for lic in [r#"{"exp":"4102444800","kid":"k1","schema":"ccp.license.v1"}"#, r#"["k1"]"#] {
+        let (bytes, _) = signed_pack(lic);
+        let r = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+        assert_eq!(reason(&r), Some("malformed"), "{lic}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key ring
+
+#[test]
+fn env_entries_parse_like_ccp_without_its_bugs() {
+    let k1 = pub_b64(&key());
+    let k2 = pub_b64(&seed_key(1));
+    // A bare key ending in '=' whose first 43 chars have no '+' or '/': CCP drops it (B4 note).
+    let mut bare = None;
+    for first in 2..200u8 {
+        let b = pub_b64(&seed_key(first));
+        if !b[..43].contains(['+', '/']) {
+            bare = Some(b);
+            break;
+        }
+    }
+    let bare = bare.unwrap_or_else(|| panic!("no suitable key"));
+    let mut ring = KeyRing::empty();
+    ring.add_env(&format!(" k1={k1} , {k2},{bare},broken=AAAA,,=x"));
+    assert_eq!(ring.ids(), vec!["k1", "env_1", "env_2"]);
+    let probs: Vec<&str> = ring.problems().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(probs, vec!["broken", "env_4"]);
+    assert!(ring.problems().iter().all(|p| !p.problem.is_empty()));
+}
+
+#[test]
+fn malformed_key_is_reported_and_does_not_stop_valid_keys() {
+    // CCP bug B5: one bad key aborted verification. Here it is set aside.
+    let mut ring = KeyRing::empty();
+    ring.add_key("bad", "AAAA");
+    ring.add_key("k1", &pub_b64(&key()));
+    ring.add_key("worse", "%%%");
+    let (bytes, _) = signed_pack(COMPACT);
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+    assert_eq!(v.map(|v| v.kid().to_owned()).ok().as_deref(), Some("k1"));
+    assert_eq!(ring.problems().len(), 2);
+    // The failure message names the skipped keys.
+    let other = r#"{"exp":4102444800,"kid":"k9","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(other);
+    let err = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.contains("`k9`") && err.contains("`bad`") && err.contains("`worse`"), "{err}");
+    // The claims' own key malformed: malformed, naming it.
+    let mut ring = KeyRing::empty();
+    ring.add_key("k1", "AAAA");
+    ring.add_key("default", &pub_b64(&key()));
+    let (bytes, _) = signed_pack(COMPACT);
+    let r = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+    assert_eq!(reason(&r), Some("malformed"));
+    assert!(r.err().map(|e| e.to_string()).unwrap_or_default().contains("`k1`"));
+}
+
+#[test]
+fn key_order_is_deterministic_and_kid_first() {
+    let other = seed_key(7);
+    let mut ring = KeyRing::empty();
+    ring.add_key("a", &pub_b64(&other));
+    ring.add_key("k1", &pub_b64(&key()));
+    ring.add_key("b", &pub_b64(&key()));
+    let (bytes, _) = signed_pack(COMPACT);
+    for _ in 0..5 {
+        let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+        assert_eq!(v.map(|v| v.kid().to_owned()).ok().as_deref(), Some("k1"));
+    }
+    // Without kid: the first verifying key in ring order wins and becomes the kid.
+    let no_kid = r#"{"exp":4102444800,"features":["telemetry_full"],"plan":"pro","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(no_kid);
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.kid(), "k1");
+    assert_eq!(v.claims().kid.as_deref(), Some("k1"));
+    // Empty kid string counts as no kid (CCP).
+    let empty_kid = r#"{"exp":4102444800,"kid":"","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(empty_kid);
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+    assert_eq!(v.map(|v| v.kid().to_owned()).ok().as_deref(), Some("k1"));
+    // A key with the right id but the wrong bytes: signature mismatch.
+    let ring = ring_with("k1", &other);
+    let (bytes, _) = signed_pack(COMPACT);
+    assert_eq!(
+        reason(&verify_pack(&bytes, &ring, &VerifyOptions::at(NOW))),
+        Some("signature_mismatch")
+    );
+    // Empty ring.
+    assert_eq!(
+        reason(&verify_pack(&bytes, &KeyRing::empty(), &VerifyOptions::at(NOW))),
+        Some("unknown_key")
+    );
+}
+
+#[test]
+fn config_key_ring_has_embedded_bundle_and_env_in_order() {
+    let cfg = LicenseConfig {
+        pubkeys_path: Some(fixture("ccp-repo-data/PUBKEYS.json")),
+        env_pubkeys: Some(format!("k1={}", pub_b64(&key()))),
+        ..LicenseConfig::default()
+    };
+    let ring = cfg.key_ring().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ring.ids(), vec!["default", "default", "k1"]);
+    let missing = LicenseConfig { pubkeys_path: Some("/nonexistent/PUBKEYS.json".into()), ..cfg };
+    assert!(matches!(missing.key_ring(), Err(Error::Io { .. })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims checks
+
+fn claims_json(extra: &str) -> String {
+    format!(
+        r#"{{"exp":{FAR},"features":["telemetry_minimized"],"kid":"k1","plan":"pro","schema":"ccp.license.v1","sub":"s"{extra}}}"#
+    )
+}
+
+#[test]
+fn iat_in_the_future_is_allowed_within_skew_only() {
+    let ring = ring_with("k1", &key());
+    let ok = claims_json(&format!(r#","iat":{}"#, NOW + DEFAULT_IAT_SKEW_SECS));
+    let (bytes, _) = signed_pack(&ok);
+    assert!(verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).is_ok());
+    let late = claims_json(&format!(r#","iat":{}"#, NOW + DEFAULT_IAT_SKEW_SECS + 1));
+    let (bytes, _) = signed_pack(&late);
+    let r = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW));
+    assert_eq!(reason(&r), Some("not_yet_valid"));
+}
+
+#[test]
+fn checks_run_in_ccp_order() {
+    let ring = ring_with("k1", &key());
+    // schema wrong + expired + device mismatch: schema wins.
+    let lic = r#"{"device":"D","exp":10,"kid":"k1","schema":"ccp.license.v0"}"#;
+    let (bytes, _) = signed_pack(lic);
+    let opts = VerifyOptions::at(NOW).with_device("E");
+    assert_eq!(reason(&verify_pack(&bytes, &ring, &opts)), Some("schema_mismatch"));
+    // expired + device mismatch: expired wins.
+    let lic = r#"{"device":"D","exp":10,"kid":"k1","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(lic);
+    assert_eq!(reason(&verify_pack(&bytes, &ring, &opts)), Some("expired"));
+    // missing exp = 0 = expired (CCP).
+    let lic = r#"{"kid":"k1","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(lic);
+    assert_eq!(reason(&verify_pack(&bytes, &ring, &VerifyOptions::at(NOW))), Some("expired"));
+    // Expired message names the date.
+    let lic = r#"{"exp":1761707395,"kid":"k1","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(lic);
+    let msg = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW + 10_000_000))
+        .err()
+        .map(|e| e.to_string());
+    assert!(msg.unwrap_or_default().contains("2025-10-29T03:09:55Z"));
+}
+
+#[test]
+fn unknown_claim_keys_are_kept() {
+    let ring = ring_with("k1", &key());
+    let (bytes, _) = signed_pack(&claims_json(r#","seats":5,"org":{"id":"o"}"#));
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.claims().extra.get("seats"), Some(&serde_json::json!(5)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device
+
+#[test]
+fn device_id_matches_ccp_formula() {
+    // Known answers computed independently (Python hashlib + base64).
+    assert_eq!(
+        device_id_for("devbox", "linux", "amd64"),
+        "P/s24+yeOC7GKwM7S34W6zaACOm9bmGDCaNKs0o008g="
+    );
+    assert_eq!(
+        device_id_for("mac.local", "darwin", "arm64"),
+        "emrUqp42Kq/6ohQiP2WdBza0snlhB60av4blxvZQ1k4="
+    );
+    assert!(["linux", "darwin", "windows"].contains(&go_os()) || !go_os().is_empty());
+    assert_ne!(go_arch(), "x86_64");
+    assert_ne!(go_arch(), "aarch64");
+    let host = hostname().unwrap_or_default();
+    assert_eq!(device_id(), device_id_for(&host, go_os(), go_arch()));
+    assert_eq!(device_id().len(), 44);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entitlements
+
+#[test]
+fn entitlements_deny_by_default_and_name_the_plan() {
+    let ring = ring_with("k1", &key());
+    let (bytes, _) = signed_pack(&claims_json(""));
+    let v = verify_pack(&bytes, &ring, &VerifyOptions::at(NOW)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(v.check_entitlement("telemetry_minimized").is_ok());
+    assert!(v.has(entitlements::TELEMETRY_MINIMIZED));
+    let err =
+        v.check_entitlement("telemetry_full").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        err.contains("`telemetry_full`") && err.contains("`pro`") && err.contains("`enterprise`"),
+        "{err}"
+    );
+    let err = v.check_entitlement("quantum").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("no plan is known"), "{err}");
+    assert!(!v.has(""));
+    // A license that expired after it was verified grants nothing.
+    let expired_later = v.clone().with_clock_override(Some(FAR + 1));
+    assert!(matches!(
+        expired_later.check_entitlement("telemetry_minimized"),
+        Err(Error::Expired { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation
+
+fn signed_list(body: &str) -> (Vec<u8>, String) {
+    (body.as_bytes().to_vec(), sign_b64(&key(), body.as_bytes()))
+}
+
+#[test]
+fn revocation_list_revokes_by_nonce_and_sub() {
+    let ring = ring_with("k1", &key());
+    let (bytes, _) = signed_pack(COMPACT);
+    for body in [
+        r#"{"schema":"agentos.revocations.v1","issued_at":1,"revoked_nonces":["n-1"]}"#,
+        r#"{"schema":"agentos.revocations.v1","issued_at":1,"revoked_subs":["dev@example.com"],"kid":"k1"}"#,
+    ] {
+        let (b, s) = signed_list(body);
+        let list = RevocationList::verify(&b, &s, &ring).unwrap_or_else(|e| panic!("{e}"));
+        let opts = VerifyOptions { revocations: Some(list), ..VerifyOptions::at(NOW) };
+        assert_eq!(reason(&verify_pack(&bytes, &ring, &opts)), Some("revoked"));
+    }
+    let (b, s) = signed_list(r#"{"schema":"agentos.revocations.v1","revoked_nonces":["other"]}"#);
+    let list = RevocationList::verify(&b, &s, &ring).unwrap_or_else(|e| panic!("{e}"));
+    let opts = VerifyOptions { revocations: Some(list), ..VerifyOptions::at(NOW) };
+    assert!(verify_pack(&bytes, &ring, &opts).is_ok());
+    // Tampered, wrong kid, wrong schema: rejected.
+    let (mut b, s) = signed_list(r#"{"schema":"agentos.revocations.v1","revoked_nonces":[]}"#);
+    b.push(b' ');
+    assert!(RevocationList::verify(&b, &s, &ring).is_err());
+    let (b, s) = signed_list(r#"{"schema":"agentos.revocations.v1","kid":"zz"}"#);
+    assert!(RevocationList::verify(&b, &s, &ring).is_err());
+    let (b, s) = signed_list(r#"{"schema":"x"}"#);
+    assert!(RevocationList::verify(&b, &s, &ring).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install / load
+
+fn temp_cfg(dir: &tempfile::TempDir) -> LicenseConfig {
+    let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
+    LicenseConfig {
+        pack_path: root.join("sub/license.pack"),
+        env_pubkeys: Some(format!("k1={}", pub_b64(&key()))),
+        device: Some("DEV".into()),
+        now: Some(NOW),
+        ..LicenseConfig::default()
+    }
+}
+
+#[test]
+fn install_then_load_reverifies_every_time() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cfg = temp_cfg(&dir);
+    assert!(matches!(load_installed(&cfg), Err(Error::NotInstalled { .. })));
+    let (bytes, _) = signed_pack(COMPACT);
+    let v = install_pack(&cfg, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.claims().plan, "pro");
+    assert_eq!(std::fs::read(&cfg.pack_path).ok(), Some(bytes.clone()));
+    assert!(load_installed(&cfg).is_ok());
+    // Tampering with the installed file is caught on the next load.
+    let mut t = bytes.clone();
+    let pos = t.windows(3).position(|w| w == b"pro").unwrap_or(0);
+    t[pos] = b'P';
+    std::fs::write(&cfg.pack_path, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reason(&load_installed(&cfg)), Some("signature_mismatch"));
+    // An invalid pack is never installed; the previous file stays.
+    let (bad, _) = signed_pack(r#"{"exp":1,"kid":"k1","schema":"ccp.license.v1"}"#);
+    assert!(install_pack(&cfg, &bad).is_err());
+    assert_eq!(std::fs::read(&cfg.pack_path).ok(), Some(t));
+    // Expiry is rechecked at load: the same file is fine until exp, expired after.
+    std::fs::write(&cfg.pack_path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let later = LicenseConfig { now: Some(FAR + 1), ..cfg.clone() };
+    assert_eq!(reason(&load_installed(&later)), Some("expired"));
+    // Device binding at load.
+    let bound = r#"{"device":"OTHER","exp":4102444800,"kid":"k1","schema":"ccp.license.v1"}"#;
+    let (bytes, _) = signed_pack(bound);
+    assert_eq!(reason(&install_pack(&cfg, &bytes)), Some("device_mismatch"));
+    // No stray temp files.
+    let names: Vec<String> =
+        std::fs::read_dir(cfg.pack_path.parent().unwrap_or(Utf8Path::new(".")))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+    assert_eq!(names, vec!["license.pack"]);
+}
+
+#[test]
+fn issuer_response_is_installed_as_the_inner_pack() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cfg = temp_cfg(&dir);
+    let (bytes, _) = signed_pack(COMPACT);
+    let text = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+    let resp = serde_json::json!({ "license_pack": text, "plan": "pro" }).to_string();
+    assert!(install_pack(&cfg, resp.as_bytes()).is_ok());
+    assert_eq!(std::fs::read(&cfg.pack_path).ok(), Some(bytes));
+}
+
+#[test]
+fn installed_revocation_list_is_honoured_and_must_be_signed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cfg = temp_cfg(&dir);
+    let (bytes, _) = signed_pack(COMPACT);
+    assert!(install_pack(&cfg, &bytes).is_ok());
+    let base = cfg.pack_path.parent().unwrap_or(Utf8Path::new(".")).to_owned();
+    let (b, s) = signed_list(r#"{"schema":"agentos.revocations.v1","revoked_nonces":["n-1"]}"#);
+    std::fs::write(base.join(REVOCATIONS_FILE), &b).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(base.join("revocations.json.sig"), format!("{s}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reason(&load_installed(&cfg)), Some("revoked"));
+    // A list whose signature does not verify fails closed.
+    std::fs::write(base.join(REVOCATIONS_FILE), b"{\"schema\":\"agentos.revocations.v1\"}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reason(&load_installed(&cfg)), Some("malformed"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+#[test]
+fn signatures_never_appear_in_debug_or_errors() {
+    let (bytes, sig) = signed_pack(COMPACT);
+    let signed = SignedLicense::from_pack_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let dbg = format!("{signed:?}");
+    assert!(!dbg.contains(&sig[..16]), "{dbg}");
+    assert!(dbg.contains("redacted"));
+    // Every rejection of a tampered pack, displayed and debugged.
+    let ring = ring_with("zz", &seed_key(9));
+    for opts in [VerifyOptions::at(NOW), VerifyOptions::at(FAR + 1)] {
+        for r in
+            [verify(&signed, &ring, &opts), verify(&signed, &ring_with("k1", &seed_key(3)), &opts)]
+        {
+            let e = r.err().unwrap_or_else(|| panic!("accepted"));
+            for text in [e.to_string(), format!("{e:?}")] {
+                assert!(!text.contains(&sig[..16]), "{text}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+const POLICY: &str = "{\n  \"version\": \"2025-10-21.1\",\n  \"expiresAt\": \"2030-01-01T00:00:00Z\",\n  \"routing\": [{\"pattern\": \"claude-haiku*\", \"lane\": \"zai\"}],\n  \"providers\": {\"zai\": {\"baseURL\": \"https://x\"}}\n}\n";
+
+fn policy_result(body: &str, now: i64) -> Result<policy::Policy, Error> {
+    let k = seed_key(5);
+    let sig = format!("{}\n", sign_b64(&k, body.as_bytes()));
+    verify_policy(body.as_bytes(), &sig, &format!("{}\n", pub_b64(&k)), now)
+}
+
+#[test]
+fn policy_verifies_over_raw_bytes_including_trailing_newline() {
+    let p = policy_result(POLICY, NOW).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.version, "2025-10-21.1");
+    assert_eq!(p.routing.first().map(|r| r.lane.as_str()), Some("zai"));
+    let k = seed_key(5);
+    let sig = sign_b64(&k, POLICY.as_bytes());
+    let pubk = pub_b64(&k);
+    let stripped = POLICY.trim_end();
+    assert!(matches!(
+        verify_policy(stripped.as_bytes(), &sig, &pubk, NOW),
+        Err(Error::PolicySignatureMismatch)
+    ));
+    let reser: serde_json::Value = serde_json::from_str(POLICY).unwrap_or_default();
+    assert!(matches!(
+        verify_policy(reser.to_string().as_bytes(), &sig, &pubk, NOW),
+        Err(Error::PolicySignatureMismatch)
+    ));
+    assert!(matches!(
+        verify_policy(POLICY.as_bytes(), &sig, "AAAA", NOW),
+        Err(Error::Malformed { .. })
+    ));
+    assert!(matches!(
+        verify_policy(POLICY.as_bytes(), "xx", &pubk, NOW),
+        Err(Error::Malformed { .. })
+    ));
+}
+
+#[test]
+fn policy_fields_are_checked_after_the_signature() {
+    let expired_at = jiff::Timestamp::from_second(NOW).map(|t| t.to_string()).unwrap_or_default();
+    assert!(policy_result(&POLICY.replace("2030-01-01T00:00:00Z", &expired_at), NOW).is_ok());
+    let r = policy_result(&POLICY.replace("2030-01-01T00:00:00Z", &expired_at), NOW + 1);
+    assert!(matches!(r, Err(Error::PolicyExpired { .. })), "{r:?}");
+    let r = policy_result(&POLICY.replace("2025-10-21.1", ""), NOW);
+    assert!(matches!(r, Err(Error::PolicyMissingField { field: "version" })), "{r:?}");
+    let r = policy_result(&POLICY.replace("2030-01-01T00:00:00Z", "next year"), NOW);
+    assert!(matches!(r, Err(Error::Malformed { .. })), "{r:?}");
+    let r = policy_result(&POLICY.replace("\"expiresAt\": \"2030-01-01T00:00:00Z\",", ""), NOW);
+    assert!(matches!(r, Err(Error::PolicyMissingField { field: "expiresAt" })), "{r:?}");
+    let no_routing = "{\"version\":\"1\",\"expiresAt\":\"2030-01-01T00:00:00Z\",\"routing\":[]}\n";
+    let r = policy_result(no_routing, NOW);
+    assert!(matches!(r, Err(Error::PolicyMissingField { field: "routing" })), "{r:?}");
+}
