@@ -1,7 +1,112 @@
-fn main() {
-    for k in agentos_event_schema::catalog::SchemaKind::ALL {
-        if std::env::args().nth(1).as_deref() == Some(k.name()) {
-            print!("{}", k.rendered());
+//! `cargo xtask <command>`: dispatches to the [`xtask`] library.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use xtask::{bench, schema_check};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  gen-schemas                      write schemas/ from the Rust types (removes stale files)
+  check-schemas [--ccp-dir DIR]... [--ccp-url URL]... [--allow-unknown-fields]
+                                   fail on schema drift, invalid CCP samples, unmodelled CCP
+                                   fields or Python-incompatible v1 schemas
+  bench [--events N]               run the benchmarks, print a table, write target/bench/results.json";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
         }
+    }
+}
+
+fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let root = xtask::repo_root();
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    match command.as_str() {
+        "gen-schemas" => {
+            no_args(rest)?;
+            let dir = root.join("schemas");
+            let (written, removed) = schema_check::gen_schemas(&dir)
+                .with_context(|| format!("writing schemas to {}", dir.display()))?;
+            for f in &written {
+                println!("wrote schemas/{f}");
+            }
+            for f in &removed {
+                println!("removed stale schemas/{f}");
+            }
+            println!(
+                "gen-schemas: {} schemas up to date ({} written, {} removed)",
+                schema_check::generated().len(),
+                written.len(),
+                removed.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        "check-schemas" => {
+            let mut opts = schema_check::CheckOptions::for_repo(&root);
+            let mut it = rest.iter();
+            while let Some(arg) = it.next() {
+                match arg.as_str() {
+                    "--ccp-dir" => {
+                        let dir = it.next().context("--ccp-dir needs a directory")?;
+                        opts.ccp_dirs.push(PathBuf::from(dir));
+                    }
+                    "--ccp-url" => {
+                        opts.ccp_urls.push(it.next().context("--ccp-url needs a URL")?.clone())
+                    }
+                    "--allow-unknown-fields" => opts.allow_unknown_fields = true,
+                    other => bail!("unknown check-schemas argument {other:?}\n\n{USAGE}"),
+                }
+            }
+            let report = schema_check::check(&opts);
+            print!("{}", report.render());
+            Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        "bench" => {
+            let events = match rest {
+                [] => None,
+                [flag, n] if flag == "--events" => {
+                    Some(n.parse::<u64>().with_context(|| format!("--events {n:?}: not a count"))?)
+                }
+                _ => bail!("bench takes only --events N\n\n{USAGE}"),
+            };
+            let outcome = bench::run(&root, events);
+            for note in &outcome.skipped {
+                eprintln!("bench: skipped {note}");
+            }
+            for note in &outcome.failed {
+                eprintln!("bench: FAILED {note}");
+            }
+            print!("{}", bench::table(&outcome.results));
+            let out = root.join("target/bench");
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let path = out.join("results.json");
+            let text = serde_json::to_string_pretty(&outcome.results)? + "\n";
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(if outcome.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+fn no_args(rest: &[String]) -> anyhow::Result<()> {
+    match rest.first() {
+        Some(arg) => bail!("unexpected argument {arg:?}\n\n{USAGE}"),
+        None => Ok(()),
     }
 }

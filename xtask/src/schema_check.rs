@@ -1,0 +1,551 @@
+//! `gen-schemas` and `check-schemas`: the committed `schemas/` match the Rust types, every CCP
+//! sample validates and uses only modelled fields, and the v1 event schemas stay backward
+//! compatible with the Python AgentOS v1 schemas.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agentos_event_schema::catalog::SchemaKind;
+use agentos_event_schema::ccp::detect_kind;
+use agentos_event_schema::validate::{self, Violation};
+use serde_json::Value as Json;
+
+/// The command that regenerates the committed schemas.
+pub const FIX_COMMAND: &str = "cargo xtask gen-schemas";
+
+/// What `check-schemas` looks at.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// The committed schemas (`schemas/`).
+    pub schemas_dir: PathBuf,
+    /// Directories searched recursively for CCP JSON/JSONL samples (`fixtures/ccp` first).
+    pub ccp_dirs: Vec<PathBuf>,
+    /// Base URLs of live CCCs whose `/v1/usage`, `/v1/quotas` and `/readyz` are checked.
+    pub ccp_urls: Vec<String>,
+    /// Do not fail on fields the types do not model.
+    pub allow_unknown_fields: bool,
+    /// The Python AgentOS v1 schemas (`fixtures/agentos-py/schemas-v1`).
+    pub legacy_dir: PathBuf,
+    /// Shown in messages instead of absolute paths under it.
+    pub root: PathBuf,
+}
+
+impl CheckOptions {
+    /// The default check of the repository at `root`.
+    pub fn for_repo(root: &Path) -> Self {
+        CheckOptions {
+            schemas_dir: root.join("schemas"),
+            ccp_dirs: vec![root.join("fixtures/ccp")],
+            ccp_urls: Vec::new(),
+            allow_unknown_fields: false,
+            legacy_dir: root.join("fixtures/agentos-py/schemas-v1"),
+            root: root.to_path_buf(),
+        }
+    }
+}
+
+/// Which of the four checks found a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    /// Committed schemas differ from the generated ones.
+    Drift,
+    /// A CCP sample does not validate.
+    Invalid,
+    /// A CCP sample carries a field the types do not model.
+    UnknownField,
+    /// A v1 schema is no longer backward compatible with the Python schema.
+    Legacy,
+}
+
+/// One problem found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Which check.
+    pub section: Section,
+    /// The message (may span lines, e.g. a diff).
+    pub text: String,
+}
+
+/// The outcome of [`check`].
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Everything that fails the check.
+    pub problems: Vec<Problem>,
+    /// Samples that are not a recognised CCP document (listed, not failures).
+    pub skipped: Vec<String>,
+    /// CCP documents validated.
+    pub documents: usize,
+    /// Schemas compared.
+    pub schemas: usize,
+}
+
+impl Report {
+    /// No problem found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Problems of one section.
+    pub fn section(&self, section: Section) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(move |p| p.section == section)
+    }
+
+    /// The human report: problems grouped by check, skipped samples, what to do.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let titles = [
+            (Section::Drift, "committed schemas differ from what the Rust types generate"),
+            (Section::Invalid, "CCP samples that do not validate"),
+            (Section::UnknownField, "CCP fields the Rust types do not model"),
+            (Section::Legacy, "v1 schemas no longer compatible with the Python v1 schemas"),
+        ];
+        for (section, title) in titles {
+            let problems: Vec<_> = self.section(section).collect();
+            if problems.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "== {title} ({}):", problems.len());
+            for p in problems {
+                let _ = writeln!(out, "{}", p.text.trim_end());
+            }
+            let hint = match section {
+                Section::Drift => format!("fix: run `{FIX_COMMAND}` and commit schemas/"),
+                Section::Invalid => "fix: correct the sample, or change the types in \
+                    crates/event-schema to accept it, then run `cargo xtask gen-schemas`"
+                    .to_owned(),
+                Section::UnknownField => "fix: model the field in crates/event-schema and run \
+                    `cargo xtask gen-schemas`, or pass --allow-unknown-fields"
+                    .to_owned(),
+                Section::Legacy => "fix: keep every Python v1 property, its type and whether it \
+                    is required (additive changes only), then run `cargo xtask gen-schemas`"
+                    .to_owned(),
+            };
+            let _ = writeln!(out, "{hint}\n");
+        }
+        for s in &self.skipped {
+            let _ = writeln!(out, "skipped (not a recognised CCP document): {s}");
+        }
+        let verdict = if self.is_ok() { "ok" } else { "FAILED" };
+        let _ = writeln!(
+            out,
+            "check-schemas: {verdict}: {} schemas, {} CCP documents, {} problems, {} skipped",
+            self.schemas,
+            self.documents,
+            self.problems.len(),
+            self.skipped.len()
+        );
+        out
+    }
+}
+
+/// Every schema as it should be committed: path under `schemas/` → text.
+pub fn generated() -> BTreeMap<String, String> {
+    SchemaKind::ALL.iter().map(|k| (k.file().to_owned(), k.rendered())).collect()
+}
+
+/// Write every schema under `schemas_dir` and remove `*.schema.json` files no type generates.
+/// Returns the paths written and removed (relative to `schemas_dir`).
+pub fn gen_schemas(schemas_dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
+    let wanted = generated();
+    let mut written = Vec::new();
+    for (rel, text) in &wanted {
+        let path = schemas_dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            fs::write(&path, text)?;
+            written.push(rel.clone());
+        }
+    }
+    let mut removed = Vec::new();
+    for rel in committed_schema_files(schemas_dir) {
+        if !wanted.contains_key(&rel) {
+            fs::remove_file(schemas_dir.join(&rel))?;
+            removed.push(rel);
+        }
+    }
+    Ok((written, removed))
+}
+
+/// `*.schema.json` files under `dir`, relative, `/`-separated, sorted.
+fn committed_schema_files(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for path in walk(dir) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.ends_with(".schema.json")
+            && let Ok(rel) = path.strip_prefix(dir)
+        {
+            let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+            files.push(parts.join("/"));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every file under `dir`, recursively, sorted; unreadable directories are skipped.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Run all four checks.
+pub fn check(opts: &CheckOptions) -> Report {
+    let mut report = Report { schemas: SchemaKind::ALL.len(), ..Report::default() };
+    report.problems.extend(drift(&opts.schemas_dir, &opts.root));
+    for dir in &opts.ccp_dirs {
+        if !dir.is_dir() {
+            report.problems.push(Problem {
+                section: Section::Invalid,
+                text: format!("{}: not a directory", shown(dir, &opts.root)),
+            });
+            continue;
+        }
+        for path in walk(dir) {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            if ext == "json" || ext == "jsonl" {
+                check_sample_file(&path, &shown(&path, &opts.root), opts, &mut report);
+            }
+        }
+    }
+    for url in &opts.ccp_urls {
+        check_url(url, opts, &mut report);
+    }
+    report.problems.extend(legacy_check_all(&opts.legacy_dir, &opts.root));
+    report
+}
+
+fn shown(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+/// Committed vs generated: missing, different (with a diff) and stale files.
+pub fn drift(schemas_dir: &Path, root: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let dir = shown(schemas_dir, root);
+    let wanted = generated();
+    for (rel, text) in &wanted {
+        let problem = match fs::read_to_string(schemas_dir.join(rel)) {
+            Err(_) => Some(format!("{dir}/{rel}: missing (the type generates it)")),
+            Ok(committed) if committed != *text => Some(format!(
+                "{dir}/{rel}: differs from what the Rust types generate\n--- committed {dir}/{rel}\n+++ generated\n{}",
+                crate::diff::unified(&committed, text, 3)
+            )),
+            Ok(_) => None,
+        };
+        problems.extend(problem.map(|text| Problem { section: Section::Drift, text }));
+    }
+    for rel in committed_schema_files(schemas_dir) {
+        if !wanted.contains_key(&rel) {
+            problems.push(Problem {
+                section: Section::Drift,
+                text: format!("{dir}/{rel}: stale (no type generates it any more)"),
+            });
+        }
+    }
+    problems
+}
+
+/// Check one sample file (JSON or JSONL), adding problems and skips to `report`.
+pub fn check_sample_file(path: &Path, label: &str, opts: &CheckOptions, report: &mut Report) {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            report.problems.push(Problem {
+                section: Section::Invalid,
+                text: format!("{label}: cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    let jsonl = path.extension().is_some_and(|e| e == "jsonl");
+    if jsonl {
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = format!("{label}:{}", i + 1);
+            match serde_json::from_str::<Json>(line) {
+                Ok(value) => check_document(&value, opts, report, &at, |_| at.clone()),
+                Err(e) => report.problems.push(Problem {
+                    section: Section::Invalid,
+                    text: format!("{at}: not JSON: {e}"),
+                }),
+            }
+        }
+    } else {
+        match serde_json::from_str::<Json>(&text) {
+            Ok(value) => check_document(&value, opts, report, label, |pointer| {
+                let line = validate::line_of_pointer(&text, pointer).unwrap_or(1);
+                format!("{label}:{line}")
+            }),
+            Err(e) => report.problems.push(Problem {
+                section: Section::Invalid,
+                text: format!("{label}:{}: not JSON: {e}", e.line().max(1)),
+            }),
+        }
+    }
+}
+
+fn check_document(
+    value: &Json,
+    opts: &CheckOptions,
+    report: &mut Report,
+    skip_label: &str,
+    at: impl Fn(&str) -> String,
+) {
+    let Some(kind) = detect_kind(value) else {
+        report.skipped.push(skip_label.to_owned());
+        return;
+    };
+    report.documents += 1;
+    let render = |v: &Violation| format!("{}: {}: {}", at(&v.pointer), pointer(v), v.message);
+    for v in validate::validate(kind, value) {
+        report.problems.push(Problem {
+            section: Section::Invalid,
+            text: format!("{} (as {})", render(&v), kind.name()),
+        });
+    }
+    if !opts.allow_unknown_fields {
+        for v in validate::unknown_fields(kind, value) {
+            report.problems.push(Problem { section: Section::UnknownField, text: render(&v) });
+        }
+    }
+}
+
+fn pointer(v: &Violation) -> &str {
+    if v.pointer.is_empty() { "/" } else { &v.pointer }
+}
+
+/// The endpoints of a live CCC that are checked, with their schema.
+pub const CCC_ENDPOINTS: [(&str, SchemaKind); 3] = [
+    ("/v1/usage", SchemaKind::CcpUsage),
+    ("/v1/quotas", SchemaKind::CcpQuotas),
+    ("/readyz", SchemaKind::CcpReadyz),
+];
+
+fn check_url(base: &str, opts: &CheckOptions, report: &mut Report) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_global(Some(Duration::from_secs(15)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for (path, kind) in CCC_ENDPOINTS {
+        let url = format!("{}{path}", base.trim_end_matches('/'));
+        let fetched = agent.get(&url).call().map_err(|e| e.to_string()).and_then(|mut resp| {
+            let status = resp.status().as_u16();
+            let body = resp.body_mut().read_to_string().map_err(|e| e.to_string())?;
+            // /readyz answers 503 with a JSON body when the providers catalog is broken.
+            if status >= 400 && !(path == "/readyz" && status == 503) {
+                return Err(format!("HTTP {status}"));
+            }
+            serde_json::from_str::<Json>(&body).map_err(|e| format!("body is not JSON: {e}"))
+        });
+        let value = match fetched {
+            Ok(v) => v,
+            Err(e) => {
+                report.problems.push(Problem {
+                    section: Section::Invalid,
+                    text: format!("{url}: cannot fetch: {e}"),
+                });
+                continue;
+            }
+        };
+        report.documents += 1;
+        for v in validate::validate(kind, &value) {
+            report.problems.push(Problem {
+                section: Section::Invalid,
+                text: format!("{url}: {}: {} (as {})", pointer(&v), v.message, kind.name()),
+            });
+        }
+        if !opts.allow_unknown_fields {
+            for v in validate::unknown_fields(kind, &value) {
+                report.problems.push(Problem {
+                    section: Section::UnknownField,
+                    text: format!("{url}: {}: {}", pointer(&v), v.message),
+                });
+            }
+        }
+    }
+}
+
+/// Compare every v1 schema that has a Python counterpart with it.
+pub fn legacy_check_all(legacy_dir: &Path, root: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for kind in SchemaKind::ALL {
+        let Some(name) = kind.legacy_name() else { continue };
+        let path = legacy_dir.join(format!("{name}.json"));
+        let label = format!("schemas/{} vs {}", kind.file(), shown(&path, root));
+        let legacy = fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Json>(&t).map_err(|e| e.to_string()));
+        match legacy {
+            Ok(legacy) => problems.extend(
+                legacy_problems(&kind.schema(), &legacy)
+                    .into_iter()
+                    .map(|p| Problem { section: Section::Legacy, text: format!("{label}: {p}") }),
+            ),
+            Err(e) => problems.push(Problem {
+                section: Section::Legacy,
+                text: format!("{label}: cannot read the Python schema: {e}"),
+            }),
+        }
+    }
+    problems
+}
+
+/// Why `ours` (a generated schema, `$ref`s into its `$defs`) no longer accepts what `legacy`
+/// (a Python v1 schema) describes, or would reject events the Python client wrote: each
+/// legacy property must still exist; a legacy-required property must still be required and
+/// nothing else newly required; our accepted types must include the legacy ones, and for
+/// required properties the non-null types must not widen beyond them; our enums must contain
+/// every legacy value. Empty when compatible.
+pub fn legacy_problems(ours: &Json, legacy: &Json) -> Vec<String> {
+    let defs = ours.get("$defs").cloned().unwrap_or(Json::Null);
+    let root = resolve(ours, &defs);
+    let empty = serde_json::Map::new();
+    let our_props = root.get("properties").and_then(Json::as_object).unwrap_or(&empty);
+    let legacy_props = legacy.get("properties").and_then(Json::as_object).unwrap_or(&empty);
+    let our_required = string_set(root.get("required"));
+    let legacy_required = string_set(legacy.get("required"));
+    let mut problems = Vec::new();
+    for (name, legacy_prop) in legacy_props {
+        let Some(our_prop) = our_props.get(name) else {
+            problems.push(format!("/properties/{name}: removed (the Python schema declares it)"));
+            continue;
+        };
+        let required = legacy_required.contains(name);
+        if required && !our_required.contains(name) {
+            problems.push(format!(
+                "/properties/{name}: no longer required (the Python schema requires it)"
+            ));
+        }
+        if let (Some(legacy_types), Some(our_types)) =
+            (types(legacy_prop, &defs), types(our_prop, &defs))
+        {
+            if let Some(missing) = legacy_types.iter().find(|t| !accepts(&our_types, t)) {
+                problems.push(format!(
+                    "/properties/{name}: type narrowed: the Python schema accepts {} but ours accepts {} (no {missing})",
+                    list(&legacy_types),
+                    list(&our_types)
+                ));
+            } else if required
+                && let Some(wider) =
+                    our_types.iter().find(|t| *t != "null" && !accepts(&legacy_types, t))
+            {
+                problems.push(format!(
+                    "/properties/{name}: type widened for a required property: ours accepts {wider}, the Python schema only {}",
+                    list(&legacy_types)
+                ));
+            }
+        }
+        if let Some(legacy_values) = enum_values(legacy_prop, &defs)
+            && let Some(our_values) = enum_values(our_prop, &defs)
+        {
+            let missing: Vec<_> =
+                legacy_values.iter().filter(|v| !our_values.contains(v)).cloned().collect();
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "/properties/{name}: enum lost Python values {}",
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    for name in our_required.difference(&legacy_required) {
+        problems.push(format!(
+            "/properties/{name}: newly required (Python-written objects without it would be rejected)"
+        ));
+    }
+    problems
+}
+
+fn string_set(value: Option<&Json>) -> BTreeSet<String> {
+    value
+        .and_then(Json::as_array)
+        .map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn list(set: &BTreeSet<String>) -> String {
+    format!("[{}]", set.iter().cloned().collect::<Vec<_>>().join(", "))
+}
+
+/// `integer` is accepted wherever `number` is.
+fn accepts(set: &BTreeSet<String>, t: &str) -> bool {
+    set.contains(t) || (t == "integer" && set.contains("number"))
+}
+
+/// Follow `$ref: #/$defs/X` (bounded, so a cycle cannot hang).
+fn resolve<'a>(mut schema: &'a Json, defs: &'a Json) -> &'a Json {
+    for _ in 0..32 {
+        match schema.get("$ref").and_then(Json::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            Some(name) if defs.get(name).is_some() => schema = &defs[name],
+            _ => break,
+        }
+    }
+    schema
+}
+
+/// The JSON types a schema accepts; `None` means any.
+fn types(schema: &Json, defs: &Json) -> Option<BTreeSet<String>> {
+    let schema = resolve(schema, defs);
+    let branches = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Json::as_array);
+    let own = match schema.get("type") {
+        Some(Json::String(t)) => Some(BTreeSet::from([t.clone()])),
+        Some(Json::Array(ts)) => {
+            Some(ts.iter().filter_map(Json::as_str).map(str::to_owned).collect())
+        }
+        _ => None,
+    };
+    if let Some(branches) = branches {
+        let mut all = BTreeSet::new();
+        for b in branches {
+            all.extend(types(b, defs)?);
+        }
+        return Some(match own {
+            Some(own) => all.intersection(&own).cloned().collect(),
+            None => all,
+        });
+    }
+    own
+}
+
+/// The values an enum-like schema allows (`enum`, or `oneOf`/`anyOf` of `const`s); `None`
+/// when it is not restricted to a list of values.
+fn enum_values(schema: &Json, defs: &Json) -> Option<Vec<String>> {
+    let schema = resolve(schema, defs);
+    if let Some(values) = schema.get("enum").and_then(Json::as_array) {
+        return Some(values.iter().map(Json::to_string).collect());
+    }
+    if let Some(c) = schema.get("const") {
+        return Some(vec![c.to_string()]);
+    }
+    let branches = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Json::as_array)?;
+    let mut all = Vec::new();
+    for b in branches {
+        if resolve(b, defs).get("type").and_then(Json::as_str) == Some("null") {
+            continue;
+        }
+        all.extend(enum_values(b, defs)?);
+    }
+    Some(all)
+}
