@@ -272,8 +272,8 @@ impl Error {
     }
 }
 
-/// Unix seconds as RFC 3339 UTC (the number itself when out of range).
-pub(crate) fn rfc3339(secs: i64) -> String {
+/// Unix seconds as RFC 3339 UTC (`unix N` when out of range).
+pub fn rfc3339(secs: i64) -> String {
     match jiff::Timestamp::from_second(secs) {
         Ok(ts) => ts.to_string(),
         Err(_) => format!("unix {secs}"),

@@ -43,7 +43,7 @@ mod tests;
 use camino::{Utf8Path, Utf8PathBuf};
 
 pub use device::{device_id, device_id_for, go_arch, go_os, hostname};
-pub use error::{Error, Reason};
+pub use error::{Error, Reason, rfc3339};
 pub use keys::{EMBEDDED_KID, EMBEDDED_PUBKEY_B64, KeyProblem, KeyRing};
 pub use revocation::{REVOCATIONS_SCHEMA_V1, RevocationList};
 pub use store::write_atomic;

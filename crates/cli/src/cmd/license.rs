@@ -1,21 +1,428 @@
-//! `agentos license …` and `agentos policy …` (filled by the licensing work).
+//! `agentos license …` (verify, install, status, entitlements, device, login, refresh) and
+//! `agentos policy verify`. All decisions live in `agentos-licensing`; this module reads files,
+//! prints, and maps verdicts to exit codes: 0 valid, 1 invalid/denied, 2 usage or I/O error.
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use agentos_licensing::issuer::{self, IssuerClient, IssuerSource, LoginOptions, RefreshOutcome};
+use agentos_licensing::{
+    Error, KeyRing, LicenseConfig, SignedLicense, VerifiedLicense, entitlements, rfc3339, verify,
+    verify_signature,
+};
+use anyhow::{Context, bail};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde_json::json;
 
 use crate::Global;
 
 /// License commands.
 #[derive(Debug, clap::Subcommand)]
-pub enum LicenseCmd {}
+pub enum LicenseCmd {
+    /// Verify a pack (or a detached license.json + license.sig) offline.
+    /// Exit 0 valid, 1 invalid, 2 usage or I/O error.
+    Verify(VerifyArgs),
+    /// Verify a pack (or an issuer response holding one) and install it atomically at
+    /// $LICENSE_PACK_PATH, else <data-dir>/license.pack.
+    Install {
+        /// The pack file.
+        pack: Utf8PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Verify the installed license and print what it grants. Exit 1 when none is valid.
+    Status {
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Print JSON (same shape as `verify --json`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List features and whether the installed license grants them (deny by default).
+    Entitlements {
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Print this machine's CCP-compatible device id.
+    Device,
+    /// Get a license for this device through the issuer's device flow and install it.
+    Login {
+        /// Issuer base URL (CCP licissuer), e.g. http://127.0.0.1:8787.
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        /// Invite code (the issuer has a default trial invite).
+        #[arg(long, value_name = "CODE")]
+        invite: Option<String>,
+        /// E-mail to put in the license.
+        #[arg(long)]
+        email: Option<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        timeout: u64,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Ask the issuer for a fresh pack; install it only when it is valid and newer.
+    Refresh {
+        /// Issuer base URL (default: the one used at login).
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// Invite code (default: the one used at login; none = device flow).
+        #[arg(long, value_name = "CODE")]
+        invite: Option<String>,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+}
+
+/// Where trusted keys come from (besides the embedded `default` key and
+/// $CCP_LICENSE_PUBKEY_B64), and clock/device overrides.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// A PUBKEYS.json bundle (default: $AGENTOS_PUBKEYS).
+    #[arg(long, value_name = "FILE")]
+    pub pubkeys: Option<Utf8PathBuf>,
+    /// Check at this time (Unix seconds) instead of now.
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
+    pub now: Option<i64>,
+    /// Check against this device id instead of this machine's ("" skips the check).
+    #[arg(long, value_name = "ID")]
+    pub device: Option<String>,
+}
+
+/// `license verify` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The pack file (`{"license":{…},"signature":"…"}` or an issuer response).
+    #[arg(required_unless_present = "license", conflicts_with_all = ["license", "sig"])]
+    pub pack: Option<Utf8PathBuf>,
+    /// A detached license.json (every byte is signed, trailing newline included).
+    #[arg(long, value_name = "FILE", requires = "sig")]
+    pub license: Option<Utf8PathBuf>,
+    /// The detached signature file (standard base64).
+    #[arg(long, value_name = "FILE", requires = "license")]
+    pub sig: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Print `{"valid":…,"reason":…,"claims":…}`.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Policy commands.
 #[derive(Debug, clap::Subcommand)]
-pub enum PolicyCmd {}
+pub enum PolicyCmd {
+    /// Verify a signed policy pack (Ed25519 over the raw file bytes) and check version,
+    /// expiresAt and routing. Exit 0 valid, 1 invalid, 2 usage or I/O error.
+    Verify {
+        /// policy.json.
+        policy: Utf8PathBuf,
+        /// The signature file (standard base64).
+        #[arg(long, value_name = "SIG")]
+        sig: Utf8PathBuf,
+        /// The public key file (standard base64 of 32 bytes).
+        #[arg(long, value_name = "PUB")]
+        pubkey: Utf8PathBuf,
+        /// Check expiry at this time (Unix seconds) instead of now.
+        #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
+        now: Option<i64>,
+        /// Print JSON `{"valid":…,"error":…,"policy":…}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
 
-pub fn run(cmd: LicenseCmd, _global: &Global) -> anyhow::Result<ExitCode> {
-    match cmd {}
+pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LicenseCmd::Verify(args) => verify_cmd(&args, global),
+        LicenseCmd::Install { pack, keys } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let bytes = read(&pack)?;
+            match agentos_licensing::install_pack(&cfg, &bytes) {
+                Ok(v) => {
+                    println!("installed {}", cfg.pack_path);
+                    print_valid(&v);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => verdict_error(e),
+            }
+        }
+        LicenseCmd::Status { keys, json } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let result = agentos_licensing::load_installed(&cfg);
+            if json {
+                let claims = match &result {
+                    Ok(v) => Some(v.claims().clone()),
+                    Err(_) => signed_claims(&cfg),
+                };
+                return emit_json(&result, claims);
+            }
+            match result {
+                Ok(v) => {
+                    println!("license {} is valid", cfg.pack_path);
+                    print_valid(&v);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => verdict_error(e),
+            }
+        }
+        LicenseCmd::Entitlements { keys } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let result = agentos_licensing::load_installed(&cfg);
+            let mut names: Vec<String> =
+                entitlements::KNOWN_FEATURES.iter().map(|(f, _)| (*f).to_owned()).collect();
+            if let Ok(v) = &result {
+                for f in &v.claims().features {
+                    if !names.contains(f) {
+                        names.push(f.clone());
+                    }
+                }
+            }
+            let width = names.iter().map(String::len).max().unwrap_or(0);
+            for name in &names {
+                let (mark, why) = match &result {
+                    Ok(v) => match v.check_entitlement(name) {
+                        Ok(()) => ("granted", format!("plan {}", v.claims().plan)),
+                        Err(_) => (
+                            "denied ",
+                            entitlements::plan_for(name).map_or_else(
+                                || "not in this license".to_owned(),
+                                |p| format!("needs plan {p}"),
+                            ),
+                        ),
+                    },
+                    Err(e) => {
+                        ("denied ", e.reason().map_or("no license", |r| r.as_str()).to_owned())
+                    }
+                };
+                println!("{name:width$}  {mark}  {why}");
+            }
+            match result {
+                Ok(_) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        LicenseCmd::Device => {
+            println!("{}", agentos_licensing::device_id());
+            Ok(ExitCode::SUCCESS)
+        }
+        LicenseCmd::Login { issuer, invite, email, timeout, keys } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let client = IssuerClient::new(&issuer);
+            let opts = LoginOptions {
+                invite_code: invite,
+                email,
+                timeout: Duration::from_secs(timeout),
+                ..LoginOptions::default()
+            };
+            let result = issuer::login(&cfg, &client, &opts, &mut |b| {
+                eprintln!("open {} and enter code {}", b.authorize_url, b.user_code);
+                eprintln!("waiting for the issuer (up to {timeout} s)…");
+            });
+            match result {
+                Ok(v) => {
+                    println!("installed {}", cfg.pack_path);
+                    print_valid(&v);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => verdict_error(e),
+            }
+        }
+        LicenseCmd::Refresh { issuer: url, invite, keys } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let remembered = IssuerSource::load(&cfg);
+            let Some(url) = url.or_else(|| remembered.as_ref().map(|s| s.issuer.clone())) else {
+                bail!(Error::NoIssuer);
+            };
+            let invite = invite.or_else(|| remembered.and_then(|s| s.invite_code));
+            let client = IssuerClient::new(&url);
+            let opts =
+                LoginOptions { timeout: Duration::from_secs(120), ..LoginOptions::default() };
+            match issuer::refresh(&cfg, &client, invite.as_deref(), &opts) {
+                Ok(RefreshOutcome::Replaced { license, previous_exp }) => {
+                    match previous_exp {
+                        Some(p) => {
+                            println!("refreshed {} (was valid until {})", cfg.pack_path, rfc3339(p))
+                        }
+                        None => println!("installed {}", cfg.pack_path),
+                    }
+                    print_valid(&license);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(RefreshOutcome::Kept { installed }) => {
+                    println!("the installed license is already the newest; kept {}", cfg.pack_path);
+                    print_valid(&installed);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => verdict_error(e),
+            }
+        }
+    }
 }
 
 pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        PolicyCmd::Verify { policy, sig, pubkey, now, json } => {
+            let body = read(&policy)?;
+            let sig = read_text(&sig)?;
+            let pubkey = read_text(&pubkey)?;
+            let now = now.unwrap_or_else(agentos_licensing::now_unix);
+            let result = agentos_licensing::policy::verify_policy(&body, &sig, &pubkey, now);
+            if json {
+                let out = match &result {
+                    Ok(p) => json!({"valid": true, "error": null, "policy": p}),
+                    Err(e) => json!({"valid": false, "error": e.to_string(), "policy": null}),
+                };
+                println!("{out}");
+            } else {
+                match &result {
+                    Ok(p) => println!(
+                        "valid: version {}, expires {}, {} routing rule(s), {} provider(s)",
+                        p.version,
+                        p.expires_at,
+                        p.routing.len(),
+                        p.providers.len()
+                    ),
+                    Err(e) => println!("invalid: {e}"),
+                }
+            }
+            Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+fn verify_cmd(args: &VerifyArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let cfg = config(global, &args.keys);
+    warn_key_problems(&cfg);
+    let signed = match (&args.pack, &args.license, &args.sig) {
+        (Some(pack), None, None) => SignedLicense::from_pack_bytes(&read(pack)?),
+        (None, Some(lic), Some(sig)) => SignedLicense::from_detached(read(lic)?, &read_text(sig)?),
+        _ => bail!("give either PACK or --license FILE --sig FILE"),
+    };
+    let ring = cfg.key_ring()?;
+    let (result, claims) = match signed {
+        Err(e) => (Err(e), None),
+        Ok(signed) => {
+            let opts = match cfg.verify_options(&ring) {
+                Ok(o) => o,
+                Err(e) if e.reason().is_none() => return Err(e.into()),
+                Err(e) => return finish(args.json, Err(e), None),
+            };
+            let claims = verify_signature(&signed, &ring).ok().map(|(_, c)| c);
+            (verify(&signed, &ring, &opts), claims)
+        }
+    };
+    finish(args.json, result, claims)
+}
+
+fn finish(
+    json: bool,
+    result: Result<VerifiedLicense, Error>,
+    claims: Option<agentos_event_schema::ccp::LicenseClaims>,
+) -> anyhow::Result<ExitCode> {
+    if json {
+        return emit_json(&result, claims);
+    }
+    match result {
+        Ok(v) => {
+            print_valid(&v);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => verdict_error(e),
+    }
+}
+
+/// `{"valid","reason","claims"}`; errors that are not verdicts (I/O, network) are exit 2.
+fn emit_json(
+    result: &Result<VerifiedLicense, Error>,
+    claims: Option<agentos_event_schema::ccp::LicenseClaims>,
+) -> anyhow::Result<ExitCode> {
+    let reason = match result {
+        Ok(_) => None,
+        Err(e) => match e.reason() {
+            Some(r) => Some(r.as_str()),
+            None if matches!(e, Error::NotInstalled { .. }) => None,
+            None => bail!("{e}"),
+        },
+    };
+    let out = json!({ "valid": result.is_ok(), "reason": reason, "claims": claims });
+    println!("{out}");
+    Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// A rejected license is exit 1 with its one-line reason; anything else is an error (exit 2).
+fn verdict_error(e: Error) -> anyhow::Result<ExitCode> {
+    if e.reason().is_some() || matches!(e, Error::NotInstalled { .. }) {
+        println!("invalid: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    Err(e.into())
+}
+
+fn print_valid(v: &VerifiedLicense) {
+    let c = v.claims();
+    println!("valid: plan {}", c.plan);
+    println!(
+        "  features: {}",
+        if c.features.is_empty() { "(none)".to_owned() } else { c.features.join(", ") }
+    );
+    println!("  expires:  {} (exp {})", rfc3339(c.exp), c.exp);
+    println!("  kid:      {}", v.kid());
+    if !c.sub.is_empty() {
+        println!("  subject:  {}", c.sub);
+    }
+    match c.device.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => println!("  device:   {d}"),
+        None => println!("  device:   any"),
+    }
+}
+
+/// Claims of the installed pack when its signature verifies (for `status --json`).
+fn signed_claims(cfg: &LicenseConfig) -> Option<agentos_event_schema::ccp::LicenseClaims> {
+    let bytes = agentos_licensing::read_installed(cfg).ok()?;
+    let signed = SignedLicense::from_pack_bytes(&bytes).ok()?;
+    let ring = cfg.key_ring().ok()?;
+    verify_signature(&signed, &ring).ok().map(|(_, c)| c)
+}
+
+fn warn_key_problems(cfg: &LicenseConfig) {
+    if let Ok(ring) = cfg.key_ring() {
+        warn_ring(&ring);
+    }
+}
+
+fn warn_ring(ring: &KeyRing) {
+    for p in ring.problems() {
+        eprintln!("warning: skipped {p}; fix or remove it");
+    }
+}
+
+/// The license configuration: environment, then flags; the data dir from --data-dir /
+/// AGENTOS_DATA_DIR, else `agentos_ccc_client::config::default_data_dir()`.
+pub fn config(global: &Global, keys: &KeyArgs) -> LicenseConfig {
+    let data_dir =
+        global.data_dir.clone().unwrap_or_else(agentos_ccc_client::config::default_data_dir);
+    let mut cfg = LicenseConfig::from_env(data_dir.join("license.pack"));
+    if let Some(p) = &keys.pubkeys {
+        cfg.pubkeys_path = Some(p.clone());
+    }
+    cfg.now = keys.now;
+    cfg.device = keys.device.clone();
+    cfg
+}
+
+fn read(path: &Utf8Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {path}: check the path"))
+}
+
+fn read_text(path: &Utf8Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {path}: check the path"))
 }
