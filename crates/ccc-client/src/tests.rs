@@ -1,1 +1,195 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
 
+use agentos_event_schema::v1::{Envelope, Event, InputKind, SessionEndEvent, Turn, TurnEvent};
+use agentos_event_schema::{Extra, Timestamp};
+
+use super::*;
+use crate::http::parse_retry_after;
+use crate::outbox::backoff;
+
+fn tmp() -> (tempfile::TempDir, camino::Utf8PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap();
+    (dir, path)
+}
+
+fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: BTreeMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn torn_last_line_is_skipped_and_never_corrupts_the_next_append() {
+    let (_d, dir) = tmp();
+    let log = JsonlLog::new(dir.join("events.jsonl"));
+    log.append_line(r#"{"a":1}"#).unwrap();
+    // A writer died mid-line.
+    let mut bytes = std::fs::read(log.path()).unwrap();
+    bytes.extend_from_slice(br#"{"a":2,"trunc"#);
+    std::fs::write(log.path(), &bytes).unwrap();
+    let (lines, diags) = log.read_all().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].message.contains("torn"), "{}", diags[0]);
+    log.append_line(r#"{"a":3}"#).unwrap();
+    let (lines, diags) = log.read_all().unwrap();
+    assert_eq!(lines, vec![serde_json::json!({"a":1}), serde_json::json!({"a":3})]);
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].line, 2);
+    assert!(diags[0].message.contains("not JSON"));
+    assert!(std::fs::read_to_string(log.path()).unwrap().ends_with("{\"a\":3}\n"));
+}
+
+#[test]
+fn appending_a_newline_is_refused_and_missing_logs_are_empty() {
+    let (_d, dir) = tmp();
+    let log = JsonlLog::new(dir.join("sub/x.jsonl"));
+    assert_eq!(log.read_all().unwrap(), (vec![], vec![]));
+    assert!(matches!(log.append_line("{}\n{}"), Err(Error::EmbeddedNewline { .. })));
+    log.append_line("{}").unwrap();
+    assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "{}\n");
+}
+
+#[test]
+fn concurrent_threads_lose_no_line() {
+    let (_d, dir) = tmp();
+    let path = dir.join("events.jsonl");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let log = JsonlLog::new(path.clone());
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    let pad = "x".repeat((i * 37) % 900);
+                    log.append_line(&format!(r#"{{"t":{t},"i":{i},"pad":"{pad}"}}"#)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let (lines, diags) = JsonlLog::new(path).read_all().unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(lines.len(), 8 * 300);
+    let mut seen = std::collections::BTreeSet::new();
+    for l in &lines {
+        seen.insert((l["t"].as_u64().unwrap(), l["i"].as_u64().unwrap()));
+    }
+    assert_eq!(seen.len(), 8 * 300);
+}
+
+#[test]
+fn invalid_events_are_not_written() {
+    let (_d, dir) = tmp();
+    let log = JsonlLog::new(dir.join("events.jsonl"));
+    let bad = Event::Turn(TurnEvent {
+        envelope: Envelope::now(),
+        turn: Turn {
+            turn_id: "t".into(),
+            session_id: "s".into(),
+            model: "m".into(),
+            subagent: "main".into(),
+            tokens_in: 1,
+            tokens_out: 1,
+            input_kind: InputKind::Text,
+            latency_ms: -5.0,
+            attribution: BTreeMap::new(),
+            capacity_used: None,
+            extra: Extra::new(),
+        },
+        measurement: None,
+        feature: None,
+        cost: None,
+        value: None,
+        decision: None,
+        outcome: None,
+    });
+    let err = append_event(&log, &bad).unwrap_err();
+    assert!(err.to_string().contains("latency_ms"), "{err}");
+    assert!(!log.path().exists());
+    let good = Event::SessionEnd(SessionEndEvent {
+        envelope: Envelope::now(),
+        session_id: "s".into(),
+        ended_at: Timestamp::now(),
+        notes: String::new(),
+    });
+    append_event(&log, &good).unwrap();
+    assert_eq!(log.read_all().unwrap().0.len(), 1);
+}
+
+#[test]
+fn config_reads_the_environment_and_flags_override() {
+    let c = RecorderConfig::from_vars(None, &vars(&[("HOME", "/home/u")])).unwrap();
+    assert_eq!(c.data_dir, "/home/u/.local/share/agentos");
+    assert_eq!(c.tier, PrivacyTier::Local);
+    assert_eq!(c.base_url, "http://127.0.0.1:8082");
+    assert_eq!(c.api_key, None);
+    assert_eq!(c.license.pack_path, "/home/u/.local/share/agentos/license.pack");
+
+    let env = vars(&[
+        ("XDG_DATA_HOME", "/xdg"),
+        ("PRIVACY_TIER", "Full"),
+        ("AGENTOS_CCC_BASE_URL", "http://127.0.0.1:9/"),
+        ("CCC_API_KEY", "sk-very-secret"),
+        ("LICENSE_PACK_PATH", "/lic/pack.json"),
+        ("CCP_LICENSE_PUBKEY_B64", "k1=abc"),
+    ]);
+    let mut c = RecorderConfig::from_vars(None, &env).unwrap();
+    assert_eq!(c.data_dir, "/xdg/agentos");
+    assert_eq!(c.tier, PrivacyTier::Full);
+    assert_eq!(c.base_url, "http://127.0.0.1:9");
+    assert_eq!(c.license.pack_path, "/lic/pack.json");
+    assert_eq!(c.license.env_pubkeys.as_deref(), Some("k1=abc"));
+    assert!(!format!("{c:?}").contains("sk-very-secret"));
+    c.set_base_url("https://ccc.example.invalid/").unwrap();
+    assert_eq!(c.base_url, "https://ccc.example.invalid");
+    assert!(c.set_base_url("ftp://x").is_err());
+
+    let flag = RecorderConfig::from_vars(Some("/flag".into()), &vars(&[("AGENTOS_DATA_DIR", "/env")]))
+        .unwrap();
+    assert_eq!(flag.data_dir, "/flag");
+    let env_dir = RecorderConfig::from_vars(None, &vars(&[("AGENTOS_DATA_DIR", "/env")])).unwrap();
+    assert_eq!(env_dir.data_dir, "/env");
+    let err = RecorderConfig::from_vars(None, &vars(&[("PRIVACY_TIER", "public")])).unwrap_err();
+    assert!(err.to_string().contains("PRIVACY_TIER"), "{err}");
+}
+
+#[test]
+fn sender_debug_hides_the_api_key() {
+    let s = Sender::new("http://127.0.0.1:1", Some("sk-hidden".into()), Timeouts::default());
+    assert!(!format!("{s:?}").contains("sk-hidden"));
+}
+
+#[test]
+fn retry_after_accepts_seconds_and_http_dates() {
+    assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+    assert_eq!(parse_retry_after("999999999"), Some(Duration::from_secs(24 * 3600)));
+    let future = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(300);
+    let date = jiff::fmt::rfc2822::to_string(&future.to_zoned(jiff::tz::TimeZone::UTC)).unwrap();
+    let d = parse_retry_after(&date).unwrap();
+    assert!(d >= Duration::from_secs(290) && d <= Duration::from_secs(300), "{d:?} from {date}");
+    assert_eq!(parse_retry_after("soon"), None);
+}
+
+#[test]
+fn backoff_grows_exponentially_with_jitter_and_a_cap() {
+    for _ in 0..50 {
+        let d1 = backoff(1);
+        assert!(d1 >= Duration::from_secs(1) && d1 <= Duration::from_secs(2), "{d1:?}");
+        let d4 = backoff(4);
+        assert!(d4 >= Duration::from_secs(8) && d4 <= Duration::from_secs(16), "{d4:?}");
+        assert!(backoff(200) <= Duration::from_secs(3600));
+    }
+    let samples: std::collections::BTreeSet<_> = (0..20).map(|_| backoff(6)).collect();
+    assert!(samples.len() > 1, "no jitter");
+}
+
+#[test]
+fn glm_rule_matches_the_python_client() {
+    assert!(is_glm("glm/123"));
+    assert!(is_glm("GLM-4.6"));
+    assert!(!is_glm("z.ai/glm-4.6"));
+    assert!(!is_glm("claude-3"));
+}
