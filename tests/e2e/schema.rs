@@ -1,0 +1,92 @@
+use agentos_acceptance::{repo_root, run_agentos};
+
+#[test]
+fn schema_list_names_every_schema_with_its_file() {
+    let out = run_agentos(&["schema", "list"], &repo_root());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 22, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("v1-event ") && lines[0].contains("v1/event.schema.json"),
+        "{}",
+        lines[0]
+    );
+    assert!(out.stdout.contains("ccp-usage-line "), "{}", out.stdout);
+}
+
+#[test]
+fn schema_show_prints_the_committed_schema() {
+    let out = run_agentos(&["schema", "show", "v1-turn"], &repo_root());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let committed =
+        std::fs::read_to_string(repo_root().join("schemas/v1/turn.schema.json")).unwrap();
+    assert_eq!(out.stdout, committed);
+}
+
+#[test]
+fn every_ccp_capture_validates_through_the_binary() {
+    let root = repo_root();
+    for (kind, file) in [
+        ("ccp-usage-line", "fixtures/ccp/usage_basic.jsonl"),
+        ("ccp-usage-line", "fixtures/ccp/usage_warn_block.jsonl"),
+        ("ccp-usage-line", "fixtures/ccp/usage_license_block.jsonl"),
+        ("ccp-usage", "fixtures/ccp/v1_usage.json"),
+        ("ccp-usage", "fixtures/ccp/v1_usage_hod_bins.json"),
+        ("ccp-quotas", "fixtures/ccp/v1_quotas.json"),
+        ("ccp-readyz", "fixtures/ccp/readyz_ok.json"),
+        ("ccp-readyz", "fixtures/ccp/readyz_catalog_error_503.json"),
+        ("ccp-usage-samples", "fixtures/ccp/v1_usage_samples.json"),
+        ("ccp-usage-rollups", "fixtures/ccp/v1_usage_rollups_hour.json"),
+        ("v1-event", "fixtures/agentos-py/events/python_written.jsonl"),
+    ] {
+        let out = run_agentos(&["schema", "validate", "--strict", "--kind", kind, file], &root);
+        assert_eq!(out.code, 0, "{kind} {file}:\n{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.starts_with(&format!("{file}: ok (")), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn validating_against_the_wrong_kind_reports_every_violation_and_exits_1() {
+    let file = "fixtures/ccp/v1_quotas.json";
+    let out = run_agentos(&["schema", "validate", "--kind", "ccp-usage-line", file], &repo_root());
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let violations: Vec<&str> = out.stdout.lines().collect();
+    assert!(violations.len() >= 3, "{}", out.stdout);
+    assert!(violations.iter().all(|l| l.starts_with(&format!("{file}:1: /: "))), "{}", out.stdout);
+    assert!(out.stderr.contains("1 of 1 files invalid against ccp-usage-line"), "{}", out.stderr);
+}
+
+#[test]
+fn strict_mode_names_fields_the_types_do_not_model() {
+    let out = run_agentos(
+        &[
+            "schema",
+            "validate",
+            "--strict",
+            "--kind",
+            "ccp-quotas-config",
+            "fixtures/ccp-repo-data/quotas.example.json",
+        ],
+        &repo_root(),
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.trim_end(),
+        "fixtures/ccp-repo-data/quotas.example.json:2: /$schema: field \"$schema\" is not modelled by the ccp-quotas-config types"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_what_to_do() {
+    let root = repo_root();
+    let out = run_agentos(&["schema", "show", "nope"], &root);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: unknown schema \"nope\": use one of v1-event,"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("(see `agentos schema list`)"), "{}", out.stderr);
+    let out = run_agentos(&["schema", "validate", "--kind", "ccp-usage"], &root);
+    assert_eq!(out.code, 2, "clap rejects a missing FILE");
+}
