@@ -147,8 +147,9 @@ fn config_reads_the_environment_and_flags_override() {
     assert_eq!(c.base_url, "https://ccc.example.invalid");
     assert!(c.set_base_url("ftp://x").is_err());
 
-    let flag = RecorderConfig::from_vars(Some("/flag".into()), &vars(&[("AGENTOS_DATA_DIR", "/env")]))
-        .unwrap();
+    let flag =
+        RecorderConfig::from_vars(Some("/flag".into()), &vars(&[("AGENTOS_DATA_DIR", "/env")]))
+            .unwrap();
     assert_eq!(flag.data_dir, "/flag");
     let env_dir = RecorderConfig::from_vars(None, &vars(&[("AGENTOS_DATA_DIR", "/env")])).unwrap();
     assert_eq!(env_dir.data_dir, "/env");

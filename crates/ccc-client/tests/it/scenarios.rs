@@ -1,8 +1,6 @@
 //! Reference §8.1 / §8.5 scenarios, tier switching and the license gate.
 
-use agentos_ccc_client::{
-    Cost, Feature, FeatureStatus, UploadGate, UploadOutcome, Value,
-};
+use agentos_ccc_client::{Cost, Feature, FeatureStatus, UploadGate, UploadOutcome, Value};
 use agentos_privacy::MinimizedPayload;
 use agentos_testkit::{Reply, TestServer};
 
@@ -92,7 +90,10 @@ fn minimized_tier_uploads_exactly_one_safe_summary_per_call() {
     let env = env();
     install_pack(&env, &signed_pack(&["telemetry_minimized"], FAR_FUTURE));
     let mut rec = recorder(&env, "minimized", &server.url());
-    assert!(matches!(rec.upload_gate(), UploadGate::Allowed { entitlement: "telemetry_minimized", .. }));
+    assert!(matches!(
+        rec.upload_gate(),
+        UploadGate::Allowed { entitlement: "telemetry_minimized", .. }
+    ));
     start(&mut rec, &[("window", "secret window label")]);
     let mut t = turn("glm/123", 0.25, measurement(0.8, 2.0, 0.05, 0.5));
     t.attribution.insert("glm".into(), 1.0);
@@ -158,10 +159,20 @@ fn full_tier_uploads_redacted_events_and_metrics() {
     rec.end_session(Some("secret closing notes".into())).unwrap();
 
     let secrets = [
-        "acme/secret-repo", "feature/secret-branch", "c0ffee1234", "secret window label",
-        "secret-subagent", "BDD sample secret summary", "https://secret.example.invalid/pr/9",
-        "secret-evidence-ref", "feat-secret-login", "docs/specs/secret-login.md",
-        "secret feature notes", "secret closing notes", "sk-test-secret", sid.as_str(),
+        "acme/secret-repo",
+        "feature/secret-branch",
+        "c0ffee1234",
+        "secret window label",
+        "secret-subagent",
+        "BDD sample secret summary",
+        "https://secret.example.invalid/pr/9",
+        "secret-evidence-ref",
+        "feat-secret-login",
+        "docs/specs/secret-login.md",
+        "secret feature notes",
+        "secret closing notes",
+        "sk-test-secret",
+        sid.as_str(),
     ];
     for req in server.requests() {
         let text = req.body_text();
@@ -253,10 +264,8 @@ fn switching_privacy_tier_alone_flips_behaviour() {
     assert!(seen[2].1 >= 1, "full sends events");
     assert_eq!(seen[3], seen[2], "back to local: nothing more");
     // Only the full-tier session's events left the machine.
-    let sent: usize = on(&server, "/v1/events")
-        .iter()
-        .map(|r| body(r)["events"].as_array().unwrap().len())
-        .sum();
+    let sent: usize =
+        on(&server, "/v1/events").iter().map(|r| body(r)["events"].as_array().unwrap().len()).sum();
     assert_eq!(sent, 3);
     assert_eq!(lines(&env.data.join("events.jsonl")).len(), 12);
 }
@@ -308,14 +317,15 @@ fn active_session_survives_reopening_and_guards_misuse() {
     let env = env();
     let url = agentos_testkit::refused_url();
     let mut rec = recorder(&env, "local", &url);
-    assert!(matches!(rec.log_turn(turn("m", 0.1, None)), Err(agentos_ccc_client::Error::NoActiveSession)));
+    assert!(matches!(
+        rec.log_turn(turn("m", 0.1, None)),
+        Err(agentos_ccc_client::Error::NoActiveSession)
+    ));
     let sid = start(&mut rec, &[]);
     drop(rec);
     let mut rec = recorder(&env, "local", &url);
     assert_eq!(rec.active_session().map(|s| s.to_string()), Some(sid.clone()));
-    let err = rec
-        .start_session(agentos_ccc_client::SessionStart::default())
-        .unwrap_err();
+    let err = rec.start_session(agentos_ccc_client::SessionStart::default()).unwrap_err();
     assert!(err.to_string().contains(&sid));
     rec.log_turn(turn("m", 0.1, None)).unwrap();
     drop(rec);

@@ -61,8 +61,7 @@ pub fn config(env: &Env, tier: &str, base_url: &str) -> RecorderConfig {
     ]
     .into_iter()
     .collect();
-    let cfg =
-        RecorderConfig::from_vars(Some(env.data.clone()), &|k| vars.get(k).cloned()).unwrap();
+    let cfg = RecorderConfig::from_vars(Some(env.data.clone()), &|k| vars.get(k).cloned()).unwrap();
     assert_eq!(cfg.tier.as_str(), tier);
     cfg
 }
