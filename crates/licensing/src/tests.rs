@@ -740,3 +740,76 @@ fn policy_fields_are_checked_after_the_signature() {
     let r = policy_result(no_routing, NOW);
     assert!(matches!(r, Err(Error::PolicyMissingField { field: "routing" })), "{r:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generated fixtures under fixtures/licensing (used by the CLI tests). Regenerate with
+// `AGENTOS_UPDATE_FIXTURES=1 cargo test -p agentos-licensing --lib generated_fixtures`.
+
+const FIXTURE_LICENSE: &str = r#"{"device":null,"exp":4102444800,"features":["telemetry_minimized","mixed_models"],"iat":1761102738,"kid":"k1","nonce":"n-1","plan":"pro","schema":"ccp.license.v1","sub":"a\u003cb\u003e\u0026c ü@x.io"}"#;
+
+fn generated_fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    let k = key();
+    let pack_of = |lic: &str| pack(lic, &sign_b64(&k, lic.as_bytes()));
+    let ok = pack_of(FIXTURE_LICENSE);
+    let bound = pack_of(&FIXTURE_LICENSE.replace(r#""device":null"#, r#""device":"DEVICE-A""#));
+    let expired = pack_of(&FIXTURE_LICENSE.replace("4102444800", "1761707395"));
+    let tampered = String::from_utf8_lossy(&ok).replace(r#""plan":"pro""#, r#""plan":"pra""#);
+    let detached = "{\n  \"exp\": 4102444800,\n  \"features\": [\"telemetry_full\"],\n  \"kid\": \"k1\",\n  \"plan\": \"enterprise\",\n  \"schema\": \"ccp.license.v1\",\n  \"sub\": \"détaché\"\n}\n";
+    let pk = seed_key(5);
+    let bundle = format!(
+        "{{\n  \"version\": \"test\",\n  \"keys\": [\n    {{\n      \"id\": \"k1\",\n      \"type\": \"ed25519\",\n      \"base64\": \"{}\"\n    }}\n  ]\n}}\n",
+        pub_b64(&k)
+    );
+    vec![
+        ("packs/ok.pack", ok),
+        ("packs/bound.pack", bound),
+        ("packs/expired.pack", expired),
+        ("packs/tampered.pack", tampered.into_bytes()),
+        ("packs/license.json", detached.as_bytes().to_vec()),
+        ("packs/license.sig", format!("{}\n", sign_b64(&k, detached.as_bytes())).into_bytes()),
+        ("packs/test_pubkeys.json", bundle.into_bytes()),
+        ("policy/policy.json", POLICY.as_bytes().to_vec()),
+        ("policy/policy.json.sig", format!("{}\n", sign_b64(&pk, POLICY.as_bytes())).into_bytes()),
+        ("policy/policy.pub", format!("{}\n", pub_b64(&pk)).into_bytes()),
+    ]
+}
+
+#[test]
+fn generated_fixtures_are_current_and_verify() {
+    let update = std::env::var_os("AGENTOS_UPDATE_FIXTURES").is_some();
+    for (rel, bytes) in generated_fixtures() {
+        let path = fixture("licensing").join(rel);
+        if update {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+            }
+            std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let on_disk = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            on_disk == bytes,
+            "{path} is stale: run AGENTOS_UPDATE_FIXTURES=1 cargo test -p agentos-licensing --lib generated_fixtures"
+        );
+    }
+    let mut ring = KeyRing::empty();
+    assert!(ring.add_bundle_file(&fixture("licensing/packs/test_pubkeys.json")).is_ok());
+    let read = |rel: &str| std::fs::read(fixture("licensing").join(rel)).unwrap_or_default();
+    let at = VerifyOptions::at(NOW).with_device("DEVICE-B");
+    assert!(verify_pack(&read("packs/ok.pack"), &ring, &at).is_ok());
+    assert_eq!(
+        reason(&verify_pack(&read("packs/bound.pack"), &ring, &at)),
+        Some("device_mismatch")
+    );
+    assert_eq!(
+        reason(&verify_pack(&read("packs/expired.pack"), &ring, &VerifyOptions::at(1_761_707_396))),
+        Some("expired")
+    );
+    assert_eq!(
+        reason(&verify_pack(&read("packs/tampered.pack"), &ring, &at)),
+        Some("signature_mismatch")
+    );
+    let sig = String::from_utf8_lossy(&read("packs/license.sig")).into_owned();
+    let det = SignedLicense::from_detached(read("packs/license.json"), &sig)
+        .and_then(|s| verify(&s, &ring, &at));
+    assert_eq!(det.map(|v| v.claims().sub.clone()).ok().as_deref(), Some("détaché"));
+}

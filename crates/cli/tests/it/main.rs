@@ -1,0 +1,3 @@
+//! Integration tests of the `agentos` binary, one module per command group.
+
+mod license;
