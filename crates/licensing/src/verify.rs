@@ -110,7 +110,12 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     if msg.contains("missing field") || msg.contains("duplicate field") {
         msg
     } else {
-        format!("invalid JSON at line {} column {}", e.line(), e.column())
+        let kind = match e.classify() {
+            serde_json::error::Category::Data => "unexpected value",
+            serde_json::error::Category::Eof => "truncated JSON",
+            _ => "invalid JSON",
+        };
+        format!("{kind} at line {} column {}", e.line(), e.column())
     }
 }
 
