@@ -59,7 +59,11 @@ pub fn parse_tag(subject: &str) -> Tag {
     let stage = tail.split_whitespace().next().unwrap_or("");
     let ok = |x: &str| !x.is_empty() && !x.chars().any(char::is_whitespace);
     if ok(feature) && ok(window) && !stage.is_empty() {
-        Tag::Feature { feature: feature.to_owned(), window: window.to_owned(), stage: stage.to_owned() }
+        Tag::Feature {
+            feature: feature.to_owned(),
+            window: window.to_owned(),
+            stage: stage.to_owned(),
+        }
     } else {
         Tag::Untagged
     }
@@ -223,7 +227,8 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
             if !rev.is_empty() {
                 if !tree_cache.contains_key(&rev) {
                     let files = git.run(&["ls-tree", "-r", "--name-only", "-z", &rev])?;
-                    let set = files.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                    let set =
+                        files.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                     tree_cache.insert(rev.clone(), set);
                 }
                 for (file, _) in &added {
@@ -234,7 +239,8 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
                     if !blame_cache.contains_key(&key) {
                         blame_cache.insert(key.clone(), blame_counts(&git, &rev, file)?);
                     }
-                    surviving += blame_cache.get(&key).and_then(|m| m.get(&c.hash)).copied().unwrap_or(0);
+                    surviving +=
+                        blame_cache.get(&key).and_then(|m| m.get(&c.hash)).copied().unwrap_or(0);
                 }
             }
             h.churned += total_added.saturating_sub(surviving);
@@ -244,7 +250,8 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
         .into_values()
         .map(|mut f| {
             for h in f.horizons.iter_mut() {
-                h.churn_score = (f.lines_added > 0).then(|| h.churned as f64 / f.lines_added as f64);
+                h.churn_score =
+                    (f.lines_added > 0).then(|| h.churned as f64 / f.lines_added as f64);
             }
             let c14 = f.horizons.iter().find(|h| h.days == 14).and_then(|h| h.churn_score);
             f.quality = c14.map(quality_from_churn);
@@ -267,10 +274,10 @@ fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(String, u64)>, Error> {
         let rec = rec.trim_start_matches('\n');
         let mut it = rec.splitn(3, '\t');
         let (Some(a), Some(_d), Some(path)) = (it.next(), it.next(), it.next()) else { continue };
-        if let Ok(n) = a.parse::<u64>() {
-            if n > 0 {
-                files.push((path.to_owned(), n));
-            }
+        if let Ok(n) = a.parse::<u64>()
+            && n > 0
+        {
+            files.push((path.to_owned(), n));
         }
     }
     Ok(files)
@@ -286,10 +293,11 @@ fn blame_counts(git: &Git<'_>, rev: &str, file: &str) -> Result<HashMap<String, 
         else {
             continue;
         };
-        if (h.len() == 40 || h.len() == 64) && h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            if let Ok(n) = n.parse::<u64>() {
-                *counts.entry(h.to_owned()).or_default() += n;
-            }
+        if (h.len() == 40 || h.len() == 64)
+            && h.bytes().all(|b| b.is_ascii_hexdigit())
+            && let Ok(n) = n.parse::<u64>()
+        {
+            *counts.entry(h.to_owned()).or_default() += n;
         }
     }
     Ok(counts)

@@ -105,21 +105,21 @@ pub fn estimate(provider: &str, observations: &[Observation]) -> ProviderEfficie
         .then(|| usable.iter().map(|u| u.0 * u.2).sum::<f64>() / total_capacity);
     let (mut ci_low, mut ci_high, mut power) = (None, None, None);
     let n = usable.len();
-    if let Some(e) = efficiency {
-        if n >= 3 {
-            let var = usable.iter().map(|(f, c, _)| (f - e * c).powi(2)).sum::<f64>()
-                / (n as f64 - 1.0);
-            if var <= 0.0 {
-                (ci_low, ci_high, power) = (Some(e), Some(e), Some(1.0));
-            } else {
-                let se = var.sqrt() / total_capacity;
-                let margin = Z * se;
-                ci_low = Some((e - margin).max(0.0));
-                ci_high = Some(e + margin);
-                let shift = TARGET_EFFECT / se;
-                let p = 1.0 - normal_cdf(Z - shift) + normal_cdf(-Z - shift);
-                power = Some(p.clamp(0.0, 1.0));
-            }
+    if let Some(e) = efficiency
+        && n >= 3
+    {
+        let var =
+            usable.iter().map(|(f, c, _)| (f - e * c).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+        if var <= 0.0 {
+            (ci_low, ci_high, power) = (Some(e), Some(e), Some(1.0));
+        } else {
+            let se = var.sqrt() / total_capacity;
+            let margin = Z * se;
+            ci_low = Some((e - margin).max(0.0));
+            ci_high = Some(e + margin);
+            let shift = TARGET_EFFECT / se;
+            let p = 1.0 - normal_cdf(Z - shift) + normal_cdf(-Z - shift);
+            power = Some(p.clamp(0.0, 1.0));
         }
     }
     ProviderEfficiency {

@@ -38,7 +38,7 @@ use camino::Utf8PathBuf;
 pub use agentos_event_schema::v1::MetricsSummary;
 pub use fsio::{write_atomic, write_summary};
 pub use summary::{
-    Diagnostic, MAX_KEPT_DIAGNOSTICS, Row, Rollup, SessionRow, SummaryOptions, summarize_files,
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
     summarize_reader,
 };
 
@@ -47,7 +47,8 @@ pub use summary::{
 pub const WEEKLY_BUFFER_LINE: f64 = 0.90;
 
 /// What to tell the user when a provider crossed [`WEEKLY_BUFFER_LINE`].
-pub const CAPACITY_ADVICE: &str = "stop scheduling new windows: weekly use is within the 10-point buffer";
+pub const CAPACITY_ADVICE: &str =
+    "stop scheduling new windows: weekly use is within the 10-point buffer";
 
 /// The provider a turn is billed to: `cost.provider` when the turn has a cost block, else the
 /// model name's prefix before the first `/` (`glm/4.6` → `glm`), else the model name itself.

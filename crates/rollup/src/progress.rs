@@ -140,17 +140,17 @@ pub fn day_section(date: &str, rollup: &Rollup, previous: Option<&TrendRow>) -> 
         s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", num(c)))
     ));
     let mut notable = Vec::new();
-    if let (Some(r), Some(p)) = (today, previous) {
-        if let (Some(a), Some(b)) = (r.features_per_capacity, p.features_per_capacity) {
-            if b != 0.0 && ((a - b) / b).abs() >= 0.10 {
-                let dir = if a > b { "up" } else { "down" };
-                notable.push(format!(
-                    "features per capacity {dir} {}% vs {}",
-                    num(((a - b) / b * 100.0).abs()),
-                    p.date
-                ));
-            }
-        }
+    if let (Some(r), Some(p)) = (today, previous)
+        && let (Some(a), Some(b)) = (r.features_per_capacity, p.features_per_capacity)
+        && b != 0.0
+        && ((a - b) / b).abs() >= 0.10
+    {
+        let dir = if a > b { "up" } else { "down" };
+        notable.push(format!(
+            "features per capacity {dir} {}% vs {}",
+            num(((a - b) / b * 100.0).abs()),
+            p.date
+        ));
     }
     for a in &s.capacity_alerts {
         notable.push(format!(
@@ -223,5 +223,7 @@ pub fn replace_section(existing: &str, date: &str, body: &str) -> String {
 fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }

@@ -2,8 +2,9 @@
 //! merge partial aggregates. Memory grows with sessions, models, features and days, never with
 //! the number of events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -26,7 +27,7 @@ const CHUNK: usize = 1 << 20;
 pub const MAX_KEPT_DIAGNOSTICS: usize = 1000;
 
 /// How to roll up.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SummaryOptions {
     /// Fail on the first malformed or schema-invalid line instead of skipping it. A torn last
     /// line (no trailing newline: a writer was interrupted) is still only reported.
@@ -42,18 +43,6 @@ pub struct SummaryOptions {
     pub weekly_capacity: BTreeMap<String, f64>,
     /// Value of `generated_at` (default: now).
     pub generated_at: Option<Timestamp>,
-}
-
-impl Default for SummaryOptions {
-    fn default() -> Self {
-        SummaryOptions {
-            strict: false,
-            model_health: None,
-            session: None,
-            weekly_capacity: BTreeMap::new(),
-            generated_at: None,
-        }
-    }
 }
 
 /// A line that was skipped.
@@ -121,6 +110,38 @@ pub struct Rollup {
 
 // ---------------------------------------------------------------------------------------------
 // Accumulators
+
+/// A fast non-cryptographic hasher (the rustc "Fx" multiply-rotate) for the in-memory maps:
+/// keys are ids and model names from local files, SipHash's DoS resistance buys nothing here.
+#[derive(Clone, Copy, Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
+type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fx>>;
 
 /// Neumaier-compensated sum: order-insensitive to the last few bits, so the two-worker merge
 /// gives the same numbers as a sequential pass.
@@ -397,12 +418,11 @@ impl Acc {
                 }
             }
         }
-        if let Some(o) = &t.outcome {
-            if let Some(i) = OutcomeKind::ALL.iter().position(|k| *k == o.kind) {
-                if let Some(n) = self.outcomes.get_mut(i) {
-                    *n = n.saturating_add(o.count);
-                }
-            }
+        if let Some(o) = &t.outcome
+            && let Some(i) = OutcomeKind::ALL.iter().position(|k| *k == o.kind)
+            && let Some(n) = self.outcomes.get_mut(i)
+        {
+            *n = n.saturating_add(o.count);
         }
         let mut row = RowAcc {
             turns: 1,
@@ -419,10 +439,10 @@ impl Acc {
             self.see_time(ts.0);
             let day = day_of(ts.0);
             self.days.entry(day).or_default().merge(&row);
-            if let Some(c) = capacity {
-                if let Some(p) = slot(&mut self.provider_days, provider) {
-                    p.entry(day).or_default().add(c);
-                }
+            if let Some(c) = capacity
+                && let Some(p) = slot(&mut self.provider_days, provider)
+            {
+                p.entry(day).or_default().add(c);
             }
         }
         let Some(sess) = slot(&mut self.sessions, &turn.session_id) else { return };
@@ -431,10 +451,10 @@ impl Acc {
             Some(ts) => sess.first_seen = min_opt(sess.first_seen, Some(ts.0)),
             None => {
                 sess.undated.merge(&row);
-                if let Some(c) = capacity {
-                    if let Some(s) = slot(&mut sess.undated_capacity, provider) {
-                        s.add(c);
-                    }
+                if let Some(c) = capacity
+                    && let Some(s) = slot(&mut sess.undated_capacity, provider)
+                {
+                    s.add(c);
                 }
             }
         }
@@ -523,7 +543,8 @@ fn process_chunk(
     let mut info = ChunkInfo { idx: chunk.idx, lines: 0, diags: Vec::new() };
     let data = chunk.data.as_slice();
     let ends_with_newline = data.last() == Some(&b'\n');
-    let body = if ends_with_newline { data.get(..data.len() - 1).unwrap_or_default() } else { data };
+    let body =
+        if ends_with_newline { data.get(..data.len() - 1).unwrap_or_default() } else { data };
     if body.is_empty() && ends_with_newline {
         info.lines = 1;
         return info;
@@ -531,17 +552,46 @@ fn process_chunk(
     if data.is_empty() {
         return info;
     }
-    let mut lines = body.split(|&b| b == b'\n').peekable();
     let filter = opts.session.as_deref();
-    while let Some(raw) = lines.next() {
+    // Validate UTF-8 once per chunk (fast); only a chunk with invalid bytes is checked per line.
+    let whole = std::str::from_utf8(body).ok();
+    let mut lines = body.split(|&b| b == b'\n').peekable();
+    let mut text_lines = whole.map(|t| t.split('\n'));
+    loop {
+        let (raw, is_last) = match text_lines.as_mut() {
+            Some(it) => match it.next() {
+                Some(l) => (Ok(l), false),
+                None => break,
+            },
+            None => match lines.next() {
+                Some(l) => {
+                    (std::str::from_utf8(l).map_err(|e| e.to_string()), lines.peek().is_none())
+                }
+                None => break,
+            },
+        };
         info.lines += 1;
-        let is_last = lines.peek().is_none();
+        let raw = match raw {
+            Ok(r) => r,
+            Err(e) => {
+                if opts.strict {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                info.diags.push(ChunkDiag {
+                    line: info.lines,
+                    message: format!("invalid utf-8: {e}"),
+                    torn: false,
+                });
+                continue;
+            }
+        };
         let line = raw.trim_ascii();
         if line.is_empty() {
             continue;
         }
         let pos = (file_idx, chunk.idx, info.lines);
         if let Err(message) = view::with_line(line, |l| acc.apply(l, pos, filter)) {
+            let is_last = is_last || (whole.is_some() && line_is_last(body, raw));
             let torn = chunk.last && is_last && !ends_with_newline;
             if torn {
                 info.diags.push(ChunkDiag {
@@ -558,6 +608,12 @@ fn process_chunk(
         }
     }
     info
+}
+
+/// Whether `line` (a slice of `body`) is its last line.
+fn line_is_last(body: &[u8], line: &str) -> bool {
+    let end = line.as_ptr() as usize + line.len();
+    end == body.as_ptr() as usize + body.len()
 }
 
 /// Roll up everything `reader` yields, naming it `name` in diagnostics.
@@ -641,7 +697,8 @@ fn scan<R: Read + Send>(
     let mut base = 0u64;
     for info in infos {
         for d in info.diags {
-            let diag = Diagnostic { file: name.to_owned(), line: base + d.line, message: d.message };
+            let diag =
+                Diagnostic { file: name.to_owned(), line: base + d.line, message: d.message };
             if opts.strict && !d.torn {
                 return Err(Error::InvalidLine {
                     file: diag.file,
@@ -894,5 +951,10 @@ fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, E
 }
 
 fn usage(u: &UsageAcc) -> Usage {
-    Usage { turns: u.turns, tokens_in: u.tokens_in, tokens_out: u.tokens_out, cost_usd: u.cost.get() }
+    Usage {
+        turns: u.turns,
+        tokens_in: u.tokens_in,
+        tokens_out: u.tokens_out,
+        cost_usd: u.cost.get(),
+    }
 }

@@ -28,7 +28,9 @@ fn turn(session: &str, model: &str, extra: Json) -> Json {
     if let (Some(obj), Json::Object(more)) = (ev.as_object_mut(), extra) {
         for (k, v) in more {
             if k == "turn" {
-                if let (Some(t), Json::Object(tm)) = (obj.get_mut("turn").and_then(Json::as_object_mut), v) {
+                if let (Some(t), Json::Object(tm)) =
+                    (obj.get_mut("turn").and_then(Json::as_object_mut), v)
+                {
                     t.extend(tm);
                 }
             } else {
@@ -83,7 +85,10 @@ fn empty_and_missing_logs_give_a_valid_summary_with_nulls() {
     let s = &r.summary;
     assert_eq!((s.sessions, s.turns, s.diagnostics), (0, 0, 0));
     assert_eq!((s.features_shipped, s.capacity_used), (0.0, 0.0));
-    assert_eq!((s.features_per_capacity, s.avg_cls, s.avg_impf, s.avg_churn_score), (None, None, None, None));
+    assert_eq!(
+        (s.features_per_capacity, s.avg_cls, s.avg_impf, s.avg_churn_score),
+        (None, None, None, None)
+    );
     assert!(s.period.is_none() && s.model_value.is_empty() && s.model_health.is_none());
     let json = serde_json::to_value(s).unwrap_or_default();
     assert_eq!(json["features_per_capacity"], Json::Null);
@@ -133,7 +138,10 @@ fn fast_path_accepts_exactly_what_the_v1_contract_accepts() {
         ("/measurement", json!({"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1})),
         ("/measurement", json!({"cls": 1, "impf": -2, "churn_score": 0, "feature_delta": 1})),
         ("/measurement", json!({"cls": 1, "impf": 2, "churn_score": 0})),
-        ("/measurement", json!({"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1, "errors": [1]})),
+        (
+            "/measurement",
+            json!({"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1, "errors": [1]}),
+        ),
         ("/measurement", json!({})),
         ("/measurement", Json::Null),
         ("/feature", json!({"feature_id": "f", "spec_ref": "s", "status": "shipped"})),
@@ -169,7 +177,9 @@ fn fast_path_accepts_exactly_what_the_v1_contract_accepts() {
         o.remove("commit");
     }
     variants.push(no_commit);
-    variants.push(json!({"type": "session_end", "session_id": "s", "ended_at": "2026-01-05T10:00:00Z"}));
+    variants.push(
+        json!({"type": "session_end", "session_id": "s", "ended_at": "2026-01-05T10:00:00Z"}),
+    );
     variants.push(json!({"type": "session_end", "session_id": "s"}));
     variants.push(json!({"type": "weird"}));
     variants.push(json!([1, 2]));
@@ -217,7 +227,11 @@ fn torn_last_line_is_tolerated_even_in_strict_mode() {
     let r = roll_opts(&text, &strict);
     assert_eq!(r.summary.turns, 2);
     assert_eq!(r.diagnostics.len(), 1);
-    assert!(r.diagnostics.first().is_some_and(|d| d.line == 3 && d.message.starts_with("torn last line")));
+    assert!(
+        r.diagnostics
+            .first()
+            .is_some_and(|d| d.line == 3 && d.message.starts_with("torn last line"))
+    );
     // A complete last line without newline counts.
     let r = roll(&format!("{good}\n{good}"));
     assert_eq!((r.summary.turns, r.summary.diagnostics), (2, 0));
@@ -227,20 +241,32 @@ fn torn_last_line_is_tolerated_even_in_strict_mode() {
 fn value_per_model_usage_outcomes_and_features() {
     let events = vec![
         session("s1", "2026-01-05T10:00:00Z"),
-        turn("s1", "claude-sonnet", json!({
+        turn(
+            "s1",
+            "claude-sonnet",
+            json!({
             "turn": {"attribution": {"claude-sonnet": 0.75, "glm/4.6": 0.25}, "capacity_used": 0.1},
             "measurement": {"cls": 1.0, "impf": 2.0, "churn_score": 0.2, "feature_delta": 2.0},
             "feature": {"feature_id": "F1", "spec_ref": "s", "status": "implemented"},
             "cost": {"provider": "anthropic", "estimated_usd": 0.3},
-            "outcome": {"kind": "tests_passed", "count": 12}})),
-        turn("s1", "glm/4.6", json!({
+            "outcome": {"kind": "tests_passed", "count": 12}}),
+        ),
+        turn(
+            "s1",
+            "glm/4.6",
+            json!({
             "turn": {"attribution": {"glm/4.6": 1.0}},
             "measurement": {"cls": 3.0, "impf": 0.0, "churn_score": 0.4, "feature_delta": 1.0},
             "feature": {"feature_id": "F1", "spec_ref": "s", "status": "shipped"},
-            "outcome": {"kind": "pr_merged"}})),
-        turn("s2", "glm/4.6", json!({
+            "outcome": {"kind": "pr_merged"}}),
+        ),
+        turn(
+            "s2",
+            "glm/4.6",
+            json!({
             "feature": {"feature_id": "F2", "spec_ref": "s", "status": "proposed"},
-            "cost": {"provider": "zai", "estimated_usd": 0.1}})),
+            "cost": {"provider": "zai", "estimated_usd": 0.1}}),
+        ),
     ];
     let r = roll(&lines(&events));
     let s = &r.summary;
@@ -267,7 +293,10 @@ fn value_per_model_usage_outcomes_and_features() {
     assert_eq!(s.outcomes[&OutcomeKind::TestsPassed], 12);
     assert_eq!(s.outcomes[&OutcomeKind::PrMerged], 1);
     // Session filter.
-    let one = roll_opts(&lines(&events), &SummaryOptions { session: Some("s2".into()), ..Default::default() });
+    let one = roll_opts(
+        &lines(&events),
+        &SummaryOptions { session: Some("s2".into()), ..Default::default() },
+    );
     assert_eq!((one.summary.turns, one.summary.sessions), (1, 0));
     assert!(close(one.summary.cost_usd, 0.1));
 }
@@ -283,7 +312,11 @@ fn provider_rule() {
 #[test]
 fn capacity_alerts_use_the_trailing_seven_days_and_model_health() {
     let t = |day: &str, cap: f64, model: &str| {
-        turn("s", model, json!({"ts": format!("2026-03-{day}T12:00:00Z"), "turn": {"capacity_used": cap}}))
+        turn(
+            "s",
+            model,
+            json!({"ts": format!("2026-03-{day}T12:00:00Z"), "turn": {"capacity_used": cap}}),
+        )
     };
     // anthropic-ish provider "claude": 0.5 eight days before the end (outside), 0.3+0.3+0.3 inside.
     let events = vec![
@@ -304,7 +337,11 @@ fn capacity_alerts_use_the_trailing_seven_days_and_model_health() {
     weekly.insert("glm".to_owned(), 40.0);
     let mut health = BTreeMap::new();
     health.insert("gpt-5".to_owned(), json!({"provider": "codex", "weekly_pct": 0.95}));
-    let opts = SummaryOptions { weekly_capacity: weekly, model_health: Some(health), ..Default::default() };
+    let opts = SummaryOptions {
+        weekly_capacity: weekly,
+        model_health: Some(health),
+        ..Default::default()
+    };
     let r = roll_opts(&lines(&events), &opts);
     let names: Vec<&str> = r.summary.capacity_alerts.iter().map(|a| a.provider.as_str()).collect();
     assert_eq!(names, vec!["claude", "codex", "glm"]);
@@ -316,7 +353,12 @@ fn efficiency_vectors_of_reference_3_3() {
     let obs = |v: &[(f64, Option<f64>)]| -> Vec<Observation> {
         v.iter()
             .enumerate()
-            .map(|(i, (f, c))| Observation { window_id: format!("w{i}"), features: *f, capacity: *c, quality: None })
+            .map(|(i, (f, c))| Observation {
+                window_id: format!("w{i}"),
+                features: *f,
+                capacity: *c,
+                quality: None,
+            })
             .collect()
     };
     let e = estimate("codex", &obs(&[(2.0, Some(10.0)), (4.0, Some(8.0)), (1.0, Some(6.0))]));
@@ -344,8 +386,10 @@ fn efficiency_vectors_of_reference_3_3() {
 #[test]
 fn write_summary_is_sorted_pretty_and_atomic() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let path = Utf8PathBuf::from_path_buf(dir.path().join("sub/metrics_summary.json")).unwrap_or_default();
-    let r = roll(&lines(&[turn("s", "m", json!({"turn": {"attribution": {"zz": 1.0, "aa": 2.0}}}))]));
+    let path =
+        Utf8PathBuf::from_path_buf(dir.path().join("sub/metrics_summary.json")).unwrap_or_default();
+    let r =
+        roll(&lines(&[turn("s", "m", json!({"turn": {"attribution": {"zz": 1.0, "aa": 2.0}}}))]));
     assert!(write_summary(&r.summary, &path).is_ok());
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(text.ends_with("}\n"));
@@ -372,11 +416,19 @@ fn progress_log_and_trend_are_idempotent() {
     let base = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
     let log = base.join("progress.log.md");
     let trend = base.join("trend.json");
-    let day1 = turn("s", "m", json!({"ts": "2026-02-01T09:00:00Z", "turn": {"capacity_used": 0.5},
-        "measurement": {"cls": 1, "impf": 1, "churn_score": 0, "feature_delta": 1}}));
-    let day2 = turn("s", "m", json!({"ts": "2026-02-02T09:00:00Z", "turn": {"capacity_used": 0.5},
-        "measurement": {"cls": 1, "impf": 1, "churn_score": 0, "feature_delta": 2}}));
-    let r1 = roll(&lines(&[day1.clone()]));
+    let day1 = turn(
+        "s",
+        "m",
+        json!({"ts": "2026-02-01T09:00:00Z", "turn": {"capacity_used": 0.5},
+        "measurement": {"cls": 1, "impf": 1, "churn_score": 0, "feature_delta": 1}}),
+    );
+    let day2 = turn(
+        "s",
+        "m",
+        json!({"ts": "2026-02-02T09:00:00Z", "turn": {"capacity_used": 0.5},
+        "measurement": {"cls": 1, "impf": 1, "churn_score": 0, "feature_delta": 2}}),
+    );
+    let r1 = roll(&lines(std::slice::from_ref(&day1)));
     let t = update_trend(&trend, &r1).unwrap_or_else(|e| panic!("{e}"));
     assert!(update_progress_log(&log, "2026-02-01", &r1, Some(&t)).is_ok());
     let once = std::fs::read_to_string(&log).unwrap_or_default();
@@ -390,7 +442,10 @@ fn progress_log_and_trend_are_idempotent() {
 
     let r2 = roll(&lines(&[day1, day2]));
     let t = update_trend(&trend, &r2).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(t.rows.iter().map(|r| r.date.as_str()).collect::<Vec<_>>(), vec!["2026-02-01", "2026-02-02"]);
+    assert_eq!(
+        t.rows.iter().map(|r| r.date.as_str()).collect::<Vec<_>>(),
+        vec!["2026-02-01", "2026-02-02"]
+    );
     assert!(update_progress_log(&log, "2026-02-02", &r2, Some(&t)).is_ok());
     assert!(update_progress_log(&log, "2026-02-02", &r2, Some(&t)).is_ok());
     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -450,11 +505,14 @@ fn generated_log_matches_an_independent_computation() {
     }
     // Pad lines so the log spans several 1 MiB chunks.
     let pad = "x".repeat(300);
-    let text: String = events.iter().map(|e| {
-        let mut e = e.clone();
-        e["pad"] = json!(pad);
-        format!("{e}\n")
-    }).collect();
+    let text: String = events
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e["pad"] = json!(pad);
+            format!("{e}\n")
+        })
+        .collect();
     assert!(text.len() > 3 << 20, "{}", text.len());
 
     // Independent expectation.
@@ -487,7 +545,10 @@ fn generated_log_matches_an_independent_computation() {
                     *fa.entry(k.clone()).or_default() += w.as_f64().unwrap_or(0.0) * fd;
                 }
                 if let Some(f) = e["feature"]["feature_id"].as_str() {
-                    status.insert(f.to_owned(), e["feature"]["status"].as_str().unwrap_or("").to_owned());
+                    status.insert(
+                        f.to_owned(),
+                        e["feature"]["status"].as_str().unwrap_or("").to_owned(),
+                    );
                 }
             }
             _ => {}
@@ -497,8 +558,12 @@ fn generated_log_matches_an_independent_computation() {
     let s = &r.summary;
     assert_eq!(s.diagnostics, 0);
     assert_eq!((s.turns, s.sessions), (turns, sessions.len() as u64));
-    assert!(close(s.features_shipped, feats) && close(s.capacity_used, cap) && close(s.cost_usd, cost));
-    assert!(s.features_per_capacity.is_some_and(|v| (v - feats / cap).abs() < 1e-9 * (feats / cap)));
+    assert!(
+        close(s.features_shipped, feats) && close(s.capacity_used, cap) && close(s.cost_usd, cost)
+    );
+    assert!(
+        s.features_per_capacity.is_some_and(|v| (v - feats / cap).abs() < 1e-9 * (feats / cap))
+    );
     assert!(s.avg_cls.is_some_and(|v| close(v, cls / ncls as f64)));
     assert_eq!(s.model_value.len(), mv.len());
     for (k, w) in &mv {
@@ -514,9 +579,13 @@ fn generated_log_matches_an_independent_computation() {
     assert_eq!(r.sessions.iter().map(|s| s.row.turns).sum::<u64>(), turns);
     assert_eq!(r.days.values().map(|d| d.turns).sum::<u64>(), turns);
     let period = s.period.as_ref().map(|p| (p.start.to_string(), p.end.to_string()));
-    assert_eq!(period, Some(("2026-04-01T08:00:00.000000Z".into(), "2026-04-25T00:00:00.000000Z".into())));
+    assert_eq!(
+        period,
+        Some(("2026-04-01T08:00:00.000000Z".into(), "2026-04-25T00:00:00.000000Z".into()))
+    );
     // Deterministic: the same input gives the same summary (generated_at aside).
-    let fixed = SummaryOptions { generated_at: Timestamp::from_unix_seconds(0), ..Default::default() };
+    let fixed =
+        SummaryOptions { generated_at: Timestamp::from_unix_seconds(0), ..Default::default() };
     assert_eq!(roll_opts(&text, &fixed).summary, roll_opts(&text, &fixed).summary);
 }
 

@@ -17,8 +17,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use agentos_event_schema::v1::{FeatureStatus, InputKind, OutcomeKind, PrivacyTier};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A string whose content the rollup does not need: type-checked, not kept.
 #[derive(Debug, Default)]
@@ -120,7 +120,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Attribution<'a> {
                 while let Some(k) = map.next_key::<Key<'de>>()? {
                     let v: f64 = map.next_value()?;
                     // JSON objects with a repeated key: the last value wins, as in serde_json::Map.
-                    if let Some(slot) = out.iter_mut().find(|(ek, _): &&mut (Cow<'_, str>, f64)| *ek == k.0) {
+                    if let Some(slot) =
+                        out.iter_mut().find(|(ek, _): &&mut (Cow<'_, str>, f64)| *ek == k.0)
+                    {
                         slot.1 = v;
                     } else {
                         out.push((k.0, v));
@@ -183,9 +185,9 @@ impl<'de> Deserialize<'de> for Ts {
                 f.write_str("an RFC 3339 timestamp string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Ts, E> {
-                s.parse::<jiff::Timestamp>().map(Ts).map_err(|e| {
-                    E::custom(format_args!("invalid RFC 3339 timestamp {s:?}: {e}"))
-                })
+                s.parse::<jiff::Timestamp>()
+                    .map(Ts)
+                    .map_err(|e| E::custom(format_args!("invalid RFC 3339 timestamp {s:?}: {e}")))
             }
         }
         d.deserialize_str(V)
@@ -340,6 +342,7 @@ pub(crate) struct EndLine<'a> {
 
 /// One accepted line.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // lives on the stack for one line; boxing would allocate per event
 pub(crate) enum Line<'a> {
     Session(SessionLine<'a>),
     Turn(TurnLine<'a>),
@@ -367,23 +370,24 @@ fn skip_ws(b: &[u8]) -> &[u8] {
 
 /// Parse one (trimmed, non-empty) line and hand the accepted event to `f`; `Err` says what is
 /// wrong, in the words of the v1 schema where possible.
-pub(crate) fn with_line<R>(bytes: &[u8], f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+pub(crate) fn with_line<R>(text: &str, f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+    let bytes = text.as_bytes();
     let fast = match peek_type(bytes) {
-        Some(b"turn") => serde_json::from_slice::<TurnLine<'_>>(bytes).map(Line::Turn),
-        Some(b"session") => serde_json::from_slice::<SessionLine<'_>>(bytes).map(Line::Session),
-        Some(b"session_end") => serde_json::from_slice::<EndLine<'_>>(bytes).map(Line::End),
-        _ => return slow(bytes, f),
+        Some(b"turn") => serde_json::from_str::<TurnLine<'_>>(text).map(Line::Turn),
+        Some(b"session") => serde_json::from_str::<SessionLine<'_>>(text).map(Line::Session),
+        Some(b"session_end") => serde_json::from_str::<EndLine<'_>>(text).map(Line::End),
+        _ => return slow(text, f),
     };
     match fast {
         Ok(line) => Ok(f(line)),
-        Err(e) => Err(explain(bytes, &e.to_string())),
+        Err(e) => Err(explain(text, &e.to_string())),
     }
 }
 
 /// Lines whose `type` is not the first key: parse the whole value, then view it.
-fn slow<R>(bytes: &[u8], f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+fn slow<R>(text: &str, f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
     let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("malformed json: {e}"))?;
+        serde_json::from_str(text).map_err(|e| format!("malformed json: {e}"))?;
     let Some(obj) = value.as_object() else {
         return Err("not a json object: each line must be one event object".to_owned());
     };
@@ -405,8 +409,8 @@ fn slow<R>(bytes: &[u8], f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
 }
 
 /// Say what is wrong with a line the fast path rejected.
-fn explain(bytes: &[u8], serde_message: &str) -> String {
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
+fn explain(text: &str, serde_message: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
         Err(e) => format!("malformed json: {e}"),
         Ok(value) => explain_value(&value, serde_message),
     }
