@@ -48,7 +48,7 @@ pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
 pub use outbox::{Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus};
 pub use recorder::{
     Preview, PreviewPayload, Recorder, SessionReport, SessionStart, TurnInput, UploadGate,
-    UploadOutcome, append_event, is_glm,
+    UploadOutcome, append_event, event_line, is_glm,
 };
 
 #[cfg(test)]

@@ -613,13 +613,27 @@ fn append_validated<T: Serialize>(
     what: &'static str,
     record: &T,
 ) -> Result<(), Error> {
+    log.append_line(&validated_line(kind, what, record)?)
+}
+
+fn validated_line<T: Serialize>(
+    kind: SchemaKind,
+    what: &'static str,
+    record: &T,
+) -> Result<String, Error> {
     let value = serde_json::to_value(record).map_err(|source| Error::Encode { what, source })?;
     let violations = validate::validate(kind, &value);
     if !violations.is_empty() {
         let details: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
         return Err(Error::Invalid { kind: what, details: details.join("; ") });
     }
-    log.append_line(&value.to_string())
+    Ok(value.to_string())
+}
+
+/// The `events.jsonl` line for `event`: schema-validated, compact JSON, no newline. For
+/// writers that hold an [`crate::Appender`] across a batch.
+pub fn event_line(event: &Event) -> Result<String, Error> {
+    validated_line(SchemaKind::V1Event, "event", event)
 }
 
 /// Validate an event and append it to `log` (the path the recorder uses for every event).
