@@ -221,7 +221,7 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
             if until > head_time {
                 h.complete = false;
             }
-            let rev = git.run(&["rev-list", "-1", &format!("--before={until}"), "HEAD"])?;
+            let rev = git.run(&["rev-list", "-1", &format!("--before=@{until}"), "HEAD"])?;
             let rev = rev.trim().to_owned();
             let mut surviving = 0u64;
             if !rev.is_empty() {

@@ -1,0 +1,155 @@
+//! Churn on small git repositories built here with fixed dates.
+
+use std::process::Command;
+
+use agentos_rollup::churn::{ChurnOptions, Tag, churn, parse_tag};
+use camino::{Utf8Path, Utf8PathBuf};
+
+const DAY: i64 = 86_400;
+const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: Utf8PathBuf,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
+        let repo = Repo { _dir: dir, path };
+        repo.git(&["init", "-q", "-b", "main"], 0);
+        repo
+    }
+
+    fn git(&self, args: &[&str], at: i64) {
+        let date = format!("@{at} +0000");
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.path.as_std_path())
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap_or_else(|e| panic!("git: {e}"));
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Write `file` with `lines` and commit everything with `subject` at day `day`.
+    fn commit(&self, day: i64, subject: &str, file: &str, lines: &[&str]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(self.path.join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
+        self.git(&["add", "-A"], T0 + day * DAY);
+        self.git(&["commit", "-q", "-m", subject], T0 + day * DAY);
+    }
+
+    fn root(&self) -> &Utf8Path {
+        &self.path
+    }
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn ten() -> Vec<String> {
+    (1..=10).map(|i| format!("line {i}")).collect()
+}
+
+#[test]
+fn tags_are_parsed_as_the_prd_defines_them() {
+    assert_eq!(
+        parse_tag("xfeat::F-12::W0-03::impl add parser"),
+        Tag::Feature { feature: "F-12".into(), window: "W0-03".into(), stage: "impl".into() }
+    );
+    assert_eq!(parse_tag("xproto::F-12::W0-03::spike"), Tag::Prototype);
+    assert_eq!(parse_tag("xfeat::F-12::W0-03"), Tag::Untagged);
+    assert_eq!(parse_tag("fix: xfeat::F::W::s"), Tag::Untagged);
+    assert_eq!(parse_tag("xfeat::::W::s"), Tag::Untagged);
+}
+
+#[test]
+fn churn_counts_deleted_and_rewritten_lines_per_horizon() {
+    let repo = Repo::new();
+    let mut a = ten();
+    repo.commit(0, "xfeat::F1::W1::impl first cut", "a.txt", &refs(&a));
+    // F2: 4 lines, then its own fix rewrites one and adds one (the rewrite is churn of commit 1).
+    repo.commit(1, "xfeat::F2::W2::impl", "b.txt", &["b1", "b2", "b3", "b4"]);
+    repo.commit(2, "xfeat::F2::W3::fix", "b.txt", &["b1", "B2", "b3", "b4", "b5"]);
+    // A prototype: excluded entirely.
+    let proto: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+    repo.commit(2, "xproto::F9::W2::spike", "proto.txt", &refs(&proto));
+    // Day 3: rewrite one line of F1 (within 7 days).
+    a[0] = "line 1 rewritten".into();
+    repo.commit(3, "refactor", "a.txt", &refs(&a));
+    // Day 10: delete one line (within 14 days).
+    a.remove(9);
+    repo.commit(10, "cleanup", "a.txt", &refs(&a));
+    // Day 20: rewrite two lines (within 28 days).
+    a[1] = "line 2 v2".into();
+    a[2] = "line 3 v2".into();
+    repo.commit(20, "tweak", "a.txt", &refs(&a));
+    // Day 40: unrelated, so every horizon is covered by history.
+    repo.commit(40, "docs", "README", &["hello"]);
+
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.prototype_commits, 1);
+    assert_eq!(report.untagged_commits, 4);
+    let ids: Vec<&str> = report.features.iter().map(|f| f.feature_id.as_str()).collect();
+    assert_eq!(ids, vec!["F1", "F2"]);
+
+    let f1 = &report.features[0];
+    assert_eq!((f1.commits, f1.lines_added), (1, 10));
+    let scores: Vec<(u32, u64, Option<f64>, bool)> =
+        f1.horizons.iter().map(|h| (h.days, h.churned, h.churn_score, h.complete)).collect();
+    assert_eq!(
+        scores,
+        vec![(7, 1, Some(0.1), true), (14, 2, Some(0.2), true), (28, 4, Some(0.4), true)]
+    );
+    assert!(f1.quality.is_some_and(|q| (q - 0.8).abs() < 1e-12));
+
+    let f2 = &report.features[1];
+    assert_eq!(f2.windows, vec!["W2", "W3"]);
+    assert_eq!((f2.commits, f2.lines_added), (2, 6));
+    assert_eq!(f2.horizons.iter().map(|h| h.churned).collect::<Vec<_>>(), vec![1, 1, 1]);
+    assert!(f2.quality.is_some_and(|q| (q - (1.0 - 1.0 / 6.0)).abs() < 1e-12));
+}
+
+#[test]
+fn quality_is_clamped_and_recent_horizons_are_incomplete() {
+    let repo = Repo::new();
+    repo.commit(0, "xfeat::F1::W1::impl", "a.txt", &["1", "2", "3", "4"]);
+    // Everything rewritten two days later: churn 1.0 → quality clamped to 0.5.
+    repo.commit(2, "rewrite", "a.txt", &["one", "two", "three", "four"]);
+    repo.commit(9, "xfeat::F2::W2::impl", "c.txt", &["x"]);
+    let opts = ChurnOptions { horizons: vec![3] };
+    let report = churn(repo.root(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let f1 = &report.features[0];
+    // Custom horizon plus 14 (always measured, quality needs it).
+    assert_eq!(f1.horizons.iter().map(|h| h.days).collect::<Vec<_>>(), vec![3, 14]);
+    assert_eq!(f1.horizons[0].churn_score, Some(1.0));
+    assert_eq!(f1.quality, Some(0.5));
+    assert!(f1.horizons[0].complete && !f1.horizons[1].complete);
+    let f2 = &report.features[1];
+    assert_eq!((f2.lines_added, f2.quality), (1, Some(1.0)));
+}
+
+#[test]
+fn a_deleted_file_is_fully_churned_and_no_repo_is_an_error() {
+    let repo = Repo::new();
+    repo.commit(0, "xfeat::F1::W1::impl", "gone.txt", &["a", "b"]);
+    repo.git(&["rm", "-q", "gone.txt"], T0 + DAY);
+    repo.git(&["commit", "-q", "-m", "remove"], T0 + DAY);
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.features[0].horizons[0].churned, 2);
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let not_repo = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
+    let err = churn(&not_repo, &ChurnOptions::default());
+    assert!(matches!(err, Err(agentos_rollup::Error::Git { .. })), "{err:?}");
+}

@@ -1,0 +1,5 @@
+//! Integration tests of agentos-rollup: churn on scripted git repositories, rollups of files on
+//! disk, efficiency over windows.jsonl.
+
+mod churn;
+mod files;
