@@ -1,37 +1,613 @@
-//! `agentos rollup`, `report`, `churn`, `efficiency`, `demo` (filled by the rollup work).
+//! `agentos rollup`, `report`, `churn`, `efficiency`, `demo`: turn the local logs into the
+//! numbers users act on (all logic lives in `agentos-rollup`; this module parses arguments and
+//! prints tables).
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
+
+use agentos_rollup::churn::{ChurnOptions, ChurnReport};
+use agentos_rollup::efficiency::{EfficiencyReport, efficiency_file};
+use agentos_rollup::progress::{update_progress_log, update_trend};
+use agentos_rollup::{
+    Error as RollupError, Rollup, SummaryOptions, summarize_files, write_summary,
+};
+use anyhow::Context as _;
+use camino::{Utf8Path, Utf8PathBuf};
+use serde_json::json;
 
 use crate::Global;
 
+/// How many diagnostics a command prints before summarising the rest.
+const SHOWN_DIAGNOSTICS: usize = 20;
+
 /// Arguments of `rollup`.
 #[derive(Debug, clap::Args)]
-pub struct RollupArgs {}
+pub struct RollupArgs {
+    /// events.jsonl file(s) to roll up (repeatable). Default: <data dir>/events.jsonl.
+    #[arg(long = "events", value_name = "FILE")]
+    pub events: Vec<Utf8PathBuf>,
+    /// Where to write the summary. Default: <data dir>/metrics_summary.json.
+    /// progress.log.md and trend.json are written next to it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<Utf8PathBuf>,
+    /// Fail (exit 1) on the first malformed or schema-invalid line instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// A CCC `/v1/usage` response (JSON file): its `models` become `model_health`, and their
+    /// `weekly_pct` feeds the capacity alerts.
+    #[arg(long, value_name = "FILE")]
+    pub usage_json: Option<Utf8PathBuf>,
+    /// Weekly capacity of a provider in its capacity unit, e.g. `glm=1500` (repeatable;
+    /// default 1.0 = capacity_used is a fraction of the weekly limit).
+    #[arg(long = "weekly-capacity", value_name = "PROVIDER=N")]
+    pub weekly_capacity: Vec<String>,
+}
+
+/// Group rows of `report` by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// Value per model (epic A7).
+    Model,
+    /// One row per session.
+    Session,
+    /// One row per UTC day.
+    Day,
+}
+
+impl By {
+    fn name(self) -> &'static str {
+        match self {
+            By::Model => "model",
+            By::Session => "session",
+            By::Day => "day",
+        }
+    }
+}
+
 /// Arguments of `report`.
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {}
+pub struct ReportArgs {
+    /// Only this session.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// Rows by model, session or day.
+    #[arg(long, value_enum, default_value = "model")]
+    pub by: By,
+    /// Print JSON (with schema_version) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// events.jsonl file(s) (repeatable). Default: <data dir>/events.jsonl.
+    #[arg(long = "events", value_name = "FILE")]
+    pub events: Vec<Utf8PathBuf>,
+}
+
 /// Arguments of `churn`.
 #[derive(Debug, clap::Args)]
-pub struct ChurnArgs {}
+pub struct ChurnArgs {
+    /// The git repository.
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub repo: Utf8PathBuf,
+    /// Also measure churn at this horizon, in days (7, 14 and 28 are always measured).
+    #[arg(long, value_name = "DAYS")]
+    pub horizon: Option<u32>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `efficiency`.
 #[derive(Debug, clap::Args)]
-pub struct EfficiencyArgs {}
+pub struct EfficiencyArgs {
+    /// windows.jsonl to read. Default: <data dir>/windows.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub windows: Option<Utf8PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn rollup(_a: RollupArgs, _g: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("rollup is not available yet")
+/// The data dir: `--data-dir` / `AGENTOS_DATA_DIR`, else the platform default.
+pub fn data_dir(g: &Global) -> Utf8PathBuf {
+    g.data_dir.clone().unwrap_or_else(agentos_ccc_client::config::default_data_dir)
 }
-pub fn report(_a: ReportArgs, _g: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("report is not available yet")
+
+fn event_files(given: &[Utf8PathBuf], g: &Global) -> Vec<Utf8PathBuf> {
+    if given.is_empty() { vec![data_dir(g).join("events.jsonl")] } else { given.to_vec() }
 }
-pub fn churn(_a: ChurnArgs, _g: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("churn is not available yet")
+
+fn print_diagnostics(r: &Rollup) {
+    for d in r.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
+        eprintln!("warning: {d}");
+    }
+    let total = r.summary.diagnostics;
+    if total > SHOWN_DIAGNOSTICS as u64 {
+        eprintln!("warning: … {} more skipped lines", total - SHOWN_DIAGNOSTICS as u64);
+    }
 }
-pub fn efficiency(_a: EfficiencyArgs, _g: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("efficiency is not available yet")
+
+/// Run a summary; an invalid line under `--strict` is a negative answer (exit 1).
+fn summarize(
+    files: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+) -> anyhow::Result<Result<Rollup, ExitCode>> {
+    match summarize_files(files, opts) {
+        Ok(r) => Ok(Ok(r)),
+        Err(e @ RollupError::InvalidLine { .. }) => {
+            eprintln!("error: {e}");
+            Ok(Err(ExitCode::from(1)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
+
+fn parse_weekly(items: &[String]) -> anyhow::Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let (p, n) = item.split_once('=').with_context(|| {
+            format!("--weekly-capacity {item:?}: expected PROVIDER=N, e.g. glm=1500")
+        })?;
+        let n: f64 =
+            n.trim().parse().ok().filter(|n: &f64| *n > 0.0 && n.is_finite()).with_context(
+                || format!("--weekly-capacity {item:?}: N must be a positive number"),
+            )?;
+        out.insert(p.trim().to_owned(), n);
+    }
+    Ok(out)
+}
+
+fn load_model_health(path: &Utf8Path) -> anyhow::Result<BTreeMap<String, serde_json::Value>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{path} is not JSON (expected a /v1/usage response)"))?;
+    let models = v.get("models").and_then(|m| m.as_object()).with_context(|| {
+        format!("{path} has no \"models\" object (expected a CCC /v1/usage response)")
+    })?;
+    Ok(models.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let files = event_files(&a.events, g);
+    let out = a.out.clone().unwrap_or_else(|| data_dir(g).join("metrics_summary.json"));
+    let opts = SummaryOptions {
+        strict: a.strict,
+        model_health: a.usage_json.as_deref().map(load_model_health).transpose()?,
+        weekly_capacity: parse_weekly(&a.weekly_capacity)?,
+        ..SummaryOptions::default()
+    };
+    let r = match summarize(&files, &opts)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    print_diagnostics(&r);
+    let written = write_outputs(&r, &out)?;
+    println!("{}", headline(&r));
+    for alert in &r.summary.capacity_alerts {
+        println!(
+            "ALERT {}: {:.0}% of weekly capacity: {}",
+            alert.provider,
+            alert.weekly_used * 100.0,
+            alert.advice
+        );
+    }
+    for p in written {
+        println!("wrote {p}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write the summary, progress log and trend; return the paths written.
+fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
+    write_summary(&r.summary, out)?;
+    let dir = match out.parent() {
+        Some(d) if !d.as_str().is_empty() => d.to_owned(),
+        _ => Utf8PathBuf::from("."),
+    };
+    let trend_path = dir.join("trend.json");
+    let log_path = dir.join("progress.log.md");
+    let trend = update_trend(&trend_path, r)?;
+    let today = r.summary.generated_at.map(|t| t.utc_date()).unwrap_or_default();
+    update_progress_log(&log_path, &today, r, Some(&trend))?;
+    Ok(vec![out.to_owned(), log_path, trend_path])
+}
+
+fn headline(r: &Rollup) -> String {
+    let s = &r.summary;
+    format!(
+        "{} sessions, {} turns, {} features over {} capacity ({} per capacity), ${} cost{}",
+        s.sessions,
+        s.turns,
+        num(s.features_shipped),
+        num(s.capacity_used),
+        opt(s.features_per_capacity),
+        money(s.cost_usd),
+        if s.diagnostics > 0 {
+            format!(", {} lines skipped", s.diagnostics)
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" { "0".to_owned() } else { s.to_owned() }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".to_owned(), num)
+}
+
+fn money(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+/// Render an aligned table: first column left-aligned, the others right-aligned.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut out = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            if i == 0 {
+                out.push_str(&format!("{c:<w$}"));
+            } else {
+                out.push_str(&format!("{c:>w$}"));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = line(headers.to_vec());
+    out.push('\n');
+    out.push_str(&line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    ));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The report for a rollup, as text.
+pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
+    let s = &r.summary;
+    let mut out = String::new();
+    match session {
+        Some(id) => out.push_str(&format!("Session {id}\n")),
+        None => out.push_str("AgentOS report\n"),
+    }
+    if let Some(p) = &s.period {
+        out.push_str(&format!("period: {} .. {}\n", p.start, p.end));
+    }
+    out.push_str(&format!("{}\n", headline(r)));
+    out.push_str(&format!(
+        "avg CLS {}, avg IMPF {}, avg churn {}; cost per shipped feature {}\n",
+        opt(s.avg_cls),
+        opt(s.avg_impf),
+        opt(s.avg_churn_score),
+        s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", money(c)))
+    ));
+    let statuses: Vec<String> =
+        s.features_by_status.iter().map(|(k, v)| format!("{} {v}", k.as_str())).collect();
+    out.push_str(&format!("features by status: {}\n", statuses.join(", ")));
+    let outcomes: Vec<String> = s
+        .outcomes
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(k, v)| format!("{} {v}", k.as_str()))
+        .collect();
+    if !outcomes.is_empty() {
+        out.push_str(&format!("outcomes: {}\n", outcomes.join(", ")));
+    }
+    out.push('\n');
+    match by {
+        By::Model => {
+            let rows: Vec<Vec<String>> = s
+                .value_per_model
+                .iter()
+                .map(|(m, v)| {
+                    vec![
+                        m.clone(),
+                        v.turns.to_string(),
+                        v.tokens_in.to_string(),
+                        v.tokens_out.to_string(),
+                        num(v.attribution_weight),
+                        num(v.features_attributed),
+                        money(v.cost_usd),
+                        v.cost_per_attributed_feature.map_or_else(|| "n/a".to_owned(), money),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(
+                &[
+                    "model",
+                    "turns",
+                    "tokens in",
+                    "tokens out",
+                    "attribution",
+                    "features",
+                    "cost $",
+                    "$/feature",
+                ],
+                &rows,
+            ));
+        }
+        By::Session => {
+            let rows: Vec<Vec<String>> = r
+                .sessions
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.session_id.clone(),
+                        x.started.map_or_else(|| "-".to_owned(), |t| t.to_string()),
+                        x.row.turns.to_string(),
+                        (x.row.tokens_in + x.row.tokens_out).to_string(),
+                        num(x.row.features),
+                        num(x.row.capacity_used),
+                        opt(x.row.features_per_capacity),
+                        money(x.row.cost_usd),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(
+                &[
+                    "session", "started", "turns", "tokens", "features", "capacity", "f/cap",
+                    "cost $",
+                ],
+                &rows,
+            ));
+        }
+        By::Day => {
+            let rows: Vec<Vec<String>> = r
+                .days
+                .iter()
+                .map(|(d, x)| {
+                    vec![
+                        d.clone(),
+                        x.turns.to_string(),
+                        (x.tokens_in + x.tokens_out).to_string(),
+                        num(x.features),
+                        num(x.capacity_used),
+                        opt(x.features_per_capacity),
+                        money(x.cost_usd),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(
+                &["day", "turns", "tokens", "features", "capacity", "f/cap", "cost $"],
+                &rows,
+            ));
+        }
+    }
+    if !s.usage_by_provider.is_empty() {
+        out.push('\n');
+        let rows: Vec<Vec<String>> = s
+            .usage_by_provider
+            .iter()
+            .map(|(p, u)| {
+                vec![
+                    p.clone(),
+                    u.turns.to_string(),
+                    u.tokens_in.to_string(),
+                    u.tokens_out.to_string(),
+                    money(u.cost_usd),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["provider", "turns", "tokens in", "tokens out", "cost $"], &rows));
+    }
+    for a in &s.capacity_alerts {
+        out.push_str(&format!(
+            "\nALERT {}: {:.0}% of weekly capacity (line {:.0}%): {}\n",
+            a.provider,
+            a.weekly_used * 100.0,
+            a.threshold * 100.0,
+            a.advice
+        ));
+    }
+    if s.diagnostics > 0 {
+        out.push_str(&format!(
+            "\n{} input lines were skipped (run `agentos rollup` to see them)\n",
+            s.diagnostics
+        ));
+    }
+    out
+}
+
+/// The report for a rollup, as JSON.
+pub fn report_json(r: &Rollup, by: By, session: Option<&str>) -> serde_json::Value {
+    let rows = match by {
+        By::Model => serde_json::to_value(&r.summary.value_per_model),
+        By::Session => serde_json::to_value(&r.sessions),
+        By::Day => serde_json::to_value(&r.days),
+    }
+    .unwrap_or(serde_json::Value::Null);
+    json!({
+        "schema_version": agentos_event_schema::v1::SCHEMA_VERSION,
+        "by": by.name(),
+        "session": session,
+        "summary": r.summary,
+        "rows": rows,
+    })
+}
+
+pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let files = event_files(&a.events, g);
+    let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
+    let r = match summarize(&files, &opts)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    if let Some(id) = &a.session {
+        if r.summary.turns == 0 && r.sessions.is_empty() {
+            eprintln!("error: no events of session {id} in {}", display_files(&files));
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&r, a.by, a.session.as_deref()))?);
+    } else {
+        print_diagnostics(&r);
+        print!("{}", render_report(&r, a.by, a.session.as_deref()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display_files(files: &[Utf8PathBuf]) -> String {
+    files.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+pub fn churn(a: ChurnArgs, _g: &Global) -> anyhow::Result<ExitCode> {
+    let mut opts = ChurnOptions::default();
+    if let Some(h) = a.horizon {
+        anyhow::ensure!(h > 0, "--horizon must be at least 1 day");
+        opts.horizons.push(h);
+    }
+    let report = agentos_rollup::churn::churn(&a.repo, &opts)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&churn_json(&report))?);
+    } else {
+        print!("{}", render_churn(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn churn_json(r: &ChurnReport) -> serde_json::Value {
+    json!({"schema_version": agentos_event_schema::v1::SCHEMA_VERSION, "churn": r})
+}
+
+fn render_churn(r: &ChurnReport) -> String {
+    let mut horizons: Vec<u32> =
+        r.features.iter().flat_map(|f| f.horizons.iter().map(|h| h.days)).collect();
+    horizons.sort_unstable();
+    horizons.dedup();
+    let mut headers: Vec<String> =
+        ["feature", "windows", "commits", "lines added"].map(str::to_owned).to_vec();
+    headers.extend(horizons.iter().map(|d| format!("churn {d}d")));
+    headers.push("quality".to_owned());
+    let rows: Vec<Vec<String>> = r
+        .features
+        .iter()
+        .map(|f| {
+            let mut row = vec![
+                f.feature_id.clone(),
+                f.windows.join(","),
+                f.commits.to_string(),
+                f.lines_added.to_string(),
+            ];
+            for d in &horizons {
+                let cell = f.horizons.iter().find(|h| h.days == *d).map_or_else(
+                    || "-".to_owned(),
+                    |h| format!("{}{}", opt(h.churn_score), if h.complete { "" } else { "*" }),
+                );
+                row.push(cell);
+            }
+            row.push(opt(f.quality));
+            row
+        })
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut out = format!("Churn of xfeat:: commits in {}\n", r.repo);
+    if r.features.is_empty() {
+        out.push_str("no xfeat::<FeatureID>::<WindowID>::<Stage> commits found\n");
+    } else {
+        out.push_str(&table(&headers, &rows));
+        out.push_str("* horizon not yet covered by the history (provisional)\n");
+    }
+    out.push_str(&format!(
+        "{} prototype (xproto::) commits excluded, {} untagged commits\n",
+        r.prototype_commits, r.untagged_commits
+    ));
+    out
+}
+
+pub fn efficiency(a: EfficiencyArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let path = a.windows.clone().unwrap_or_else(|| data_dir(g).join("windows.jsonl"));
+    let report = efficiency_file(&path)?;
+    for d in report.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
+        eprintln!("warning: {d}");
+    }
+    if a.json {
+        let v = json!({"schema_version": agentos_event_schema::v1::SCHEMA_VERSION, "windows": report.windows, "providers": report.providers});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", render_efficiency(&report, &path));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_efficiency(r: &EfficiencyReport, path: &Utf8Path) -> String {
+    let mut out =
+        format!("Efficiency (features per capacity) from {path}: {} windows\n", r.windows);
+    if r.providers.is_empty() {
+        out.push_str("no windows recorded yet\n");
+        return out;
+    }
+    let rows: Vec<Vec<String>> = r
+        .providers
+        .iter()
+        .map(|p| {
+            vec![
+                p.provider.clone(),
+                p.windows.len().to_string(),
+                p.sample_size.to_string(),
+                num(p.total_features),
+                format!("{} {}", num(p.total_capacity), p.capacity_unit),
+                opt(p.efficiency),
+                match (p.ci_low, p.ci_high) {
+                    (Some(l), Some(h)) => format!("[{}, {}]", num(l), num(h)),
+                    _ => "n/a".to_owned(),
+                },
+                opt(p.power),
+                format!("{} in {} windows", num(p.unmeasured_features), p.unmeasured_windows),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "provider",
+            "windows",
+            "n",
+            "features",
+            "capacity",
+            "E",
+            "95% CI",
+            "power",
+            "unmeasured features",
+        ],
+        &rows,
+    ));
+    out.push_str(
+        "E = features / capacity over windows with measured capacity; CI and power need n >= 3\n",
+    );
+    out
+}
+
 pub fn demo(_a: DemoArgs, _g: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("demo is not available yet")
+    anyhow::bail!("demo is not available yet: it needs the session recorder")
 }
