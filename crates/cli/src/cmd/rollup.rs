@@ -463,11 +463,12 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    if let Some(id) = &a.session {
-        if r.summary.turns == 0 && r.sessions.is_empty() {
-            eprintln!("error: no events of session {id} in {}", display_files(&files));
-            return Ok(ExitCode::from(1));
-        }
+    if let Some(id) = &a.session
+        && r.summary.turns == 0
+        && r.sessions.is_empty()
+    {
+        eprintln!("error: no events of session {id} in {}", display_files(&files));
+        return Ok(ExitCode::from(1));
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report_json(&r, a.by, a.session.as_deref()))?);
