@@ -1,37 +1,475 @@
-//! `agentos session …`, `upload-metrics`, `outbox …`, `privacy …` (filled by the recorder work).
+//! `agentos session start|turn|end`, `upload-metrics`, `outbox status|flush`,
+//! `privacy preview`: the recorder from the command line. Configuration comes from the
+//! environment (`PRIVACY_TIER`, `AGENTOS_CCC_BASE_URL`, `CCC_API_KEY`, `LICENSE_PACK_PATH`,
+//! `AGENTOS_DATA_DIR`); `--tier`, `--base-url` and `--data-dir` override it.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
+
+use agentos_ccc_client::{
+    Cost, Feature, FeatureStatus, FlushReport, InputKind, Measurement, Outcome, OutcomeKind,
+    PrivacyTier, Recorder, RecorderConfig, SessionStart, TurnInput, UploadGate, UploadOutcome,
+    Value,
+};
+use anyhow::{Context, bail};
 
 use crate::Global;
 
+/// Flags that override the upload configuration from the environment.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UploadFlags {
+    /// Privacy tier: local, minimized or full (default: $PRIVACY_TIER, else local).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<PrivacyTier>,
+    /// CCC base URL (default: $AGENTOS_CCC_BASE_URL, else http://127.0.0.1:8082).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
 /// Session commands.
 #[derive(Debug, clap::Subcommand)]
-pub enum SessionCmd {}
+pub enum SessionCmd {
+    /// Start a session; prints its id. The session stays active across invocations.
+    Start(StartArgs),
+    /// Log one turn of the active session; prints the turn id.
+    Turn(Box<TurnArgs>),
+    /// End the active session: window record, metrics summary, and (minimized/full) queue
+    /// the summary upload and try to deliver it.
+    End(EndArgs),
+}
+
+/// Arguments of `session start`.
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Repository identifier (not a path).
+    #[arg(long)]
+    pub repo_id: String,
+    /// Branch.
+    #[arg(long)]
+    pub branch: String,
+    /// Commit the session starts from.
+    #[arg(long)]
+    pub commit: String,
+    /// Use this session id instead of a fresh UUID.
+    #[arg(long)]
+    pub session_id: Option<String>,
+    /// Metadata label, `key=value` (repeatable).
+    #[arg(long = "meta", value_name = "K=V")]
+    pub meta: Vec<String>,
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
+
+/// Arguments of `session turn`.
+#[derive(Debug, clap::Args)]
+pub struct TurnArgs {
+    /// Model name (e.g. claude-sonnet-4.5, glm/4.6).
+    #[arg(long)]
+    pub model: String,
+    /// Agent or subagent that made the call.
+    #[arg(long, default_value = "main")]
+    pub subagent: String,
+    /// Input tokens.
+    #[arg(long)]
+    pub tokens_in: u64,
+    /// Output tokens.
+    #[arg(long)]
+    pub tokens_out: u64,
+    /// Input kind: text, image or other.
+    #[arg(long, default_value = "text", value_parser = ["text", "image", "other"])]
+    pub input_kind: String,
+    /// Latency in milliseconds.
+    #[arg(long, default_value_t = 0.0)]
+    pub latency_ms: f64,
+    /// Capacity consumed (fraction of the provider's capacity).
+    #[arg(long)]
+    pub capacity: Option<f64>,
+    /// Cognitive Load Score (measurement: give --cls, --impf, --churn, --feature-delta together).
+    #[arg(long)]
+    pub cls: Option<f64>,
+    /// Interaction minutes per feature.
+    #[arg(long)]
+    pub impf: Option<f64>,
+    /// Churn score.
+    #[arg(long)]
+    pub churn: Option<f64>,
+    /// Features completed by this turn.
+    #[arg(long)]
+    pub feature_delta: Option<f64>,
+    /// Feature worked on.
+    #[arg(long, requires = "feature_status")]
+    pub feature_id: Option<String>,
+    /// Feature status after the turn: proposed, implemented or shipped.
+    #[arg(long, requires = "feature_id")]
+    pub feature_status: Option<String>,
+    /// Where the feature is specified.
+    #[arg(long, requires = "feature_id")]
+    pub spec_ref: Option<String>,
+    /// Value attribution, `MODEL=WEIGHT` (repeatable).
+    #[arg(long = "attribution", value_name = "MODEL=W")]
+    pub attribution: Vec<String>,
+    /// Estimated cost in US dollars.
+    #[arg(long)]
+    pub cost_usd: Option<f64>,
+    /// Who was paid (default: the model's provider prefix).
+    #[arg(long, requires = "cost_usd")]
+    pub provider: Option<String>,
+    /// Outcome kind: tests_passed, pr_merged, bug_fixed, feature_shipped, docs_written, other.
+    #[arg(long)]
+    pub value_kind: Option<String>,
+    /// What was achieved, in words.
+    #[arg(long)]
+    pub value_summary: Option<String>,
+    /// Link to the outcome (repeatable).
+    #[arg(long = "value-link", value_name = "URL")]
+    pub value_links: Vec<String>,
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
+
+/// Arguments of `session end`.
+#[derive(Debug, clap::Args)]
+pub struct EndArgs {
+    /// Free-text notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
 
 /// Arguments of `upload-metrics`.
 #[derive(Debug, clap::Args)]
-pub struct UploadMetricsArgs {}
+pub struct UploadMetricsArgs {
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
 
 /// Outbox commands.
 #[derive(Debug, clap::Subcommand)]
-pub enum OutboxCmd {}
+pub enum OutboxCmd {
+    /// Pending and dead-lettered uploads, and the last error.
+    Status(OutboxStatusArgs),
+    /// Try to deliver everything pending now.
+    Flush(OutboxFlushArgs),
+}
+
+/// Arguments of `outbox status`.
+#[derive(Debug, clap::Args)]
+pub struct OutboxStatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
+
+/// Arguments of `outbox flush`.
+#[derive(Debug, clap::Args)]
+pub struct OutboxFlushArgs {
+    /// Ignore backoff and Retry-After schedules.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub upload: UploadFlags,
+}
 
 /// Privacy commands.
 #[derive(Debug, clap::Subcommand)]
-pub enum PrivacyCmd {}
-
-pub fn run(cmd: SessionCmd, _global: &Global) -> anyhow::Result<ExitCode> {
-    match cmd {}
+pub enum PrivacyCmd {
+    /// Print the exact payloads the current tier would upload; sends nothing.
+    Preview(PreviewArgs),
 }
 
-pub fn upload_metrics(_args: UploadMetricsArgs, _global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("upload-metrics is not available yet")
+/// Arguments of `privacy preview`.
+#[derive(Debug, clap::Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub upload: UploadFlags,
 }
 
-pub fn run_outbox(cmd: OutboxCmd, _global: &Global) -> anyhow::Result<ExitCode> {
-    match cmd {}
+fn recorder(global: &Global, flags: &UploadFlags) -> anyhow::Result<Recorder> {
+    let mut config = RecorderConfig::from_env(global.data_dir.clone())?;
+    if let Some(tier) = flags.tier {
+        config.tier = tier;
+    }
+    if let Some(url) = &flags.base_url {
+        config.set_base_url(url)?;
+    }
+    Ok(Recorder::open(config)?)
 }
 
-pub fn run_privacy(cmd: PrivacyCmd, _global: &Global) -> anyhow::Result<ExitCode> {
-    match cmd {}
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+            _ => bail!("{flag} {item:?} must look like KEY=VALUE"),
+        })
+        .collect()
+}
+
+pub fn run(cmd: SessionCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SessionCmd::Start(a) => start(a, global),
+        SessionCmd::Turn(a) => turn(*a, global),
+        SessionCmd::End(a) => end(a, global),
+    }
+}
+
+fn start(a: StartArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut rec = recorder(global, &a.upload)?;
+    if let UploadGate::Denied { message } = rec.upload_gate() {
+        eprintln!("{message}");
+    }
+    let metadata: BTreeMap<String, String> = pairs(&a.meta, "--meta")?.into_iter().collect();
+    let id = rec.start_session(SessionStart {
+        repo_id: a.repo_id,
+        branch: a.branch,
+        commit: a.commit,
+        session_id: a.session_id.map(Into::into),
+        metadata,
+    })?;
+    println!("{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let measurement = match (a.cls, a.impf, a.churn, a.feature_delta) {
+        (None, None, None, None) => None,
+        (Some(cls), Some(impf), Some(churn_score), Some(feature_delta)) => Some(Measurement {
+            cls,
+            impf,
+            churn_score,
+            feature_delta,
+            errors: Vec::new(),
+            extra: Default::default(),
+        }),
+        _ => {
+            bail!("--cls, --impf, --churn and --feature-delta form one measurement: give all four")
+        }
+    };
+    let feature = match (a.feature_id, a.feature_status) {
+        (Some(id), Some(status)) => Some(Feature {
+            feature_id: id.into(),
+            spec_ref: a.spec_ref.unwrap_or_default(),
+            status: status.parse::<FeatureStatus>().map_err(anyhow::Error::msg)?,
+            notes: None,
+            extra: Default::default(),
+        }),
+        _ => None,
+    };
+    let cost = a.cost_usd.map(|usd| Cost {
+        provider: a
+            .provider
+            .clone()
+            .unwrap_or_else(|| agentos_rollup::provider_of(&a.model, None).to_owned()),
+        unit_costs: BTreeMap::new(),
+        estimated_usd: usd,
+        extra: Default::default(),
+    });
+    let outcome = a
+        .value_kind
+        .as_deref()
+        .map(|k| k.parse::<OutcomeKind>().map_err(anyhow::Error::msg))
+        .transpose()?
+        .map(|kind| Outcome { kind, count: 1, extra: Default::default() });
+    let value = (a.value_summary.is_some() || !a.value_links.is_empty()).then(|| Value {
+        summary: a.value_summary.unwrap_or_default(),
+        links: a.value_links,
+        evidence_refs: Vec::new(),
+        extra: Default::default(),
+    });
+    let mut attribution = BTreeMap::new();
+    for (model, w) in pairs(&a.attribution, "--attribution")? {
+        let w: f64 = w
+            .parse()
+            .with_context(|| format!("--attribution {model}={w}: weight is not a number"))?;
+        attribution.insert(model, w);
+    }
+    let input_kind = match a.input_kind.as_str() {
+        "image" => InputKind::Image,
+        "other" => InputKind::Other,
+        _ => InputKind::Text,
+    };
+    let mut rec = recorder(global, &a.upload)?;
+    let id = rec.log_turn(TurnInput {
+        model: a.model,
+        subagent: a.subagent,
+        tokens_in: a.tokens_in,
+        tokens_out: a.tokens_out,
+        input_kind,
+        latency_ms: a.latency_ms,
+        capacity_used: a.capacity,
+        attribution,
+        measurement,
+        feature,
+        cost,
+        value,
+        outcome,
+        decision: None,
+    })?;
+    println!("{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn end(a: EndArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut rec = recorder(global, &a.upload)?;
+    let report = rec.finish_session(a.notes)?;
+    for d in &report.diagnostics {
+        eprintln!("warning: {d}");
+    }
+    let fpc = report.summary.features_per_capacity.map_or("n/a".to_owned(), |v| format!("{v:.4}"));
+    println!(
+        "ended session {} ({} provider(s)); {} written (features_per_capacity {fpc})",
+        report.session_id,
+        report.window.providers.len(),
+        rec.summary_path()
+    );
+    print_upload(&report.upload);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Print what happened to an upload; returns whether it was denied.
+fn print_upload(outcome: &UploadOutcome) -> bool {
+    match outcome {
+        UploadOutcome::LocalOnly => println!("local tier: nothing sent"),
+        UploadOutcome::Denied(message) => {
+            eprintln!("{message}");
+            return true;
+        }
+        UploadOutcome::Queued { key, flush } => {
+            println!("queued metrics upload {key}");
+            if let Some(report) = flush {
+                print_flush(report);
+            }
+        }
+    }
+    false
+}
+
+fn print_flush(report: &FlushReport) {
+    if !report.delivered.is_empty() {
+        println!("delivered {} batch(es)", report.delivered.len());
+    }
+    if !report.dead_lettered.is_empty() {
+        eprintln!("dead-lettered {} batch(es) rejected by CCC", report.dead_lettered.len());
+    }
+    if let Some(p) = &report.problem {
+        eprintln!("{}", p.message);
+    }
+    if report.waiting > 0 {
+        let when = report.next_attempt_at.map(|t| t.to_string()).unwrap_or_default();
+        println!("{} batch(es) waiting for their retry time {when}", report.waiting);
+    }
+    if report.held > 0 {
+        println!("{} batch(es) held: the current tier does not send them", report.held);
+    }
+    println!("{} batch(es) pending", report.remaining);
+}
+
+pub fn upload_metrics(args: UploadMetricsArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut rec = recorder(global, &args.upload)?;
+    let (outcome, _) = rec.upload_metrics_report()?;
+    println!("{} written", rec.summary_path());
+    let denied = print_upload(&outcome);
+    Ok(if denied { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        OutboxCmd::Status(a) => {
+            let rec = recorder(global, &a.upload)?;
+            let st = rec.outbox_status()?;
+            let events = st
+                .pending
+                .iter()
+                .filter(|b| b.kind == agentos_ccc_client::BatchKind::Events)
+                .count();
+            if a.json {
+                let v = serde_json::json!({
+                    "tier": rec.config().tier,
+                    "pending_batches": st.pending.len(),
+                    "pending_event_batches": events,
+                    "pending_metrics_batches": st.pending.len() - events,
+                    "queued_events": st.queued_events,
+                    "dead_lettered": st.dead_lettered,
+                    "delivered_batches": st.delivered_batches,
+                    "last_error": st.last_error,
+                    "last_success_at": st.last_success_at,
+                    "next_attempt_at": st.pending.iter().filter_map(|b| b.next_attempt_at).min(),
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("tier: {}", rec.config().tier);
+            if rec.config().tier == PrivacyTier::Local {
+                println!("local tier: nothing is queued or sent");
+            }
+            println!(
+                "pending: {} batch(es) ({events} event, {} metrics), {} event(s) not yet batched",
+                st.pending.len(),
+                st.pending.len() - events,
+                st.queued_events
+            );
+            println!("dead-lettered: {} (in {}/dead)", st.dead_lettered, rec.outbox().dir());
+            println!("delivered: {} batch(es)", st.delivered_batches);
+            match &st.last_error {
+                Some(e) => println!("last error: {} {}", e.at, e.message),
+                None => println!("last error: none"),
+            }
+            if let Some(next) = st.pending.iter().filter_map(|b| b.next_attempt_at).min() {
+                println!("next attempt: {next}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxCmd::Flush(a) => {
+            let rec = recorder(global, &a.upload)?;
+            match rec.upload_gate() {
+                UploadGate::LocalOnly => {
+                    println!("local tier: nothing is sent");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                UploadGate::Denied { message } => {
+                    eprintln!("{message}");
+                    return Ok(ExitCode::from(1));
+                }
+                UploadGate::Allowed { .. } => {}
+            }
+            let Some(report) = rec.flush(a.force)? else {
+                println!("nothing is sent in this tier");
+                return Ok(ExitCode::SUCCESS);
+            };
+            print_flush(&report);
+            let ok = report.problem.is_none() && report.dead_lettered.is_empty();
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+pub fn run_privacy(cmd: PrivacyCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PrivacyCmd::Preview(a) => {
+            let rec = recorder(global, &a.upload)?;
+            let preview = rec.preview()?;
+            println!("tier: {}", preview.tier);
+            match &preview.gate {
+                UploadGate::LocalOnly => {
+                    println!("local tier: nothing would be sent (no outbox, no network)");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                UploadGate::Denied { message } => println!("{message}"),
+                UploadGate::Allowed { entitlement, plan, kid } => {
+                    println!(
+                        "uploads allowed: license plan {plan} (key {kid}) grants {entitlement}"
+                    )
+                }
+            }
+            println!("nothing is sent by this command; payloads in sending order:");
+            for p in &preview.payloads {
+                println!("\nPOST {}{}  ({})", rec.config().base_url, p.route, p.source);
+                println!("{}", serde_json::to_string_pretty(&p.body)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -1,3 +1,4 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
 mod license;
+mod session;

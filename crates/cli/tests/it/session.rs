@@ -1,0 +1,300 @@
+//! `agentos session …`, `upload-metrics`, `outbox …`, `privacy preview` through the built
+//! binary, against a fake CCC on 127.0.0.1. Configuration only through env vars and flags.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use agentos_testkit::{Reply, TestServer};
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/licensing/packs")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A scratch data dir removed on drop.
+struct Data(PathBuf);
+
+impl Data {
+    fn new(name: &str) -> Data {
+        let dir =
+            std::env::temp_dir().join(format!("agentos-cli-session-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        Data(dir)
+    }
+    fn file(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+    fn lines(&self, rel: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.file(rel))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `agentos` with a clean environment: data dir, tier, CCC URL, API key, license.
+fn agentos(data: &Data, tier: &str, url: &str, pack: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    for var in [
+        "PRIVACY_TIER",
+        "AGENTOS_CCC_BASE_URL",
+        "CCC_API_KEY",
+        "LICENSE_PACK_PATH",
+        "AGENTOS_PUBKEYS",
+        "CCP_LICENSE_PUBKEY_B64",
+        "AGENTOS_DATA_DIR",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("AGENTOS_DATA_DIR", &data.0)
+        .env("PRIVACY_TIER", tier)
+        .env("AGENTOS_CCC_BASE_URL", url)
+        .env("CCC_API_KEY", "sk-cli-secret-key")
+        .env("LICENSE_PACK_PATH", fixture(pack))
+        .env("AGENTOS_PUBKEYS", fixture("test_pubkeys.json"));
+    c
+}
+
+fn run(mut c: Command, args: &[&str]) -> Output {
+    c.args(args).output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ok(c: Command, args: &[&str]) -> String {
+    let out = run(c, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const START: &[&str] = &[
+    "session",
+    "start",
+    "--repo-id",
+    "acme/secret",
+    "--branch",
+    "main",
+    "--commit",
+    "abc123",
+    "--meta",
+    "window=W0-01",
+];
+const TURN: &[&str] = &[
+    "session",
+    "turn",
+    "--model",
+    "glm/behave",
+    "--subagent",
+    "main",
+    "--tokens-in",
+    "100",
+    "--tokens-out",
+    "200",
+    "--latency-ms",
+    "1000",
+    "--capacity",
+    "0.5",
+    "--cls",
+    "1.2",
+    "--impf",
+    "4.8",
+    "--churn",
+    "0.1",
+    "--feature-delta",
+    "1.0",
+    "--feature-id",
+    "feat-1",
+    "--feature-status",
+    "shipped",
+    "--attribution",
+    "glm=1.0",
+    "--cost-usd",
+    "0.5",
+    "--provider",
+    "zai",
+    "--value-kind",
+    "tests_passed",
+    "--value-summary",
+    "BDD sample",
+];
+
+fn session(data: &Data, tier: &str, url: &str, pack: &str) -> String {
+    let id = ok(agentos(data, tier, url, pack), START).trim().to_owned();
+    ok(agentos(data, tier, url, pack), TURN);
+    ok(agentos(data, tier, url, pack), &["session", "end", "--notes", "done"]);
+    id
+}
+
+fn no_secret_on_disk(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            no_secret_on_disk(&p);
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
+            assert!(!text.contains("sk-cli-secret-key"), "API key written to {}", p.display());
+        }
+    }
+}
+
+#[test]
+fn local_session_across_invocations_opens_no_socket() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let data = Data::new("local");
+    let id = session(&data, "local", &server.url(), "ok.pack");
+    assert_eq!(id.len(), 36, "prints the session id: {id}");
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), &["upload-metrics"]);
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), &["outbox", "flush"]);
+    let preview = ok(agentos(&data, "local", &server.url(), "ok.pack"), &["privacy", "preview"]);
+    assert!(preview.contains("nothing would be sent"), "{preview}");
+    assert_eq!(server.connections(), 0);
+    assert!(!data.file("outbox").exists());
+    let events = data.lines("events.jsonl");
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1]["turn"]["session_id"], id.as_str());
+    assert_eq!(events[1]["outcome"]["kind"], "tests_passed");
+    assert_eq!(events[1]["cost"]["provider"], "zai");
+    assert_eq!(data.lines("windows.jsonl")[0]["providers"]["zai"]["turns"], 1);
+    assert_eq!(data.lines("glm_counts.jsonl").len(), 1);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data.file("metrics_summary.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary["features_per_capacity"], 2.0);
+    // No active session any more.
+    let out = run(agentos(&data, "local", &server.url(), "ok.pack"), &["session", "end"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no active session"));
+}
+
+#[test]
+fn privacy_tier_env_alone_flips_uploads() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let data = Data::new("flip");
+    session(&data, "local", &server.url(), "ok.pack");
+    assert_eq!(server.connections(), 0);
+    session(&data, "minimized", &server.url(), "ok.pack");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path, "/v1/metrics");
+    assert_eq!(reqs[0].header("authorization"), Some("Bearer sk-cli-secret-key"));
+    let body = reqs[0].body_text();
+    assert!(!body.contains("acme") && !body.contains("BDD sample") && !body.contains("glm"));
+    let out = ok(agentos(&data, "minimized", &server.url(), "ok.pack"), &["upload-metrics"]);
+    assert!(out.contains("delivered 1 batch"), "{out}");
+    assert_eq!(server.requests().len(), 2);
+    // --tier overrides the env: back to local, nothing sent.
+    ok(
+        agentos(&data, "minimized", &server.url(), "ok.pack"),
+        &["upload-metrics", "--tier", "local"],
+    );
+    assert_eq!(server.requests().len(), 2);
+    let status =
+        ok(agentos(&data, "minimized", &server.url(), "ok.pack"), &["outbox", "status", "--json"]);
+    let st: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(st["delivered_batches"], 2);
+    assert_eq!(st["pending_batches"], 0);
+    no_secret_on_disk(&data.0);
+}
+
+#[test]
+fn expired_or_missing_entitlement_denies_uploads_but_records() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    for (tier, pack) in [("minimized", "expired.pack"), ("full", "ok.pack")] {
+        let data = Data::new(&format!("denied-{tier}"));
+        session(&data, tier, &server.url(), pack);
+        let out = run(agentos(&data, tier, &server.url(), pack), &["upload-metrics"]);
+        assert_eq!(out.status.code(), Some(1), "{tier}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("uploads denied"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+        assert_eq!(data.lines("events.jsonl").len(), 3);
+        let flush = run(agentos(&data, tier, &server.url(), pack), &["outbox", "flush"]);
+        assert_eq!(flush.status.code(), Some(1));
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn outbox_keeps_uploads_while_ccc_has_no_ingest_endpoint() {
+    let missing = TestServer::always(Reply::text(404, "404 page not found"));
+    let data = Data::new("outbox");
+    session(&data, "minimized", &missing.url(), "ok.pack");
+    assert_eq!(missing.requests().len(), 1);
+    let status = ok(agentos(&data, "minimized", &missing.url(), "ok.pack"), &["outbox", "status"]);
+    assert!(status.contains("pending: 1 batch"), "{status}");
+    assert!(status.contains("this CCC does not accept uploads"), "{status}");
+    let out = run(
+        agentos(&data, "minimized", &missing.url(), "ok.pack"),
+        &["outbox", "flush", "--force"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this CCC does not accept uploads"));
+    let good = TestServer::always(Reply::json(200, "{}"));
+    let out =
+        ok(agentos(&data, "minimized", &good.url(), "ok.pack"), &["outbox", "flush", "--force"]);
+    assert!(out.contains("delivered 1 batch"), "{out}");
+    assert_eq!(
+        good.requests()[0].header("idempotency-key"),
+        missing.requests()[1].header("idempotency-key"),
+        "replayed with the same key"
+    );
+}
+
+#[test]
+fn privacy_preview_prints_payloads_and_sends_nothing() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let data = Data::new("preview");
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), START);
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), TURN);
+    let out = ok(agentos(&data, "minimized", &server.url(), "ok.pack"), &["privacy", "preview"]);
+    assert!(out.contains("POST http://127.0.0.1:"), "{out}");
+    assert!(out.contains("/v1/metrics"));
+    assert!(out.contains("\"features_per_capacity\": 2.0"), "{out}");
+    assert!(!out.contains("acme") && !out.contains("BDD sample"));
+    assert_eq!(server.connections(), 0);
+    assert!(!data.file("outbox").exists());
+}
+
+#[test]
+fn concurrent_processes_lose_no_event() {
+    let data = Data::new("concurrent");
+    let url = agentos_testkit::refused_url();
+    ok(agentos(&data, "local", &url, "ok.pack"), START);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let dir = data.0.clone();
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let d = Data(dir);
+                for _ in 0..12 {
+                    ok(agentos(&d, "local", &url, "ok.pack"), TURN);
+                }
+                std::mem::forget(d);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap_or_else(|_| panic!("thread"));
+    }
+    ok(agentos(&data, "local", &url, "ok.pack"), &["session", "end"]);
+    let events = data.lines("events.jsonl");
+    assert_eq!(events.len(), 1 + 24 + 1);
+    assert_eq!(data.lines("glm_counts.jsonl").len(), 24);
+    assert_eq!(data.lines("windows.jsonl")[0]["providers"]["zai"]["turns"], 24);
+}
