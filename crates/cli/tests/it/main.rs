@@ -1,4 +1,5 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
 mod license;
+mod rollup;
 mod session;

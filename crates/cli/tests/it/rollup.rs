@@ -1,0 +1,192 @@
+//! `agentos rollup`, `report`, `efficiency`, `churn` and `demo`, run as the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value as Json;
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let p = std::env::temp_dir().join(format!(
+            "agentos-cli-rollup-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        Scratch(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn agentos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agentos"))
+        .args(args)
+        .env_remove("AGENTOS_DATA_DIR")
+        .env_remove("PRIVACY_TIER")
+        .env("AGENTOS_CCC_BASE_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run agentos: {e}"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn read_json(p: &Path) -> Json {
+    let s = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+const TURN: &str = r#"{"type":"turn","ts":"2026-03-02T10:00:00Z","turn":{"turn_id":"t","session_id":"s1","model":"glm/4.6","subagent":"a","tokens_in":100,"tokens_out":50,"input_kind":"text","latency_ms":1,"attribution":{"glm/4.6":1},"capacity_used":0.25},"measurement":{"cls":1,"impf":2,"churn_score":0.1,"feature_delta":1},"cost":{"provider":"zai","estimated_usd":0.5}}"#;
+const SESSION: &str = r#"{"type":"session","session":{"session_id":"s1","repo_id":"r","branch":"b","commit":"c","license_id":"local","privacy_tier":"local","created_at":"2026-03-02T09:00:00Z"}}"#;
+
+#[test]
+fn demo_records_rolls_up_and_reports_end_to_end() {
+    let scratch = Scratch::new();
+    let dir = scratch.path().join("data");
+    let dir_s = dir.to_string_lossy().into_owned();
+    let out = agentos(&["demo", "--data-dir", &dir_s]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", text(&out.stderr));
+    assert!(stdout.contains(&format!("Files are in {dir_s}")), "{stdout}");
+    assert!(stdout.contains("ALERT anthropic") && stdout.contains("stop scheduling new windows"));
+    assert!(stdout.contains("claude-sonnet-4.5") && stdout.contains("Efficiency"));
+
+    // Expected numbers computed from the bundled sample data itself.
+    let sample =
+        read_json(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/demo_sessions.json")));
+    let sessions = sample["sessions"].as_array().cloned().unwrap_or_default();
+    let turns: Vec<Json> =
+        sessions.iter().flat_map(|s| s["turns"].as_array().cloned().unwrap_or_default()).collect();
+    let features: f64 =
+        turns.iter().filter_map(|t| t["measurement"]["feature_delta"].as_f64()).sum();
+    let cost: f64 = turns.iter().filter_map(|t| t["cost"]["estimated_usd"].as_f64()).sum();
+
+    for f in [
+        "events.jsonl",
+        "windows.jsonl",
+        "glm_counts.jsonl",
+        "metrics_summary.json",
+        "progress.log.md",
+        "trend.json",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let summary = read_json(&dir.join("metrics_summary.json"));
+    assert_eq!(summary["sessions"].as_u64(), Some(sessions.len() as u64));
+    assert_eq!(summary["turns"].as_u64(), Some(turns.len() as u64));
+    assert!((summary["features_shipped"].as_f64().unwrap_or(-1.0) - features).abs() < 1e-9);
+    assert!((summary["cost_usd"].as_f64().unwrap_or(-1.0) - cost).abs() < 1e-9);
+    assert_eq!(summary["diagnostics"].as_u64(), Some(0));
+    let windows = std::fs::read_to_string(dir.join("windows.jsonl")).unwrap_or_default();
+    assert_eq!(windows.lines().count(), sessions.len());
+    // Local tier: nothing queued for upload.
+    let queued = std::fs::read_dir(dir.join("outbox"))
+        .map(|d| d.filter_map(Result::ok).filter(|e| e.path().is_file()).count())
+        .unwrap_or(0);
+    assert_eq!(queued, 0);
+
+    // The data dir is no longer empty: a second demo goes to a fresh sub-directory.
+    let before = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    let again = agentos(&["demo", "--data-dir", &dir_s]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default(), before);
+    let fresh: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("demo-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(fresh.len(), 1);
+
+    // The report reads the demo's files.
+    let rep = agentos(&["--data-dir", &dir_s, "report", "--by", "session", "--json"]);
+    assert!(rep.status.success(), "{}", text(&rep.stderr));
+    let rep: Json = serde_json::from_slice(&rep.stdout).unwrap_or_default();
+    assert_eq!(rep["schema_version"].as_str(), Some(agentos_event_schema::v1::SCHEMA_VERSION));
+    assert_eq!(rep["rows"].as_array().map(Vec::len), Some(sessions.len()));
+}
+
+#[test]
+fn rollup_writes_summary_log_and_trend_and_strict_fails_on_bad_lines() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir).unwrap_or_default();
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, format!("{SESSION}\n{TURN}\n{TURN}\n{{\"type\":\"turn\"}}\n"))
+        .unwrap_or_default();
+    let ev = events.to_string_lossy().into_owned();
+    let out_path = dir.join("out/metrics_summary.json");
+    let out_s = out_path.to_string_lossy().into_owned();
+
+    let out = agentos(&["rollup", "--events", &ev, "--out", &out_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{ev}:4: ")), "{stderr}");
+    let s = read_json(&out_path);
+    assert_eq!((s["turns"].as_u64(), s["diagnostics"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(s["features_per_capacity"].as_f64(), Some(4.0));
+    let log = std::fs::read_to_string(dir.join("out/progress.log.md")).unwrap_or_default();
+    let trend = std::fs::read_to_string(dir.join("out/trend.json")).unwrap_or_default();
+    assert_eq!(log.matches("\n## ").count(), 1, "{log}");
+    // Re-running is idempotent.
+    let out = agentos(&["rollup", "--events", &ev, "--out", &out_s]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_to_string(dir.join("out/progress.log.md")).unwrap_or_default(), log);
+    assert_eq!(std::fs::read_to_string(dir.join("out/trend.json")).unwrap_or_default(), trend);
+
+    let strict = agentos(&["rollup", "--strict", "--events", &ev, "--out", &out_s]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(text(&strict.stderr).contains(&format!("{ev}:4: ")));
+
+    let report = agentos(&["report", "--events", &ev, "--by", "model"]);
+    let table = text(&report.stdout);
+    assert!(report.status.success());
+    assert!(table.lines().any(|l| l.starts_with("glm/4.6") && l.contains(" 2 ")), "{table}");
+    let missing = agentos(&["report", "--events", &ev, "--session", "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn efficiency_and_churn_commands() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir).unwrap_or_default();
+    let windows = dir.join("windows.jsonl");
+    let line = |id: &str, f: f64, c: f64| {
+        format!(
+            r#"{{"window_id":"{id}","session_id":"{id}","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T01:00:00Z","schema_version":"1.1.0","providers":{{"codex":{{"turns":1,"tokens_in":1,"tokens_out":1,"capacity_used":{c},"features":{f},"cost_usd":0}}}}}}"#
+        )
+    };
+    std::fs::write(
+        &windows,
+        [line("a", 2.0, 4.0), line("b", 2.0, 4.0), line("c", 2.0, 4.0)].join("\n") + "\n",
+    )
+    .unwrap_or_default();
+    let w = windows.to_string_lossy().into_owned();
+    let out = agentos(&["efficiency", "--windows", &w, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let codex = &v["providers"][0];
+    assert_eq!((codex["efficiency"].as_f64(), codex["power"].as_f64()), (Some(0.5), Some(1.0)));
+
+    let d = dir.to_string_lossy().into_owned();
+    let churn = agentos(&["churn", "--repo", &d]);
+    assert_eq!(churn.status.code(), Some(2));
+    assert!(text(&churn.stderr).contains("git failed"), "{}", text(&churn.stderr));
+}
