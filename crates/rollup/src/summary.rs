@@ -141,7 +141,6 @@ impl Hasher for Fx {
 }
 
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
-type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fx>>;
 
 /// Neumaier-compensated sum: order-insensitive to the last few bits, so the two-worker merge
 /// gives the same numbers as a sequential pass.
@@ -257,8 +256,16 @@ struct SessAcc {
     first_seen: Option<jiff::Timestamp>,
     ended: bool,
     /// Turns of this session that carry no time: attributed to the session's day at the end.
-    undated: RowAcc,
-    undated_capacity: HashMap<String, Sum>,
+    /// Whether a `session` event (non-empty id) was seen: only those count as sessions.
+    announced: bool,
+    /// Turns without a time (Python logs), boxed: most sessions have none.
+    undated: Option<Box<Undated>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Undated {
+    row: RowAcc,
+    capacity: HashMap<String, Sum>,
 }
 
 impl SessAcc {
@@ -267,9 +274,13 @@ impl SessAcc {
         self.created = min_opt(self.created, o.created);
         self.first_seen = min_opt(self.first_seen, o.first_seen);
         self.ended |= o.ended;
-        self.undated.merge(&o.undated);
-        for (p, s) in o.undated_capacity {
-            self.undated_capacity.entry(p).or_default().merge(s);
+        self.announced |= o.announced;
+        if let Some(u) = o.undated {
+            let mine = self.undated.get_or_insert_with(Box::default);
+            mine.row.merge(&u.row);
+            for (p, s) in u.capacity {
+                mine.capacity.entry(p).or_default().merge(s);
+            }
         }
     }
     fn start(&self) -> Option<jiff::Timestamp> {
@@ -289,7 +300,6 @@ fn min_opt(a: Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) -> Option<jif
 #[derive(Debug, Default)]
 struct Acc {
     turns: u64,
-    session_ids: HashSet<String>,
     features_sum: Sum,
     capacity_sum: Sum,
     cls: Mean,
@@ -349,11 +359,9 @@ impl Acc {
                 if let Some(ts) = s.ts {
                     self.see_time(ts.0);
                 }
-                if !id.is_empty() && !self.session_ids.contains(id) {
-                    self.session_ids.insert(id.to_owned());
-                }
                 if let Some(sess) = slot(&mut self.sessions, id) {
                     sess.created = min_opt(sess.created, Some(created));
+                    sess.announced |= !id.is_empty();
                 }
             }
             Line::End(e) => {
@@ -450,9 +458,10 @@ impl Acc {
         match t.ts {
             Some(ts) => sess.first_seen = min_opt(sess.first_seen, Some(ts.0)),
             None => {
-                sess.undated.merge(&row);
+                let u = sess.undated.get_or_insert_with(Box::default);
+                u.row.merge(&row);
                 if let Some(c) = capacity
-                    && let Some(s) = slot(&mut sess.undated_capacity, provider)
+                    && let Some(s) = slot(&mut u.capacity, provider)
                 {
                     s.add(c);
                 }
@@ -462,7 +471,6 @@ impl Acc {
 
     fn merge(&mut self, o: Acc) {
         self.turns += o.turns;
-        self.session_ids.extend(o.session_ids);
         self.features_sum.merge(o.features_sum);
         self.capacity_sum.merge(o.capacity_sum);
         self.cls.merge(o.cls);
@@ -792,13 +800,11 @@ fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, E
         days.entry(Some(*d)).or_default().merge(r);
     }
     for s in acc.sessions.values() {
-        if s.undated.turns == 0 {
-            continue;
-        }
+        let Some(u) = &s.undated else { continue };
         let day = s.start().map(day_of);
-        days.entry(day).or_default().merge(&s.undated);
+        days.entry(day).or_default().merge(&u.row);
         if let Some(d) = day {
-            for (p, c) in &s.undated_capacity {
+            for (p, c) in &u.capacity {
                 acc.provider_days.entry(p.clone()).or_default().entry(d).or_default().merge(*c);
             }
         }
@@ -910,7 +916,7 @@ fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, E
         schema_version: SCHEMA_VERSION.to_owned(),
         generated_at: Some(opts.generated_at.unwrap_or_else(Timestamp::now)),
         period: acc.period.map(|(a, b)| Period { start: a.into(), end: b.into() }),
-        sessions: acc.session_ids.len() as u64,
+        sessions: acc.sessions.values().filter(|s| s.announced).count() as u64,
         turns: acc.turns,
         features_shipped,
         capacity_used,

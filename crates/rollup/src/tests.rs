@@ -113,6 +113,9 @@ fn python_written_lines_without_envelope_are_accepted() {
     assert_eq!((r.summary.sessions, r.summary.turns), (1, 1));
     assert_eq!(r.summary.usage_by_provider.get("p").map(|u| u.cost_usd), Some(0.5));
     assert_eq!(r.sessions.first().map(|s| s.ended), Some(true));
+    // The untimed turn counts on its session's start day.
+    assert_eq!(r.days.get("2026-01-05").map(|d| d.turns), Some(1));
+    assert_eq!(r.days.len(), 1);
 }
 
 /// Every line the fast path accepts is exactly a line the typed v1 `Event` accepts and the
