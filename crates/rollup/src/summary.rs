@@ -741,14 +741,19 @@ fn read_chunks<R: Read>(
         buf.clear();
         buf.append(&mut carry);
         let mut eof = false;
+        // Whether `buf` holds a newline; only newly read bytes are scanned (a line longer than
+        // a chunk stays linear).
+        let mut has_newline = buf.contains(&b'\n');
         loop {
             let want = (CHUNK.saturating_sub(buf.len())).max(64 * 1024) as u64;
+            let before = buf.len();
             let n = read_retrying(reader, &mut buf, want)?;
             if n == 0 {
                 eof = true;
                 break;
             }
-            if buf.len() >= CHUNK && buf.contains(&b'\n') {
+            has_newline = has_newline || buf.get(before..).is_some_and(|b| b.contains(&b'\n'));
+            if buf.len() >= CHUNK && has_newline {
                 break;
             }
         }

@@ -608,3 +608,12 @@ fn diagnostics_line_numbers_are_exact_across_chunks() {
     assert_eq!(r.diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(), vec![(n - 3) as u64]);
     assert_eq!(r.summary.turns, (n - 1) as u64);
 }
+
+#[test]
+fn a_line_longer_than_a_chunk_is_read_whole() {
+    let long = turn("s", "m", json!({"pad": "z".repeat(3 << 20)}));
+    let text = format!("{long}\n{long}\nbad\n");
+    let r = roll(&text);
+    assert_eq!(r.summary.turns, 2);
+    assert_eq!(r.diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(), vec![3]);
+}
