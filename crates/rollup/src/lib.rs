@@ -38,8 +38,8 @@ use camino::Utf8PathBuf;
 pub use agentos_event_schema::v1::MetricsSummary;
 pub use fsio::{write_atomic, write_summary};
 pub use summary::{
-    Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
-    summarize_reader,
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, MAX_MAGNITUDE, Rollup, Row, SessionRow, SummaryOptions,
+    summarize_files, summarize_reader,
 };
 
 /// The weekly-capacity line: a provider at or above this fraction of its weekly capacity is

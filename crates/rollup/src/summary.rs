@@ -330,6 +330,41 @@ fn day_name(day: i64) -> String {
     }
 }
 
+/// Largest magnitude a number added into the totals may have. Every JSON number is a finite
+/// f64, but sums and products of values near `f64::MAX` overflow to ±inf or NaN, which JSON
+/// cannot hold (serde_json would write `null` into a field that is never null). No real
+/// count, capacity, weight or cost comes near 1e15, so a line with such a number is skipped
+/// with a diagnostic instead.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+fn check_magnitudes(t: &view::TurnLine<'_>) -> Result<(), String> {
+    let check = |name: &str, x: f64| {
+        if x.abs() <= MAX_MAGNITUDE {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name} = {x} is out of range: numbers added into totals must be within ±1e15"
+            ))
+        }
+    };
+    if let Some(m) = &t.measurement {
+        check("measurement.cls", m.cls)?;
+        check("measurement.impf", m.impf.0)?;
+        check("measurement.churn_score", m.churn_score)?;
+        check("measurement.feature_delta", m.feature_delta)?;
+    }
+    if let Some(c) = t.turn.capacity_used {
+        check("turn.capacity_used", c.0)?;
+    }
+    for (_, w) in &t.turn.attribution.0 {
+        check("turn.attribution", *w)?;
+    }
+    if let Some(c) = &t.cost {
+        check("cost.estimated_usd", c.estimated_usd.0)?;
+    }
+    Ok(())
+}
+
 /// Get-or-insert without allocating the key when it is present (`None` cannot happen; it
 /// keeps the code panic-free).
 fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> Option<&'m mut V> {
@@ -347,12 +382,18 @@ impl Acc {
         });
     }
 
-    fn apply(&mut self, line: Line<'_>, pos: Pos, session_filter: Option<&str>) {
+    /// Add one accepted line; `Err` (nothing added) when a number is beyond [`MAX_MAGNITUDE`].
+    fn apply(
+        &mut self,
+        line: Line<'_>,
+        pos: Pos,
+        session_filter: Option<&str>,
+    ) -> Result<(), String> {
         match line {
             Line::Session(s) => {
                 let id = s.session.session_id.as_ref();
                 if session_filter.is_some_and(|f| f != id) {
-                    return;
+                    return Ok(());
                 }
                 let created = s.session.created_at.0;
                 self.see_time(created);
@@ -367,7 +408,7 @@ impl Acc {
             Line::End(e) => {
                 let id = e.session_id.as_ref();
                 if session_filter.is_some_and(|f| f != id) {
-                    return;
+                    return Ok(());
                 }
                 self.see_time(e.ended_at.0);
                 if let Some(ts) = e.ts {
@@ -379,8 +420,12 @@ impl Acc {
                     sess.first_seen = min_opt(sess.first_seen, Some(at));
                 }
             }
-            Line::Turn(t) => self.apply_turn(t, pos, session_filter),
+            Line::Turn(t) => {
+                check_magnitudes(&t)?;
+                self.apply_turn(t, pos, session_filter);
+            }
         }
+        Ok(())
     }
 
     fn apply_turn(&mut self, t: view::TurnLine<'_>, pos: Pos, session_filter: Option<&str>) {
@@ -598,7 +643,7 @@ fn process_chunk(
             continue;
         }
         let pos = (file_idx, chunk.idx, info.lines);
-        if let Err(message) = view::with_line(line, |l| acc.apply(l, pos, filter)) {
+        if let Err(message) = view::with_line(line, |l| acc.apply(l, pos, filter)).and_then(|r| r) {
             let is_last = is_last || (whole.is_some() && line_is_last(body, raw));
             let torn = chunk.last && is_last && !ends_with_newline;
             if torn {

@@ -162,6 +162,22 @@ fn fast_path_accepts_exactly_what_the_v1_contract_accepts() {
         ("/ts", json!("yesterday")),
         ("/event_id", json!(7)),
         ("/unknown_top", json!({"x": 1})),
+        // Legacy writers: `preferred_attempt` as a boolean is read as 1/0 by the v1 types.
+        ("/decision", json!({"preferred_attempt": true})),
+        ("/decision", json!({"preferred_attempt": null, "warn_pct_auto": null})),
+        ("/decision", json!({"warn_pct_auto": "x"})),
+        (
+            "/feature",
+            json!({"feature_id": "f", "spec_ref": "s", "status": "shipped", "notes": null}),
+        ),
+        (
+            "/measurement",
+            json!({"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1, "errors": null}),
+        ),
+        ("/turn/tokens_in", json!(true)),
+        ("/turn/latency_ms", json!(null)),
+        ("/cost", json!({"provider": "p", "estimated_usd": 1, "unit_costs": null})),
+        ("/outcome", json!({"kind": "pr_merged", "count": null})),
     ];
     for (ptr, v) in edits {
         let mut e = base.clone();
@@ -184,6 +200,12 @@ fn fast_path_accepts_exactly_what_the_v1_contract_accepts() {
         json!({"type": "session_end", "session_id": "s", "ended_at": "2026-01-05T10:00:00Z"}),
     );
     variants.push(json!({"type": "session_end", "session_id": "s"}));
+    variants.push(
+        json!({"type": "session_end", "session_id": "s", "ended_at": "2026-01-05T10:00:00Z", "notes": null}),
+    );
+    let mut null_metadata = session("s", "2026-01-05T10:00:00Z");
+    null_metadata["session"]["metadata"] = Json::Null;
+    variants.push(null_metadata);
     variants.push(json!({"type": "weird"}));
     variants.push(json!([1, 2]));
     let mut accepted = 0;
@@ -616,4 +638,44 @@ fn a_line_longer_than_a_chunk_is_read_whole() {
     let r = roll(&text);
     assert_eq!(r.summary.turns, 2);
     assert_eq!(r.diagnostics.iter().map(|d| d.line).collect::<Vec<_>>(), vec![3]);
+}
+
+/// Values near f64::MAX are valid JSON numbers but would overflow the totals to inf/NaN, which
+/// serde_json writes as `null` into fields that are never null: such lines are skipped.
+#[test]
+fn huge_numbers_are_skipped_so_the_summary_stays_finite() {
+    let good = turn(
+        "s",
+        "m",
+        json!({"turn": {"capacity_used": 0.5, "attribution": {"m": 1.0}},
+        "measurement": {"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1}}),
+    );
+    let huge_capacity = turn("s", "m", json!({"turn": {"capacity_used": 1e308}}));
+    let huge_product = turn(
+        "s",
+        "m",
+        json!({"turn": {"attribution": {"m": 1e200}},
+        "measurement": {"cls": 1, "impf": 2, "churn_score": 0, "feature_delta": 1e200}}),
+    );
+    let huge_cost = turn("s", "m", json!({"cost": {"provider": "p", "estimated_usd": 1.7e308}}));
+    let r = roll(&lines(&[good, huge_capacity.clone(), huge_capacity, huge_product, huge_cost]));
+    assert_eq!((r.summary.turns, r.summary.diagnostics), (1, 4));
+    assert!(
+        r.diagnostics.iter().all(|d| d.message.contains("out of range")),
+        "{:?}",
+        r.diagnostics
+    );
+    assert_eq!(r.summary.features_per_capacity, Some(2.0));
+    // The written summary reads back as the typed summary (no inf/NaN turned into null).
+    let text =
+        String::from_utf8(crate::fsio::canonical_json(&r.summary, "summary").unwrap_or_default())
+            .unwrap_or_default();
+    let back = serde_json::from_str::<MetricsSummary>(&text);
+    assert!(back.is_ok_and(|b| b.capacity_used == 0.5 && b.cost_usd == 0.0), "{text}");
+    let strict = SummaryOptions { strict: true, ..SummaryOptions::default() };
+    let one = format!("{}\n", turn("s", "m", json!({"turn": {"capacity_used": 1e300}})));
+    assert!(matches!(
+        summarize_reader(Utf8Path::new("e.jsonl"), one.as_bytes(), &strict),
+        Err(Error::InvalidLine { line: 1, .. })
+    ));
 }

@@ -5,11 +5,12 @@
 //! field) and owns every string; that is several times slower than the rollup budget allows.
 //!
 //! What "valid" means here (documented in `docs/metrics.md`): a line is accepted exactly when
-//! `serde_json::from_str::<v1::Event>` accepts it — every required field present with the
-//! right JSON type, integers non-negative (`tokens_in`, `tokens_out`, `count`,
-//! `preferred_attempt`), `latency_ms`, `capacity_used`, `impf`, `estimated_usd` and the
-//! `gap_*` fields ≥ 0, enums (`input_kind`, `privacy_tier`, `status`, `kind`) known,
-//! timestamps RFC 3339, maps of numbers (`attribution`, `unit_costs`) holding numbers, string
+//! `serde_json::from_str::<v1::Event>` accepts it and the v1 JSON schema validates it — every
+//! required field present with the right JSON type, integers non-negative (`tokens_in`,
+//! `tokens_out`, `count`, `preferred_attempt`, which may also be a legacy boolean),
+//! `latency_ms`, `capacity_used`, `impf`, `estimated_usd` and the `gap_*` fields ≥ 0, enums
+//! (`input_kind`, `privacy_tier`, `status`, `kind`) known, timestamps RFC 3339, maps of
+//! numbers (`attribution`, `unit_costs`) holding numbers, string
 //! arrays holding strings. Fields the views do not name are checked by these "check" types
 //! without being kept; unknown keys are tolerated (the v1 evolution rule).
 
@@ -101,6 +102,16 @@ impl<'de> Deserialize<'de> for NumMapCheck {
         }
         d.deserialize_map(V)
     }
+}
+
+/// `decision.preferred_attempt`: an integer ≥ 0 or, from legacy writers, a boolean (the v1
+/// types read it with `int_or_bool`), type-checked, not kept.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub(crate) enum IntOrBool {
+    Int(u64),
+    Bool(bool),
 }
 
 /// `attribution`: model → weight, kept (borrowed keys where the JSON has no escapes).
@@ -306,7 +317,7 @@ struct ValueCheck {
 struct DecisionCheck {
     reroute_mode: Option<StrCheck>,
     reroute_decision: Option<StrCheck>,
-    preferred_attempt: Option<u64>,
+    preferred_attempt: Option<IntOrBool>,
     warn_pct_auto: Option<f64>,
     warn_pct_confidence: Option<f64>,
     gap_seconds_p50: Option<NonNeg>,
