@@ -110,7 +110,7 @@ pub enum Error {
         path: Utf8PathBuf,
     },
     /// Reading or writing a file failed.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {path}: {source}; check the path and its permissions")]
     Io {
         /// `read`, `write` …
         action: &'static str,

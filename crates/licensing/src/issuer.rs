@@ -193,12 +193,17 @@ impl IssuerClient {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(BODY_LIMIT)
-            .read_to_string()
-            .map_err(unreachable)?;
+        let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_string().map_err(
+            |e| match e {
+                ureq::Error::Timeout(_) | ureq::Error::Io(_) => unreachable(e),
+                _ => Error::IssuerResponse {
+                    url: url.clone(),
+                    detail: format!(
+                        "unreadable body, not UTF-8 text of at most {BODY_LIMIT} bytes"
+                    ),
+                },
+            },
+        )?;
         if status == 429 {
             return Err(Error::IssuerRateLimited {
                 url,
@@ -349,7 +354,10 @@ impl IssuerSource {
 
     /// Remember this source atomically.
     pub fn save(&self, cfg: &LicenseConfig) -> Result<(), Error> {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::IssuerResponse {
+            url: self.issuer.clone(),
+            detail: format!("cannot encode the issuer source: {e}"),
+        })?;
         text.push('\n');
         write_atomic(&IssuerSource::path(cfg), text.as_bytes())
     }
@@ -411,7 +419,8 @@ fn device_flow(
     if begin.expires_in > 0 {
         budget = budget.min(Duration::from_secs(begin.expires_in));
     }
-    let deadline = start + budget;
+    // A huge --timeout must not overflow the clock arithmetic: no deadline then.
+    let deadline = start.checked_add(budget);
     let interval = Duration::from_secs(begin.interval).clamp(opts.min_interval, opts.max_interval);
     loop {
         let mut wait = interval;
@@ -431,7 +440,7 @@ fn device_flow(
             }
             Err(e) => return Err(e),
         }
-        if Instant::now() + wait >= deadline {
+        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|t| t >= d)) {
             return Err(Error::LoginIncomplete {
                 detail: format!("no license after {} s", budget.as_secs()),
             });
@@ -491,9 +500,7 @@ pub fn refresh(
             return Ok(RefreshOutcome::Kept { installed: old.clone() });
         }
     }
-    let mut bytes = pack.into_bytes();
-    bytes.push(b'\n');
-    write_atomic(&cfg.pack_path, &bytes)?;
+    write_atomic(&cfg.pack_path, &crate::pack_text(pack.as_bytes()))?;
     Ok(RefreshOutcome::Replaced {
         license: candidate,
         previous_exp: installed.map(|v| v.claims().exp),

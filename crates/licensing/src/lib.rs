@@ -168,13 +168,13 @@ pub fn read_installed(cfg: &LicenseConfig) -> Result<Vec<u8>, Error> {
 /// at `cfg.pack_path` (an issuer response is stored as the pack it holds, byte for byte).
 pub fn install_pack(cfg: &LicenseConfig, bytes: &[u8]) -> Result<VerifiedLicense, Error> {
     let verified = cfg.verify_pack_bytes(bytes)?;
-    let pack = pack_text(bytes)?;
-    write_atomic(&cfg.pack_path, &pack)?;
+    write_atomic(&cfg.pack_path, &pack_text(bytes))?;
     Ok(verified)
 }
 
-/// The pack bytes inside `bytes`: itself for a pack, `license_pack` for an issuer response.
-fn pack_text(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+/// The pack bytes inside `bytes`: itself for a pack, `license_pack` plus a newline for an
+/// issuer response (the same rule [`SignedLicense::from_pack_bytes`] applies).
+pub(crate) fn pack_text(bytes: &[u8]) -> Vec<u8> {
     #[derive(serde::Deserialize)]
     struct Envelope {
         license_pack: Option<String>,
@@ -184,9 +184,9 @@ fn pack_text(bytes: &[u8]) -> Result<Vec<u8>, Error> {
         Ok(Envelope { license_pack: Some(p), signature: None }) => {
             let mut v = p.into_bytes();
             v.push(b'\n');
-            Ok(v)
+            v
         }
-        _ => Ok(bytes.to_vec()),
+        _ => bytes.to_vec(),
     }
 }
 

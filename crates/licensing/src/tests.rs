@@ -509,9 +509,24 @@ fn device_id_matches_ccp_formula() {
         device_id_for("mac.local", "darwin", "arm64"),
         "emrUqp42Kq/6ohQiP2WdBza0snlhB60av4blxvZQ1k4="
     );
-    assert!(["linux", "darwin", "windows"].contains(&go_os()) || !go_os().is_empty());
-    assert_ne!(go_arch(), "x86_64");
-    assert_ne!(go_arch(), "aarch64");
+    // Go's names (GOOS/GOARCH) for the platform this test runs on, never Rust's.
+    let want_os = if cfg!(target_os = "linux") {
+        "linux"
+    } else if cfg!(target_os = "macos") {
+        "darwin"
+    } else if cfg!(target_os = "windows") {
+        "windows"
+    } else {
+        std::env::consts::OS
+    };
+    let want_arch = if cfg!(target_arch = "x86_64") {
+        "amd64"
+    } else if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        go_arch()
+    };
+    assert_eq!((go_os(), go_arch()), (want_os, want_arch));
     let host = hostname().unwrap_or_default();
     assert_eq!(device_id(), device_id_for(&host, go_os(), go_arch()));
     assert_eq!(device_id().len(), 44);

@@ -316,3 +316,36 @@ fn pack_for_another_device_is_refused() {
     assert!(matches!(r, Err(Error::DeviceMismatch { .. })), "{r:?}");
     assert!(matches!(load_installed(&env.cfg), Err(Error::NotInstalled { .. })));
 }
+
+#[test]
+fn huge_login_timeout_does_not_overflow_the_clock() {
+    // `agentos license login --timeout 18446744073709551615` reaches here: no panic, and the
+    // server's `expires_in` still bounds the wait.
+    let env = env();
+    let begin =
+        r#"{"authorize_url":"u","expires_in":0,"interval":0,"poll_token":"t","user_code":"C"}"#;
+    let polls = AtomicUsize::new(0);
+    let server = TestServer::start(move |req| match req.path.as_str() {
+        "/v1/device/begin" => Reply::json(200, begin),
+        _ if polls.fetch_add(1, Ordering::SeqCst) < 2 => {
+            Reply::json(200, r#"{"status":"pending"}"#)
+        }
+        _ => Reply::json(200, r#"{"status":"expired"}"#),
+    });
+    let opts = LoginOptions { timeout: Duration::MAX, ..fast() };
+    let r = login(&env.cfg, &IssuerClient::new(&server.url()), &opts, &mut |_| {});
+    assert!(matches!(r, Err(Error::LoginIncomplete { .. })), "{r:?}");
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn oversized_issuer_body_is_a_bad_response_not_an_outage() {
+    let env = env();
+    let huge = format!("{{\"license_pack\":\"{}\"}}", "a".repeat(1024 * 1024 + 1));
+    let server = TestServer::always(Reply::json(200, &huge));
+    let r = bind_device(&env.cfg, &IssuerClient::new(&server.url()), "GOOD", None);
+    assert!(matches!(r, Err(Error::IssuerResponse { .. })), "{r:?}");
+    let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(!msg.contains("aaaa") && !msg.contains('\n'), "{msg}");
+    assert!(matches!(load_installed(&env.cfg), Err(Error::NotInstalled { .. })));
+}
