@@ -56,13 +56,14 @@ pub fn render_markdown() -> String {
     md.push_str(
         "\n## `full`\n\nThe same aggregate summary as `minimized`, plus every event, \
          redacted by the allow-list below and sent in batches: \
-         `{\"idempotency_key\": <key>, \"events\": [...]}`. *Hash* replaces the value by \
+         `{\"idempotency_key\": <key>, \"schema_version\": <version>, \"events\": [...]}`. *Hash* replaces the value by \
          `{\"sha256\": <hex of the UTF-8 bytes>, \"len\": <byte length>}` (non-string values \
          are hashed over their compact JSON); equal inputs give equal hashes, so joins by \
          session still work server-side. A hash of a short or guessable value (a branch called \
          `main`) can be reversed by guessing: hashing hides content, it does not anonymise.\n\n\
          Paths: object keys joined by `.`, `[]` for list items, `*` for map values. \
-         **Any field not listed is hashed** (unknown fields never leave in clear).\n\n",
+         **Any field not listed is hashed**, and an object or list with no listed field inside \
+         is hashed whole, keys included (unknown fields never leave in clear).\n\n",
     );
     md.push_str("| Field | Rule | Why |\n|---|---|---|\n");
     for (path, rule, why) in RULES {

@@ -30,7 +30,7 @@ mod redact;
 
 pub use agentos_event_schema::v1::PrivacyTier as Tier;
 pub use docs::render_markdown;
-pub use minimized::{MinimizedPayload, MinimizedPeriod, SchemaVersion};
+pub use minimized::{InvalidVersion, MinimizedPayload, MinimizedPeriod, SchemaVersion};
 pub use redact::{RULES, Rule, content_hash, redact_event, redact_value, rule_for};
 
 use agentos_event_schema::v1::{Event, MetricsSummary};

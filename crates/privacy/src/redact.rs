@@ -2,7 +2,8 @@
 //!
 //! Paths name a field inside an event line: object keys joined by `.`, `[]` for the items of
 //! a list, `*` for the values of a map whose keys pass (the maps listed in [`MAP_PATHS`]).
-//! A field with no rule is hashed: unknown fields never leave in clear.
+//! A field with no rule is hashed, and so is a whole object or list with no rule inside it:
+//! unknown fields, and the keys of unknown objects, never leave in clear.
 
 use agentos_event_schema::v1::Event;
 use ring::digest;
@@ -128,6 +129,13 @@ pub fn redact_value(event: &Json) -> Json {
     }
 }
 
+/// Whether some rule names a field inside `path` (`path.…` or `path[]…`).
+fn has_rules_below(path: &str) -> bool {
+    RULES.iter().any(|(p, _, _)| {
+        p.strip_prefix(path).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("[]"))
+    })
+}
+
 fn child(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -156,8 +164,10 @@ fn redact_at(path: &str, value: &Json) -> Option<Json> {
         // Pass applies to scalars only; a container where a scalar was expected is hashed.
         (Some(Rule::Pass), Json::Object(_) | Json::Array(_)) => Some(hash_json(value)),
         (Some(Rule::Pass), v) => Some(v.clone()),
-        (None, Json::Object(map)) => Some(redact_object(path, map)),
-        (None, Json::Array(items)) => {
+        // Descend only where the allow-list names something inside; any other container is
+        // hashed whole, so the keys of unknown objects never leave in clear either.
+        (None, Json::Object(map)) if has_rules_below(path) => Some(redact_object(path, map)),
+        (None, Json::Array(items)) if has_rules_below(path) => {
             let item_path = format!("{path}[]");
             Some(Json::Array(items.iter().filter_map(|i| redact_at(&item_path, i)).collect()))
         }

@@ -1,3 +1,6 @@
+//! Unit tests: tier permissions, full-tier redaction (no free text, allow-list kept, unknown
+//! containers hashed whole), the aggregate-only minimized payload, generated docs.
+
 use std::collections::BTreeMap;
 
 use agentos_event_schema::v1::{
@@ -163,6 +166,27 @@ fn full_redaction_keeps_numbers_enums_models_and_timestamps() {
     let end = redact_event(&all[2]);
     assert_eq!(end["ended_at"], "2026-01-02T04:00:00.000000Z");
     assert_eq!(end["session_id"], turn["turn"]["session_id"]);
+}
+
+#[test]
+fn unknown_containers_are_hashed_whole_keys_included() {
+    let v = redact_value(&json!({
+        "type": "turn",
+        "turn": {"model": "m", "custom": {"customer acme": {"deal": "secret"}}, "tags": ["x"]},
+        "extension": {"acme-internal-key": 1},
+        "list_of_maps": [{"acme-key": 2}],
+    }));
+    let text = v.to_string();
+    for leaked in ["customer acme", "deal", "acme-internal-key", "acme-key", "secret"] {
+        assert!(!text.contains(leaked), "{leaked:?} leaked in {text}");
+    }
+    assert_eq!(v["turn"]["model"], "m");
+    assert_eq!(v["turn"]["custom"], content_hash(r#"{"customer acme":{"deal":"secret"}}"#));
+    assert_eq!(v["turn"]["tags"], content_hash(r#"["x"]"#));
+    assert!(v["extension"]["sha256"].is_string() && v["list_of_maps"]["sha256"].is_string());
+    // Known containers are still walked: map keys the allow-list names pass, values follow it.
+    let v = redact_value(&json!({"turn": {"attribution": {"claude-3": 0.5}}}));
+    assert_eq!(v["turn"]["attribution"]["claude-3"], 0.5);
 }
 
 #[test]
