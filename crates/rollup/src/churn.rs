@@ -4,7 +4,7 @@
 //! feature; `xproto::…` commits are prototypes and excluded; other commits are untagged. For
 //! every feature commit `C` (time `t` = its committer date) and horizon `H` days:
 //! * `added(C)` = lines `C` added (`git show --numstat`, binary files ignored, no rename
-//!   detection);
+//!   detection: a renamed file's lines count as deleted);
 //! * `surviving_H(C)` = lines that `git blame` still attributes to `C` at the last commit of
 //!   `HEAD`'s history committed at or before `t + H` (a line deleted, or rewritten by any later
 //!   commit — tagged or not, even the same feature's — no longer counts);
@@ -14,6 +14,10 @@
 //! churned_H / lines_added` (`null` when nothing was added), `quality = clamp(1 −
 //! churn_score_14, 0.5, 1.0)`. A horizon is `complete` when `HEAD`'s newest commit is at or
 //! after `t + H` for every commit of the feature; before that the score is provisional.
+//!
+//! Merge commits are skipped whatever their subject: the lines they bring in belong to the
+//! merged commits (and `git blame` attributes them there). A repository without commits has
+//! no features.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Command;
@@ -131,12 +135,19 @@ struct Git<'a> {
 
 impl Git<'_> {
     fn run(&self, args: &[&str]) -> Result<String, Error> {
+        // The repository is the one named, whatever a calling hook exported; a user's
+        // `blame.ignoreRevsFile` would change (or, if missing here, break) the attribution.
         let out = Command::new("git")
             .arg("-C")
             .arg(self.repo.as_std_path())
+            .args(["-c", "blame.ignoreRevsFile="])
             .args(args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("LC_ALL", "C")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_OBJECT_DIRECTORY")
             .output()
             .map_err(|e| Error::Git {
                 repo: self.repo.to_owned(),
@@ -166,7 +177,17 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
     horizons.sort_unstable();
     horizons.dedup();
 
-    let log = git.run(&["log", "--reverse", "--format=%H%x09%ct%x09%s", "HEAD"])?;
+    // Fails when `repo` is not a repository; a repository without commits has no churn.
+    git.run(&["rev-parse", "--git-dir"])?;
+    if git.run(&["rev-parse", "--verify", "-q", "HEAD^{commit}"]).is_err() {
+        return Ok(ChurnReport {
+            repo: repo.to_owned(),
+            features: Vec::new(),
+            prototype_commits: 0,
+            untagged_commits: 0,
+        });
+    }
+    let log = git.run(&["log", "--no-merges", "--reverse", "--format=%H%x09%ct%x09%s", "HEAD"])?;
     let commits: Vec<CommitInfo> = log
         .lines()
         .filter_map(|l| {

@@ -153,3 +153,32 @@ fn a_deleted_file_is_fully_churned_and_no_repo_is_an_error() {
     let err = churn(&not_repo, &ChurnOptions::default());
     assert!(matches!(err, Err(agentos_rollup::Error::Git { .. })), "{err:?}");
 }
+
+#[test]
+fn empty_repos_binary_files_and_merges_are_handled() {
+    // No commits yet: no features, not an error.
+    let repo = Repo::new();
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.features.is_empty());
+    assert_eq!((report.prototype_commits, report.untagged_commits), (0, 0));
+
+    // A binary file adds no lines; a tagged merge commit is skipped (its lines belong to the
+    // merged commit), so the branch's feature is not counted twice or as churned.
+    repo.commit(0, "base", "README", &["r"]);
+    repo.git(&["checkout", "-q", "-b", "topic"], T0 + DAY);
+    std::fs::write(repo.root().join("blob.bin"), [0u8, 159, 146, 150, 0, 1])
+        .unwrap_or_else(|e| panic!("{e}"));
+    repo.commit(1, "xfeat::F1::W1::impl", "f.txt", &["a", "b", "c"]);
+    repo.git(&["checkout", "-q", "main"], T0 + 2 * DAY);
+    repo.commit(2, "other work", "g.txt", &["g"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "xfeat::F2::W2::merge", "topic"], T0 + 3 * DAY);
+    repo.commit(40, "later", "h.txt", &["h"]);
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = report.features.iter().map(|f| f.feature_id.as_str()).collect();
+    assert_eq!(ids, ["F1"]);
+    let f1 = &report.features[0];
+    assert_eq!((f1.commits, f1.lines_added), (1, 3));
+    assert!(f1.horizons.iter().all(|h| h.churned == 0 && h.complete), "{f1:?}");
+    assert_eq!(f1.quality, Some(1.0));
+    assert_eq!(report.untagged_commits, 3);
+}
