@@ -302,3 +302,46 @@ fn policy_verify_exit_codes() {
     );
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn login_and_refresh_through_the_binary() {
+    use agentos_testkit::{Reply, TestServer};
+    let s = Scratch::new("login");
+    let data = s.path("data");
+    let env_key = format!("k1={TEST_PUB}");
+    let env = [("CCP_LICENSE_PUBKEY_B64", env_key.as_str())];
+    // Refresh before any login: no issuer known, a usage error (exit 2) saying what to do.
+    let o = agentos(&["license", "refresh"], &env, &data);
+    assert_eq!(code(&o), 2, "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--issuer URL"), "{o:?}");
+    // A licissuer on 127.0.0.1 whose device flow hands out the signed fixture pack.
+    let pack = std::fs::read_to_string(fixture("licensing/packs/ok.pack")).unwrap_or_default();
+    let poll = serde_json::json!({"status": "ok", "license_pack": pack.trim_end()}).to_string();
+    let server = TestServer::start(move |req| match req.path.as_str() {
+        "/v1/device/begin" => Reply::json(
+            200,
+            r#"{"authorize_url":"http://127.0.0.1/a","user_code":"AB-CD","poll_token":"t","interval":0,"expires_in":60}"#,
+        ),
+        "/v1/device/poll" => Reply::json(200, &poll),
+        _ => Reply::text(404, "404 page not found\n"),
+    });
+    let o = agentos(
+        &["license", "login", "--issuer", &server.url(), "--timeout", "30", "--now", NOW],
+        &env,
+        &data,
+    );
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("AB-CD"), "{o:?}");
+    assert!(stdout(&o).contains("plan pro"), "{o:?}");
+    assert!(Path::new(&s.path("data/license.pack")).exists());
+    // Refresh remembers the issuer; the same pack is not newer, so it is kept.
+    let o = agentos(&["license", "refresh", "--now", NOW], &env, &data);
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert!(stdout(&o).contains("kept"), "{o:?}");
+    // Issuer down: refresh fails (exit 2), the installed license keeps working offline.
+    drop(server);
+    let o = agentos(&["license", "refresh", "--now", NOW], &env, &data);
+    assert_eq!(code(&o), 2, "{o:?}");
+    let o = agentos(&["license", "status", "--now", NOW], &env, &data);
+    assert_eq!(code(&o), 0, "{o:?}");
+}
