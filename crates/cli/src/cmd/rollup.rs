@@ -470,10 +470,11 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         eprintln!("error: no events of session {id} in {}", display_files(&files));
         return Ok(ExitCode::from(1));
     }
+    // Diagnostics go to stderr in both modes: stdout stays machine-readable with --json.
+    print_diagnostics(&r);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report_json(&r, a.by, a.session.as_deref()))?);
     } else {
-        print_diagnostics(&r);
         print!("{}", render_report(&r, a.by, a.session.as_deref()));
     }
     Ok(ExitCode::SUCCESS)

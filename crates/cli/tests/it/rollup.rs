@@ -158,6 +158,13 @@ fn rollup_writes_summary_log_and_trend_and_strict_fails_on_bad_lines() {
     let table = text(&report.stdout);
     assert!(report.status.success());
     assert!(table.lines().any(|l| l.starts_with("glm/4.6") && l.contains(" 2 ")), "{table}");
+    // --json keeps stdout machine-readable and still names the skipped line on stderr.
+    let json_report = agentos(&["report", "--events", &ev, "--json"]);
+    assert!(json_report.status.success());
+    let v: Json = serde_json::from_slice(&json_report.stdout).unwrap_or_default();
+    assert_eq!(v["summary"]["diagnostics"].as_u64(), Some(1));
+    let stderr = text(&json_report.stderr);
+    assert!(stderr.contains(&format!("{ev}:4: ")), "{stderr}");
     let missing = agentos(&["report", "--events", &ev, "--session", "nope"]);
     assert_eq!(missing.status.code(), Some(1));
 }
