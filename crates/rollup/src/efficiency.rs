@@ -193,7 +193,12 @@ pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnosti
             continue;
         }
         match serde_json::from_slice::<WindowRecord>(line) {
-            Ok(r) => records.push(r),
+            Ok(r) => match out_of_range(&r) {
+                None => records.push(r),
+                Some(message) => {
+                    diags.push(Diagnostic { file: Utf8PathBuf::from(path), line: line_no, message })
+                }
+            },
             Err(e) => diags.push(Diagnostic {
                 file: Utf8PathBuf::from(path),
                 line: line_no,
@@ -206,6 +211,20 @@ pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnosti
         }
     }
     Ok((records, diags))
+}
+
+/// Why a record's numbers cannot be estimated from: beyond [`crate::MAX_MAGNITUDE`], sums and
+/// squared residuals overflow to inf/NaN, which JSON cannot hold.
+fn out_of_range(r: &WindowRecord) -> Option<String> {
+    let big = |x: f64| x.abs() > crate::MAX_MAGNITUDE;
+    if r.quality.is_some_and(big) {
+        return Some("quality is out of range: numbers must be within ±1e15".to_owned());
+    }
+    r.providers.iter().find_map(|(p, w)| {
+        (big(w.features) || w.capacity_used.is_some_and(big)).then(|| {
+            format!("{p}: features or capacity_used is out of range: numbers must be within ±1e15")
+        })
+    })
 }
 
 /// Standard normal CDF.

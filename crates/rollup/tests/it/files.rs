@@ -59,3 +59,27 @@ fn efficiency_from_windows_jsonl_fixes_the_numerator() {
     assert!(codex.power.is_some_and(|p| (p - 0.3822376).abs() < 5e-8));
     assert_eq!(codex.windows, vec!["w1", "w2", "w3", "w4"]);
 }
+
+#[test]
+fn efficiency_skips_windows_with_numbers_that_would_overflow() {
+    let (_d, dir) = tmp();
+    let path = dir.join("windows.jsonl");
+    let w = |id: &str, f: f64, c: f64| {
+        serde_json::json!({"window_id": id, "session_id": id, "started_at": "2026-01-01T00:00:00Z",
+            "ended_at": "2026-01-01T05:00:00Z", "schema_version": "1.1.0",
+            "providers": {"codex": {"turns": 1, "tokens_in": 1, "tokens_out": 1,
+                "capacity_used": c, "features": f, "cost_usd": 0.0}}})
+        .to_string()
+    };
+    let text = [w("w1", 2.0, 4.0), w("w2", 1e300, 1e300), w("w3", 2.0, 4.0), w("w4", 2.0, 4.0)]
+        .join("\n")
+        + "\n";
+    std::fs::write(&path, text).unwrap_or_default();
+    let report = efficiency_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.windows, 3);
+    let d: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(d.len(), 1);
+    assert!(d[0].starts_with(&format!("{path}:2: codex: ")) && d[0].contains("out of range"));
+    let codex = &report.providers[0];
+    assert_eq!((codex.efficiency, codex.ci_high, codex.power), (Some(0.5), Some(0.5), Some(1.0)));
+}
