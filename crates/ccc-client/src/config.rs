@@ -98,7 +98,9 @@ impl RecorderConfig {
             device: None,
             now: None,
         };
-        Ok(RecorderConfig { data_dir, tier, base_url, api_key: set("CCC_API_KEY"), license })
+        // A key read from a file often ends in a newline, which is not valid in a header.
+        let api_key = set("CCC_API_KEY").map(|k| k.trim().to_owned());
+        Ok(RecorderConfig { data_dir, tier, base_url, api_key, license })
     }
 
     /// Override the base URL (e.g. from `--base-url`), checking it.
@@ -111,9 +113,10 @@ impl RecorderConfig {
 /// Check that `url` is an `http(s)://` URL and strip trailing `/`.
 pub fn normalize_base_url(url: &str) -> Result<String, Error> {
     let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
+    let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    if host.is_none_or(str::is_empty) {
         return Err(Error::Config(format!(
-            "CCC base URL {url:?} must start with http:// or https:// (set AGENTOS_CCC_BASE_URL or --base-url)"
+            "CCC base URL {url:?} must be http:// or https:// followed by a host (set AGENTOS_CCC_BASE_URL or --base-url)"
         )));
     }
     Ok(url.to_owned())

@@ -160,8 +160,11 @@ impl Appender {
         }
         self.buf.extend_from_slice(line.as_bytes());
         self.buf.push(b'\n');
-        self.file.write_all(&self.buf).map_err(|e| Error::io("append to", &self.path, e))?;
-        self.file.flush().map_err(|e| Error::io("flush", &self.path, e))?;
+        if let Err(e) = self.file.write_all(&self.buf).and_then(|()| self.file.flush()) {
+            // Part of the line may be on disk: start the next append on a fresh line.
+            self.torn = true;
+            return Err(Error::io("append to", &self.path, e));
+        }
         self.torn = false;
         Ok(())
     }

@@ -1,35 +1,26 @@
-//! Crash-safe file writes: temp file in the same directory, fsync, rename, fsync the directory.
+//! Crash-safe JSON files. The atomic write itself is `agentos_rollup::write_atomic` (temp
+//! file in the same directory, fsync, rename, fsync of the directory); this module maps its
+//! error and adds JSON encoding and decoding.
 
-use std::fs::{self, File};
-use std::io::Write;
-
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 
 use crate::Error;
 
-/// Prefix of temp files; readers skip every file starting with it.
-pub(crate) const TEMP_PREFIX: &str = ".tmp-";
+/// Write `bytes` to `path` atomically: readers see the old file or the whole new one. Temp
+/// files are dot-files in the same directory (see [`is_temp_name`]).
+pub(crate) fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
+    agentos_rollup::write_atomic(path, bytes).map_err(|e| match e {
+        agentos_rollup::Error::Write { path, source } => {
+            Error::Io { action: "write", path, source }
+        }
+        other => Error::Rollup(other),
+    })
+}
 
-/// Write `bytes` to `path` atomically: readers see the old file or the whole new one.
-pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Utf8Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    let tmp: Utf8PathBuf = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
-    let result = (|| {
-        let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| Error::io("write", &tmp, e))?;
-        f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
-    // Make the rename itself durable; not every platform can open a directory.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+/// Whether a directory entry is a temp file left by [`write_atomic`] (or any other dot-file
+/// that is not data): `agentos_rollup::write_atomic` names them `.<name>.tmp.<pid>.<n>`.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name != ".lock"
 }
 
 /// Serialize `value` as pretty JSON with a trailing newline and write it atomically.
@@ -48,7 +39,7 @@ pub(crate) fn write_json_atomic<T: serde::Serialize>(
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Utf8Path,
 ) -> Result<Option<T>, Error> {
-    let bytes = match fs::read(path) {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("read", path, e)),

@@ -116,6 +116,14 @@ impl Sender {
         &self.base_url
     }
 
+    /// `text` with every occurrence of the API key replaced by `<redacted>`.
+    fn scrub(&self, text: &str) -> String {
+        match self.api_key.as_deref().filter(|k| !k.is_empty()) {
+            Some(key) => text.replace(key, "<redacted>"),
+            None => text.to_owned(),
+        }
+    }
+
     /// `POST {base}{route}` with a JSON body and the batch's idempotency key.
     pub fn post(&self, route: &str, idempotency_key: &str, body: &[u8]) -> Attempt {
         let url = format!("{}{route}", self.base_url);
@@ -149,10 +157,13 @@ impl Sender {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let location =
-            resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            resp.headers().get("location").and_then(|v| v.to_str().ok()).map(|l| self.scrub(l));
         let mut text = Vec::new();
+        // Best effort: the body only explains the failure; a short read keeps what arrived.
         let _ = resp.body_mut().as_reader().take(MAX_RESPONSE_BODY).read_to_end(&mut text);
-        let body = String::from_utf8_lossy(&text).into_owned();
+        // The body ends up in messages, `state.json` and dead letters: a server that echoes
+        // the request must not get the API key written to disk.
+        let body = self.scrub(&String::from_utf8_lossy(&text));
         let snippet: String = body.trim().chars().take(200).collect();
         let (kind, message) = match status {
             401 | 403 => (

@@ -43,7 +43,6 @@ pub use agentos_privacy::Tier as PrivacyTier;
 pub use config::{RecorderConfig, default_data_dir};
 pub use error::Error;
 pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
-pub use fsutil::write_atomic;
 pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
 pub use outbox::{Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus};
 pub use recorder::{

@@ -10,8 +10,8 @@
 //! - `.lock`: held while batching or sending, so two processes never send the same batch at
 //!   once.
 //!
-//! Every file is written atomically (temp file, fsync, rename); temp files (`.tmp-*`) left by
-//! a crash are ignored and cleaned up. Batching writes the batch before deleting its queue
+//! Every file is written atomically (temp file, fsync, rename); temp files (dot-files) left
+//! by a crash are ignored and removed once they are ten minutes old. Batching writes the batch before deleting its queue
 //! files, and every batching pass first deletes queue files whose event is already in a
 //! pending batch, so a crash in between neither loses nor duplicates an event. A batch is
 //! deleted only after a 2xx: a crash after sending but before that replays it with the same
@@ -28,7 +28,7 @@ use serde_json::{Value as Json, json};
 
 use crate::Error;
 use crate::eventlog::JsonlLog;
-use crate::fsutil::{TEMP_PREFIX, read_json, write_json_atomic};
+use crate::fsutil::{is_temp_name, read_json, write_json_atomic};
 use crate::http::{Attempt, Failure, ProblemKind, Sender};
 
 /// Route for redacted event batches.
@@ -243,8 +243,9 @@ impl Outbox {
     }
 
     fn seal_locked(&self) -> Result<usize, Error> {
-        clean_stale_temps(&self.queue_dir());
-        clean_stale_temps(&self.pending_dir());
+        for dir in [self.dir.clone(), self.queue_dir(), self.pending_dir(), self.dead_dir()] {
+            clean_stale_temps(&dir);
+        }
         let mut batched_ids = std::collections::BTreeSet::new();
         for (_, batch) in self.pending_files()? {
             if batch.kind == BatchKind::Events {
@@ -385,9 +386,10 @@ impl Outbox {
                     report.problem = Some(failure);
                 }
             }
+            // After every attempt, so a crash mid-flush leaves counters and last error true.
+            write_json_atomic(&self.state_path(), &state, "outbox state")?;
         }
         report.remaining = total - done;
-        write_json_atomic(&self.state_path(), &state, "outbox state")?;
         Ok(report)
     }
 
@@ -460,7 +462,7 @@ fn list_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
 fn clean_stale_temps(dir: &Utf8Path) {
     let Ok(entries) = dir.read_dir_utf8() else { return };
     for entry in entries.flatten() {
-        if !entry.file_name().starts_with(TEMP_PREFIX) {
+        if !is_temp_name(entry.file_name()) {
             continue;
         }
         let old = entry

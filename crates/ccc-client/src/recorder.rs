@@ -301,16 +301,18 @@ impl Recorder {
                     kid: lic.kid().to_owned(),
                 },
                 (Ok(_), _) => UploadGate::LocalOnly,
-                (Err(Error::License(e)), _) => UploadGate::Denied {
-                    message: format!(
-                        "uploads denied for the {tier} tier: {e}; recording locally only, nothing is queued"
-                    ),
-                },
-                (Err(e), _) => UploadGate::Denied {
-                    message: format!(
-                        "uploads denied for the {tier} tier: {e}; recording locally only, nothing is queued"
-                    ),
-                },
+                (Err(e), _) => {
+                    // `Error::License` displays as "uploads denied: …"; say that only once.
+                    let why = match e {
+                        Error::License(inner) => inner.to_string(),
+                        other => other.to_string(),
+                    };
+                    UploadGate::Denied {
+                        message: format!(
+                            "uploads denied for the {tier} tier: {why}; recording locally only, nothing is queued"
+                        ),
+                    }
+                }
             }
         })
     }
@@ -553,11 +555,22 @@ impl Recorder {
         let mut providers: BTreeMap<String, ProviderWindow> = BTreeMap::new();
         let mut outcomes: BTreeMap<OutcomeKind, u64> = BTreeMap::new();
         let mut churn = Vec::new();
-        let diagnostics = self.events.scan(|_, line| {
+        let mut unreadable = Vec::new();
+        let mut diagnostics = self.events.scan(|line_no, line| {
             if line["type"] != "turn" || line["turn"]["session_id"] != sid {
                 return;
             }
-            let Ok(turn) = serde_json::from_value::<TurnEvent>(line) else { return };
+            let turn = match serde_json::from_value::<TurnEvent>(line) {
+                Ok(turn) => turn,
+                Err(e) => {
+                    unreadable.push(LogDiagnostic {
+                        file: self.events.path().to_owned(),
+                        line: line_no,
+                        message: format!("turn of this session is not a valid v1 turn ({e}); left out of the window"),
+                    });
+                    return;
+                }
+            };
             let provider = agentos_rollup::provider_of(
                 &turn.turn.model,
                 turn.cost.as_ref().map(|c| c.provider.as_str()),
@@ -580,6 +593,8 @@ impl Recorder {
                 *outcomes.entry(o.kind).or_default() += o.count;
             }
         })?;
+        diagnostics.extend(unreadable);
+        diagnostics.sort_by_key(|d| d.line);
         let quality = (!churn.is_empty()).then(|| {
             agentos_rollup::churn::quality_from_churn(
                 churn.iter().sum::<f64>() / churn.len() as f64,

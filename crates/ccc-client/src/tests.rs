@@ -146,6 +146,15 @@ fn config_reads_the_environment_and_flags_override() {
     c.set_base_url("https://ccc.example.invalid/").unwrap();
     assert_eq!(c.base_url, "https://ccc.example.invalid");
     assert!(c.set_base_url("ftp://x").is_err());
+    for bad in ["http://", "https:///", "127.0.0.1:8082"] {
+        let err = c.set_base_url(bad).unwrap_err();
+        assert!(err.to_string().contains("followed by a host"), "{bad}: {err}");
+    }
+    c.set_base_url("http://h").unwrap();
+    assert_eq!(c.base_url, "http://h");
+
+    let padded = RecorderConfig::from_vars(None, &vars(&[("CCC_API_KEY", " sk-file\n")])).unwrap();
+    assert_eq!(padded.api_key.as_deref(), Some("sk-file"), "a key read from a file is trimmed");
 
     let flag =
         RecorderConfig::from_vars(Some("/flag".into()), &vars(&[("AGENTOS_DATA_DIR", "/env")]))

@@ -135,3 +135,50 @@ fn crash_after_send_before_ack_replays_with_the_same_key() {
     assert_eq!(reqs[0].body, reqs[1].body);
     assert!(rec.outbox_status().unwrap().pending.is_empty());
 }
+
+#[test]
+fn an_unreadable_turn_of_the_session_is_reported_not_silently_dropped() {
+    let env = env();
+    let mut rec = recorder(&env, "local", &agentos_testkit::refused_url());
+    let sid = start(&mut rec, &[]);
+    rec.log_turn(turn("claude-3", 0.5, None)).unwrap();
+    // A turn line of this session that is JSON but not a v1 turn (e.g. edited by hand).
+    let bad = format!(r#"{{"type":"turn","turn":{{"session_id":"{sid}","tokens_in":"many"}}}}"#);
+    agentos_ccc_client::JsonlLog::new(env.data.join("events.jsonl")).append_line(&bad).unwrap();
+    let report = rec.finish_session(None).unwrap();
+    assert_eq!(report.window.providers["claude-3"].turns, 1);
+    assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
+    let d = &report.diagnostics[0];
+    assert_eq!(d.line, 3);
+    assert!(d.message.contains("left out of the window"), "{d}");
+}
+
+#[test]
+fn stale_temp_files_from_a_crash_are_removed_and_fresh_ones_kept() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let env = env();
+    let mut rec = full(&env, &server.url());
+    start(&mut rec, &[]);
+    rec.end_session(None).unwrap();
+    let outbox = env.data.join("outbox");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut stale = Vec::new();
+    for dir in ["", "queue", "pending", "dead"] {
+        let d = outbox.join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        // The temp-file name `agentos_rollup::write_atomic` uses.
+        let p = d.join(".x.json.tmp.123.0");
+        std::fs::write(&p, b"{\"half").unwrap();
+        std::fs::File::options().write(true).open(&p).unwrap().set_modified(old).unwrap();
+        stale.push(p);
+    }
+    let fresh = outbox.join("pending/.y.json.tmp.123.1");
+    std::fs::write(&fresh, b"{").unwrap();
+    let report = rec.flush(false).unwrap().unwrap();
+    assert_eq!(report.delivered.len(), 2);
+    for p in &stale {
+        assert!(!p.exists(), "{p} not cleaned");
+    }
+    assert!(fresh.exists(), "a temp file of a live writer was removed");
+    assert!(outbox.join(".lock").exists());
+}

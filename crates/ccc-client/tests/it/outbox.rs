@@ -215,3 +215,49 @@ fn other_client_errors_go_to_the_dead_letter_directory_with_the_response() {
         assert!(v["batch"]["body"]["idempotency_key"].is_string());
     }
 }
+
+#[test]
+fn a_server_echoing_the_api_key_never_gets_it_written_to_disk() {
+    // Echoes the Authorization header back: first as a 500, then as a 422 (dead letter).
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let server = TestServer::start(move |req| {
+        let echo = format!("you sent {}", req.header("authorization").unwrap_or("nothing"));
+        match c.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::text(500, &echo),
+            _ => Reply::text(422, &echo),
+        }
+    });
+    let env = env();
+    install_pack(&env, &signed_pack(&["telemetry_minimized"], FAR_FUTURE));
+    let mut rec = recorder(&env, "minimized", &server.url()).with_auto_flush(false);
+    rec.upload_minimized_metrics().unwrap();
+    let first = rec.flush(true).unwrap().unwrap().problem.unwrap();
+    assert_eq!(first.kind, ProblemKind::ServerError);
+    assert!(first.message.contains("you sent Bearer <redacted>"), "{}", first.message);
+    let second = rec.flush(true).unwrap().unwrap();
+    assert_eq!(second.dead_lettered.len(), 1);
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests()[0].header("authorization"), Some("Bearer sk-test-secret"));
+    let mut files = 0;
+    let mut stack = vec![env.data.clone().into_std_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            assert!(!text.contains("sk-test-secret"), "API key written to {}", path.display());
+        }
+    }
+    assert!(lines(&env.data.join("outbox/sent.jsonl")).is_empty());
+    let dead: Vec<_> = std::fs::read_dir(env.data.join("outbox/dead")).unwrap().flatten().collect();
+    assert_eq!(dead.len(), 1);
+    let letter: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dead[0].path()).unwrap()).unwrap();
+    assert_eq!(letter["response"]["body"], "you sent Bearer <redacted>");
+    assert!(files >= 4, "dead letter, state, summary, events: {files} files");
+}
