@@ -106,12 +106,26 @@ impl<'de> Deserialize<'de> for NumMapCheck {
 
 /// `decision.preferred_attempt`: an integer ≥ 0 or, from legacy writers, a boolean (the v1
 /// types read it with `int_or_bool`), type-checked, not kept.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub(crate) enum IntOrBool {
-    Int(u64),
-    Bool(bool),
+#[derive(Debug)]
+pub(crate) struct IntOrBool;
+
+impl<'de> Deserialize<'de> for IntOrBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntOrBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative integer or a boolean")
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<IntOrBool, E> {
+                Ok(IntOrBool)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<IntOrBool, E> {
+                Ok(IntOrBool)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `attribution`: model → weight, kept (borrowed keys where the JSON has no escapes).
