@@ -1,6 +1,6 @@
 //! Benchmark: appending turn events to `events.jsonl`.
 //!
-//! Three measurements, each over a fresh file:
+//! Four measurements, each over a fresh file in a temp dir removed at the end:
 //! - `batch`: one locked [`Appender`] per batch of 1 000 lines (one `write_all` per line),
 //!   pre-serialized turn lines — the raw log throughput;
 //! - `per_line_lock`: [`JsonlLog::append_line`] per event (open + lock + write + unlock) —
@@ -66,25 +66,25 @@ fn report(mode: &str, n: u64, secs: f64, bytes: u64) {
     );
 }
 
-fn main() {
-    let dir = std::env::temp_dir().join(format!("agentos-bench-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let Ok(dir) = camino::Utf8PathBuf::from_path_buf(dir) else { return };
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Result {
+    let tmp = tempfile::tempdir()?;
+    let dir = camino::Utf8PathBuf::from_path_buf(tmp.path().to_path_buf())
+        .map_err(|p| format!("temp dir {} is not UTF-8", p.display()))?;
     const N: u64 = 300_000;
     const BATCH: u64 = 1_000;
-    let lines: Vec<String> =
-        (0..N).map(|i| serde_json::to_string(&turn_event(i)).unwrap_or_default()).collect();
+    let lines = (0..N).map(|i| serde_json::to_string(&turn_event(i))).collect::<Vec<_>>();
+    let lines = lines.into_iter().collect::<std::result::Result<Vec<String>, _>>()?;
     let bytes: u64 = lines.iter().map(|l| l.len() as u64 + 1).sum();
 
     // batch: the lock held per batch of BATCH lines.
     let log = JsonlLog::new(dir.join("batch.jsonl"));
     let start = Instant::now();
     for chunk in lines.chunks(BATCH as usize) {
-        let Ok(mut a) = log.appender() else { return };
+        let mut a = log.appender()?;
         for l in chunk {
-            if a.append_line(l).is_err() {
-                return;
-            }
+            a.append_line(l)?;
         }
     }
     report("batch", N, start.elapsed().as_secs_f64(), bytes);
@@ -94,9 +94,7 @@ fn main() {
     let log = JsonlLog::new(dir.join("per_line.jsonl"));
     let start = Instant::now();
     for l in lines.iter().take(n as usize) {
-        if log.append_line(l).is_err() {
-            return;
-        }
+        log.append_line(l)?;
     }
     report("per_line_lock", n, start.elapsed().as_secs_f64(), bytes / 10);
 
@@ -105,9 +103,7 @@ fn main() {
     let log = JsonlLog::new(dir.join("validated.jsonl"));
     let start = Instant::now();
     for e in &events {
-        if append_event(&log, e).is_err() {
-            return;
-        }
+        append_event(&log, e)?;
     }
     report("validated", n, start.elapsed().as_secs_f64(), bytes / 10);
 
@@ -116,14 +112,11 @@ fn main() {
     let log = JsonlLog::new(dir.join("validated_batch.jsonl"));
     let start = Instant::now();
     for chunk in events.chunks(BATCH as usize) {
-        let Ok(mut a) = log.appender() else { return };
+        let mut a = log.appender()?;
         for e in chunk {
-            let Ok(line) = event_line(e) else { return };
-            if a.append_line(&line).is_err() {
-                return;
-            }
+            a.append_line(&event_line(e)?)?;
         }
     }
     report("validated_batch", N, start.elapsed().as_secs_f64(), bytes);
-    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
