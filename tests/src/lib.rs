@@ -104,15 +104,32 @@ fn build_cli(profile_dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Environment variables that configure `agentos`; never inherited by the commands run here.
+pub const AGENTOS_ENV_VARS: &[&str] = &[
+    "AGENTOS_DATA_DIR",
+    "PRIVACY_TIER",
+    "AGENTOS_CCC_BASE_URL",
+    "CCC_API_KEY",
+    "LICENSE_PACK_PATH",
+    "AGENTOS_PUBKEYS",
+    "CCP_LICENSE_PUBKEY_B64",
+];
+
 /// Run `agentos ARGS` in `cwd` with no inherited AgentOS environment and capture its output.
 pub fn run_agentos(args: &[&str], cwd: &Path) -> CommandOutput {
-    let out = Command::new(agentos_bin())
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("AGENTOS_DATA_DIR")
-        .stdin(Stdio::null())
-        .output()
-        .expect("agentos can be started");
+    run_agentos_with_env(args, cwd, &[])
+}
+
+/// [`run_agentos`] with these environment variables set on the child only (the test process's
+/// own environment is never changed).
+pub fn run_agentos_with_env(args: &[&str], cwd: &Path, env: &[(String, String)]) -> CommandOutput {
+    let mut cmd = Command::new(agentos_bin());
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+    for var in AGENTOS_ENV_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let out = cmd.output().expect("agentos can be started");
     CommandOutput {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,6 +2,7 @@
 //! the last command's output. To add an area: one `pub mod <area>;` line below.
 
 pub mod common;
+pub mod recorder;
 pub mod schema;
 
 use agentos_acceptance::CommandOutput;
@@ -13,6 +14,8 @@ pub struct AgentosWorld {
     pub dir: Option<tempfile::TempDir>,
     /// Output of the last command run.
     pub last: Option<CommandOutput>,
+    /// Recorder and privacy-tier state: fake CCC, environment, commands run.
+    pub recorder: recorder::RecorderState,
 }
 
 impl AgentosWorld {
