@@ -75,9 +75,9 @@ pub struct TurnArgs {
     /// Output tokens.
     #[arg(long)]
     pub tokens_out: u64,
-    /// Input kind: text, image or other.
-    #[arg(long, default_value = "text", value_parser = ["text", "image", "other"])]
-    pub input_kind: String,
+    /// Input kind.
+    #[arg(long, value_enum, default_value_t = InputKindArg::Text)]
+    pub input_kind: InputKindArg,
     /// Latency in milliseconds.
     #[arg(long, default_value_t = 0.0)]
     pub latency_ms: f64,
@@ -125,6 +125,27 @@ pub struct TurnArgs {
     pub value_links: Vec<String>,
     #[command(flatten)]
     pub upload: UploadFlags,
+}
+
+/// `--input-kind` values (the v1 `InputKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputKindArg {
+    /// Text prompt.
+    Text,
+    /// Image input.
+    Image,
+    /// Anything else.
+    Other,
+}
+
+impl From<InputKindArg> for InputKind {
+    fn from(k: InputKindArg) -> Self {
+        match k {
+            InputKindArg::Text => InputKind::Text,
+            InputKindArg::Image => InputKind::Image,
+            InputKindArg::Other => InputKind::Other,
+        }
+    }
 }
 
 /// Arguments of `session end`.
@@ -286,18 +307,13 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--attribution {model}={w}: weight is not a number"))?;
         attribution.insert(model, w);
     }
-    let input_kind = match a.input_kind.as_str() {
-        "image" => InputKind::Image,
-        "other" => InputKind::Other,
-        _ => InputKind::Text,
-    };
     let mut rec = recorder(global, &a.upload)?;
     let id = rec.log_turn(TurnInput {
         model: a.model,
         subagent: a.subagent,
         tokens_in: a.tokens_in,
         tokens_out: a.tokens_out,
-        input_kind,
+        input_kind: a.input_kind.into(),
         latency_ms: a.latency_ms,
         capacity_used: a.capacity,
         attribution,

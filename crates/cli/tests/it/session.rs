@@ -46,6 +46,10 @@ impl Drop for Data {
 
 /// `agentos` with a clean environment: data dir, tier, CCC URL, API key, license.
 fn agentos(data: &Data, tier: &str, url: &str, pack: &str) -> Command {
+    agentos_at(&data.0, tier, url, pack)
+}
+
+fn agentos_at(dir: &Path, tier: &str, url: &str, pack: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
     for var in [
         "PRIVACY_TIER",
@@ -58,7 +62,7 @@ fn agentos(data: &Data, tier: &str, url: &str, pack: &str) -> Command {
     ] {
         c.env_remove(var);
     }
-    c.env("AGENTOS_DATA_DIR", &data.0)
+    c.env("AGENTOS_DATA_DIR", dir)
         .env("PRIVACY_TIER", tier)
         .env("AGENTOS_CCC_BASE_URL", url)
         .env("CCC_API_KEY", "sk-cli-secret-key")
@@ -281,11 +285,9 @@ fn concurrent_processes_lose_no_event() {
             let dir = data.0.clone();
             let url = url.clone();
             std::thread::spawn(move || {
-                let d = Data(dir);
                 for _ in 0..12 {
-                    ok(agentos(&d, "local", &url, "ok.pack"), TURN);
+                    ok(agentos_at(&dir, "local", &url, "ok.pack"), TURN);
                 }
-                std::mem::forget(d);
             })
         })
         .collect();
@@ -297,4 +299,68 @@ fn concurrent_processes_lose_no_event() {
     assert_eq!(events.len(), 1 + 24 + 1);
     assert_eq!(data.lines("glm_counts.jsonl").len(), 24);
     assert_eq!(data.lines("windows.jsonl")[0]["providers"]["zai"]["turns"], 24);
+}
+
+#[test]
+fn flags_override_the_environment() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let env_dir = Data::new("flags-env");
+    let flag_dir = Data::new("flags-flag");
+    let refused = agentos_testkit::refused_url();
+    // Env: local tier, a CCC that is not listening, data in env_dir. Flags win over all three.
+    let flags = [
+        "--data-dir",
+        flag_dir.0.to_str().unwrap_or_default(),
+        "upload-metrics",
+        "--tier",
+        "minimized",
+        "--base-url",
+        &server.url(),
+    ];
+    let out = ok(agentos(&env_dir, "local", &refused, "ok.pack"), &flags);
+    assert!(out.contains("delivered 1 batch"), "{out}");
+    assert_eq!(on_path(&server, "/v1/metrics"), 1);
+    assert!(flag_dir.file("metrics_summary.json").exists());
+    assert!(flag_dir.file("outbox/sent.jsonl").exists());
+    assert!(!env_dir.file("metrics_summary.json").exists(), "env data dir used despite --data-dir");
+    // The session started under --data-dir continues there; --input-kind is checked by clap.
+    let mut start: Vec<&str> = vec!["--data-dir", flag_dir.0.to_str().unwrap_or_default()];
+    start.extend_from_slice(START);
+    ok(agentos(&env_dir, "local", &refused, "ok.pack"), &start);
+    let out = run(
+        agentos(&flag_dir, "local", &refused, "ok.pack"),
+        &[
+            "session",
+            "turn",
+            "--model",
+            "m",
+            "--tokens-in",
+            "1",
+            "--tokens-out",
+            "1",
+            "--input-kind",
+            "video",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "an unknown input kind is refused");
+    ok(
+        agentos(&flag_dir, "local", &refused, "ok.pack"),
+        &[
+            "session",
+            "turn",
+            "--model",
+            "m",
+            "--tokens-in",
+            "1",
+            "--tokens-out",
+            "1",
+            "--input-kind",
+            "image",
+        ],
+    );
+    assert_eq!(flag_dir.lines("events.jsonl")[1]["turn"]["input_kind"], "image");
+}
+
+fn on_path(server: &TestServer, path: &str) -> usize {
+    server.requests().iter().filter(|r| r.path == path).count()
 }
