@@ -64,15 +64,19 @@ impl JsonlLog {
     /// Open the log and hold its lock for a batch of appends (released on drop). Other writers
     /// wait until the [`Appender`] is dropped.
     pub fn appender(&self) -> Result<Appender, Error> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+        let open = || OpenOptions::new().read(true).append(true).create(true).open(&self.path);
+        let mut file = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // First append into a fresh data dir: create it, then try once more.
+                if let Some(dir) = self.path.parent().filter(|d| !d.as_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::io("create directory", dir, e))?;
+                }
+                open()
+            }
+            other => other,
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| Error::io("open", &self.path, e))?;
+        .map_err(|e| Error::io("open", &self.path, e))?;
         file.lock().map_err(|e| Error::io("lock", &self.path, e))?;
         let len = file.metadata().map_err(|e| Error::io("stat", &self.path, e))?.len();
         let mut torn = false;

@@ -64,6 +64,8 @@ fn compiled(
 /// pointer names the offending field rather than the union.
 pub fn validate(kind: SchemaKind, value: &Json) -> Vec<Violation> {
     match compiled(&TOLERANT, kind, false) {
+        // The fast answer for the common case; errors are only collected for invalid values.
+        Ok(validator) if validator.is_valid(value) => Vec::new(),
         Ok(validator) => {
             let mut found = Vec::new();
             for error in validator.iter_errors(value) {
