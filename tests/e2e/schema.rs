@@ -1,3 +1,5 @@
+//! End-to-end tests of `agentos schema`: the real binary on the real fixtures.
+
 use agentos_acceptance::{repo_root, run_agentos};
 
 #[test]

@@ -55,3 +55,32 @@ fn bench_table_aligns_columns_of_all_keys() {
          rollup                    100000  41.500\n"
     );
 }
+
+/// rust-analyzer's tidy rule: every Rust file opens with a `//!` line saying what it is for.
+#[test]
+fn every_rust_file_opens_with_a_module_doc() {
+    fn walk(dir: &std::path::Path, missing: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    walk(&path, missing);
+                }
+            } else if name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if !text.starts_with("//!") {
+                    missing.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    let root = crate::repo_root();
+    let mut missing = Vec::new();
+    for dir in ["crates", "xtask", "tests"] {
+        walk(&root.join(dir), &mut missing);
+    }
+    missing.sort();
+    assert!(missing.is_empty(), "files without a `//!` first line: {missing:#?}");
+}

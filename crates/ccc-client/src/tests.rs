@@ -1,3 +1,6 @@
+//! Unit tests: event log appends and torn lines, concurrency, config from the environment,
+//! Retry-After parsing, backoff bounds, the GLM rule.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -1,3 +1,6 @@
+//! Unit tests: reference scenarios, the fast path against the v1 contract, diagnostics, torn lines,
+//! capacity alerts, efficiency vectors, progress log and trend idempotency, generated logs.
+
 use std::collections::BTreeMap;
 
 use agentos_event_schema::v1::{Event, FeatureStatus, OutcomeKind};

@@ -1,3 +1,5 @@
+//! The drift check's failure modes, each provoked on a copy of the repository's schemas and fixtures.
+
 use std::fs;
 
 use agentos_testkit::{Reply, TestServer};
