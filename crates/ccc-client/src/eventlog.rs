@@ -130,6 +130,34 @@ impl JsonlLog {
         Ok(diagnostics)
     }
 
+    /// The last lines of the file: every complete, parsable line within its final `max_bytes`
+    /// bytes, oldest first. Reads only that tail (a line cut by the window's start, a torn last
+    /// line and unparsable lines are left out). A missing file is empty.
+    pub fn tail(&self, max_bytes: u64) -> Result<Vec<Json>, Error> {
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        let len = file.metadata().map_err(|e| Error::io("stat", &self.path, e))?.len();
+        // One byte more than asked, so a line starting exactly at the window is kept whole.
+        let start = len.saturating_sub(max_bytes.saturating_add(1));
+        let mut buf = Vec::new();
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.take(len - start).read_to_end(&mut buf))
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        let mut body = buf.as_slice();
+        if start > 0 {
+            let cut = body.iter().position(|b| *b == b'\n').map_or(body.len(), |i| i + 1);
+            body = body.get(cut..).unwrap_or_default();
+        }
+        Ok(body
+            .split_inclusive(|b| *b == b'\n')
+            .filter(|line| line.last() == Some(&b'\n'))
+            .filter_map(|line| serde_json::from_slice::<Json>(line).ok())
+            .collect())
+    }
+
     /// Every parsable line, plus the skipped ones.
     pub fn read_all(&self) -> Result<(Vec<Json>, Vec<LogDiagnostic>), Error> {
         let mut lines = Vec::new();

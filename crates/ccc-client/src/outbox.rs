@@ -1,27 +1,59 @@
 //! The durable upload outbox: nothing is uploaded inline; everything goes to disk first.
 //!
 //! Layout under `<data_dir>/outbox/`:
-//! - `queue/<micros>-<event_id>.json`: one redacted full-tier event awaiting batching;
+//! - `events.offset.json`: the watermark — the byte offset in `events.jsonl` up to which
+//!   every complete line has been dispositioned for upload (queued, or judged ineligible),
+//!   the ids of full-tier sessions whose `session_end` is not yet behind it, and the counts
+//!   of events not uploaded because their session's tier is unknown and of unreadable lines;
+//! - `queue/<offset>-<event_id>.json`: one redacted full-tier event awaiting batching, named
+//!   by its byte offset in `events.jsonl` (zero-padded) and its id;
 //! - `pending/<micros>-<key>.json`: one batch (route, body, idempotency key, attempts, next
 //!   attempt time, last error), fixed before its first send so a replay carries the same key;
 //! - `dead/<key>.json`: a batch CCC rejected with a 4xx other than 401/403/404/405/429, with
 //!   the response;
 //! - `sent.jsonl`: one line per acknowledged batch; `state.json`: last error and counters;
-//! - `.lock`: held while batching or sending, so two processes never send the same batch at
-//!   once.
+//! - `.lock`: held while catching up, batching or sending, so two processes never queue or
+//!   send the same work at once.
+//!
+//! Full-tier events are fed from `events.jsonl` itself ([`Outbox::with_event_log`]), so an
+//! event appended locally is never lost to a crash before it was queued. [`Outbox::catch_up`]
+//! (under the lock) reads the log from the watermark up to its last `\n` (never into a torn
+//! last line), queues each eligible event's redacted form, then writes the watermark
+//! atomically. Queue file names depend only on the line, so a crash between queueing and the
+//! watermark write just rewrites the same files on the next catch-up; batching
+//! ([`Outbox::seal`], [`Outbox::flush`] with events allowed) runs a catch-up first, so a
+//! batch is never built while catch-up work is outstanding and batches follow log order.
+//!
+//! Eligibility is decided by the session an event belongs to, never by the tier of the
+//! process that happens to catch up: a `session` event is eligible iff its `privacy_tier`
+//! is `full`; a `turn` or `session_end` is eligible iff its session is known to be
+//! full-tier — from its `session` event earlier in the same catch-up, from the watermark's
+//! set of open full-tier sessions, or from the recorder's active-session state
+//! (`state/active_session.json`, `session_id` + `tier`). A session of any other tier is
+//! never uploaded, even when a full-tier process catches up over it later. When the tier is
+//! unknown the event is not uploaded and counted ([`OutboxStatus::not_uploaded_tier_unknown`]).
+//! The watermark is created by [`Outbox::ensure_watermark`] at the current end of the log
+//! just before the first full-tier event is appended, so older history is never swept up;
+//! without a watermark, catch-up does nothing. Note the rule is per session: a turn
+//! appended to a full-tier session by a process running in another tier is uploaded with
+//! its session.
 //!
 //! Every file is written atomically (temp file, fsync, rename); temp files (dot-files) left
-//! by a crash are ignored and removed once they are ten minutes old. Batching writes the batch before deleting its queue
-//! files, and every batching pass first deletes queue files whose event is already in a
-//! pending batch, so a crash in between neither loses nor duplicates an event. A batch is
-//! deleted only after a 2xx: a crash after sending but before that replays it with the same
-//! key (at-least-once delivery, recognisable by the key).
+//! by a crash are ignored and removed once they are ten minutes old. Batching writes the
+//! batch before deleting its queue files, and every batching pass first deletes queue files
+//! whose event is already in a pending batch, so a crash in between neither loses nor
+//! duplicates an event. A batch is deleted only after a 2xx: a crash after sending but
+//! before that replays it with the same key (at-least-once delivery, recognisable by the
+//! key).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
 use agentos_event_schema::Timestamp;
-use agentos_privacy::MinimizedPayload;
+use agentos_event_schema::v1::{Event, PrivacyTier};
+use agentos_privacy::{MinimizedPayload, redact_event};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -99,6 +131,31 @@ pub struct LastError {
     pub at: Timestamp,
 }
 
+/// `events.offset.json`: how far `events.jsonl` has been dispositioned for upload.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Watermark {
+    /// Byte offset in `events.jsonl`: every complete line before it has been queued or
+    /// judged ineligible.
+    offset: u64,
+    /// Sessions known to have been started in the `full` tier whose `session_end` has not
+    /// been dispositioned yet.
+    #[serde(default)]
+    full_sessions: BTreeSet<String>,
+    /// Events not uploaded because the tier of their session is unknown.
+    #[serde(default)]
+    tier_unknown: u64,
+    /// Lines past the watermark that are not readable v1 events (skipped).
+    #[serde(default)]
+    unreadable: u64,
+}
+
+/// Where [`Outbox::catch_up`] reads events from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct EventSource {
+    log: JsonlLog,
+    active_state: Utf8PathBuf,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     last_error: Option<LastError>,
@@ -153,18 +210,40 @@ pub struct OutboxStatus {
     pub last_error: Option<LastError>,
     /// The last successful delivery.
     pub last_success_at: Option<Timestamp>,
+    /// Events in `events.jsonl` not uploaded because the tier of their session is unknown
+    /// (privacy-safe default).
+    pub not_uploaded_tier_unknown: u64,
+    /// Lines of `events.jsonl` past the watermark that were not readable events (skipped).
+    pub unreadable_lines: u64,
+    /// The watermark: bytes of `events.jsonl` dispositioned for upload (`None` before the
+    /// first full-tier event).
+    pub watermark: Option<u64>,
 }
 
 /// The outbox directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outbox {
     dir: Utf8PathBuf,
+    source: Option<EventSource>,
 }
 
 impl Outbox {
     /// The outbox at `dir` (normally `<data_dir>/outbox`). Nothing is created until used.
     pub fn new(dir: impl Into<Utf8PathBuf>) -> Self {
-        Outbox { dir: dir.into() }
+        Outbox { dir: dir.into(), source: None }
+    }
+
+    /// Feed full-tier events from `events` (normally `<data_dir>/events.jsonl`):
+    /// [`Outbox::catch_up`], [`Outbox::seal`] and event flushes read it from the watermark.
+    /// `active_state` is the recorder's `state/active_session.json` (`session_id`, `tier`),
+    /// consulted for sessions that started before the watermark.
+    pub fn with_event_log(
+        mut self,
+        events: JsonlLog,
+        active_state: impl Into<Utf8PathBuf>,
+    ) -> Self {
+        self.source = Some(EventSource { log: events, active_state: active_state.into() });
+        self
     }
 
     /// The directory.
@@ -189,11 +268,129 @@ impl Outbox {
         JsonlLog::new(self.dir.join("sent.jsonl"))
     }
 
-    /// Queue one redacted event for batching.
-    pub fn enqueue_event(&self, event_id: &str, redacted: Json) -> Result<(), Error> {
-        let name = format!("{:020}-{}.json", now_micros(), safe_name(event_id));
+    fn watermark_path(&self) -> Utf8PathBuf {
+        self.dir.join("events.offset.json")
+    }
+
+    /// Queue one redacted event for batching, ordered by `seq` (the event's byte offset in
+    /// `events.jsonl`). The file name depends only on `seq` and `event_id`, so queueing the
+    /// same event again rewrites the same file.
+    pub fn enqueue_event(&self, seq: u64, event_id: &str, redacted: Json) -> Result<(), Error> {
+        let name = format!("{seq:020}-{}.json", safe_name(event_id));
         let item = QueueItem { event_id: event_id.to_owned(), event: redacted };
         write_json_atomic(&self.queue_dir().join(name), &item, "queued event")
+    }
+
+    /// Create the watermark at the current end of the event log if there is none yet, so the
+    /// history recorded before the first full-tier event is never swept up. Call it before
+    /// appending a full-tier event. No-op without an event log or when a watermark exists.
+    pub fn ensure_watermark(&self) -> Result<(), Error> {
+        let Some(src) = &self.source else { return Ok(()) };
+        let path = self.watermark_path();
+        if path.try_exists().unwrap_or(false) {
+            return Ok(());
+        }
+        let _lock = self.lock()?;
+        if read_json::<Watermark>(&path)?.is_some() {
+            return Ok(());
+        }
+        let offset = match fs::metadata(src.log.path()) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(Error::io("stat", src.log.path(), e)),
+        };
+        write_json_atomic(&path, &Watermark { offset, ..Watermark::default() }, "outbox watermark")
+    }
+
+    /// Queue every eligible event recorded since the watermark and advance it (under the
+    /// outbox lock). Returns the number of events queued. See the module docs for the rules.
+    pub fn catch_up(&self) -> Result<usize, Error> {
+        let _lock = self.lock()?;
+        self.catch_up_locked()
+    }
+
+    fn catch_up_locked(&self) -> Result<usize, Error> {
+        let Some(src) = &self.source else { return Ok(0) };
+        let wm_path = self.watermark_path();
+        let Some(mut wm) = read_json::<Watermark>(&wm_path)? else { return Ok(0) };
+        let log = src.log.path();
+        let mut file = match File::open(log) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io("open", log, e)),
+        };
+        let len = file.metadata().map_err(|e| Error::io("stat", log, e))?.len();
+        if len < wm.offset {
+            // The log was truncated or replaced: what is in it now was never judged. Start
+            // over at its end rather than sweep it up.
+            wm.offset = len;
+            write_json_atomic(&wm_path, &wm, "outbox watermark")?;
+            return Ok(0);
+        }
+        let mut buf = Vec::new();
+        file.seek(SeekFrom::Start(wm.offset))
+            .and_then(|_| file.take(len - wm.offset).read_to_end(&mut buf))
+            .map_err(|e| Error::io("read", log, e))?;
+        // Never past the last newline: a torn last line is not judged until it is complete.
+        let Some(end) = buf.iter().rposition(|b| *b == b'\n').map(|i| i + 1) else {
+            return Ok(0);
+        };
+        let mut active: Option<Option<(String, Option<String>)>> = None;
+        let mut seen: BTreeMap<String, bool> = BTreeMap::new();
+        let mut queued = 0;
+        let mut pos = wm.offset;
+        for line in buf.get(..end).unwrap_or_default().split_inclusive(|b| *b == b'\n') {
+            let at = pos;
+            pos += line.len() as u64;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let Ok(event) = serde_json::from_slice::<Event>(line) else {
+                wm.unreadable += 1;
+                continue;
+            };
+            let (sid, eligible) = match &event {
+                Event::Session(s) => {
+                    let sid = s.session.session_id.to_string();
+                    let full = s.session.privacy_tier == PrivacyTier::Full;
+                    if full {
+                        wm.full_sessions.insert(sid.clone());
+                    } else {
+                        wm.full_sessions.remove(&sid);
+                    }
+                    seen.insert(sid.clone(), full);
+                    (sid, Some(full))
+                }
+                Event::Turn(t) => {
+                    let sid = t.turn.session_id.to_string();
+                    let tier = session_full(&sid, &seen, &mut wm, &mut active, &src.active_state)?;
+                    (sid, tier)
+                }
+                Event::SessionEnd(e) => {
+                    let sid = e.session_id.to_string();
+                    let tier = session_full(&sid, &seen, &mut wm, &mut active, &src.active_state)?;
+                    (sid, tier)
+                }
+            };
+            match eligible {
+                Some(true) => {
+                    let id = match &event.envelope().event_id {
+                        Some(id) => id.to_string(),
+                        None => format!("offset-{at}"),
+                    };
+                    self.enqueue_event(at, &id, redact_event(&event))?;
+                    queued += 1;
+                }
+                Some(false) => {}
+                None => wm.tier_unknown += 1,
+            }
+            if matches!(event, Event::SessionEnd(_)) {
+                wm.full_sessions.remove(&sid);
+            }
+        }
+        wm.offset += end as u64;
+        write_json_atomic(&wm_path, &wm, "outbox watermark")?;
+        Ok(queued)
     }
 
     /// Queue one metrics summary upload; returns its idempotency key.
@@ -243,6 +440,9 @@ impl Outbox {
     }
 
     fn seal_locked(&self) -> Result<usize, Error> {
+        // Nothing in the log but not yet queued is skipped, and no batch is built while
+        // catch-up work is outstanding.
+        self.catch_up_locked()?;
         for dir in [self.dir.clone(), self.queue_dir(), self.pending_dir(), self.dead_dir()] {
             clean_stale_temps(&dir);
         }
@@ -396,7 +596,11 @@ impl Outbox {
     /// Counts, pending batches and the last error. Reads only; creates nothing.
     pub fn status(&self) -> Result<OutboxStatus, Error> {
         let state: State = read_json(&self.state_path())?.unwrap_or_default();
+        let wm = read_json::<Watermark>(&self.watermark_path())?;
         Ok(OutboxStatus {
+            not_uploaded_tier_unknown: wm.as_ref().map_or(0, |w| w.tier_unknown),
+            unreadable_lines: wm.as_ref().map_or(0, |w| w.unreadable),
+            watermark: wm.map(|w| w.offset),
             queued_events: list_files(&self.queue_dir())?.len(),
             pending: self.pending()?,
             dead_lettered: list_files(&self.dead_dir())?.len(),
@@ -426,8 +630,39 @@ fn after(d: Duration) -> Timestamp {
     Timestamp::from(jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX))
 }
 
-fn now_micros() -> i64 {
-    jiff::Timestamp::now().as_microsecond()
+/// Whether the session `sid` was started in the `full` tier: `Some(true/false)` when known
+/// (its `session` event earlier in this catch-up, the persisted set of full-tier sessions,
+/// or the active-session state), `None` when unknown.
+fn session_full(
+    sid: &str,
+    seen: &BTreeMap<String, bool>,
+    wm: &mut Watermark,
+    active: &mut Option<Option<(String, Option<String>)>>,
+    active_state: &Utf8Path,
+) -> Result<Option<bool>, Error> {
+    if let Some(full) = seen.get(sid) {
+        return Ok(Some(*full));
+    }
+    if wm.full_sessions.contains(sid) {
+        return Ok(Some(true));
+    }
+    if active.is_none() {
+        let state = read_json::<Json>(active_state)?;
+        *active = Some(state.and_then(|v| {
+            let id = v["session_id"].as_str()?.to_owned();
+            Some((id, v["tier"].as_str().map(str::to_owned)))
+        }));
+    }
+    match active {
+        Some(Some((id, Some(tier)))) if id == sid => {
+            let full = tier == PrivacyTier::Full.as_str();
+            if full {
+                wm.full_sessions.insert(sid.to_owned());
+            }
+            Ok(Some(full))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// File-name-safe form of a key or id.

@@ -1,4 +1,17 @@
 //! The session recorder: validated local events first, uploads only through the outbox.
+//!
+//! Every event is validated and appended to `events.jsonl` first, in every tier. Only in
+//! the `full` tier with a license granting `telemetry_full` does recording then touch the
+//! outbox: the watermark is created if missing (before the append), and after the append the
+//! outbox catches up with the log ([`Outbox::catch_up`]), queueing this event and anything a
+//! crashed earlier process appended but did not queue. Other tiers do no outbox I/O at all.
+//!
+//! `state/active_session.json` holds the active session's id, start time and tier; the
+//! outbox uses the tier for sessions that started before its watermark.
+//!
+//! Ending a session is idempotent across a crash part-way through: the tails (last 64 KiB)
+//! of `events.jsonl` and `windows.jsonl` are checked for this session's `session_end` and
+//! window record, neither is appended twice, and the state is cleared last.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -12,7 +25,7 @@ use agentos_event_schema::v1::{
 };
 use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId, validate};
 use agentos_licensing::VerifiedLicense;
-use agentos_privacy::{MinimizedPayload, Tier, TierPolicy, redact_event};
+use agentos_privacy::{MinimizedPayload, Tier, TierPolicy};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -172,7 +185,14 @@ pub struct Preview {
 struct ActiveSession {
     session_id: SessionId,
     started_at: Timestamp,
+    /// The tier the session was started in (absent in state written by older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tier: Option<Tier>,
 }
+
+/// How much of the end of `events.jsonl` / `windows.jsonl` `finish_session` reads to find
+/// a `session_end` or window record left by an interrupted earlier attempt.
+const TAIL_BYTES: u64 = 64 * 1024;
 
 /// Records sessions to the data dir and queues what the tier and license allow for upload.
 ///
@@ -206,12 +226,14 @@ impl Recorder {
     pub fn open(config: RecorderConfig) -> Result<Recorder, Error> {
         let dir = config.data_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let active = read_json::<ActiveSession>(&dir.join("state/active_session.json"))?;
+        let state = dir.join("state/active_session.json");
+        let active = read_json::<ActiveSession>(&state)?;
+        let events = JsonlLog::new(dir.join("events.jsonl"));
         Ok(Recorder {
-            events: JsonlLog::new(dir.join("events.jsonl")),
+            outbox: Outbox::new(dir.join("outbox")).with_event_log(events.clone(), state),
+            events,
             windows: JsonlLog::new(dir.join("windows.jsonl")),
             glm: JsonlLog::new(dir.join("glm_counts.jsonl")),
-            outbox: Outbox::new(dir.join("outbox")),
             config,
             active,
             gate: OnceCell::new(),
@@ -349,7 +371,11 @@ impl Recorder {
             },
         });
         self.record(&event)?;
-        let active = ActiveSession { session_id: session_id.clone(), started_at: created_at };
+        let active = ActiveSession {
+            session_id: session_id.clone(),
+            started_at: created_at,
+            tier: Some(self.config.tier),
+        };
         write_json_atomic(&self.state_path(), &active, "active session")?;
         self.active = Some(active);
         Ok(session_id)
@@ -406,18 +432,58 @@ impl Recorder {
     /// End the active session: append `session_end`, the window record to `windows.jsonl`,
     /// refresh `metrics_summary.json`, and (minimized/full, licensed) queue the summary upload
     /// and try one bounded delivery.
+    ///
+    /// Idempotent across a crash part-way through: when the last 64 KiB of
+    /// `events.jsonl` already hold a `session_end` of this session, no second one is appended
+    /// (its `ended_at` is reused); when the tail of `windows.jsonl` already holds this
+    /// session's window record, no second one is appended (that record is reported). Then
+    /// the active-session state is cleared.
     pub fn finish_session(&mut self, notes: Option<String>) -> Result<SessionReport, Error> {
         let active = self.active.clone().ok_or(Error::NoActiveSession)?;
-        let ended_at = Timestamp::now();
-        let event = Event::SessionEnd(SessionEndEvent {
-            envelope: Envelope::now(),
-            session_id: active.session_id.clone(),
-            ended_at,
-            notes: notes.unwrap_or_default(),
+        let sid = active.session_id.as_str();
+        let prior_end = self.events.tail(TAIL_BYTES)?.into_iter().rev().find_map(|v| {
+            if v["type"] != "session_end" || v["session_id"] != sid {
+                return None;
+            }
+            match serde_json::from_value::<Event>(v) {
+                Ok(Event::SessionEnd(end)) => Some(end.ended_at),
+                _ => None,
+            }
         });
-        self.record(&event)?;
-        let (window, diagnostics) = self.window_record(&active, ended_at)?;
-        append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
+        let ended_at = match prior_end {
+            Some(ended_at) => {
+                // Ended by an interrupted earlier attempt: queue it if that attempt could not.
+                if self.uploads_events() {
+                    self.outbox.catch_up()?;
+                }
+                ended_at
+            }
+            None => {
+                let ended_at = Timestamp::now();
+                let event = Event::SessionEnd(SessionEndEvent {
+                    envelope: Envelope::now(),
+                    session_id: active.session_id.clone(),
+                    ended_at,
+                    notes: notes.unwrap_or_default(),
+                });
+                self.record(&event)?;
+                ended_at
+            }
+        };
+        let prior_window = self.windows.tail(TAIL_BYTES)?.into_iter().rev().find_map(|v| {
+            if v["session_id"] != sid {
+                return None;
+            }
+            serde_json::from_value::<WindowRecord>(v).ok()
+        });
+        let (window, diagnostics) = match prior_window {
+            Some(window) => (window, Vec::new()),
+            None => {
+                let (window, diagnostics) = self.window_record(&active, ended_at)?;
+                append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
+                (window, diagnostics)
+            }
+        };
         let state = self.state_path();
         match std::fs::remove_file(&state) {
             Ok(()) => {}
@@ -536,12 +602,23 @@ impl Recorder {
         Ok(Preview { tier, gate, payloads })
     }
 
-    /// Validate, append locally, then (full tier, licensed) queue the redacted form.
+    /// Full tier with a license that allows uploads.
+    fn uploads_events(&self) -> bool {
+        self.config.tier.uploads_events() && self.uploads_allowed()
+    }
+
+    /// Validate and append locally (always); then, full tier and licensed only, let the
+    /// outbox catch up with the log (which queues the redacted form of this event and of
+    /// anything an interrupted earlier call appended but did not queue). Other tiers touch
+    /// no outbox file.
     fn record(&self, event: &Event) -> Result<(), Error> {
+        let upload = self.uploads_events();
+        if upload {
+            self.outbox.ensure_watermark()?;
+        }
         append_validated(&self.events, SchemaKind::V1Event, "event", event)?;
-        if self.config.tier.uploads_events() && self.uploads_allowed() {
-            let id = event.envelope().event_id.as_ref().map(|i| i.to_string()).unwrap_or_default();
-            self.outbox.enqueue_event(&id, redact_event(event))?;
+        if upload {
+            self.outbox.catch_up()?;
         }
         Ok(())
     }

@@ -409,6 +409,8 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                     "pending_metrics_batches": st.pending.len() - events,
                     "queued_events": st.queued_events,
                     "dead_lettered": st.dead_lettered,
+                    "not_uploaded_tier_unknown": st.not_uploaded_tier_unknown,
+                    "unreadable_lines": st.unreadable_lines,
                     "delivered_batches": st.delivered_batches,
                     "last_error": st.last_error,
                     "last_success_at": st.last_success_at,
@@ -429,6 +431,18 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
             );
             println!("dead-lettered: {} (in {}/dead)", st.dead_lettered, rec.outbox().dir());
             println!("delivered: {} batch(es)", st.delivered_batches);
+            if st.not_uploaded_tier_unknown > 0 {
+                println!(
+                    "not uploaded: tier unknown: {} event(s) whose session's privacy tier is unknown",
+                    st.not_uploaded_tier_unknown
+                );
+            }
+            if st.unreadable_lines > 0 {
+                println!(
+                    "not uploaded: unreadable: {} line(s) of events.jsonl",
+                    st.unreadable_lines
+                );
+            }
             match &st.last_error {
                 Some(e) => println!("last error: {} {}", e.at, e.message),
                 None => println!("last error: none"),

@@ -364,3 +364,23 @@ fn flags_override_the_environment() {
 fn on_path(server: &TestServer, path: &str) -> usize {
     server.requests().iter().filter(|r| r.path == path).count()
 }
+
+#[test]
+fn session_end_again_after_a_crash_appends_nothing_twice() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let data = Data::new("end-again");
+    let id = ok(agentos(&data, "local", &server.url(), "ok.pack"), START).trim().to_owned();
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), TURN);
+    let state = data.file("state/active_session.json");
+    let saved = std::fs::read(&state).unwrap_or_else(|e| panic!("{e}"));
+    ok(agentos(&data, "local", &server.url(), "ok.pack"), &["session", "end", "--notes", "done"]);
+    // The first `session end` died after its appends, before clearing the state.
+    std::fs::write(&state, &saved).unwrap_or_else(|e| panic!("{e}"));
+    let out = ok(agentos(&data, "local", &server.url(), "ok.pack"), &["session", "end"]);
+    assert!(out.contains(&format!("ended session {id}")), "{out}");
+    let ends = data.lines("events.jsonl").iter().filter(|e| e["type"] == "session_end").count();
+    assert_eq!(ends, 1, "a second session_end was appended");
+    assert_eq!(data.lines("windows.jsonl").len(), 1, "a second window record was appended");
+    assert!(!state.exists(), "state not cleared");
+    assert_eq!(server.connections(), 0);
+}
