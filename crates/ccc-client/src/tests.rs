@@ -206,3 +206,25 @@ fn glm_rule_matches_the_python_client() {
     assert!(!is_glm("z.ai/glm-4.6"));
     assert!(!is_glm("claude-3"));
 }
+
+#[test]
+fn tail_reads_only_complete_lines_of_the_window() {
+    let (_d, dir) = tmp();
+    let log = JsonlLog::new(dir.join("t.jsonl"));
+    assert!(log.tail(1024).unwrap().is_empty(), "missing file is empty");
+    for i in 0..100 {
+        log.append_line(&format!(r#"{{"i":{i}}}"#)).unwrap();
+    }
+    // Each line is 9 bytes (`{"i":NN}` + newline): a 30-byte window holds 3 whole lines.
+    let tail = log.tail(30).unwrap();
+    let got: Vec<i64> = tail.iter().map(|v| v["i"].as_i64().unwrap()).collect();
+    assert_eq!(got, vec![97, 98, 99]);
+    assert_eq!(log.tail(27).unwrap().len(), 3, "a line starting exactly at the window is kept");
+    assert_eq!(log.tail(10_000).unwrap().len(), 100);
+    // A torn last line is left out.
+    let mut bytes = std::fs::read(log.path()).unwrap();
+    bytes.extend_from_slice(br#"{"i":1"#);
+    std::fs::write(log.path(), bytes).unwrap();
+    let got: Vec<i64> = log.tail(30).unwrap().iter().map(|v| v["i"].as_i64().unwrap()).collect();
+    assert_eq!(got.last(), Some(&99));
+}
