@@ -34,9 +34,10 @@
 //! unknown the event is not uploaded and counted ([`OutboxStatus::not_uploaded_tier_unknown`]).
 //! The watermark is created by [`Outbox::ensure_watermark`] at the current end of the log
 //! just before the first full-tier event is appended, so older history is never swept up;
-//! without a watermark, catch-up does nothing. Note the rule is per session: a turn
-//! appended to a full-tier session by a process running in another tier is uploaded with
-//! its session.
+//! without a watermark, catch-up does nothing. A tier can only go down during a session:
+//! when a process in a more private tier records into a full-tier session, the recorder adds
+//! the session to `state/downgraded_sessions.json` ([`DOWNGRADED_SESSIONS`]), which catch-up
+//! consults first, so nothing of that session not yet queued leaves the machine.
 //!
 //! Every file is written atomically (temp file, fsync, rename); temp files (dot-files) left
 //! by a crash are ignored and removed once they are ten minutes old. Batching writes the
@@ -48,7 +49,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
 use agentos_event_schema::Timestamp;
@@ -154,7 +155,13 @@ struct Watermark {
 struct EventSource {
     log: JsonlLog,
     active_state: Utf8PathBuf,
+    /// [`DOWNGRADED_SESSIONS`] beside `active_state`.
+    downgraded: Utf8PathBuf,
 }
+
+/// File name (in the recorder's `state/` directory) of the ids of sessions whose tier was
+/// lowered while they were active: none of their later events is uploaded as full-tier.
+pub const DOWNGRADED_SESSIONS: &str = "downgraded_sessions.json";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -236,13 +243,16 @@ impl Outbox {
     /// Feed full-tier events from `events` (normally `<data_dir>/events.jsonl`):
     /// [`Outbox::catch_up`], [`Outbox::seal`] and event flushes read it from the watermark.
     /// `active_state` is the recorder's `state/active_session.json` (`session_id`, `tier`),
-    /// consulted for sessions that started before the watermark.
+    /// consulted for sessions that started before the watermark; [`DOWNGRADED_SESSIONS`] in
+    /// the same directory lists sessions whose tier was lowered while active.
     pub fn with_event_log(
         mut self,
         events: JsonlLog,
         active_state: impl Into<Utf8PathBuf>,
     ) -> Self {
-        self.source = Some(EventSource { log: events, active_state: active_state.into() });
+        let active_state: Utf8PathBuf = active_state.into();
+        let downgraded = active_state.with_file_name(DOWNGRADED_SESSIONS);
+        self.source = Some(EventSource { log: events, active_state, downgraded });
         self
     }
 
@@ -327,25 +337,29 @@ impl Outbox {
             write_json_atomic(&wm_path, &wm, "outbox watermark")?;
             return Ok(0);
         }
-        let mut buf = Vec::new();
-        file.seek(SeekFrom::Start(wm.offset))
-            .and_then(|_| file.take(len - wm.offset).read_to_end(&mut buf))
-            .map_err(|e| Error::io("read", log, e))?;
-        // Never past the last newline: a torn last line is not judged until it is complete.
-        let Some(end) = buf.iter().rposition(|b| *b == b'\n').map(|i| i + 1) else {
-            return Ok(0);
-        };
+        file.seek(SeekFrom::Start(wm.offset)).map_err(|e| Error::io("read", log, e))?;
+        // Streamed line by line (memory stays flat however long the stretch since the last
+        // catch-up), and never past the last newline: a torn last line is not judged until it
+        // is complete.
+        let mut reader = BufReader::new(file.take(len - wm.offset));
+        let downgraded = read_json::<BTreeSet<String>>(&src.downgraded)?.unwrap_or_default();
         let mut active: Option<Option<(String, Option<String>)>> = None;
         let mut seen: BTreeMap<String, bool> = BTreeMap::new();
         let mut queued = 0;
         let mut pos = wm.offset;
-        for line in buf.get(..end).unwrap_or_default().split_inclusive(|b| *b == b'\n') {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            reader.read_until(b'\n', &mut line).map_err(|e| Error::io("read", log, e))?;
+            if line.last() != Some(&b'\n') {
+                break;
+            }
             let at = pos;
             pos += line.len() as u64;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let Ok(event) = serde_json::from_slice::<Event>(line) else {
+            let Ok(event) = serde_json::from_slice::<Event>(&line) else {
                 wm.unreadable += 1;
                 continue;
             };
@@ -363,12 +377,26 @@ impl Outbox {
                 }
                 Event::Turn(t) => {
                     let sid = t.turn.session_id.to_string();
-                    let tier = session_full(&sid, &seen, &mut wm, &mut active, &src.active_state)?;
+                    let tier = session_full(
+                        &sid,
+                        &seen,
+                        &downgraded,
+                        &mut wm,
+                        &mut active,
+                        &src.active_state,
+                    )?;
                     (sid, tier)
                 }
                 Event::SessionEnd(e) => {
                     let sid = e.session_id.to_string();
-                    let tier = session_full(&sid, &seen, &mut wm, &mut active, &src.active_state)?;
+                    let tier = session_full(
+                        &sid,
+                        &seen,
+                        &downgraded,
+                        &mut wm,
+                        &mut active,
+                        &src.active_state,
+                    )?;
                     (sid, tier)
                 }
             };
@@ -388,7 +416,10 @@ impl Outbox {
                 wm.full_sessions.remove(&sid);
             }
         }
-        wm.offset += end as u64;
+        if pos == wm.offset {
+            return Ok(0);
+        }
+        wm.offset = pos;
         write_json_atomic(&wm_path, &wm, "outbox watermark")?;
         Ok(queued)
     }
@@ -636,10 +667,16 @@ fn after(d: Duration) -> Timestamp {
 fn session_full(
     sid: &str,
     seen: &BTreeMap<String, bool>,
+    downgraded: &BTreeSet<String>,
     wm: &mut Watermark,
     active: &mut Option<Option<(String, Option<String>)>>,
     active_state: &Utf8Path,
 ) -> Result<Option<bool>, Error> {
+    // The user lowered the tier during this session: nothing more of it goes out as full.
+    if downgraded.contains(sid) {
+        wm.full_sessions.remove(sid);
+        return Ok(Some(false));
+    }
     if let Some(full) = seen.get(sid) {
         return Ok(Some(*full));
     }

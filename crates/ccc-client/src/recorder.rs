@@ -14,7 +14,7 @@
 //! window record, neither is appended twice, and the state is cleared last.
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -381,8 +381,30 @@ impl Recorder {
         Ok(session_id)
     }
 
+    /// The tier may only go down during a session: when this recorder's tier is more private
+    /// than the one the active session runs under, the session takes the lower tier from now
+    /// on, and its id joins `state/downgraded_sessions.json`, so none of its later events is
+    /// ever uploaded as full-tier (the outbox checks that list before anything else).
+    fn honour_tier_downgrade(&mut self) -> Result<(), Error> {
+        let now = self.config.tier;
+        let Some(active) = self.active.as_mut() else { return Ok(()) };
+        if active.tier.is_some_and(|was| now >= was) || (active.tier.is_none() && now == Tier::Full)
+        {
+            return Ok(());
+        }
+        let path = self.config.data_dir.join("state").join(crate::outbox::DOWNGRADED_SESSIONS);
+        let mut ids = read_json::<BTreeSet<String>>(&path)?.unwrap_or_default();
+        if ids.insert(active.session_id.to_string()) {
+            write_json_atomic(&path, &ids, "downgraded sessions")?;
+        }
+        active.tier = Some(now);
+        let state = active.clone();
+        write_json_atomic(&self.state_path(), &state, "active session")
+    }
+
     /// Log one turn of the active session. Never touches the network.
     pub fn log_turn(&mut self, input: TurnInput) -> Result<TurnId, Error> {
+        self.honour_tier_downgrade()?;
         let session_id = self.active.as_ref().ok_or(Error::NoActiveSession)?.session_id.clone();
         let turn_id = TurnId::random();
         let event = TurnEvent {
@@ -439,6 +461,7 @@ impl Recorder {
     /// session's window record, no second one is appended (that record is reported). Then
     /// the active-session state is cleared.
     pub fn finish_session(&mut self, notes: Option<String>) -> Result<SessionReport, Error> {
+        self.honour_tier_downgrade()?;
         let active = self.active.clone().ok_or(Error::NoActiveSession)?;
         let sid = active.session_id.as_str();
         let prior_end = self.events.tail(TAIL_BYTES)?.into_iter().rev().find_map(|v| {

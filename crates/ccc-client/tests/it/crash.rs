@@ -459,3 +459,33 @@ fn a_full_tier_session_end_left_unqueued_by_a_crash_is_queued_by_ending_again() 
     assert_eq!(local.len(), 2);
     assert_eq!(sorted(sent_ids(&server)), sorted(local));
 }
+
+#[test]
+fn lowering_the_tier_during_a_full_session_keeps_the_rest_of_it_local() {
+    let server = TestServer::always(Reply::json(200, "{}"));
+    let env = env();
+    let events = env.data.join("events.jsonl");
+    let mut first = full(&env, &server.url());
+    start(&mut first, &[]);
+    first.log_turn(turn("claude-3", 0.5, None)).unwrap();
+    let uploaded_before = ids_of(&lines(&events));
+    drop(first);
+    // The user switches the same session to the local tier for one turn …
+    let mut local = recorder(&env, "local", &server.url()).with_auto_flush(false);
+    local.log_turn(turn("claude-3", 0.25, None)).unwrap();
+    drop(local);
+    let local_turn = ids_of(&lines(&events)).pop().unwrap();
+    // … then back to full for the rest: the session stays at the lower tier.
+    let mut again = full(&env, &server.url());
+    again.log_turn(turn("claude-3", 0.25, None)).unwrap();
+    again.end_session(Some("private notes".into())).unwrap();
+    again.flush(true).unwrap().unwrap();
+    let all = ids_of(&lines(&events));
+    assert_eq!(all.len(), 5, "every event is recorded locally");
+    let sent = sent_ids(&server);
+    assert!(!sent.contains(&local_turn), "the turn recorded in the local tier was uploaded");
+    assert_eq!(sorted(sent), sorted(uploaded_before), "only what was recorded before lowering");
+    let downgraded = std::fs::read_to_string(env.data.join("state/downgraded_sessions.json"))
+        .expect("the lowered session is remembered");
+    assert!(downgraded.contains(lines(&events)[0]["session"]["session_id"].as_str().unwrap()));
+}
