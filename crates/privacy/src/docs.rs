@@ -51,7 +51,11 @@ pub fn render_markdown() -> String {
         let _ = writeln!(md, "| `{name}` | {meaning} |");
     }
     md.push_str(
-        "\nRequest body: `{\"idempotency_key\": <uuid>, \"summary\": <MinimizedPayload>}`.\n",
+        "\nRequest body: `{\"idempotency_key\": <uuid>, \"summary\": <MinimizedPayload>}`. \
+         Each summary is a cumulative snapshot of the whole local log (`period` says what it \
+         covers), queued by `upload-metrics` and by every `session end`: a receiver keeps the \
+         latest one (by `generated_at`) and never adds summaries up; the idempotency key only \
+         identifies a replay of the same upload.\n",
     );
     md.push_str(
         "\n## `full`\n\nThe same aggregate summary as `minimized`, plus every event, \
