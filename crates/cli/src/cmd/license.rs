@@ -141,7 +141,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
             let bytes = read(&pack)?;
             match agentos_licensing::install_pack(&cfg, &bytes) {
                 Ok(v) => {
-                    println!("installed {}", cfg.pack_path);
+                    outln!("installed {}", cfg.pack_path);
                     print_valid(&v);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -161,7 +161,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
             }
             match result {
                 Ok(v) => {
-                    println!("license {} is valid", cfg.pack_path);
+                    outln!("license {} is valid", cfg.pack_path);
                     print_valid(&v);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -198,7 +198,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                         ("denied ", e.reason().map_or("no license", |r| r.as_str()).to_owned())
                     }
                 };
-                println!("{name:width$}  {mark}  {why}");
+                outln!("{name:width$}  {mark}  {why}");
             }
             match result {
                 Ok(_) => Ok(ExitCode::SUCCESS),
@@ -209,7 +209,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
             }
         }
         LicenseCmd::Device => {
-            println!("{}", agentos_licensing::device_id());
+            outln!("{}", agentos_licensing::device_id());
             Ok(ExitCode::SUCCESS)
         }
         LicenseCmd::Login { issuer, invite, email, timeout, keys } => {
@@ -228,7 +228,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
             });
             match result {
                 Ok(v) => {
-                    println!("installed {}", cfg.pack_path);
+                    outln!("installed {}", cfg.pack_path);
                     print_valid(&v);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -250,15 +250,15 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 Ok(RefreshOutcome::Replaced { license, previous_exp }) => {
                     match previous_exp {
                         Some(p) => {
-                            println!("refreshed {} (was valid until {})", cfg.pack_path, rfc3339(p))
+                            outln!("refreshed {} (was valid until {})", cfg.pack_path, rfc3339(p))
                         }
-                        None => println!("installed {}", cfg.pack_path),
+                        None => outln!("installed {}", cfg.pack_path),
                     }
                     print_valid(&license);
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(RefreshOutcome::Kept { installed }) => {
-                    println!("the installed license is already the newest; kept {}", cfg.pack_path);
+                    outln!("the installed license is already the newest; kept {}", cfg.pack_path);
                     print_valid(&installed);
                     Ok(ExitCode::SUCCESS)
                 }
@@ -281,17 +281,17 @@ pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> 
                     Ok(p) => json!({"valid": true, "error": null, "policy": p}),
                     Err(e) => json!({"valid": false, "error": e.to_string(), "policy": null}),
                 };
-                println!("{out}");
+                outln!("{out}");
             } else {
                 match &result {
-                    Ok(p) => println!(
+                    Ok(p) => outln!(
                         "valid: version {}, expires {}, {} routing rule(s), {} provider(s)",
                         p.version,
                         p.expires_at,
                         p.routing.len(),
                         p.providers.len()
                     ),
-                    Err(e) => println!("invalid: {e}"),
+                    Err(e) => outln!("invalid: {e}"),
                 }
             }
             Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -354,14 +354,14 @@ fn emit_json(
         },
     };
     let out = json!({ "valid": result.is_ok(), "reason": reason, "claims": claims });
-    println!("{out}");
+    outln!("{out}");
     Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// A rejected license is exit 1 with its one-line reason; anything else is an error (exit 2).
 fn verdict_error(e: Error) -> anyhow::Result<ExitCode> {
     if e.reason().is_some() || matches!(e, Error::NotInstalled { .. }) {
-        println!("invalid: {e}");
+        outln!("invalid: {e}");
         return Ok(ExitCode::from(1));
     }
     Err(e.into())
@@ -369,19 +369,19 @@ fn verdict_error(e: Error) -> anyhow::Result<ExitCode> {
 
 fn print_valid(v: &VerifiedLicense) {
     let c = v.claims();
-    println!("valid: plan {}", c.plan);
-    println!(
+    outln!("valid: plan {}", c.plan);
+    outln!(
         "  features: {}",
         if c.features.is_empty() { "(none)".to_owned() } else { c.features.join(", ") }
     );
-    println!("  expires:  {} (exp {})", rfc3339(c.exp), c.exp);
-    println!("  kid:      {}", v.kid());
+    outln!("  expires:  {} (exp {})", rfc3339(c.exp), c.exp);
+    outln!("  kid:      {}", v.kid());
     if !c.sub.is_empty() {
-        println!("  subject:  {}", c.sub);
+        outln!("  subject:  {}", c.sub);
     }
     match c.device.as_deref().filter(|d| !d.is_empty()) {
-        Some(d) => println!("  device:   {d}"),
-        None => println!("  device:   any"),
+        Some(d) => outln!("  device:   {d}"),
+        None => outln!("  device:   any"),
     }
 }
 

@@ -43,12 +43,12 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
             let width = SchemaKind::ALL.iter().map(|k| k.name().len()).max().unwrap_or(0);
             let fwidth = SchemaKind::ALL.iter().map(|k| k.file().len()).max().unwrap_or(0);
             for k in SchemaKind::ALL {
-                println!("{:width$}  {:fwidth$}  {}", k.name(), k.file(), k.description());
+                outln!("{:width$}  {:fwidth$}  {}", k.name(), k.file(), k.description());
             }
             Ok(ExitCode::SUCCESS)
         }
         SchemaCmd::Show { name } => {
-            print!("{}", kind(&name)?.rendered());
+            out!("{}", kind(&name)?.rendered());
             Ok(ExitCode::SUCCESS)
         }
         SchemaCmd::Validate { kind: name, strict, files } => {
@@ -64,10 +64,10 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
             for (file, text) in files.iter().zip(&texts) {
                 let (documents, problems) = check_file(kind, file, text, strict);
                 for p in &problems {
-                    println!("{p}");
+                    outln!("{p}");
                 }
                 if problems.is_empty() {
-                    println!("{file}: ok ({documents} valid {} documents)", kind.name());
+                    outln!("{file}: ok ({documents} valid {} documents)", kind.name());
                 } else {
                     invalid += 1;
                 }
