@@ -50,6 +50,9 @@ pub struct SessionStart {
     pub session_id: Option<SessionId>,
     /// Free-form labels.
     pub metadata: BTreeMap<String, String>,
+    /// When the session started, for sessions recorded after the fact (imports, samples);
+    /// `None` means now.
+    pub started_at: Option<Timestamp>,
 }
 
 /// What `log_turn` needs: the turn plus its optional blocks.
@@ -83,6 +86,8 @@ pub struct TurnInput {
     pub outcome: Option<Outcome>,
     /// CCP routing decision.
     pub decision: Option<Decision>,
+    /// When the turn happened, for turns recorded after the fact; `None` means now.
+    pub at: Option<Timestamp>,
 }
 
 impl Default for TurnInput {
@@ -102,6 +107,7 @@ impl Default for TurnInput {
             value: None,
             outcome: None,
             decision: None,
+            at: None,
         }
     }
 }
@@ -355,9 +361,9 @@ impl Recorder {
             UploadGate::Allowed { plan, kid, .. } => format!("{kid}:{plan}"),
         };
         let session_id = start.session_id.unwrap_or_else(SessionId::random);
-        let created_at = Timestamp::now();
+        let created_at = start.started_at.unwrap_or_else(Timestamp::now);
         let event = Event::Session(SessionEvent {
-            envelope: Envelope::now(),
+            envelope: envelope_at(created_at),
             session: Session {
                 session_id: session_id.clone(),
                 repo_id: start.repo_id,
@@ -407,8 +413,9 @@ impl Recorder {
         self.honour_tier_downgrade()?;
         let session_id = self.active.as_ref().ok_or(Error::NoActiveSession)?.session_id.clone();
         let turn_id = TurnId::random();
+        let at = input.at.unwrap_or_else(Timestamp::now);
         let event = TurnEvent {
-            envelope: Envelope::now(),
+            envelope: envelope_at(at),
             turn: Turn {
                 turn_id: turn_id.clone(),
                 session_id: session_id.clone(),
@@ -435,7 +442,7 @@ impl Recorder {
             model: event.turn.model.clone(),
             tokens_in: event.turn.tokens_in,
             tokens_out: event.turn.tokens_out,
-            ts: Timestamp::now(),
+            ts: at,
             count_source: "trace".to_owned(),
             extra: Extra::new(),
         });
@@ -451,6 +458,15 @@ impl Recorder {
         self.finish_session(notes).map(|_| ())
     }
 
+    /// [`Recorder::finish_session`] for a session recorded after the fact: it ended at `at`.
+    pub fn finish_session_at(
+        &mut self,
+        notes: Option<String>,
+        at: Timestamp,
+    ) -> Result<SessionReport, Error> {
+        self.finish(notes, Some(at))
+    }
+
     /// End the active session: append `session_end`, the window record to `windows.jsonl`,
     /// refresh `metrics_summary.json`, and (minimized/full, licensed) queue the summary upload
     /// and try one bounded delivery.
@@ -461,6 +477,14 @@ impl Recorder {
     /// session's window record, no second one is appended (that record is reported). Then
     /// the active-session state is cleared.
     pub fn finish_session(&mut self, notes: Option<String>) -> Result<SessionReport, Error> {
+        self.finish(notes, None)
+    }
+
+    fn finish(
+        &mut self,
+        notes: Option<String>,
+        at: Option<Timestamp>,
+    ) -> Result<SessionReport, Error> {
         self.honour_tier_downgrade()?;
         let active = self.active.clone().ok_or(Error::NoActiveSession)?;
         let sid = active.session_id.as_str();
@@ -482,9 +506,9 @@ impl Recorder {
                 ended_at
             }
             None => {
-                let ended_at = Timestamp::now();
+                let ended_at = at.unwrap_or_else(Timestamp::now);
                 let event = Event::SessionEnd(SessionEndEvent {
-                    envelope: Envelope::now(),
+                    envelope: envelope_at(ended_at),
                     session_id: active.session_id.clone(),
                     ended_at,
                     notes: notes.unwrap_or_default(),
@@ -722,6 +746,12 @@ pub fn is_glm(model: &str) -> bool {
 }
 
 /// Validate `record` against `kind`'s schema, then append it as one line.
+/// A fresh envelope whose `ts` is when the event happened (now, unless recorded after the
+/// fact).
+fn envelope_at(ts: Timestamp) -> Envelope {
+    Envelope { ts: Some(ts), ..Envelope::now() }
+}
+
 fn append_validated<T: Serialize>(
     log: &JsonlLog,
     kind: SchemaKind,

@@ -79,6 +79,7 @@ pub fn start(rec: &mut Recorder, metadata: &[(&str, &str)]) -> String {
         commit: "c0ffee1234".into(),
         session_id: None,
         metadata: metadata.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        started_at: None,
     })
     .unwrap()
     .to_string()

@@ -188,9 +188,9 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     };
     print_diagnostics(&r);
     let written = write_outputs(&r, &out)?;
-    println!("{}", headline(&r));
+    outln!("{}", headline(&r));
     for alert in &r.summary.capacity_alerts {
-        println!(
+        outln!(
             "ALERT {}: {:.0}% of weekly capacity: {}",
             alert.provider,
             alert.weekly_used * 100.0,
@@ -198,7 +198,7 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
         );
     }
     for p in written {
-        println!("wrote {p}");
+        outln!("wrote {p}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -473,9 +473,9 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
     // Diagnostics go to stderr in both modes: stdout stays machine-readable with --json.
     print_diagnostics(&r);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&r, a.by, a.session.as_deref()))?);
+        outln!("{}", serde_json::to_string_pretty(&report_json(&r, a.by, a.session.as_deref()))?);
     } else {
-        print!("{}", render_report(&r, a.by, a.session.as_deref()));
+        out!("{}", render_report(&r, a.by, a.session.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -492,9 +492,9 @@ pub fn churn(a: ChurnArgs, _g: &Global) -> anyhow::Result<ExitCode> {
     }
     let report = agentos_rollup::churn::churn(&a.repo, &opts)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&churn_json(&report))?);
+        outln!("{}", serde_json::to_string_pretty(&churn_json(&report))?);
     } else {
-        print!("{}", render_churn(&report));
+        out!("{}", render_churn(&report));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -556,9 +556,9 @@ pub fn efficiency(a: EfficiencyArgs, g: &Global) -> anyhow::Result<ExitCode> {
     }
     if a.json {
         let v = json!({"schema_version": agentos_event_schema::v1::SCHEMA_VERSION, "windows": report.windows, "providers": report.providers});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", render_efficiency(&report, &path));
+        out!("{}", render_efficiency(&report, &path));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -626,6 +626,9 @@ struct DemoSession {
     notes: String,
     #[serde(default)]
     metadata: BTreeMap<String, String>,
+    /// How long before now the session started, so the samples span several days.
+    #[serde(default)]
+    days_ago: f64,
     turns: Vec<DemoTurn>,
 }
 
@@ -680,15 +683,22 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let mut config = RecorderConfig::from_vars(Some(dir.clone()), &|_| None)?;
     config.tier = agentos_event_schema::v1::PrivacyTier::Local;
     let mut recorder = Recorder::open(config)?.with_auto_flush(false);
+    // Sample sessions happened in the past: each turn follows the previous one after its
+    // latency plus a few minutes of human review; the session ends two minutes later.
+    let now = agentos_event_schema::Timestamp::now().as_unix_seconds_f64();
+    let at = |secs: f64| agentos_event_schema::Timestamp::from_unix_seconds_f64(secs);
     for s in data.sessions {
+        let mut clock = now - s.days_ago * 86_400.0;
         recorder.start_session(SessionStart {
             repo_id: s.repo_id,
             branch: s.branch,
             commit: s.commit,
             session_id: None,
             metadata: s.metadata,
+            started_at: at(clock),
         })?;
         for t in s.turns {
+            clock += t.latency_ms / 1000.0 + 240.0;
             recorder.log_turn(TurnInput {
                 model: t.model,
                 subagent: t.subagent,
@@ -704,9 +714,11 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
                 value: t.value,
                 outcome: t.outcome,
                 decision: None,
+                at: at(clock),
             })?;
         }
-        recorder.end_session(Some(s.notes))?;
+        let ended = at(clock + 120.0).unwrap_or_else(agentos_event_schema::Timestamp::now);
+        recorder.finish_session_at(Some(s.notes), ended)?;
     }
     let events = recorder.events_path();
     let r = match summarize(std::slice::from_ref(&events), &SummaryOptions::default())? {
@@ -722,22 +734,22 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
             o.insert("data_dir".to_owned(), json!(dir));
             o.insert("efficiency".to_owned(), json!(eff.providers));
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "Recorded {} sample sessions in the local tier (nothing left this machine).\n",
         r.summary.sessions
     );
-    print!("{}", render_report(&r, By::Model, None));
-    println!();
-    print!("{}", render_efficiency(&eff, &windows));
-    println!("\nFiles are in {dir}:");
+    out!("{}", render_report(&r, By::Model, None));
+    outln!();
+    out!("{}", render_efficiency(&eff, &windows));
+    outln!("\nFiles are in {dir}:");
     let mut files = vec![events, windows, dir.join("glm_counts.jsonl")];
     files.extend(written);
     for f in files.iter().filter(|f| f.exists()) {
-        println!("  {f}");
+        outln!("  {f}");
     }
-    println!("\nTry: agentos --data-dir {dir} report --by session");
+    outln!("\nTry: agentos --data-dir {dir} report --by session");
     Ok(ExitCode::SUCCESS)
 }

@@ -249,8 +249,9 @@ fn start(a: StartArgs, global: &Global) -> anyhow::Result<ExitCode> {
         commit: a.commit,
         session_id: a.session_id.map(Into::into),
         metadata,
+        started_at: None,
     })?;
-    println!("{id}");
+    outln!("{id}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -323,8 +324,9 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         value,
         outcome,
         decision: None,
+        at: None,
     })?;
-    println!("{id}");
+    outln!("{id}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -335,7 +337,7 @@ fn end(a: EndArgs, global: &Global) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {d}");
     }
     let fpc = report.summary.features_per_capacity.map_or("n/a".to_owned(), |v| format!("{v:.4}"));
-    println!(
+    outln!(
         "ended session {} ({} provider(s)); {} written (features_per_capacity {fpc})",
         report.session_id,
         report.window.providers.len(),
@@ -348,13 +350,13 @@ fn end(a: EndArgs, global: &Global) -> anyhow::Result<ExitCode> {
 /// Print what happened to an upload; returns whether it was denied.
 fn print_upload(outcome: &UploadOutcome) -> bool {
     match outcome {
-        UploadOutcome::LocalOnly => println!("local tier: nothing sent"),
+        UploadOutcome::LocalOnly => outln!("local tier: nothing sent"),
         UploadOutcome::Denied(message) => {
             eprintln!("{message}");
             return true;
         }
         UploadOutcome::Queued { key, flush } => {
-            println!("queued metrics upload {key}");
+            outln!("queued metrics upload {key}");
             if let Some(report) = flush {
                 print_flush(report);
             }
@@ -365,7 +367,7 @@ fn print_upload(outcome: &UploadOutcome) -> bool {
 
 fn print_flush(report: &FlushReport) {
     if !report.delivered.is_empty() {
-        println!("delivered {} batch(es)", report.delivered.len());
+        outln!("delivered {} batch(es)", report.delivered.len());
     }
     if !report.dead_lettered.is_empty() {
         eprintln!("dead-lettered {} batch(es) rejected by CCC", report.dead_lettered.len());
@@ -375,18 +377,18 @@ fn print_flush(report: &FlushReport) {
     }
     if report.waiting > 0 {
         let when = report.next_attempt_at.map(|t| t.to_string()).unwrap_or_default();
-        println!("{} batch(es) waiting for their retry time {when}", report.waiting);
+        outln!("{} batch(es) waiting for their retry time {when}", report.waiting);
     }
     if report.held > 0 {
-        println!("{} batch(es) held: the current tier does not send them", report.held);
+        outln!("{} batch(es) held: the current tier does not send them", report.held);
     }
-    println!("{} batch(es) pending", report.remaining);
+    outln!("{} batch(es) pending", report.remaining);
 }
 
 pub fn upload_metrics(args: UploadMetricsArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut rec = recorder(global, &args.upload)?;
     let (outcome, _) = rec.upload_metrics_report()?;
-    println!("{} written", rec.summary_path());
+    outln!("{} written", rec.summary_path());
     let denied = print_upload(&outcome);
     Ok(if denied { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -416,39 +418,36 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                     "last_success_at": st.last_success_at,
                     "next_attempt_at": st.pending.iter().filter_map(|b| b.next_attempt_at).min(),
                 });
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("tier: {}", rec.config().tier);
+            outln!("tier: {}", rec.config().tier);
             if rec.config().tier == PrivacyTier::Local {
-                println!("local tier: nothing is queued or sent");
+                outln!("local tier: nothing is queued or sent");
             }
-            println!(
+            outln!(
                 "pending: {} batch(es) ({events} event, {} metrics), {} event(s) not yet batched",
                 st.pending.len(),
                 st.pending.len() - events,
                 st.queued_events
             );
-            println!("dead-lettered: {} (in {}/dead)", st.dead_lettered, rec.outbox().dir());
-            println!("delivered: {} batch(es)", st.delivered_batches);
+            outln!("dead-lettered: {} (in {}/dead)", st.dead_lettered, rec.outbox().dir());
+            outln!("delivered: {} batch(es)", st.delivered_batches);
             if st.not_uploaded_tier_unknown > 0 {
-                println!(
+                outln!(
                     "not uploaded: tier unknown: {} event(s) whose session's privacy tier is unknown",
                     st.not_uploaded_tier_unknown
                 );
             }
             if st.unreadable_lines > 0 {
-                println!(
-                    "not uploaded: unreadable: {} line(s) of events.jsonl",
-                    st.unreadable_lines
-                );
+                outln!("not uploaded: unreadable: {} line(s) of events.jsonl", st.unreadable_lines);
             }
             match &st.last_error {
-                Some(e) => println!("last error: {} {}", e.at, e.message),
-                None => println!("last error: none"),
+                Some(e) => outln!("last error: {} {}", e.at, e.message),
+                None => outln!("last error: none"),
             }
             if let Some(next) = st.pending.iter().filter_map(|b| b.next_attempt_at).min() {
-                println!("next attempt: {next}");
+                outln!("next attempt: {next}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -456,7 +455,7 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
             let rec = recorder(global, &a.upload)?;
             match rec.upload_gate() {
                 UploadGate::LocalOnly => {
-                    println!("local tier: nothing is sent");
+                    outln!("local tier: nothing is sent");
                     return Ok(ExitCode::SUCCESS);
                 }
                 UploadGate::Denied { message } => {
@@ -466,7 +465,7 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 UploadGate::Allowed { .. } => {}
             }
             let Some(report) = rec.flush(a.force)? else {
-                println!("nothing is sent in this tier");
+                outln!("nothing is sent in this tier");
                 return Ok(ExitCode::SUCCESS);
             };
             print_flush(&report);
@@ -481,23 +480,21 @@ pub fn run_privacy(cmd: PrivacyCmd, global: &Global) -> anyhow::Result<ExitCode>
         PrivacyCmd::Preview(a) => {
             let rec = recorder(global, &a.upload)?;
             let preview = rec.preview()?;
-            println!("tier: {}", preview.tier);
+            outln!("tier: {}", preview.tier);
             match &preview.gate {
                 UploadGate::LocalOnly => {
-                    println!("local tier: nothing would be sent (no outbox, no network)");
+                    outln!("local tier: nothing would be sent (no outbox, no network)");
                     return Ok(ExitCode::SUCCESS);
                 }
-                UploadGate::Denied { message } => println!("{message}"),
+                UploadGate::Denied { message } => outln!("{message}"),
                 UploadGate::Allowed { entitlement, plan, kid } => {
-                    println!(
-                        "uploads allowed: license plan {plan} (key {kid}) grants {entitlement}"
-                    )
+                    outln!("uploads allowed: license plan {plan} (key {kid}) grants {entitlement}")
                 }
             }
-            println!("nothing is sent by this command; payloads in sending order:");
+            outln!("nothing is sent by this command; payloads in sending order:");
             for p in &preview.payloads {
-                println!("\nPOST {}{}  ({})", rec.config().base_url, p.route, p.source);
-                println!("{}", serde_json::to_string_pretty(&p.body)?);
+                outln!("\nPOST {}{}  ({})", rec.config().base_url, p.route, p.source);
+                outln!("{}", serde_json::to_string_pretty(&p.body)?);
             }
             Ok(ExitCode::SUCCESS)
         }
