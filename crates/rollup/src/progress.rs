@@ -103,14 +103,20 @@ fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".to_owned(), num)
 }
 
-/// The day's section (without the heading): a short human summary.
-pub fn day_section(date: &str, rollup: &Rollup, previous: Option<&TrendRow>) -> String {
+/// The day's section (without the heading): a short human summary of the day's activity,
+/// and with `cumulative` (the day of the run) also the totals to date.
+pub fn day_section(
+    date: &str,
+    rollup: &Rollup,
+    previous: Option<&TrendRow>,
+    cumulative: bool,
+) -> String {
     let s = &rollup.summary;
     let mut out = String::new();
     let today = rollup.days.get(date);
     if let Some(r) = today {
         out.push_str(&format!(
-            "- today: {} turns, {} features over {} capacity ({} per capacity), ${} cost\n",
+            "- activity: {} turns, {} features over {} capacity ({} per capacity), ${} cost\n",
             r.turns,
             num(r.features),
             num(r.capacity_used),
@@ -118,7 +124,26 @@ pub fn day_section(date: &str, rollup: &Rollup, previous: Option<&TrendRow>) -> 
             num(r.cost_usd)
         ));
     } else {
-        out.push_str("- today: no turns recorded\n");
+        out.push_str("- activity: no turns recorded\n");
+    }
+    let mut notable = Vec::new();
+    if let (Some(r), Some(p)) = (today, previous)
+        && let (Some(a), Some(b)) = (r.features_per_capacity, p.features_per_capacity)
+        && b != 0.0
+        && ((a - b) / b).abs() >= 0.10
+    {
+        let dir = if a > b { "up" } else { "down" };
+        notable.push(format!(
+            "features per capacity {dir} {}% vs {}",
+            num(((a - b) / b * 100.0).abs()),
+            p.date
+        ));
+    }
+    if !cumulative {
+        for n in notable {
+            out.push_str(&format!("- notable: {n}\n"));
+        }
+        return out;
     }
     out.push_str(&format!(
         "- to date: {} sessions, {} turns, {} features over {} capacity ({} per capacity)\n",
@@ -139,19 +164,6 @@ pub fn day_section(date: &str, rollup: &Rollup, previous: Option<&TrendRow>) -> 
         num(s.cost_usd),
         s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", num(c)))
     ));
-    let mut notable = Vec::new();
-    if let (Some(r), Some(p)) = (today, previous)
-        && let (Some(a), Some(b)) = (r.features_per_capacity, p.features_per_capacity)
-        && b != 0.0
-        && ((a - b) / b).abs() >= 0.10
-    {
-        let dir = if a > b { "up" } else { "down" };
-        notable.push(format!(
-            "features per capacity {dir} {}% vs {}",
-            num(((a - b) / b * 100.0).abs()),
-            p.date
-        ));
-    }
     for a in &s.capacity_alerts {
         notable.push(format!(
             "{} at {}% of weekly capacity: {}",
@@ -173,8 +185,10 @@ pub fn day_section(date: &str, rollup: &Rollup, previous: Option<&TrendRow>) -> 
     out
 }
 
-/// Replace (or insert, in date order) the `## <date>` section of `progress.log.md` with the
-/// day's summary. Re-running for the same day never duplicates the section.
+/// Replace (or insert, in date order) the `## <day>` sections of `progress.log.md`: one for
+/// every day the rollup saw activity on (what happened that day), and one for `date`, the day
+/// of the run, which also carries the cumulative picture (to date, quality, cost, alerts).
+/// Re-running never duplicates a section.
 pub fn update_progress_log(
     path: &Utf8Path,
     date: &str,
@@ -186,9 +200,15 @@ pub fn update_progress_log(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => HEADER.to_owned(),
         Err(source) => return Err(Error::Read { path: path.to_owned(), source }),
     };
-    let previous = trend.and_then(|t| t.rows.iter().rev().find(|r| r.date.as_str() < date));
-    let body = day_section(date, rollup, previous);
-    let text = replace_section(&existing, date, &body);
+    let mut days: Vec<&str> =
+        rollup.days.keys().map(String::as_str).filter(|d| is_date(d) && *d != date).collect();
+    days.push(date);
+    let mut text = existing;
+    for day in days {
+        let previous = trend.and_then(|t| t.rows.iter().rev().find(|r| r.date.as_str() < day));
+        let body = day_section(day, rollup, previous, day == date);
+        text = replace_section(&text, day, &body);
+    }
     write_atomic(path, text.as_bytes())
 }
 

@@ -481,6 +481,17 @@ fn progress_log_and_trend_are_idempotent() {
     assert_eq!(text.matches("## 2026-02-02").count(), 1);
     assert!(text.find("## 2026-02-01") < text.find("## 2026-02-02"));
     assert!(text.contains("features per capacity up 100% vs 2026-02-01"), "{text}");
+
+    // A run days later still gives every day of activity its own section.
+    assert!(update_progress_log(&log, "2026-02-05", &r2, Some(&t)).is_ok());
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let days: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    assert_eq!(days, ["2026-02-01", "2026-02-02", "2026-02-05"], "{text}");
+    let feb5 = &text[text.find("## 2026-02-05").unwrap_or_default()..];
+    assert!(feb5.contains("- activity: no turns recorded") && feb5.contains("- to date:"));
+    let feb1 = &text[..text.find("## 2026-02-02").unwrap_or_default()];
+    assert!(feb1.contains("1 features over 0.5 capacity (2 per capacity)"), "{feb1}");
+    assert!(!feb1.contains("- to date:"), "only the run day carries the totals: {feb1}");
 }
 
 #[test]
