@@ -94,6 +94,13 @@ fn demo_records_rolls_up_and_reports_end_to_end() {
     assert_eq!(summary["diagnostics"].as_u64(), Some(0));
     let windows = std::fs::read_to_string(dir.join("windows.jsonl")).unwrap_or_default();
     assert_eq!(windows.lines().count(), sessions.len());
+    // The samples span several days (each session `days_ago` apart by more than a day), so
+    // the trend and the progress log have a row / section per day of activity.
+    let trend = read_json(&dir.join("trend.json"));
+    let rows = trend["rows"].as_array().map_or(0, Vec::len);
+    assert!(rows >= sessions.len(), "{trend}");
+    let log = std::fs::read_to_string(dir.join("progress.log.md")).unwrap_or_default();
+    assert!(log.matches("- activity: ").count() > rows, "{log}");
     // Local tier: nothing queued for upload.
     let queued = std::fs::read_dir(dir.join("outbox"))
         .map(|d| d.filter_map(Result::ok).filter(|e| e.path().is_file()).count())
@@ -201,4 +208,23 @@ fn efficiency_and_churn_commands() {
     let churn = agentos(&["churn", "--repo", &d]);
     assert_eq!(churn.status.code(), Some(2));
     assert!(text(&churn.stderr).contains("git failed"), "{}", text(&churn.stderr));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let scratch = Scratch::new();
+    let dir = scratch.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentos"))
+        .args(["demo", "--data-dir", &dir.to_string_lossy()])
+        .env_remove("AGENTOS_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The reader goes away before the report is printed (like `agentos demo | head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
