@@ -436,6 +436,9 @@ impl Recorder {
             decision: input.decision,
             outcome: input.outcome,
         };
+        if let Some(bad) = non_finite_number(&event) {
+            return Err(Error::Invalid { kind: "event", details: bad });
+        }
         let glm = is_glm(&event.turn.model).then(|| GlmCount {
             session_id,
             turn_id: turn_id.clone(),
@@ -759,6 +762,44 @@ fn append_validated<T: Serialize>(
     record: &T,
 ) -> Result<(), Error> {
     log.append_line(&validated_line(kind, what, record)?)
+}
+
+/// JSON has no NaN or infinity: serde_json would write them as `null`, silently erasing an
+/// optional number (`capacity_used`) or failing validation with a confusing message. Name the
+/// first such field instead.
+fn non_finite_number(event: &TurnEvent) -> Option<String> {
+    let t = &event.turn;
+    let mut numbers: Vec<(String, f64)> = vec![("/turn/latency_ms".into(), t.latency_ms)];
+    numbers.extend(t.capacity_used.map(|c| ("/turn/capacity_used".into(), c)));
+    numbers.extend(t.attribution.iter().map(|(k, v)| (format!("/turn/attribution/{k}"), *v)));
+    if let Some(m) = &event.measurement {
+        numbers.extend([
+            ("/measurement/cls".into(), m.cls),
+            ("/measurement/impf".into(), m.impf),
+            ("/measurement/churn_score".into(), m.churn_score),
+            ("/measurement/feature_delta".into(), m.feature_delta),
+        ]);
+    }
+    if let Some(c) = &event.cost {
+        numbers.push(("/cost/estimated_usd".into(), c.estimated_usd));
+        numbers.extend(c.unit_costs.iter().map(|(k, v)| (format!("/cost/unit_costs/{k}"), *v)));
+    }
+    if let Some(d) = &event.decision {
+        let optional = [
+            ("warn_pct_auto", d.warn_pct_auto),
+            ("warn_pct_confidence", d.warn_pct_confidence),
+            ("gap_seconds_p50", d.gap_seconds_p50),
+            ("gap_seconds_p95", d.gap_seconds_p95),
+            ("gap_samples", d.gap_samples),
+            ("warn_pct_cfg", d.warn_pct_cfg),
+        ];
+        numbers
+            .extend(optional.iter().filter_map(|(k, v)| v.map(|v| (format!("/decision/{k}"), v))));
+    }
+    numbers
+        .into_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(field, v)| format!("{field}: {v} is not a finite number"))
 }
 
 fn validated_line<T: Serialize>(

@@ -335,3 +335,22 @@ fn active_session_survives_reopening_and_guards_misuse() {
     assert_eq!(report.window.providers["m"].turns, 1);
     assert!(matches!(rec.end_session(None), Err(agentos_ccc_client::Error::NoActiveSession)));
 }
+
+#[test]
+fn non_finite_numbers_are_refused_naming_the_field_and_nothing_is_written() {
+    let env = env();
+    let mut rec = recorder(&env, "local", &agentos_testkit::refused_url());
+    start(&mut rec, &[]);
+    let before = lines(&env.data.join("events.jsonl")).len();
+    for (capacity, latency, field) in [
+        (Some(f64::NAN), 1.0, "/turn/capacity_used"),
+        (Some(0.5), f64::INFINITY, "/turn/latency_ms"),
+    ] {
+        let mut t = turn("claude-3", 0.5, None);
+        t.capacity_used = capacity;
+        t.latency_ms = latency;
+        let err = rec.log_turn(t).expect_err("a non-finite number must be refused").to_string();
+        assert!(err.contains(field) && err.contains("not a finite number"), "{err}");
+    }
+    assert_eq!(lines(&env.data.join("events.jsonl")).len(), before, "nothing was appended");
+}
