@@ -81,8 +81,8 @@ impl KeyRing {
 
     /// Read and add a `PUBKEYS.json` bundle file.
     pub fn add_bundle_file(&mut self, path: &Utf8Path) -> Result<(), Error> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io("read public key bundle", path, e))?;
+        let bytes = crate::store::read_small_file(path)
+            .map_err(|e| Error::io("read public key bundle", path, e))?;
         let bundle: PubkeyBundle = serde_json::from_slice(&bytes).map_err(|e| {
             Error::malformed(
                 format!("public key bundle {path}"),

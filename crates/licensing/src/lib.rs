@@ -46,7 +46,7 @@ pub use device::{device_id, device_id_for, go_arch, go_os, hostname};
 pub use error::{Error, Reason, rfc3339};
 pub use keys::{EMBEDDED_KID, EMBEDDED_PUBKEY_B64, KeyProblem, KeyRing};
 pub use revocation::{REVOCATIONS_SCHEMA_V1, RevocationList};
-pub use store::write_atomic;
+pub use store::{MAX_FILE_BYTES, read_small_file, write_atomic};
 pub use verify::{
     DEFAULT_IAT_SKEW_SECS, SignedLicense, VerifiedLicense, VerifyOptions, verify, verify_signature,
 };
@@ -116,14 +116,14 @@ impl LicenseConfig {
     pub fn revocations(&self, ring: &KeyRing) -> Result<Option<RevocationList>, Error> {
         let dir = self.pack_path.parent().unwrap_or(Utf8Path::new("."));
         let body_path = dir.join(REVOCATIONS_FILE);
-        let body = match std::fs::read(&body_path) {
+        let body = match read_small_file(&body_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", &body_path, e)),
         };
         let sig_path = dir.join(format!("{REVOCATIONS_FILE}.sig"));
-        let sig =
-            std::fs::read_to_string(&sig_path).map_err(|e| Error::io("read", &sig_path, e))?;
+        let sig = read_small_file(&sig_path).map_err(|e| Error::io("read", &sig_path, e))?;
+        let sig = String::from_utf8_lossy(&sig);
         RevocationList::verify(&body, &sig, ring).map(Some)
     }
 
@@ -155,7 +155,7 @@ pub fn load_installed(cfg: &LicenseConfig) -> Result<VerifiedLicense, Error> {
 
 /// The installed pack's bytes (not verified).
 pub fn read_installed(cfg: &LicenseConfig) -> Result<Vec<u8>, Error> {
-    match std::fs::read(&cfg.pack_path) {
+    match read_small_file(&cfg.pack_path) {
         Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(Error::NotInstalled { path: cfg.pack_path.clone() })

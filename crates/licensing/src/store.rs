@@ -1,10 +1,28 @@
 //! Atomic file writes (temp file in the same directory, fsync, rename, fsync directory).
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 
 use camino::Utf8Path;
 
 use crate::Error;
+
+/// Largest license, key bundle, signature, revocation list or policy file read: 1 MiB (real
+/// ones are a few hundred bytes).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Read a small file, refusing one larger than [`MAX_FILE_BYTES`] (or an endless device such
+/// as `/dev/zero`) with `InvalidData` instead of reading it all into memory.
+pub fn read_small_file(path: &Utf8Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_FILE_BYTES} bytes, so not a license, key or policy file"),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// Write `bytes` to `path` atomically; the file is created with mode 0600 on Unix.
 pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {

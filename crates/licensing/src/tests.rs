@@ -828,3 +828,22 @@ fn generated_fixtures_are_current_and_verify() {
         .and_then(|s| verify(&s, &ring, &at));
     assert_eq!(det.map(|v| v.claims().sub.clone()).ok().as_deref(), Some("détaché"));
 }
+
+#[test]
+fn oversized_files_are_refused_not_read_into_memory() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = camino::Utf8PathBuf::from_path_buf(dir.path().join("license.pack"))
+        .unwrap_or_else(|p| panic!("{p:?}"));
+    std::fs::write(&path, vec![b' '; (crate::MAX_FILE_BYTES + 1) as usize])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = crate::read_small_file(&path).expect_err("a 1 MiB + 1 file is refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    let cfg = crate::LicenseConfig {
+        pack_path: path.clone(),
+        ..crate::LicenseConfig::from_env(path.clone())
+    };
+    let err = crate::load_installed(&cfg).expect_err("an oversized installed pack is not loaded");
+    assert!(err.to_string().contains("larger than"), "{err}");
+    std::fs::write(&path, b"{}").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(crate::read_small_file(&path).ok(), Some(b"{}".to_vec()));
+}

@@ -420,9 +420,10 @@ pub fn config(global: &Global, keys: &KeyArgs) -> LicenseConfig {
 }
 
 fn read(path: &Utf8Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {path}: check the path"))
+    agentos_licensing::read_small_file(path)
+        .with_context(|| format!("cannot read {path}: check the path"))
 }
 
 fn read_text(path: &Utf8Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {path}: check the path"))
+    String::from_utf8(read(path)?).with_context(|| format!("{path} is not UTF-8 text"))
 }
