@@ -92,3 +92,20 @@ fn usage_errors_exit_2_with_what_to_do() {
     let out = run_agentos(&["schema", "validate", "--kind", "ccp-usage"], &root);
     assert_eq!(out.code, 2, "clap rejects a missing FILE");
 }
+
+#[test]
+fn an_over_long_jsonl_line_is_reported_and_the_rest_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.jsonl");
+    let good = std::fs::read_to_string(repo_root().join("fixtures/ccp/usage_basic.jsonl")).unwrap();
+    let first = good.lines().next().unwrap();
+    let junk = "x".repeat((64 << 20) + 10);
+    std::fs::write(&file, format!("{first}\n{junk}\n{{\"ts\":\"late\"}}\n{first}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let out = run_agentos(&["schema", "validate", "--kind", "ccp-usage-line", path], &repo_root());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], format!("{path}:2: /: line longer than 64 MiB: not validated"));
+    assert!(lines[1..].iter().all(|l| l.starts_with(&format!("{path}:3: "))), "{}", out.stdout);
+    assert!(lines.len() >= 2, "{}", out.stdout);
+}

@@ -21,6 +21,12 @@ use crate::{CAPACITY_ADVICE, Error, WEEKLY_BUFFER_LINE, provider_of};
 
 /// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
 const CHUNK: usize = 1 << 20;
+/// Longest line kept: an event line is a few hundred bytes; a longer one (a binary file, a
+/// runaway writer) is dropped by the reader and reported, so memory stays bounded.
+const MAX_LINE: usize = 64 << 20;
+/// What the reader puts in place of a dropped over-long line (a control character first, so
+/// it can never be a real line of JSON).
+const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
 
 /// At most this many diagnostics are kept in [`Rollup::diagnostics`]; all are counted in
 /// `summary.diagnostics`.
@@ -642,6 +648,14 @@ fn process_chunk(
         if line.is_empty() {
             continue;
         }
+        if line == OVERLONG_LINE {
+            if opts.strict {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let message = "line longer than 64 MiB: not an event, skipped".to_owned();
+            info.diags.push(ChunkDiag { line: info.lines, message, torn: false });
+            continue;
+        }
         let pos = (file_idx, chunk.idx, info.lines);
         if let Err(message) = view::with_line(line, |l| acc.apply(l, pos, filter)).and_then(|r| r) {
             let is_last = is_last || (whole.is_some() && line_is_last(body, raw));
@@ -798,6 +812,19 @@ fn read_chunks<R: Read>(
                 break;
             }
             has_newline = has_newline || buf.get(before..).is_some_and(|b| b.contains(&b'\n'));
+            if !has_newline && buf.len() > MAX_LINE {
+                // `buf` is all one line: keep its place (line numbers) but not its bytes.
+                let (rest, found) = skip_past_newline(reader)?;
+                buf.clear();
+                buf.extend_from_slice(OVERLONG_LINE.as_bytes());
+                buf.push(b'\n');
+                buf.extend_from_slice(&rest);
+                has_newline = true;
+                if !found {
+                    eof = true;
+                    break;
+                }
+            }
             if buf.len() >= CHUNK && has_newline {
                 break;
             }
@@ -821,6 +848,21 @@ fn read_chunks<R: Read>(
         }
         if eof {
             return Ok(());
+        }
+    }
+}
+
+/// Read and drop bytes up to and including the next newline; returns what followed it in the
+/// last block read, and whether a newline was found before the end of the input.
+fn skip_past_newline<R: Read>(reader: &mut R) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut block = Vec::with_capacity(64 * 1024);
+    loop {
+        block.clear();
+        if read_retrying(reader, &mut block, 64 * 1024)? == 0 {
+            return Ok((Vec::new(), false));
+        }
+        if let Some(p) = block.iter().position(|&b| b == b'\n') {
+            return Ok((block.split_off(p + 1), true));
         }
     }
 }

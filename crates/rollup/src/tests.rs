@@ -693,3 +693,18 @@ fn huge_numbers_are_skipped_so_the_summary_stays_finite() {
         Err(Error::InvalidLine { line: 1, .. })
     ));
 }
+
+#[test]
+fn an_over_long_line_is_dropped_and_reported_with_bounded_memory() {
+    let t = turn("s", "m", json!({})).to_string();
+    let junk = "x".repeat(65 << 20);
+    for tail in ["\n", ""] {
+        let text = format!("{t}\n{junk}{tail}{}", if tail.is_empty() { "" } else { t.as_str() });
+        let r = roll(&text);
+        let expected_turns = if tail.is_empty() { 1 } else { 2 };
+        assert_eq!(r.summary.turns, expected_turns, "the lines around it still count");
+        assert_eq!(r.summary.diagnostics, 1);
+        let d = r.diagnostics.first().map(ToString::to_string).unwrap_or_default();
+        assert!(d.starts_with("events.jsonl:2: line longer than 64 MiB"), "{d}");
+    }
+}

@@ -1,6 +1,8 @@
 //! `agentos schema list|show|validate`: the JSON Schemas of the event contract and of CCP
 //! output, and validation of files against them.
 
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::ExitCode;
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -53,20 +55,20 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
         }
         SchemaCmd::Validate { kind: name, strict, files } => {
             let kind = kind(&name)?;
-            // Read everything first: an unreadable file is a usage error (exit 2), not a verdict.
-            let mut texts = Vec::with_capacity(files.len());
+            // Open everything first: an unreadable file is a usage error (exit 2), not a
+            // verdict. Files are then streamed, so a large log needs no more memory than its
+            // longest line.
+            let mut opened = Vec::with_capacity(files.len());
             for file in &files {
-                let text = std::fs::read_to_string(file)
+                let f = File::open(file)
                     .with_context(|| format!("cannot read {file}: check the path"))?;
-                texts.push(text);
+                opened.push(f);
             }
             let mut invalid = 0usize;
-            for (file, text) in files.iter().zip(&texts) {
-                let (documents, problems) = check_file(kind, file, text, strict);
-                for p in &problems {
-                    outln!("{p}");
-                }
-                if problems.is_empty() {
+            for (file, f) in files.iter().zip(opened) {
+                let (documents, problems) = check_file(kind, file, f, strict)
+                    .with_context(|| format!("cannot read {file}"))?;
+                if problems == 0 {
                     outln!("{file}: ok ({documents} valid {} documents)", kind.name());
                 } else {
                     invalid += 1;
@@ -94,59 +96,124 @@ fn kind(name: &str) -> anyhow::Result<SchemaKind> {
     }
 }
 
-/// Whether `text` is JSONL: by extension, else when it is not one JSON document.
-fn is_jsonl(file: &Utf8PathBuf, text: &str) -> bool {
-    match file.extension() {
-        Some("jsonl" | "ndjson") => true,
-        Some("json") => false,
-        _ => serde_json::from_str::<Json>(text).is_err(),
-    }
-}
+/// Longest JSONL line read: an event or CCP line is a few hundred bytes.
+const MAX_LINE: u64 = 64 << 20;
+/// Largest file read whole as one JSON document.
+const MAX_DOCUMENT: u64 = 256 << 20;
 
-/// Validate one file: (documents checked, one `file:line: pointer: message` per problem, in
-/// line order).
+/// Validate one file, printing one `file:line: pointer: message` per problem in line order;
+/// returns (documents checked, problems). JSON (one document) or JSONL (one per line): by
+/// extension, else JSON when the whole file is one document.
 fn check_file(
     kind: SchemaKind,
     file: &Utf8PathBuf,
-    text: &str,
+    f: File,
     strict: bool,
-) -> (usize, Vec<String>) {
-    let mut problems: Vec<(u64, String)> = Vec::new();
-    let mut documents = 0;
-    let mut check = |value: &Json, line_of: &dyn Fn(&str) -> u64, out: &mut Vec<(u64, String)>| {
-        documents += 1;
-        let mut found = validate::validate(kind, value);
-        if strict {
-            found.extend(validate::unknown_fields(kind, value));
-        }
-        for Violation { pointer, message } in found {
-            let line = line_of(&pointer);
-            let pointer = if pointer.is_empty() { "/".to_owned() } else { pointer };
-            out.push((line, format!("{file}:{line}: {pointer}: {message}")));
-        }
+) -> std::io::Result<(usize, usize)> {
+    let size = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+    let mut reader = BufReader::new(f);
+    // `.json` is one document, `.jsonl`/`.ndjson` one per line; anything else small enough
+    // is tried as one document first.
+    let (document, maybe_document) = match file.extension() {
+        Some("jsonl" | "ndjson") => (false, false),
+        Some("json") => (true, true),
+        _ => (false, size <= MAX_DOCUMENT),
     };
-    if is_jsonl(file, text) {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let n = i as u64 + 1;
-            match serde_json::from_str::<Json>(line) {
-                Ok(value) => check(&value, &|_| n, &mut problems),
-                Err(e) => problems.push((n, format!("{file}:{n}: /: not JSON: {e}"))),
-            }
+    let mut head = Vec::new();
+    if maybe_document {
+        reader.by_ref().take(MAX_DOCUMENT + 1).read_to_end(&mut head)?;
+        let fits = (head.len() as u64) <= MAX_DOCUMENT;
+        if document && !fits {
+            outln!("{file}:1: /: larger than 256 MiB: not validated as one JSON document");
+            return Ok((0, 1));
         }
-    } else {
-        match serde_json::from_str::<Json>(text) {
+        if document || (fits && serde_json::from_slice::<serde::de::IgnoredAny>(&head).is_ok()) {
+            return Ok(check_document(kind, file, &head, strict));
+        }
+    }
+    // JSONL: what was read to try the whole-document reading comes first, then the rest.
+    let mut lines = std::io::Cursor::new(head).chain(reader);
+    let (mut documents, mut problems) = (0, 0);
+    let mut n = 0u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if lines.by_ref().take(MAX_LINE + 1).read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        if line.len() as u64 > MAX_LINE && line.last() != Some(&b'\n') {
+            // Drop the rest of the over-long line, keeping the line count right.
+            let mut rest = Vec::new();
+            while lines.by_ref().take(MAX_LINE).read_until(b'\n', &mut rest)? > 0 {
+                if rest.last() == Some(&b'\n') {
+                    break;
+                }
+                rest.clear();
+            }
+            outln!("{file}:{n}: /: line longer than 64 MiB: not validated");
+            problems += 1;
+            continue;
+        }
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Json>(&line) {
             Ok(value) => {
-                check(&value, &|p| validate::line_of_pointer(text, p).unwrap_or(1), &mut problems)
+                documents += 1;
+                for p in violations(kind, &value, strict) {
+                    outln!("{file}:{n}: {}", p.1);
+                    problems += 1;
+                }
             }
             Err(e) => {
-                let n = e.line().max(1) as u64;
-                problems.push((n, format!("{file}:{n}: /: not JSON: {e}")));
+                outln!("{file}:{n}: /: not JSON: {e}");
+                problems += 1;
             }
         }
     }
-    problems.sort_by_key(|(n, _)| *n);
-    (documents, problems.into_iter().map(|(_, p)| p).collect())
+    Ok((documents, problems))
+}
+
+/// One JSON document: violations located by line, in line order.
+fn check_document(
+    kind: SchemaKind,
+    file: &Utf8PathBuf,
+    bytes: &[u8],
+    strict: bool,
+) -> (usize, usize) {
+    let text = String::from_utf8_lossy(bytes);
+    match serde_json::from_str::<Json>(&text) {
+        Ok(value) => {
+            let mut found: Vec<(u64, String)> = violations(kind, &value, strict)
+                .into_iter()
+                .map(|(pointer, p)| (validate::line_of_pointer(&text, &pointer).unwrap_or(1), p))
+                .collect();
+            found.sort_by_key(|(n, _)| *n);
+            for (n, p) in &found {
+                outln!("{file}:{n}: {p}");
+            }
+            (1, found.len())
+        }
+        Err(e) => {
+            let n = e.line().max(1);
+            outln!("{file}:{n}: /: not JSON: {e}");
+            (0, 1)
+        }
+    }
+}
+
+/// `(pointer, "pointer: message")` for every violation (and unknown field, when strict).
+fn violations(kind: SchemaKind, value: &Json, strict: bool) -> Vec<(String, String)> {
+    let mut found = validate::validate(kind, value);
+    if strict {
+        found.extend(validate::unknown_fields(kind, value));
+    }
+    found
+        .into_iter()
+        .map(|Violation { pointer, message }| {
+            let shown = if pointer.is_empty() { "/".to_owned() } else { pointer.clone() };
+            (pointer, format!("{shown}: {message}"))
+        })
+        .collect()
 }
