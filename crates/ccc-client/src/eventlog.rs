@@ -92,7 +92,19 @@ impl JsonlLog {
 
     /// Parse every line, calling `f` with each JSON value and its line number; returns the
     /// lines skipped (not JSON, or a torn last line). A missing file is empty.
-    pub fn scan(&self, mut f: impl FnMut(u64, Json)) -> Result<Vec<LogDiagnostic>, Error> {
+    pub fn scan(&self, f: impl FnMut(u64, Json)) -> Result<Vec<LogDiagnostic>, Error> {
+        self.scan_containing("", f)
+    }
+
+    /// [`JsonlLog::scan`] restricted to lines whose text contains `needle` (e.g. a session
+    /// id): other complete-looking lines are not parsed, which makes finding one session's
+    /// events in a large log cheap. Lines that may be broken (not UTF-8, not ending in `}`)
+    /// are always parsed, so they are still reported.
+    pub fn scan_containing(
+        &self,
+        needle: &str,
+        mut f: impl FnMut(u64, Json),
+    ) -> Result<Vec<LogDiagnostic>, Error> {
         let file = match File::open(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -110,6 +122,14 @@ impl JsonlLog {
                 break;
             }
             line_no += 1;
+            // A well-formed-looking line of something else is skipped unparsed; anything that
+            // might be broken (not UTF-8, not ending in `}`) is parsed so it gets reported.
+            if !needle.is_empty()
+                && std::str::from_utf8(&buf)
+                    .is_ok_and(|t| !t.contains(needle) && t.trim_end().ends_with('}'))
+            {
+                continue;
+            }
             let complete = buf.last() == Some(&b'\n');
             let text = String::from_utf8_lossy(&buf);
             let text = text.trim();

@@ -683,7 +683,8 @@ impl Recorder {
         let mut outcomes: BTreeMap<OutcomeKind, u64> = BTreeMap::new();
         let mut churn = Vec::new();
         let mut unreadable = Vec::new();
-        let mut diagnostics = self.events.scan(|line_no, line| {
+        // Only lines that mention the session are parsed.
+        let mut diagnostics = self.events.scan_containing(sid, |line_no, line| {
             if line["type"] != "turn" || line["turn"]["session_id"] != sid {
                 return;
             }

@@ -228,3 +228,24 @@ fn tail_reads_only_complete_lines_of_the_window() {
     let got: Vec<i64> = log.tail(30).unwrap().iter().map(|v| v["i"].as_i64().unwrap()).collect();
     assert_eq!(got.last(), Some(&99));
 }
+
+#[test]
+fn scan_containing_parses_only_matching_lines_but_still_reports_broken_ones() {
+    let (_keep, dir) = tmp();
+    let log = JsonlLog::new(dir.join("events.jsonl"));
+    for line in [
+        r#"{"session_id":"s-one","n":1}"#,
+        r#"{"session_id":"s-two","n":2}"#,
+        r#"{"session_id":"s-one","n":3}"#,
+        r#"{"type":"turn","turn":{"turn_id":"torn","sess"#,
+    ] {
+        log.append_line(line).unwrap();
+    }
+    let mut seen = Vec::new();
+    let diags = log.scan_containing("s-one", |n, v| seen.push((n, v["n"].as_u64()))).unwrap();
+    assert_eq!(seen, [(1, Some(1)), (3, Some(3))]);
+    assert_eq!(diags.iter().map(|d| d.line).collect::<Vec<_>>(), [4], "{diags:?}");
+    let mut all = 0;
+    assert_eq!(log.scan(|_, _| all += 1).unwrap().len(), 1);
+    assert_eq!(all, 3);
+}
