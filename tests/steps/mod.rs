@@ -2,7 +2,9 @@
 //! the last command's output. To add an area: one `pub mod <area>;` line below.
 
 pub mod common;
+pub mod licensing;
 pub mod recorder;
+pub mod rollup;
 pub mod schema;
 
 use agentos_acceptance::CommandOutput;

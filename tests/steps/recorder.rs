@@ -7,11 +7,8 @@ use std::collections::BTreeMap;
 
 use agentos_acceptance::CommandOutput;
 use agentos_testkit::{RecordedRequest, Reply, TestServer};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde_json::Value;
 
 use super::AgentosWorld;
@@ -22,19 +19,19 @@ pub struct RecorderState {
     /// The fake CCC, when the scenario started one.
     ccc: Option<TestServer>,
     /// Environment for every `agentos` run of the scenario (on top of a clean one).
-    env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
     /// Every command run by these steps, with its output.
     runs: Vec<(String, CommandOutput)>,
 }
 
 impl AgentosWorld {
     /// The scenario's data dir (`<scratch>/data`).
-    fn data_dir(&mut self) -> std::path::PathBuf {
+    pub(crate) fn data_dir(&mut self) -> std::path::PathBuf {
         self.dir().join("data")
     }
 
     /// Run `agentos ARGS` with the scenario's environment; remember the output.
-    fn run_recorder(&mut self, args: &[&str]) -> CommandOutput {
+    pub(crate) fn run_recorder(&mut self, args: &[&str]) -> CommandOutput {
         let dir = self.dir();
         let data = self.data_dir();
         let mut env = self.recorder.env.clone();
@@ -132,25 +129,8 @@ fn privacy_tier(world: &mut AgentosWorld, tier: String) {
 /// through `CCP_LICENSE_PUBKEY_B64` (on the child processes only).
 #[given(expr = "a license pack {string} signed with key {string} over:")]
 fn signed_pack(world: &mut AgentosWorld, name: String, kid: String, step: &Step) {
-    let license = docstring(step).trim();
-    let seed = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("agentos acceptance license key {kid}").as_bytes(),
-    );
-    let key = Ed25519KeyPair::from_seed_unchecked(seed.as_ref()).expect("a 32-byte seed");
-    let signature = STANDARD.encode(key.sign(license.as_bytes()).as_ref());
-    let pack = format!(r#"{{"license":{license},"signature":"{signature}"}}"#);
-    std::fs::write(world.dir().join(&name), pack).expect("pack written");
-    let entry = format!("{kid}={}", STANDARD.encode(key.public_key().as_ref()));
-    world
-        .recorder
-        .env
-        .entry("CCP_LICENSE_PUBKEY_B64".into())
-        .and_modify(|v| {
-            v.push(',');
-            v.push_str(&entry);
-        })
-        .or_insert(entry);
+    let entry = super::licensing::write_signed_pack(world, &name, &kid, docstring(step).trim());
+    world.trust_key(&entry);
 }
 
 #[given(expr = "the license pack {string} is installed with {string}")]
