@@ -186,13 +186,18 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 let (mark, why) = match &result {
                     Ok(v) => match v.check_entitlement(name) {
                         Ok(()) => ("granted", format!("plan {}", v.claims().plan)),
-                        Err(_) => (
-                            "denied ",
-                            entitlements::plan_for(name).map_or_else(
-                                || "not in this license".to_owned(),
-                                |p| format!("needs plan {p}"),
-                            ),
-                        ),
+                        Err(_) => {
+                            let plan = &v.claims().plan;
+                            let why = match entitlements::plan_for(name) {
+                                Some(p) if p != plan => {
+                                    format!(
+                                        "not in this license (plan {plan}); comes with plan {p}"
+                                    )
+                                }
+                                _ => format!("not in this license (plan {plan})"),
+                            };
+                            ("denied ", why)
+                        }
                     },
                     Err(e) => {
                         ("denied ", e.reason().map_or("no license", |r| r.as_str()).to_owned())
