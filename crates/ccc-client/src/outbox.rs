@@ -375,20 +375,8 @@ impl Outbox {
                     seen.insert(sid.clone(), full);
                     (sid, Some(full))
                 }
-                Event::Turn(t) => {
-                    let sid = t.turn.session_id.to_string();
-                    let tier = session_full(
-                        &sid,
-                        &seen,
-                        &downgraded,
-                        &mut wm,
-                        &mut active,
-                        &src.active_state,
-                    )?;
-                    (sid, tier)
-                }
-                Event::SessionEnd(e) => {
-                    let sid = e.session_id.to_string();
+                Event::Turn(_) | Event::SessionEnd(_) => {
+                    let sid = event.session_id().to_string();
                     let tier = session_full(
                         &sid,
                         &seen,
