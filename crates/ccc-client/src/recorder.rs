@@ -569,13 +569,14 @@ impl Recorder {
     }
 
     fn queue_summary(&self, summary: &MetricsSummary) -> Result<UploadOutcome, Error> {
-        if !self.config.tier.uploads_summary() {
+        // What the tier may send is privacy's decision; the license gate comes second.
+        let Some(payload) = agentos_privacy::summary_payload(self.config.tier, summary) else {
             return Ok(UploadOutcome::LocalOnly);
-        }
+        };
         if let UploadGate::Denied { message } = self.upload_gate() {
             return Ok(UploadOutcome::Denied(message.clone()));
         }
-        let key = self.outbox.enqueue_metrics(&MinimizedPayload::from_summary(summary))?;
+        let key = self.outbox.enqueue_metrics(&payload)?;
         let flush = if self.auto_flush { self.flush(false)? } else { None };
         Ok(UploadOutcome::Queued { key, flush })
     }
