@@ -2,4 +2,5 @@
 
 mod license;
 mod rollup;
+mod schema;
 mod session;

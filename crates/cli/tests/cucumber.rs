@@ -10,7 +10,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let features = agentos_acceptance::repo_root().join("features");
+    let features = crate::steps::harness::repo_root().join("features");
     futures::executor::block_on(
         steps::AgentosWorld::cucumber()
             .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())

@@ -19,7 +19,7 @@ fn run(world: &mut AgentosWorld, command: String) {
     assert_eq!(words.next(), Some("agentos"), "steps run only the agentos binary: {command}");
     let args: Vec<&str> = words.collect();
     let dir = world.dir();
-    world.last = Some(agentos_acceptance::run_agentos(&args, &dir));
+    world.last = Some(crate::steps::harness::run_agentos(&args, &dir));
 }
 
 #[then(expr = "the exit code is {int}")]

@@ -57,7 +57,7 @@ fn docstring(step: &Step) -> &str {
 }
 
 fn vectors() -> Value {
-    let path = agentos_acceptance::repo_root().join(VECTORS);
+    let path = crate::steps::harness::repo_root().join(VECTORS);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))

@@ -2,12 +2,13 @@
 //! the last command's output. To add an area: one `pub mod <area>;` line below.
 
 pub mod common;
+pub mod harness;
 pub mod licensing;
 pub mod recorder;
 pub mod rollup;
 pub mod schema;
 
-use agentos_acceptance::CommandOutput;
+use crate::steps::harness::CommandOutput;
 
 /// State of one scenario.
 #[derive(Debug, Default, cucumber::World)]

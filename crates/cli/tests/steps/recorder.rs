@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use agentos_acceptance::CommandOutput;
+use crate::steps::harness::CommandOutput;
 use agentos_testkit::{RecordedRequest, Reply, TestServer};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
@@ -37,7 +37,7 @@ impl AgentosWorld {
         let mut env = self.recorder.env.clone();
         env.entry("AGENTOS_DATA_DIR".into()).or_insert_with(|| data.display().to_string());
         let env: Vec<(String, String)> = env.into_iter().collect();
-        let out = agentos_acceptance::run_agentos_with_env(args, &dir, &env);
+        let out = crate::steps::harness::run_agentos_with_env(args, &dir, &env);
         self.recorder.runs.push((format!("agentos {}", args.join(" ")), out.clone()));
         self.last = Some(out.clone());
         out

@@ -1,3 +1,0 @@
-//! End-to-end runs of the `agentos` binary on the repository's fixtures.
-
-mod schema;
