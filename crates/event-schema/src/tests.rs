@@ -149,3 +149,34 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     let from_f64 = Timestamp::from_unix_seconds_f64(1_795_310_558.568_518_3).unwrap();
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
 }
+
+#[test]
+fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
+    let event = |mode: &str, decision: &str| {
+        let mut e = turn_event();
+        e["decision"] = json!({"reroute_mode": mode, "reroute_decision": decision});
+        e
+    };
+    let known = event("preemptive", "quota_cooldown");
+    let parsed: v1::Event = serde_json::from_value(known.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let v1::Event::Turn(t) = &parsed else { panic!("not a turn") };
+    let d = t.decision.clone().unwrap_or_default();
+    assert_eq!(d.reroute_mode, Some(v1::RerouteMode::Preemptive));
+    assert_eq!(d.reroute_decision, Some(v1::RerouteDecision::QuotaCooldown));
+    // An unknown value is kept as written (never a parse error), and written back unchanged.
+    let unknown = event("future-mode", "quota_something_new");
+    assert_eq!(validate(SchemaKind::V1Event, &unknown), vec![]);
+    let parsed: v1::Event =
+        serde_json::from_value(unknown.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let v1::Event::Turn(t) = &parsed else { panic!("not a turn") };
+    let d = t.decision.clone().unwrap_or_default();
+    assert_eq!(d.reroute_mode, Some(v1::RerouteMode::Other("future-mode".into())));
+    assert!(!d.reroute_decision.as_ref().is_some_and(v1::RerouteDecision::is_known));
+    let back = serde_json::to_value(&parsed).unwrap_or_default();
+    assert_eq!(back["decision"], unknown["decision"]);
+    // A non-string is still a type error, as in the Python schema.
+    assert!(serde_json::from_value::<v1::Event>(event("x", "y")).is_ok());
+    let mut bad = turn_event();
+    bad["decision"] = json!({"reroute_mode": 3});
+    assert!(serde_json::from_value::<v1::Event>(bad).is_err());
+}

@@ -91,6 +91,18 @@ pub enum Error {
         /// Which entry matched (`nonce …` or `sub …`).
         what: String,
     },
+    /// A revocation list older than (or as old as, but different from) the installed one.
+    #[error(
+        "revocation list issued at {} is not newer than the installed one (issued at {}); an older list never replaces a newer one: get the current list from your issuer",
+        rfc3339(*offered),
+        rfc3339(*installed)
+    )]
+    RevocationsNotNewer {
+        /// `issued_at` of the list offered.
+        offered: i64,
+        /// `issued_at` of the installed list.
+        installed: i64,
+    },
     /// A verified license lacks a feature.
     #[error("feature `{feature}` is not in your license (plan `{plan}`); {hint}")]
     EntitlementMissing {

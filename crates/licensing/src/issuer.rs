@@ -348,7 +348,7 @@ impl IssuerSource {
 
     /// The remembered source, if any (unreadable ⇒ none).
     pub fn load(cfg: &LicenseConfig) -> Option<IssuerSource> {
-        let bytes = std::fs::read(IssuerSource::path(cfg)).ok()?;
+        let bytes = crate::store::read_small_file(&IssuerSource::path(cfg)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

@@ -83,6 +83,17 @@ impl KeyRing {
     pub fn add_bundle_file(&mut self, path: &Utf8Path) -> Result<(), Error> {
         let bytes = crate::store::read_small_file(path)
             .map_err(|e| Error::io("read public key bundle", path, e))?;
+        let levels: [crate::gokeys::Level<'_>; 2] = [
+            (&[], crate::gokeys::BUNDLE_FIELDS),
+            (&["keys", "*"], crate::gokeys::BUNDLE_KEY_FIELDS),
+        ];
+        if let Some(problem) = crate::gokeys::key_problem(&bytes, &levels) {
+            return Err(Error::malformed(
+                format!("public key bundle {path}"),
+                problem,
+                "get the bundle again from your issuer",
+            ));
+        }
         let bundle: PubkeyBundle = serde_json::from_slice(&bytes).map_err(|e| {
             Error::malformed(
                 format!("public key bundle {path}"),

@@ -30,6 +30,7 @@
 mod device;
 pub mod entitlements;
 mod error;
+mod gokeys;
 pub mod issuer;
 mod keys;
 pub mod policy;
@@ -59,6 +60,8 @@ pub const ENV_PUBKEYS: &str = "AGENTOS_PUBKEYS";
 pub const ENV_PUBKEY_B64: &str = "CCP_LICENSE_PUBKEY_B64";
 /// File name of the optional revocation list, next to the installed pack.
 pub const REVOCATIONS_FILE: &str = "revocations.json";
+/// Suffix of the key bundle remembered by [`install_pack`]: `<pack>.pubkeys.json`.
+pub const INSTALLED_PUBKEYS_SUFFIX: &str = ".pubkeys.json";
 
 /// Where the installed license and the trusted keys come from, plus clock/device overrides.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -90,9 +93,21 @@ impl LicenseConfig {
         }
     }
 
-    /// The key ring: embedded `default` key, then the bundle, then the environment entries.
+    /// Where [`install_pack`] remembers the key bundle it verified with:
+    /// `<pack_path>.pubkeys.json`, beside the pack.
+    pub fn installed_pubkeys_path(&self) -> Utf8PathBuf {
+        Utf8PathBuf::from(format!("{}{INSTALLED_PUBKEYS_SUFFIX}", self.pack_path))
+    }
+
+    /// The key ring: embedded `default` key, then the bundle installed beside the pack (when
+    /// there is one), then the configured bundle, then the environment entries.
     pub fn key_ring(&self) -> Result<KeyRing, Error> {
         let mut ring = KeyRing::embedded();
+        let installed = self.installed_pubkeys_path();
+        match std::fs::metadata(&installed) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            _ => ring.add_bundle_file(&installed)?,
+        }
         if let Some(path) = &self.pubkeys_path {
             ring.add_bundle_file(path)?;
         }
@@ -153,6 +168,39 @@ pub fn load_installed(cfg: &LicenseConfig) -> Result<VerifiedLicense, Error> {
     cfg.verify_pack_bytes(&bytes)
 }
 
+/// Verify a signed revocation list (`body` = every byte of `revocations.json`, `sig_text` = the
+/// content of its `.sig`) and install both beside the pack, atomically each. A list issued
+/// before the installed one (a valid installed list, by `issued_at`) is refused with
+/// [`Error::RevocationsNotNewer`], and so is a different list with the same `issued_at`:
+/// an older list never replaces a newer one. Re-installing the installed list is a no-op.
+/// The signature file is written first: a crash between the two writes leaves a pair that
+/// does not verify, which fails closed (`malformed`) until the list is installed again.
+pub fn install_revocations(
+    cfg: &LicenseConfig,
+    body: &[u8],
+    sig_text: &str,
+) -> Result<RevocationList, Error> {
+    let ring = cfg.key_ring()?;
+    let list = RevocationList::verify(body, sig_text, &ring)?;
+    if let Ok(Some(installed)) = cfg.revocations(&ring) {
+        if installed == list {
+            return Ok(list);
+        }
+        if list.issued_at <= installed.issued_at {
+            return Err(Error::RevocationsNotNewer {
+                offered: list.issued_at,
+                installed: installed.issued_at,
+            });
+        }
+    }
+    let dir = cfg.pack_path.parent().unwrap_or(Utf8Path::new("."));
+    let mut sig = sig_text.trim().as_bytes().to_vec();
+    sig.push(b'\n');
+    write_atomic(&dir.join(format!("{REVOCATIONS_FILE}.sig")), &sig)?;
+    write_atomic(&dir.join(REVOCATIONS_FILE), body)?;
+    Ok(list)
+}
+
 /// The installed pack's bytes (not verified).
 pub fn read_installed(cfg: &LicenseConfig) -> Result<Vec<u8>, Error> {
     match read_small_file(&cfg.pack_path) {
@@ -166,8 +214,18 @@ pub fn read_installed(cfg: &LicenseConfig) -> Result<Vec<u8>, Error> {
 
 /// Verify `bytes` (a pack or an issuer response) and, when valid, store the pack atomically
 /// at `cfg.pack_path` (an issuer response is stored as the pack it holds, byte for byte).
+/// When `cfg.pubkeys_path` names a key bundle, that bundle is stored too, atomically, at
+/// [`LicenseConfig::installed_pubkeys_path`], so later loads trust the same keys without it.
 pub fn install_pack(cfg: &LicenseConfig, bytes: &[u8]) -> Result<VerifiedLicense, Error> {
     let verified = cfg.verify_pack_bytes(bytes)?;
+    if let Some(path) = &cfg.pubkeys_path {
+        let bundle =
+            read_small_file(path).map_err(|e| Error::io("read public key bundle", path, e))?;
+        let target = cfg.installed_pubkeys_path();
+        if *path != target {
+            write_atomic(&target, &bundle)?;
+        }
+    }
     write_atomic(&cfg.pack_path, &pack_text(bytes))?;
     Ok(verified)
 }

@@ -2,7 +2,8 @@
 //!
 //! Ed25519 over the **raw body bytes** (trailing newline included); signature and key are
 //! standard base64 (64 and 32 bytes, whitespace trimmed). After the signature: `version`
-//! non-empty, `expiresAt` RFC 3339 and in the future, `routing` non-empty.
+//! non-empty, `expiresAt` RFC 3339 and in the future, `routing` non-empty. Keys that CCP's Go
+//! parser would read differently (case-insensitive matches) are refused (see `gokeys`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::gokeys::{Level, POLICY_FIELDS, PROVIDER_FIELDS, RULE_FIELDS, key_problem};
 use crate::verify::Signature;
 
 /// One routing rule.
@@ -68,6 +70,14 @@ pub fn verify_policy(
     let sig = Signature::from_b64(sig_text, "policy signature")?;
     if !sig.verifies(&key, body) {
         return Err(Error::PolicySignatureMismatch);
+    }
+    let levels: [Level<'_>; 3] = [
+        (&[], POLICY_FIELDS),
+        (&["routing", "*"], RULE_FIELDS),
+        (&["providers", "*"], PROVIDER_FIELDS),
+    ];
+    if let Some(problem) = key_problem(body, &levels) {
+        return Err(Error::malformed("policy", problem, HINT));
     }
     let policy: Policy = serde_json::from_slice(body)
         .map_err(|e| Error::malformed("policy", e.to_string(), HINT))?;

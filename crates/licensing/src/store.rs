@@ -1,4 +1,5 @@
-//! Atomic file writes (temp file in the same directory, fsync, rename, fsync directory).
+//! Bounded reads of regular files only, and atomic writes (temp file in the same directory,
+//! fsync, rename, fsync directory).
 
 use std::io::{Read as _, Write as _};
 
@@ -10,11 +11,17 @@ use crate::Error;
 /// ones are a few hundred bytes).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// Read a small file, refusing one larger than [`MAX_FILE_BYTES`] (or an endless device such
-/// as `/dev/zero`) with `InvalidData` instead of reading it all into memory.
+/// Read a small file, refusing one larger than [`MAX_FILE_BYTES`] with `InvalidData` instead of
+/// reading it all into memory, and refusing anything that is not a regular file (a FIFO, a
+/// directory, a device such as `/dev/zero`) with `InvalidInput` **before** opening it: opening
+/// a FIFO for reading blocks until a writer appears, so it is never opened. Symlinks are
+/// followed; the opened handle is checked again, so a file swapped in between is not read.
 pub fn read_small_file(path: &Utf8Path) -> std::io::Result<Vec<u8>> {
+    require_regular(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    require_regular(&file.metadata()?)?;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -22,6 +29,18 @@ pub fn read_small_file(path: &Utf8Path) -> std::io::Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+fn require_regular(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what =
+        if meta.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{what}, so not a license, key or policy file"),
+    ))
 }
 
 /// Write `bytes` to `path` atomically; the file is created with mode 0600 on Unix.

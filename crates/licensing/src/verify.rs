@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use ring::signature::{ED25519, UnparsedPublicKey};
 use serde::Deserialize;
 
+use crate::gokeys::{CLAIMS_FIELDS, Level, PACK_FIELDS, key_problem};
 use crate::revocation::RevocationList;
 use crate::{Error, KeyRing};
 
@@ -45,6 +46,7 @@ impl Signature {
 }
 
 /// A license with its signature, before verification: the exact signed bytes are kept.
+/// Parsing refuses keys that CCP's Go parser would read differently (see `gokeys`).
 /// `Debug` never shows the signature.
 #[derive(Clone, Debug)]
 pub struct SignedLicense {
@@ -80,6 +82,10 @@ impl SignedLicense {
     }
 
     fn from_plain_pack(bytes: &[u8]) -> Result<SignedLicense, Error> {
+        let levels: [Level<'_>; 2] = [(&[], PACK_FIELDS), (&["license"], CLAIMS_FIELDS)];
+        if let Some(problem) = key_problem(bytes, &levels) {
+            return Err(Error::malformed("license pack", problem, PACK_HINT));
+        }
         let pack: LicensePack = serde_json::from_slice(bytes)
             .map_err(|e| Error::malformed("license pack", describe_json_error(&e), PACK_HINT))?;
         let signature = Signature::from_b64(&pack.signature, "license pack signature")?;
@@ -89,6 +95,9 @@ impl SignedLicense {
     /// A detached pair: `license_bytes` is every byte of `license.json` (trailing newline
     /// included), `sig_text` the content of `license.sig`.
     pub fn from_detached(license_bytes: Vec<u8>, sig_text: &str) -> Result<SignedLicense, Error> {
+        if let Some(problem) = key_problem(&license_bytes, &[(&[], CLAIMS_FIELDS)]) {
+            return Err(Error::malformed("license claims", problem, PACK_HINT));
+        }
         let signature = Signature::from_b64(sig_text, "signature file")?;
         Ok(SignedLicense { license: license_bytes, signature })
     }

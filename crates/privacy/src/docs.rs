@@ -66,15 +66,27 @@ pub fn render_markdown() -> String {
          session still work server-side. A hash of a short or guessable value (a branch called \
          `main`) can be reversed by guessing: hashing hides content, it does not anonymise.\n\n\
          Paths: object keys joined by `.`, `[]` for list items, `*` for map values. \
-         **Any field not listed is hashed**, and an object or list with no listed field inside \
-         is hashed whole, keys included (unknown fields never leave in clear).\n\n",
+         **Any field not listed is hashed, and so is its name**: an unknown key is sent as the \
+         lower-case hex SHA-256 of the key's UTF-8 bytes, with its value hashed (an object or \
+         list with no listed field inside is hashed whole, its own keys included), so neither \
+         unknown fields nor their names leave in clear. A rule that lets a value through also \
+         checks its form: *number* sends numbers (and booleans, null) and hashes anything else; \
+         *one of* sends the listed values and replaces any other value by `\"other\"`; a \
+         *form* (timestamp, UUID, version) sends a string of that form and hashes anything \
+         else; *pass* sends the value (names only); *drop* leaves the field out.\n\n",
     );
     md.push_str("| Field | Rule | Why |\n|---|---|---|\n");
     for (path, rule, why) in RULES {
         let rule = match rule {
-            Rule::Pass => "pass",
-            Rule::Hash => "hash",
-            Rule::Drop => "drop",
+            Rule::Pass => "pass".to_owned(),
+            Rule::Number => "number".to_owned(),
+            Rule::Enum(values) => {
+                let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+                format!("one of {}; else `\"{}\"`", list.join(", "), crate::OTHER)
+            }
+            Rule::Format(f) => format!("{}, else hash", f.name()),
+            Rule::Hash => "hash".to_owned(),
+            Rule::Drop => "drop".to_owned(),
         };
         let _ = writeln!(md, "| `{path}` | {rule} | {why} |");
     }

@@ -31,7 +31,9 @@ mod redact;
 pub use agentos_event_schema::v1::PrivacyTier as Tier;
 pub use docs::render_markdown;
 pub use minimized::{InvalidVersion, MinimizedPayload, MinimizedPeriod, SchemaVersion};
-pub use redact::{RULES, Rule, content_hash, redact_event, redact_value, rule_for};
+pub use redact::{
+    Format, OTHER, RULES, Rule, content_hash, redact_event, redact_value, rule_for, sha256_hex,
+};
 
 use agentos_event_schema::v1::{Event, MetricsSummary};
 

@@ -2,24 +2,89 @@
 //!
 //! Paths name a field inside an event line: object keys joined by `.`, `[]` for the items of
 //! a list, `*` for the values of a map whose keys pass (the maps listed in [`MAP_PATHS`]).
-//! A field with no rule is hashed, and so is a whole object or list with no rule inside it:
-//! unknown fields, and the keys of unknown objects, never leave in clear.
+//! A field with no rule is hashed, and so is a whole object or list with no rule inside it,
+//! and the key of such a field is replaced by the hex SHA-256 of its name: unknown fields,
+//! their names, and the keys of unknown objects never leave in clear. Every rule that lets a
+//! value through also checks its form (a number, one of an enum's values, a timestamp, a
+//! UUID, a version), so text typed where a number or an enum belongs is never sent either.
 
-use agentos_event_schema::v1::Event;
+use agentos_event_schema::v1::{Event, RerouteDecision, RerouteMode};
 use ring::digest;
 use serde_json::{Map, Value as Json, json};
 
 /// What happens to one field in the full tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
-    /// Sent as is (numbers, enums, model names, timestamps, random event ids).
+    /// Sent as is (model and provider names).
     Pass,
+    /// A number (or boolean, or null) is sent as is; anything else is hashed.
+    Number,
+    /// One of the listed values is sent as is; any other value is replaced by `"other"`.
+    Enum(&'static [&'static str]),
+    /// A string of this form is sent as is; anything else is hashed.
+    Format(Format),
     /// Replaced by `{"sha256": <hex of the UTF-8 bytes>, "len": <byte length>}`; non-string
     /// values are hashed over their compact JSON text.
     Hash,
     /// Left out of the upload entirely.
     Drop,
 }
+
+/// The forms [`Rule::Format`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// An RFC 3339 timestamp.
+    Timestamp,
+    /// A hyphenated UUID (`8-4-4-4-12` hex digits).
+    Uuid,
+    /// A `major.minor.patch` version of digits.
+    Version,
+}
+
+impl Format {
+    /// Whether `s` has this form.
+    pub fn matches(self, s: &str) -> bool {
+        match self {
+            Format::Timestamp => s.parse::<agentos_event_schema::Timestamp>().is_ok(),
+            Format::Uuid => {
+                let b = s.as_bytes();
+                b.len() == 36
+                    && b.iter().enumerate().all(|(i, c)| match i {
+                        8 | 13 | 18 | 23 => *c == b'-',
+                        _ => c.is_ascii_hexdigit(),
+                    })
+            }
+            Format::Version => {
+                let parts: Vec<&str> = s.split('.').collect();
+                parts.len() == 3
+                    && parts.iter().all(|p| {
+                        !p.is_empty() && p.len() <= 9 && p.bytes().all(|c| c.is_ascii_digit())
+                    })
+            }
+        }
+    }
+
+    /// The form's name in `docs/privacy.md`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Timestamp => "RFC 3339 timestamp",
+            Format::Uuid => "UUID",
+            Format::Version => "`major.minor.patch` version",
+        }
+    }
+}
+
+/// Event types.
+const EVENT_TYPES: &[&str] = &["session", "turn", "session_end"];
+/// Privacy tiers.
+pub(crate) const TIERS: &[&str] = &["local", "minimized", "full"];
+/// Input kinds.
+pub(crate) const INPUT_KINDS: &[&str] = &["text", "image", "other"];
+/// Feature statuses.
+pub(crate) const FEATURE_STATUSES: &[&str] = &["proposed", "implemented", "shipped"];
+/// Outcome kinds.
+pub(crate) const OUTCOME_KINDS: &[&str] =
+    &["tests_passed", "pr_merged", "bug_fixed", "feature_shipped", "docs_written", "other"];
 
 /// Maps whose keys are sent in clear (model names, unit names, metadata labels) while each
 /// value follows the rule of `<path>.*`.
@@ -29,65 +94,65 @@ pub const MAP_PATHS: &[&str] = &["session.metadata", "turn.attribution", "cost.u
 /// the only place these decisions are made; `docs/privacy.md` is generated from it.
 pub const RULES: &[(&str, Rule, &str)] = &[
     // Envelope
-    ("type", Rule::Pass, "event kind (enum)"),
-    ("event_id", Rule::Pass, "random UUID minted by the recorder; the dedupe key"),
-    ("ts", Rule::Pass, "timestamp"),
-    ("schema_version", Rule::Pass, "contract version"),
+    ("type", Rule::Enum(EVENT_TYPES), "event kind"),
+    ("event_id", Rule::Format(Format::Uuid), "random UUID minted by the recorder; the dedupe key"),
+    ("ts", Rule::Format(Format::Timestamp), "timestamp"),
+    ("schema_version", Rule::Format(Format::Version), "contract version"),
     // session
     ("session.session_id", Rule::Hash, "may be user-chosen (`--session-id`); hash keeps joins"),
     ("session.repo_id", Rule::Hash, "identifies the repository"),
     ("session.branch", Rule::Hash, "branch names are free text"),
     ("session.commit", Rule::Hash, "identifies the code state"),
     ("session.license_id", Rule::Hash, "identifies the customer"),
-    ("session.privacy_tier", Rule::Pass, "enum"),
-    ("session.created_at", Rule::Pass, "timestamp"),
+    ("session.privacy_tier", Rule::Enum(TIERS), "tier"),
+    ("session.created_at", Rule::Format(Format::Timestamp), "timestamp"),
     ("session.metadata.*", Rule::Hash, "metadata values are free text (keys pass)"),
     // turn
     ("turn.turn_id", Rule::Hash, "may come from other tools; hash keeps joins"),
     ("turn.session_id", Rule::Hash, "same hash as `session.session_id`"),
     ("turn.model", Rule::Pass, "model name"),
     ("turn.subagent", Rule::Hash, "agent names are free text"),
-    ("turn.tokens_in", Rule::Pass, "number"),
-    ("turn.tokens_out", Rule::Pass, "number"),
-    ("turn.input_kind", Rule::Pass, "enum"),
-    ("turn.latency_ms", Rule::Pass, "number"),
-    ("turn.attribution.*", Rule::Pass, "weights (keys are model names)"),
-    ("turn.capacity_used", Rule::Pass, "number"),
+    ("turn.tokens_in", Rule::Number, "count"),
+    ("turn.tokens_out", Rule::Number, "count"),
+    ("turn.input_kind", Rule::Enum(INPUT_KINDS), "input kind"),
+    ("turn.latency_ms", Rule::Number, "duration"),
+    ("turn.attribution.*", Rule::Number, "weights (keys are model names)"),
+    ("turn.capacity_used", Rule::Number, "fraction"),
     // measurement
-    ("measurement.cls", Rule::Pass, "number"),
-    ("measurement.impf", Rule::Pass, "number"),
-    ("measurement.churn_score", Rule::Pass, "number"),
-    ("measurement.feature_delta", Rule::Pass, "number"),
+    ("measurement.cls", Rule::Number, "score"),
+    ("measurement.impf", Rule::Number, "minutes"),
+    ("measurement.churn_score", Rule::Number, "score"),
+    ("measurement.feature_delta", Rule::Number, "count"),
     ("measurement.errors[]", Rule::Hash, "free text"),
     // feature
     ("feature.feature_id", Rule::Hash, "feature ids name product work"),
     ("feature.spec_ref", Rule::Hash, "path or URL of the spec"),
-    ("feature.status", Rule::Pass, "enum"),
+    ("feature.status", Rule::Enum(FEATURE_STATUSES), "status"),
     ("feature.notes", Rule::Hash, "free text"),
     // cost
     ("cost.provider", Rule::Pass, "provider name (like a model name)"),
-    ("cost.unit_costs.*", Rule::Pass, "prices (keys are unit names)"),
-    ("cost.estimated_usd", Rule::Pass, "number"),
+    ("cost.unit_costs.*", Rule::Number, "prices (keys are unit names)"),
+    ("cost.estimated_usd", Rule::Number, "dollars"),
     // value
     ("value.summary", Rule::Hash, "free text"),
     ("value.links[]", Rule::Hash, "URLs name private resources"),
     ("value.evidence_refs", Rule::Drop, "references to local evidence stores"),
     // decision (CCP routing flags)
-    ("decision.reroute_mode", Rule::Pass, "enum"),
-    ("decision.reroute_decision", Rule::Pass, "enum"),
-    ("decision.preferred_attempt", Rule::Pass, "number"),
-    ("decision.warn_pct_auto", Rule::Pass, "number"),
-    ("decision.warn_pct_confidence", Rule::Pass, "number"),
-    ("decision.gap_seconds_p50", Rule::Pass, "number"),
-    ("decision.gap_seconds_p95", Rule::Pass, "number"),
-    ("decision.gap_samples", Rule::Pass, "number"),
-    ("decision.warn_pct_cfg", Rule::Pass, "number"),
+    ("decision.reroute_mode", Rule::Enum(RerouteMode::KNOWN), "CCP's reroute mode"),
+    ("decision.reroute_decision", Rule::Enum(RerouteDecision::KNOWN), "CCP's quota decision"),
+    ("decision.preferred_attempt", Rule::Number, "0 or 1"),
+    ("decision.warn_pct_auto", Rule::Number, "fraction"),
+    ("decision.warn_pct_confidence", Rule::Number, "fraction"),
+    ("decision.gap_seconds_p50", Rule::Number, "seconds"),
+    ("decision.gap_seconds_p95", Rule::Number, "seconds"),
+    ("decision.gap_samples", Rule::Number, "count"),
+    ("decision.warn_pct_cfg", Rule::Number, "fraction"),
     // outcome
-    ("outcome.kind", Rule::Pass, "enum"),
-    ("outcome.count", Rule::Pass, "number"),
+    ("outcome.kind", Rule::Enum(OUTCOME_KINDS), "outcome kind"),
+    ("outcome.count", Rule::Number, "count"),
     // session_end
     ("session_id", Rule::Hash, "same hash as `session.session_id`"),
-    ("ended_at", Rule::Pass, "timestamp"),
+    ("ended_at", Rule::Format(Format::Timestamp), "timestamp"),
     ("notes", Rule::Hash, "free text"),
 ];
 
@@ -99,10 +164,18 @@ pub fn rule_for(path: &str) -> Option<Rule> {
 
 /// `{"sha256": <lower-case hex of the bytes>, "len": <byte length>}`.
 pub fn content_hash(text: &str) -> Json {
-    let d = digest::digest(&digest::SHA256, text.as_bytes());
-    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    json!({"sha256": hex, "len": text.len()})
+    json!({"sha256": sha256_hex(text), "len": text.len()})
 }
+
+/// Lower-case hex SHA-256 of the UTF-8 bytes of `text` (also the upload name of an unknown
+/// key).
+pub fn sha256_hex(text: &str) -> String {
+    let d = digest::digest(&digest::SHA256, text.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What an enum value the allow-list does not list is replaced by.
+pub const OTHER: &str = "other";
 
 fn hash_json(v: &Json) -> Json {
     match v {
@@ -150,8 +223,11 @@ fn redact_object(path: &str, map: &Map<String, Json>) -> Json {
     let mut out = Map::new();
     for (key, value) in map {
         let p = child(path, key);
+        // A key is sent as is only when the allow-list names it (or a field inside it), or
+        // when it is a key of a listed map; any other key goes out as the hash of its name.
+        let known = rule_for(&p).is_some() || has_rules_below(&p);
         if let Some(v) = redact_at(&p, value) {
-            out.insert(key.clone(), v);
+            out.insert(if known { key.clone() } else { sha256_hex(key) }, v);
         }
     }
     Json::Object(out)
@@ -164,6 +240,16 @@ fn redact_at(path: &str, value: &Json) -> Option<Json> {
         // Pass applies to scalars only; a container where a scalar was expected is hashed.
         (Some(Rule::Pass), Json::Object(_) | Json::Array(_)) => Some(hash_json(value)),
         (Some(Rule::Pass), v) => Some(v.clone()),
+        (Some(Rule::Number), v @ (Json::Number(_) | Json::Bool(_) | Json::Null)) => Some(v.clone()),
+        (Some(Rule::Number), v) => Some(hash_json(v)),
+        (Some(Rule::Enum(values)), Json::String(s)) if values.contains(&s.as_str()) => {
+            Some(value.clone())
+        }
+        (Some(Rule::Enum(_)), Json::Null) => Some(Json::Null),
+        (Some(Rule::Enum(_)), _) => Some(Json::String(OTHER.to_owned())),
+        (Some(Rule::Format(f)), Json::String(s)) if f.matches(s) => Some(value.clone()),
+        (Some(Rule::Format(_)), Json::Null) => Some(Json::Null),
+        (Some(Rule::Format(_)), v) => Some(hash_json(v)),
         // Descend only where the allow-list names something inside; any other container is
         // hashed whole, so the keys of unknown objects never leave in clear either.
         (None, Json::Object(map)) if has_rules_below(path) => Some(redact_object(path, map)),

@@ -17,9 +17,16 @@
 //!
 //! Merge commits are skipped whatever their subject: the lines they bring in belong to the
 //! merged commits (and `git blame` attributes them there). A repository without commits has
-//! no features.
+//! no features; a repository whose `HEAD` names a commit that cannot be read is an error.
+//!
+//! The examined repository is data, never code: git runs with `--no-textconv`,
+//! `--no-ext-diff`, no pager, no fsmonitor and no signature display, so no program the
+//! repository configures (`.gitattributes` + `diff.*.textconv`, `diff.external`,
+//! `core.fsmonitor`, `gpg.program`, `core.pager`) is ever started. File names are handled as
+//! bytes, so a name that is not UTF-8 is measured like any other.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -133,17 +140,31 @@ struct Git<'a> {
     repo: &'a Utf8Path,
 }
 
+/// Settings that keep git from starting anything the examined repository configures.
+const SAFE_CONFIG: &[&str] = &[
+    // A user's `blame.ignoreRevsFile` would change (or, if missing here, break) attribution.
+    "blame.ignoreRevsFile=",
+    "core.fsmonitor=false",
+    "log.showSignature=false",
+    "core.pager=cat",
+];
+
 impl Git<'_> {
-    fn run(&self, args: &[&str]) -> Result<String, Error> {
-        // The repository is the one named, whatever a calling hook exported; a user's
-        // `blame.ignoreRevsFile` would change (or, if missing here, break) the attribution.
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.repo.as_std_path())
-            .args(["-c", "blame.ignoreRevsFile="])
+    /// Run git with `args` and return its standard output as bytes.
+    fn run_os(&self, args: &[&OsStr]) -> Result<Vec<u8>, Error> {
+        let mut cmd = Command::new("git");
+        cmd.arg("--no-pager").arg("-C").arg(self.repo.as_std_path());
+        for setting in SAFE_CONFIG {
+            cmd.args(["-c", setting]);
+        }
+        // The repository is the one named, whatever a calling hook exported.
+        let out = cmd
             .args(args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_PAGER", "cat")
+            .env("GIT_OPTIONAL_LOCKS", "0")
             .env("LC_ALL", "C")
+            .env_remove("GIT_EXTERNAL_DIFF")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_INDEX_FILE")
@@ -159,7 +180,26 @@ impl Git<'_> {
                 message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             });
         }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Ok(out.stdout)
+    }
+
+    /// Run git with UTF-8 `args`; its output read as text (hashes, dates, subjects).
+    fn run(&self, args: &[&str]) -> Result<String, Error> {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        Ok(String::from_utf8_lossy(&self.run_os(&args)?).into_owned())
+    }
+}
+
+/// A file name as git printed it (bytes), as an argument for git.
+fn os_path(name: &[u8]) -> OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        OsStr::from_bytes(name).to_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        OsString::from(String::from_utf8_lossy(name).into_owned())
     }
 }
 
@@ -177,15 +217,27 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
     horizons.sort_unstable();
     horizons.dedup();
 
-    // Fails when `repo` is not a repository; a repository without commits has no churn.
+    // Fails when `repo` is not a repository; a repository without commits has no churn, one
+    // whose HEAD cannot be read is an error.
     git.run(&["rev-parse", "--git-dir"])?;
     if git.run(&["rev-parse", "--verify", "-q", "HEAD^{commit}"]).is_err() {
-        return Ok(ChurnReport {
-            repo: repo.to_owned(),
-            features: Vec::new(),
-            prototype_commits: 0,
-            untagged_commits: 0,
-        });
+        if unborn(&git) {
+            return Ok(ChurnReport {
+                repo: repo.to_owned(),
+                features: Vec::new(),
+                prototype_commits: 0,
+                untagged_commits: 0,
+            });
+        }
+        git.run(&["rev-parse", "--verify", "HEAD^{commit}"]).map_err(|e| match e {
+            Error::Git { repo, message } => Error::Git {
+                repo,
+                message: format!(
+                    "HEAD does not name a readable commit, the repository may be corrupt (`git fsck` shows what is wrong): {message}"
+                ),
+            },
+            other => other,
+        })?;
     }
     let log = git.run(&["log", "--no-merges", "--reverse", "--format=%H%x09%ct%x09%s", "HEAD"])?;
     let commits: Vec<CommitInfo> = log
@@ -204,8 +256,8 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
     let mut untagged_commits = 0;
     let mut features: BTreeMap<String, FeatureChurn> = BTreeMap::new();
     // Cache: (revision, file) → lines per commit hash.
-    let mut blame_cache: HashMap<(String, String), HashMap<String, u64>> = HashMap::new();
-    let mut tree_cache: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut blame_cache: HashMap<(String, Vec<u8>), HashMap<String, u64>> = HashMap::new();
+    let mut tree_cache: HashMap<String, HashSet<Vec<u8>>> = HashMap::new();
 
     for c in &commits {
         let (feature, window) = match parse_tag(&c.subject) {
@@ -247,9 +299,13 @@ pub fn churn(repo: &Utf8Path, opts: &ChurnOptions) -> Result<ChurnReport, Error>
             let mut surviving = 0u64;
             if !rev.is_empty() {
                 if !tree_cache.contains_key(&rev) {
-                    let files = git.run(&["ls-tree", "-r", "--name-only", "-z", &rev])?;
-                    let set =
-                        files.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                    let args = ["ls-tree", "-r", "--name-only", "-z", &rev].map(OsStr::new);
+                    let files = git.run_os(&args)?;
+                    let set = files
+                        .split(|b| *b == 0)
+                        .filter(|s| !s.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect();
                     tree_cache.insert(rev.clone(), set);
                 }
                 for (file, _) in &added {
@@ -287,25 +343,55 @@ pub fn quality_from_churn(churn_14d: f64) -> f64 {
     (1.0 - churn_14d).clamp(0.5, 1.0)
 }
 
-fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(String, u64)>, Error> {
-    let out = git.run(&["show", "--numstat", "--no-renames", "--format=", "-z", hash])?;
+/// Whether `HEAD` is a branch that has no commit yet (a new repository, an orphan branch).
+fn unborn(git: &Git<'_>) -> bool {
+    match git.run(&["symbolic-ref", "-q", "HEAD"]) {
+        Ok(branch) => git.run(&["rev-parse", "-q", "--verify", branch.trim()]).is_err(),
+        Err(_) => false,
+    }
+}
+
+/// Lines `hash` added per file (file names as bytes).
+fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> {
+    let args = [
+        "show",
+        "--numstat",
+        "--no-renames",
+        "--no-textconv",
+        "--no-ext-diff",
+        "--format=",
+        "-z",
+        hash,
+    ]
+    .map(OsStr::new);
+    let out = git.run_os(&args)?;
     // With -z: "added\tdeleted\tpath\0" per file.
     let mut files = Vec::new();
-    for rec in out.split('\0') {
-        let rec = rec.trim_start_matches('\n');
-        let mut it = rec.splitn(3, '\t');
+    for rec in out.split(|b| *b == 0) {
+        let start = rec.iter().position(|b| *b != b'\n').unwrap_or(rec.len());
+        let mut it = rec[start..].splitn(3, |b| *b == b'\t');
         let (Some(a), Some(_d), Some(path)) = (it.next(), it.next(), it.next()) else { continue };
-        if let Ok(n) = a.parse::<u64>()
+        if let Some(n) = std::str::from_utf8(a).ok().and_then(|a| a.parse::<u64>().ok())
             && n > 0
         {
-            files.push((path.to_owned(), n));
+            files.push((path.to_vec(), n));
         }
     }
     Ok(files)
 }
 
-fn blame_counts(git: &Git<'_>, rev: &str, file: &str) -> Result<HashMap<String, u64>, Error> {
-    let out = git.run(&["blame", "--porcelain", rev, "--", file])?;
+fn blame_counts(git: &Git<'_>, rev: &str, file: &[u8]) -> Result<HashMap<String, u64>, Error> {
+    let file = os_path(file);
+    let args = [
+        OsStr::new("blame"),
+        "--porcelain".as_ref(),
+        "--no-textconv".as_ref(),
+        rev.as_ref(),
+        "--".as_ref(),
+        &file,
+    ];
+    let out = git.run_os(&args)?;
+    let out = String::from_utf8_lossy(&out);
     let mut counts: HashMap<String, u64> = HashMap::new();
     // Porcelain: each group header "<40-hex> <orig> <final> <n-lines>" starts a run of lines.
     for line in out.lines() {

@@ -30,6 +30,17 @@ pub enum LicenseCmd {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Verify a signed revocation list and install it beside the pack; a list older than the
+    /// installed one is refused (exit 1).
+    InstallRevocations {
+        /// revocations.json.
+        list: Utf8PathBuf,
+        /// Its signature file (standard base64).
+        #[arg(long, value_name = "SIG")]
+        sig: Utf8PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Verify the installed license and print what it grants. Exit 1 when none is valid.
     Status {
         #[command(flatten)]
@@ -142,8 +153,33 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
             match agentos_licensing::install_pack(&cfg, &bytes) {
                 Ok(v) => {
                     outln!("installed {}", cfg.pack_path);
+                    if cfg.pubkeys_path.is_some() {
+                        outln!("trusted keys stored at {}", cfg.installed_pubkeys_path());
+                    }
                     print_valid(&v);
                     Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => verdict_error(e),
+            }
+        }
+        LicenseCmd::InstallRevocations { list, sig, keys } => {
+            let cfg = config(global, &keys);
+            warn_key_problems(&cfg);
+            let body = read(&list)?;
+            let sig = read_text(&sig)?;
+            match agentos_licensing::install_revocations(&cfg, &body, &sig) {
+                Ok(l) => {
+                    outln!(
+                        "installed revocation list issued at {} ({} nonce(s), {} subject(s))",
+                        rfc3339(l.issued_at),
+                        l.revoked_nonces.len(),
+                        l.revoked_subs.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ Error::RevocationsNotNewer { .. }) => {
+                    outln!("refused: {e}");
+                    Ok(ExitCode::from(1))
                 }
                 Err(e) => verdict_error(e),
             }

@@ -345,3 +345,62 @@ fn login_and_refresh_through_the_binary() {
     let o = agentos(&["license", "status", "--now", NOW], &env, &data);
     assert_eq!(code(&o), 0, "{o:?}");
 }
+
+/// Run `agentos` but give up (kill it, fail the test) if it has not exited within 30 s.
+fn agentos_bounded(args: &[&str], env: &[(&str, &str)], data_dir: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    cmd.args(args)
+        .env_remove("AGENTOS_PUBKEYS")
+        .env_remove("CCP_LICENSE_PUBKEY_B64")
+        .env_remove("LICENSE_PACK_PATH")
+        .env("AGENTOS_DATA_DIR", data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("run agentos: {e}"));
+    for _ in 0..300 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("agentos {args:?} did not return (blocked on a special file?)");
+}
+
+#[test]
+fn fifo_as_pack_or_key_bundle_is_refused_not_waited_on() {
+    let s = Scratch::new("fifo");
+    let data = s.path("data");
+    let fifo = s.path("license.fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap_or_else(|e| panic!("{e}"));
+    assert!(st.success());
+    let o = agentos_bounded(&["license", "status"], &[("LICENSE_PACK_PATH", &fifo)], &data);
+    assert_eq!(code(&o), 2, "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("license.fifo"), "{o:?}");
+    let ok = fixture("licensing/packs/ok.pack");
+    let o = agentos_bounded(&["license", "verify", &ok], &[("AGENTOS_PUBKEYS", &fifo)], &data);
+    assert_eq!(code(&o), 2, "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("license.fifo"), "{o:?}");
+}
+
+#[test]
+fn install_with_pubkeys_remembers_the_bundle_for_later_commands() {
+    let s = Scratch::new("remember-keys");
+    let data = s.path("data");
+    let ok = fixture("licensing/packs/ok.pack");
+    let o = agentos(&["license", "install", &ok, "--pubkeys", &pubkeys()], &[], &data);
+    assert_eq!(code(&o), 0, "{o:?}");
+    // The bundle is stored beside the pack, byte for byte.
+    let stored = std::fs::read(s.path("data/license.pack.pubkeys.json")).unwrap_or_default();
+    assert_eq!(stored, std::fs::read(pubkeys()).unwrap_or_default());
+    // Later commands, without --pubkeys, trust it.
+    let o = agentos(&["license", "status"], &[], &data);
+    assert_eq!(code(&o), 0, "{o:?}");
+    assert!(stdout(&o).contains("is valid"), "{}", stdout(&o));
+    let o = agentos(&["license", "status", "--json"], &[], &data);
+    assert_eq!((code(&o), json_of(&o)["valid"].clone()), (0, serde_json::json!(true)));
+}

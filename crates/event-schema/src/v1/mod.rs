@@ -9,6 +9,7 @@
 mod event;
 mod payload;
 mod records;
+mod reroute;
 mod summary;
 
 pub use event::{Envelope, Event, EventKind, SessionEndEvent, SessionEvent, TurnEvent};
@@ -17,6 +18,7 @@ pub use payload::{
     PrivacyTier, Session, Turn, Value,
 };
 pub use records::{GlmCount, ProviderWindow, WindowRecord};
+pub use reroute::{RerouteDecision, RerouteMode};
 pub use summary::{CapacityAlert, MetricsSummary, ModelValue, Period, Usage};
 
 /// The version of the event contract this crate writes on every envelope.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::reroute::{RerouteDecision, RerouteMode};
 use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 
 /// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
@@ -242,12 +243,12 @@ pub struct Value {
 /// The routing decision CCP took for a turn (its R3.5 flat fields).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Decision {
-    /// `hybrid`, `preemptive` or `run2cap`.
+    /// `hybrid`, `preemptive` or `run2cap` (any other text reads as `Other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reroute_mode: Option<String>,
-    /// The quota decision (e.g. `quota_pass`).
+    pub reroute_mode: Option<RerouteMode>,
+    /// The quota decision (e.g. `quota_pass`; any other text reads as `Other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reroute_decision: Option<String>,
+    pub reroute_decision: Option<RerouteDecision>,
     /// 1 when the preferred lane was used. Read also as a boolean (`true` = 1), because the
     /// Python backfill copied CCP's boolean `preferred_attempt` verbatim and its validator
     /// accepted it; always written as an integer.

@@ -182,3 +182,98 @@ fn empty_repos_binary_files_and_merges_are_handled() {
     assert_eq!(f1.quality, Some(1.0));
     assert_eq!(report.untagged_commits, 3);
 }
+
+/// A script that creates `marker` when run (and passes its input through, like a textconv).
+fn marker_script(dir: &Utf8Path, marker: &Utf8Path) -> Utf8PathBuf {
+    let script = dir.join("evil.sh");
+    std::fs::write(&script, format!("#!/bin/sh\ntouch '{marker}'\ncat \"$1\" 2>/dev/null\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let st = Command::new("chmod").arg("755").arg(script.as_str()).status();
+    assert!(st.is_ok_and(|s| s.success()));
+    script
+}
+
+#[test]
+fn programs_configured_by_the_examined_repo_never_run() {
+    let repo = Repo::new();
+    let outside = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let outside = Utf8PathBuf::from_path_buf(outside.path().to_path_buf()).unwrap_or_default();
+    let marker = outside.join("MARKER");
+    let script = marker_script(&outside, &marker);
+    repo.commit(0, "attrs", ".gitattributes", &["*.txt diff=evil"]);
+    repo.commit(1, "xfeat::F1::W1::impl", "a.txt", &["1", "2", "3", "4"]);
+    repo.commit(2, "xfeat::F1::W1::fix", "a.txt", &["1", "two", "3", "4", "5"]);
+    // The repository's own configuration asks for its programs on diff, blame and status.
+    for (key, value) in [
+        ("diff.evil.textconv", script.as_str()),
+        ("diff.external", script.as_str()),
+        ("core.fsmonitor", script.as_str()),
+        ("core.pager", script.as_str()),
+    ] {
+        repo.git(&["config", key, value], 0);
+    }
+    assert!(!marker.exists());
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!marker.exists(), "git ran a program configured by the examined repository");
+    // Hand count: the first commit adds 4 lines, the second 2 (`two`, `5`); `2` was rewritten.
+    let f1 = &report.features[0];
+    assert_eq!((f1.commits, f1.lines_added), (2, 6));
+    assert_eq!(f1.horizons[0].churned, 1);
+}
+
+#[test]
+fn a_corrupt_repository_is_an_error_not_an_empty_report() {
+    // HEAD's branch names an object that does not exist.
+    let repo = Repo::new();
+    repo.commit(0, "xfeat::F1::W1::impl", "a.txt", &["a"]);
+    let missing = "0123456789abcdef0123456789abcdef01234567\n";
+    std::fs::write(repo.root().join(".git/refs/heads/main"), missing)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = churn(repo.root(), &ChurnOptions::default());
+    assert!(matches!(err, Err(agentos_rollup::Error::Git { .. })), "{err:?}");
+
+    // HEAD's commit object is truncated.
+    let repo = Repo::new();
+    repo.commit(0, "xfeat::F1::W1::impl", "a.txt", &["a"]);
+    let head = std::fs::read_to_string(repo.root().join(".git/refs/heads/main"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let head = head.trim();
+    let object = repo.root().join(format!(".git/objects/{}/{}", &head[..2], &head[2..]));
+    let st = Command::new("chmod").arg("644").arg(object.as_str()).status();
+    assert!(st.is_ok_and(|s| s.success()));
+    std::fs::write(&object, b"").unwrap_or_else(|e| panic!("{e}"));
+    let err = churn(repo.root(), &ChurnOptions::default());
+    let Err(agentos_rollup::Error::Git { repo: path, .. }) = &err else { panic!("{err:?}") };
+    assert_eq!(path, repo.root());
+
+    // An orphan branch (no commit yet) is still an empty report, not an error.
+    let repo = Repo::new();
+    repo.commit(0, "xfeat::F1::W1::impl", "a.txt", &["a"]);
+    repo.git(&["checkout", "-q", "--orphan", "fresh"], 0);
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.features.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_does_not_abort_the_report() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let repo = Repo::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    let path = repo.root().as_std_path().join(name);
+    std::fs::write(&path, "a\nb\nc\n").unwrap_or_else(|e| panic!("{e}"));
+    repo.git(&["add", "-A"], T0);
+    repo.git(&["commit", "-q", "-m", "xfeat::F1::W1::impl"], T0);
+    repo.commit(1, "xfeat::F2::W1::impl", "ok.txt", &["x", "y"]);
+    std::fs::write(&path, "a\nB\nc\n").unwrap_or_else(|e| panic!("{e}"));
+    repo.git(&["add", "-A"], T0 + 2 * DAY);
+    repo.git(&["commit", "-q", "-m", "rewrite"], T0 + 2 * DAY);
+    let report = churn(repo.root(), &ChurnOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(&str, u64, u64)> = report
+        .features
+        .iter()
+        .map(|f| (f.feature_id.as_str(), f.lines_added, f.horizons[0].churned))
+        .collect();
+    // F1 added 3 lines to café.txt, one of them (`b`) rewritten within 7 days; F2 untouched.
+    assert_eq!(got, [("F1", 3, 1), ("F2", 2, 0)]);
+}

@@ -13,6 +13,8 @@ use serde_json::json;
 
 use super::*;
 
+mod leaks;
+
 const SECRETS: &[&str] = &[
     "acme/secret-repo",
     "feature/top-secret",
@@ -155,8 +157,9 @@ fn full_redaction_keeps_numbers_enums_models_and_timestamps() {
     assert_eq!(value_keys, ["links", "summary"]);
     assert_eq!(turn["value"]["summary"], content_hash("Passed the secret audit"));
     assert_eq!(turn["value"]["links"][0]["len"], "https://git.acme/pr/7".len());
-    // unknown field hashed
-    assert_eq!(turn["turn"]["unknown_field"], content_hash("reviewer-bob"));
+    // unknown field hashed, its name too
+    assert_eq!(turn["turn"][sha256_hex("unknown_field")], content_hash("reviewer-bob"));
+    assert!(turn["turn"].get("unknown_field").is_none());
     let session = redact_event(&all[0]);
     assert_eq!(session["session"]["created_at"], "2026-01-02T03:04:05.000000Z");
     assert_eq!(session["session"]["privacy_tier"], "full");
@@ -181,9 +184,11 @@ fn unknown_containers_are_hashed_whole_keys_included() {
         assert!(!text.contains(leaked), "{leaked:?} leaked in {text}");
     }
     assert_eq!(v["turn"]["model"], "m");
-    assert_eq!(v["turn"]["custom"], content_hash(r#"{"customer acme":{"deal":"secret"}}"#));
-    assert_eq!(v["turn"]["tags"], content_hash(r#"["x"]"#));
-    assert!(v["extension"]["sha256"].is_string() && v["list_of_maps"]["sha256"].is_string());
+    let custom = content_hash(r#"{"customer acme":{"deal":"secret"}}"#);
+    assert_eq!(v["turn"][sha256_hex("custom")], custom);
+    assert_eq!(v["turn"][sha256_hex("tags")], content_hash(r#"["x"]"#));
+    assert!(v[sha256_hex("extension")]["sha256"].is_string());
+    assert!(v[sha256_hex("list_of_maps")]["sha256"].is_string());
     // Known containers are still walked: map keys the allow-list names pass, values follow it.
     let v = redact_value(&json!({"turn": {"attribution": {"claude-3": 0.5}}}));
     assert_eq!(v["turn"]["attribution"]["claude-3"], 0.5);
@@ -199,7 +204,7 @@ fn content_hash_is_sha256_hex_with_byte_length() {
 #[test]
 fn containers_where_scalars_pass_are_hashed() {
     let v = redact_value(&json!({"type": {"nested": "secret"}, "turn": {"model": ["x"]}}));
-    assert!(v["type"]["sha256"].is_string());
+    assert_eq!(v["type"], OTHER);
     assert!(v["turn"]["model"]["sha256"].is_string());
     assert!(redact_value(&json!("secret"))["sha256"].is_string());
 }

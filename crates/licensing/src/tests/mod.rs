@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::policy::verify_policy;
 use crate::*;
 
+mod hostile;
+
 const NOW: i64 = 1_761_200_000;
 const FAR: i64 = 4_102_444_800;
 
