@@ -11,7 +11,8 @@
 //!   attempt time, last error), fixed before its first send so a replay carries the same key;
 //! - `dead/<key>.json`: a batch CCC rejected with a 4xx other than 401/403/404/405/429, with
 //!   the response;
-//! - `sent.jsonl`: one line per acknowledged batch; `state.json`: last error and counters;
+//! - `sent.jsonl`: one line per acknowledged batch; `state.json`: counters and the last error
+//!   (cleared by the next successful delivery);
 //! - `.lock`: held while catching up, batching or sending, so two processes never queue or
 //!   send the same work at once.
 //!
@@ -213,7 +214,7 @@ pub struct OutboxStatus {
     pub dead_lettered: usize,
     /// Batches acknowledged so far.
     pub delivered_batches: u64,
-    /// The last problem met.
+    /// The last problem met, unless a delivery succeeded after it (then `None`).
     pub last_error: Option<LastError>,
     /// The last successful delivery.
     pub last_success_at: Option<Timestamp>,
@@ -580,6 +581,8 @@ impl Outbox {
                     fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                     state.delivered_batches += 1;
                     state.last_success_at = Some(Timestamp::now());
+                    // The problem is over: status must not keep showing a stale error.
+                    state.last_error = None;
                     report.delivered.push(batch.key);
                     done += 1;
                 }
