@@ -277,7 +277,7 @@ pub(crate) struct TurnView<'a> {
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
     input_kind: InputKind,
-    latency_ms: NonNeg,
+    pub(crate) latency_ms: NonNeg,
     #[serde(default, borrow)]
     pub(crate) attribution: Attribution<'a>,
     #[serde(default)]
