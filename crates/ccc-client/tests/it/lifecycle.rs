@@ -134,7 +134,8 @@ fn numbers_outside_the_limits_are_refused_at_write_time_naming_the_field() {
         estimated_usd: usd,
         extra: Default::default(),
     };
-    let cases: Vec<(Box<dyn Fn(&mut agentos_ccc_client::TurnInput)>, Field, f64)> = vec![
+    type Set = Box<dyn Fn(&mut agentos_ccc_client::TurnInput)>;
+    let cases: Vec<(Set, Field, f64)> = vec![
         (Box::new(move |t| t.cost = Some(cost(2e15))), Field::EstimatedUsd, 2e15),
         (Box::new(|t| t.capacity_used = Some(1e300)), Field::CapacityUsed, 1e300),
         (Box::new(|t| t.capacity_used = Some(1.5)), Field::CapacityUsed, 1.5),
