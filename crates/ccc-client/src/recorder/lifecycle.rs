@@ -19,6 +19,7 @@
 //!   of `events.jsonl` / `windows.jsonl`, appends each only if missing, refreshes the summary,
 //!   and clears the state last.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -32,7 +33,6 @@ use agentos_privacy::Tier;
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Recorder, SessionReport, SessionStart, TurnInput, UploadGate, append_validated, envelope_at,
