@@ -210,6 +210,13 @@ fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
     assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
     assert_eq!(schema, 0, "JSON Schema cannot see the provider: the rule alone refuses");
     assert_eq!(with("glm", 40.0), (Ok(()), 0), "40 prompts");
+    // A legacy line (no schema_version: the Python client; its backfill wrote token counts)
+    // keeps counting as it always did; everything AgentOS writes is versioned.
+    let legacy = limits_and_schema(|e| {
+        e.as_object_mut().unwrap().remove("schema_version");
+        e["turn"]["capacity_used"] = json!(150.0);
+    });
+    assert_eq!(legacy, (Ok(()), 0));
     let (rule, schema) = with("zai", 1e300);
     assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
     assert_eq!(schema, 1);

@@ -343,9 +343,12 @@ pub const MAX_MAGNITUDE: f64 = agentos_event_schema::v1::limits::MAX_MAGNITUDE;
 /// The v1 limits rule (`agentos_event_schema::v1::limits`), the one the recorder enforces at
 /// write time: a turn with a number out of its range is skipped with a diagnostic.
 fn check_magnitudes(t: &view::TurnLine<'_>) -> Result<(), String> {
-    use agentos_event_schema::v1::limits::{MeasurementNumbers, TurnNumbers, check_turn_numbers};
+    use agentos_event_schema::v1::limits::{
+        CapacityUnit, MeasurementNumbers, TurnNumbers, check_turn_numbers,
+    };
+    let provider = crate::provider_of(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
     check_turn_numbers(TurnNumbers {
-        provider: crate::provider_of(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref())),
+        capacity_unit: CapacityUnit::of(provider, t.schema_version.is_some()),
         latency_ms: t.turn.latency_ms.0,
         capacity_used: t.turn.capacity_used.map(|c| c.0),
         attribution: t.turn.attribution.0.iter().map(|(k, w)| (k.as_ref(), *w)),

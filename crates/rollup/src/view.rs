@@ -252,7 +252,7 @@ pub(crate) struct SessionView<'a> {
 pub(crate) struct TurnLine<'a> {
     event_id: Option<StrCheck>,
     pub(crate) ts: Option<Ts>,
-    schema_version: Option<StrCheck>,
+    pub(crate) schema_version: Option<StrCheck>,
     #[serde(borrow)]
     pub(crate) turn: TurnView<'a>,
     pub(crate) measurement: Option<MeasurementView>,

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `turn.latency_ms` | 0 ..= 1e15 |
 //! | `turn.capacity_used` | 0 ..= 1: a share of the provider's weekly quota; 0 ..= 1e15 for providers
-//!   that count prompts (`glm…`, `zai…`, `z.ai…`, see [`counts_prompts`]) |
+//!   that count prompts (`glm…`, `zai…`, `z.ai…`) and in legacy lines ([`CapacityUnit`]) |
 //! | `turn.attribution` weight | 0 ..= 1, and the weights of a turn sum to ≤ 1 (+1e-9) |
 //! | `measurement.cls`, `churn_score`, `feature_delta` | -1e15 ..= 1e15 |
 //! | `measurement.impf` | 0 ..= 1e15 |
@@ -82,9 +82,37 @@ pub fn counts_prompts(provider: &str) -> bool {
         .any(|pre| p.get(..pre.len()).is_some_and(|head| head.eq_ignore_ascii_case(pre.as_bytes())))
 }
 
-/// The range of `turn.capacity_used` for a turn billed to `provider`.
-pub fn capacity_range(provider: &str) -> Range {
-    if counts_prompts(provider) { CAPACITY_PROMPTS } else { CAPACITY_USED }
+/// What `turn.capacity_used` counts, which decides its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CapacityUnit {
+    /// A share of the provider's weekly quota: 0 ..= 1 ([`CAPACITY_USED`]).
+    Share,
+    /// A count (prompts, or the tokens the Python backfill wrote): 0 ..= 1e15
+    /// ([`CAPACITY_PROMPTS`]).
+    Count,
+}
+
+impl CapacityUnit {
+    /// The unit of a turn billed to `provider` in an event that does (`versioned`) or does not
+    /// carry a `schema_version`. Providers that count prompts ([`counts_prompts`]) count;
+    /// so do legacy lines without a `schema_version` (the Python client gave capacity no fixed
+    /// unit, and its backfill wrote token counts), which must keep counting as they always
+    /// have. Everything AgentOS writes is versioned: there capacity is a share.
+    pub fn of(provider: &str, versioned: bool) -> CapacityUnit {
+        if counts_prompts(provider) || !versioned {
+            CapacityUnit::Count
+        } else {
+            CapacityUnit::Share
+        }
+    }
+
+    /// The allowed range.
+    pub fn range(self) -> Range {
+        match self {
+            CapacityUnit::Share => CAPACITY_USED,
+            CapacityUnit::Count => CAPACITY_PROMPTS,
+        }
+    }
 }
 /// One `turn.attribution` weight.
 pub const ATTRIBUTION_WEIGHT: Range = Range { min: 0.0, max: 1.0 };
@@ -204,10 +232,9 @@ pub struct MeasurementNumbers {
 
 /// The numbers of a turn the rollup adds up; `W` yields the attribution `(model, weight)`s.
 #[derive(Clone, Debug)]
-pub struct TurnNumbers<'p, W> {
-    /// Who the turn is billed to (`agentos_rollup::provider_of`): decides the unit of
-    /// `capacity_used`.
-    pub provider: &'p str,
+pub struct TurnNumbers<W> {
+    /// The unit of `capacity_used` ([`CapacityUnit::of`]).
+    pub capacity_unit: CapacityUnit,
     /// `turn.latency_ms`.
     pub latency_ms: f64,
     /// `turn.capacity_used`.
@@ -222,13 +249,13 @@ pub struct TurnNumbers<'p, W> {
 
 /// The rule for the numbers the rollup adds up: the first one out of range, in the order of
 /// the table in the module docs.
-pub fn check_turn_numbers<'a, W>(n: TurnNumbers<'_, W>) -> Result<(), Violation>
+pub fn check_turn_numbers<'a, W>(n: TurnNumbers<W>) -> Result<(), Violation>
 where
     W: IntoIterator<Item = (&'a str, f64)>,
 {
     LATENCY_MS.check(n.latency_ms, || Field::LatencyMs)?;
     if let Some(c) = n.capacity_used {
-        capacity_range(n.provider).check(c, || Field::CapacityUsed)?;
+        n.capacity_unit.range().check(c, || Field::CapacityUsed)?;
     }
     let mut sum = 0.0;
     for (model, w) in n.attribution {
@@ -258,7 +285,7 @@ where
 pub fn check_turn(event: &TurnEvent, provider: &str) -> Result<(), Violation> {
     let t = &event.turn;
     check_turn_numbers(TurnNumbers {
-        provider,
+        capacity_unit: CapacityUnit::of(provider, event.envelope.schema_version.is_some()),
         latency_ms: t.latency_ms,
         capacity_used: t.capacity_used,
         attribution: t.attribution.iter().map(|(k, v)| (k.as_str(), *v)),

@@ -128,7 +128,8 @@ pub struct Turn {
     #[schemars(schema_with = "attribution_schema")]
     pub attribution: BTreeMap<String, f64>,
     /// Capacity consumed: the share (0 to 1) of the provider's weekly quota this turn used; for
-    /// providers that count prompts (GLM, Z.ai) the number of prompts (`limits` checks which).
+    /// providers that count prompts (GLM, Z.ai) the number of prompts, and in legacy lines
+    /// without `schema_version` whatever count the Python client wrote (`limits` checks which).
     #[serde(default)]
     #[schemars(range(min = 0.0, max = super::limits::CAPACITY_PROMPTS.max))]
     pub capacity_used: Option<f64>,
