@@ -39,11 +39,17 @@ pub enum Error {
         path: Utf8PathBuf,
     },
     /// No session is active.
-    #[error("no active session: start one with `agentos session start`")]
+    #[error("no active session in this data dir")]
     NoActiveSession,
-    /// A session is already active.
-    #[error("session {0} is already active: end it with `agentos session end` first")]
+    /// A session is already active (one at a time per data dir).
+    #[error("session {0} is already active in this data dir (one session at a time): end it first")]
     SessionActive(String),
+    /// A number of a turn is outside the v1 limits; nothing was written.
+    #[error("refusing to write an invalid event: {0}")]
+    OutOfRange(#[from] agentos_event_schema::v1::limits::Violation),
+    /// A session id outside the safe alphabet; nothing was written.
+    #[error("invalid session id: {0}")]
+    SessionId(#[from] agentos_event_schema::v1::limits::BadSessionId),
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),

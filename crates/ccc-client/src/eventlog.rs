@@ -15,10 +15,15 @@ use serde_json::Value as Json;
 
 use crate::Error;
 
+/// Longest line a reader keeps in memory (64 MiB, as the rollup): a longer line is skipped
+/// with a diagnostic, read through without being held.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
 /// One JSON Lines log file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonlLog {
     path: Utf8PathBuf,
+    max_line: usize,
 }
 
 /// A line skipped on read.
@@ -26,22 +31,34 @@ pub struct JsonlLog {
 pub struct LogDiagnostic {
     /// The file.
     pub file: Utf8PathBuf,
-    /// 1-based line number.
+    /// 1-based line number; 0 when not known (a scan that started mid-file).
     pub line: u64,
+    /// Byte offset of the line's start.
+    pub offset: u64,
     /// Why it was skipped.
     pub message: String,
 }
 
 impl fmt::Display for LogDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(f, "{} (at byte {}): {}", self.file, self.offset, self.message)
+        }
     }
 }
 
 impl JsonlLog {
     /// A log at `path` (created on first append).
     pub fn new(path: impl Into<Utf8PathBuf>) -> Self {
-        JsonlLog { path: path.into() }
+        JsonlLog { path: path.into(), max_line: MAX_LINE_BYTES }
+    }
+
+    /// Readers skip lines longer than `bytes` (default [`MAX_LINE_BYTES`]).
+    pub fn with_max_line(mut self, bytes: usize) -> Self {
+        self.max_line = bytes;
+        self
     }
 
     /// The file.
@@ -91,7 +108,8 @@ impl JsonlLog {
     }
 
     /// Parse every line, calling `f` with each JSON value and its line number; returns the
-    /// lines skipped (not JSON, or a torn last line). A missing file is empty.
+    /// lines skipped (not JSON, longer than the line limit, or a torn last line). A missing
+    /// file is empty.
     pub fn scan(&self, f: impl FnMut(u64, Json)) -> Result<Vec<LogDiagnostic>, Error> {
         self.scan_containing("", f)
     }
@@ -105,46 +123,89 @@ impl JsonlLog {
         needle: &str,
         mut f: impl FnMut(u64, Json),
     ) -> Result<Vec<LogDiagnostic>, Error> {
-        let file = match File::open(&self.path) {
+        self.scan_lines(0, needle, |line, _, v| f(line, v))
+    }
+
+    /// [`JsonlLog::scan_containing`] from byte `offset` (a line start, e.g. the end of the file
+    /// when a session began) to the end; `f` gets each line's byte offset. Diagnostics carry
+    /// the byte offset and no line number (`line` 0) unless `offset` is 0. An `offset` beyond
+    /// the end (the file was replaced) scans the whole file.
+    pub fn scan_from(
+        &self,
+        offset: u64,
+        needle: &str,
+        mut f: impl FnMut(u64, Json),
+    ) -> Result<Vec<LogDiagnostic>, Error> {
+        self.scan_lines(offset, needle, |_, at, v| f(at, v))
+    }
+
+    fn scan_lines(
+        &self,
+        offset: u64,
+        needle: &str,
+        mut f: impl FnMut(u64, u64, Json),
+    ) -> Result<Vec<LogDiagnostic>, Error> {
+        let mut file = match File::open(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io("open", &self.path, e)),
         };
-        let mut reader = BufReader::new(file);
+        let len = file.metadata().map_err(|e| Error::io("stat", &self.path, e))?.len();
+        let offset = if offset > len { 0 } else { offset };
+        file.seek(SeekFrom::Start(offset)).map_err(|e| Error::io("read", &self.path, e))?;
+        let mut lines = BoundedLines::new(file, offset, self.max_line);
         let mut diagnostics = Vec::new();
-        let mut buf = Vec::new();
         let mut line_no = 0u64;
+        // Line numbers are known only when the scan starts at the top of the file.
+        let number = |n: u64| if offset == 0 { n } else { 0 };
         loop {
-            buf.clear();
-            let n =
-                reader.read_until(b'\n', &mut buf).map_err(|e| Error::io("read", &self.path, e))?;
-            if n == 0 {
-                break;
-            }
+            let next = lines.next().map_err(|e| Error::io("read", &self.path, e))?;
+            let (start, complete) = match next {
+                LineRead::Eof => break,
+                LineRead::TooLong { start, len, .. } => {
+                    line_no += 1;
+                    diagnostics.push(self.diag(
+                        number(line_no),
+                        start,
+                        &format!(
+                            "line of {len} bytes is longer than the {} byte limit; skipped",
+                            self.max_line
+                        ),
+                    ));
+                    continue;
+                }
+                LineRead::Line { start, complete } => (start, complete),
+            };
             line_no += 1;
+            let buf = lines.line();
             // A well-formed-looking line of something else is skipped unparsed; anything that
             // might be broken (not UTF-8, not ending in `}`) is parsed so it gets reported.
             if !needle.is_empty()
-                && std::str::from_utf8(&buf)
+                && std::str::from_utf8(buf)
                     .is_ok_and(|t| !t.contains(needle) && t.trim_end().ends_with('}'))
             {
                 continue;
             }
-            let complete = buf.last() == Some(&b'\n');
-            let text = String::from_utf8_lossy(&buf);
+            let text = String::from_utf8_lossy(buf);
             let text = text.trim();
             if text.is_empty() {
                 continue;
             }
             if !complete {
-                diagnostics.push(
-                    self.diag(line_no, "torn last line (a writer stopped mid-line); skipped"),
-                );
+                diagnostics.push(self.diag(
+                    number(line_no),
+                    start,
+                    "torn last line (a writer stopped mid-line); skipped",
+                ));
                 break;
             }
             match serde_json::from_str::<Json>(text) {
-                Ok(v) => f(line_no, v),
-                Err(e) => diagnostics.push(self.diag(line_no, &format!("not JSON ({e}); skipped"))),
+                Ok(v) => f(number(line_no), start, v),
+                Err(e) => diagnostics.push(self.diag(
+                    number(line_no),
+                    start,
+                    &format!("not JSON ({e}); skipped"),
+                )),
             }
         }
         Ok(diagnostics)
@@ -185,8 +246,8 @@ impl JsonlLog {
         Ok((lines, diagnostics))
     }
 
-    fn diag(&self, line: u64, message: &str) -> LogDiagnostic {
-        LogDiagnostic { file: self.path.clone(), line, message: message.to_owned() }
+    fn diag(&self, line: u64, offset: u64, message: &str) -> LogDiagnostic {
+        LogDiagnostic { file: self.path.clone(), line, offset, message: message.to_owned() }
     }
 }
 
@@ -224,5 +285,94 @@ impl Appender {
     /// Force the appended lines to disk (fsync).
     pub fn sync(&self) -> Result<(), Error> {
         self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
+    }
+}
+
+/// What [`BoundedLines::next`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineRead {
+    /// A line (in [`BoundedLines::line`], with its `\n` when `complete`), starting at `start`.
+    Line {
+        /// Byte offset of its start.
+        start: u64,
+        /// Whether it ends in `\n` (else it is a torn last line).
+        complete: bool,
+    },
+    /// A line longer than the limit: read through, not kept.
+    TooLong {
+        /// Byte offset of its start.
+        start: u64,
+        /// Its length in bytes.
+        len: u64,
+        /// Whether it ends in `\n`.
+        complete: bool,
+    },
+    /// End of input.
+    Eof,
+}
+
+/// Reads lines while holding at most `max` bytes of one line: memory stays bounded whatever
+/// the input (a 1 GB line costs a buffer of `max`, not 1 GB).
+pub(crate) struct BoundedLines<R> {
+    reader: BufReader<R>,
+    buf: Vec<u8>,
+    max: usize,
+    pos: u64,
+}
+
+impl<R: Read> BoundedLines<R> {
+    /// Lines of `reader`, whose first byte is at offset `pos` of the file.
+    pub(crate) fn new(reader: R, pos: u64, max: usize) -> Self {
+        BoundedLines {
+            reader: BufReader::with_capacity(64 * 1024, reader),
+            buf: Vec::new(),
+            max,
+            pos,
+        }
+    }
+
+    /// The bytes of the last [`LineRead::Line`].
+    pub(crate) fn line(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Read the next line.
+    pub(crate) fn next(&mut self) -> std::io::Result<LineRead> {
+        self.buf.clear();
+        let start = self.pos;
+        let mut len = 0u64;
+        let mut too_long = false;
+        loop {
+            let avail = self.reader.fill_buf()?;
+            if avail.is_empty() {
+                return Ok(match (len, too_long) {
+                    (0, _) => LineRead::Eof,
+                    (_, true) => LineRead::TooLong { start, len, complete: false },
+                    (_, false) => LineRead::Line { start, complete: false },
+                });
+            }
+            let newline = avail.iter().position(|b| *b == b'\n');
+            let take = newline.map_or(avail.len(), |i| i + 1);
+            if !too_long {
+                // The limit counts the line without its newline.
+                let content = self.buf.len() + take - usize::from(newline.is_some());
+                if content > self.max {
+                    too_long = true;
+                    self.buf = Vec::new();
+                } else {
+                    self.buf.extend_from_slice(avail.get(..take).unwrap_or_default());
+                }
+            }
+            self.reader.consume(take);
+            len += take as u64;
+            self.pos += take as u64;
+            if newline.is_some() {
+                return Ok(if too_long {
+                    LineRead::TooLong { start, len, complete: true }
+                } else {
+                    LineRead::Line { start, complete: true }
+                });
+            }
+        }
     }
 }

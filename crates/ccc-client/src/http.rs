@@ -159,11 +159,18 @@ impl Sender {
         let location =
             resp.headers().get("location").and_then(|v| v.to_str().ok()).map(|l| self.scrub(l));
         let mut text = Vec::new();
-        // Best effort: the body only explains the failure; a short read keeps what arrived.
-        let _ = resp.body_mut().as_reader().take(MAX_RESPONSE_BODY).read_to_end(&mut text);
         // The body ends up in messages, `state.json` and dead letters: a server that echoes
-        // the request must not get the API key written to disk.
-        let body = self.scrub(&String::from_utf8_lossy(&text));
+        // the request must not get the API key written to disk. Scrub before cutting to the
+        // limit: read a key's length past it, so a key straddling the limit is still whole
+        // when scrubbed (cutting first would keep its first half).
+        let key_len = self.api_key.as_deref().map_or(0, str::len) as u64;
+        // Best effort: the body only explains the failure; a short read keeps what arrived.
+        let _ = resp
+            .body_mut()
+            .as_reader()
+            .take(MAX_RESPONSE_BODY.saturating_add(key_len))
+            .read_to_end(&mut text);
+        let body = truncate_to(self.scrub(&String::from_utf8_lossy(&text)), MAX_RESPONSE_BODY);
         let snippet: String = body.trim().chars().take(200).collect();
         let (kind, message) = match status {
             401 | 403 => (
@@ -208,6 +215,16 @@ impl Sender {
             retry_after,
         })
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn truncate_to(mut text: String, max: u64) -> String {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    if text.len() > max {
+        let cut = (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        text.truncate(cut);
+    }
+    text
 }
 
 fn transport(e: &ureq::Error) -> String {

@@ -11,7 +11,8 @@
 //!   attempt time, last error), fixed before its first send so a replay carries the same key;
 //! - `dead/<key>.json`: a batch CCC rejected with a 4xx other than 401/403/404/405/429, with
 //!   the response;
-//! - `sent.jsonl`: one line per acknowledged batch; `state.json`: last error and counters;
+//! - `sent.jsonl`: one line per acknowledged batch; `state.json`: counters and the last error
+//!   (cleared by the next successful delivery);
 //! - `.lock`: held while catching up, batching or sending, so two processes never queue or
 //!   send the same work at once.
 //!
@@ -49,7 +50,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
 use agentos_event_schema::Timestamp;
@@ -60,7 +61,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use crate::Error;
-use crate::eventlog::JsonlLog;
+use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
 use crate::fsutil::{is_temp_name, read_json, write_json_atomic};
 use crate::http::{Attempt, Failure, ProblemKind, Sender};
 
@@ -213,7 +214,7 @@ pub struct OutboxStatus {
     pub dead_lettered: usize,
     /// Batches acknowledged so far.
     pub delivered_batches: u64,
-    /// The last problem met.
+    /// The last problem met, unless a delivery succeeded after it (then `None`).
     pub last_error: Option<LastError>,
     /// The last successful delivery.
     pub last_success_at: Option<Timestamp>,
@@ -341,25 +342,29 @@ impl Outbox {
         // Streamed line by line (memory stays flat however long the stretch since the last
         // catch-up), and never past the last newline: a torn last line is not judged until it
         // is complete.
-        let mut reader = BufReader::new(file.take(len - wm.offset));
+        // Memory is bounded too: a line longer than the limit is read through, not held.
+        let mut lines = BoundedLines::new(file.take(len - wm.offset), wm.offset, MAX_LINE_BYTES);
         let downgraded = read_json::<BTreeSet<String>>(&src.downgraded)?.unwrap_or_default();
         let mut active: Option<Option<(String, Option<String>)>> = None;
         let mut seen: BTreeMap<String, bool> = BTreeMap::new();
         let mut queued = 0;
         let mut pos = wm.offset;
-        let mut line = Vec::new();
         loop {
-            line.clear();
-            reader.read_until(b'\n', &mut line).map_err(|e| Error::io("read", log, e))?;
-            if line.last() != Some(&b'\n') {
-                break;
-            }
-            let at = pos;
-            pos += line.len() as u64;
+            let at = match lines.next().map_err(|e| Error::io("read", log, e))? {
+                LineRead::Line { start, complete: true } => start,
+                LineRead::TooLong { start, len, complete: true } => {
+                    pos = start + len;
+                    wm.unreadable += 1;
+                    continue;
+                }
+                _ => break,
+            };
+            let line = lines.line();
+            pos = at + line.len() as u64;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let Ok(event) = serde_json::from_slice::<Event>(&line) else {
+            let Ok(event) = serde_json::from_slice::<Event>(line) else {
                 wm.unreadable += 1;
                 continue;
             };
@@ -580,6 +585,8 @@ impl Outbox {
                     fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                     state.delivered_batches += 1;
                     state.last_success_at = Some(Timestamp::now());
+                    // The problem is over: status must not keep showing a stale error.
+                    state.last_error = None;
                     report.delivered.push(batch.key);
                     done += 1;
                 }

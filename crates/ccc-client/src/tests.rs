@@ -249,3 +249,50 @@ fn scan_containing_parses_only_matching_lines_but_still_reports_broken_ones() {
     assert_eq!(log.scan(|_, _| all += 1).unwrap().len(), 1);
     assert_eq!(all, 3);
 }
+
+#[test]
+fn an_over_long_line_is_skipped_with_a_diagnostic_and_the_rest_is_read() {
+    let (_keep, dir) = tmp();
+    // A 1 KiB limit stands in for the 64 MiB default: the reader never holds more than it.
+    let log = JsonlLog::new(dir.join("events.jsonl")).with_max_line(1024);
+    log.append_line(r#"{"session_id":"s-one","n":1}"#).unwrap();
+    let start = std::fs::metadata(log.path()).unwrap().len();
+    let long = format!(r#"{{"session_id":"s-one","pad":"{}"}}"#, "x".repeat(10_000));
+    log.append_line(&long).unwrap();
+    log.append_line(r#"{"session_id":"s-one","n":3}"#).unwrap();
+    let mut seen = Vec::new();
+    let diags = log.scan_containing("s-one", |n, v| seen.push((n, v["n"].as_u64()))).unwrap();
+    assert_eq!(seen, [(1, Some(1)), (3, Some(3))]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!((diags[0].line, diags[0].offset), (2, start));
+    let len = long.len() + 1;
+    assert!(diags[0].message.contains(&format!("line of {len} bytes")), "{}", diags[0]);
+    // From an offset: byte positions, no line numbers.
+    let mut at = Vec::new();
+    let diags =
+        log.scan_from(start, "s-one", |offset, v| at.push((offset, v["n"].as_u64()))).unwrap();
+    assert_eq!(at, [(start + len as u64, Some(3))]);
+    assert_eq!((diags[0].line, diags[0].offset), (0, start));
+    assert!(diags[0].to_string().contains(&format!("(at byte {start})")), "{}", diags[0]);
+    // A line of exactly the limit is kept.
+    let exact = format!(r#"{{"n":4,"pad":"{}"}}"#, "y".repeat(1024 - 16));
+    assert_eq!(exact.len(), 1024);
+    log.append_line(&exact).unwrap();
+    let mut fours = 0;
+    log.scan(|_, v| fours += u64::from(v["n"] == 4)).unwrap();
+    assert_eq!(fours, 1);
+}
+
+#[test]
+fn bounded_lines_never_hold_more_than_the_limit() {
+    use crate::eventlog::{BoundedLines, LineRead};
+    let input = format!("ab\n{}\ncd", "z".repeat(100));
+    let mut lines = BoundedLines::new(input.as_bytes(), 10, 8);
+    assert_eq!(lines.next().unwrap(), LineRead::Line { start: 10, complete: true });
+    assert_eq!(lines.line(), b"ab\n");
+    assert_eq!(lines.next().unwrap(), LineRead::TooLong { start: 13, len: 101, complete: true });
+    assert!(lines.line().is_empty());
+    assert_eq!(lines.next().unwrap(), LineRead::Line { start: 114, complete: false });
+    assert_eq!(lines.line(), b"cd");
+    assert_eq!(lines.next().unwrap(), LineRead::Eof);
+}

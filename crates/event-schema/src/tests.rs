@@ -180,3 +180,171 @@ fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
     bad["decision"] = json!({"reroute_mode": 3});
     assert!(serde_json::from_value::<v1::Event>(bad).is_err());
 }
+
+/// `turn_event()` with `set` applied, as a typed event, checked by the limits rule; and the
+/// schema's verdict on the same JSON.
+fn limits_and_schema(
+    set: impl FnOnce(&mut serde_json::Value),
+) -> (Result<(), v1::limits::Violation>, usize) {
+    let mut event = turn_event();
+    event["cost"] = json!({"provider": "p", "estimated_usd": 0.5});
+    set(&mut event);
+    let schema_violations = validate(SchemaKind::V1Event, &event).len();
+    let typed: v1::TurnEvent = serde_json::from_value(event).unwrap();
+    let provider = typed.cost.as_ref().map_or("p", |c| c.provider.as_str()).to_owned();
+    (v1::limits::check_turn(&typed, &provider), schema_violations)
+}
+
+#[test]
+fn the_limits_rule_and_the_schema_agree_at_every_bound() {
+    use v1::limits::Field;
+    // (pointer into the event, value just inside, value just outside, field named); the
+    // share bound of capacity_used is the rule's alone (see the next test).
+    let cases: Vec<(&str, f64, f64, Field)> = vec![
+        ("/turn/capacity_used", 0.0, -1e-9, Field::CapacityUsed),
+        ("/turn/latency_ms", 1e15, 2e15, Field::LatencyMs),
+        ("/turn/attribution/m", 1.0, 1.5, Field::AttributionWeight("m".into())),
+        ("/turn/attribution/m", 0.0, -0.1, Field::AttributionWeight("m".into())),
+        ("/measurement/cls", -1e15, -2e15, Field::Cls),
+        ("/measurement/impf", 1e15, 1e300, Field::Impf),
+        ("/measurement/churn_score", 1e15, 1e16, Field::ChurnScore),
+        ("/measurement/feature_delta", 1e15, 1e300, Field::FeatureDelta),
+        ("/cost/estimated_usd", 1e15, 2e15, Field::EstimatedUsd),
+    ];
+    for (pointer, inside, outside, field) in cases {
+        let put = |v: f64| {
+            move |e: &mut serde_json::Value| {
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                e.pointer_mut(parent).unwrap()[key] = json!(v);
+            }
+        };
+        assert_eq!(limits_and_schema(put(inside)), (Ok(()), 0), "{pointer} = {inside}");
+        let (rule, schema) = limits_and_schema(put(outside));
+        let violation = rule.expect_err(pointer);
+        assert_eq!(violation.field, field);
+        assert_eq!(violation.value, outside);
+        assert_eq!(schema, 1, "the schema also refuses {pointer} = {outside}");
+    }
+}
+
+#[test]
+fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
+    use v1::limits::{Field, counts_prompts};
+    let with = |provider: &'static str, cap: f64| {
+        limits_and_schema(move |e| {
+            e["cost"]["provider"] = json!(provider);
+            e["turn"]["capacity_used"] = json!(cap);
+        })
+    };
+    assert_eq!(with("anthropic", 1.0), (Ok(()), 0));
+    let (rule, schema) = with("anthropic", 1.5);
+    assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
+    assert_eq!(schema, 0, "JSON Schema cannot see the provider: the rule alone refuses");
+    assert_eq!(with("glm", 40.0), (Ok(()), 0), "40 prompts");
+    // A legacy line (no schema_version: the Python client; its backfill wrote token counts)
+    // keeps counting as it always did; everything AgentOS writes is versioned.
+    let legacy = limits_and_schema(|e| {
+        e.as_object_mut().unwrap().remove("schema_version");
+        e["turn"]["capacity_used"] = json!(150.0);
+    });
+    assert_eq!(legacy, (Ok(()), 0));
+    let (rule, schema) = with("zai", 1e300);
+    assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
+    assert_eq!(schema, 1);
+    for p in ["glm", "GLM-4.6", "zai", "Z.AI/coding"] {
+        assert!(counts_prompts(p), "{p}");
+    }
+    for p in ["anthropic", "openai", "z", "zaa", "gl"] {
+        assert!(!counts_prompts(p), "{p}");
+    }
+}
+
+#[test]
+fn attribution_weights_may_sum_to_one_but_not_more() {
+    use v1::limits::Field;
+    let with = |weights: serde_json::Value| {
+        limits_and_schema(move |e| e["turn"]["attribution"] = weights).0
+    };
+    // 0.1 + 0.2 + 0.7 is 1.0000000000000002 in f64: rounding, not a second model's share.
+    assert_eq!(with(json!({"a": 0.1, "b": 0.2, "c": 0.7})), Ok(()));
+    assert_eq!(with(json!({"a": 1.0})), Ok(()));
+    let v = with(json!({"a": 0.6, "b": 0.5})).unwrap_err();
+    assert_eq!(v.field, Field::AttributionSum);
+    assert!((v.value - 1.1).abs() < 1e-12);
+    assert_eq!(
+        v.to_string(),
+        "the sum of the turn.attribution weights must be ≥ 0 and ≤ 1 (got 1.1)"
+    );
+}
+
+#[test]
+fn a_violation_says_the_range_and_the_value_as_people_write_them() {
+    let (rule, _) = limits_and_schema(|e| e["cost"]["estimated_usd"] = json!(2e15));
+    let v = rule.unwrap_err();
+    assert_eq!(v.to_string(), "cost.estimated_usd must be ≥ 0 and ≤ 1e15 (got 2e15)");
+    assert_eq!(v.requirement(), "must be ≥ 0 and ≤ 1e15 (got 2e15)");
+    let (rule, _) = limits_and_schema(|e| e["turn"]["capacity_used"] = json!(2.0));
+    assert_eq!(rule.unwrap_err().to_string(), "turn.capacity_used must be ≥ 0 and ≤ 1 (got 2)");
+}
+
+#[test]
+fn non_finite_numbers_are_refused_everywhere() {
+    use v1::limits::{Field, check_turn};
+    let mut typed: v1::TurnEvent = serde_json::from_value(turn_event()).unwrap();
+    typed.turn.capacity_used = Some(f64::NAN);
+    assert_eq!(check_turn(&typed, "p").unwrap_err().field, Field::CapacityUsed);
+    typed.turn.capacity_used = None;
+    typed.decision.as_mut().unwrap().warn_pct_auto = Some(f64::INFINITY);
+    let v = check_turn(&typed, "p").unwrap_err();
+    assert_eq!(v.field, Field::Decision("warn_pct_auto"));
+    assert_eq!(v.to_string(), "decision.warn_pct_auto must be a finite number (got inf)");
+}
+
+#[test]
+fn the_schema_says_tokens_fit_an_unsigned_64_bit_integer() {
+    let schema = SchemaKind::V1Turn.schema();
+    for field in ["tokens_in", "tokens_out"] {
+        assert_eq!(schema["properties"][field]["maximum"], json!(u64::MAX), "{field}");
+        assert_eq!(schema["properties"][field]["minimum"], json!(0), "{field}");
+    }
+}
+
+#[test]
+fn session_ids_are_refused_outside_the_safe_alphabet() {
+    use v1::limits::{BadSessionId, SESSION_ID_MAX_LEN, check_session_id};
+    for ok in [
+        "s1",
+        "3f2b8c1e-9d4a-4e6b-8f1a-2c7d5e9b0a14",
+        "ci:run_42.a",
+        &"a".repeat(SESSION_ID_MAX_LEN),
+    ] {
+        assert_eq!(check_session_id(ok), Ok(()), "{ok}");
+    }
+    assert_eq!(check_session_id(""), Err(BadSessionId::Empty));
+    for (bad, ch, position) in [
+        ("a\"b", '"', 2),
+        ("a\\b", '\\', 2),
+        ("\tx", '\t', 1),
+        ("x\n", '\n', 2),
+        ("a b", ' ', 2),
+        ("café", 'é', 4),
+        ("a/b", '/', 2),
+    ] {
+        assert_eq!(check_session_id(bad), Err(BadSessionId::Char { ch, position }), "{bad:?}");
+    }
+    for c in (0u8..128).map(char::from) {
+        let id = c.to_string();
+        let json_text = serde_json::to_string(&id).unwrap();
+        if check_session_id(&id).is_ok() {
+            assert_eq!(
+                json_text,
+                format!("\"{id}\""),
+                "{c:?} is accepted, so JSON must not escape it"
+            );
+        }
+    }
+    assert_eq!(
+        check_session_id(&"a".repeat(SESSION_ID_MAX_LEN + 1)),
+        Err(BadSessionId::TooLong(SESSION_ID_MAX_LEN + 1))
+    );
+}

@@ -336,39 +336,31 @@ fn day_name(day: i64) -> String {
     }
 }
 
-/// Largest magnitude a number added into the totals may have. Every JSON number is a finite
-/// f64, but sums and products of values near `f64::MAX` overflow to ±inf or NaN, which JSON
-/// cannot hold (serde_json would write `null` into a field that is never null). No real
-/// count, capacity, weight or cost comes near 1e15, so a line with such a number is skipped
-/// with a diagnostic instead.
-pub const MAX_MAGNITUDE: f64 = 1e15;
+/// Largest magnitude a number added into the totals may have (the v1 limits' bound): sums of
+/// values near `f64::MAX` overflow to ±inf or NaN, which JSON cannot hold.
+pub const MAX_MAGNITUDE: f64 = agentos_event_schema::v1::limits::MAX_MAGNITUDE;
 
+/// The v1 limits rule (`agentos_event_schema::v1::limits`), the one the recorder enforces at
+/// write time: a turn with a number out of its range is skipped with a diagnostic.
 fn check_magnitudes(t: &view::TurnLine<'_>) -> Result<(), String> {
-    let check = |name: &str, x: f64| {
-        if x.abs() <= MAX_MAGNITUDE {
-            Ok(())
-        } else {
-            Err(format!(
-                "{name} = {x} is out of range: numbers added into totals must be within ±1e15"
-            ))
-        }
+    use agentos_event_schema::v1::limits::{
+        CapacityUnit, MeasurementNumbers, TurnNumbers, check_turn_numbers,
     };
-    if let Some(m) = &t.measurement {
-        check("measurement.cls", m.cls)?;
-        check("measurement.impf", m.impf.0)?;
-        check("measurement.churn_score", m.churn_score)?;
-        check("measurement.feature_delta", m.feature_delta)?;
-    }
-    if let Some(c) = t.turn.capacity_used {
-        check("turn.capacity_used", c.0)?;
-    }
-    for (_, w) in &t.turn.attribution.0 {
-        check("turn.attribution", *w)?;
-    }
-    if let Some(c) = &t.cost {
-        check("cost.estimated_usd", c.estimated_usd.0)?;
-    }
-    Ok(())
+    let provider = crate::provider_of(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
+    check_turn_numbers(TurnNumbers {
+        capacity_unit: CapacityUnit::of(provider, t.schema_version.is_some()),
+        latency_ms: t.turn.latency_ms.0,
+        capacity_used: t.turn.capacity_used.map(|c| c.0),
+        attribution: t.turn.attribution.0.iter().map(|(k, w)| (k.as_ref(), *w)),
+        measurement: t.measurement.as_ref().map(|m| MeasurementNumbers {
+            cls: m.cls,
+            impf: m.impf.0,
+            churn_score: m.churn_score,
+            feature_delta: m.feature_delta,
+        }),
+        estimated_usd: t.cost.as_ref().map(|c| c.estimated_usd.0),
+    })
+    .map_err(|v| format!("out of range: {v}"))
 }
 
 /// Get-or-insert without allocating the key when it is present (`None` cannot happen; it
@@ -881,8 +873,7 @@ fn read_retrying<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: u64) -> std::
 // Finishing
 
 fn prompt_counted(provider: &str) -> bool {
-    let p = provider.to_ascii_lowercase();
-    p.starts_with("glm") || p.starts_with("zai") || p.starts_with("z.ai")
+    agentos_event_schema::v1::limits::counts_prompts(provider)
 }
 
 fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, Error> {

@@ -252,7 +252,7 @@ pub(crate) struct SessionView<'a> {
 pub(crate) struct TurnLine<'a> {
     event_id: Option<StrCheck>,
     pub(crate) ts: Option<Ts>,
-    schema_version: Option<StrCheck>,
+    pub(crate) schema_version: Option<StrCheck>,
     #[serde(borrow)]
     pub(crate) turn: TurnView<'a>,
     pub(crate) measurement: Option<MeasurementView>,
@@ -277,7 +277,7 @@ pub(crate) struct TurnView<'a> {
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
     input_kind: InputKind,
-    latency_ms: NonNeg,
+    pub(crate) latency_ms: NonNeg,
     #[serde(default, borrow)]
     pub(crate) attribution: Attribution<'a>,
     #[serde(default)]

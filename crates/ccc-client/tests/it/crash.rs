@@ -144,12 +144,15 @@ fn an_unreadable_turn_of_the_session_is_reported_not_silently_dropped() {
     rec.log_turn(turn("claude-3", 0.5, None)).unwrap();
     // A turn line of this session that is JSON but not a v1 turn (e.g. edited by hand).
     let bad = format!(r#"{{"type":"turn","turn":{{"session_id":"{sid}","tokens_in":"many"}}}}"#);
+    let at = std::fs::metadata(env.data.join("events.jsonl")).unwrap().len();
     agentos_ccc_client::JsonlLog::new(env.data.join("events.jsonl")).append_line(&bad).unwrap();
     let report = rec.finish_session(None).unwrap();
     assert_eq!(report.window.providers["claude-3"].turns, 1);
     assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
     let d = &report.diagnostics[0];
-    assert_eq!(d.line, 3);
+    // The window scan starts where the session began: lines are located by byte offset.
+    assert_eq!((d.line, d.offset), (0, at));
+    assert!(d.to_string().contains(&format!("(at byte {at})")), "{d}");
     assert!(d.message.contains("left out of the window"), "{d}");
 }
 

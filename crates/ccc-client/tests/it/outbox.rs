@@ -261,3 +261,69 @@ fn a_server_echoing_the_api_key_never_gets_it_written_to_disk() {
     assert_eq!(letter["response"]["body"], "you sent Bearer <redacted>");
     assert!(files >= 4, "dead letter, state, summary, events: {files} files");
 }
+
+/// Every file under `dir`, with its bytes as (lossy) text.
+fn all_files(dir: &camino::Utf8PathBuf) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.clone().into_std_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_api_key_cut_by_the_response_limit_is_not_written_in_part() {
+    // The sender keeps 64 KiB (65536 bytes) of a response body. The echo puts the key so it
+    // straddles that limit: its first 10 characters fall inside.
+    const LIMIT: usize = 64 * 1024;
+    const KEY: &str = "sk-test-secret";
+    let server = TestServer::start(move |_| {
+        let body = format!("{}{KEY} and more", "x".repeat(LIMIT - 10));
+        Reply::text(422, &body)
+    });
+    let env = env();
+    install_pack(&env, &signed_pack(&["telemetry_minimized"], FAR_FUTURE));
+    let mut rec = recorder(&env, "minimized", &server.url()).with_auto_flush(false);
+    rec.upload_minimized_metrics().unwrap();
+    let report = rec.flush(true).unwrap().unwrap();
+    assert_eq!(report.dead_lettered.len(), 1);
+    let files = all_files(&env.data);
+    assert!(files.iter().any(|(p, _)| p.to_string_lossy().contains("dead")), "a dead letter");
+    for (path, text) in files {
+        for n in 8..=KEY.len() {
+            let prefix = &KEY[..n];
+            assert!(!text.contains(prefix), "{prefix:?} written to {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_successful_delivery_clears_the_last_error() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let server = TestServer::start(move |_| match c.fetch_add(1, Ordering::SeqCst) {
+        0 => Reply::text(500, "boom"),
+        _ => Reply::json(200, "{}"),
+    });
+    let env = env();
+    install_pack(&env, &signed_pack(&["telemetry_minimized"], FAR_FUTURE));
+    let mut rec = recorder(&env, "minimized", &server.url()).with_auto_flush(false);
+    rec.upload_minimized_metrics().unwrap();
+    assert!(rec.flush(true).unwrap().unwrap().problem.is_some());
+    assert_eq!(rec.outbox_status().unwrap().last_error.unwrap().kind, ProblemKind::ServerError);
+    let report = rec.flush(true).unwrap().unwrap();
+    assert_eq!(report.delivered.len(), 1);
+    let st = rec.outbox_status().unwrap();
+    assert!(st.pending.is_empty());
+    assert!(st.last_success_at.is_some());
+    assert_eq!(st.last_error, None, "the error was resolved by the delivery");
+}

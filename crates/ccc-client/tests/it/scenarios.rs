@@ -342,15 +342,17 @@ fn non_finite_numbers_are_refused_naming_the_field_and_nothing_is_written() {
     let mut rec = recorder(&env, "local", &agentos_testkit::refused_url());
     start(&mut rec, &[]);
     let before = lines(&env.data.join("events.jsonl")).len();
-    for (capacity, latency, field) in [
-        (Some(f64::NAN), 1.0, "/turn/capacity_used"),
-        (Some(0.5), f64::INFINITY, "/turn/latency_ms"),
-    ] {
+    use agentos_event_schema::v1::limits::Field;
+    for (capacity, latency, field) in
+        [(Some(f64::NAN), 1.0, Field::CapacityUsed), (Some(0.5), f64::INFINITY, Field::LatencyMs)]
+    {
         let mut t = turn("claude-3", 0.5, None);
         t.capacity_used = capacity;
         t.latency_ms = latency;
-        let err = rec.log_turn(t).expect_err("a non-finite number must be refused").to_string();
-        assert!(err.contains(field) && err.contains("not a finite number"), "{err}");
+        match rec.log_turn(t).expect_err("a non-finite number must be refused") {
+            agentos_ccc_client::Error::OutOfRange(v) => assert_eq!(v.field, field),
+            other => panic!("{other}"),
+        }
     }
     assert_eq!(lines(&env.data.join("events.jsonl")).len(), before, "nothing was appended");
 }

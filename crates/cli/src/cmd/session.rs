@@ -15,6 +15,10 @@ use anyhow::{Context, bail};
 
 use crate::Global;
 
+mod words;
+
+use words::{count, explain};
+
 /// Flags that override the upload configuration from the environment.
 #[derive(Debug, Clone, clap::Args)]
 pub struct UploadFlags {
@@ -30,11 +34,19 @@ pub struct UploadFlags {
 #[derive(Debug, clap::Subcommand)]
 pub enum SessionCmd {
     /// Start a session; prints its id. The session stays active across invocations.
+    ///
+    /// One session at a time per data dir: while one is active, `start` fails (whatever
+    /// --session-id says); run parallel sessions in separate --data-dir directories.
     Start(StartArgs),
     /// Log one turn of the active session; prints the turn id.
+    ///
+    /// Numbers are checked before anything is written: costs, latencies and measurements
+    /// within ±1e15 (costs, latency, impf ≥ 0), --capacity a share of the weekly quota (0 to 1;
+    /// a prompt count for GLM / Z.ai), --attribution weights 0 to 1 summing to at most 1.
     Turn(Box<TurnArgs>),
     /// End the active session: window record, metrics summary, and (minimized/full) queue
-    /// the summary upload and try to deliver it.
+    /// the summary upload and try to deliver it. Ends it once: a second `end` finds no active
+    /// session; an `end` retried after a failure appends nothing twice.
     End(EndArgs),
 }
 
@@ -50,7 +62,8 @@ pub struct StartArgs {
     /// Commit the session starts from.
     #[arg(long)]
     pub commit: String,
-    /// Use this session id instead of a fresh UUID.
+    /// Use this session id instead of a fresh UUID: 1 to 128 ASCII letters, digits, '-',
+    /// '_', '.' or ':'.
     #[arg(long)]
     pub session_id: Option<String>,
     /// Metadata label, `key=value` (repeatable).
@@ -81,7 +94,8 @@ pub struct TurnArgs {
     /// Latency in milliseconds.
     #[arg(long, default_value_t = 0.0)]
     pub latency_ms: f64,
-    /// Capacity consumed (fraction of the provider's capacity).
+    /// Capacity consumed: the share (0 to 1) of the provider's weekly quota; for GLM / Z.ai,
+    /// the number of prompts.
     #[arg(long)]
     pub capacity: Option<f64>,
     /// Cognitive Load Score (measurement: give --cls, --impf, --churn, --feature-delta together).
@@ -105,9 +119,13 @@ pub struct TurnArgs {
     /// Where the feature is specified.
     #[arg(long, requires = "feature_id")]
     pub spec_ref: Option<String>,
-    /// Value attribution, `MODEL=WEIGHT` (repeatable).
+    /// Value attribution, `MODEL=WEIGHT` (repeatable): weights 0 to 1, summing to at most 1.
     #[arg(long = "attribution", value_name = "MODEL=W")]
     pub attribution: Vec<String>,
+    /// Record the turn under this id (safe to retry: a turn already logged under this id in
+    /// the session is not logged again). Default: a fresh UUID.
+    #[arg(long)]
+    pub turn_id: Option<String>,
     /// Estimated cost in US dollars.
     #[arg(long)]
     pub cost_usd: Option<f64>,
@@ -204,6 +222,9 @@ pub enum PrivacyCmd {
 /// Arguments of `privacy preview`.
 #[derive(Debug, clap::Args)]
 pub struct PreviewArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub upload: UploadFlags,
 }
@@ -243,14 +264,16 @@ fn start(a: StartArgs, global: &Global) -> anyhow::Result<ExitCode> {
         eprintln!("{message}");
     }
     let metadata: BTreeMap<String, String> = pairs(&a.meta, "--meta")?.into_iter().collect();
-    let id = rec.start_session(SessionStart {
-        repo_id: a.repo_id,
-        branch: a.branch,
-        commit: a.commit,
-        session_id: a.session_id.map(Into::into),
-        metadata,
-        started_at: None,
-    })?;
+    let id = rec
+        .start_session(SessionStart {
+            repo_id: a.repo_id,
+            branch: a.branch,
+            commit: a.commit,
+            session_id: a.session_id.map(Into::into),
+            metadata,
+            started_at: None,
+        })
+        .map_err(explain)?;
     outln!("{id}");
     Ok(ExitCode::SUCCESS)
 }
@@ -309,7 +332,7 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         attribution.insert(model, w);
     }
     let mut rec = recorder(global, &a.upload)?;
-    let id = rec.log_turn(TurnInput {
+    let input = TurnInput {
         model: a.model,
         subagent: a.subagent,
         tokens_in: a.tokens_in,
@@ -325,22 +348,27 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         outcome,
         decision: None,
         at: None,
-    })?;
+    };
+    let id = match a.turn_id {
+        Some(id) => rec.log_turn_as(id.into(), input),
+        None => rec.log_turn(input),
+    }
+    .map_err(explain)?;
     outln!("{id}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn end(a: EndArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut rec = recorder(global, &a.upload)?;
-    let report = rec.finish_session(a.notes)?;
+    let report = rec.finish_session(a.notes).map_err(explain)?;
     for d in &report.diagnostics {
         eprintln!("warning: {d}");
     }
     let fpc = report.summary.features_per_capacity.map_or("n/a".to_owned(), |v| format!("{v:.4}"));
     outln!(
-        "ended session {} ({} provider(s)); {} written (features_per_capacity {fpc})",
+        "ended session {} ({}); {} written (features_per_capacity {fpc})",
         report.session_id,
-        report.window.providers.len(),
+        count(report.window.providers.len() as u64, "provider", "providers"),
         rec.summary_path()
     );
     print_upload(&report.upload);
@@ -366,23 +394,24 @@ fn print_upload(outcome: &UploadOutcome) -> bool {
 }
 
 fn print_flush(report: &FlushReport) {
+    let batches = |n: usize| count(n as u64, "batch", "batches");
     if !report.delivered.is_empty() {
-        outln!("delivered {} batch(es)", report.delivered.len());
+        outln!("delivered {}", batches(report.delivered.len()));
     }
     if !report.dead_lettered.is_empty() {
-        eprintln!("dead-lettered {} batch(es) rejected by CCC", report.dead_lettered.len());
+        eprintln!("dead-lettered {} rejected by CCC", batches(report.dead_lettered.len()));
     }
     if let Some(p) = &report.problem {
         eprintln!("{}", p.message);
     }
     if report.waiting > 0 {
         let when = report.next_attempt_at.map(|t| t.to_string()).unwrap_or_default();
-        outln!("{} batch(es) waiting for their retry time {when}", report.waiting);
+        outln!("{} waiting for their retry time {when}", batches(report.waiting));
     }
     if report.held > 0 {
-        outln!("{} batch(es) held: the current tier does not send them", report.held);
+        outln!("{} held: the current tier does not send them", batches(report.held));
     }
-    outln!("{} batch(es) pending", report.remaining);
+    outln!("{} pending", batches(report.remaining));
 }
 
 pub fn upload_metrics(args: UploadMetricsArgs, global: &Global) -> anyhow::Result<ExitCode> {
@@ -426,21 +455,28 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 outln!("local tier: nothing is queued or sent");
             }
             outln!(
-                "pending: {} batch(es) ({events} event, {} metrics), {} event(s) not yet batched",
-                st.pending.len(),
+                "pending: {} ({events} event, {} metrics), {} not yet batched",
+                count(st.pending.len() as u64, "batch", "batches"),
                 st.pending.len() - events,
-                st.queued_events
+                count(st.queued_events as u64, "event", "events")
             );
-            outln!("dead-lettered: {} (in {}/dead)", st.dead_lettered, rec.outbox().dir());
-            outln!("delivered: {} batch(es)", st.delivered_batches);
+            outln!(
+                "dead-lettered: {} (in {}/dead)",
+                count(st.dead_lettered as u64, "batch", "batches"),
+                rec.outbox().dir()
+            );
+            outln!("delivered: {}", count(st.delivered_batches, "batch", "batches"));
             if st.not_uploaded_tier_unknown > 0 {
                 outln!(
-                    "not uploaded: tier unknown: {} event(s) whose session's privacy tier is unknown",
-                    st.not_uploaded_tier_unknown
+                    "not uploaded: tier unknown: {} whose session's privacy tier is unknown",
+                    count(st.not_uploaded_tier_unknown, "event", "events")
                 );
             }
             if st.unreadable_lines > 0 {
-                outln!("not uploaded: unreadable: {} line(s) of events.jsonl", st.unreadable_lines);
+                outln!(
+                    "not uploaded: unreadable: {} of events.jsonl",
+                    count(st.unreadable_lines, "line", "lines")
+                );
             }
             match &st.last_error {
                 Some(e) => outln!("last error: {} {}", e.at, e.message),
@@ -480,6 +516,36 @@ pub fn run_privacy(cmd: PrivacyCmd, global: &Global) -> anyhow::Result<ExitCode>
         PrivacyCmd::Preview(a) => {
             let rec = recorder(global, &a.upload)?;
             let preview = rec.preview()?;
+            if a.json {
+                let (uploads, detail) = match &preview.gate {
+                    UploadGate::LocalOnly => ("local_only", serde_json::Value::Null),
+                    UploadGate::Denied { message } => ("denied", serde_json::json!(message)),
+                    UploadGate::Allowed { entitlement, plan, kid } => (
+                        "allowed",
+                        serde_json::json!({"entitlement": entitlement, "plan": plan, "kid": kid}),
+                    ),
+                };
+                let payloads: Vec<serde_json::Value> = preview
+                    .payloads
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "method": "POST",
+                            "url": format!("{}{}", rec.config().base_url, p.route),
+                            "source": p.source,
+                            "body": p.body,
+                        })
+                    })
+                    .collect();
+                let v = serde_json::json!({
+                    "tier": preview.tier,
+                    "uploads": uploads,
+                    "gate": detail,
+                    "payloads": payloads,
+                });
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             outln!("tier: {}", preview.tier);
             match &preview.gate {
                 UploadGate::LocalOnly => {

@@ -384,3 +384,112 @@ fn session_end_again_after_a_crash_appends_nothing_twice() {
     assert!(!state.exists(), "state not cleared");
     assert_eq!(server.connections(), 0);
 }
+
+#[test]
+fn eight_concurrent_starts_and_ends_leave_one_session_ended_once() {
+    let data = Data::new("race");
+    let url = agentos_testkit::refused_url();
+    let race = |args: &[&str]| -> Vec<Output> {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                let mut c = agentos(&data, "local", &url, "ok.pack");
+                c.args(args)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    };
+    let starts = race(START);
+    let won: Vec<String> = starts
+        .iter()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one start succeeds");
+    for lost in starts.iter().filter(|o| !o.status.success()) {
+        assert_eq!(lost.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&lost.stderr);
+        assert!(err.contains(&won[0]) && err.contains("already active"), "{err}");
+    }
+    let sessions: Vec<_> =
+        data.lines("events.jsonl").into_iter().filter(|e| e["type"] == "session").collect();
+    assert_eq!(sessions.len(), 1);
+    let ends = race(&["session", "end"]);
+    assert_eq!(ends.iter().filter(|o| o.status.success()).count(), 1);
+    for lost in ends.iter().filter(|o| !o.status.success()) {
+        assert!(String::from_utf8_lossy(&lost.stderr).contains("no active session"));
+    }
+    let events = data.lines("events.jsonl");
+    assert_eq!(events.iter().filter(|e| e["type"] == "session_end").count(), 1);
+    assert_eq!(data.lines("windows.jsonl").len(), 1);
+}
+
+#[test]
+fn out_of_range_numbers_name_the_flag_and_nothing_is_written() {
+    let data = Data::new("limits");
+    let url = agentos_testkit::refused_url();
+    ok(agentos(&data, "local", &url, "ok.pack"), START);
+    let base = ["session", "turn", "--model", "claude-3", "--tokens-in", "1", "--tokens-out", "2"];
+    for (extra, want) in [
+        (&["--cost-usd", "2e15"][..], "error: --cost-usd must be ≥ 0 and ≤ 1e15 (got 2e15)"),
+        (&["--capacity", "1e300"][..], "error: --capacity must be ≥ 0 and ≤ 1 (got 1e300)"),
+        (
+            &["--cls", "1", "--impf", "1", "--churn", "0", "--feature-delta", "1e300"][..],
+            "error: --feature-delta must be ≥ -1e15 and ≤ 1e15 (got 1e300)",
+        ),
+        (
+            &["--attribution", "m=1e300"][..],
+            "error: --attribution m=…: the weight must be ≥ 0 and ≤ 1 (got 1e300)",
+        ),
+        (
+            &["--attribution", "a=0.75", "--attribution", "b=0.5"][..],
+            "error: --attribution weights must sum to at most 1 (got 1.25)",
+        ),
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let out = run(agentos(&data, "local", &url, "ok.pack"), &args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim(), want);
+        assert!(!err.contains('/'), "no JSON pointer: {err}");
+    }
+    assert_eq!(data.lines("events.jsonl").len(), 1, "only the session event");
+    let out = ok(agentos(&data, "local", &url, "ok.pack"), &["session", "end"]);
+    assert!(out.contains("(0 providers)"), "{out}");
+}
+
+#[test]
+fn a_session_id_json_would_escape_is_refused() {
+    let data = Data::new("bad-id");
+    let url = agentos_testkit::refused_url();
+    for id in ["a\"b", "a\\b", "tab\tid", "new\nline", ""] {
+        let args: Vec<&str> = START.iter().copied().chain(["--session-id", id]).collect();
+        let out = run(agentos(&data, "local", &url, "ok.pack"), &args);
+        assert_eq!(out.status.code(), Some(2), "{id:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --session-id: "));
+    }
+    assert!(data.lines("events.jsonl").is_empty());
+    let args: Vec<&str> = START.iter().copied().chain(["--session-id", "run-1"]).collect();
+    ok(agentos(&data, "local", &url, "ok.pack"), &args);
+    ok(agentos(&data, "local", &url, "ok.pack"), TURN);
+    let out = ok(agentos(&data, "local", &url, "ok.pack"), &["session", "end"]);
+    assert!(out.contains("ended session run-1 (1 provider)"), "{out}");
+    assert_eq!(data.lines("windows.jsonl")[0]["providers"]["zai"]["turns"], 1);
+}
+
+#[test]
+fn privacy_preview_has_json() {
+    let data = Data::new("preview-json");
+    let url = agentos_testkit::refused_url();
+    let out = ok(agentos(&data, "local", &url, "ok.pack"), &["privacy", "preview", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["tier"], "local");
+    assert_eq!(v["uploads"], "local_only");
+    assert_eq!(v["payloads"], serde_json::json!([]));
+}

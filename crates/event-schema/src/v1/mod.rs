@@ -7,6 +7,7 @@
 //! time, schema version, outcome kind) lives on the envelope ([`Envelope`], [`Outcome`]).
 
 mod event;
+pub mod limits;
 mod payload;
 mod records;
 mod reroute;

@@ -113,20 +113,26 @@ pub struct Turn {
     /// Which agent or subagent made the call.
     pub subagent: String,
     /// Input tokens.
+    #[schemars(range(max = u64::MAX))]
     pub tokens_in: u64,
     /// Output tokens.
+    #[schemars(range(max = u64::MAX))]
     pub tokens_out: u64,
     /// Kind of input.
     pub input_kind: InputKind,
-    /// Wall-clock latency in milliseconds.
-    #[schemars(range(min = 0.0))]
+    /// Wall-clock latency in milliseconds (0 to 1e15).
+    #[schemars(range(min = 0.0, max = super::limits::LATENCY_MS.max))]
     pub latency_ms: f64,
-    /// Share of this turn's value credited to each model (weights, usually summing to 1).
+    /// Share of this turn's value credited to each model: weights in [0, 1] summing to at
+    /// most 1 (`limits` checks the sum; JSON Schema cannot).
     #[serde(default)]
+    #[schemars(schema_with = "attribution_schema")]
     pub attribution: BTreeMap<String, f64>,
-    /// Capacity consumed (fraction of the provider's weekly capacity, or prompts for GLM).
+    /// Capacity consumed: the share (0 to 1) of the provider's weekly quota this turn used; for
+    /// providers that count prompts (GLM, Z.ai) the number of prompts, and in legacy lines
+    /// without `schema_version` whatever count the Python client wrote (`limits` checks which).
     #[serde(default)]
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = super::limits::CAPACITY_PROMPTS.max))]
     pub capacity_used: Option<f64>,
     /// Fields this version does not model.
     #[serde(flatten)]
@@ -137,13 +143,19 @@ pub struct Turn {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Measurement {
     /// Cognitive Load Score.
+    #[schemars(range(min = super::limits::CLS.min, max = super::limits::CLS.max))]
     pub cls: f64,
     /// Interaction minutes per feature.
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = super::limits::IMPF.max))]
     pub impf: f64,
     /// Normalised churn of the code written.
+    #[schemars(range(min = super::limits::CHURN_SCORE.min, max = super::limits::CHURN_SCORE.max))]
     pub churn_score: f64,
     /// Features completed by this turn (fractional allowed).
+    #[schemars(range(
+        min = super::limits::FEATURE_DELTA.min,
+        max = super::limits::FEATURE_DELTA.max
+    ))]
     pub feature_delta: f64,
     /// Problems observed while measuring.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -216,8 +228,8 @@ pub struct Cost {
     /// Prices used for the estimate, by unit name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unit_costs: BTreeMap<String, f64>,
-    /// Estimated cost in US dollars.
-    #[schemars(range(min = 0.0))]
+    /// Estimated cost in US dollars (0 to 1e15).
+    #[schemars(range(min = 0.0, max = super::limits::ESTIMATED_USD.max))]
     pub estimated_usd: f64,
     /// Fields this version does not model.
     #[serde(flatten)]
@@ -356,4 +368,18 @@ pub struct Outcome {
 
 fn one() -> u64 {
     1
+}
+
+/// The schema of `turn.attribution`: an object of weights in [0, 1].
+fn attribution_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "type": "number",
+            "format": "double",
+            "minimum": super::limits::ATTRIBUTION_WEIGHT.min,
+            "maximum": super::limits::ATTRIBUTION_WEIGHT.max
+        },
+        "default": {}
+    })
 }

@@ -124,6 +124,26 @@ fn python_events_validate_against_our_event_schema_as_written() {
     }
 }
 
+#[test]
+fn python_written_turns_keep_the_v1_limits() {
+    // The rule the rollup reads with must not drop history the Python client wrote, such as
+    // the backfill's capacity_used in tokens (line 7: 150.0, no schema_version).
+    let mut turns = 0;
+    for (line, text) in python_lines() {
+        if let Event::Turn(t) = serde_json::from_str::<Event>(&text).unwrap() {
+            let provider = t.cost.as_ref().map_or(t.turn.model.as_str(), |c| c.provider.as_str());
+            let provider = provider.split_once('/').map_or(provider, |(p, _)| p);
+            assert_eq!(
+                agentos_event_schema::v1::limits::check_turn(&t, provider),
+                Ok(()),
+                "line {line}"
+            );
+            turns += 1;
+        }
+    }
+    assert_eq!(turns, 5);
+}
+
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }

@@ -6,36 +6,38 @@
 //! outbox catches up with the log ([`Outbox::catch_up`]), queueing this event and anything a
 //! crashed earlier process appended but did not queue. Other tiers do no outbox I/O at all.
 //!
-//! `state/active_session.json` holds the active session's id, start time and tier; the
-//! outbox uses the tier for sessions that started before its watermark.
-//!
-//! Ending a session is idempotent across a crash part-way through: the tails (last 64 KiB)
-//! of `events.jsonl` and `windows.jsonl` are checked for this session's `session_end` and
-//! window record, neither is appended twice, and the state is cleared last.
+//! `state/active_session.json` holds the active session's id, start time, tier and where it
+//! began in the logs; the outbox uses the tier for sessions that started before its
+//! watermark. Starting, logging turns and ending (`lifecycle.rs`) happen under the data-dir
+//! session lock: one active session per data dir, ended once, nothing recorded twice when a
+//! failed call is retried.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use agentos_event_schema::catalog::SchemaKind;
 use agentos_event_schema::v1::{
-    Cost, Decision, Envelope, Event, Feature, GlmCount, InputKind, Measurement, MetricsSummary,
-    Outcome, OutcomeKind, ProviderWindow, SCHEMA_VERSION, Session, SessionEndEvent, SessionEvent,
-    Turn, TurnEvent, Value, WindowRecord,
+    Cost, Decision, Envelope, Event, Feature, InputKind, Measurement, MetricsSummary, Outcome,
+    SCHEMA_VERSION, Value, WindowRecord,
 };
-use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId, validate};
+use agentos_event_schema::{SessionId, Timestamp, validate};
 use agentos_licensing::VerifiedLicense;
 use agentos_privacy::{MinimizedPayload, Tier, TierPolicy};
 use camino::Utf8PathBuf;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::Error;
 use crate::config::RecorderConfig;
 use crate::eventlog::{JsonlLog, LogDiagnostic};
-use crate::fsutil::{read_json, write_json_atomic};
+use crate::fsutil::read_json;
 use crate::http::{Sender, Timeouts};
 use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxStatus};
+
+mod lifecycle;
+
+use lifecycle::ActiveSession;
 
 /// What `start_session` needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -187,19 +189,6 @@ pub struct Preview {
     pub payloads: Vec<PreviewPayload>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ActiveSession {
-    session_id: SessionId,
-    started_at: Timestamp,
-    /// The tier the session was started in (absent in state written by older versions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    tier: Option<Tier>,
-}
-
-/// How much of the end of `events.jsonl` / `windows.jsonl` `finish_session` reads to find
-/// a `session_end` or window record left by an interrupted earlier attempt.
-const TAIL_BYTES: u64 = 64 * 1024;
-
 /// Records sessions to the data dir and queues what the tier and license allow for upload.
 ///
 /// ```no_run
@@ -349,203 +338,6 @@ impl Recorder {
         matches!(self.upload_gate(), UploadGate::Allowed { .. })
     }
 
-    /// Start a session: validate, append to `events.jsonl`, remember it in
-    /// `state/active_session.json`. A denied license never blocks recording.
-    pub fn start_session(&mut self, start: SessionStart) -> Result<SessionId, Error> {
-        if let Some(active) = &self.active {
-            return Err(Error::SessionActive(active.session_id.to_string()));
-        }
-        let license_id = match self.upload_gate() {
-            UploadGate::LocalOnly => "local".to_owned(),
-            UploadGate::Denied { .. } => "unlicensed".to_owned(),
-            UploadGate::Allowed { plan, kid, .. } => format!("{kid}:{plan}"),
-        };
-        let session_id = start.session_id.unwrap_or_else(SessionId::random);
-        let created_at = start.started_at.unwrap_or_else(Timestamp::now);
-        let event = Event::Session(SessionEvent {
-            envelope: envelope_at(created_at),
-            session: Session {
-                session_id: session_id.clone(),
-                repo_id: start.repo_id,
-                branch: start.branch,
-                commit: start.commit,
-                license_id,
-                privacy_tier: self.config.tier,
-                created_at,
-                metadata: start.metadata.into_iter().map(|(k, v)| (k, Json::String(v))).collect(),
-                extra: Extra::new(),
-            },
-        });
-        self.record(&event)?;
-        let active = ActiveSession {
-            session_id: session_id.clone(),
-            started_at: created_at,
-            tier: Some(self.config.tier),
-        };
-        write_json_atomic(&self.state_path(), &active, "active session")?;
-        self.active = Some(active);
-        Ok(session_id)
-    }
-
-    /// The tier may only go down during a session: when this recorder's tier is more private
-    /// than the one the active session runs under, the session takes the lower tier from now
-    /// on, and its id joins `state/downgraded_sessions.json`, so none of its later events is
-    /// ever uploaded as full-tier (the outbox checks that list before anything else).
-    fn honour_tier_downgrade(&mut self) -> Result<(), Error> {
-        let now = self.config.tier;
-        let Some(active) = self.active.as_mut() else { return Ok(()) };
-        if active.tier.is_some_and(|was| now >= was) || (active.tier.is_none() && now == Tier::Full)
-        {
-            return Ok(());
-        }
-        let path = self.config.data_dir.join("state").join(crate::outbox::DOWNGRADED_SESSIONS);
-        let mut ids = read_json::<BTreeSet<String>>(&path)?.unwrap_or_default();
-        if ids.insert(active.session_id.to_string()) {
-            write_json_atomic(&path, &ids, "downgraded sessions")?;
-        }
-        active.tier = Some(now);
-        let state = active.clone();
-        write_json_atomic(&self.state_path(), &state, "active session")
-    }
-
-    /// Log one turn of the active session. Never touches the network.
-    pub fn log_turn(&mut self, input: TurnInput) -> Result<TurnId, Error> {
-        self.honour_tier_downgrade()?;
-        let session_id = self.active.as_ref().ok_or(Error::NoActiveSession)?.session_id.clone();
-        let turn_id = TurnId::random();
-        let at = input.at.unwrap_or_else(Timestamp::now);
-        let event = TurnEvent {
-            envelope: envelope_at(at),
-            turn: Turn {
-                turn_id: turn_id.clone(),
-                session_id: session_id.clone(),
-                model: input.model,
-                subagent: input.subagent,
-                tokens_in: input.tokens_in,
-                tokens_out: input.tokens_out,
-                input_kind: input.input_kind,
-                latency_ms: input.latency_ms,
-                attribution: input.attribution,
-                capacity_used: input.capacity_used,
-                extra: Extra::new(),
-            },
-            measurement: input.measurement,
-            feature: input.feature,
-            cost: input.cost,
-            value: input.value,
-            decision: input.decision,
-            outcome: input.outcome,
-        };
-        if let Some(bad) = non_finite_number(&event) {
-            return Err(Error::Invalid { kind: "event", details: bad });
-        }
-        let glm = is_glm(&event.turn.model).then(|| GlmCount {
-            session_id,
-            turn_id: turn_id.clone(),
-            model: event.turn.model.clone(),
-            tokens_in: event.turn.tokens_in,
-            tokens_out: event.turn.tokens_out,
-            ts: at,
-            count_source: "trace".to_owned(),
-            extra: Extra::new(),
-        });
-        self.record(&Event::Turn(event))?;
-        if let Some(glm) = glm {
-            append_validated(&self.glm, SchemaKind::V1GlmCount, "glm count", &glm)?;
-        }
-        Ok(turn_id)
-    }
-
-    /// End the active session (see [`Recorder::finish_session`] for what it produces).
-    pub fn end_session(&mut self, notes: Option<String>) -> Result<(), Error> {
-        self.finish_session(notes).map(|_| ())
-    }
-
-    /// [`Recorder::finish_session`] for a session recorded after the fact: it ended at `at`.
-    pub fn finish_session_at(
-        &mut self,
-        notes: Option<String>,
-        at: Timestamp,
-    ) -> Result<SessionReport, Error> {
-        self.finish(notes, Some(at))
-    }
-
-    /// End the active session: append `session_end`, the window record to `windows.jsonl`,
-    /// refresh `metrics_summary.json`, and (minimized/full, licensed) queue the summary upload
-    /// and try one bounded delivery.
-    ///
-    /// Idempotent across a crash part-way through: when the last 64 KiB of
-    /// `events.jsonl` already hold a `session_end` of this session, no second one is appended
-    /// (its `ended_at` is reused); when the tail of `windows.jsonl` already holds this
-    /// session's window record, no second one is appended (that record is reported). Then
-    /// the active-session state is cleared.
-    pub fn finish_session(&mut self, notes: Option<String>) -> Result<SessionReport, Error> {
-        self.finish(notes, None)
-    }
-
-    fn finish(
-        &mut self,
-        notes: Option<String>,
-        at: Option<Timestamp>,
-    ) -> Result<SessionReport, Error> {
-        self.honour_tier_downgrade()?;
-        let active = self.active.clone().ok_or(Error::NoActiveSession)?;
-        let sid = active.session_id.as_str();
-        let prior_end = self.events.tail(TAIL_BYTES)?.into_iter().rev().find_map(|v| {
-            if v["type"] != "session_end" || v["session_id"] != sid {
-                return None;
-            }
-            match serde_json::from_value::<Event>(v) {
-                Ok(Event::SessionEnd(end)) => Some(end.ended_at),
-                _ => None,
-            }
-        });
-        let ended_at = match prior_end {
-            Some(ended_at) => {
-                // Ended by an interrupted earlier attempt: queue it if that attempt could not.
-                if self.uploads_events() {
-                    self.outbox.catch_up()?;
-                }
-                ended_at
-            }
-            None => {
-                let ended_at = at.unwrap_or_else(Timestamp::now);
-                let event = Event::SessionEnd(SessionEndEvent {
-                    envelope: envelope_at(ended_at),
-                    session_id: active.session_id.clone(),
-                    ended_at,
-                    notes: notes.unwrap_or_default(),
-                });
-                self.record(&event)?;
-                ended_at
-            }
-        };
-        let prior_window = self.windows.tail(TAIL_BYTES)?.into_iter().rev().find_map(|v| {
-            if v["session_id"] != sid {
-                return None;
-            }
-            serde_json::from_value::<WindowRecord>(v).ok()
-        });
-        let (window, diagnostics) = match prior_window {
-            Some(window) => (window, Vec::new()),
-            None => {
-                let (window, diagnostics) = self.window_record(&active, ended_at)?;
-                append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
-                (window, diagnostics)
-            }
-        };
-        let state = self.state_path();
-        match std::fs::remove_file(&state) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove", &state, e)),
-        }
-        self.active = None;
-        let summary = self.refresh_summary()?;
-        let upload = self.queue_summary(&summary)?;
-        Ok(SessionReport { session_id: active.session_id, window, summary, upload, diagnostics })
-    }
-
     /// Recompute `metrics_summary.json` from `events.jsonl` and, in the minimized/full tiers
     /// with a valid license, queue its aggregate projection and try one bounded delivery.
     pub fn upload_minimized_metrics(&mut self) -> Result<(), Error> {
@@ -661,7 +453,9 @@ impl Recorder {
     /// Validate and append locally (always); then, full tier and licensed only, let the
     /// outbox catch up with the log (which queues the redacted form of this event and of
     /// anything an interrupted earlier call appended but did not queue). Other tiers touch
-    /// no outbox file.
+    /// no outbox file. Only what can fail before the append fails the call: once the line
+    /// is written, an outbox that cannot catch up (read-only, disk full) is left to catch up
+    /// later, so a retry never records the event twice.
     fn record(&self, event: &Event) -> Result<(), Error> {
         let upload = self.uploads_events();
         if upload {
@@ -669,78 +463,12 @@ impl Recorder {
         }
         append_validated(&self.events, SchemaKind::V1Event, "event", event)?;
         if upload {
-            self.outbox.catch_up()?;
+            // The event is recorded: the log is the truth, and the outbox catches up from it
+            // at the next recording or flush. Failing here would make the caller retry and
+            // record the event twice.
+            let _ = self.outbox.catch_up();
         }
         Ok(())
-    }
-
-    fn window_record(
-        &self,
-        active: &ActiveSession,
-        ended_at: Timestamp,
-    ) -> Result<(WindowRecord, Vec<LogDiagnostic>), Error> {
-        let sid = active.session_id.as_str();
-        let mut providers: BTreeMap<String, ProviderWindow> = BTreeMap::new();
-        let mut outcomes: BTreeMap<OutcomeKind, u64> = BTreeMap::new();
-        let mut churn = Vec::new();
-        let mut unreadable = Vec::new();
-        // Only lines that mention the session are parsed.
-        let mut diagnostics = self.events.scan_containing(sid, |line_no, line| {
-            if line["type"] != "turn" || line["turn"]["session_id"] != sid {
-                return;
-            }
-            let turn = match serde_json::from_value::<TurnEvent>(line) {
-                Ok(turn) => turn,
-                Err(e) => {
-                    unreadable.push(LogDiagnostic {
-                        file: self.events.path().to_owned(),
-                        line: line_no,
-                        message: format!("turn of this session is not a valid v1 turn ({e}); left out of the window"),
-                    });
-                    return;
-                }
-            };
-            let provider = agentos_rollup::provider_of(
-                &turn.turn.model,
-                turn.cost.as_ref().map(|c| c.provider.as_str()),
-            );
-            let p = providers.entry(provider.to_owned()).or_default();
-            p.turns += 1;
-            p.tokens_in += turn.turn.tokens_in;
-            p.tokens_out += turn.turn.tokens_out;
-            if let Some(c) = turn.turn.capacity_used {
-                p.capacity_used = Some(p.capacity_used.unwrap_or(0.0) + c);
-            }
-            if let Some(m) = &turn.measurement {
-                p.features += m.feature_delta;
-                churn.push(m.churn_score);
-            }
-            if let Some(c) = &turn.cost {
-                p.cost_usd += c.estimated_usd;
-            }
-            if let Some(o) = &turn.outcome {
-                *outcomes.entry(o.kind).or_default() += o.count;
-            }
-        })?;
-        diagnostics.extend(unreadable);
-        diagnostics.sort_by_key(|d| d.line);
-        let quality = (!churn.is_empty()).then(|| {
-            agentos_rollup::churn::quality_from_churn(
-                churn.iter().sum::<f64>() / churn.len() as f64,
-            )
-        });
-        let window = WindowRecord {
-            window_id: sid.to_owned(),
-            session_id: active.session_id.clone(),
-            started_at: active.started_at,
-            ended_at,
-            providers,
-            quality,
-            outcomes,
-            schema_version: SCHEMA_VERSION.to_owned(),
-            extra: Extra::new(),
-        };
-        Ok((window, diagnostics))
     }
 }
 
@@ -764,44 +492,6 @@ fn append_validated<T: Serialize>(
     record: &T,
 ) -> Result<(), Error> {
     log.append_line(&validated_line(kind, what, record)?)
-}
-
-/// JSON has no NaN or infinity: serde_json would write them as `null`, silently erasing an
-/// optional number (`capacity_used`) or failing validation with a confusing message. Name the
-/// first such field instead.
-fn non_finite_number(event: &TurnEvent) -> Option<String> {
-    let t = &event.turn;
-    let mut numbers: Vec<(String, f64)> = vec![("/turn/latency_ms".into(), t.latency_ms)];
-    numbers.extend(t.capacity_used.map(|c| ("/turn/capacity_used".into(), c)));
-    numbers.extend(t.attribution.iter().map(|(k, v)| (format!("/turn/attribution/{k}"), *v)));
-    if let Some(m) = &event.measurement {
-        numbers.extend([
-            ("/measurement/cls".into(), m.cls),
-            ("/measurement/impf".into(), m.impf),
-            ("/measurement/churn_score".into(), m.churn_score),
-            ("/measurement/feature_delta".into(), m.feature_delta),
-        ]);
-    }
-    if let Some(c) = &event.cost {
-        numbers.push(("/cost/estimated_usd".into(), c.estimated_usd));
-        numbers.extend(c.unit_costs.iter().map(|(k, v)| (format!("/cost/unit_costs/{k}"), *v)));
-    }
-    if let Some(d) = &event.decision {
-        let optional = [
-            ("warn_pct_auto", d.warn_pct_auto),
-            ("warn_pct_confidence", d.warn_pct_confidence),
-            ("gap_seconds_p50", d.gap_seconds_p50),
-            ("gap_seconds_p95", d.gap_seconds_p95),
-            ("gap_samples", d.gap_samples),
-            ("warn_pct_cfg", d.warn_pct_cfg),
-        ];
-        numbers
-            .extend(optional.iter().filter_map(|(k, v)| v.map(|v| (format!("/decision/{k}"), v))));
-    }
-    numbers
-        .into_iter()
-        .find(|(_, v)| !v.is_finite())
-        .map(|(field, v)| format!("{field}: {v} is not a finite number"))
 }
 
 fn validated_line<T: Serialize>(
