@@ -28,6 +28,9 @@ macro_rules! out {
 }
 
 mod cmd;
+mod table;
+#[cfg(test)]
+mod tests;
 
 /// Standard output went away: a closed pipe is the reader's choice (exit 0, like `head`
 /// expects); anything else is reported.
@@ -94,7 +97,7 @@ enum Command {
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
     /// Record sample sessions into a fresh data dir, roll them up and print the report.
-    Demo(cmd::rollup::DemoArgs),
+    Demo(cmd::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -111,7 +114,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
-        Command::Demo(a) => cmd::rollup::demo(a, &cli.global),
+        Command::Demo(a) => cmd::demo::demo(a, &cli.global),
     };
     match result {
         Ok(code) => code,
