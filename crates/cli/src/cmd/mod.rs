@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod license;
+pub mod paths;
 pub mod render;
 pub mod rollup;
 pub mod schema;

@@ -18,8 +18,8 @@ use serde_json::json;
 use super::render::{
     churn_json, headline, render_churn, render_efficiency, render_report, report_json,
 };
-use crate::Global;
 use crate::table::cell;
+use crate::{Global, Source};
 
 /// How many diagnostics a command prints before summarising the rest.
 const SHOWN_DIAGNOSTICS: usize = 20;
@@ -110,13 +110,33 @@ pub struct EfficiencyArgs {
     pub json: bool,
 }
 
-/// The data dir: `--data-dir` / `AGENTOS_DATA_DIR`, else the platform default.
-pub fn data_dir(g: &Global) -> Utf8PathBuf {
-    g.data_dir.clone().unwrap_or_else(agentos_ccc_client::config::default_data_dir)
-}
-
-fn event_files(given: &[Utf8PathBuf], g: &Global) -> Vec<Utf8PathBuf> {
-    if given.is_empty() { vec![data_dir(g).join("events.jsonl")] } else { given.to_vec() }
+/// The input files: the named ones, which must exist (a missing one is an error, never a
+/// report of zeros), else `<data dir>/<default>`, which may be missing when nothing was
+/// recorded yet: then a note on stderr says where it looked.
+pub fn inputs(
+    given: &[Utf8PathBuf],
+    g: &Global,
+    default: &str,
+) -> anyhow::Result<Vec<Utf8PathBuf>> {
+    if given.is_empty() {
+        let path = g.data_dir().join(default);
+        if !path.exists() {
+            let from = match g.data_dir_source {
+                Source::Flag => "--data-dir".to_owned(),
+                Source::Env(v) => format!("${v}"),
+                Source::Default => {
+                    "the default data dir; set --data-dir or $AGENTOS_DATA_DIR".to_owned()
+                }
+            };
+            eprintln!("note: nothing recorded yet: {path} does not exist (data dir from {from})");
+        }
+        return Ok(vec![path]);
+    }
+    for f in given {
+        let meta = std::fs::metadata(f).with_context(|| format!("cannot read {f}"))?;
+        anyhow::ensure!(!meta.is_dir(), "cannot read {f}: it is a directory, not a file");
+    }
+    Ok(given.to_vec())
 }
 
 fn print_diagnostics(r: &Rollup) {
@@ -170,8 +190,8 @@ fn load_model_health(path: &Utf8Path) -> anyhow::Result<BTreeMap<String, serde_j
 }
 
 pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let files = event_files(&a.events, g);
-    let out = a.out.clone().unwrap_or_else(|| data_dir(g).join("metrics_summary.json"));
+    let files = inputs(&a.events, g, "events.jsonl")?;
+    let out = a.out.clone().unwrap_or_else(|| g.data_dir().join("metrics_summary.json"));
     let opts = SummaryOptions {
         strict: a.strict,
         model_health: a.usage_json.as_deref().map(load_model_health).transpose()?,
@@ -215,7 +235,7 @@ pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathB
 }
 
 pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let files = event_files(&a.events, g);
+    let files = inputs(&a.events, g, "events.jsonl")?;
     let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
     let r = match summarize(&files, &opts)? {
         Ok(r) => r,
@@ -258,7 +278,8 @@ pub fn churn(a: ChurnArgs, _g: &Global) -> anyhow::Result<ExitCode> {
 }
 
 pub fn efficiency(a: EfficiencyArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let path = a.windows.clone().unwrap_or_else(|| data_dir(g).join("windows.jsonl"));
+    let given: Vec<Utf8PathBuf> = a.windows.iter().cloned().collect();
+    let path = inputs(&given, g, "windows.jsonl")?.swap_remove(0);
     let report = efficiency_file(&path)?;
     for d in report.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
         eprintln!("warning: {d}");

@@ -3,3 +3,4 @@
 mod license;
 mod rollup;
 mod session;
+mod ux;

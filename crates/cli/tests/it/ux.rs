@@ -1,0 +1,141 @@
+//! What a first-time user meets: missing inputs, error lines, usage lines, `paths`,
+//! `completions`, and wording (plurals, help text).
+
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+use crate::rollup::{Scratch, text};
+
+/// Run the binary with exactly these environment variables (besides PATH).
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.args(args).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        c.env("PATH", path);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap_or_else(|e| panic!("cannot run agentos: {e}"))
+}
+
+#[test]
+fn named_inputs_that_do_not_exist_fail_with_the_path() {
+    let scratch = Scratch::new();
+    let nope = scratch.path().join("nope.jsonl");
+    let nope = nope.to_string_lossy().into_owned();
+    let out_s = scratch.path().join("out/s.json").to_string_lossy().into_owned();
+    for args in [
+        vec!["report", "--events", &nope],
+        vec!["report", "--events", &nope, "--json"],
+        vec!["rollup", "--events", &nope, "--out", &out_s],
+        vec!["efficiency", "--windows", &nope],
+    ] {
+        let out = run(&args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&nope), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: no believable zeros on stdout");
+    }
+    // Nothing was written for the failed rollup.
+    assert!(!scratch.path().join("out").exists());
+}
+
+#[test]
+fn an_empty_data_dir_says_where_it_looked() {
+    let scratch = Scratch::new();
+    let dir = scratch.path().join("data");
+    let d = dir.to_string_lossy().into_owned();
+    let out = run(&["report"], &[("AGENTOS_DATA_DIR", &d)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(&format!("{d}/events.jsonl does not exist")), "{stderr}");
+    assert!(stderr.contains("$AGENTOS_DATA_DIR"), "{stderr}");
+    let out = run(&["--data-dir", &d, "efficiency"], &[]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{d}/windows.jsonl does not exist")), "{stderr}");
+    assert!(stderr.contains("--data-dir"), "{stderr}");
+}
+
+#[test]
+fn os_errors_are_printed_once() {
+    let scratch = Scratch::new();
+    std::fs::create_dir_all(scratch.path()).unwrap_or_default();
+    let file = scratch.path().join("file");
+    std::fs::write(&file, "x").unwrap_or_default();
+    let under_file = file.join("sub").to_string_lossy().into_owned();
+    let dir = scratch.path().to_string_lossy().into_owned();
+    for args in [
+        vec!["--data-dir", &under_file, "outbox", "status"],
+        vec!["report", "--events", &dir],
+        vec!["rollup", "--events", &dir],
+    ] {
+        let out = run(&args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.matches("(os error").count() <= 1, "OS error twice: {stderr}");
+    }
+}
+
+#[test]
+fn the_data_dir_from_the_environment_is_not_shown_as_a_required_flag() {
+    let out = run(&["session", "start"], &[("AGENTOS_DATA_DIR", "/tmp/agentos-x")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let usage = stderr.lines().find(|l| l.starts_with("Usage:")).unwrap_or_default();
+    assert!(usage.contains("--repo-id") && !usage.contains("--data-dir"), "{usage}");
+}
+
+#[test]
+fn paths_shows_each_setting_and_its_source() {
+    let scratch = Scratch::new();
+    let d = scratch.path().join("d").to_string_lossy().into_owned();
+    let home = scratch.path().join("home").to_string_lossy().into_owned();
+    let json = |out: &Output| -> Json {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
+    };
+    let v = json(&run(&["--data-dir", &d, "paths", "--json"], &[("HOME", &home)]));
+    assert_eq!(v["data_dir"]["value"].as_str(), Some(d.as_str()));
+    assert_eq!(v["data_dir"]["source"].as_str(), Some("flag"));
+    assert_eq!(v["license_pack"]["value"].as_str(), Some(format!("{d}/license.pack").as_str()));
+    assert_eq!(v["license_pack"]["source"].as_str(), Some("default"));
+
+    let v = json(&run(
+        &["paths", "--json"],
+        &[("AGENTOS_DATA_DIR", &d), ("LICENSE_PACK_PATH", "/x/l.pack")],
+    ));
+    assert_eq!(
+        (v["data_dir"]["source"].as_str(), v["data_dir"]["from"].as_str()),
+        (Some("env"), Some("AGENTOS_DATA_DIR"))
+    );
+    assert_eq!(v["license_pack"]["value"].as_str(), Some("/x/l.pack"));
+    assert_eq!(v["license_pack"]["from"].as_str(), Some("LICENSE_PACK_PATH"));
+
+    let v = json(&run(&["paths", "--json"], &[("HOME", &home), ("CCC_API_KEY", "sk-secret-123")]));
+    assert_eq!(
+        v["data_dir"]["value"].as_str(),
+        Some(format!("{home}/.local/share/agentos").as_str())
+    );
+    assert_eq!(v["data_dir"]["source"].as_str(), Some("default"));
+    assert_eq!(v["ccc_api_key"]["value"].as_str(), Some("set"));
+    assert!(!v.to_string().contains("sk-secret-123"));
+
+    let out = run(&["paths"], &[("HOME", &home), ("CCC_API_KEY", "sk-secret-123")]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("{home}/.local/share/agentos")), "{stdout}");
+    assert!(!stdout.contains("sk-secret-123"));
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell], &[]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        assert!(stdout.contains("agentos") && stdout.contains("efficiency"), "{shell}");
+    }
+    assert_eq!(run(&["completions", "tcsh"], &[]).status.code(), Some(2));
+}
