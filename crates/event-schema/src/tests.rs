@@ -149,3 +149,53 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     let from_f64 = Timestamp::from_unix_seconds_f64(1_795_310_558.568_518_3).unwrap();
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
 }
+
+#[test]
+fn one_table_names_the_provider_of_every_model() {
+    use crate::provider::{
+        ANTHROPIC, OPENAI, UNKNOWN, ZAI, canonical_provider, is_glm_model, is_prompt_counted,
+        provider_for_model, provider_of_turn,
+    };
+    // The cases, written out by hand.
+    for (model, provider) in [
+        ("claude-sonnet-4.5", ANTHROPIC),
+        ("Claude-3-Opus", ANTHROPIC),
+        ("anthropic/claude-3", ANTHROPIC),
+        ("openrouter/anthropic/claude-3", ANTHROPIC),
+        ("gpt-5", OPENAI),
+        ("o1", OPENAI),
+        ("o3-mini", OPENAI),
+        ("o4-mini", OPENAI),
+        ("codex-mini", OPENAI),
+        ("glm/4.6", ZAI),
+        ("GLM-4.6", ZAI),
+        ("glm-4.5-air", ZAI),
+        ("z.ai/glm-4.6", ZAI),
+        ("gemini-2.5-pro", "google"),
+        ("acme/coder-7b", "acme"),
+        ("omni-model", UNKNOWN),
+        ("my-local-model", UNKNOWN),
+        ("", UNKNOWN),
+        ("/odd", UNKNOWN),
+    ] {
+        assert_eq!(provider_for_model(model), provider, "{model}");
+    }
+    // cost.provider (what --provider records) wins, under its canonical name.
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", Some("bedrock")), "bedrock");
+    assert_eq!(provider_of_turn("glm/4.6", Some("z.ai")), ZAI);
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", Some(" ")), ANTHROPIC);
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", None), ANTHROPIC);
+    assert_eq!(canonical_provider("GLM"), ZAI);
+    assert_eq!(canonical_provider("claude"), ANTHROPIC);
+    // One GLM rule: the model's provider is Z.ai.
+    for (model, glm) in
+        [("glm/123", true), ("GLM-4.6", true), ("z.ai/glm-4.6", true), ("claude-3", false)]
+    {
+        assert_eq!(is_glm_model(model), glm, "{model}");
+    }
+    for (provider, counted) in
+        [("glm", true), ("zai", true), ("Z.ai", true), ("anthropic", false), ("glmx", false)]
+    {
+        assert_eq!(is_prompt_counted(provider), counted, "{provider}");
+    }
+}

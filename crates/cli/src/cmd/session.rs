@@ -11,6 +11,7 @@ use agentos_ccc_client::{
     PrivacyTier, Recorder, RecorderConfig, SessionStart, TurnInput, UploadGate, UploadOutcome,
     Value,
 };
+use agentos_event_schema::provider::provider_for_model;
 use anyhow::{Context, bail};
 
 use crate::Global;
@@ -111,7 +112,8 @@ pub struct TurnArgs {
     /// Estimated cost in US dollars.
     #[arg(long)]
     pub cost_usd: Option<f64>,
-    /// Who was paid (default: the model's provider prefix).
+    /// Who was paid (default: the model's provider from the model table, e.g.
+    /// claude-* → anthropic, gpt-*/o1/o3 → openai, glm-* → zai; see `agentos paths`).
     #[arg(long, requires = "cost_usd")]
     pub provider: Option<String>,
     /// Outcome kind: tests_passed, pr_merged, bug_fixed, feature_shipped, docs_written, other.
@@ -281,10 +283,7 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let cost = a.cost_usd.map(|usd| Cost {
-        provider: a
-            .provider
-            .clone()
-            .unwrap_or_else(|| agentos_rollup::provider_of(&a.model, None).to_owned()),
+        provider: a.provider.clone().unwrap_or_else(|| provider_for_model(&a.model).to_owned()),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd,
         extra: Default::default(),

@@ -139,3 +139,42 @@ fn completions_are_generated_for_each_shell() {
     }
     assert_eq!(run(&["completions", "tcsh"], &[]).status.code(), Some(2));
 }
+
+#[test]
+fn the_provider_comes_from_the_model_table_and_provider_wins() {
+    let scratch = Scratch::new();
+    let d = scratch.path().join("data").to_string_lossy().into_owned();
+    let env = [("AGENTOS_DATA_DIR", d.as_str()), ("PRIVACY_TIER", "local")];
+    let ok = |args: &[&str]| {
+        let out = run(args, &env);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    };
+    ok(&["session", "start", "--repo-id", "r", "--branch", "b", "--commit", "c"]);
+    let turn = ["session", "turn", "--tokens-in", "1", "--tokens-out", "1", "--model"];
+    ok(&[&turn[..], &["claude-sonnet-4.5", "--cost-usd", "0.25"]].concat());
+    ok(&[&turn[..], &["claude-sonnet-4.5", "--cost-usd", "0.5", "--provider", "bedrock"]].concat());
+    ok(&[&turn[..], &["claude-opus-4"]].concat());
+    ok(&[&turn[..], &["z.ai/glm-4.6"]].concat());
+    ok(&["session", "end"]);
+    // windows.jsonl (recorder) and the report (rollup) group the same way, by hand:
+    // anthropic = the first and third turn, bedrock = the second, zai = the fourth.
+    let windows =
+        std::fs::read_to_string(scratch.path().join("data/windows.jsonl")).unwrap_or_default();
+    let w: Json =
+        serde_json::from_str(windows.lines().next().unwrap_or_default()).unwrap_or_default();
+    let turns = |v: &Json, p: &str| v[p]["turns"].as_u64();
+    for (p, n) in [("anthropic", 2), ("bedrock", 1), ("zai", 1)] {
+        assert_eq!(turns(&w["providers"], p), Some(n), "{p}: {windows}");
+    }
+    assert_eq!(w["providers"].as_object().map(|o| o.len()), Some(3), "{windows}");
+    let out = run(&["report", "--json"], &env);
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let by = &v["summary"]["usage_by_provider"];
+    for (p, n) in [("anthropic", 2), ("bedrock", 1), ("zai", 1)] {
+        assert_eq!(turns(by, p), Some(n), "{p}: {by}");
+    }
+    // The GLM model (a Z.ai model) is mirrored to glm_counts.jsonl: the one GLM rule.
+    let glm =
+        std::fs::read_to_string(scratch.path().join("data/glm_counts.jsonl")).unwrap_or_default();
+    assert_eq!(glm.lines().count(), 1, "{glm}");
+}
