@@ -477,7 +477,10 @@ fn progress_log_and_trend_are_idempotent() {
     assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), once);
     assert_eq!(std::fs::read_to_string(&trend).unwrap_or_default(), trend_once);
     assert_eq!(once.matches("## 2026-02-01").count(), 1);
-    assert!(once.contains("1 features over 0.5 capacity (2 per capacity)"), "{once}");
+    assert!(
+        once.contains("1 turn, feature progress 1 over 0.5 capacity (2 per capacity)"),
+        "{once}"
+    );
 
     let r2 = roll(&lines(&[day1, day2]));
     let t = update_trend(&trend, &r2).unwrap_or_else(|e| panic!("{e}"));
@@ -491,7 +494,7 @@ fn progress_log_and_trend_are_idempotent() {
     assert_eq!(text.matches("## 2026-02-01").count(), 1);
     assert_eq!(text.matches("## 2026-02-02").count(), 1);
     assert!(text.find("## 2026-02-01") < text.find("## 2026-02-02"));
-    assert!(text.contains("features per capacity up 100% vs 2026-02-01"), "{text}");
+    assert!(text.contains("feature progress per capacity up 100% vs 2026-02-01"), "{text}");
 
     // A run days later still gives every day of activity its own section.
     assert!(update_progress_log(&log, "2026-02-05", &r2, Some(&t)).is_ok());
@@ -501,7 +504,7 @@ fn progress_log_and_trend_are_idempotent() {
     let feb5 = &text[text.find("## 2026-02-05").unwrap_or_default()..];
     assert!(feb5.contains("- activity: no turns recorded") && feb5.contains("- to date:"));
     let feb1 = &text[..text.find("## 2026-02-02").unwrap_or_default()];
-    assert!(feb1.contains("1 features over 0.5 capacity (2 per capacity)"), "{feb1}");
+    assert!(feb1.contains("feature progress 1 over 0.5 capacity (2 per capacity)"), "{feb1}");
     assert!(!feb1.contains("- to date:"), "only the run day carries the totals: {feb1}");
 }
 

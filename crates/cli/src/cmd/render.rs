@@ -9,20 +9,23 @@ use camino::Utf8Path;
 use serde_json::json;
 
 use super::rollup::By;
+use agentos_event_schema::v1::FeatureStatus;
+
+use crate::plural;
 use crate::table::{cell, table};
 
 pub fn headline(r: &Rollup) -> String {
     let s = &r.summary;
     format!(
-        "{} sessions, {} turns, {} features over {} capacity ({} per capacity), ${} cost{}",
-        s.sessions,
-        s.turns,
+        "{}, {}, feature progress {} over {} capacity ({} per capacity), ${} cost{}",
+        plural(s.sessions, "session"),
+        plural(s.turns, "turn"),
         num(s.features_shipped),
         num(s.capacity_used),
         opt(s.features_per_capacity),
         money(s.cost_usd),
         if s.diagnostics > 0 {
-            format!(", {} lines skipped", s.diagnostics)
+            format!(", {} skipped", plural(s.diagnostics, "line"))
         } else {
             String::new()
         }
@@ -56,15 +59,24 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
     }
     out.push_str(&format!("{}\n", headline(r)));
     out.push_str(&format!(
-        "avg CLS {}, avg IMPF {}, avg churn {}; cost per shipped feature {}\n",
+        "avg CLS {}, avg IMPF {}, avg churn {}\n",
         opt(s.avg_cls),
         opt(s.avg_impf),
         opt(s.avg_churn_score),
-        s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", money(c)))
     ));
+    // Features are counted by their latest status; "feature progress" above is a sum of
+    // feature_delta, a different number (docs/metrics.md).
     let statuses: Vec<String> =
         s.features_by_status.iter().map(|(k, v)| format!("{} {v}", k.as_str())).collect();
-    out.push_str(&format!("features by status: {}\n", statuses.join(", ")));
+    let shipped = s.features_by_status.get(&FeatureStatus::Shipped).copied().unwrap_or(0);
+    out.push_str(&format!(
+        "features by status: {}; cost per shipped feature {}\n",
+        statuses.join(", "),
+        s.cost_per_shipped_feature.map_or_else(
+            || "n/a (none shipped)".to_owned(),
+            |c| format!("${} ({})", money(c), plural(shipped, "shipped feature"))
+        )
+    ));
     let outcomes: Vec<String> = s
         .outcomes
         .iter()
@@ -100,9 +112,9 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
                     "tokens in",
                     "tokens out",
                     "attribution",
-                    "features",
+                    "progress",
                     "cost $",
-                    "$/feature",
+                    "$/progress",
                 ],
                 &rows,
             ));
@@ -126,7 +138,7 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
                 .collect();
             out.push_str(&table(
                 &[
-                    "session", "started", "turns", "tokens", "features", "capacity", "f/cap",
+                    "session", "started", "turns", "tokens", "progress", "capacity", "prog/cap",
                     "cost $",
                 ],
                 &rows,
@@ -149,7 +161,7 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
                 })
                 .collect();
             out.push_str(&table(
-                &["day", "turns", "tokens", "features", "capacity", "f/cap", "cost $"],
+                &["day", "turns", "tokens", "progress", "capacity", "prog/cap", "cost $"],
                 &rows,
             ));
         }
@@ -246,18 +258,24 @@ pub fn render_churn(r: &ChurnReport) -> String {
         out.push_str("no xfeat::<FeatureID>::<WindowID>::<Stage> commits found\n");
     } else {
         out.push_str(&table(&headers, &rows));
-        out.push_str("* horizon not yet covered by the history (provisional)\n");
+        let provisional = r.features.iter().flat_map(|f| &f.horizons).any(|h| !h.complete);
+        if provisional {
+            out.push_str("* horizon not yet covered by the history (provisional)\n");
+        }
     }
     out.push_str(&format!(
-        "{} prototype (xproto::) commits excluded, {} untagged commits\n",
-        r.prototype_commits, r.untagged_commits
+        "{} excluded, {}\n",
+        plural(r.prototype_commits, "prototype (xproto::) commit"),
+        plural(r.untagged_commits, "untagged commit")
     ));
     out
 }
 
 pub fn render_efficiency(r: &EfficiencyReport, path: &Utf8Path) -> String {
-    let mut out =
-        format!("Efficiency (features per capacity) from {path}: {} windows\n", r.windows);
+    let mut out = format!(
+        "Efficiency (feature progress per capacity) from {path}: {}\n",
+        plural(r.windows, "window")
+    );
     if r.providers.is_empty() {
         out.push_str("no windows recorded yet\n");
         return out;
@@ -278,7 +296,11 @@ pub fn render_efficiency(r: &EfficiencyReport, path: &Utf8Path) -> String {
                     _ => "n/a".to_owned(),
                 },
                 opt(p.power),
-                format!("{} in {} windows", num(p.unmeasured_features), p.unmeasured_windows),
+                format!(
+                    "{} in {}",
+                    num(p.unmeasured_features),
+                    plural(p.unmeasured_windows, "window")
+                ),
             ]
         })
         .collect();
@@ -287,17 +309,18 @@ pub fn render_efficiency(r: &EfficiencyReport, path: &Utf8Path) -> String {
             "provider",
             "windows",
             "n",
-            "features",
+            "progress",
             "capacity",
             "E",
             "95% CI",
             "power",
-            "unmeasured features",
+            "unmeasured progress",
         ],
         &rows,
     ));
     out.push_str(
-        "E = features / capacity over windows with measured capacity; CI and power need n >= 3\n",
+        "E = feature progress (Σ feature_delta) / capacity over windows with measured capacity; \
+         CI and power need n >= 3\n",
     );
     out
 }

@@ -178,3 +178,43 @@ fn the_provider_comes_from_the_model_table_and_provider_wins() {
         std::fs::read_to_string(scratch.path().join("data/glm_counts.jsonl")).unwrap_or_default();
     assert_eq!(glm.lines().count(), 1, "{glm}");
 }
+
+/// One session with one turn: feature_delta 0 (no progress measured), but feature F1 is
+/// shipped and the turn cost $0.02.
+fn shipped_without_progress(dir: &std::path::Path) -> String {
+    std::fs::create_dir_all(dir).unwrap_or_default();
+    let events = dir.join("events.jsonl");
+    let session = r#"{"type":"session","session":{"session_id":"s1","repo_id":"r","branch":"b","commit":"c","license_id":"local","privacy_tier":"local","created_at":"2026-03-02T09:00:00Z"}}"#;
+    let turn = r#"{"type":"turn","ts":"2026-03-02T10:00:00Z","turn":{"turn_id":"t","session_id":"s1","model":"claude-sonnet-4.5","subagent":"a","tokens_in":1,"tokens_out":1,"input_kind":"text","latency_ms":1,"attribution":{},"capacity_used":0.5},"measurement":{"cls":1,"impf":2,"churn_score":0.1,"feature_delta":0},"feature":{"feature_id":"F1","spec_ref":"s","status":"shipped"},"cost":{"provider":"anthropic","estimated_usd":0.02}}"#;
+    std::fs::write(&events, format!("{session}\n{turn}\n")).unwrap_or_default();
+    events.to_string_lossy().into_owned()
+}
+
+#[test]
+fn feature_progress_and_shipped_features_are_named_apart() {
+    let scratch = Scratch::new();
+    let ev = shipped_without_progress(scratch.path());
+    let out = run(&["report", "--events", &ev], &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Singular counts, and Σ feature_delta (0) is "feature progress", never "0 features".
+    assert!(stdout.contains("1 session, 1 turn, feature progress 0 over 0.5 capacity"), "{stdout}");
+    assert!(!stdout.contains("0 features"), "{stdout}");
+    // Cost per shipped feature divides by the shipped count (1), and says so.
+    assert!(
+        stdout.contains("shipped 1; cost per shipped feature $0.0200 (1 shipped feature)"),
+        "{stdout}"
+    );
+    // The JSON keeps the Python key for Σ feature_delta.
+    let out = run(&["report", "--events", &ev, "--json"], &[]);
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(v["summary"]["features_shipped"].as_f64(), Some(0.0));
+    assert_eq!(v["summary"]["features_by_status"]["shipped"].as_u64(), Some(1));
+    // The progress log names them the same way.
+    let out_s = scratch.path().join("o/metrics_summary.json").to_string_lossy().into_owned();
+    let out = run(&["rollup", "--events", &ev, "--out", &out_s], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(scratch.path().join("o/progress.log.md")).unwrap_or_default();
+    assert!(log.contains("- activity: 1 turn, feature progress 0 over 0.5 capacity"), "{log}");
+    assert!(log.contains("$0.02 per shipped feature (1 shipped)"), "{log}");
+}
