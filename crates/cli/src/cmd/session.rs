@@ -206,6 +206,9 @@ pub enum PrivacyCmd {
 /// Arguments of `privacy preview`.
 #[derive(Debug, clap::Args)]
 pub struct PreviewArgs {
+    /// Print JSON `{"tier","uploads","message","payloads":[{"route","source","body"}]}`.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub upload: UploadFlags,
 }
@@ -479,19 +482,41 @@ pub fn run_privacy(cmd: PrivacyCmd, global: &Global) -> anyhow::Result<ExitCode>
         PrivacyCmd::Preview(a) => {
             let rec = recorder(global, &a.upload)?;
             let preview = rec.preview()?;
+            // Payloads are shown only when uploads are allowed: a denied tier sends nothing.
+            let (uploads, message, payloads) = match &preview.gate {
+                UploadGate::LocalOnly => (
+                    "local",
+                    "local tier: nothing would be sent (no outbox, no network)".to_owned(),
+                    &[][..],
+                ),
+                UploadGate::Denied { message } => {
+                    ("denied", format!("{message}; nothing would be sent"), &[][..])
+                }
+                UploadGate::Allowed { entitlement, plan, kid } => (
+                    "allowed",
+                    format!(
+                        "uploads allowed: license plan {plan} (key {kid}) grants {entitlement}"
+                    ),
+                    &preview.payloads[..],
+                ),
+            };
+            if a.json {
+                let payloads: Vec<_> = payloads
+                    .iter()
+                    .map(|p| serde_json::json!({"route": p.route, "source": p.source, "body": p.body}))
+                    .collect();
+                let v = serde_json::json!({"tier": preview.tier, "uploads": uploads,
+                    "message": message, "base_url": rec.config().base_url, "payloads": payloads});
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             outln!("tier: {}", preview.tier);
-            match &preview.gate {
-                UploadGate::LocalOnly => {
-                    outln!("local tier: nothing would be sent (no outbox, no network)");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                UploadGate::Denied { message } => outln!("{message}"),
-                UploadGate::Allowed { entitlement, plan, kid } => {
-                    outln!("uploads allowed: license plan {plan} (key {kid}) grants {entitlement}")
-                }
+            outln!("{message}");
+            if payloads.is_empty() {
+                return Ok(ExitCode::SUCCESS);
             }
             outln!("nothing is sent by this command; payloads in sending order:");
-            for p in &preview.payloads {
+            for p in payloads {
                 outln!("\nPOST {}{}  ({})", rec.config().base_url, p.route, p.source);
                 outln!("{}", serde_json::to_string_pretty(&p.body)?);
             }

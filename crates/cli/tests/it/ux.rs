@@ -218,3 +218,88 @@ fn feature_progress_and_shipped_features_are_named_apart() {
     assert!(log.contains("- activity: 1 turn, feature progress 0 over 0.5 capacity"), "{log}");
     assert!(log.contains("$0.02 per shipped feature (1 shipped)"), "{log}");
 }
+
+fn pack(rel: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/licensing/packs")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn every_license_read_command_has_json_and_a_reason_when_invalid() {
+    let scratch = Scratch::new();
+    let d = scratch.path().join("data").to_string_lossy().into_owned();
+    let keys = pack("test_pubkeys.json");
+    let none = [("AGENTOS_DATA_DIR", d.as_str()), ("AGENTOS_PUBKEYS", keys.as_str())];
+    // Nothing installed: not valid, and the reason says why (it was null).
+    let o = run(&["license", "status", "--json"], &none);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!((v["valid"].as_bool(), v["reason"].as_str()), (Some(false), Some("not_installed")));
+    let o = run(&["license", "entitlements", "--json"], &none);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(v["reason"].as_str(), Some("not_installed"));
+    let rows = v["entitlements"].as_array().cloned().unwrap_or_default();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["granted"] == false), "{v}");
+    // A valid pack: the JSON names the same grants as the text.
+    let ok = pack("ok.pack");
+    let with = [none[0], none[1], ("LICENSE_PACK_PATH", ok.as_str())];
+    let o = run(&["license", "entitlements", "--json", "--now", "1761200000"], &with);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let text_out = text(&run(&["license", "entitlements", "--now", "1761200000"], &with).stdout);
+    for r in v["entitlements"].as_array().cloned().unwrap_or_default() {
+        let feature = r["feature"].as_str().unwrap_or_default();
+        let line = text_out.lines().find(|l| l.split_whitespace().next() == Some(feature));
+        let granted = line.is_some_and(|l| l.contains(" granted "));
+        assert_eq!(r["granted"].as_bool(), Some(granted), "{feature}: {text_out}");
+    }
+    assert_eq!(v["plan"].as_str(), Some("pro"));
+    // Device: the same id in both forms.
+    let plain = text(&run(&["license", "device"], &none).stdout);
+    let o = run(&["license", "device", "--json"], &none);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(v["device_id"].as_str(), Some(plain.trim()));
+}
+
+#[test]
+fn privacy_preview_shows_no_payloads_when_uploads_are_denied() {
+    let scratch = Scratch::new();
+    let d = scratch.path().join("data").to_string_lossy().into_owned();
+    let keys = pack("test_pubkeys.json");
+    let missing = scratch.path().join("no.pack").to_string_lossy().into_owned();
+    let env = [
+        ("AGENTOS_DATA_DIR", d.as_str()),
+        ("AGENTOS_PUBKEYS", keys.as_str()),
+        ("LICENSE_PACK_PATH", missing.as_str()),
+        ("PRIVACY_TIER", "minimized"),
+        ("AGENTOS_CCC_BASE_URL", "http://127.0.0.1:9"),
+    ];
+    let o = run(&["privacy", "preview"], &env);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(stdout.contains("nothing would be sent"), "{stdout}");
+    assert!(!stdout.contains("POST ") && !stdout.contains("payloads in sending order"), "{stdout}");
+    let o = run(&["privacy", "preview", "--json"], &env);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(v["uploads"].as_str(), Some("denied"), "{v}");
+    assert_eq!(v["payloads"].as_array().map(Vec::len), Some(0), "{v}");
+    // Allowed: the JSON carries the payloads the text prints.
+    let ok = pack("ok.pack");
+    let allowed = [env[0], env[1], ("LICENSE_PACK_PATH", ok.as_str()), env[3], env[4]];
+    let o = run(&["privacy", "preview", "--json"], &allowed);
+    let v: Json = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(v["uploads"].as_str(), Some("allowed"), "{v} {}", text(&o.stderr));
+    let routes: Vec<&str> = v["payloads"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["route"].as_str())
+        .collect();
+    let plain = text(&run(&["privacy", "preview"], &allowed).stdout);
+    assert_eq!(routes.len(), plain.matches("\nPOST ").count(), "{plain}");
+    assert!(routes.contains(&"/v1/metrics"), "{v}");
+}
