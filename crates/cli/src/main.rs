@@ -152,7 +152,8 @@ enum Command {
     Churn(cmd::rollup::ChurnArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
-    /// Record sample sessions into a fresh data dir, roll them up and print the report.
+    /// Record sample sessions, roll them up and print the report. They go to --data-dir when
+    /// it is empty, else to <data dir>/demo; each run replaces the previous demo's files.
     Demo(cmd::demo::DemoArgs),
     /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
     /// where each setting came from.

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use agentos_rollup::SummaryOptions;
 use agentos_rollup::efficiency::efficiency_file;
 use anyhow::Context as _;
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
 use super::render::{render_efficiency, render_report, report_json};
 use super::rollup::{By, summarize, write_outputs};
-use crate::Global;
+use crate::{Global, Source};
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
@@ -62,26 +62,63 @@ struct DemoTurn {
     outcome: Option<agentos_event_schema::v1::Outcome>,
 }
 
-/// Where the demo records: the given data dir when it is new or empty, else a fresh
-/// `demo-<time>` directory inside it (the default data dir always gets a fresh one, so real
-/// data is never mixed with samples).
-fn demo_dir(g: &Global) -> anyhow::Result<Utf8PathBuf> {
-    let stamp = || {
-        let now = agentos_event_schema::Timestamp::now().to_string();
-        let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
-        format!("demo-{digits}-{}", std::process::id())
-    };
-    match &g.data_dir {
-        Some(d) => {
-            let empty = match std::fs::read_dir(d) {
-                Ok(mut it) => it.next().is_none(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(e).with_context(|| format!("cannot read {d}")),
-            };
-            Ok(if empty { d.clone() } else { d.join(stamp()) })
-        }
-        None => Ok(agentos_ccc_client::config::default_data_dir().join(stamp())),
+/// The file that marks a directory as the demo's own: only such a directory is ever
+/// replaced by the next demo.
+const DEMO_MARKER: &str = ".agentos-demo";
+
+/// The sub-directory of the data dir the demo records into (one, reused by every run).
+const DEMO_SUBDIR: &str = "demo";
+
+/// Whether `dir` is missing or empty.
+fn is_empty(dir: &Utf8Path) -> anyhow::Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut it) => Ok(it.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e).with_context(|| format!("cannot read {dir}")),
     }
+}
+
+/// Where the demo records: `--data-dir DIR` itself when it is new, empty, or an earlier
+/// demo's directory; else the one `demo` directory inside the data dir, so real data is never
+/// mixed with samples and runs do not pile up.
+fn demo_dir(g: &Global) -> anyhow::Result<Utf8PathBuf> {
+    let base = g.data_dir();
+    if g.data_dir_source == Source::Flag && (is_empty(&base)? || base.join(DEMO_MARKER).is_file()) {
+        return Ok(base);
+    }
+    Ok(base.join(DEMO_SUBDIR))
+}
+
+/// Make `dir` an empty demo directory: an earlier demo's is cleared, anything else that is
+/// not empty is left alone (an error).
+fn prepare(dir: &Utf8Path) -> anyhow::Result<()> {
+    if dir.join(DEMO_MARKER).is_file() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear the earlier demo in {dir}"))?;
+    } else if !is_empty(dir)? {
+        anyhow::bail!(
+            "{dir} exists and was not made by the demo; move it aside, or give an empty --data-dir"
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+    let marker = dir.join(DEMO_MARKER);
+    std::fs::write(
+        &marker,
+        "sample data of `agentos demo`; the next demo replaces this directory\n",
+    )
+    .with_context(|| format!("cannot write {marker}"))
+}
+
+/// `demo-*` directories left by earlier versions (one per run) next to `dir`.
+fn old_demo_dirs(data_dir: &Utf8Path) -> usize {
+    std::fs::read_dir(data_dir)
+        .map(|it| {
+            it.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("demo-"))
+                .filter(|e| e.path().join("events.jsonl").is_file())
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
@@ -90,7 +127,7 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let data: DemoData = serde_json::from_str(DEMO_SESSIONS)
         .context("internal error: bundled demo data is invalid")?;
     let dir = demo_dir(g)?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
+    prepare(&dir)?;
     // Local tier, no server, no license: nothing leaves the machine.
     let mut config = RecorderConfig::from_vars(Some(dir.clone()), &|_| None)?;
     config.tier = agentos_event_schema::v1::PrivacyTier::Local;
@@ -156,12 +193,24 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
     out!("{}", render_report(&r, By::Model, None));
     outln!();
     out!("{}", render_efficiency(&eff, &windows));
-    outln!("\nFiles are in {dir}:");
+    outln!("\nFiles are in {dir} (the next demo replaces them):");
     let mut files = vec![events, windows, dir.join("glm_counts.jsonl")];
     files.extend(written);
     for f in files.iter().filter(|f| f.exists()) {
         outln!("  {f}");
     }
     outln!("\nTry: agentos --data-dir {dir} report --by session");
+    let base = g.data_dir();
+    let old = old_demo_dirs(&base);
+    if old > 0 {
+        outln!(
+            "\n{} from earlier versions of the demo can go: rm -r {base}/demo-*",
+            if old == 1 {
+                "1 sample directory".to_owned()
+            } else {
+                format!("{old} sample directories")
+            }
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -114,19 +114,23 @@ fn demo_records_rolls_up_and_reports_end_to_end() {
         .unwrap_or(0);
     assert_eq!(queued, 0);
 
-    // The data dir is no longer empty: a second demo goes to a fresh sub-directory.
-    let before = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    // A second demo replaces the first one's files in the same directory (no pile-up).
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into()).collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let (before, entries) =
+        (std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default(), names());
     let again = agentos(&["demo", "--data-dir", &dir_s]);
     assert!(again.status.success(), "{}", text(&again.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default(), before);
-    let fresh: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().starts_with("demo-"))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(fresh.len(), 1);
+    let after = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    assert_eq!(after.lines().count(), before.lines().count());
+    assert_eq!(names(), entries);
 
     // The report reads the demo's files.
     let rep = agentos(&["--data-dir", &dir_s, "report", "--by", "session", "--json"]);

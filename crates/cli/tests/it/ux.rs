@@ -303,3 +303,53 @@ fn privacy_preview_shows_no_payloads_when_uploads_are_denied() {
     assert_eq!(routes.len(), plain.matches("\nPOST ").count(), "{plain}");
     assert!(routes.contains(&"/v1/metrics"), "{v}");
 }
+
+#[test]
+fn demo_runs_reuse_one_directory_and_never_touch_real_data() {
+    let scratch = Scratch::new();
+    let data = scratch.path().join("data");
+    std::fs::create_dir_all(&data).unwrap_or_default();
+    // A data dir with real data, and a directory left by an earlier version's demo.
+    std::fs::write(data.join("events.jsonl"), "real\n").unwrap_or_default();
+    std::fs::create_dir_all(data.join("demo-20260101000000-1")).unwrap_or_default();
+    std::fs::write(data.join("demo-20260101000000-1/events.jsonl"), "").unwrap_or_default();
+    let d = data.to_string_lossy().into_owned();
+    let entries = |p: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(p)
+            .map(|it| {
+                it.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let out = run(&["--data-dir", &d, "demo"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        runs.push(text(&out.stdout));
+    }
+    // Three runs, one demo directory; the real data is untouched.
+    assert_eq!(entries(&data), vec!["demo", "demo-20260101000000-1", "events.jsonl"]);
+    assert_eq!(std::fs::read_to_string(data.join("events.jsonl")).unwrap_or_default(), "real\n");
+    let events = std::fs::read_to_string(data.join("demo/events.jsonl")).unwrap_or_default();
+    let sessions = events.lines().filter(|l| l.contains("\"type\":\"session\"")).count();
+    assert_eq!(sessions, 4, "each run replaces the previous samples");
+    let last = runs.last().cloned().unwrap_or_default();
+    assert!(
+        last.contains(&format!("Files are in {d}/demo (the next demo replaces them)")),
+        "{last}"
+    );
+    // The old per-run directory: the output says how to remove it.
+    assert!(last.contains(&format!("rm -r {d}/demo-*")), "{last}");
+    // A `demo` directory the demo did not make is never cleared.
+    let other = scratch.path().join("other");
+    std::fs::create_dir_all(other.join("demo")).unwrap_or_default();
+    std::fs::write(other.join("demo/mine.txt"), "keep").unwrap_or_default();
+    let out = run(&["--data-dir", &other.to_string_lossy(), "demo"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("was not made by the demo"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(other.join("demo/mine.txt")).unwrap_or_default(), "keep");
+}
