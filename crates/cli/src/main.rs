@@ -149,6 +149,14 @@ enum Command {
     /// Print metrics as tables (or JSON) by model, session or day.
     Report(cmd::rollup::ReportArgs),
     /// Churn of feature-tagged commits in a git repository.
+    ///
+    /// A commit belongs to a feature when its subject starts with the tag
+    /// `xfeat::<FeatureID>::<WindowID>::<Stage>`, e.g.
+    /// `xfeat::F12::w3::impl add the login form`. Commits starting `xproto::` are prototype
+    /// work and are left out; all other commits are untagged.
+    /// Churn at H days = the share of a feature's added lines that were deleted or rewritten
+    /// within H days of their commit (7, 14 and 28 days; `--horizon` adds one). A `*` marks a
+    /// horizon the history does not cover yet (provisional).
     Churn(cmd::rollup::ChurnArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
@@ -158,7 +166,8 @@ enum Command {
     /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
     /// where each setting came from.
     Paths(cmd::paths::PathsArgs),
-    /// Print a shell completion script, e.g. `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
+    /// `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
     Completions(cmd::paths::CompletionsArgs),
 }
 

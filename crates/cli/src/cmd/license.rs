@@ -318,11 +318,11 @@ pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> 
             } else {
                 match &result {
                     Ok(p) => outln!(
-                        "valid: version {}, expires {}, {} routing rule(s), {} provider(s)",
+                        "valid: version {}, expires {}, {}, {}",
                         p.version,
                         p.expires_at,
-                        p.routing.len(),
-                        p.providers.len()
+                        crate::plural(p.routing.len() as u64, "routing rule"),
+                        crate::plural(p.providers.len() as u64, "provider")
                     ),
                     Err(e) => outln!("invalid: {e}"),
                 }

@@ -50,7 +50,7 @@ pub struct RollupArgs {
 /// Group rows of `report` by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum By {
-    /// Value per model (epic A7).
+    /// Value per model: turns, tokens, attribution, attributed feature progress, cost.
     Model,
     /// One row per session.
     Session,

@@ -69,13 +69,18 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
                 let (documents, problems) = check_file(kind, file, f, strict)
                     .with_context(|| format!("cannot read {file}"))?;
                 if problems == 0 {
-                    outln!("{file}: ok ({documents} valid {} documents)", kind.name());
+                    let what = format!("valid {} document", kind.name());
+                    outln!("{file}: ok ({})", crate::plural(documents as u64, &what));
                 } else {
                     invalid += 1;
                 }
             }
             if invalid > 0 {
-                eprintln!("{invalid} of {} files invalid against {}", files.len(), kind.name());
+                eprintln!(
+                    "{invalid} of {} invalid against {}",
+                    crate::plural(files.len() as u64, "file"),
+                    kind.name()
+                );
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
@@ -86,14 +91,54 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
 fn kind(name: &str) -> anyhow::Result<SchemaKind> {
     match SchemaKind::from_name(name) {
         Some(k) => Ok(k),
-        None => {
-            let names: Vec<_> = SchemaKind::ALL.iter().map(|k| k.name()).collect();
-            bail!(
-                "unknown schema {name:?}: use one of {} (see `agentos schema list`)",
-                names.join(", ")
-            )
-        }
+        None => match did_you_mean(name) {
+            Some(close) => bail!(
+                "unknown schema {name:?}; did you mean {close:?}? (`agentos schema list` shows all)"
+            ),
+            None => {
+                let names: Vec<_> = SchemaKind::ALL.iter().map(|k| k.name()).collect();
+                bail!(
+                    "unknown schema {name:?}: use one of {} (see `agentos schema list`)",
+                    names.join(", ")
+                )
+            }
+        },
     }
+}
+
+/// The schema name closest to `name` (case-insensitive edit distance at most a third of its
+/// length, at least 1; or the only name that contains it), if any.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    let wanted = name.to_ascii_lowercase();
+    let names = SchemaKind::ALL.iter().map(|k| k.name());
+    let best = names
+        .clone()
+        .map(|n| (edit_distance(&wanted, n), n))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (wanted.chars().count() / 3).max(1))
+        .map(|(_, n)| n);
+    best.or_else(|| {
+        let containing: Vec<&str> =
+            names.filter(|n| !wanted.is_empty() && n.contains(wanted.as_str())).collect();
+        (containing.len() == 1).then(|| containing[0])
+    })
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), by characters; names are
+/// short, inputs are cut at 256 characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(256).collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Longest JSONL line read: an event or CCP line is a few hundred bytes.

@@ -353,3 +353,90 @@ fn demo_runs_reuse_one_directory_and_never_touch_real_data() {
     assert!(text(&out.stderr).contains("was not made by the demo"), "{}", text(&out.stderr));
     assert_eq!(std::fs::read_to_string(other.join("demo/mine.txt")).unwrap_or_default(), "keep");
 }
+
+#[test]
+fn schema_show_suggests_the_closest_name() {
+    for (typo, meant) in
+        [("v1-trun", "v1-turn"), ("ccp-usag", "ccp-usage"), ("V1-SESSION", "v1-session")]
+    {
+        let out = run(&["schema", "show", typo], &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr.contains(&format!("did you mean \"{meant}\"?")), "{stderr}");
+    }
+    let out = run(&["schema", "validate", "--kind", "v1-trun", "x.jsonl"], &[]);
+    assert!(text(&out.stderr).contains("did you mean \"v1-turn\"?"));
+    // Nothing close: the full list instead.
+    let out = run(&["schema", "show", "zzzzzz"], &[]);
+    assert!(text(&out.stderr).contains("use one of v1-event"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn help_explains_the_churn_tag_and_has_no_internal_jargon() {
+    let churn = text(&run(&["churn", "--help"], &[]).stdout);
+    assert!(churn.contains("xfeat::<FeatureID>::<WindowID>::<Stage>"), "{churn}");
+    assert!(churn.contains("xproto::"), "{churn}");
+    let commands = [
+        vec![],
+        vec!["report"],
+        vec!["rollup"],
+        vec!["efficiency"],
+        vec!["churn"],
+        vec!["demo"],
+        vec!["paths"],
+        vec!["license"],
+        vec!["license", "status"],
+        vec!["license", "entitlements"],
+        vec!["schema"],
+        vec!["session", "turn"],
+        vec!["privacy", "preview"],
+        vec!["outbox"],
+    ];
+    for args in commands {
+        let help = text(&run(&[&args[..], &["--help"]].concat(), &[]).stdout);
+        for jargon in ["epic", "PRD", "§"] {
+            assert!(!help.contains(jargon), "{args:?} --help says {jargon:?}: {help}");
+        }
+    }
+}
+
+#[test]
+fn the_churn_footnote_appears_only_under_a_starred_cell() {
+    let scratch = Scratch::new();
+    let repo = scratch.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap_or_default();
+    let git = |args: &[&str], date: &str| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap_or_else(|e| panic!("git: {e}"));
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    };
+    git(&["init", "-q"], "2026-01-01T00:00:00Z");
+    std::fs::write(repo.join("a.txt"), "a\nb\n").unwrap_or_default();
+    git(&["add", "."], "2026-01-01T00:00:00Z");
+    git(&["commit", "-q", "-m", "xfeat::F1::w1::impl first"], "2026-01-01T00:00:00Z");
+    // An untagged commit 40 days later: every horizon (7, 14, 28 days) of F1 is covered.
+    std::fs::write(repo.join("b.txt"), "c\n").unwrap_or_default();
+    git(&["add", "."], "2026-02-10T00:00:00Z");
+    git(&["commit", "-q", "-m", "later work"], "2026-02-10T00:00:00Z");
+    let r = repo.to_string_lossy().into_owned();
+    let out = text(&run(&["churn", "--repo", &r], &[]).stdout);
+    assert!(!out.contains('*'), "no starred cell, no footnote: {out}");
+    assert!(out.contains("0 prototype (xproto::) commits excluded, 1 untagged commit\n"), "{out}");
+    // A feature commit at HEAD: its horizons are not covered yet, starred, with the footnote.
+    std::fs::write(repo.join("c.txt"), "d\n").unwrap_or_default();
+    git(&["add", "."], "2026-02-11T00:00:00Z");
+    git(&["commit", "-q", "-m", "xfeat::F2::w2::impl second"], "2026-02-11T00:00:00Z");
+    let out = text(&run(&["churn", "--repo", &r], &[]).stdout);
+    let f2 = out.lines().find(|l| l.starts_with("F2")).unwrap_or_default();
+    assert!(f2.contains('*'), "{out}");
+    assert!(out.contains("* horizon not yet covered"), "{out}");
+}
