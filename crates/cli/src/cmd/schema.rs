@@ -76,11 +76,7 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
                 }
             }
             if invalid > 0 {
-                eprintln!(
-                    "{invalid} of {} invalid against {}",
-                    crate::plural(files.len() as u64, "file"),
-                    kind.name()
-                );
+                eprintln!("{invalid} of {} files invalid against {}", files.len(), kind.name());
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
@@ -91,18 +87,15 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
 fn kind(name: &str) -> anyhow::Result<SchemaKind> {
     match SchemaKind::from_name(name) {
         Some(k) => Ok(k),
-        None => match did_you_mean(name) {
-            Some(close) => bail!(
-                "unknown schema {name:?}; did you mean {close:?}? (`agentos schema list` shows all)"
-            ),
-            None => {
-                let names: Vec<_> = SchemaKind::ALL.iter().map(|k| k.name()).collect();
-                bail!(
-                    "unknown schema {name:?}: use one of {} (see `agentos schema list`)",
-                    names.join(", ")
-                )
-            }
-        },
+        None => {
+            let names: Vec<_> = SchemaKind::ALL.iter().map(|k| k.name()).collect();
+            let hint =
+                did_you_mean(name).map(|n| format!("; did you mean {n:?}?")).unwrap_or_default();
+            bail!(
+                "unknown schema {name:?}: use one of {} (see `agentos schema list`){hint}",
+                names.join(", ")
+            )
+        }
     }
 }
 
