@@ -440,3 +440,43 @@ fn the_churn_footnote_appears_only_under_a_starred_cell() {
     assert!(f2.contains('*'), "{out}");
     assert!(out.contains("* horizon not yet covered"), "{out}");
 }
+
+#[test]
+fn schema_list_and_validate_have_json() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = root.join("fixtures/ccp/v1_quotas.json").to_string_lossy().into_owned();
+    let args = ["schema", "validate", "--kind", "ccp-usage-line", file.as_str()];
+    let plain = run(&args, &[]);
+    let json = run(&[&args[..], &["--json"]].concat(), &[]);
+    assert_eq!((plain.status.code(), json.status.code()), (Some(1), Some(1)));
+    let lines: Vec<Json> =
+        text(&json.stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_default()).collect();
+    let (problems, files): (Vec<&Json>, Vec<&Json>) =
+        lines.iter().partition(|v| v.get("pointer").is_some());
+    // The same violations as the text form, field by field.
+    let rebuilt: Vec<String> = problems
+        .iter()
+        .map(|v| {
+            format!(
+                "{}:{}: {}: {}",
+                v["file"].as_str().unwrap_or(""),
+                v["line"],
+                v["pointer"].as_str().unwrap_or(""),
+                v["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(rebuilt, text(&plain.stdout).lines().map(str::to_owned).collect::<Vec<_>>());
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["valid"].as_bool(), Some(false));
+
+    let list = run(&["schema", "list", "--json"], &[]);
+    let v: Json = serde_json::from_slice(&list.stdout).unwrap_or_default();
+    let names: Vec<&str> =
+        v.as_array().into_iter().flatten().filter_map(|k| k["name"].as_str()).collect();
+    let plain_names: Vec<String> = text(&run(&["schema", "list"], &[]).stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert_eq!(names, plain_names);
+}
