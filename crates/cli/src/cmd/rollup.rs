@@ -245,7 +245,7 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         && r.summary.turns == 0
         && r.sessions.is_empty()
     {
-        eprintln!("error: no events of session {id} in {}", display_files(&files));
+        eprintln!("error: no events of session {} in {}", cell(id), display_files(&files));
         return Ok(ExitCode::from(1));
     }
     // Diagnostics go to stderr in both modes: stdout stays machine-readable with --json.
