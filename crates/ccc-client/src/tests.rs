@@ -203,7 +203,7 @@ fn backoff_grows_exponentially_with_jitter_and_a_cap() {
 fn glm_rule_matches_the_python_client() {
     assert!(is_glm("glm/123"));
     assert!(is_glm("GLM-4.6"));
-    assert!(!is_glm("z.ai/glm-4.6"));
+    assert!(is_glm("z.ai/glm-4.6"));
     assert!(!is_glm("claude-3"));
 }
 

@@ -28,6 +28,9 @@ macro_rules! out {
 }
 
 mod cmd;
+mod table;
+#[cfg(test)]
+mod tests;
 
 /// Standard output went away: a closed pipe is the reader's choice (exit 0, like `head`
 /// expects); anything else is reported.
@@ -58,9 +61,65 @@ struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// Where AgentOS keeps its local files (events.jsonl, outbox, summaries).
-    /// Default: $AGENTOS_DATA_DIR, else the platform data directory.
-    #[arg(long, global = true, env = "AGENTOS_DATA_DIR", value_name = "DIR")]
+    /// Default: $AGENTOS_DATA_DIR, else the platform data directory (see `agentos paths`).
+    // Not `env = …`: clap would then show the flag as given in every usage line.
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<Utf8PathBuf>,
+    /// Where `data_dir` came from (filled in by [`Global::resolve`]).
+    #[arg(skip)]
+    pub data_dir_source: Source,
+}
+
+/// Where a setting came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line flag.
+    Flag,
+    /// An environment variable (its name).
+    Env(&'static str),
+    /// Nothing was given: the built-in default.
+    #[default]
+    Default,
+}
+
+impl Global {
+    /// Fill in `$AGENTOS_DATA_DIR` when `--data-dir` was not given (an empty value is unset).
+    fn resolve(&mut self, var: &dyn Fn(&str) -> Option<String>) {
+        if self.data_dir.is_some() {
+            self.data_dir_source = Source::Flag;
+        } else if let Some(v) = var("AGENTOS_DATA_DIR").filter(|v| !v.trim().is_empty()) {
+            self.data_dir = Some(Utf8PathBuf::from(v));
+            self.data_dir_source = Source::Env("AGENTOS_DATA_DIR");
+        }
+    }
+
+    /// The data dir: `--data-dir` / `AGENTOS_DATA_DIR`, else the platform default.
+    pub fn data_dir(&self) -> Utf8PathBuf {
+        self.data_dir.clone().unwrap_or_else(agentos_ccc_client::config::default_data_dir)
+    }
+}
+
+/// `n` and the noun, singular for exactly one: `plural(1, "session")` is "1 session".
+pub fn plural(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// An error and its causes on one line, each cause only when the text before it does not
+/// already say it (library errors often quote their I/O error, which is also their source).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,15 +149,31 @@ enum Command {
     /// Print metrics as tables (or JSON) by model, session or day.
     Report(cmd::rollup::ReportArgs),
     /// Churn of feature-tagged commits in a git repository.
+    ///
+    /// A commit belongs to a feature when its subject starts with the tag
+    /// `xfeat::<FeatureID>::<WindowID>::<Stage>`, e.g.
+    /// `xfeat::F12::w3::impl add the login form`. Commits starting `xproto::` are prototype
+    /// work and are left out; all other commits are untagged.
+    /// Churn at H days = the share of a feature's added lines that were deleted or rewritten
+    /// within H days of their commit (7, 14 and 28 days; `--horizon` adds one). A `*` marks a
+    /// horizon the history does not cover yet (provisional).
     Churn(cmd::rollup::ChurnArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
-    /// Record sample sessions into a fresh data dir, roll them up and print the report.
-    Demo(cmd::rollup::DemoArgs),
+    /// Record sample sessions, roll them up and print the report. They go to --data-dir when
+    /// it is empty, else to <data dir>/demo; each run replaces the previous demo's files.
+    Demo(cmd::demo::DemoArgs),
+    /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
+    /// where each setting came from.
+    Paths(cmd::paths::PathsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
+    /// `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
+    Completions(cmd::paths::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.global.resolve(&|name| std::env::var(name).ok());
     let result = match cli.command {
         Command::Schema(c) => cmd::schema::run(c, &cli.global),
         Command::License(c) => cmd::license::run(c, &cli.global),
@@ -111,12 +186,14 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
-        Command::Demo(a) => cmd::rollup::demo(a, &cli.global),
+        Command::Demo(a) => cmd::demo::demo(a, &cli.global),
+        Command::Paths(a) => cmd::paths::paths(a, &cli.global),
+        Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::from(2)
         }
     }

@@ -8,7 +8,7 @@
 //! `/v1/usage`, `/v1/quotas`, `/readyz`, `/v1/usage/samples`, `/v1/usage/rollups`,
 //! `results/METRICS*.json` and license claims. [`catalog`] names one JSON Schema per type and
 //! [`validate`] checks a `serde_json::Value` against it, returning every violation with its
-//! JSON pointer.
+//! JSON pointer. [`provider`] is the one model → provider table.
 //!
 //! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
 //! id or timestamp), computes no metrics and makes no privacy decisions.
@@ -30,6 +30,7 @@ pub mod catalog;
 pub mod ccp;
 mod ids;
 mod nullable;
+pub mod provider;
 mod time;
 pub mod v1;
 pub mod validate;

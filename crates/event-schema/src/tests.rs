@@ -229,7 +229,8 @@ fn the_limits_rule_and_the_schema_agree_at_every_bound() {
 
 #[test]
 fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
-    use v1::limits::{Field, counts_prompts};
+    use crate::provider::is_prompt_counted as counts_prompts;
+    use v1::limits::Field;
     let with = |provider: &'static str, cap: f64| {
         limits_and_schema(move |e| {
             e["cost"]["provider"] = json!(provider);
@@ -251,10 +252,10 @@ fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
     let (rule, schema) = with("zai", 1e300);
     assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
     assert_eq!(schema, 1);
-    for p in ["glm", "GLM-4.6", "zai", "Z.AI/coding"] {
+    for p in ["glm", "GLM", "zai", "Z.AI", " zhipu "] {
         assert!(counts_prompts(p), "{p}");
     }
-    for p in ["anthropic", "openai", "z", "zaa", "gl"] {
+    for p in ["anthropic", "openai", "z", "zaa", "gl", "glm-4.6"] {
         assert!(!counts_prompts(p), "{p}");
     }
 }
@@ -347,4 +348,54 @@ fn session_ids_are_refused_outside_the_safe_alphabet() {
         check_session_id(&"a".repeat(SESSION_ID_MAX_LEN + 1)),
         Err(BadSessionId::TooLong(SESSION_ID_MAX_LEN + 1))
     );
+}
+
+#[test]
+fn one_table_names_the_provider_of_every_model() {
+    use crate::provider::{
+        ANTHROPIC, OPENAI, UNKNOWN, ZAI, canonical_provider, is_glm_model, is_prompt_counted,
+        provider_for_model, provider_of_turn,
+    };
+    // The cases, written out by hand.
+    for (model, provider) in [
+        ("claude-sonnet-4.5", ANTHROPIC),
+        ("Claude-3-Opus", ANTHROPIC),
+        ("anthropic/claude-3", ANTHROPIC),
+        ("openrouter/anthropic/claude-3", ANTHROPIC),
+        ("gpt-5", OPENAI),
+        ("o1", OPENAI),
+        ("o3-mini", OPENAI),
+        ("o4-mini", OPENAI),
+        ("codex-mini", OPENAI),
+        ("glm/4.6", ZAI),
+        ("GLM-4.6", ZAI),
+        ("glm-4.5-air", ZAI),
+        ("z.ai/glm-4.6", ZAI),
+        ("gemini-2.5-pro", "google"),
+        ("acme/coder-7b", "acme"),
+        ("omni-model", UNKNOWN),
+        ("my-local-model", UNKNOWN),
+        ("", UNKNOWN),
+        ("/odd", UNKNOWN),
+    ] {
+        assert_eq!(provider_for_model(model), provider, "{model}");
+    }
+    // cost.provider (what --provider records) wins, under its canonical name.
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", Some("bedrock")), "bedrock");
+    assert_eq!(provider_of_turn("glm/4.6", Some("z.ai")), ZAI);
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", Some(" ")), ANTHROPIC);
+    assert_eq!(provider_of_turn("claude-sonnet-4.5", None), ANTHROPIC);
+    assert_eq!(canonical_provider("GLM"), ZAI);
+    assert_eq!(canonical_provider("claude"), ANTHROPIC);
+    // One GLM rule: the model's provider is Z.ai.
+    for (model, glm) in
+        [("glm/123", true), ("GLM-4.6", true), ("z.ai/glm-4.6", true), ("claude-3", false)]
+    {
+        assert_eq!(is_glm_model(model), glm, "{model}");
+    }
+    for (provider, counted) in
+        [("glm", true), ("zai", true), ("Z.ai", true), ("anthropic", false), ("glmx", false)]
+    {
+        assert_eq!(is_prompt_counted(provider), counted, "{provider}");
+    }
 }

@@ -76,7 +76,7 @@ pub struct EfficiencyReport {
 /// Unit of a provider's capacity numbers.
 pub fn capacity_unit(provider: &str) -> &'static str {
     let p = provider.to_ascii_lowercase();
-    if p.starts_with("glm") || p.starts_with("zai") || p.starts_with("z.ai") {
+    if agentos_event_schema::provider::is_prompt_counted(&p) {
         "prompts"
     } else if p == "codex" || p == "claude" {
         "pp"

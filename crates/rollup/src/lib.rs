@@ -50,19 +50,6 @@ pub const WEEKLY_BUFFER_LINE: f64 = 0.90;
 pub const CAPACITY_ADVICE: &str =
     "stop scheduling new windows: weekly use is within the 10-point buffer";
 
-/// The provider a turn is billed to: `cost.provider` when the turn has a cost block, else the
-/// model name's prefix before the first `/` (`glm/4.6` → `glm`), else the model name itself.
-/// The recorder uses the same rule when it writes `windows.jsonl`.
-pub fn provider_of<'a>(model: &'a str, cost_provider: Option<&'a str>) -> &'a str {
-    if let Some(p) = cost_provider {
-        return p;
-    }
-    match model.split_once('/') {
-        Some((prefix, _)) if !prefix.is_empty() => prefix,
-        _ => model,
-    }
-}
-
 /// Everything that can go wrong in a rollup.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

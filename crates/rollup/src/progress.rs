@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use agentos_event_schema::v1::FeatureStatus;
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +104,19 @@ fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".to_owned(), num)
 }
 
+/// `n` and the noun, singular for exactly one ("1 turn", "2 turns").
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// A name from the input on one line of the log: control characters (a newline could forge
+/// a line) are shown escaped.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// The day's section (without the heading): a short human summary of the day's activity,
 /// and with `cumulative` (the day of the run) also the totals to date.
 pub fn day_section(
@@ -116,8 +130,8 @@ pub fn day_section(
     let today = rollup.days.get(date);
     if let Some(r) = today {
         out.push_str(&format!(
-            "- activity: {} turns, {} features over {} capacity ({} per capacity), ${} cost\n",
-            r.turns,
+            "- activity: {}, feature progress {} over {} capacity ({} per capacity), ${} cost\n",
+            count(r.turns, "turn"),
             num(r.features),
             num(r.capacity_used),
             opt(r.features_per_capacity),
@@ -134,7 +148,7 @@ pub fn day_section(
     {
         let dir = if a > b { "up" } else { "down" };
         notable.push(format!(
-            "features per capacity {dir} {}% vs {}",
+            "feature progress per capacity {dir} {}% vs {}",
             num(((a - b) / b * 100.0).abs()),
             p.date
         ));
@@ -146,9 +160,9 @@ pub fn day_section(
         return out;
     }
     out.push_str(&format!(
-        "- to date: {} sessions, {} turns, {} features over {} capacity ({} per capacity)\n",
-        s.sessions,
-        s.turns,
+        "- to date: {}, {}, feature progress {} over {} capacity ({} per capacity)\n",
+        count(s.sessions, "session"),
+        count(s.turns, "turn"),
         num(s.features_shipped),
         num(s.capacity_used),
         opt(s.features_per_capacity)
@@ -160,20 +174,22 @@ pub fn day_section(
         opt(s.avg_churn_score)
     ));
     out.push_str(&format!(
-        "- cost: ${} total, {} per shipped feature\n",
+        "- cost: ${} total, {} per shipped feature ({} shipped)\n",
         num(s.cost_usd),
-        s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", num(c)))
+        s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", num(c))),
+        s.features_by_status.get(&FeatureStatus::Shipped).copied().unwrap_or(0)
     ));
     for a in &s.capacity_alerts {
         notable.push(format!(
             "{} at {}% of weekly capacity: {}",
-            a.provider,
+            one_line(&a.provider),
             num(a.weekly_used * 100.0),
             a.advice
         ));
     }
     if s.diagnostics > 0 {
-        notable.push(format!("{} input lines skipped (see `agentos rollup`)", s.diagnostics));
+        notable
+            .push(format!("{} skipped (see `agentos rollup`)", count(s.diagnostics, "input line")));
     }
     if notable.is_empty() {
         out.push_str("- notable: nothing\n");

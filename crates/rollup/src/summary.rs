@@ -17,7 +17,11 @@ use agentos_event_schema::v1::{
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::view::{self, Line};
-use crate::{CAPACITY_ADVICE, Error, WEEKLY_BUFFER_LINE, provider_of};
+use agentos_event_schema::provider::{
+    canonical_provider, is_prompt_counted, provider_for_model, provider_of_turn,
+};
+
+use crate::{CAPACITY_ADVICE, Error, WEEKLY_BUFFER_LINE};
 
 /// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
 const CHUNK: usize = 1 << 20;
@@ -44,8 +48,9 @@ pub struct SummaryOptions {
     /// Only count events of this session (reports for one session).
     pub session: Option<String>,
     /// Weekly capacity per provider, in the unit of `capacity_used` (default 1.0: capacity is
-    /// a fraction of the weekly limit). Providers that count prompts (`glm…`, `zai…`) get no
-    /// alert from events unless listed here.
+    /// a fraction of the weekly limit). Providers that count prompts (Z.ai / GLM, see
+    /// `agentos_event_schema::provider::is_prompt_counted`) get no alert from events unless
+    /// listed here. Keys are provider names or aliases (`glm` is `zai`).
     pub weekly_capacity: BTreeMap<String, f64>,
     /// Value of `generated_at` (default: now).
     pub generated_at: Option<Timestamp>,
@@ -346,7 +351,7 @@ fn check_magnitudes(t: &view::TurnLine<'_>) -> Result<(), String> {
     use agentos_event_schema::v1::limits::{
         CapacityUnit, MeasurementNumbers, TurnNumbers, check_turn_numbers,
     };
-    let provider = crate::provider_of(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
+    let provider = provider_of_turn(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
     check_turn_numbers(TurnNumbers {
         capacity_unit: CapacityUnit::of(provider, t.schema_version.is_some()),
         latency_ms: t.turn.latency_ms.0,
@@ -451,7 +456,7 @@ impl Acc {
             }
         }
         let cost_usd = t.cost.as_ref().map_or(0.0, |c| c.estimated_usd.0);
-        let provider = provider_of(&turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
+        let provider = provider_of_turn(&turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
         if let Some(u) = slot(&mut self.usage, &turn.model).and_then(|m| slot(m, provider)) {
             u.turns += 1;
             u.tokens_in = u.tokens_in.saturating_add(turn.tokens_in);
@@ -872,10 +877,6 @@ fn read_retrying<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: u64) -> std::
 // ---------------------------------------------------------------------------------------------
 // Finishing
 
-fn prompt_counted(provider: &str) -> bool {
-    agentos_event_schema::v1::limits::counts_prompts(provider)
-}
-
 fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, Error> {
     // Undated turns go to their session's day.
     let mut days: BTreeMap<Option<i64>, RowAcc> = BTreeMap::new();
@@ -897,11 +898,14 @@ fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, E
     let mut weekly: BTreeMap<String, f64> = BTreeMap::new();
     if let Some((_, end)) = acc.period {
         let last = day_of(end);
+        // Capacities are given per provider name; `glm` and `zai` name the same provider.
+        let capacities: BTreeMap<&str, f64> =
+            opts.weekly_capacity.iter().map(|(k, v)| (canonical_provider(k), *v)).collect();
         for (p, by_day) in &acc.provider_days {
-            let cap = match opts.weekly_capacity.get(p) {
+            let cap = match capacities.get(p.as_str()) {
                 Some(c) if *c > 0.0 => *c,
                 Some(_) => continue,
-                None if prompt_counted(p) => continue,
+                None if is_prompt_counted(p) => continue,
                 None => 1.0,
             };
             let mut sum = Sum::default();
@@ -917,8 +921,8 @@ fn finish(mut acc: Acc, diags: Diags, opts: &SummaryOptions) -> Result<Rollup, E
         for (model, v) in health {
             let Some(pct) = v.get("weekly_pct").and_then(|x| x.as_f64()) else { continue };
             let provider = match v.get("provider").and_then(|x| x.as_str()) {
-                Some(p) if !p.is_empty() => p,
-                _ => provider_of(model, None),
+                Some(p) if !p.trim().is_empty() => canonical_provider(p),
+                _ => provider_for_model(model),
             };
             let w = weekly.entry(provider.to_owned()).or_insert(pct);
             *w = w.max(pct);

@@ -310,10 +310,9 @@ fn value_per_model_usage_outcomes_and_features() {
     assert!(close(glm.attribution_weight, 1.25) && close(glm.features_attributed, 1.5));
     assert!(close(glm.cost_usd, 0.1));
     assert_eq!(s.model_value["glm/4.6"], 1.25);
-    // Provider: cost.provider, else the model's prefix.
+    // Provider: cost.provider, else the model table's (glm/4.6 → zai).
     assert_eq!(s.usage_by_provider["anthropic"].turns, 1);
-    assert_eq!(s.usage_by_provider["glm"].turns, 1);
-    assert_eq!(s.usage_by_provider["zai"].turns, 1);
+    assert_eq!(s.usage_by_provider["zai"].turns, 2);
     assert_eq!(s.features_by_status[&FeatureStatus::Shipped], 1);
     assert_eq!(s.features_by_status[&FeatureStatus::Proposed], 1);
     assert_eq!(s.features_by_status[&FeatureStatus::Implemented], 0);
@@ -330,11 +329,22 @@ fn value_per_model_usage_outcomes_and_features() {
 }
 
 #[test]
-fn provider_rule() {
-    assert_eq!(provider_of("glm/4.6", None), "glm");
-    assert_eq!(provider_of("glm/4.6", Some("zai")), "zai");
-    assert_eq!(provider_of("claude-sonnet-4.5", None), "claude-sonnet-4.5");
-    assert_eq!(provider_of("/odd", None), "/odd");
+fn usage_by_provider_uses_the_model_table_and_canonical_names() {
+    // Hand-grouped: claude-* → anthropic (2 turns); glm/4.6, glm-4.6 and cost provider
+    // "z.ai" → zai (3 turns); an explicit cost provider wins over the model.
+    let cost = |p: &str| json!({"cost": {"provider": p, "estimated_usd": 0.5}});
+    let events = [
+        turn("s", "claude-sonnet-4.5", json!({})),
+        turn("s", "claude-opus-4", json!({})),
+        turn("s", "glm/4.6", json!({})),
+        turn("s", "GLM-4.6", json!({})),
+        turn("s", "glm/4.6", cost("z.ai")),
+        turn("s", "claude-sonnet-4.5", cost("bedrock")),
+    ];
+    let s = roll(&lines(&events)).summary;
+    let turns: BTreeMap<&str, u64> =
+        s.usage_by_provider.iter().map(|(p, u)| (p.as_str(), u.turns)).collect();
+    assert_eq!(turns, BTreeMap::from([("anthropic", 2), ("bedrock", 1), ("zai", 3)]));
 }
 
 #[test]
@@ -346,7 +356,7 @@ fn capacity_alerts_use_the_trailing_seven_days_and_model_health() {
             json!({"ts": format!("2026-03-{day}T12:00:00Z"), "turn": {"capacity_used": cap}}),
         )
     };
-    // anthropic-ish provider "claude": 0.5 eight days before the end (outside), 0.3+0.3+0.3 inside.
+    // provider anthropic (claude/…): 0.5 eight days before the end (outside), 0.3+0.3+0.3 inside.
     let events = vec![
         t("01", 0.5, "claude/opus"),
         t("03", 0.3, "claude/opus"),
@@ -359,7 +369,7 @@ fn capacity_alerts_use_the_trailing_seven_days_and_model_health() {
     let alerts: Vec<(&str, f64)> =
         r.summary.capacity_alerts.iter().map(|a| (a.provider.as_str(), a.weekly_used)).collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
-    assert!(alerts.first().is_some_and(|(p, w)| *p == "claude" && close(*w, 0.9)));
+    assert!(alerts.first().is_some_and(|(p, w)| *p == "anthropic" && close(*w, 0.9)));
     // GLM counts prompts: alert only with a configured weekly capacity.
     let mut weekly = BTreeMap::new();
     weekly.insert("glm".to_owned(), 40.0);
@@ -372,7 +382,8 @@ fn capacity_alerts_use_the_trailing_seven_days_and_model_health() {
     };
     let r = roll_opts(&lines(&events), &opts);
     let names: Vec<&str> = r.summary.capacity_alerts.iter().map(|a| a.provider.as_str()).collect();
-    assert_eq!(names, vec!["claude", "codex", "glm"]);
+    // `glm` (capacity) and `codex` (health) are the zai and openai providers.
+    assert_eq!(names, vec!["anthropic", "openai", "zai"]);
     assert!(r.summary.model_health.is_some());
 }
 
@@ -466,7 +477,10 @@ fn progress_log_and_trend_are_idempotent() {
     assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), once);
     assert_eq!(std::fs::read_to_string(&trend).unwrap_or_default(), trend_once);
     assert_eq!(once.matches("## 2026-02-01").count(), 1);
-    assert!(once.contains("1 features over 0.5 capacity (2 per capacity)"), "{once}");
+    assert!(
+        once.contains("1 turn, feature progress 1 over 0.5 capacity (2 per capacity)"),
+        "{once}"
+    );
 
     let r2 = roll(&lines(&[day1, day2]));
     let t = update_trend(&trend, &r2).unwrap_or_else(|e| panic!("{e}"));
@@ -480,7 +494,7 @@ fn progress_log_and_trend_are_idempotent() {
     assert_eq!(text.matches("## 2026-02-01").count(), 1);
     assert_eq!(text.matches("## 2026-02-02").count(), 1);
     assert!(text.find("## 2026-02-01") < text.find("## 2026-02-02"));
-    assert!(text.contains("features per capacity up 100% vs 2026-02-01"), "{text}");
+    assert!(text.contains("feature progress per capacity up 100% vs 2026-02-01"), "{text}");
 
     // A run days later still gives every day of activity its own section.
     assert!(update_progress_log(&log, "2026-02-05", &r2, Some(&t)).is_ok());
@@ -490,7 +504,7 @@ fn progress_log_and_trend_are_idempotent() {
     let feb5 = &text[text.find("## 2026-02-05").unwrap_or_default()..];
     assert!(feb5.contains("- activity: no turns recorded") && feb5.contains("- to date:"));
     let feb1 = &text[..text.find("## 2026-02-02").unwrap_or_default()];
-    assert!(feb1.contains("1 features over 0.5 capacity (2 per capacity)"), "{feb1}");
+    assert!(feb1.contains("feature progress 1 over 0.5 capacity (2 per capacity)"), "{feb1}");
     assert!(!feb1.contains("- to date:"), "only the run day carries the totals: {feb1}");
 }
 

@@ -233,7 +233,7 @@ impl Recorder {
             decision: input.decision,
             outcome: input.outcome,
         };
-        let provider = agentos_rollup::provider_of(
+        let provider = agentos_event_schema::provider::provider_of_turn(
             &event.turn.model,
             event.cost.as_ref().map(|c| c.provider.as_str()),
         );
@@ -412,7 +412,7 @@ impl Recorder {
 }
 
 fn add_turn(scan: &mut SessionScan, turn: &TurnEvent) {
-    let provider = agentos_rollup::provider_of(
+    let provider = agentos_event_schema::provider::provider_of_turn(
         &turn.turn.model,
         turn.cost.as_ref().map(|c| c.provider.as_str()),
     );

@@ -472,10 +472,10 @@ impl Recorder {
     }
 }
 
-/// Whether a model is a GLM model (lower-cased name starts with `glm`: `glm/4.6` is,
-/// `z.ai/glm-4.6` is not — the Python rule).
+/// Whether a model is a GLM model: its provider in the model table is Z.ai
+/// (`agentos_event_schema::provider::is_glm_model`; `glm/4.6` and `z.ai/glm-4.6` both are).
 pub fn is_glm(model: &str) -> bool {
-    model.to_lowercase().starts_with("glm")
+    agentos_event_schema::provider::is_glm_model(model)
 }
 
 /// Validate `record` against `kind`'s schema, then append it as one line.

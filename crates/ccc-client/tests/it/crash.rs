@@ -28,7 +28,7 @@ fn killed_mid_append_leaves_no_corrupt_record() {
     rec.log_turn(turn("claude-3", 0.5, measurement(1.0, 1.0, 0.1, 1.0))).unwrap();
     let report = rec.finish_session(None).unwrap();
     assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
-    assert_eq!(report.window.providers["claude-3"].turns, 2);
+    assert_eq!(report.window.providers["anthropic"].turns, 2);
     let log = agentos_ccc_client::JsonlLog::new(path);
     let (good, bad) = log.read_all().unwrap();
     assert_eq!(good.len(), 4, "session, 2 turns, end");
@@ -147,7 +147,7 @@ fn an_unreadable_turn_of_the_session_is_reported_not_silently_dropped() {
     let at = std::fs::metadata(env.data.join("events.jsonl")).unwrap().len();
     agentos_ccc_client::JsonlLog::new(env.data.join("events.jsonl")).append_line(&bad).unwrap();
     let report = rec.finish_session(None).unwrap();
-    assert_eq!(report.window.providers["claude-3"].turns, 1);
+    assert_eq!(report.window.providers["anthropic"].turns, 1);
     assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
     let d = &report.diagnostics[0];
     // The window scan starts where the session began: lines are located by byte offset.
@@ -412,7 +412,7 @@ fn ending_a_session_again_after_a_crash_appends_no_second_end_or_window() {
     let windows = lines(&env.data.join("windows.jsonl"));
     assert_eq!(windows.len(), 1, "the missing window record was written");
     assert_eq!(second.window.ended_at, first.window.ended_at, "ended_at of the recorded end");
-    assert_eq!(windows[0]["providers"]["claude-3"]["turns"], 1);
+    assert_eq!(windows[0]["providers"]["anthropic"]["turns"], 1);
     assert!(!state.exists());
     // 2. Died after the window record, before clearing the state.
     std::fs::write(&state, &saved).unwrap();

@@ -74,7 +74,7 @@ fn of_concurrent_ends_exactly_one_ends_the_session() {
     assert_eq!(of_type(&env, "session_end").len(), 1);
     let windows = lines(&env.data.join("windows.jsonl"));
     assert_eq!(windows.len(), 1);
-    assert_eq!(windows[0]["providers"]["claude-3"]["turns"], 1);
+    assert_eq!(windows[0]["providers"]["anthropic"]["turns"], 1);
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn session_ids_outside_the_safe_alphabet_are_refused_and_nothing_is_written() {
     rec.start_session(start).unwrap();
     rec.log_turn(turn("claude-3", 0.5, None)).unwrap();
     let report = rec.finish_session(None).unwrap();
-    assert_eq!(report.window.providers["claude-3"].turns, 1);
+    assert_eq!(report.window.providers["anthropic"].turns, 1);
 }
 
 #[test]
@@ -250,7 +250,7 @@ fn an_end_that_failed_part_way_is_completed_once_by_the_retry() {
     assert_eq!(of_type(&env, "session_end").len(), 1);
     std::fs::remove_dir(&windows).unwrap();
     let report = rec.finish_session(None).unwrap();
-    assert_eq!(report.window.providers["claude-3"].turns, 1);
+    assert_eq!(report.window.providers["anthropic"].turns, 1);
     assert_eq!(of_type(&env, "session_end").len(), 1);
     assert_eq!(lines(&windows).len(), 1);
     assert!(matches!(rec.finish_session(None), Err(Error::NoActiveSession)));

@@ -332,7 +332,7 @@ fn active_session_survives_reopening_and_guards_misuse() {
     let mut rec = recorder(&env, "local", &url);
     let report = rec.finish_session(None).unwrap();
     assert_eq!(report.session_id.to_string(), sid);
-    assert_eq!(report.window.providers["m"].turns, 1);
+    assert_eq!(report.window.providers["unknown"].turns, 1);
     assert!(matches!(rec.end_session(None), Err(agentos_ccc_client::Error::NoActiveSession)));
 }
 

@@ -50,12 +50,20 @@ pub enum LicenseCmd {
         json: bool,
     },
     /// List features and whether the installed license grants them (deny by default).
+    /// Exit 1 when no license is valid.
     Entitlements {
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print JSON `{"valid","reason","plan","entitlements":[{"feature","granted","why"}]}`.
+        #[arg(long)]
+        json: bool,
     },
     /// Print this machine's CCP-compatible device id.
-    Device,
+    Device {
+        /// Print JSON `{"device_id":…}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Get a license for this device through the issuer's device flow and install it.
     Login {
         /// Issuer base URL (CCP licissuer), e.g. http://127.0.0.1:8787.
@@ -204,7 +212,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 Err(e) => verdict_error(e),
             }
         }
-        LicenseCmd::Entitlements { keys } => {
+        LicenseCmd::Entitlements { keys, json } => {
             let cfg = config(global, &keys);
             warn_key_problems(&cfg);
             let result = agentos_licensing::load_installed(&cfg);
@@ -217,11 +225,11 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            let width = names.iter().map(String::len).max().unwrap_or(0);
+            let mut rows = Vec::with_capacity(names.len());
             for name in &names {
-                let (mark, why) = match &result {
+                let (granted, why) = match &result {
                     Ok(v) => match v.check_entitlement(name) {
-                        Ok(()) => ("granted", format!("plan {}", v.claims().plan)),
+                        Ok(()) => (true, format!("plan {}", v.claims().plan)),
                         Err(_) => {
                             let plan = &v.claims().plan;
                             let why = match entitlements::plan_for(name) {
@@ -232,13 +240,28 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                                 }
                                 _ => format!("not in this license (plan {plan})"),
                             };
-                            ("denied ", why)
+                            (false, why)
                         }
                     },
-                    Err(e) => {
-                        ("denied ", e.reason().map_or("no license", |r| r.as_str()).to_owned())
-                    }
+                    Err(e) => (false, reason_of(e).unwrap_or("no license").to_owned()),
                 };
+                rows.push((name, granted, why));
+            }
+            if json {
+                let v = json!({
+                    "valid": result.is_ok(),
+                    "reason": result.as_ref().err().and_then(reason_of),
+                    "plan": result.as_ref().ok().map(|v| v.claims().plan.clone()),
+                    "entitlements": rows.iter().map(|(name, granted, why)| {
+                        json!({"feature": name, "granted": granted, "why": why})
+                    }).collect::<Vec<_>>(),
+                });
+                outln!("{v}");
+                return Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            }
+            let width = names.iter().map(String::len).max().unwrap_or(0);
+            for (name, granted, why) in &rows {
+                let mark = if *granted { "granted" } else { "denied " };
                 outln!("{name:width$}  {mark}  {why}");
             }
             match result {
@@ -249,8 +272,13 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        LicenseCmd::Device => {
-            outln!("{}", agentos_licensing::device_id());
+        LicenseCmd::Device { json } => {
+            let id = agentos_licensing::device_id();
+            if json {
+                outln!("{}", json!({ "device_id": id }));
+            } else {
+                outln!("{id}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         LicenseCmd::Login { issuer, invite, email, timeout, keys } => {
@@ -326,11 +354,11 @@ pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> 
             } else {
                 match &result {
                     Ok(p) => outln!(
-                        "valid: version {}, expires {}, {} routing rule(s), {} provider(s)",
+                        "valid: version {}, expires {}, {}, {}",
                         p.version,
                         p.expires_at,
-                        p.routing.len(),
-                        p.providers.len()
+                        crate::plural(p.routing.len() as u64, "routing rule"),
+                        crate::plural(p.providers.len() as u64, "provider")
                     ),
                     Err(e) => outln!("invalid: {e}"),
                 }
@@ -388,15 +416,24 @@ fn emit_json(
 ) -> anyhow::Result<ExitCode> {
     let reason = match result {
         Ok(_) => None,
-        Err(e) => match e.reason() {
-            Some(r) => Some(r.as_str()),
-            None if matches!(e, Error::NotInstalled { .. }) => None,
+        Err(e) => match reason_of(e) {
+            Some(r) => Some(r),
             None => bail!("{e}"),
         },
     };
     let out = json!({ "valid": result.is_ok(), "reason": reason, "claims": claims });
     outln!("{out}");
     Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Why a license is not valid, as a stable word: the verdict's reason, or `not_installed`;
+/// `None` for errors that are not verdicts (I/O, network).
+fn reason_of(e: &Error) -> Option<&'static str> {
+    match e.reason() {
+        Some(r) => Some(r.as_str()),
+        None if matches!(e, Error::NotInstalled { .. }) => Some("not_installed"),
+        None => None,
+    }
 }
 
 /// A rejected license is exit 1 with its one-line reason; anything else is an error (exit 2).

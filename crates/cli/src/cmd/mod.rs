@@ -1,7 +1,10 @@
 //! One module per command group. Each exposes clap argument types and `run` functions that
 //! return the exit code (`Ok(ExitCode)`), or an error that `main` prints as one line with exit 2.
 
+pub mod demo;
 pub mod license;
+pub mod paths;
+pub mod render;
 pub mod rollup;
 pub mod schema;
 pub mod session;

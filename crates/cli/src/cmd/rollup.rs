@@ -1,12 +1,12 @@
-//! `agentos rollup`, `report`, `churn`, `efficiency`, `demo`: turn the local logs into the
-//! numbers users act on (all logic lives in `agentos-rollup`; this module parses arguments and
-//! prints tables).
+//! `agentos rollup`, `report`, `churn`, `efficiency`: turn the local logs into the numbers
+//! users act on (all logic lives in `agentos-rollup`; this module parses arguments, renderings
+//! are in [`super::render`]).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use agentos_rollup::churn::{ChurnOptions, ChurnReport};
-use agentos_rollup::efficiency::{EfficiencyReport, efficiency_file};
+use agentos_rollup::churn::ChurnOptions;
+use agentos_rollup::efficiency::efficiency_file;
 use agentos_rollup::progress::{update_progress_log, update_trend};
 use agentos_rollup::{
     Error as RollupError, Rollup, SummaryOptions, summarize_files, write_summary,
@@ -15,7 +15,11 @@ use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
-use crate::Global;
+use super::render::{
+    churn_json, headline, render_churn, render_efficiency, render_report, report_json,
+};
+use crate::table::cell;
+use crate::{Global, Source};
 
 /// How many diagnostics a command prints before summarising the rest.
 const SHOWN_DIAGNOSTICS: usize = 20;
@@ -46,7 +50,7 @@ pub struct RollupArgs {
 /// Group rows of `report` by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum By {
-    /// Value per model (epic A7).
+    /// Value per model: turns, tokens, attribution, attributed feature progress, cost.
     Model,
     /// One row per session.
     Session,
@@ -55,7 +59,7 @@ pub enum By {
 }
 
 impl By {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             By::Model => "model",
             By::Session => "session",
@@ -106,21 +110,33 @@ pub struct EfficiencyArgs {
     pub json: bool,
 }
 
-/// Arguments of `demo`.
-#[derive(Debug, clap::Args)]
-pub struct DemoArgs {
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// The data dir: `--data-dir` / `AGENTOS_DATA_DIR`, else the platform default.
-pub fn data_dir(g: &Global) -> Utf8PathBuf {
-    g.data_dir.clone().unwrap_or_else(agentos_ccc_client::config::default_data_dir)
-}
-
-fn event_files(given: &[Utf8PathBuf], g: &Global) -> Vec<Utf8PathBuf> {
-    if given.is_empty() { vec![data_dir(g).join("events.jsonl")] } else { given.to_vec() }
+/// The input files: the named ones, which must exist (a missing one is an error, never a
+/// report of zeros), else `<data dir>/<default>`, which may be missing when nothing was
+/// recorded yet: then a note on stderr says where it looked.
+pub fn inputs(
+    given: &[Utf8PathBuf],
+    g: &Global,
+    default: &str,
+) -> anyhow::Result<Vec<Utf8PathBuf>> {
+    if given.is_empty() {
+        let path = g.data_dir().join(default);
+        if !path.exists() {
+            let from = match g.data_dir_source {
+                Source::Flag => "--data-dir".to_owned(),
+                Source::Env(v) => format!("${v}"),
+                Source::Default => {
+                    "the default data dir; set --data-dir or $AGENTOS_DATA_DIR".to_owned()
+                }
+            };
+            eprintln!("note: nothing recorded yet: {path} does not exist (data dir from {from})");
+        }
+        return Ok(vec![path]);
+    }
+    for f in given {
+        let meta = std::fs::metadata(f).with_context(|| format!("cannot read {f}"))?;
+        anyhow::ensure!(!meta.is_dir(), "cannot read {f}: it is a directory, not a file");
+    }
+    Ok(given.to_vec())
 }
 
 fn print_diagnostics(r: &Rollup) {
@@ -134,7 +150,7 @@ fn print_diagnostics(r: &Rollup) {
 }
 
 /// Run a summary; an invalid line under `--strict` is a negative answer (exit 1).
-fn summarize(
+pub fn summarize(
     files: &[Utf8PathBuf],
     opts: &SummaryOptions,
 ) -> anyhow::Result<Result<Rollup, ExitCode>> {
@@ -174,8 +190,8 @@ fn load_model_health(path: &Utf8Path) -> anyhow::Result<BTreeMap<String, serde_j
 }
 
 pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let files = event_files(&a.events, g);
-    let out = a.out.clone().unwrap_or_else(|| data_dir(g).join("metrics_summary.json"));
+    let files = inputs(&a.events, g, "events.jsonl")?;
+    let out = a.out.clone().unwrap_or_else(|| g.data_dir().join("metrics_summary.json"));
     let opts = SummaryOptions {
         strict: a.strict,
         model_health: a.usage_json.as_deref().map(load_model_health).transpose()?,
@@ -192,7 +208,7 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     for alert in &r.summary.capacity_alerts {
         outln!(
             "ALERT {}: {:.0}% of weekly capacity: {}",
-            alert.provider,
+            cell(&alert.provider),
             alert.weekly_used * 100.0,
             alert.advice
         );
@@ -204,7 +220,7 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
 }
 
 /// Write the summary, progress log and trend; return the paths written.
-fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
+pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
     write_summary(&r.summary, out)?;
     let dir = match out.parent() {
         Some(d) if !d.as_str().is_empty() => d.to_owned(),
@@ -218,246 +234,8 @@ fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>>
     Ok(vec![out.to_owned(), log_path, trend_path])
 }
 
-fn headline(r: &Rollup) -> String {
-    let s = &r.summary;
-    format!(
-        "{} sessions, {} turns, {} features over {} capacity ({} per capacity), ${} cost{}",
-        s.sessions,
-        s.turns,
-        num(s.features_shipped),
-        num(s.capacity_used),
-        opt(s.features_per_capacity),
-        money(s.cost_usd),
-        if s.diagnostics > 0 {
-            format!(", {} lines skipped", s.diagnostics)
-        } else {
-            String::new()
-        }
-    )
-}
-
-fn num(x: f64) -> String {
-    let s = format!("{x:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-0" { "0".to_owned() } else { s.to_owned() }
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or_else(|| "n/a".to_owned(), num)
-}
-
-fn money(x: f64) -> String {
-    format!("{x:.4}")
-}
-
-/// Render an aligned table: first column left-aligned, the others right-aligned.
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-    }
-    let line = |cells: Vec<&str>| -> String {
-        let mut out = String::new();
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                out.push_str("  ");
-            }
-            if i == 0 {
-                out.push_str(&format!("{c:<w$}"));
-            } else {
-                out.push_str(&format!("{c:>w$}"));
-            }
-        }
-        out.trim_end().to_owned()
-    };
-    let mut out = line(headers.to_vec());
-    out.push('\n');
-    out.push_str(&line(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    ));
-    out.push('\n');
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
-        out.push('\n');
-    }
-    out
-}
-
-/// The report for a rollup, as text.
-pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
-    let s = &r.summary;
-    let mut out = String::new();
-    match session {
-        Some(id) => out.push_str(&format!("Session {id}\n")),
-        None => out.push_str("AgentOS report\n"),
-    }
-    if let Some(p) = &s.period {
-        out.push_str(&format!("period: {} .. {}\n", p.start, p.end));
-    }
-    out.push_str(&format!("{}\n", headline(r)));
-    out.push_str(&format!(
-        "avg CLS {}, avg IMPF {}, avg churn {}; cost per shipped feature {}\n",
-        opt(s.avg_cls),
-        opt(s.avg_impf),
-        opt(s.avg_churn_score),
-        s.cost_per_shipped_feature.map_or_else(|| "n/a".to_owned(), |c| format!("${}", money(c)))
-    ));
-    let statuses: Vec<String> =
-        s.features_by_status.iter().map(|(k, v)| format!("{} {v}", k.as_str())).collect();
-    out.push_str(&format!("features by status: {}\n", statuses.join(", ")));
-    let outcomes: Vec<String> = s
-        .outcomes
-        .iter()
-        .filter(|(_, v)| **v > 0)
-        .map(|(k, v)| format!("{} {v}", k.as_str()))
-        .collect();
-    if !outcomes.is_empty() {
-        out.push_str(&format!("outcomes: {}\n", outcomes.join(", ")));
-    }
-    out.push('\n');
-    match by {
-        By::Model => {
-            let rows: Vec<Vec<String>> = s
-                .value_per_model
-                .iter()
-                .map(|(m, v)| {
-                    vec![
-                        m.clone(),
-                        v.turns.to_string(),
-                        v.tokens_in.to_string(),
-                        v.tokens_out.to_string(),
-                        num(v.attribution_weight),
-                        num(v.features_attributed),
-                        money(v.cost_usd),
-                        v.cost_per_attributed_feature.map_or_else(|| "n/a".to_owned(), money),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                &[
-                    "model",
-                    "turns",
-                    "tokens in",
-                    "tokens out",
-                    "attribution",
-                    "features",
-                    "cost $",
-                    "$/feature",
-                ],
-                &rows,
-            ));
-        }
-        By::Session => {
-            let rows: Vec<Vec<String>> = r
-                .sessions
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.session_id.clone(),
-                        x.started.map_or_else(|| "-".to_owned(), |t| t.to_string()),
-                        x.row.turns.to_string(),
-                        (x.row.tokens_in + x.row.tokens_out).to_string(),
-                        num(x.row.features),
-                        num(x.row.capacity_used),
-                        opt(x.row.features_per_capacity),
-                        money(x.row.cost_usd),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                &[
-                    "session", "started", "turns", "tokens", "features", "capacity", "f/cap",
-                    "cost $",
-                ],
-                &rows,
-            ));
-        }
-        By::Day => {
-            let rows: Vec<Vec<String>> = r
-                .days
-                .iter()
-                .map(|(d, x)| {
-                    vec![
-                        d.clone(),
-                        x.turns.to_string(),
-                        (x.tokens_in + x.tokens_out).to_string(),
-                        num(x.features),
-                        num(x.capacity_used),
-                        opt(x.features_per_capacity),
-                        money(x.cost_usd),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                &["day", "turns", "tokens", "features", "capacity", "f/cap", "cost $"],
-                &rows,
-            ));
-        }
-    }
-    if !s.usage_by_provider.is_empty() {
-        out.push('\n');
-        let rows: Vec<Vec<String>> = s
-            .usage_by_provider
-            .iter()
-            .map(|(p, u)| {
-                vec![
-                    p.clone(),
-                    u.turns.to_string(),
-                    u.tokens_in.to_string(),
-                    u.tokens_out.to_string(),
-                    money(u.cost_usd),
-                ]
-            })
-            .collect();
-        out.push_str(&table(&["provider", "turns", "tokens in", "tokens out", "cost $"], &rows));
-    }
-    for a in &s.capacity_alerts {
-        out.push_str(&format!(
-            "\nALERT {}: {:.0}% of weekly capacity (line {:.0}%): {}\n",
-            a.provider,
-            a.weekly_used * 100.0,
-            a.threshold * 100.0,
-            a.advice
-        ));
-    }
-    if s.diagnostics > 0 {
-        out.push_str(&format!(
-            "\n{} input lines were skipped (run `agentos rollup` to see them)\n",
-            s.diagnostics
-        ));
-    }
-    out
-}
-
-/// The report for a rollup, as JSON.
-pub fn report_json(r: &Rollup, by: By, session: Option<&str>) -> serde_json::Value {
-    let rows = match by {
-        By::Model => serde_json::to_value(&r.summary.value_per_model),
-        By::Session => serde_json::to_value(&r.sessions),
-        By::Day => serde_json::to_value(&r.days),
-    }
-    .unwrap_or(serde_json::Value::Null);
-    json!({
-        "schema_version": agentos_event_schema::v1::SCHEMA_VERSION,
-        "by": by.name(),
-        "session": session,
-        "summary": r.summary,
-        "rows": rows,
-    })
-}
-
 pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let files = event_files(&a.events, g);
+    let files = inputs(&a.events, g, "events.jsonl")?;
     let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
     let r = match summarize(&files, &opts)? {
         Ok(r) => r,
@@ -467,7 +245,7 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         && r.summary.turns == 0
         && r.sessions.is_empty()
     {
-        eprintln!("error: no events of session {id} in {}", display_files(&files));
+        eprintln!("error: no events of session {} in {}", cell(id), display_files(&files));
         return Ok(ExitCode::from(1));
     }
     // Diagnostics go to stderr in both modes: stdout stays machine-readable with --json.
@@ -499,57 +277,9 @@ pub fn churn(a: ChurnArgs, _g: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn churn_json(r: &ChurnReport) -> serde_json::Value {
-    json!({"schema_version": agentos_event_schema::v1::SCHEMA_VERSION, "churn": r})
-}
-
-fn render_churn(r: &ChurnReport) -> String {
-    let mut horizons: Vec<u32> =
-        r.features.iter().flat_map(|f| f.horizons.iter().map(|h| h.days)).collect();
-    horizons.sort_unstable();
-    horizons.dedup();
-    let mut headers: Vec<String> =
-        ["feature", "windows", "commits", "lines added"].map(str::to_owned).to_vec();
-    headers.extend(horizons.iter().map(|d| format!("churn {d}d")));
-    headers.push("quality".to_owned());
-    let rows: Vec<Vec<String>> = r
-        .features
-        .iter()
-        .map(|f| {
-            let mut row = vec![
-                f.feature_id.clone(),
-                f.windows.join(","),
-                f.commits.to_string(),
-                f.lines_added.to_string(),
-            ];
-            for d in &horizons {
-                let cell = f.horizons.iter().find(|h| h.days == *d).map_or_else(
-                    || "-".to_owned(),
-                    |h| format!("{}{}", opt(h.churn_score), if h.complete { "" } else { "*" }),
-                );
-                row.push(cell);
-            }
-            row.push(opt(f.quality));
-            row
-        })
-        .collect();
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let mut out = format!("Churn of xfeat:: commits in {}\n", r.repo);
-    if r.features.is_empty() {
-        out.push_str("no xfeat::<FeatureID>::<WindowID>::<Stage> commits found\n");
-    } else {
-        out.push_str(&table(&headers, &rows));
-        out.push_str("* horizon not yet covered by the history (provisional)\n");
-    }
-    out.push_str(&format!(
-        "{} prototype (xproto::) commits excluded, {} untagged commits\n",
-        r.prototype_commits, r.untagged_commits
-    ));
-    out
-}
-
 pub fn efficiency(a: EfficiencyArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let path = a.windows.clone().unwrap_or_else(|| data_dir(g).join("windows.jsonl"));
+    let given: Vec<Utf8PathBuf> = a.windows.iter().cloned().collect();
+    let path = inputs(&given, g, "windows.jsonl")?.swap_remove(0);
     let report = efficiency_file(&path)?;
     for d in report.diagnostics.iter().take(SHOWN_DIAGNOSTICS) {
         eprintln!("warning: {d}");
@@ -560,196 +290,5 @@ pub fn efficiency(a: EfficiencyArgs, g: &Global) -> anyhow::Result<ExitCode> {
     } else {
         out!("{}", render_efficiency(&report, &path));
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn render_efficiency(r: &EfficiencyReport, path: &Utf8Path) -> String {
-    let mut out =
-        format!("Efficiency (features per capacity) from {path}: {} windows\n", r.windows);
-    if r.providers.is_empty() {
-        out.push_str("no windows recorded yet\n");
-        return out;
-    }
-    let rows: Vec<Vec<String>> = r
-        .providers
-        .iter()
-        .map(|p| {
-            vec![
-                p.provider.clone(),
-                p.windows.len().to_string(),
-                p.sample_size.to_string(),
-                num(p.total_features),
-                format!("{} {}", num(p.total_capacity), p.capacity_unit),
-                opt(p.efficiency),
-                match (p.ci_low, p.ci_high) {
-                    (Some(l), Some(h)) => format!("[{}, {}]", num(l), num(h)),
-                    _ => "n/a".to_owned(),
-                },
-                opt(p.power),
-                format!("{} in {} windows", num(p.unmeasured_features), p.unmeasured_windows),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "provider",
-            "windows",
-            "n",
-            "features",
-            "capacity",
-            "E",
-            "95% CI",
-            "power",
-            "unmeasured features",
-        ],
-        &rows,
-    ));
-    out.push_str(
-        "E = features / capacity over windows with measured capacity; CI and power need n >= 3\n",
-    );
-    out
-}
-
-/// The bundled sample sessions.
-const DEMO_SESSIONS: &str = include_str!("../demo_sessions.json");
-
-#[derive(serde::Deserialize)]
-struct DemoData {
-    sessions: Vec<DemoSession>,
-}
-
-#[derive(serde::Deserialize)]
-struct DemoSession {
-    repo_id: String,
-    branch: String,
-    commit: String,
-    notes: String,
-    #[serde(default)]
-    metadata: BTreeMap<String, String>,
-    /// How long before now the session started, so the samples span several days.
-    #[serde(default)]
-    days_ago: f64,
-    turns: Vec<DemoTurn>,
-}
-
-#[derive(serde::Deserialize)]
-struct DemoTurn {
-    model: String,
-    subagent: String,
-    tokens_in: u64,
-    tokens_out: u64,
-    input_kind: agentos_event_schema::v1::InputKind,
-    latency_ms: f64,
-    capacity_used: Option<f64>,
-    #[serde(default)]
-    attribution: BTreeMap<String, f64>,
-    measurement: Option<agentos_event_schema::v1::Measurement>,
-    feature: Option<agentos_event_schema::v1::Feature>,
-    cost: Option<agentos_event_schema::v1::Cost>,
-    value: Option<agentos_event_schema::v1::Value>,
-    outcome: Option<agentos_event_schema::v1::Outcome>,
-}
-
-/// Where the demo records: the given data dir when it is new or empty, else a fresh
-/// `demo-<time>` directory inside it (the default data dir always gets a fresh one, so real
-/// data is never mixed with samples).
-fn demo_dir(g: &Global) -> anyhow::Result<Utf8PathBuf> {
-    let stamp = || {
-        let now = agentos_event_schema::Timestamp::now().to_string();
-        let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
-        format!("demo-{digits}-{}", std::process::id())
-    };
-    match &g.data_dir {
-        Some(d) => {
-            let empty = match std::fs::read_dir(d) {
-                Ok(mut it) => it.next().is_none(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(e).with_context(|| format!("cannot read {d}")),
-            };
-            Ok(if empty { d.clone() } else { d.join(stamp()) })
-        }
-        None => Ok(agentos_ccc_client::config::default_data_dir().join(stamp())),
-    }
-}
-
-pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    use agentos_ccc_client::{Recorder, RecorderConfig, SessionStart, TurnInput};
-
-    let data: DemoData = serde_json::from_str(DEMO_SESSIONS)
-        .context("internal error: bundled demo data is invalid")?;
-    let dir = demo_dir(g)?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
-    // Local tier, no server, no license: nothing leaves the machine.
-    let mut config = RecorderConfig::from_vars(Some(dir.clone()), &|_| None)?;
-    config.tier = agentos_event_schema::v1::PrivacyTier::Local;
-    let mut recorder = Recorder::open(config)?.with_auto_flush(false);
-    // Sample sessions happened in the past: each turn follows the previous one after its
-    // latency plus a few minutes of human review; the session ends two minutes later.
-    let now = agentos_event_schema::Timestamp::now().as_unix_seconds_f64();
-    let at = |secs: f64| agentos_event_schema::Timestamp::from_unix_seconds_f64(secs);
-    for s in data.sessions {
-        let mut clock = now - s.days_ago * 86_400.0;
-        recorder.start_session(SessionStart {
-            repo_id: s.repo_id,
-            branch: s.branch,
-            commit: s.commit,
-            session_id: None,
-            metadata: s.metadata,
-            started_at: at(clock),
-        })?;
-        for t in s.turns {
-            clock += t.latency_ms / 1000.0 + 240.0;
-            recorder.log_turn(TurnInput {
-                model: t.model,
-                subagent: t.subagent,
-                tokens_in: t.tokens_in,
-                tokens_out: t.tokens_out,
-                input_kind: t.input_kind,
-                latency_ms: t.latency_ms,
-                capacity_used: t.capacity_used,
-                attribution: t.attribution,
-                measurement: t.measurement,
-                feature: t.feature,
-                cost: t.cost,
-                value: t.value,
-                outcome: t.outcome,
-                decision: None,
-                at: at(clock),
-            })?;
-        }
-        let ended = at(clock + 120.0).unwrap_or_else(agentos_event_schema::Timestamp::now);
-        recorder.finish_session_at(Some(s.notes), ended)?;
-    }
-    let events = recorder.events_path();
-    let r = match summarize(std::slice::from_ref(&events), &SummaryOptions::default())? {
-        Ok(r) => r,
-        Err(code) => return Ok(code),
-    };
-    let written = write_outputs(&r, &dir.join("metrics_summary.json"))?;
-    let windows = dir.join("windows.jsonl");
-    let eff = efficiency_file(&windows)?;
-    if a.json {
-        let mut v = report_json(&r, By::Model, None);
-        if let Some(o) = v.as_object_mut() {
-            o.insert("data_dir".to_owned(), json!(dir));
-            o.insert("efficiency".to_owned(), json!(eff.providers));
-        }
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    outln!(
-        "Recorded {} sample sessions in the local tier (nothing left this machine).\n",
-        r.summary.sessions
-    );
-    out!("{}", render_report(&r, By::Model, None));
-    outln!();
-    out!("{}", render_efficiency(&eff, &windows));
-    outln!("\nFiles are in {dir}:");
-    let mut files = vec![events, windows, dir.join("glm_counts.jsonl")];
-    files.extend(written);
-    for f in files.iter().filter(|f| f.exists()) {
-        outln!("  {f}");
-    }
-    outln!("\nTry: agentos --data-dir {dir} report --by session");
     Ok(ExitCode::SUCCESS)
 }

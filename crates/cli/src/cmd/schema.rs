@@ -17,7 +17,11 @@ use crate::Global;
 #[derive(Debug, clap::Subcommand)]
 pub enum SchemaCmd {
     /// List every schema: name, file under schemas/, what it describes.
-    List,
+    List {
+        /// Print JSON `[{"name","file","description"}]`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print one schema (JSON Schema draft 2020-12).
     Show {
         /// Schema name, e.g. `v1-turn` (see `agentos schema list`).
@@ -36,12 +40,44 @@ pub enum SchemaCmd {
         /// by extension, else by content.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<Utf8PathBuf>,
+        /// Print JSON Lines: `{"file","line","pointer","message"}` per violation, then
+        /// `{"file","valid","documents"}` per file.
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// How `validate` prints: `file:line: pointer: message` lines, or JSON Lines.
+#[derive(Clone, Copy, Debug)]
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn problem(self, file: &Utf8PathBuf, line: u64, pointer: &str, message: &str) {
+        let pointer = if pointer.is_empty() { "/" } else { pointer };
+        if self.json {
+            outln!(
+                "{}",
+                serde_json::json!({"file": file, "line": line, "pointer": pointer, "message": message})
+            );
+        } else {
+            outln!("{file}:{line}: {pointer}: {message}");
+        }
+    }
 }
 
 pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
     match cmd {
-        SchemaCmd::List => {
+        SchemaCmd::List { json: true } => {
+            let all: Vec<Json> = SchemaKind::ALL
+                .iter()
+                .map(|k| serde_json::json!({"name": k.name(), "file": k.file(), "description": k.description()}))
+                .collect();
+            outln!("{}", serde_json::to_string_pretty(&all)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        SchemaCmd::List { json: false } => {
             let width = SchemaKind::ALL.iter().map(|k| k.name().len()).max().unwrap_or(0);
             let fwidth = SchemaKind::ALL.iter().map(|k| k.file().len()).max().unwrap_or(0);
             for k in SchemaKind::ALL {
@@ -53,7 +89,8 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
             out!("{}", kind(&name)?.rendered());
             Ok(ExitCode::SUCCESS)
         }
-        SchemaCmd::Validate { kind: name, strict, files } => {
+        SchemaCmd::Validate { kind: name, strict, files, json } => {
+            let out = Out { json };
             let kind = kind(&name)?;
             // Open everything first: an unreadable file is a usage error (exit 2), not a
             // verdict. Files are then streamed, so a large log needs no more memory than its
@@ -66,10 +103,15 @@ pub fn run(cmd: SchemaCmd, _global: &Global) -> anyhow::Result<ExitCode> {
             }
             let mut invalid = 0usize;
             for (file, f) in files.iter().zip(opened) {
-                let (documents, problems) = check_file(kind, file, f, strict)
+                let (documents, problems) = check_file(kind, file, f, strict, out)
                     .with_context(|| format!("cannot read {file}"))?;
-                if problems == 0 {
-                    outln!("{file}: ok ({documents} valid {} documents)", kind.name());
+                if json {
+                    let v = serde_json::json!({"file": file, "valid": problems == 0, "documents": documents});
+                    outln!("{v}");
+                    invalid += usize::from(problems > 0);
+                } else if problems == 0 {
+                    let what = format!("valid {} document", kind.name());
+                    outln!("{file}: ok ({})", crate::plural(documents as u64, &what));
                 } else {
                     invalid += 1;
                 }
@@ -88,12 +130,49 @@ fn kind(name: &str) -> anyhow::Result<SchemaKind> {
         Some(k) => Ok(k),
         None => {
             let names: Vec<_> = SchemaKind::ALL.iter().map(|k| k.name()).collect();
+            let hint =
+                did_you_mean(name).map(|n| format!("; did you mean {n:?}?")).unwrap_or_default();
             bail!(
-                "unknown schema {name:?}: use one of {} (see `agentos schema list`)",
+                "unknown schema {name:?}: use one of {} (see `agentos schema list`){hint}",
                 names.join(", ")
             )
         }
     }
+}
+
+/// The schema name closest to `name` (case-insensitive edit distance at most a third of its
+/// length, at least 1; or the only name that contains it), if any.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    let wanted = name.to_ascii_lowercase();
+    let names = SchemaKind::ALL.iter().map(|k| k.name());
+    let best = names
+        .clone()
+        .map(|n| (edit_distance(&wanted, n), n))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (wanted.chars().count() / 3).max(1))
+        .map(|(_, n)| n);
+    best.or_else(|| {
+        let containing: Vec<&str> =
+            names.filter(|n| !wanted.is_empty() && n.contains(wanted.as_str())).collect();
+        (containing.len() == 1).then(|| containing[0])
+    })
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), by characters; names are
+/// short, inputs are cut at 256 characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(256).collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Longest JSONL line read: an event or CCP line is a few hundred bytes.
@@ -109,6 +188,7 @@ fn check_file(
     file: &Utf8PathBuf,
     f: File,
     strict: bool,
+    out: Out,
 ) -> std::io::Result<(usize, usize)> {
     let size = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
     let mut reader = BufReader::new(f);
@@ -124,11 +204,11 @@ fn check_file(
         reader.by_ref().take(MAX_DOCUMENT + 1).read_to_end(&mut head)?;
         let fits = (head.len() as u64) <= MAX_DOCUMENT;
         if document && !fits {
-            outln!("{file}:1: /: larger than 256 MiB: not validated as one JSON document");
+            out.problem(file, 1, "/", "larger than 256 MiB: not validated as one JSON document");
             return Ok((0, 1));
         }
         if document || (fits && serde_json::from_slice::<serde::de::IgnoredAny>(&head).is_ok()) {
-            return Ok(check_document(kind, file, &head, strict));
+            return Ok(check_document(kind, file, &head, strict, out));
         }
     }
     // JSONL: what was read to try the whole-document reading comes first, then the rest.
@@ -151,7 +231,7 @@ fn check_file(
                 }
                 rest.clear();
             }
-            outln!("{file}:{n}: /: line longer than 64 MiB: not validated");
+            out.problem(file, n, "/", "line longer than 64 MiB: not validated");
             problems += 1;
             continue;
         }
@@ -161,13 +241,13 @@ fn check_file(
         match serde_json::from_slice::<Json>(&line) {
             Ok(value) => {
                 documents += 1;
-                for p in violations(kind, &value, strict) {
-                    outln!("{file}:{n}: {}", p.1);
+                for (pointer, message) in violations(kind, &value, strict) {
+                    out.problem(file, n, &pointer, &message);
                     problems += 1;
                 }
             }
             Err(e) => {
-                outln!("{file}:{n}: /: not JSON: {e}");
+                out.problem(file, n, "/", &format!("not JSON: {e}"));
                 problems += 1;
             }
         }
@@ -181,39 +261,36 @@ fn check_document(
     file: &Utf8PathBuf,
     bytes: &[u8],
     strict: bool,
+    out: Out,
 ) -> (usize, usize) {
     let text = String::from_utf8_lossy(bytes);
     match serde_json::from_str::<Json>(&text) {
         Ok(value) => {
-            let mut found: Vec<(u64, String)> = violations(kind, &value, strict)
+            let mut found: Vec<(u64, String, String)> = violations(kind, &value, strict)
                 .into_iter()
-                .map(|(pointer, p)| (validate::line_of_pointer(&text, &pointer).unwrap_or(1), p))
+                .map(|(pointer, m)| {
+                    (validate::line_of_pointer(&text, &pointer).unwrap_or(1), pointer, m)
+                })
                 .collect();
-            found.sort_by_key(|(n, _)| *n);
-            for (n, p) in &found {
-                outln!("{file}:{n}: {p}");
+            found.sort_by_key(|(n, _, _)| *n);
+            for (n, pointer, message) in &found {
+                out.problem(file, *n, pointer, message);
             }
             (1, found.len())
         }
         Err(e) => {
-            let n = e.line().max(1);
-            outln!("{file}:{n}: /: not JSON: {e}");
+            let n = e.line().max(1) as u64;
+            out.problem(file, n, "/", &format!("not JSON: {e}"));
             (0, 1)
         }
     }
 }
 
-/// `(pointer, "pointer: message")` for every violation (and unknown field, when strict).
+/// `(pointer, message)` for every violation (and unknown field, when strict).
 fn violations(kind: SchemaKind, value: &Json, strict: bool) -> Vec<(String, String)> {
     let mut found = validate::validate(kind, value);
     if strict {
         found.extend(validate::unknown_fields(kind, value));
     }
-    found
-        .into_iter()
-        .map(|Violation { pointer, message }| {
-            let shown = if pointer.is_empty() { "/".to_owned() } else { pointer.clone() };
-            (pointer, format!("{shown}: {message}"))
-        })
-        .collect()
+    found.into_iter().map(|Violation { pointer, message }| (pointer, message)).collect()
 }

@@ -11,6 +11,7 @@ use agentos_ccc_client::{
     PrivacyTier, Recorder, RecorderConfig, SessionStart, TurnInput, UploadGate, UploadOutcome,
     Value,
 };
+use agentos_event_schema::provider::provider_for_model;
 use anyhow::{Context, bail};
 
 use crate::Global;
@@ -129,7 +130,8 @@ pub struct TurnArgs {
     /// Estimated cost in US dollars.
     #[arg(long)]
     pub cost_usd: Option<f64>,
-    /// Who was paid (default: the model's provider prefix).
+    /// Who was paid (default: the model's provider from the model table, e.g.
+    /// claude-* → anthropic, gpt-*/o1/o3 → openai, glm-* → zai; see `agentos paths`).
     #[arg(long, requires = "cost_usd")]
     pub provider: Option<String>,
     /// Outcome kind: tests_passed, pr_merged, bug_fixed, feature_shipped, docs_written, other.
@@ -222,7 +224,7 @@ pub enum PrivacyCmd {
 /// Arguments of `privacy preview`.
 #[derive(Debug, clap::Args)]
 pub struct PreviewArgs {
-    /// Print JSON instead of text.
+    /// Print JSON `{"tier","uploads","message","payloads":[{"route","source","body"}]}`.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -304,10 +306,7 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let cost = a.cost_usd.map(|usd| Cost {
-        provider: a
-            .provider
-            .clone()
-            .unwrap_or_else(|| agentos_rollup::provider_of(&a.model, None).to_owned()),
+        provider: a.provider.clone().unwrap_or_else(|| provider_for_model(&a.model).to_owned()),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd,
         extra: Default::default(),
@@ -516,49 +515,41 @@ pub fn run_privacy(cmd: PrivacyCmd, global: &Global) -> anyhow::Result<ExitCode>
         PrivacyCmd::Preview(a) => {
             let rec = recorder(global, &a.upload)?;
             let preview = rec.preview()?;
-            if a.json {
-                let (uploads, detail) = match &preview.gate {
-                    UploadGate::LocalOnly => ("local_only", serde_json::Value::Null),
-                    UploadGate::Denied { message } => ("denied", serde_json::json!(message)),
-                    UploadGate::Allowed { entitlement, plan, kid } => (
-                        "allowed",
-                        serde_json::json!({"entitlement": entitlement, "plan": plan, "kid": kid}),
+            // Payloads are shown only when uploads are allowed: a denied tier sends nothing.
+            let (uploads, message, payloads) = match &preview.gate {
+                UploadGate::LocalOnly => (
+                    "local",
+                    "local tier: nothing would be sent (no outbox, no network)".to_owned(),
+                    &[][..],
+                ),
+                UploadGate::Denied { message } => {
+                    ("denied", format!("{message}; nothing would be sent"), &[][..])
+                }
+                UploadGate::Allowed { entitlement, plan, kid } => (
+                    "allowed",
+                    format!(
+                        "uploads allowed: license plan {plan} (key {kid}) grants {entitlement}"
                     ),
-                };
-                let payloads: Vec<serde_json::Value> = preview
-                    .payloads
+                    &preview.payloads[..],
+                ),
+            };
+            if a.json {
+                let payloads: Vec<_> = payloads
                     .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "method": "POST",
-                            "url": format!("{}{}", rec.config().base_url, p.route),
-                            "source": p.source,
-                            "body": p.body,
-                        })
-                    })
+                    .map(|p| serde_json::json!({"route": p.route, "source": p.source, "body": p.body}))
                     .collect();
-                let v = serde_json::json!({
-                    "tier": preview.tier,
-                    "uploads": uploads,
-                    "gate": detail,
-                    "payloads": payloads,
-                });
+                let v = serde_json::json!({"tier": preview.tier, "uploads": uploads,
+                    "message": message, "base_url": rec.config().base_url, "payloads": payloads});
                 outln!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(ExitCode::SUCCESS);
             }
             outln!("tier: {}", preview.tier);
-            match &preview.gate {
-                UploadGate::LocalOnly => {
-                    outln!("local tier: nothing would be sent (no outbox, no network)");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                UploadGate::Denied { message } => outln!("{message}"),
-                UploadGate::Allowed { entitlement, plan, kid } => {
-                    outln!("uploads allowed: license plan {plan} (key {kid}) grants {entitlement}")
-                }
+            outln!("{message}");
+            if payloads.is_empty() {
+                return Ok(ExitCode::SUCCESS);
             }
             outln!("nothing is sent by this command; payloads in sending order:");
-            for p in &preview.payloads {
+            for p in payloads {
                 outln!("\nPOST {}{}  ({})", rec.config().base_url, p.route, p.source);
                 outln!("{}", serde_json::to_string_pretty(&p.body)?);
             }

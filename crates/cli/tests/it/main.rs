@@ -4,3 +4,4 @@ mod license;
 mod rollup;
 mod schema;
 mod session;
+mod ux;

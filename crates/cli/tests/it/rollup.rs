@@ -9,10 +9,10 @@ use serde_json::Value as Json;
 static N: AtomicU32 = AtomicU32::new(0);
 
 /// A scratch directory removed on drop.
-struct Scratch(PathBuf);
+pub struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub fn new() -> Scratch {
         let p = std::env::temp_dir().join(format!(
             "agentos-cli-rollup-{}-{}",
             std::process::id(),
@@ -21,7 +21,7 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&p);
         Scratch(p)
     }
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -32,7 +32,7 @@ impl Drop for Scratch {
     }
 }
 
-fn agentos(args: &[&str]) -> Output {
+pub fn agentos(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_agentos"))
         .args(args)
         .env_remove("AGENTOS_DATA_DIR")
@@ -42,11 +42,11 @@ fn agentos(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run agentos: {e}"))
 }
 
-fn text(b: &[u8]) -> String {
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn read_json(p: &Path) -> Json {
+pub fn read_json(p: &Path) -> Json {
     let s = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
@@ -100,26 +100,37 @@ fn demo_records_rolls_up_and_reports_end_to_end() {
     let rows = trend["rows"].as_array().map_or(0, Vec::len);
     assert!(rows >= sessions.len(), "{trend}");
     let log = std::fs::read_to_string(dir.join("progress.log.md")).unwrap_or_default();
-    assert!(log.matches("- activity: ").count() > rows, "{log}");
+    // One section per day of activity, plus one for the run day when nothing happened on it
+    // (the newest sample session may or may not cross midnight, depending on the time now).
+    let today = agentos_event_schema::Timestamp::now().utc_date();
+    let active_today = trend["rows"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|row| row["date"].as_str() == Some(today.as_str())));
+    let expected = rows + usize::from(!active_today);
+    assert_eq!(log.matches("- activity: ").count(), expected, "{log}");
     // Local tier: nothing queued for upload.
     let queued = std::fs::read_dir(dir.join("outbox"))
         .map(|d| d.filter_map(Result::ok).filter(|e| e.path().is_file()).count())
         .unwrap_or(0);
     assert_eq!(queued, 0);
 
-    // The data dir is no longer empty: a second demo goes to a fresh sub-directory.
-    let before = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    // A second demo replaces the first one's files in the same directory (no pile-up).
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into()).collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let (before, entries) =
+        (std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default(), names());
     let again = agentos(&["demo", "--data-dir", &dir_s]);
     assert!(again.status.success(), "{}", text(&again.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default(), before);
-    let fresh: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().starts_with("demo-"))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(fresh.len(), 1);
+    let after = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    assert_eq!(after.lines().count(), before.lines().count());
+    assert_eq!(names(), entries);
 
     // The report reads the demo's files.
     let rep = agentos(&["--data-dir", &dir_s, "report", "--by", "session", "--json"]);
@@ -227,4 +238,97 @@ fn a_closed_stdout_ends_the_command_quietly() {
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// A turn line of session `s1` served by `model`.
+fn turn_of(model: &str) -> String {
+    let mut v: Json = serde_json::from_str(TURN).unwrap_or_default();
+    v["turn"]["model"] = Json::from(model);
+    v["turn"]["attribution"] = serde_json::json!({});
+    v["cost"]["provider"] = Json::from(model);
+    v.to_string()
+}
+
+/// No byte of `out` may be ESC, and every line of the model table must be one table row.
+fn assert_safe(stdout: &str) {
+    assert!(!stdout.contains('\u{1b}'), "raw ESC on stdout: {stdout:?}");
+    assert!(!stdout.lines().any(|l| l.trim_start().starts_with("ALERT fake")), "{stdout}");
+}
+
+#[test]
+fn hostile_names_never_panic_and_are_shown_escaped() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir).unwrap_or_default();
+    let huge = "m".repeat(70_000);
+    let evil = "evil\n ALERT fake: 99% of weekly capacity \u{1b}[31mred\u{1b}[0m\u{202e}";
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, format!("{SESSION}\n{}\n{}\n", turn_of(&huge), turn_of(evil)))
+        .unwrap_or_default();
+    let ev = events.to_string_lossy().into_owned();
+    for by in ["model", "session", "day"] {
+        let out = agentos(&["report", "--events", &ev, "--by", by]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_safe(&stdout);
+        if by == "model" {
+            // The evil name is one row, escaped; the huge one is cut with an ellipsis.
+            let row = stdout.lines().find(|l| l.starts_with("evil")).unwrap_or_default();
+            assert!(row.contains("evil\\n ALERT fake") && row.contains("\\u{1b}[31m"), "{row}");
+            assert!(row.ends_with("n/a"), "the row goes on after the name: {row}");
+            let cut = stdout.lines().find(|l| l.starts_with("mmm")).unwrap_or_default();
+            assert!(cut.contains("m…") && cut.len() < 200, "{cut}");
+        }
+    }
+    // The provider table and the alert lines carry the same names.
+    let roll =
+        agentos(&["rollup", "--events", &ev, "--out", &dir.join("o/s.json").to_string_lossy()]);
+    assert_eq!(roll.status.code(), Some(0), "{}", text(&roll.stderr));
+    assert_safe(&text(&roll.stdout));
+
+    // efficiency: provider names from windows.jsonl.
+    let windows = dir.join("windows.jsonl");
+    let w = |p: &str| {
+        serde_json::json!({"window_id":"a","session_id":"a","started_at":"2026-01-01T00:00:00Z",
+            "ended_at":"2026-01-01T01:00:00Z","schema_version":"1.1.0",
+            "providers":{p:{"turns":1,"tokens_in":1,"tokens_out":1,"capacity_used":1.0,"features":1.0,"cost_usd":0}}})
+        .to_string()
+    };
+    std::fs::write(&windows, format!("{}\n{}\n", w(&huge), w(evil))).unwrap_or_default();
+    let out = agentos(&["efficiency", "--windows", &windows.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_safe(&text(&out.stdout));
+    assert!(text(&out.stdout).contains("m…"));
+}
+
+#[test]
+fn churn_survives_huge_and_escaping_commit_subjects() {
+    let scratch = Scratch::new();
+    let repo = scratch.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap_or_default();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap_or_else(|e| panic!("git: {e}"));
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    let huge = format!("xfeat::{}::w1::impl", "F".repeat(70_000));
+    let evil = "xfeat::E\u{1b}[2J\u{1b}[31m::w2::impl";
+    for (i, subject) in [huge.as_str(), evil].iter().enumerate() {
+        std::fs::write(repo.join(format!("f{i}.txt")), "a\nb\n").unwrap_or_default();
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", subject]);
+    }
+    let out = agentos(&["churn", "--repo", &repo.to_string_lossy()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_safe(&stdout);
+    assert!(stdout.contains("F…") && stdout.contains("E\\u{1b}[2J"), "{stdout}");
 }

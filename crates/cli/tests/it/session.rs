@@ -490,6 +490,6 @@ fn privacy_preview_has_json() {
     let out = ok(agentos(&data, "local", &url, "ok.pack"), &["privacy", "preview", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(v["tier"], "local");
-    assert_eq!(v["uploads"], "local_only");
+    assert_eq!(v["uploads"], "local");
     assert_eq!(v["payloads"], serde_json::json!([]));
 }

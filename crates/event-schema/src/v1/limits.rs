@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `turn.latency_ms` | 0 ..= 1e15 |
 //! | `turn.capacity_used` | 0 ..= 1: a share of the provider's weekly quota; 0 ..= 1e15 for providers
-//!   that count prompts (`glm…`, `zai…`, `z.ai…`) and in legacy lines ([`CapacityUnit`]) |
+//!   that count prompts (Z.ai: `zai`, `glm`, `z.ai`, `zhipu`) and in legacy lines ([`CapacityUnit`]) |
 //! | `turn.attribution` weight | 0 ..= 1, and the weights of a turn sum to ≤ 1 (+1e-9) |
 //! | `measurement.cls`, `churn_score`, `feature_delta` | -1e15 ..= 1e15 |
 //! | `measurement.impf` | 0 ..= 1e15 |
@@ -70,17 +70,8 @@ impl Range {
 pub const LATENCY_MS: Range = Range { min: 0.0, max: MAX_MAGNITUDE };
 /// `turn.capacity_used`: a share of the provider's weekly quota.
 pub const CAPACITY_USED: Range = Range { min: 0.0, max: 1.0 };
-/// `turn.capacity_used` of a provider that counts prompts ([`counts_prompts`]).
+/// `turn.capacity_used` of a provider that counts prompts ([`is_prompt_counted`](crate::provider::is_prompt_counted)).
 pub const CAPACITY_PROMPTS: Range = Range { min: 0.0, max: MAX_MAGNITUDE };
-
-/// Whether `provider` counts capacity in prompts (GLM / Z.ai: `glm…`, `zai…`, `z.ai…`, any
-/// case) rather than as a share of a weekly quota.
-pub fn counts_prompts(provider: &str) -> bool {
-    let p = provider.as_bytes();
-    ["glm", "zai", "z.ai"]
-        .iter()
-        .any(|pre| p.get(..pre.len()).is_some_and(|head| head.eq_ignore_ascii_case(pre.as_bytes())))
-}
 
 /// What `turn.capacity_used` counts, which decides its range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,12 +85,12 @@ pub enum CapacityUnit {
 
 impl CapacityUnit {
     /// The unit of a turn billed to `provider` in an event that does (`versioned`) or does not
-    /// carry a `schema_version`. Providers that count prompts ([`counts_prompts`]) count;
+    /// carry a `schema_version`. Providers that count prompts ([`is_prompt_counted`](crate::provider::is_prompt_counted)) count;
     /// so do legacy lines without a `schema_version` (the Python client gave capacity no fixed
     /// unit, and its backfill wrote token counts), which must keep counting as they always
     /// have. Everything AgentOS writes is versioned: there capacity is a share.
     pub fn of(provider: &str, versioned: bool) -> CapacityUnit {
-        if counts_prompts(provider) || !versioned {
+        if crate::provider::is_prompt_counted(provider) || !versioned {
             CapacityUnit::Count
         } else {
             CapacityUnit::Share
@@ -281,7 +272,7 @@ where
 
 /// The whole rule for a turn event: [`check_turn_numbers`], then every other number finite
 /// (JSON cannot hold NaN or infinity; serde_json would write `null`).
-/// `provider` is who the turn is billed to (`agentos_rollup::provider_of(model, cost.provider)`).
+/// `provider` is who the turn is billed to (`crate::provider::provider_of_turn(model, cost.provider)`).
 pub fn check_turn(event: &TurnEvent, provider: &str) -> Result<(), Violation> {
     let t = &event.turn;
     check_turn_numbers(TurnNumbers {

@@ -1,0 +1,43 @@
+//! Unit tests of the CLI's own helpers (terminal-safe cells and tables).
+
+use crate::table::{MAX_CELL_WIDTH, cell, sanitize, table};
+use unicode_width::UnicodeWidthStr as _;
+
+fn display_width(s: &str) -> usize {
+    s.width()
+}
+
+#[test]
+fn control_characters_and_bidi_are_escaped() {
+    assert_eq!(
+        cell("a\nb\r\t\u{1b}[31m\u{7f}\u{85}\u{202e}z"),
+        "a\\nb\\r\\t\\u{1b}[31m\\u{7f}\\u{85}\\u{202e}z"
+    );
+}
+
+#[test]
+fn long_cells_are_cut_by_display_width() {
+    let long = "x".repeat(70_000);
+    let c = cell(&long);
+    assert_eq!(c.chars().count(), MAX_CELL_WIDTH);
+    assert!(c.ends_with('…'));
+    // Exactly the limit is not cut; one more is.
+    assert_eq!(sanitize("abcde", 5), "abcde");
+    assert_eq!(sanitize("abcdef", 5), "abcd…");
+    // Wide characters count two columns each: 4 columns + ellipsis.
+    assert_eq!(sanitize("日本語です", 5), "日本…");
+    // An escape is never split in the middle.
+    assert_eq!(sanitize("ab\n", 3), "ab…");
+}
+
+#[test]
+fn table_pads_by_display_width_and_never_panics_on_huge_cells() {
+    let rows =
+        vec![vec!["日本".to_owned(), "1".to_owned()], vec!["x".repeat(70_000), "22".to_owned()]];
+    let t = table(&["model", "n"], &rows);
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 4);
+    let widths: Vec<usize> = lines.iter().map(|l| display_width(l)).collect();
+    // Every line is as wide as the header line's rule.
+    assert!(widths.iter().skip(1).all(|w| *w == widths[1]), "{t}");
+}
