@@ -483,7 +483,10 @@ impl Outbox {
         let mut items = Vec::new();
         for path in list_files(&self.queue_dir())? {
             let Some(item) = read_json::<QueueItem>(&path)? else { continue };
-            if batched_ids.contains(&item.event_id) {
+            // Compare the id as the batch body carries it: privacy may have hashed an id
+            // that is not a recorder UUID, so the raw `item.event_id` would never match.
+            let batched_as = item.event["event_id"].as_str().unwrap_or(&item.event_id);
+            if batched_ids.contains(batched_as) {
                 // Batched before a crash; the batch is the copy that counts.
                 fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                 continue;

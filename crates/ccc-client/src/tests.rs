@@ -296,3 +296,18 @@ fn bounded_lines_never_hold_more_than_the_limit() {
     assert_eq!(lines.line(), b"cd");
     assert_eq!(lines.next().unwrap(), LineRead::Eof);
 }
+
+#[test]
+fn an_event_batched_before_a_crash_is_not_batched_again_even_when_its_id_was_hashed() {
+    let (_guard, dir) = tmp();
+    let outbox = crate::Outbox::new(dir.join("outbox"));
+    // A caller-chosen (non-UUID) id that the full-tier redaction replaced by its hash.
+    let body = serde_json::json!({"event_id": "sha256:0123abcd", "type": "turn"});
+    outbox.enqueue_event(1, "retry-1", body.clone()).unwrap();
+    assert_eq!(outbox.seal().unwrap(), 1);
+    // A crash between writing the batch and removing the queue file leaves both behind.
+    outbox.enqueue_event(1, "retry-1", body).unwrap();
+    assert_eq!(outbox.seal().unwrap(), 0, "the queued copy was already batched");
+    assert_eq!(outbox.pending().unwrap().len(), 1);
+    assert!(outbox.queued_events().unwrap().is_empty());
+}
