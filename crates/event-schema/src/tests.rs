@@ -149,3 +149,53 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     let from_f64 = Timestamp::from_unix_seconds_f64(1_795_310_558.568_518_3).unwrap();
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
 }
+
+/// The validator checks `date-time` and integer widths as the types read them (issue #8,
+/// point 6): before, these all validated.
+#[test]
+fn timestamps_and_integers_are_checked_as_the_types_read_them() {
+    let with = |ptr: &str, v: serde_json::Value| {
+        let mut e = turn_event();
+        if let Some(slot) = e.pointer_mut(ptr) {
+            *slot = v;
+        }
+        e
+    };
+    for (ptr, v) in [
+        ("/ts", json!("yesterday")),
+        ("/ts", json!("2026-13-01T00:00:00Z")),
+        ("/ts", json!("2026-11-22T01:02:03")),
+        ("/turn/tokens_in", json!(1.0)),
+        ("/turn/tokens_in", json!(1e2)),
+        (
+            "/turn/tokens_out",
+            serde_json::from_str::<serde_json::Value>("18446744073709551616").unwrap_or_default(),
+        ),
+    ] {
+        let e = with(ptr, v.clone());
+        assert!(serde_json::from_value::<v1::Event>(e.clone()).is_err(), "types accept {v}");
+        let found = validate(SchemaKind::V1Event, &e);
+        assert_eq!(found.len(), 1, "{ptr} = {v}: {found:?}");
+        assert_eq!(found.first().map(|f| f.pointer.as_str()), Some(ptr), "{found:?}");
+    }
+    for (ptr, v) in
+        [("/ts", json!("2026-11-22T01:02:03+05:30")), ("/turn/tokens_out", json!(u64::MAX))]
+    {
+        let e = with(ptr, v.clone());
+        assert!(serde_json::from_value::<v1::Event>(e.clone()).is_ok(), "types refuse {v}");
+        assert_eq!(validate(SchemaKind::V1Event, &e), vec![], "{v}");
+    }
+}
+
+#[test]
+fn parse_json_refuses_invalid_utf8_instead_of_decoding_it_lossily() {
+    let mut bytes = turn_event().to_string().into_bytes();
+    let at = bytes.windows(3).position(|w| w == b"\"m\"").map(|p| p + 1).unwrap_or(0);
+    if let Some(b) = bytes.get_mut(at) {
+        *b = 0xff;
+    }
+    let err = crate::validate::parse_json(&bytes).err().map(|v| v.message).unwrap_or_default();
+    assert!(err.starts_with("invalid utf-8"), "{err}");
+    let lossy = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(crate::validate::parse_json(lossy.as_bytes()).is_ok());
+}

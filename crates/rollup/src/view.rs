@@ -182,6 +182,45 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A nested payload: a JSON object only. Derived structs would also read a JSON array as
+/// the fields in order (`"value": ["x"]`), which the v1 schema refuses.
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(V(std::marker::PhantomData))
+}
+
+/// An optional nested payload: `null` or a JSON object (see [`object`]).
+pub(crate) fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Option<T>, D2::Error> {
+            object(d).map(Some)
+        }
+    }
+    d.deserialize_option(V(std::marker::PhantomData))
+}
+
 /// A number that must be ≥ 0.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct NonNeg(pub(crate) f64);
@@ -227,7 +266,7 @@ pub(crate) struct SessionLine<'a> {
     pub(crate) ts: Option<Ts>,
     #[allow(dead_code)]
     pub(crate) schema_version: Option<StrCheck>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     pub(crate) session: SessionView<'a>,
 }
 
@@ -253,15 +292,19 @@ pub(crate) struct TurnLine<'a> {
     event_id: Option<StrCheck>,
     pub(crate) ts: Option<Ts>,
     schema_version: Option<StrCheck>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     pub(crate) turn: TurnView<'a>,
+    #[serde(default, deserialize_with = "object_opt")]
     pub(crate) measurement: Option<MeasurementView>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object_opt")]
     pub(crate) feature: Option<FeatureView<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object_opt")]
     pub(crate) cost: Option<CostView<'a>>,
+    #[serde(default, deserialize_with = "object_opt")]
     value: Option<ValueCheck>,
+    #[serde(default, deserialize_with = "object_opt")]
     decision: Option<DecisionCheck>,
+    #[serde(default, deserialize_with = "object_opt")]
     pub(crate) outcome: Option<OutcomeView>,
 }
 

@@ -158,7 +158,7 @@ fn check_file(
         if line.trim_ascii().is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Json>(&line) {
+        match validate::parse_json(line.trim_ascii()) {
             Ok(value) => {
                 documents += 1;
                 for p in violations(kind, &value, strict) {
@@ -167,7 +167,7 @@ fn check_file(
                 }
             }
             Err(e) => {
-                outln!("{file}:{n}: /: not JSON: {e}");
+                outln!("{file}:{n}: {e}");
                 problems += 1;
             }
         }
@@ -182,12 +182,20 @@ fn check_document(
     bytes: &[u8],
     strict: bool,
 ) -> (usize, usize) {
-    let text = String::from_utf8_lossy(bytes);
-    match serde_json::from_str::<Json>(&text) {
+    // Invalid UTF-8 is refused, never decoded lossily (the rollup refuses it too).
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let n = 1 + bytes.iter().take(e.valid_up_to()).filter(|&&b| b == b'\n').count();
+            outln!("{file}:{n}: /: invalid utf-8: {e}");
+            return (0, 1);
+        }
+    };
+    match serde_json::from_str::<Json>(text) {
         Ok(value) => {
             let mut found: Vec<(u64, String)> = violations(kind, &value, strict)
                 .into_iter()
-                .map(|(pointer, p)| (validate::line_of_pointer(&text, &pointer).unwrap_or(1), p))
+                .map(|(pointer, p)| (validate::line_of_pointer(text, &pointer).unwrap_or(1), p))
                 .collect();
             found.sort_by_key(|(n, _)| *n);
             for (n, p) in &found {

@@ -2,4 +2,5 @@
 //! disk, efficiency over windows.jsonl.
 
 mod churn;
+mod differential;
 mod files;
