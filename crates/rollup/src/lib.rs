@@ -29,6 +29,8 @@
 pub mod churn;
 pub mod efficiency;
 mod fsio;
+mod health;
+mod lines;
 pub mod progress;
 mod summary;
 mod view;
@@ -37,6 +39,7 @@ use camino::Utf8PathBuf;
 
 pub use agentos_event_schema::v1::MetricsSummary;
 pub use fsio::{write_atomic, write_summary};
+pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
     Diagnostic, MAX_KEPT_DIAGNOSTICS, MAX_MAGNITUDE, Rollup, Row, SessionRow, SummaryOptions,
     summarize_files, summarize_reader,
@@ -99,6 +102,16 @@ pub enum Error {
         what: &'static str,
         /// The serde error.
         source: serde_json::Error,
+    },
+    /// An input file is not what it should be (too large, not JSON, missing a key).
+    #[error("{path} is not a valid {what}: {message}")]
+    Input {
+        /// The file.
+        path: Utf8PathBuf,
+        /// What it should be.
+        what: &'static str,
+        /// Why it is not.
+        message: String,
     },
     /// An existing output file (e.g. `trend.json`) is not what this crate writes.
     #[error("{path} is not a valid {what}: {message} (move it aside and re-run)")]

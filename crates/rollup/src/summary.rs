@@ -23,7 +23,7 @@ use crate::{CAPACITY_ADVICE, Error, WEEKLY_BUFFER_LINE, provider_of};
 const CHUNK: usize = 1 << 20;
 /// Longest line kept: an event line is a few hundred bytes; a longer one (a binary file, a
 /// runaway writer) is dropped by the reader and reported, so memory stays bounded.
-const MAX_LINE: usize = 64 << 20;
+pub(crate) const MAX_LINE: usize = 64 << 20;
 /// What the reader puts in place of a dropped over-long line (a control character first, so
 /// it can never be a real line of JSON).
 const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";

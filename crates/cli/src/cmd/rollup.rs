@@ -9,7 +9,7 @@ use agentos_rollup::churn::{ChurnOptions, ChurnReport};
 use agentos_rollup::efficiency::{EfficiencyReport, efficiency_file};
 use agentos_rollup::progress::{update_progress_log, update_trend};
 use agentos_rollup::{
-    Error as RollupError, Rollup, SummaryOptions, summarize_files, write_summary,
+    Error as RollupError, Rollup, SummaryOptions, read_model_health, summarize_files, write_summary,
 };
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -163,22 +163,12 @@ fn parse_weekly(items: &[String]) -> anyhow::Result<BTreeMap<String, f64>> {
     Ok(out)
 }
 
-fn load_model_health(path: &Utf8Path) -> anyhow::Result<BTreeMap<String, serde_json::Value>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{path} is not JSON (expected a /v1/usage response)"))?;
-    let models = v.get("models").and_then(|m| m.as_object()).with_context(|| {
-        format!("{path} has no \"models\" object (expected a CCC /v1/usage response)")
-    })?;
-    Ok(models.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
 pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let files = event_files(&a.events, g);
     let out = a.out.clone().unwrap_or_else(|| data_dir(g).join("metrics_summary.json"));
     let opts = SummaryOptions {
         strict: a.strict,
-        model_health: a.usage_json.as_deref().map(load_model_health).transpose()?,
+        model_health: a.usage_json.as_deref().map(read_model_health).transpose()?,
         weekly_capacity: parse_weekly(&a.weekly_capacity)?,
         ..SummaryOptions::default()
     };
