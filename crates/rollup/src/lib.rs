@@ -26,24 +26,34 @@
 //! ```
 #![deny(missing_docs)]
 
+mod acc;
+mod checkpoint;
 pub mod churn;
+mod dedupe;
 pub mod efficiency;
 mod fsio;
 mod health;
 mod lines;
 pub mod progress;
+mod scan;
 mod summary;
 mod view;
 
 use camino::Utf8PathBuf;
 
+pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
+pub use checkpoint::summarize_incremental;
 pub use fsio::{write_atomic, write_summary};
 pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
-    Diagnostic, MAX_KEPT_DIAGNOSTICS, MAX_MAGNITUDE, Rollup, Row, SessionRow, SummaryOptions,
-    summarize_files, summarize_reader,
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
+    summarize_reader,
 };
+
+/// Where, relative to the data dir, the rollup keeps its checkpoint (see
+/// [`summarize_incremental`]).
+pub const CHECKPOINT_FILE: &str = "state/rollup_checkpoint.bin";
 
 /// The weekly-capacity line: a provider at or above this fraction of its weekly capacity is
 /// flagged (the PRD's 10-percentage-point buffer).

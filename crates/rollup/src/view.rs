@@ -221,6 +221,26 @@ pub(crate) fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d.deserialize_option(V(std::marker::PhantomData))
 }
 
+/// An `event_id`, kept as its hash (see `dedupe`); an empty id is no id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdHash(pub(crate) Option<u128>);
+
+impl<'de> Deserialize<'de> for IdHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdHash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<IdHash, E> {
+                Ok(IdHash((!s.is_empty()).then(|| crate::dedupe::id_hash(s))))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// A number that must be ≥ 0.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct NonNeg(pub(crate) f64);
@@ -261,8 +281,7 @@ impl<'de> Deserialize<'de> for Ts {
 /// `{"type":"session", …}`
 #[derive(Debug, Deserialize)]
 pub(crate) struct SessionLine<'a> {
-    #[allow(dead_code)]
-    pub(crate) event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     #[allow(dead_code)]
     pub(crate) schema_version: Option<StrCheck>,
@@ -289,7 +308,7 @@ pub(crate) struct SessionView<'a> {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct TurnLine<'a> {
-    event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     schema_version: Option<StrCheck>,
     #[serde(borrow, deserialize_with = "object")]
@@ -398,7 +417,7 @@ fn one() -> u64 {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct EndLine<'a> {
-    event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     schema_version: Option<StrCheck>,
     #[serde(borrow)]
@@ -415,6 +434,18 @@ pub(crate) enum Line<'a> {
     Session(SessionLine<'a>),
     Turn(TurnLine<'a>),
     End(EndLine<'a>),
+}
+
+impl Line<'_> {
+    /// The hash of the event's `event_id`, when it has a non-empty one.
+    pub(crate) fn event_id(&self) -> Option<u128> {
+        let id = match self {
+            Line::Session(s) => s.event_id,
+            Line::Turn(t) => t.event_id,
+            Line::End(e) => e.event_id,
+        };
+        id.and_then(|i| i.0)
+    }
 }
 
 /// The value of a leading `"type"` key, when the line starts with one (both compact and

@@ -9,7 +9,8 @@ use agentos_rollup::churn::{ChurnOptions, ChurnReport};
 use agentos_rollup::efficiency::{EfficiencyReport, efficiency_file};
 use agentos_rollup::progress::{update_progress_log, update_trend};
 use agentos_rollup::{
-    Error as RollupError, Rollup, SummaryOptions, read_model_health, summarize_files, write_summary,
+    CHECKPOINT_FILE, Error as RollupError, Rollup, SummaryOptions, read_model_health,
+    summarize_files, summarize_incremental, write_summary,
 };
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -41,6 +42,10 @@ pub struct RollupArgs {
     /// default 1.0 = capacity_used is a fraction of the weekly limit).
     #[arg(long = "weekly-capacity", value_name = "PROVIDER=N")]
     pub weekly_capacity: Vec<String>,
+    /// Read the whole log again instead of resuming from the checkpoint (lists every skipped
+    /// line again).
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// Group rows of `report` by.
@@ -128,8 +133,17 @@ fn print_diagnostics(r: &Rollup) {
         eprintln!("warning: {d}");
     }
     let total = r.summary.diagnostics;
-    if total > SHOWN_DIAGNOSTICS as u64 {
-        eprintln!("warning: … {} more skipped lines", total - SHOWN_DIAGNOSTICS as u64);
+    let listed = r.diagnostics.len() as u64;
+    let shown = listed.min(SHOWN_DIAGNOSTICS as u64);
+    if listed > shown {
+        eprintln!("warning: … {} more skipped lines", listed - shown);
+    }
+    // Lines skipped by an earlier run (before the checkpoint) are counted, not listed again.
+    if total > listed {
+        eprintln!(
+            "warning: {} lines skipped earlier are not listed again (run `agentos rollup --full` to see them)",
+            total - listed
+        );
     }
 }
 
@@ -138,7 +152,11 @@ fn summarize(
     files: &[Utf8PathBuf],
     opts: &SummaryOptions,
 ) -> anyhow::Result<Result<Rollup, ExitCode>> {
-    match summarize_files(files, opts) {
+    answer(summarize_files(files, opts))
+}
+
+fn answer(r: Result<Rollup, RollupError>) -> anyhow::Result<Result<Rollup, ExitCode>> {
+    match r {
         Ok(r) => Ok(Ok(r)),
         Err(e @ RollupError::InvalidLine { .. }) => {
             eprintln!("error: {e}");
@@ -172,7 +190,14 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
         weekly_capacity: parse_weekly(&a.weekly_capacity)?,
         ..SummaryOptions::default()
     };
-    let r = match summarize(&files, &opts)? {
+    // The data dir's own log resumes from the checkpoint `session end` keeps; other files
+    // are read in full (and leave that checkpoint alone).
+    let r = if a.events.is_empty() && !a.full {
+        answer(summarize_incremental(&files, &opts, &data_dir(g).join(CHECKPOINT_FILE)))?
+    } else {
+        summarize(&files, &opts)?
+    };
+    let r = match r {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
@@ -211,7 +236,7 @@ fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>>
 fn headline(r: &Rollup) -> String {
     let s = &r.summary;
     format!(
-        "{} sessions, {} turns, {} features over {} capacity ({} per capacity), ${} cost{}",
+        "{} sessions, {} turns, {} features over {} capacity ({} per capacity), ${} cost{}{}",
         s.sessions,
         s.turns,
         num(s.features_shipped),
@@ -220,6 +245,11 @@ fn headline(r: &Rollup) -> String {
         money(s.cost_usd),
         if s.diagnostics > 0 {
             format!(", {} lines skipped", s.diagnostics)
+        } else {
+            String::new()
+        },
+        if r.duplicates > 0 {
+            format!(", {} repeated events counted once", r.duplicates)
         } else {
             String::new()
         }

@@ -4,3 +4,4 @@
 mod churn;
 mod differential;
 mod files;
+mod incremental;

@@ -1,0 +1,96 @@
+//! Counting an event once: the set of `event_id`s already counted, kept as 128-bit FNV-1a
+//! hashes (16 bytes per event, stable across versions, so the set can be checkpointed).
+//!
+//! Why hashes: an id is opaque text of any length; its 128-bit hash is fixed-size, and two
+//! distinct ids collide with probability ~n²/2¹²⁹ (about 10⁻²⁷ for a billion events).
+//! Events without an `event_id` (or with an empty one: legacy Python lines) cannot be told
+//! apart from a repeat and are counted as they come; naming the same file twice is caught
+//! earlier, by device and inode.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a, 128 bits: the hash of an `event_id`.
+pub(crate) fn id_hash(id: &str) -> u128 {
+    id_hash_bytes(id.as_bytes())
+}
+
+/// FNV-1a, 128 bits, of any bytes (also the checkpoint's fingerprints and check sum).
+pub(crate) fn id_hash_bytes(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h = OFFSET;
+    for b in bytes {
+        h ^= u128::from(*b);
+        h = h.wrapping_mul(PRIME);
+    }
+    h
+}
+
+/// The keys are hashes already: use (the mix of) their bits.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0 = (i as u64) ^ ((i >> 64) as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Ids counted so far: `base` (sorted, as loaded from a checkpoint: no hashing on load) and
+/// `fresh` (added by this run).
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    base: Vec<u128>,
+    fresh: HashSet<u128, BuildHasherDefault<Passthrough>>,
+}
+
+impl Seen {
+    /// From a checkpoint's sorted ids (`None` when they are not sorted and distinct).
+    pub(crate) fn from_sorted(base: Vec<u128>) -> Option<Seen> {
+        base.windows(2)
+            .all(|w| matches!(w, [a, b] if a < b))
+            .then(|| Seen { base, fresh: HashSet::default() })
+    }
+
+    pub(crate) fn contains(&self, h: u128) -> bool {
+        self.fresh.contains(&h) || self.base.binary_search(&h).is_ok()
+    }
+
+    /// Record `h`; false when it was already there.
+    pub(crate) fn insert(&mut self, h: u128) -> bool {
+        if self.base.binary_search(&h).is_ok() {
+            return false;
+        }
+        self.fresh.insert(h)
+    }
+
+    /// Every id, sorted (for the checkpoint).
+    pub(crate) fn into_sorted(self) -> Vec<u128> {
+        let mut fresh: Vec<u128> = self.fresh.into_iter().collect();
+        fresh.sort_unstable();
+        if self.base.is_empty() {
+            return fresh;
+        }
+        let mut out = Vec::with_capacity(self.base.len() + fresh.len());
+        let (mut a, mut b) = (self.base.into_iter().peekable(), fresh.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x <= y => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => break,
+            };
+            out.extend(next);
+        }
+        out
+    }
+}
