@@ -217,6 +217,8 @@ pub(crate) struct Acc {
     pub(crate) features: HashMap<String, (Pos, FeatureStatus)>,
     pub(crate) outcomes: [u64; OutcomeKind::ALL.len()],
     pub(crate) period: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    /// In the checkpoint's binary section (`codec.rs`), not its JSON.
+    #[serde(skip)]
     pub(crate) sessions: HashMap<String, SessAcc>,
     /// UTC day number (days since the epoch) → totals of timed turns.
     pub(crate) days: HashMap<i64, RowAcc>,

@@ -4,8 +4,9 @@
 //!
 //! File format (`state/rollup_checkpoint.bin`, written atomically): the magic
 //! `AGOSRCK` + a format byte, a little-endian `u64` length and that many bytes of JSON
-//! ([`Header`]: files, aggregate, counts), a `u64` count and that many 16-byte little-endian
-//! `event_id` hashes (sorted), then a 16-byte FNV-1a hash of everything before it. A file
+//! ([`Header`]: files, aggregate but its sessions, counts), a `u64` length and that many bytes
+//! of sessions (`codec.rs`), a `u64` count and that many 16-byte little-endian `event_id`
+//! hashes (sorted), then a 16-byte checksum of everything before it. A file
 //! that is missing, truncated, of another format or fails its hash is ignored: the rollup
 //! reads everything, as without a checkpoint.
 //!
@@ -21,7 +22,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::acc::Acc;
-use crate::dedupe::{Seen, id_hash_bytes};
+use crate::codec::{decode_sessions, encode_sessions};
+use crate::dedupe::{Seen, checksum, id_hash_bytes};
 use crate::scan::{Totals, scan};
 use crate::summary::{Rollup, SummaryOptions, finish};
 use crate::{Error, write_atomic};
@@ -175,13 +177,16 @@ fn load(path: &Utf8Path) -> Option<Loaded> {
     file.take(MAX_CHECKPOINT).read_to_end(&mut bytes).ok()?;
     let body_len = bytes.len().checked_sub(16)?;
     let (body, check) = bytes.split_at(body_len);
-    if check != id_hash_bytes(body).to_le_bytes() {
+    if check != checksum(body).to_le_bytes() {
         return None;
     }
     let rest = body.strip_prefix(MAGIC.as_slice())?;
     let (len, rest) = split_u64(rest)?;
     let (json, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
-    let header: Header = serde_json::from_slice(json).ok()?;
+    let mut header: Header = serde_json::from_slice(json).ok()?;
+    let (len, rest) = split_u64(rest)?;
+    let (sessions, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    header.acc.sessions = decode_sessions(sessions)?;
     let (n, rest) = split_u64(rest)?;
     if rest.len() as u64 != n.checked_mul(16)? {
         return None;
@@ -205,11 +210,14 @@ fn save(path: &Utf8Path, header: &HeaderOut<'_>, ids: &[u128]) -> Result<(), Err
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
+    let sessions = encode_sessions(&header.acc.sessions);
+    out.extend_from_slice(&(sessions.len() as u64).to_le_bytes());
+    out.extend_from_slice(&sessions);
     out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
     for id in ids {
         out.extend_from_slice(&id.to_le_bytes());
     }
-    let check = id_hash_bytes(&out);
+    let check = checksum(&out);
     out.extend_from_slice(&check.to_le_bytes());
     write_atomic(path, &out)
 }

@@ -27,6 +27,21 @@ pub(crate) fn id_hash_bytes(bytes: &[u8]) -> u128 {
     h
 }
 
+/// A checksum of a whole checkpoint: FNV-1a's multiply over 16-byte words (fast on megabytes
+/// of ids; it guards against torn or damaged files, not against an adversary).
+pub(crate) fn checksum(bytes: &[u8]) -> u128 {
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d ^ bytes.len() as u128;
+    let mut words = bytes.chunks_exact(16);
+    for w in &mut words {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(w);
+        h = (h ^ u128::from_le_bytes(b)).wrapping_mul(PRIME);
+        h ^= h >> 64;
+    }
+    id_hash_bytes(words.remainder()) ^ h
+}
+
 /// The keys are hashes already: use (the mix of) their bits.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Passthrough(u64);

@@ -29,6 +29,7 @@
 mod acc;
 mod checkpoint;
 pub mod churn;
+mod codec;
 mod dedupe;
 pub mod efficiency;
 mod fsio;
