@@ -6,7 +6,10 @@
 //! `AGOSRCK` + a format byte, a little-endian `u64` length and that many bytes of JSON
 //! ([`Header`]: files, aggregate but its sessions, counts), a `u64` length and that many bytes
 //! of sessions (`codec.rs`), a `u64` count and that many 16-byte little-endian `event_id`
-//! hashes (sorted), then a 16-byte checksum of everything before it. A file
+//! hashes (sorted: the ids counted since the last base), then a 16-byte checksum of everything
+//! before it. The base of the ids counted lives next to it in `rollup_ids.<gen>.<pid>.bin`
+//! (a `u64` count and the sorted hashes), named, counted and checksummed in the header; it is
+//! rewritten only when the delta outgrows an eighth of it, so a resumed run writes little. A file
 //! that is missing, truncated, of another format or fails its hash is ignored: the rollup
 //! reads everything, as without a checkpoint.
 //!
@@ -23,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::acc::Acc;
 use crate::codec::{decode_sessions, encode_sessions};
-use crate::dedupe::{Seen, checksum, id_hash_bytes};
+use crate::dedupe::{Seen, SeenParts, checksum, id_hash_bytes};
 use crate::scan::{Totals, scan};
 use crate::summary::{Rollup, SummaryOptions, finish};
 use crate::{Error, write_atomic};
@@ -100,9 +103,19 @@ struct FileMark {
     tail: String,
 }
 
+/// The file holding the base of the ids counted (next to the checkpoint, named with the
+/// generation and process that wrote it; written atomically, never changed afterwards).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct IdsRef {
+    file: String,
+    count: u64,
+    check: String,
+}
+
 #[derive(Serialize)]
 struct HeaderOut<'a> {
     generation: u64,
+    ids: IdsRef,
     files: &'a [FileMark],
     diagnostics: u64,
     duplicates: u64,
@@ -113,6 +126,7 @@ struct HeaderOut<'a> {
 #[derive(Deserialize)]
 struct Header {
     generation: u64,
+    ids: IdsRef,
     files: Vec<FileMark>,
     diagnostics: u64,
     duplicates: u64,
@@ -187,15 +201,40 @@ fn load(path: &Utf8Path) -> Option<Loaded> {
     let (len, rest) = split_u64(rest)?;
     let (sessions, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
     header.acc.sessions = decode_sessions(sessions)?;
-    let (n, rest) = split_u64(rest)?;
+    let delta = decode_ids(rest)?;
+    let base = if header.ids.count == 0 {
+        Vec::new()
+    } else {
+        let dir = path.parent()?;
+        let name = Utf8Path::new(&header.ids.file).file_name()?;
+        let bytes = std::fs::read(dir.join(name)).ok()?;
+        let ids = decode_ids(&bytes)?;
+        (ids.len() as u64 == header.ids.count
+            && format!("{:032x}", checksum(&bytes)) == header.ids.check)
+            .then_some(ids)?
+    };
+    Some(Loaded { seen: Seen::from_sorted(base, delta)?, header })
+}
+
+/// A `u64` count and that many 16-byte ids, nothing after.
+fn decode_ids(bytes: &[u8]) -> Option<Vec<u128>> {
+    let (n, rest) = split_u64(bytes)?;
     if rest.len() as u64 != n.checked_mul(16)? {
         return None;
     }
-    let ids = rest
-        .chunks_exact(16)
-        .map(|c| <[u8; 16]>::try_from(c).map(u128::from_le_bytes).unwrap_or(0))
-        .collect();
-    Some(Loaded { header, seen: Seen::from_sorted(ids)? })
+    Some(
+        rest.chunks_exact(16)
+            .map(|c| <[u8; 16]>::try_from(c).map(u128::from_le_bytes).unwrap_or(0))
+            .collect(),
+    )
+}
+
+fn encode_ids(out: &mut Vec<u8>, ids: &[u128]) {
+    out.reserve(8 + 16 * ids.len());
+    out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
 }
 
 fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
@@ -203,23 +242,50 @@ fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_le_bytes(n.try_into().ok()?), rest))
 }
 
-fn save(path: &Utf8Path, header: &HeaderOut<'_>, ids: &[u128]) -> Result<(), Error> {
-    let json = serde_json::to_vec(header)
+/// Write the base ids file when it changed, then the checkpoint; then remove base files no
+/// longer referenced (best effort).
+fn save(
+    path: &Utf8Path,
+    mut header: HeaderOut<'_>,
+    seen: SeenParts,
+    loaded_ids: IdsRef,
+) -> Result<(), Error> {
+    let dir = path.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
+    let ids = if seen.changed {
+        let mut bytes = Vec::new();
+        encode_ids(&mut bytes, &seen.base);
+        let file = format!("rollup_ids.{}.{}.bin", header.generation, std::process::id());
+        write_atomic(&dir.join(&file), &bytes)?;
+        IdsRef { file, count: seen.base.len() as u64, check: format!("{:032x}", checksum(&bytes)) }
+    } else {
+        loaded_ids
+    };
+    header.ids = ids;
+    let json = serde_json::to_vec(&header)
         .map_err(|source| Error::Encode { what: "checkpoint", source })?;
-    let mut out = Vec::with_capacity(MAGIC.len() + 16 + json.len() + 16 * ids.len() + 16);
+    let mut out = Vec::with_capacity(MAGIC.len() + 16 + json.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
     let sessions = encode_sessions(&header.acc.sessions);
     out.extend_from_slice(&(sessions.len() as u64).to_le_bytes());
     out.extend_from_slice(&sessions);
-    out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
-    for id in ids {
-        out.extend_from_slice(&id.to_le_bytes());
-    }
+    encode_ids(&mut out, &seen.delta);
     let check = checksum(&out);
     out.extend_from_slice(&check.to_le_bytes());
-    write_atomic(path, &out)
+    write_atomic(path, &out)?;
+    if seen.changed
+        && let Ok(entries) = std::fs::read_dir(&dir)
+    {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("rollup_ids.") && name.ends_with(".bin") && name != header.ids.file
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// [`summarize_files`](crate::summarize_files), resumed from the checkpoint at `checkpoint`
@@ -245,7 +311,7 @@ pub fn summarize_incremental(
             && inputs.iter().zip(&l.header.files).all(|(i, m)| still_valid(i, m))
             && !(opts.strict && l.header.diagnostics > 0)
     });
-    let (mut totals, generation, starts, mut consumed_diags) = match resumed {
+    let (mut totals, generation, starts, mut consumed_diags, loaded_ids) = match resumed {
         Some(Loaded { header, seen }) => {
             let starts: Vec<(u64, u64)> =
                 header.files.iter().map(|m| (m.offset, m.lines)).collect();
@@ -256,9 +322,9 @@ pub fn summarize_incremental(
                 diagnostics: header.diagnostics,
                 duplicates: header.duplicates,
             };
-            (totals, header.generation + 1, starts, header.diagnostics)
+            (totals, header.generation + 1, starts, header.diagnostics, header.ids)
         }
-        None => (Totals::default(), 0, vec![(0, 0); inputs.len()], 0),
+        None => (Totals::default(), 0, vec![(0, 0); inputs.len()], 0, IdsRef::default()),
     };
     let mut marks = Vec::with_capacity(inputs.len());
     for (input, (offset, lines)) in inputs.iter().zip(starts) {
@@ -272,15 +338,16 @@ pub fn summarize_incremental(
         consumed_diags += span.diagnostics;
         marks.push(mark(input, offset + span.bytes, lines + span.lines).map_err(read_err)?);
     }
-    let ids = std::mem::take(&mut totals.seen).into_sorted();
+    let seen = std::mem::take(&mut totals.seen).into_parts();
     let header = HeaderOut {
         generation,
+        ids: IdsRef::default(),
         files: &marks,
         diagnostics: consumed_diags,
         duplicates: totals.duplicates,
         acc: &totals.acc,
     };
     // Not fatal: without a checkpoint the next call reads everything.
-    let _ = save(checkpoint, &header, &ids);
+    let _ = save(checkpoint, header, seen, loaded_ids);
     finish(totals, opts)
 }

@@ -60,52 +60,87 @@ impl Hasher for Passthrough {
     }
 }
 
-/// Ids counted so far: `base` (sorted, as loaded from a checkpoint: no hashing on load) and
-/// `fresh` (added by this run).
+/// A new base is written once the ids added since the last one reach this many, or an
+/// eighth of the base: each resumed run then rewrites only a small delta, and the amortised
+/// cost per id stays constant.
+const COMPACT_MIN: usize = 1 << 16;
+
+/// Ids counted so far: `base` and `delta` (sorted, as loaded from a checkpoint: no hashing on
+/// load) and `fresh` (added by this run).
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     base: Vec<u128>,
+    delta: Vec<u128>,
     fresh: HashSet<u128, BuildHasherDefault<Passthrough>>,
+}
+
+/// What a checkpoint keeps of a [`Seen`].
+pub(crate) struct SeenParts {
+    /// The sorted base; `changed` when it differs from the one loaded.
+    pub(crate) base: Vec<u128>,
+    pub(crate) changed: bool,
+    /// The sorted ids not in the base.
+    pub(crate) delta: Vec<u128>,
+}
+
+fn strictly_sorted(v: &[u128]) -> bool {
+    v.windows(2).all(|w| matches!(w, [a, b] if a < b))
+}
+
+fn merge(a: Vec<u128>, b: Vec<u128>) -> Vec<u128> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
 }
 
 impl Seen {
     /// From a checkpoint's sorted ids (`None` when they are not sorted and distinct).
-    pub(crate) fn from_sorted(base: Vec<u128>) -> Option<Seen> {
-        base.windows(2)
-            .all(|w| matches!(w, [a, b] if a < b))
-            .then(|| Seen { base, fresh: HashSet::default() })
+    pub(crate) fn from_sorted(base: Vec<u128>, delta: Vec<u128>) -> Option<Seen> {
+        (strictly_sorted(&base) && strictly_sorted(&delta)).then(|| Seen {
+            base,
+            delta,
+            fresh: HashSet::default(),
+        })
+    }
+
+    fn known(&self, h: u128) -> bool {
+        self.base.binary_search(&h).is_ok() || self.delta.binary_search(&h).is_ok()
     }
 
     pub(crate) fn contains(&self, h: u128) -> bool {
-        self.fresh.contains(&h) || self.base.binary_search(&h).is_ok()
+        self.fresh.contains(&h) || self.known(h)
     }
 
     /// Record `h`; false when it was already there.
     pub(crate) fn insert(&mut self, h: u128) -> bool {
-        if self.base.binary_search(&h).is_ok() {
-            return false;
-        }
-        self.fresh.insert(h)
+        !self.known(h) && self.fresh.insert(h)
     }
 
-    /// Every id, sorted (for the checkpoint).
-    pub(crate) fn into_sorted(self) -> Vec<u128> {
+    /// Split for the checkpoint: a new base when the delta has grown large, else the old base
+    /// and a longer delta.
+    pub(crate) fn into_parts(self) -> SeenParts {
         let mut fresh: Vec<u128> = self.fresh.into_iter().collect();
         fresh.sort_unstable();
-        if self.base.is_empty() {
-            return fresh;
+        let delta = merge(self.delta, fresh);
+        if delta.len() > COMPACT_MIN.max(self.base.len() / 8) {
+            SeenParts { base: merge(self.base, delta), changed: true, delta: Vec::new() }
+        } else {
+            SeenParts { base: self.base, changed: false, delta }
         }
-        let mut out = Vec::with_capacity(self.base.len() + fresh.len());
-        let (mut a, mut b) = (self.base.into_iter().peekable(), fresh.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if x <= y => a.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, None) => break,
-            };
-            out.extend(next);
-        }
-        out
     }
 }

@@ -240,3 +240,53 @@ fn only_appended_bytes_are_read_after_a_checkpoint() {
     append(&a, &(turn("new", "s", 1.0, "proposed", 1) + "\n"));
     assert_eq!(incremental(&paths, &ck).summary.turns, 1001);
 }
+
+/// Past 65 536 ids the checkpoint keeps them in a base file (`state/rollup_ids.*.bin`) and
+/// only a delta in the checkpoint: repeats of ids in either are still caught, and a damaged
+/// base file means a full read.
+#[test]
+fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
+    let (_d, dir) = tmp();
+    let a = dir.join("events.jsonl");
+    let ck = dir.join("state/rollup_checkpoint.bin");
+    let paths = vec![a.clone()];
+    let small = |id: &str| {
+        format!(
+            "{{\"type\":\"turn\",\"event_id\":\"{id}\",\"turn\":{{\"turn_id\":\"t\",\"session_id\":\"s\",\"model\":\"m\",\"subagent\":\"a\",\"tokens_in\":1,\"tokens_out\":0,\"input_kind\":\"text\",\"latency_ms\":0}}}}\n"
+        )
+    };
+    let n = 70_000u64;
+    let text: String = (0..n).map(|i| small(&format!("b{i}"))).collect();
+    std::fs::write(&a, text).unwrap_or_default();
+    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let base_files = || {
+        std::fs::read_dir(dir.join("state"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|f| f.starts_with("rollup_ids."))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(base_files().len(), 1, "{:?}", base_files());
+    // New ids go to the delta; repeats of base ids and of delta ids are not counted.
+    append(&a, &(small("d1") + &small("b5") + &small("d2")));
+    assert_eq!(shape(&incremental(&paths, &ck)), shape(&full(&paths)));
+    append(&a, &(small("d1") + &small("b69999") + &small("d3")));
+    let r = incremental(&paths, &ck);
+    assert_eq!(shape(&r), shape(&full(&paths)));
+    assert_eq!((r.summary.turns, r.duplicates), (n + 3, 3));
+    assert_eq!(base_files().len(), 1);
+    // A damaged base file: the checkpoint is not used, the result is still right.
+    let base = dir.join("state").join(base_files().remove(0));
+    let mut bytes = std::fs::read(&base).unwrap_or_default();
+    if let Some(b) = bytes.get_mut(100) {
+        *b ^= 1;
+    }
+    std::fs::write(&base, bytes).unwrap_or_default();
+    append(&a, &small("d4"));
+    let r = incremental(&paths, &ck);
+    assert_eq!(shape(&r), shape(&full(&paths)));
+    assert_eq!(r.summary.turns, n + 4);
+}
