@@ -7,6 +7,8 @@
 //! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
 //! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
 //! ([`churn`]), and the dated `progress.log.md` and `trend.json` ([`progress`]).
+//! An event counts once by its `event_id` whatever the files repeat; [`summarize_incremental`]
+//! resumes from a checkpoint and reads only what was appended since the last run.
 //! Every definition is written down in `docs/metrics.md`.
 //!
 //! What it is not: it records nothing (that is `agentos-ccc-client`), uploads nothing and
