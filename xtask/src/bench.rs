@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 3] = [
+pub const BENCHES: [Bench; 4] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -34,6 +34,8 @@ pub const BENCHES: [Bench; 3] = [
         takes_events: false,
     },
     Bench { package: "agentos-rollup", name: "rollup", dir: "crates/rollup", takes_events: true },
+    // `session end` on an empty data dir vs on a ~700 MB checkpointed history (goal ≤ 2×).
+    Bench { package: "agentos-cli", name: "session_end", dir: "crates/cli", takes_events: true },
 ];
 
 impl Bench {

@@ -34,6 +34,7 @@ where
 pub(crate) fn int_or_bool_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": ["integer", "boolean", "null"],
+        "format": "uint64",
         "minimum": 0,
         "description": "integer >= 0; `true`/`false` are read as 1/0 (legacy writers)"
     })

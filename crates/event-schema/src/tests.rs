@@ -240,7 +240,15 @@ fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
     assert_eq!(with("anthropic", 1.0), (Ok(()), 0));
     let (rule, schema) = with("anthropic", 1.5);
     assert_eq!(rule.unwrap_err().field, Field::CapacityUsed);
-    assert_eq!(schema, 0, "JSON Schema cannot see the provider: the rule alone refuses");
+    // JSON Schema cannot see the provider; the validator applies the rule after the schema.
+    assert_eq!(schema, 1, "the validator refuses what the rule refuses");
+    let found = validate(SchemaKind::V1Event, &{
+        let mut e = turn_event();
+        e["cost"] = json!({"provider": "anthropic", "estimated_usd": 0.5});
+        e["turn"]["capacity_used"] = json!(1.5);
+        e
+    });
+    assert_eq!(found.first().map(|v| v.pointer.as_str()), Some("/turn/capacity_used"));
     assert_eq!(with("glm", 40.0), (Ok(()), 0), "40 prompts");
     // A legacy line (no schema_version: the Python client; its backfill wrote token counts)
     // keeps counting as it always did; everything AgentOS writes is versioned.
@@ -398,4 +406,55 @@ fn one_table_names_the_provider_of_every_model() {
     {
         assert_eq!(is_prompt_counted(provider), counted, "{provider}");
     }
+}
+
+/// The validator checks `date-time` and integer widths as the types read them (issue #8,
+/// point 6): before, these all validated.
+#[test]
+fn timestamps_and_integers_are_checked_as_the_types_read_them() {
+    let with = |ptr: &str, v: serde_json::Value| {
+        let mut e = turn_event();
+        if let Some(slot) = e.pointer_mut(ptr) {
+            *slot = v;
+        }
+        e
+    };
+    for (ptr, v) in [
+        ("/ts", json!("yesterday")),
+        ("/ts", json!("2026-13-01T00:00:00Z")),
+        ("/ts", json!("2026-11-22T01:02:03")),
+        ("/turn/tokens_in", json!(1.0)),
+        ("/turn/tokens_in", json!(1e2)),
+        (
+            "/turn/tokens_out",
+            serde_json::from_str::<serde_json::Value>("18446744073709551616").unwrap_or_default(),
+        ),
+    ] {
+        let e = with(ptr, v.clone());
+        assert!(serde_json::from_value::<v1::Event>(e.clone()).is_err(), "types accept {v}");
+        let found = validate(SchemaKind::V1Event, &e);
+        // At least one violation, each at the field (2^64 breaks both `maximum` and `format`).
+        assert!(!found.is_empty(), "{ptr} = {v}: {found:?}");
+        assert!(found.iter().all(|f| f.pointer == ptr), "{found:?}");
+    }
+    for (ptr, v) in
+        [("/ts", json!("2026-11-22T01:02:03+05:30")), ("/turn/tokens_out", json!(u64::MAX))]
+    {
+        let e = with(ptr, v.clone());
+        assert!(serde_json::from_value::<v1::Event>(e.clone()).is_ok(), "types refuse {v}");
+        assert_eq!(validate(SchemaKind::V1Event, &e), vec![], "{v}");
+    }
+}
+
+#[test]
+fn parse_json_refuses_invalid_utf8_instead_of_decoding_it_lossily() {
+    let mut bytes = turn_event().to_string().into_bytes();
+    let at = bytes.windows(3).position(|w| w == b"\"m\"").map(|p| p + 1).unwrap_or(0);
+    if let Some(b) = bytes.get_mut(at) {
+        *b = 0xff;
+    }
+    let err = crate::validate::parse_json(&bytes).err().map(|v| v.message).unwrap_or_default();
+    assert!(err.starts_with("invalid utf-8"), "{err}");
+    let lossy = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(crate::validate::parse_json(lossy.as_bytes()).is_ok());
 }

@@ -3,8 +3,16 @@
 //! Validators are compiled once per schema and cached for the life of the process.
 //! [`validate`] reports every violation (JSON pointer plus message); [`unknown_fields`]
 //! reports keys the Rust types do not model (CCP added a field), which plain validation
-//! tolerates by design.
+//! tolerates by design; [`parse_json`] turns untrusted bytes into a document without lossy
+//! decoding.
+//!
+//! The schemas are checked as the Rust types read them, so "valid" here means "the types (and
+//! the rollup's views) accept it": `date-time` strings must parse as a [`Timestamp`], and a
+//! number under an integer `format` (`uint64`, `int64`, `uint8`, …) must be written as an
+//! integer that fits the type (`1.0`, `1e2` and `18446744073709551616` are refused, as serde
+//! refuses them).
 
+use serde::Deserialize as _;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -12,6 +20,7 @@ use jsonschema::ValidationError;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
+use crate::Timestamp;
 use crate::catalog::SchemaKind;
 
 /// One way a JSON document breaks a schema.
@@ -51,9 +60,116 @@ fn compiled(
         if strict {
             forbid_unmodelled_keys(&mut schema);
         }
-        jsonschema::validator_for(&schema)
+        mark_integer_formats(&mut schema);
+        jsonschema::options()
+            .should_validate_formats(true)
+            .with_format("date-time", |s: &str| s.parse::<Timestamp>().is_ok())
+            .with_keyword(INTEGER_KEYWORD, |_, value: &Json, _| {
+                let format = value.as_str().and_then(IntegerFormat::parse);
+                match format {
+                    Some(format) => {
+                        Ok(Box::new(format) as Box<dyn for<'i> jsonschema::Keyword<'i>>)
+                    }
+                    None => Err(ValidationError::custom("unknown integer format")),
+                }
+            })
+            .build(&schema)
             .map_err(|e| format!("internal error: schema {} does not compile: {e}", kind.name()))
     })
+}
+
+/// The keyword [`mark_integer_formats`] adds next to an integer `format`.
+const INTEGER_KEYWORD: &str = "x-agentos-integer";
+
+/// The integer types the Rust types read, by their schemars `format`.
+#[derive(Clone, Copy, Debug)]
+enum IntegerFormat {
+    Unsigned(u64),
+    Signed(i64, i64),
+}
+
+impl IntegerFormat {
+    fn parse(format: &str) -> Option<IntegerFormat> {
+        Some(match format {
+            "uint8" => IntegerFormat::Unsigned(u8::MAX.into()),
+            "uint16" => IntegerFormat::Unsigned(u16::MAX.into()),
+            "uint32" | "uint" => IntegerFormat::Unsigned(u32::MAX.into()),
+            "uint64" => IntegerFormat::Unsigned(u64::MAX),
+            "int8" => IntegerFormat::Signed(i8::MIN.into(), i8::MAX.into()),
+            "int16" => IntegerFormat::Signed(i16::MIN.into(), i16::MAX.into()),
+            "int32" | "int" => IntegerFormat::Signed(i32::MIN.into(), i32::MAX.into()),
+            "int64" => IntegerFormat::Signed(i64::MIN, i64::MAX),
+            _ => return None,
+        })
+    }
+
+    /// Whether a number (anything else is left to `type`) is an integer literal that fits.
+    /// What `type` (a fraction) or `minimum` (a negative unsigned) already reports passes, so
+    /// each problem is reported once.
+    fn accepts(self, value: &Json) -> bool {
+        let Json::Number(n) = value else { return true };
+        let fraction_or_negative =
+            |unsigned: bool| n.as_f64().is_some_and(|f| f.fract() != 0.0 || (unsigned && f < 0.0));
+        match self {
+            IntegerFormat::Unsigned(max) => match (n.as_u64(), n.as_i64()) {
+                (Some(v), _) => v <= max,
+                (None, Some(_)) => true,
+                (None, None) => fraction_or_negative(true),
+            },
+            IntegerFormat::Signed(min, max) => match n.as_i64() {
+                Some(v) => v >= min && v <= max,
+                None => n.as_u64().is_none() && fraction_or_negative(false),
+            },
+        }
+    }
+}
+
+impl<'i> jsonschema::Keyword<'i> for IntegerFormat {
+    fn validate(&self, instance: &'i Json) -> Result<(), ValidationError<'i>> {
+        if self.accepts(instance) {
+            return Ok(());
+        }
+        let what = match self {
+            IntegerFormat::Unsigned(max) => format!("an integer from 0 to {max}"),
+            IntegerFormat::Signed(min, max) => format!("an integer from {min} to {max}"),
+        };
+        Err(ValidationError::custom(format!(
+            "{instance} is not {what} written without fraction or exponent"
+        )))
+    }
+
+    fn is_valid(&self, instance: &'i Json) -> bool {
+        self.accepts(instance)
+    }
+}
+
+/// Add [`INTEGER_KEYWORD`] next to every integer `format`, so a number is checked the way
+/// serde reads it (JSON Schema's `integer` also accepts `1.0` and integers beyond 64 bits,
+/// which arrive as floats).
+fn mark_integer_formats(schema: &mut Json) {
+    match schema {
+        Json::Object(map) => {
+            let format = map.get("format").and_then(Json::as_str).map(str::to_owned);
+            if let Some(f) = format.filter(|f| IntegerFormat::parse(f).is_some()) {
+                map.insert(INTEGER_KEYWORD.to_owned(), Json::String(f));
+            }
+            map.values_mut().for_each(mark_integer_formats);
+        }
+        Json::Array(items) => items.iter_mut().for_each(mark_integer_formats),
+        _ => {}
+    }
+}
+
+/// Untrusted bytes (one JSONL line or one JSON document) as a JSON value. Invalid UTF-8 is
+/// refused, never decoded lossily: a string with replacement characters is not what the
+/// writer wrote, and the rollup refuses such lines too.
+pub fn parse_json(bytes: &[u8]) -> Result<Json, Violation> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Violation {
+        pointer: String::new(),
+        message: format!("invalid utf-8: {e}"),
+    })?;
+    serde_json::from_str(text)
+        .map_err(|e| Violation { pointer: String::new(), message: format!("not JSON: {e}") })
 }
 
 /// Every violation of `kind`'s schema in `value`, in document order. Empty means valid.
@@ -65,7 +181,7 @@ fn compiled(
 pub fn validate(kind: SchemaKind, value: &Json) -> Vec<Violation> {
     match compiled(&TOLERANT, kind, false) {
         // The fast answer for the common case; errors are only collected for invalid values.
-        Ok(validator) if validator.is_valid(value) => Vec::new(),
+        Ok(validator) if validator.is_valid(value) => rule_violations(kind, value),
         Ok(validator) => {
             let mut found = Vec::new();
             for error in validator.iter_errors(value) {
@@ -129,8 +245,28 @@ fn applicable_branch<'e>(
 /// Whether `value` is valid against `kind`'s schema.
 pub fn is_valid(kind: SchemaKind, value: &Json) -> bool {
     match compiled(&TOLERANT, kind, false) {
-        Ok(validator) => validator.is_valid(value),
+        Ok(validator) => validator.is_valid(value) && rule_violations(kind, value).is_empty(),
         Err(_) => false,
+    }
+}
+
+/// The part of the v1 limits rule JSON Schema cannot express (the capacity bound that depends
+/// on the provider, the attribution sum), checked on a schema-valid `v1-event` turn, so a line
+/// validates exactly when the recorder would write it and the rollup count it.
+fn rule_violations(kind: SchemaKind, value: &Json) -> Vec<Violation> {
+    if kind != SchemaKind::V1Event || value.get("type").and_then(Json::as_str) != Some("turn") {
+        return Vec::new();
+    }
+    let Ok(crate::v1::Event::Turn(turn)) = crate::v1::Event::deserialize(value) else {
+        return Vec::new();
+    };
+    let provider = crate::provider::provider_of_turn(
+        &turn.turn.model,
+        turn.cost.as_ref().map(|c| c.provider.as_str()),
+    );
+    match crate::v1::limits::check_turn(&turn, provider) {
+        Ok(()) => Vec::new(),
+        Err(v) => vec![Violation { pointer: v.field.pointer(), message: v.to_string() }],
     }
 }
 

@@ -3,12 +3,13 @@
 //! `unmeasured_features`, not added to the numerator.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 
 use agentos_event_schema::v1::WindowRecord;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
+use crate::lines::{BoundedLines, Line};
 use crate::{Diagnostic, Error};
 
 /// z for a two-sided 95 % interval.
@@ -166,48 +167,61 @@ pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {
     })
 }
 
-/// Read `windows.jsonl`: the records, and a diagnostic per skipped line.
+/// Read `windows.jsonl`: the records, and a diagnostic per skipped line. Memory is bounded: a
+/// line longer than 64 MiB is skipped unread. A window id read again is counted once (the
+/// first record wins; the repeat is reported).
 pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnostic>), Error> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(source) => return Err(Error::Read { path: path.to_owned(), source }),
     };
-    let mut reader = BufReader::new(file);
+    let mut lines = BoundedLines::new(BufReader::new(file), crate::scan::MAX_LINE);
     let mut records = Vec::new();
     let mut diags = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let diag =
+        |line: u64, message: String| Diagnostic { file: Utf8PathBuf::from(path), line, message };
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
+        let read = lines
+            .next_line(&mut buf)
             .map_err(|source| Error::Read { path: path.to_owned(), source })?;
-        if n == 0 {
-            break;
-        }
+        let torn = match read {
+            Line::Eof => break,
+            Line::TooLong => {
+                line_no += 1;
+                diags.push(diag(
+                    line_no,
+                    "line longer than 64 MiB: not a window record, skipped".to_owned(),
+                ));
+                continue;
+            }
+            Line::Text { torn } => torn,
+        };
         line_no += 1;
-        let torn = buf.last() != Some(&b'\n');
         let line = buf.trim_ascii();
         if line.is_empty() {
             continue;
         }
         match serde_json::from_slice::<WindowRecord>(line) {
             Ok(r) => match out_of_range(&r) {
+                None if !seen.insert(r.window_id.clone()) => diags.push(diag(
+                    line_no,
+                    format!("window {:?} already read: counted once", r.window_id),
+                )),
                 None => records.push(r),
-                Some(message) => {
-                    diags.push(Diagnostic { file: Utf8PathBuf::from(path), line: line_no, message })
-                }
+                Some(message) => diags.push(diag(line_no, message)),
             },
-            Err(e) => diags.push(Diagnostic {
-                file: Utf8PathBuf::from(path),
-                line: line_no,
-                message: if torn {
+            Err(e) => diags.push(diag(
+                line_no,
+                if torn {
                     format!("torn last line (no trailing newline), skipped: {e}")
                 } else {
                     format!("invalid window record: {e}")
                 },
-            }),
+            )),
         }
     }
     Ok((records, diags))

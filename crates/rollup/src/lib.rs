@@ -7,6 +7,8 @@
 //! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
 //! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
 //! ([`churn`]), and the dated `progress.log.md` and `trend.json` ([`progress`]).
+//! An event counts once by its `event_id` whatever the files repeat; [`summarize_incremental`]
+//! resumes from a checkpoint and reads only what was appended since the last run.
 //! Every definition is written down in `docs/metrics.md`.
 //!
 //! What it is not: it records nothing (that is `agentos-ccc-client`), uploads nothing and
@@ -26,21 +28,35 @@
 //! ```
 #![deny(missing_docs)]
 
+mod acc;
+mod checkpoint;
 pub mod churn;
+mod codec;
+mod dedupe;
 pub mod efficiency;
 mod fsio;
+mod health;
+mod lines;
 pub mod progress;
+mod scan;
 mod summary;
 mod view;
 
 use camino::Utf8PathBuf;
 
+pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
+pub use checkpoint::summarize_incremental;
 pub use fsio::{write_atomic, write_summary};
+pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
-    Diagnostic, MAX_KEPT_DIAGNOSTICS, MAX_MAGNITUDE, Rollup, Row, SessionRow, SummaryOptions,
-    summarize_files, summarize_reader,
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
+    summarize_reader,
 };
+
+/// Where, relative to the data dir, the rollup keeps its checkpoint (see
+/// [`summarize_incremental`]).
+pub const CHECKPOINT_FILE: &str = "state/rollup_checkpoint.bin";
 
 /// The weekly-capacity line: a provider at or above this fraction of its weekly capacity is
 /// flagged (the PRD's 10-percentage-point buffer).
@@ -86,6 +102,16 @@ pub enum Error {
         what: &'static str,
         /// The serde error.
         source: serde_json::Error,
+    },
+    /// An input file is not what it should be (too large, not JSON, missing a key).
+    #[error("{path} is not a valid {what}: {message}")]
+    Input {
+        /// The file.
+        path: Utf8PathBuf,
+        /// What it should be.
+        what: &'static str,
+        /// Why it is not.
+        message: String,
     },
     /// An existing output file (e.g. `trend.json`) is not what this crate writes.
     #[error("{path} is not a valid {what}: {message} (move it aside and re-run)")]

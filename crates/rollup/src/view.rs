@@ -182,6 +182,65 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A nested payload: a JSON object only. Derived structs would also read a JSON array as
+/// the fields in order (`"value": ["x"]`), which the v1 schema refuses.
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(V(std::marker::PhantomData))
+}
+
+/// An optional nested payload: `null` or a JSON object (see [`object`]).
+pub(crate) fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Option<T>, D2::Error> {
+            object(d).map(Some)
+        }
+    }
+    d.deserialize_option(V(std::marker::PhantomData))
+}
+
+/// An `event_id`, kept as its hash (see `dedupe`); an empty id is no id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdHash(pub(crate) Option<u128>);
+
+impl<'de> Deserialize<'de> for IdHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdHash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<IdHash, E> {
+                Ok(IdHash((!s.is_empty()).then(|| crate::dedupe::id_hash(s))))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// A number that must be ≥ 0.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct NonNeg(pub(crate) f64);
@@ -222,12 +281,11 @@ impl<'de> Deserialize<'de> for Ts {
 /// `{"type":"session", …}`
 #[derive(Debug, Deserialize)]
 pub(crate) struct SessionLine<'a> {
-    #[allow(dead_code)]
-    pub(crate) event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     #[allow(dead_code)]
     pub(crate) schema_version: Option<StrCheck>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     pub(crate) session: SessionView<'a>,
 }
 
@@ -250,18 +308,22 @@ pub(crate) struct SessionView<'a> {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct TurnLine<'a> {
-    event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     pub(crate) schema_version: Option<StrCheck>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     pub(crate) turn: TurnView<'a>,
+    #[serde(default, deserialize_with = "object_opt")]
     pub(crate) measurement: Option<MeasurementView>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object_opt")]
     pub(crate) feature: Option<FeatureView<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object_opt")]
     pub(crate) cost: Option<CostView<'a>>,
+    #[serde(default, deserialize_with = "object_opt")]
     value: Option<ValueCheck>,
+    #[serde(default, deserialize_with = "object_opt")]
     decision: Option<DecisionCheck>,
+    #[serde(default, deserialize_with = "object_opt")]
     pub(crate) outcome: Option<OutcomeView>,
 }
 
@@ -355,7 +417,7 @@ fn one() -> u64 {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct EndLine<'a> {
-    event_id: Option<StrCheck>,
+    pub(crate) event_id: Option<IdHash>,
     pub(crate) ts: Option<Ts>,
     schema_version: Option<StrCheck>,
     #[serde(borrow)]
@@ -372,6 +434,18 @@ pub(crate) enum Line<'a> {
     Session(SessionLine<'a>),
     Turn(TurnLine<'a>),
     End(EndLine<'a>),
+}
+
+impl Line<'_> {
+    /// The hash of the event's `event_id`, when it has a non-empty one.
+    pub(crate) fn event_id(&self) -> Option<u128> {
+        let id = match self {
+            Line::Session(s) => s.event_id,
+            Line::Turn(t) => t.event_id,
+            Line::End(e) => e.event_id,
+        };
+        id.and_then(|i| i.0)
+    }
 }
 
 /// The value of a leading `"type"` key, when the line starts with one (both compact and

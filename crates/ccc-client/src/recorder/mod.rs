@@ -350,11 +350,13 @@ impl Recorder {
         Ok((self.queue_summary(&summary)?, summary))
     }
 
-    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically).
+    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically). Resumes from the
+    /// rollup's checkpoint in the data dir, so only what was appended since is read.
     pub fn refresh_summary(&self) -> Result<MetricsSummary, Error> {
-        let rollup = agentos_rollup::summarize_files(
+        let rollup = agentos_rollup::summarize_incremental(
             &[self.events_path()],
             &agentos_rollup::SummaryOptions::default(),
+            &self.config.data_dir.join(agentos_rollup::CHECKPOINT_FILE),
         )?;
         agentos_rollup::write_summary(&rollup.summary, &self.summary_path())?;
         Ok(rollup.summary)

@@ -17,7 +17,7 @@ use crate::table::{cell, table};
 pub fn headline(r: &Rollup) -> String {
     let s = &r.summary;
     format!(
-        "{}, {}, feature progress {} over {} capacity ({} per capacity), ${} cost{}",
+        "{}, {}, feature progress {} over {} capacity ({} per capacity), ${} cost{}{}",
         plural(s.sessions, "session"),
         plural(s.turns, "turn"),
         num(s.features_shipped),
@@ -26,6 +26,11 @@ pub fn headline(r: &Rollup) -> String {
         money(s.cost_usd),
         if s.diagnostics > 0 {
             format!(", {} skipped", plural(s.diagnostics, "line"))
+        } else {
+            String::new()
+        },
+        if r.duplicates > 0 {
+            format!(", {} counted once", plural(r.duplicates, "repeated event"))
         } else {
             String::new()
         }

@@ -9,7 +9,8 @@ use agentos_rollup::churn::ChurnOptions;
 use agentos_rollup::efficiency::efficiency_file;
 use agentos_rollup::progress::{update_progress_log, update_trend};
 use agentos_rollup::{
-    Error as RollupError, Rollup, SummaryOptions, summarize_files, write_summary,
+    CHECKPOINT_FILE, Error as RollupError, Rollup, SummaryOptions, read_model_health,
+    summarize_files, summarize_incremental, write_summary,
 };
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -45,6 +46,10 @@ pub struct RollupArgs {
     /// default 1.0 = capacity_used is a fraction of the weekly limit).
     #[arg(long = "weekly-capacity", value_name = "PROVIDER=N")]
     pub weekly_capacity: Vec<String>,
+    /// Read the whole log again instead of resuming from the checkpoint (lists every skipped
+    /// line again).
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// Group rows of `report` by.
@@ -144,8 +149,17 @@ fn print_diagnostics(r: &Rollup) {
         eprintln!("warning: {d}");
     }
     let total = r.summary.diagnostics;
-    if total > SHOWN_DIAGNOSTICS as u64 {
-        eprintln!("warning: … {} more skipped lines", total - SHOWN_DIAGNOSTICS as u64);
+    let listed = r.diagnostics.len() as u64;
+    let shown = listed.min(SHOWN_DIAGNOSTICS as u64);
+    if listed > shown {
+        eprintln!("warning: … {} more skipped lines", listed - shown);
+    }
+    // Lines skipped by an earlier run (before the checkpoint) are counted, not listed again.
+    if total > listed {
+        eprintln!(
+            "warning: {} lines skipped earlier are not listed again (run `agentos rollup --full` to see them)",
+            total - listed
+        );
     }
 }
 
@@ -154,7 +168,11 @@ pub fn summarize(
     files: &[Utf8PathBuf],
     opts: &SummaryOptions,
 ) -> anyhow::Result<Result<Rollup, ExitCode>> {
-    match summarize_files(files, opts) {
+    answer(summarize_files(files, opts))
+}
+
+fn answer(r: Result<Rollup, RollupError>) -> anyhow::Result<Result<Rollup, ExitCode>> {
+    match r {
         Ok(r) => Ok(Ok(r)),
         Err(e @ RollupError::InvalidLine { .. }) => {
             eprintln!("error: {e}");
@@ -179,26 +197,23 @@ fn parse_weekly(items: &[String]) -> anyhow::Result<BTreeMap<String, f64>> {
     Ok(out)
 }
 
-fn load_model_health(path: &Utf8Path) -> anyhow::Result<BTreeMap<String, serde_json::Value>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{path} is not JSON (expected a /v1/usage response)"))?;
-    let models = v.get("models").and_then(|m| m.as_object()).with_context(|| {
-        format!("{path} has no \"models\" object (expected a CCC /v1/usage response)")
-    })?;
-    Ok(models.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
 pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let files = inputs(&a.events, g, "events.jsonl")?;
     let out = a.out.clone().unwrap_or_else(|| g.data_dir().join("metrics_summary.json"));
     let opts = SummaryOptions {
         strict: a.strict,
-        model_health: a.usage_json.as_deref().map(load_model_health).transpose()?,
+        model_health: a.usage_json.as_deref().map(read_model_health).transpose()?,
         weekly_capacity: parse_weekly(&a.weekly_capacity)?,
         ..SummaryOptions::default()
     };
-    let r = match summarize(&files, &opts)? {
+    // The data dir's own log resumes from the checkpoint `session end` keeps; other files
+    // are read in full (and leave that checkpoint alone).
+    let r = if a.events.is_empty() && !a.full {
+        answer(summarize_incremental(&files, &opts, &g.data_dir().join(CHECKPOINT_FILE)))?
+    } else {
+        summarize(&files, &opts)?
+    };
+    let r = match r {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };

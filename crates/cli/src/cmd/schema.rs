@@ -238,7 +238,7 @@ fn check_file(
         if line.trim_ascii().is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Json>(&line) {
+        match validate::parse_json(line.trim_ascii()) {
             Ok(value) => {
                 documents += 1;
                 for (pointer, message) in violations(kind, &value, strict) {
@@ -247,7 +247,7 @@ fn check_file(
                 }
             }
             Err(e) => {
-                out.problem(file, n, "/", &format!("not JSON: {e}"));
+                out.problem(file, n, &e.pointer, &e.message);
                 problems += 1;
             }
         }
@@ -263,13 +263,21 @@ fn check_document(
     strict: bool,
     out: Out,
 ) -> (usize, usize) {
-    let text = String::from_utf8_lossy(bytes);
-    match serde_json::from_str::<Json>(&text) {
+    // Invalid UTF-8 is refused, never decoded lossily (the rollup refuses it too).
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let n = 1 + bytes.iter().take(e.valid_up_to()).filter(|&&b| b == b'\n').count();
+            out.problem(file, n as u64, "/", &format!("invalid utf-8: {e}"));
+            return (0, 1);
+        }
+    };
+    match serde_json::from_str::<Json>(text) {
         Ok(value) => {
             let mut found: Vec<(u64, String, String)> = violations(kind, &value, strict)
                 .into_iter()
                 .map(|(pointer, m)| {
-                    (validate::line_of_pointer(&text, &pointer).unwrap_or(1), pointer, m)
+                    (validate::line_of_pointer(text, &pointer).unwrap_or(1), pointer, m)
                 })
                 .collect();
             found.sort_by_key(|(n, _, _)| *n);

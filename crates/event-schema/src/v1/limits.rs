@@ -165,6 +165,26 @@ impl fmt::Display for Field {
     }
 }
 
+impl Field {
+    /// The JSON pointer of the field in a v1 turn event (`/turn/capacity_used`).
+    pub fn pointer(&self) -> String {
+        let esc = |key: &str| key.replace('~', "~0").replace('/', "~1");
+        match self {
+            Field::LatencyMs => "/turn/latency_ms".to_owned(),
+            Field::CapacityUsed => "/turn/capacity_used".to_owned(),
+            Field::AttributionWeight(model) => format!("/turn/attribution/{}", esc(model)),
+            Field::AttributionSum => "/turn/attribution".to_owned(),
+            Field::Cls => "/measurement/cls".to_owned(),
+            Field::Impf => "/measurement/impf".to_owned(),
+            Field::ChurnScore => "/measurement/churn_score".to_owned(),
+            Field::FeatureDelta => "/measurement/feature_delta".to_owned(),
+            Field::EstimatedUsd => "/cost/estimated_usd".to_owned(),
+            Field::UnitCost(unit) => format!("/cost/unit_costs/{}", esc(unit)),
+            Field::Decision(name) => format!("/decision/{name}"),
+        }
+    }
+}
+
 /// A number outside its range. `Display`: `turn.capacity_used must be ≥ 0 and ≤ 1 (got 2)`.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{field} {}", requirement(self.range, self.value))]

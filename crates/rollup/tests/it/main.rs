@@ -2,4 +2,6 @@
 //! disk, efficiency over windows.jsonl.
 
 mod churn;
+mod differential;
 mod files;
+mod incremental;

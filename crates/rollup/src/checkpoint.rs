@@ -1,0 +1,353 @@
+//! Resuming a rollup where the last one stopped: a checkpoint records, per input file, its
+//! identity and how far whole lines were read, plus the merged partial aggregate and the ids
+//! already counted; the next rollup reads only what was appended since.
+//!
+//! File format (`state/rollup_checkpoint.bin`, written atomically): the magic
+//! `AGOSRCK` + a format byte, a little-endian `u64` length and that many bytes of JSON
+//! ([`Header`]: files, aggregate but its sessions, counts), a `u64` length and that many bytes
+//! of sessions (`codec.rs`), a `u64` count and that many 16-byte little-endian `event_id`
+//! hashes (sorted: the ids counted since the last base), then a 16-byte checksum of everything
+//! before it. The base of the ids counted lives next to it in `rollup_ids.<gen>.<pid>.bin`
+//! (a `u64` count and the sorted hashes), named, counted and checksummed in the header; it is
+//! rewritten only when the delta outgrows an eighth of it, so a resumed run writes little. A file
+//! that is missing, truncated, of another format or fails its hash is ignored: the rollup
+//! reads everything, as without a checkpoint.
+//!
+//! A file is resumed only when it is the same file (device and inode on Unix), at least as
+//! long as the checkpoint's offset, and its first 64 KiB (prefix) and the 4 KiB before the
+//! offset (tail) hash as recorded; anything else (rewritten, shortened, rotated or replaced)
+//! makes the whole rollup start again from the beginning of every file.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::acc::Acc;
+use crate::codec::{decode_sessions, encode_sessions};
+use crate::dedupe::{Seen, SeenParts, checksum, id_hash_bytes};
+use crate::scan::{Totals, scan};
+use crate::summary::{Rollup, SummaryOptions, finish};
+use crate::{Error, write_atomic};
+
+const MAGIC: &[u8; 8] = b"AGOSRCK\x01";
+/// Bytes hashed at the start of a file.
+const PREFIX: u64 = 64 << 10;
+/// Bytes hashed just before the offset.
+const TAIL: u64 = 4 << 10;
+/// Largest checkpoint read (16 bytes per event id: ~60 million events).
+const MAX_CHECKPOINT: u64 = 1 << 30;
+
+/// One input file as opened for a rollup.
+pub(crate) struct Input {
+    /// Index in the caller's list.
+    pub(crate) idx: usize,
+    pub(crate) path: Utf8PathBuf,
+    /// `None`: missing, or the same file as an earlier entry.
+    pub(crate) file: Option<File>,
+    pub(crate) id: (u64, u64),
+}
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// Open every path; a missing file, or one that is the same file (device and inode) as an
+/// earlier entry, has no handle.
+pub(crate) fn open_inputs(paths: &[Utf8PathBuf]) -> Result<Vec<Input>, Error> {
+    let mut out: Vec<Input> = Vec::new();
+    for (idx, path) in paths.iter().enumerate() {
+        let read_err = |source| Error::Read { path: path.clone(), source };
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.push(Input { idx, path: path.clone(), file: None, id: (0, 0) });
+                continue;
+            }
+            Err(source) => return Err(read_err(source)),
+        };
+        let id = identity(&file.metadata().map_err(read_err)?);
+        let repeat = id != (0, 0) && out.iter().any(|i| i.file.is_some() && i.id == id);
+        out.push(Input { idx, path: path.clone(), file: (!repeat).then_some(file), id });
+    }
+    Ok(out)
+}
+
+/// The files to read, each once.
+pub(crate) fn open_distinct(paths: &[Utf8PathBuf]) -> Result<Vec<(usize, File)>, Error> {
+    Ok(open_inputs(paths)?.into_iter().filter_map(|i| i.file.map(|f| (i.idx, f))).collect())
+}
+
+/// Where a file was left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct FileMark {
+    path: Utf8PathBuf,
+    present: bool,
+    dev: u64,
+    ino: u64,
+    /// Bytes of whole lines consumed.
+    offset: u64,
+    /// Lines consumed.
+    lines: u64,
+    /// Hash of the first min(64 KiB, offset) bytes.
+    prefix: String,
+    /// Hash of the min(4 KiB, offset) bytes before `offset`.
+    tail: String,
+}
+
+/// The file holding the base of the ids counted (next to the checkpoint, named with the
+/// generation and process that wrote it; written atomically, never changed afterwards).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct IdsRef {
+    file: String,
+    count: u64,
+    check: String,
+}
+
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    generation: u64,
+    ids: IdsRef,
+    files: &'a [FileMark],
+    diagnostics: u64,
+    duplicates: u64,
+    acc: &'a Acc,
+}
+
+/// The JSON part of a checkpoint.
+#[derive(Deserialize)]
+struct Header {
+    generation: u64,
+    ids: IdsRef,
+    files: Vec<FileMark>,
+    diagnostics: u64,
+    duplicates: u64,
+    acc: Acc,
+}
+
+fn hash_range(file: &File, start: u64, len: u64) -> std::io::Result<String> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(len).read_to_end(&mut buf)?;
+    if (buf.len() as u64) < len {
+        return Ok(String::new());
+    }
+    Ok(format!("{:032x}", id_hash_bytes(&buf)))
+}
+
+fn mark(input: &Input, offset: u64, lines: u64) -> std::io::Result<FileMark> {
+    let (prefix, tail) = match &input.file {
+        Some(f) => (hash_range(f, 0, offset.min(PREFIX))?, {
+            let t = offset.min(TAIL);
+            hash_range(f, offset - t, t)?
+        }),
+        None => (String::new(), String::new()),
+    };
+    Ok(FileMark {
+        path: input.path.clone(),
+        present: input.file.is_some(),
+        dev: input.id.0,
+        ino: input.id.1,
+        offset,
+        lines,
+        prefix,
+        tail,
+    })
+}
+
+/// Whether `input` is still the file `m` describes, grown or not.
+fn still_valid(input: &Input, m: &FileMark) -> bool {
+    if input.path != m.path || input.file.is_some() != m.present {
+        return false;
+    }
+    let Some(f) = &input.file else { return true };
+    let size = f.metadata().map(|x| x.len()).unwrap_or(0);
+    (m.dev, m.ino) == input.id
+        && size >= m.offset
+        && mark(input, m.offset, m.lines)
+            .is_ok_and(|now| now.prefix == m.prefix && now.tail == m.tail)
+}
+
+struct Loaded {
+    header: Header,
+    seen: Seen,
+}
+
+fn load(path: &Utf8Path) -> Option<Loaded> {
+    let file = File::open(path).ok()?;
+    if file.metadata().ok()?.len() > MAX_CHECKPOINT {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CHECKPOINT).read_to_end(&mut bytes).ok()?;
+    let body_len = bytes.len().checked_sub(16)?;
+    let (body, check) = bytes.split_at(body_len);
+    if check != checksum(body).to_le_bytes() {
+        return None;
+    }
+    let rest = body.strip_prefix(MAGIC.as_slice())?;
+    let (len, rest) = split_u64(rest)?;
+    let (json, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let mut header: Header = serde_json::from_slice(json).ok()?;
+    let (len, rest) = split_u64(rest)?;
+    let (sessions, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    header.acc.sessions = decode_sessions(sessions)?;
+    let delta = decode_ids(rest)?;
+    let base = if header.ids.count == 0 {
+        Vec::new()
+    } else {
+        let dir = path.parent()?;
+        let name = Utf8Path::new(&header.ids.file).file_name()?;
+        let bytes = std::fs::read(dir.join(name)).ok()?;
+        let ids = decode_ids(&bytes)?;
+        (ids.len() as u64 == header.ids.count
+            && format!("{:032x}", checksum(&bytes)) == header.ids.check)
+            .then_some(ids)?
+    };
+    Some(Loaded { seen: Seen::from_sorted(base, delta)?, header })
+}
+
+/// A `u64` count and that many 16-byte ids, nothing after.
+fn decode_ids(bytes: &[u8]) -> Option<Vec<u128>> {
+    let (n, rest) = split_u64(bytes)?;
+    if rest.len() as u64 != n.checked_mul(16)? {
+        return None;
+    }
+    Some(
+        rest.chunks_exact(16)
+            .map(|c| <[u8; 16]>::try_from(c).map(u128::from_le_bytes).unwrap_or(0))
+            .collect(),
+    )
+}
+
+fn encode_ids(out: &mut Vec<u8>, ids: &[u128]) {
+    out.reserve(8 + 16 * ids.len());
+    out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+}
+
+fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
+    let (n, rest) = b.split_at_checked(8)?;
+    Some((u64::from_le_bytes(n.try_into().ok()?), rest))
+}
+
+/// Write the base ids file when it changed, then the checkpoint; then remove base files no
+/// longer referenced (best effort).
+fn save(
+    path: &Utf8Path,
+    mut header: HeaderOut<'_>,
+    seen: SeenParts,
+    loaded_ids: IdsRef,
+) -> Result<(), Error> {
+    let dir = path.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
+    let ids = if seen.changed {
+        let mut bytes = Vec::new();
+        encode_ids(&mut bytes, &seen.base);
+        let file = format!("rollup_ids.{}.{}.bin", header.generation, std::process::id());
+        write_atomic(&dir.join(&file), &bytes)?;
+        IdsRef { file, count: seen.base.len() as u64, check: format!("{:032x}", checksum(&bytes)) }
+    } else {
+        loaded_ids
+    };
+    header.ids = ids;
+    let json = serde_json::to_vec(&header)
+        .map_err(|source| Error::Encode { what: "checkpoint", source })?;
+    let mut out = Vec::with_capacity(MAGIC.len() + 16 + json.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    let sessions = encode_sessions(&header.acc.sessions);
+    out.extend_from_slice(&(sessions.len() as u64).to_le_bytes());
+    out.extend_from_slice(&sessions);
+    encode_ids(&mut out, &seen.delta);
+    let check = checksum(&out);
+    out.extend_from_slice(&check.to_le_bytes());
+    write_atomic(path, &out)?;
+    if seen.changed
+        && let Ok(entries) = std::fs::read_dir(&dir)
+    {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("rollup_ids.") && name.ends_with(".bin") && name != header.ids.file
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`summarize_files`](crate::summarize_files), resumed from the checkpoint at `checkpoint`
+/// and leaving a new one there: only what was appended since the last call is read. The
+/// result is the one a full read gives (the summary's numbers and counts; the kept
+/// [`Rollup::diagnostics`] list only the lines read by this call, `summary.diagnostics`
+/// counts all). A checkpoint that does not fit (other files, a file rewritten, shortened or
+/// replaced, an unreadable or corrupt checkpoint) is ignored: everything is read. With a
+/// session filter nothing is checkpointed; under `strict`, a checkpoint that counted
+/// skipped lines is ignored so they fail the call. Failing to write the checkpoint does not
+/// fail the rollup (the next call reads more).
+pub fn summarize_incremental(
+    paths: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+    checkpoint: &Utf8Path,
+) -> Result<Rollup, Error> {
+    if opts.session.is_some() {
+        return crate::summarize_files(paths, opts);
+    }
+    let inputs = open_inputs(paths)?;
+    let resumed = load(checkpoint).filter(|l| {
+        l.header.files.len() == inputs.len()
+            && inputs.iter().zip(&l.header.files).all(|(i, m)| still_valid(i, m))
+            && !(opts.strict && l.header.diagnostics > 0)
+    });
+    let (mut totals, generation, starts, mut consumed_diags, loaded_ids) = match resumed {
+        Some(Loaded { header, seen }) => {
+            let starts: Vec<(u64, u64)> =
+                header.files.iter().map(|m| (m.offset, m.lines)).collect();
+            let totals = Totals {
+                acc: header.acc,
+                seen,
+                kept: Vec::new(),
+                diagnostics: header.diagnostics,
+                duplicates: header.duplicates,
+            };
+            (totals, header.generation + 1, starts, header.diagnostics, header.ids)
+        }
+        None => (Totals::default(), 0, vec![(0, 0); inputs.len()], 0, IdsRef::default()),
+    };
+    let mut marks = Vec::with_capacity(inputs.len());
+    for (input, (offset, lines)) in inputs.iter().zip(starts) {
+        let read_err = |source| Error::Read { path: input.path.clone(), source };
+        let Some(mut f) = input.file.as_ref() else {
+            marks.push(mark(input, 0, 0).map_err(read_err)?);
+            continue;
+        };
+        f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+        let span = scan(input.idx, generation, &input.path, f, opts, lines, &mut totals)?;
+        consumed_diags += span.diagnostics;
+        marks.push(mark(input, offset + span.bytes, lines + span.lines).map_err(read_err)?);
+    }
+    let seen = std::mem::take(&mut totals.seen).into_parts();
+    let header = HeaderOut {
+        generation,
+        ids: IdsRef::default(),
+        files: &marks,
+        diagnostics: consumed_diags,
+        duplicates: totals.duplicates,
+        acc: &totals.acc,
+    };
+    // Not fatal: without a checkpoint the next call reads everything.
+    let _ = save(checkpoint, header, seen, loaded_ids);
+    finish(totals, opts)
+}

@@ -1,0 +1,130 @@
+//! A compact binary form of the per-session aggregates for the checkpoint: it is the one part
+//! of the aggregate that grows with the history (~20 000 sessions per million events), and
+//! JSON would make every resumed rollup pay for parsing it.
+//!
+//! Per session: id (`u32` length + UTF-8), turns, tokens in, tokens out (`u64`), cost,
+//! features, capacity (each a compensated sum: two `f64`), a flags byte (created, first seen,
+//! ended, announced, undated), the present timestamps (`i128` nanoseconds), and the undated
+//! share as JSON (`u32` length + bytes; legacy logs only). All little-endian.
+
+use crate::acc::{HashMap, RowAcc, SessAcc, Sum, Undated};
+
+const CREATED: u8 = 1;
+const FIRST_SEEN: u8 = 2;
+const ENDED: u8 = 4;
+const ANNOUNCED: u8 = 8;
+const UNDATED: u8 = 16;
+
+fn put_sum(out: &mut Vec<u8>, s: Sum) {
+    out.extend_from_slice(&s.s.to_le_bytes());
+    out.extend_from_slice(&s.c.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Encode every session (the order does not matter).
+pub(crate) fn encode_sessions(sessions: &HashMap<String, SessAcc>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sessions.len() * 128);
+    for (id, s) in sessions {
+        put_bytes(&mut out, id.as_bytes());
+        for n in [s.row.turns, s.row.tokens_in, s.row.tokens_out] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for sum in [s.row.cost, s.row.features, s.row.capacity] {
+            put_sum(&mut out, sum);
+        }
+        let undated = s.undated.as_ref().and_then(|u| serde_json::to_vec(u).ok());
+        let flags = [
+            (s.created.is_some(), CREATED),
+            (s.first_seen.is_some(), FIRST_SEEN),
+            (s.ended, ENDED),
+            (s.announced, ANNOUNCED),
+            (undated.is_some(), UNDATED),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0u8, |f, (_, bit)| f | bit);
+        out.push(flags);
+        for t in [s.created, s.first_seen].into_iter().flatten() {
+            out.extend_from_slice(&t.as_nanosecond().to_le_bytes());
+        }
+        if let Some(u) = undated {
+            put_bytes(&mut out, &u);
+        }
+    }
+    out
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1)?.first().copied()
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn sum(&mut self) -> Option<Sum> {
+        Some(Sum { s: self.f64()?, c: self.f64()? })
+    }
+    fn time(&mut self) -> Option<jiff::Timestamp> {
+        let ns = i128::from_le_bytes(self.take(16)?.try_into().ok()?);
+        jiff::Timestamp::from_nanosecond(ns).ok()
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.u32()?).ok()?;
+        self.take(n)
+    }
+}
+
+/// Decode what [`encode_sessions`] wrote; `None` when the bytes are not exactly that.
+pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<HashMap<String, SessAcc>> {
+    let mut r = Reader(bytes);
+    let mut out: HashMap<String, SessAcc> = HashMap::default();
+    while !r.0.is_empty() {
+        let id = std::str::from_utf8(r.bytes()?).ok()?.to_owned();
+        let (turns, tokens_in, tokens_out) = (r.u64()?, r.u64()?, r.u64()?);
+        let row = RowAcc {
+            turns,
+            tokens_in,
+            tokens_out,
+            cost: r.sum()?,
+            features: r.sum()?,
+            capacity: r.sum()?,
+        };
+        let flags = r.u8()?;
+        let created = if flags & CREATED != 0 { Some(r.time()?) } else { None };
+        let first_seen = if flags & FIRST_SEEN != 0 { Some(r.time()?) } else { None };
+        let undated = if flags & UNDATED != 0 {
+            Some(Box::new(serde_json::from_slice::<Undated>(r.bytes()?).ok()?))
+        } else {
+            None
+        };
+        let s = SessAcc {
+            row,
+            created,
+            first_seen,
+            ended: flags & ENDED != 0,
+            announced: flags & ANNOUNCED != 0,
+            undated,
+        };
+        if out.insert(id, s).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}

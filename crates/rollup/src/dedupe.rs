@@ -1,0 +1,146 @@
+//! Counting an event once: the set of `event_id`s already counted, kept as 128-bit FNV-1a
+//! hashes (16 bytes per event, stable across versions, so the set can be checkpointed).
+//!
+//! Why hashes: an id is opaque text of any length; its 128-bit hash is fixed-size, and two
+//! distinct ids collide with probability ~n²/2¹²⁹ (about 10⁻²⁷ for a billion events).
+//! Events without an `event_id` (or with an empty one: legacy Python lines) cannot be told
+//! apart from a repeat and are counted as they come; naming the same file twice is caught
+//! earlier, by device and inode.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a, 128 bits: the hash of an `event_id`.
+pub(crate) fn id_hash(id: &str) -> u128 {
+    id_hash_bytes(id.as_bytes())
+}
+
+/// FNV-1a, 128 bits, of any bytes (also the checkpoint's fingerprints and check sum).
+pub(crate) fn id_hash_bytes(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h = OFFSET;
+    for b in bytes {
+        h ^= u128::from(*b);
+        h = h.wrapping_mul(PRIME);
+    }
+    h
+}
+
+/// A checksum of a whole checkpoint: FNV-1a's multiply over 16-byte words (fast on megabytes
+/// of ids; it guards against torn or damaged files, not against an adversary).
+pub(crate) fn checksum(bytes: &[u8]) -> u128 {
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d ^ bytes.len() as u128;
+    let mut words = bytes.chunks_exact(16);
+    for w in &mut words {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(w);
+        h = (h ^ u128::from_le_bytes(b)).wrapping_mul(PRIME);
+        h ^= h >> 64;
+    }
+    id_hash_bytes(words.remainder()) ^ h
+}
+
+/// The keys are hashes already: use (the mix of) their bits.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0 = (i as u64) ^ ((i >> 64) as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A new base is written once the ids added since the last one reach this many, or an
+/// eighth of the base: each resumed run then rewrites only a small delta, and the amortised
+/// cost per id stays constant.
+const COMPACT_MIN: usize = 1 << 16;
+
+/// Ids counted so far: `base` and `delta` (sorted, as loaded from a checkpoint: no hashing on
+/// load) and `fresh` (added by this run).
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    base: Vec<u128>,
+    delta: Vec<u128>,
+    fresh: HashSet<u128, BuildHasherDefault<Passthrough>>,
+}
+
+/// What a checkpoint keeps of a [`Seen`].
+pub(crate) struct SeenParts {
+    /// The sorted base; `changed` when it differs from the one loaded.
+    pub(crate) base: Vec<u128>,
+    pub(crate) changed: bool,
+    /// The sorted ids not in the base.
+    pub(crate) delta: Vec<u128>,
+}
+
+fn strictly_sorted(v: &[u128]) -> bool {
+    v.windows(2).all(|w| matches!(w, [a, b] if a < b))
+}
+
+fn merge(a: Vec<u128>, b: Vec<u128>) -> Vec<u128> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
+}
+
+impl Seen {
+    /// From a checkpoint's sorted ids (`None` when they are not sorted and distinct).
+    pub(crate) fn from_sorted(base: Vec<u128>, delta: Vec<u128>) -> Option<Seen> {
+        (strictly_sorted(&base) && strictly_sorted(&delta)).then(|| Seen {
+            base,
+            delta,
+            fresh: HashSet::default(),
+        })
+    }
+
+    fn known(&self, h: u128) -> bool {
+        self.base.binary_search(&h).is_ok() || self.delta.binary_search(&h).is_ok()
+    }
+
+    pub(crate) fn contains(&self, h: u128) -> bool {
+        self.fresh.contains(&h) || self.known(h)
+    }
+
+    /// Record `h`; false when it was already there.
+    pub(crate) fn insert(&mut self, h: u128) -> bool {
+        !self.known(h) && self.fresh.insert(h)
+    }
+
+    /// Split for the checkpoint: a new base when the delta has grown large, else the old base
+    /// and a longer delta.
+    pub(crate) fn into_parts(self) -> SeenParts {
+        let mut fresh: Vec<u128> = self.fresh.into_iter().collect();
+        fresh.sort_unstable();
+        let delta = merge(self.delta, fresh);
+        if delta.len() > COMPACT_MIN.max(self.base.len() / 8) {
+            SeenParts { base: merge(self.base, delta), changed: true, delta: Vec::new() }
+        } else {
+            SeenParts { base: self.base, changed: false, delta }
+        }
+    }
+}
