@@ -1,6 +1,6 @@
 Feature: Rollups and reports turn the local logs into numbers users act on
   `agentos rollup` streams events.jsonl into metrics_summary.json, progress.log.md and
-  trend.json; `agentos demo` records sample sessions in the local tier into a fresh data dir,
+  trend.json; `agentos demo` records sample sessions in the local tier into its demo directory (the data dir when empty, else `<data dir>/demo`, replaced on each run),
   rolls them up and prints the report. Bad lines are skipped with a diagnostic and counted;
   `--strict` makes them fatal.
 
