@@ -136,3 +136,11 @@ fn event_schema_alone_is_the_types_with_serde_and_schemars() {
     assert!(lean.len() <= 30, "{} crates: {lean:?}", lean.len());
     assert!(deps("agentos-event-schema", &["validate"]).contains("jsonschema"));
 }
+
+/// Issue #9: the library crates (and the CLI) are publishable with the metadata crates.io
+/// shows; `testkit` and `xtask` are not.
+#[test]
+fn library_crates_are_publishable_and_internal_crates_are_not() {
+    let problems = tidy::publish_problems(&crate::repo_root()).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+}

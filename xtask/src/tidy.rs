@@ -4,13 +4,26 @@
 //! `event-schema` and `privacy` do no I/O: their non-test sources name neither `std::fs` nor
 //! `std::net` ([`io_uses`], [`io_free_violations`]). Only `ccc-client`, and `licensing` with
 //! its `issuer` feature, reach `ureq` ([`normal_deps`] runs `cargo tree` for one package with
-//! its default features, the graph a crate that depends on it gets).
+//! its default features, the graph a crate that depends on it gets). The library crates and
+//! the CLI carry what publishing needs, the internal crates stay unpublishable
+//! ([`publish_problems`], from `cargo metadata`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+/// The crates other projects may depend on, and the CLI: publishable, with full metadata.
+pub const PUBLISHABLE: &[&str] = &[
+    "agentos-event-schema",
+    "agentos-privacy",
+    "agentos-licensing",
+    "agentos-ccc-client",
+    "agentos-rollup",
+    "agentos-backfill",
+    "agentos-cli",
+];
 
 /// The crates that must do no I/O, by directory under `crates/`.
 pub const IO_FREE_CRATES: &[&str] = &["event-schema", "privacy"];
@@ -140,4 +153,81 @@ pub fn normal_deps(root: &Path, package: &str, features: &[&str]) -> Result<BTre
     }
     let text = String::from_utf8(out.stdout).context("cargo tree output is not UTF-8")?;
     Ok(text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect())
+}
+
+/// What keeps a [`PUBLISHABLE`] crate from being published as it should (not publishable, a
+/// missing `description`/`readme`/`keywords`/`categories`/`rust-version` (and `documentation`
+/// for a library), a README that is not
+/// there, a made-up `repository`, a path dependency without a version), and any other
+/// workspace crate that is publishable. One line per problem, `crate: what`.
+pub fn publish_problems(root: &Path) -> Result<Vec<String>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--offline", "--no-deps", "--format-version", "1"])
+        .output()
+        .context("run cargo metadata")?;
+    if !out.status.success() {
+        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
+    let packages = meta["packages"].as_array().context("cargo metadata: no packages")?;
+    let mut problems = Vec::new();
+    for name in PUBLISHABLE {
+        if !packages.iter().any(|p| p["name"] == *name) {
+            problems.push(format!("{name}: not a workspace member"));
+        }
+    }
+    for package in packages {
+        let name = package["name"].as_str().unwrap_or("?");
+        let publishable = package["publish"].is_null();
+        if !PUBLISHABLE.contains(&name) {
+            if publishable {
+                problems.push(format!("{name}: publishable, but it is internal (publish = false)"));
+            }
+            continue;
+        }
+        let mut problem = |what: String| problems.push(format!("{name}: {what}"));
+        if !publishable {
+            problem("not publishable (publish = false)".to_owned());
+        }
+        let has_lib = package["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["kind"].as_array().into_iter().flatten().any(|k| k == "lib"));
+        for field in ["description", "readme", "rust_version", "documentation"] {
+            // docs.rs builds no documentation for a binary-only crate: no link to give.
+            if field == "documentation" && !has_lib {
+                continue;
+            }
+            if package[field].as_str().is_none_or(str::is_empty) {
+                problem(format!("no {field}"));
+            }
+        }
+        for field in ["keywords", "categories"] {
+            if package[field].as_array().is_none_or(Vec::is_empty) {
+                problem(format!("no {field}"));
+            }
+        }
+        if let Some(repo) = package["repository"].as_str()
+            && repo.contains(".invalid")
+        {
+            problem(format!("repository {repo} is not real"));
+        }
+        let dir = package["manifest_path"].as_str().map(Path::new).and_then(Path::parent);
+        if let (Some(dir), Some(readme)) = (dir, package["readme"].as_str())
+            && !dir.join(readme).is_file()
+        {
+            problem(format!("readme {readme} does not exist"));
+        }
+        for dep in package["dependencies"].as_array().into_iter().flatten() {
+            let dev = dep["kind"] == "dev";
+            if dep["path"].is_string() && !dev && dep["req"] == "*" {
+                problem(format!("path dependency {} has no version", dep["name"]));
+            }
+        }
+    }
+    Ok(problems)
 }
