@@ -2,7 +2,8 @@
 //!
 //! What it is for: generating the committed JSON Schemas under `schemas/` ([`schema_check::gen_schemas`]),
 //! guarding them and the CCP samples against drift ([`schema_check::check`], also run by a
-//! `#[test]` so plain `cargo test` catches drift), and running the benchmarks ([`bench`]).
+//! `#[test]` so plain `cargo test` catches drift), running the benchmarks ([`bench`]), and the
+//! tidy checks of crate boundaries ([`tidy`], run by `#[test]`s).
 //! What it is not: part of the product; nothing ships it, and it stays lean (no new dependencies).
 //!
 //! ```no_run
@@ -15,6 +16,7 @@
 pub mod bench;
 pub mod diff;
 pub mod schema_check;
+pub mod tidy;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,8 @@
-//! Unit tests of the diff and the benchmark table.
+//! Unit tests of the diff and the benchmark table, and the tidy tests of the workspace.
 
 use serde_json::json;
 
-use crate::{bench, diff};
+use crate::{bench, diff, tidy};
 
 #[test]
 fn diff_of_equal_texts_is_empty() {
@@ -83,4 +83,64 @@ fn every_rust_file_opens_with_a_module_doc() {
     }
     missing.sort();
     assert!(missing.is_empty(), "files without a `//!` first line: {missing:#?}");
+}
+
+#[test]
+fn io_uses_finds_std_fs_and_std_net_however_they_are_named() {
+    let named = |src: &str| tidy::io_uses(src);
+    assert_eq!(named("use std::fs;"), ["std::fs"]);
+    assert_eq!(named("let t = std::fs::read_to_string(p)?;"), ["std::fs"]);
+    assert_eq!(named("use ::std::net::TcpStream;"), ["std::net"]);
+    assert_eq!(named("use std::{io, fs::File};"), ["std::fs"]);
+    assert_eq!(named("use std::{\n    io::{self, Read},\n    net,\n};"), ["std::net"]);
+    assert_eq!(named("use std::{collections::BTreeMap, fmt};"), Vec::<String>::new());
+    // Comments, other crates' `fs` modules and look-alike names are not I/O.
+    assert_eq!(named("//! does no I/O: no std::fs here\nuse camino::fs;"), Vec::<String>::new());
+    assert_eq!(named("use mystd::fs; use std::fsx;"), Vec::<String>::new());
+}
+
+/// `event-schema` and `privacy` do no I/O (ARCHITECTURE.md): their non-test sources name
+/// neither `std::fs` nor `std::net`.
+#[test]
+fn io_free_crates_name_neither_std_fs_nor_std_net() {
+    let violations = tidy::io_free_violations(&crate::repo_root()).unwrap();
+    assert!(violations.is_empty(), "I/O in an I/O-free crate: {violations:#?}");
+}
+
+fn deps(package: &str, features: &[&str]) -> std::collections::BTreeSet<String> {
+    tidy::normal_deps(&crate::repo_root(), package, features).unwrap()
+}
+
+/// Only `ccc-client`, and `licensing` with its `issuer` feature, speak HTTP: no other library
+/// crate reaches `ureq` with its default features, the graph a dependent project gets.
+#[test]
+fn only_ccc_client_and_licensing_with_issuer_reach_an_http_client() {
+    let reach = |package: &str, features: &[&str]| deps(package, features).contains("ureq");
+    for package in
+        ["agentos-event-schema", "agentos-privacy", "agentos-licensing", "agentos-rollup"]
+    {
+        assert!(!reach(package, &[]), "{package} reaches ureq with its default features");
+    }
+    assert!(!reach("agentos-backfill", &[]));
+    assert!(reach("agentos-licensing", &["issuer"]), "the issuer client needs ureq");
+    assert!(reach("agentos-ccc-client", &[]), "ccc-client delivers the outbox over HTTP");
+}
+
+/// The event contract alone is the types with serde + schemars: no `jsonschema` (that is the
+/// `validate` feature) and at most 30 crates, the bound issue #9 set (74 before).
+#[test]
+fn event_schema_alone_is_the_types_with_serde_and_schemars() {
+    let lean = deps("agentos-event-schema", &[]);
+    assert!(!lean.contains("jsonschema"), "{lean:?}");
+    assert!(lean.contains("schemars") && lean.contains("serde"), "{lean:?}");
+    assert!(lean.len() <= 30, "{} crates: {lean:?}", lean.len());
+    assert!(deps("agentos-event-schema", &["validate"]).contains("jsonschema"));
+}
+
+/// Issue #9: the library crates (and the CLI) are publishable with the metadata crates.io
+/// shows; `testkit` and `xtask` are not.
+#[test]
+fn library_crates_are_publishable_and_internal_crates_are_not() {
+    let problems = tidy::publish_problems(&crate::repo_root()).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -14,4 +14,5 @@
 //!
 //! Status: the crate exists so the workspace has its final shape; the backfill itself is a
 //! later issue.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]

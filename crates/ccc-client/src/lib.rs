@@ -25,6 +25,7 @@
 //! rec.end_session(Some("done".into()))?;
 //! # let _ = id; Ok(()) }
 //! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod config;

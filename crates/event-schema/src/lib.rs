@@ -7,8 +7,9 @@
 //! `windows.jsonl` and `glm_counts.jsonl` records. [`ccp`] models `usage.jsonl` lines,
 //! `/v1/usage`, `/v1/quotas`, `/readyz`, `/v1/usage/samples`, `/v1/usage/rollups`,
 //! `results/METRICS*.json` and license claims. [`catalog`] names one JSON Schema per type and
-//! [`validate`] checks a `serde_json::Value` against it, returning every violation with its
-//! JSON pointer. [`provider`] is the one model → provider table.
+//! [`validate`] (feature `validate`, off by default) checks a `serde_json::Value` against it,
+//! returning every violation with its JSON pointer. [`provider`] is the one model → provider
+//! table.
 //!
 //! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
 //! id or timestamp), computes no metrics and makes no privacy decisions.
@@ -16,14 +17,10 @@
 //! Evolution rule (shared with CCP): additive only. Unknown fields are tolerated and kept in
 //! each type's `extra` map, never rejected.
 //!
-//! ```
-//! use agentos_event_schema::{catalog::SchemaKind, validate};
-//! let line = serde_json::json!({"turn_id": "t1", "session_id": "s1", "model": "m",
-//!     "subagent": "main", "tokens_in": 1, "tokens_out": 2, "input_kind": "text",
-//!     "latency_ms": -5.0});
-//! let violations = validate::validate(SchemaKind::V1Turn, &line);
-//! assert_eq!(violations[0].pointer, "/latency_ms");
-//! ```
+//! Features: none by default, so a dependent gets the types with serde and schemars only.
+//! `validate` adds the [`validate`] module and the `jsonschema` dependency it needs.
+//!
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod catalog;
@@ -33,6 +30,7 @@ mod nullable;
 pub mod provider;
 mod time;
 pub mod v1;
+#[cfg(feature = "validate")]
 pub mod validate;
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Unit tests of validation internals: union explanation, strict mode, line lookup.
+//! Unit tests of the types, the limits rule and (with the `validate` feature) validation
+//! internals: union explanation, strict mode, line lookup.
 
 use serde_json::json;
 
 use crate::catalog::SchemaKind;
 use crate::v1;
+#[cfg(feature = "validate")]
 use crate::validate::{line_of_pointer, unknown_fields, validate};
 
 fn turn_event() -> serde_json::Value {
@@ -16,6 +18,7 @@ fn turn_event() -> serde_json::Value {
         "decision": {"reroute_mode": "hybrid"}})
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn a_valid_turn_event_has_no_violations_and_no_unknown_fields() {
     let event = turn_event();
@@ -23,6 +26,7 @@ fn a_valid_turn_event_has_no_violations_and_no_unknown_fields() {
     assert_eq!(unknown_fields(SchemaKind::V1Event, &event), vec![]);
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn every_event_kind_is_strictly_clean_so_the_type_tag_is_never_reported() {
     let session = json!({"type": "session", "session": {"session_id": "s", "repo_id": "r",
@@ -35,6 +39,7 @@ fn every_event_kind_is_strictly_clean_so_the_type_tag_is_never_reported() {
     }
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn a_wrongly_typed_turn_field_is_reported_at_its_pointer_not_at_the_union() {
     let mut event = turn_event();
@@ -45,6 +50,7 @@ fn a_wrongly_typed_turn_field_is_reported_at_its_pointer_not_at_the_union() {
     assert!(violations[0].message.contains("integer"), "{}", violations[0].message);
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn a_wrongly_typed_field_inside_an_optional_object_is_reported_at_its_pointer() {
     let mut event = turn_event();
@@ -54,6 +60,7 @@ fn a_wrongly_typed_field_inside_an_optional_object_is_reported_at_its_pointer() 
     assert_eq!(violations[0].pointer, "/measurement/impf");
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn an_unknown_event_type_is_reported_on_the_document() {
     let violations = validate(SchemaKind::V1Event, &json!({"type": "lunch"}));
@@ -64,6 +71,7 @@ fn an_unknown_event_type_is_reported_on_the_document() {
     );
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn unknown_fields_name_the_key_on_the_envelope_and_inside_payloads() {
     let mut event = turn_event();
@@ -78,6 +86,7 @@ fn unknown_fields_name_the_key_on_the_envelope_and_inside_payloads() {
     assert_eq!(validate(SchemaKind::V1Event, &event), vec![]);
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn unknown_fields_in_maps_are_not_reported() {
     let mut event = turn_event();
@@ -99,6 +108,7 @@ fn preferred_attempt_reads_booleans_as_the_python_backfill_wrote_them() {
     assert!(serde_json::from_value::<v1::Decision>(json!({"preferred_attempt": -1})).is_err());
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn line_of_pointer_finds_values_in_pretty_json() {
     let text = "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": [\n      10,\n      {\"d\": \"x\"}\n    ]\n  },\n  \"e/f\": {\"g~h\": null}\n}\n";
@@ -112,6 +122,7 @@ fn line_of_pointer_finds_values_in_pretty_json() {
     assert_eq!(line_of_pointer(text, "/e~1f/g~0h"), Some(9));
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn line_of_pointer_skips_strings_with_brackets_quotes_and_escaped_keys() {
     let text = "{\"s\": \"}]{[\\\"\",\n \"k\\u0065y\": [\"a,b\",\n \"c\"]}";
@@ -119,6 +130,7 @@ fn line_of_pointer_skips_strings_with_brackets_quotes_and_escaped_keys() {
     assert_eq!(line_of_pointer(text, "/key/1"), Some(3));
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn line_of_pointer_is_none_for_paths_that_do_not_resolve() {
     let text = "{\"a\": [1, 2], \"b\": {}}";
@@ -131,6 +143,7 @@ fn line_of_pointer_is_none_for_paths_that_do_not_resolve() {
     assert_eq!(line_of_pointer("[[[[[[", "/0/0/0/0/0/0"), None);
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn line_of_pointer_survives_deep_nesting_without_recursion() {
     let deep = format!("{{\"x\": {}1{}, \"y\": 2}}", "[".repeat(100_000), "]".repeat(100_000));
@@ -150,6 +163,7 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
     let event = |mode: &str, decision: &str| {
@@ -181,6 +195,7 @@ fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
     assert!(serde_json::from_value::<v1::Event>(bad).is_err());
 }
 
+#[cfg(feature = "validate")]
 /// `turn_event()` with `set` applied, as a typed event, checked by the limits rule; and the
 /// schema's verdict on the same JSON.
 fn limits_and_schema(
@@ -195,6 +210,7 @@ fn limits_and_schema(
     (v1::limits::check_turn(&typed, &provider), schema_violations)
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn the_limits_rule_and_the_schema_agree_at_every_bound() {
     use v1::limits::Field;
@@ -227,6 +243,7 @@ fn the_limits_rule_and_the_schema_agree_at_every_bound() {
     }
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
     use crate::provider::is_prompt_counted as counts_prompts;
@@ -268,6 +285,7 @@ fn capacity_is_a_share_of_one_except_for_providers_that_count_prompts() {
     }
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn attribution_weights_may_sum_to_one_but_not_more() {
     use v1::limits::Field;
@@ -286,6 +304,7 @@ fn attribution_weights_may_sum_to_one_but_not_more() {
     );
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn a_violation_says_the_range_and_the_value_as_people_write_them() {
     let (rule, _) = limits_and_schema(|e| e["cost"]["estimated_usd"] = json!(2e15));

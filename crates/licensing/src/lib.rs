@@ -5,8 +5,9 @@
 //! file (never a re-serialisation), against a [`KeyRing`] (CCP's embedded `default` key, a
 //! `PUBKEYS.json` bundle, `CCP_LICENSE_PUBKEY_B64`), then checks schema, expiry, `iat` clock
 //! skew, device binding and an optional signed [`RevocationList`], in CCP's order. Anything
-//! wrong means no entitlements (deny by default). It also talks to the issuer ([`issuer`]:
-//! bind a device, device-flow login, refresh) and verifies signed policy packs ([`policy`]).
+//! wrong means no entitlements (deny by default). It verifies signed policy packs
+//! ([`policy`]) and, with the `issuer` feature (off by default), talks to the issuer
+//! (`issuer`: bind a device, device-flow login, refresh).
 //!
 //! It is **not** a gate on local use: the local tier and local analytics never need a license,
 //! and callers should never ask for one there. It does not print; every failure is an
@@ -25,12 +26,18 @@
 //! assert_eq!(err.reason().map(|r| r.as_str()), Some("malformed"));
 //! # let _ = (KeyRing::embedded(), VerifyOptions::at(0), verify);
 //! ```
+//!
+//! Features: none by default, so the offline verifier needs ring + serde only; `issuer` adds
+//! the HTTP client for the license issuer and its `ureq` dependency.
+//!
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod device;
 pub mod entitlements;
 mod error;
 mod gokeys;
+#[cfg(feature = "issuer")]
 pub mod issuer;
 mod keys;
 pub mod policy;

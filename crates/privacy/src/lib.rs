@@ -22,6 +22,7 @@
 //! assert_eq!(redacted["ended_at"], "2026-01-01T00:00:00Z");
 //! assert_eq!(redacted["notes"]["len"], 11);
 //! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod docs;

@@ -26,6 +26,7 @@
 //! write_summary(&rollup.summary, "metrics_summary.json".as_ref())?;
 //! # Ok::<(), agentos_rollup::Error>(())
 //! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod acc;
