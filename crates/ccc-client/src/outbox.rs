@@ -650,8 +650,8 @@ pub fn backoff(attempt: u32) -> Duration {
     let exp = attempt.saturating_sub(1).min(20);
     let base = BACKOFF_BASE.saturating_mul(1u32 << exp).min(BACKOFF_CAP);
     let half = base / 2;
-    let jitter_ms = (uuid::Uuid::new_v4().as_u128() % (half.as_millis().max(1) + 1)) as u64;
-    half + Duration::from_millis(jitter_ms)
+    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    half + Duration::from_millis(fastrand::u64(0..=half_ms))
 }
 
 fn after(d: Duration) -> Timestamp {

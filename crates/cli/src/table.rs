@@ -3,6 +3,11 @@
 //! and [`table`] renders aligned tables of such cells. Any string may be given: a model name
 //! from another writer or a commit subject can neither panic the renderer nor print a fake
 //! line.
+//!
+//! Hand-written on purpose: table crates (`comfy-table`, `tabled`) pass ESC and bidi controls
+//! through to the terminal and read `\n` as a line break inside a cell, so [`sanitize`] would
+//! still have to run first; comfy-table wraps long cells instead of cutting them with `…`;
+//! both would change the plain layout and add dependencies for the few lines of [`table`].
 
 use unicode_width::UnicodeWidthChar as _;
 

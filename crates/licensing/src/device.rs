@@ -1,10 +1,10 @@
 //! CCP-compatible device id: `base64std(sha256(hostname + "|" + GOOS + "|" + GOARCH))`.
 //!
-//! The hostname is read without system calls beyond file reads: `/proc/sys/kernel/hostname`
-//! (what Go's `os.Hostname` reads on Linux), else `/etc/hostname`, else the output of the
-//! `hostname` command (macOS, Windows). Surrounding whitespace is trimmed. When all fail the
-//! hostname is empty, which still yields a (non-matching) id: a device-bound license then fails
-//! closed with a device mismatch.
+//! The hostname is the system's node name as the `gethostname` crate reads it: `uname`'s
+//! nodename on Unix (the value Go's `os.Hostname` reads from `/proc/sys/kernel/hostname` on
+//! Linux and from `kern.hostname` on macOS), the DNS host name on Windows. Surrounding
+//! whitespace is trimmed. A name that is empty or not UTF-8 counts as none, which still yields a
+//! (non-matching) id: a device-bound license then fails closed with a device mismatch.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -23,18 +23,9 @@ pub fn device_id_for(hostname: &str, goos: &str, goarch: &str) -> String {
 
 /// The hostname (see the module docs for where it comes from).
 pub fn hostname() -> Option<String> {
-    for path in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let name = text.trim();
-            if !name.is_empty() {
-                return Some(name.to_owned());
-            }
-        }
-    }
-    let out = std::process::Command::new("hostname").output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let name = text.trim();
-    (out.status.success() && !name.is_empty()).then(|| name.to_owned())
+    let raw = gethostname::gethostname().into_string().ok()?;
+    let name = raw.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// Go's `GOOS` for this build (`linux`, `darwin`, `windows` …).

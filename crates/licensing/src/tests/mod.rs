@@ -534,6 +534,18 @@ fn device_id_matches_ccp_formula() {
     assert_eq!(device_id().len(), 44);
 }
 
+/// Go's `os.Hostname` on Linux reads `/proc/sys/kernel/hostname` and drops the trailing newline;
+/// CCP's device id hashes that, so ours must be the same name.
+#[cfg(target_os = "linux")]
+#[test]
+fn hostname_is_what_go_reads_on_linux() {
+    let Ok(text) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+        return; // no procfs (a sandbox): nothing to compare with
+    };
+    let go = text.strip_suffix('\n').unwrap_or(&text);
+    assert_eq!(hostname().as_deref(), Some(go).filter(|h| !h.is_empty()));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entitlements
 
