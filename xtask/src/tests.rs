@@ -107,6 +107,29 @@ fn io_free_crates_name_neither_std_fs_nor_std_net() {
     assert!(violations.is_empty(), "I/O in an I/O-free crate: {violations:#?}");
 }
 
+#[test]
+fn privacy_decisions_finds_redaction_and_tier_comparisons_however_spaced() {
+    let found = |src: &str| tidy::privacy_decisions(src);
+    assert_eq!(found("let v = redact_event(&e);"), ["redact_event("]);
+    assert_eq!(found("agentos_privacy::redact_event (&e)"), ["redact_event("]);
+    assert_eq!(found("MinimizedPayload::from_summary(&s)"), ["MinimizedPayload::from_summary("]);
+    assert_eq!(found("if tier == Tier::Full {"), ["== Tier::Full"]);
+    assert_eq!(found("t.tier\n    != PrivacyTier::Local"), ["!= PrivacyTier::Local"]);
+    assert_eq!(found("PrivacyTier::Minimized== t"), ["PrivacyTier::Minimized =="]);
+    // Comments, look-alike names, matches and the privacy API itself are fine.
+    let fine = "// tier == Tier::Full\nmy_redact_event(x); event_payload(tier, &e);\n\
+        match t { Tier::Full => 1, _ => 0 }; let a = OtherTier::Full == b;";
+    assert_eq!(found(fine), Vec::<String>::new());
+}
+
+/// `privacy` decides what leaves the machine (issue #9): outside it no crate redacts an
+/// event, builds a summary payload or compares tiers with `==`.
+#[test]
+fn only_privacy_redacts_and_compares_tiers() {
+    let violations = tidy::privacy_boundary_violations(&crate::repo_root()).unwrap();
+    assert!(violations.is_empty(), "privacy decided outside privacy: {violations:#?}");
+}
+
 fn deps(package: &str, features: &[&str]) -> std::collections::BTreeSet<String> {
     tidy::normal_deps(&crate::repo_root(), package, features).unwrap()
 }

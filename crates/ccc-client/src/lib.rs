@@ -35,6 +35,7 @@ mod fsutil;
 pub mod http;
 pub mod outbox;
 mod recorder;
+mod state;
 
 pub use agentos_event_schema::v1::{
     Cost, Decision, Feature, FeatureStatus, InputKind, Measurement, Outcome, OutcomeKind, Value,

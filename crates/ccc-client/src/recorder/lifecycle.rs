@@ -19,7 +19,7 @@
 //!   of `events.jsonl` / `windows.jsonl`, appends each only if missing, refreshes the summary,
 //!   and clears the state last.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -29,9 +29,8 @@ use agentos_event_schema::v1::{
     SessionEvent, Turn, TurnEvent, WindowRecord,
 };
 use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId};
-use agentos_privacy::Tier;
+use agentos_privacy::{Tier, TierPolicy};
 use camino::Utf8Path;
-use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::{
@@ -40,27 +39,7 @@ use super::{
 };
 use crate::Error;
 use crate::eventlog::LogDiagnostic;
-use crate::fsutil::{read_json, write_json_atomic};
-
-/// `state/active_session.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct ActiveSession {
-    pub(super) session_id: SessionId,
-    pub(super) started_at: Timestamp,
-    /// The tier the session was started in (absent in state written by older versions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) tier: Option<Tier>,
-    /// Size of `events.jsonl` before the session's first event (absent in older state: the
-    /// whole log is scanned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    events_offset: Option<u64>,
-    /// Size of `windows.jsonl` when the session started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    windows_offset: Option<u64>,
-    /// Size of `glm_counts.jsonl` when the session started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    glm_offset: Option<u64>,
-}
+use crate::state::{ActiveSession, StateFiles};
 
 /// The lock file (in `state/`) that serialises session start, turns and end.
 const SESSION_LOCK: &str = "session.lock";
@@ -111,7 +90,7 @@ impl Recorder {
 
     /// Re-read the active session (another process may have started or ended one).
     fn reload_active(&mut self) -> Result<(), Error> {
-        self.active = read_json::<ActiveSession>(&self.state_path())?;
+        self.active = self.state().active()?;
         Ok(())
     }
 
@@ -159,10 +138,10 @@ impl Recorder {
         };
         // State first: when the append then fails, the state goes again, so a retry starts
         // cleanly instead of leaving an orphaned session event behind.
-        let state = self.state_path();
-        write_json_atomic(&state, &active, "active session")?;
+        let state = self.state();
+        state.set_active(&active)?;
         if let Err(e) = self.record(&event) {
-            let _ = std::fs::remove_file(&state);
+            let _ = state.clear_active();
             return Err(e);
         }
         self.active = Some(active);
@@ -176,18 +155,15 @@ impl Recorder {
     fn honour_tier_downgrade(&mut self) -> Result<(), Error> {
         let now = self.config.tier;
         let Some(active) = self.active.as_mut() else { return Ok(()) };
-        if active.tier.is_some_and(|was| now >= was) || (active.tier.is_none() && now == Tier::Full)
-        {
+        // State from older versions names no tier: such a session counts as `full`.
+        let was = active.tier.unwrap_or(Tier::Full);
+        if was.is_at_least_as_private_as(&now) {
             return Ok(());
         }
-        let path = self.config.data_dir.join("state").join(crate::outbox::DOWNGRADED_SESSIONS);
-        let mut ids = read_json::<BTreeSet<String>>(&path)?.unwrap_or_default();
-        if ids.insert(active.session_id.to_string()) {
-            write_json_atomic(&path, &ids, "downgraded sessions")?;
-        }
+        let files = StateFiles::in_data_dir(&self.config.data_dir);
+        files.add_downgraded(&active.session_id)?;
         active.tier = Some(now);
-        let state = active.clone();
-        write_json_atomic(&self.state_path(), &state, "active session")
+        files.set_active(active)
     }
 
     /// Log one turn of the active session under a fresh turn id. Never touches the network.
@@ -360,12 +336,7 @@ impl Recorder {
             }
         };
         let summary = self.refresh_summary()?;
-        let state = self.state_path();
-        match std::fs::remove_file(&state) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove", &state, e)),
-        }
+        self.state().clear_active()?;
         self.active = None;
         drop(lock);
         let upload = self.queue_summary(&summary)?;

@@ -23,7 +23,7 @@ use agentos_event_schema::v1::{
 };
 use agentos_event_schema::{SessionId, Timestamp, validate};
 use agentos_licensing::VerifiedLicense;
-use agentos_privacy::{MinimizedPayload, Tier, TierPolicy};
+use agentos_privacy::{Tier, TierPolicy};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -31,13 +31,11 @@ use serde_json::{Value as Json, json};
 use crate::Error;
 use crate::config::RecorderConfig;
 use crate::eventlog::{JsonlLog, LogDiagnostic};
-use crate::fsutil::read_json;
 use crate::http::{Sender, Timeouts};
 use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxStatus};
+use crate::state::{ActiveSession, StateFiles};
 
 mod lifecycle;
-
-use lifecycle::ActiveSession;
 
 /// What `start_session` needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -221,11 +219,12 @@ impl Recorder {
     pub fn open(config: RecorderConfig) -> Result<Recorder, Error> {
         let dir = config.data_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let state = dir.join("state/active_session.json");
-        let active = read_json::<ActiveSession>(&state)?;
+        let state = StateFiles::in_data_dir(&dir);
+        let active = state.active()?;
         let events = JsonlLog::new(dir.join("events.jsonl"));
         Ok(Recorder {
-            outbox: Outbox::new(dir.join("outbox")).with_event_log(events.clone(), state),
+            outbox: Outbox::new(dir.join("outbox"))
+                .with_event_log(events.clone(), state.active_path()),
             events,
             windows: JsonlLog::new(dir.join("windows.jsonl")),
             glm: JsonlLog::new(dir.join("glm_counts.jsonl")),
@@ -282,8 +281,9 @@ impl Recorder {
         self.config.data_dir.join("metrics_summary.json")
     }
 
-    fn state_path(&self) -> Utf8PathBuf {
-        self.config.data_dir.join("state/active_session.json")
+    /// The data dir's state files (shared with the outbox).
+    fn state(&self) -> StateFiles {
+        StateFiles::in_data_dir(&self.config.data_dir)
     }
 
     /// The outbox (used in every tier but `local`).
@@ -435,14 +435,17 @@ impl Recorder {
                 &[self.events_path()],
                 &agentos_rollup::SummaryOptions::default(),
             )?;
-            payloads.push(PreviewPayload {
-                route: crate::outbox::METRICS_ROUTE,
-                source: "summary the next `upload-metrics` or `session end` would queue".to_owned(),
-                body: json!({
-                    "idempotency_key": "<assigned when queued>",
-                    "summary": MinimizedPayload::from_summary(&rollup.summary),
-                }),
-            });
+            if let Some(summary) = agentos_privacy::summary_payload(tier, &rollup.summary) {
+                payloads.push(PreviewPayload {
+                    route: crate::outbox::METRICS_ROUTE,
+                    source: "summary the next `upload-metrics` or `session end` would queue"
+                        .to_owned(),
+                    body: json!({
+                        "idempotency_key": "<assigned when queued>",
+                        "summary": summary,
+                    }),
+                });
+            }
         }
         Ok(Preview { tier, gate, payloads })
     }

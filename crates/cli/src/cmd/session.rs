@@ -12,6 +12,7 @@ use agentos_ccc_client::{
     Value,
 };
 use agentos_event_schema::provider::provider_for_model;
+use agentos_privacy::TierPolicy;
 use anyhow::{Context, bail};
 
 use crate::Global;
@@ -450,7 +451,7 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             outln!("tier: {}", rec.config().tier);
-            if rec.config().tier == PrivacyTier::Local {
+            if !rec.config().tier.uses_network() {
                 outln!("local tier: nothing is queued or sent");
             }
             outln!(
