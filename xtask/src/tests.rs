@@ -149,6 +149,20 @@ fn only_ccc_client_and_licensing_with_issuer_reach_an_http_client() {
     assert!(reach("agentos-ccc-client", &[]), "ccc-client delivers the outbox over HTTP");
 }
 
+/// Issue #9: `ccc-client` records and uploads but computes no metrics, so it does not depend
+/// on `rollup` (the window record and the summary come through its `Metrics` port); both
+/// share the low-level file helpers of `fsio`, which depends on no other AgentOS crate.
+#[test]
+fn ccc_client_does_not_depend_on_rollup_and_fsio_is_the_bottom() {
+    let client = deps("agentos-ccc-client", &[]);
+    assert!(!client.contains("agentos-rollup"), "{client:?}");
+    assert!(client.contains("agentos-fsio"), "{client:?}");
+    assert!(deps("agentos-rollup", &[]).contains("agentos-fsio"));
+    let fsio = deps("agentos-fsio", &[]);
+    let ours: Vec<_> = fsio.iter().filter(|c| c.starts_with("agentos-")).collect();
+    assert_eq!(ours, ["agentos-fsio"], "{fsio:?}");
+}
+
 /// The event contract alone is the types with serde + schemars: no `jsonschema` (that is the
 /// `validate` feature) and at most 30 crates, the bound issue #9 set (74 before).
 #[test]

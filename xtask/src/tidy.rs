@@ -6,7 +6,8 @@
 //! its `issuer` feature, reach `ureq` ([`normal_deps`] runs `cargo tree` for one package with
 //! its default features, the graph a crate that depends on it gets). The library crates and
 //! the CLI carry what publishing needs, the internal crates stay unpublishable
-//! ([`publish_problems`], from `cargo metadata`).
+//! ([`publish_problems`], from `cargo metadata`). Outside `privacy` no crate makes a privacy
+//! decision itself ([`privacy_decisions`], [`privacy_boundary_violations`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result, bail};
 
 /// The crates other projects may depend on, and the CLI: publishable, with full metadata.
 pub const PUBLISHABLE: &[&str] = &[
+    "agentos-fsio",
     "agentos-event-schema",
     "agentos-privacy",
     "agentos-licensing",

@@ -19,14 +19,12 @@
 //!   of `events.jsonl` / `windows.jsonl`, appends each only if missing, refreshes the summary,
 //!   and clears the state last.
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 
 use agentos_event_schema::catalog::SchemaKind;
 use agentos_event_schema::v1::limits;
 use agentos_event_schema::v1::{
-    Event, GlmCount, OutcomeKind, ProviderWindow, SCHEMA_VERSION, Session, SessionEndEvent,
-    SessionEvent, Turn, TurnEvent, WindowRecord,
+    Event, GlmCount, Session, SessionEndEvent, SessionEvent, Turn, TurnEvent, WindowRecord,
 };
 use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId};
 use agentos_privacy::{Tier, TierPolicy};
@@ -39,19 +37,16 @@ use super::{
 };
 use crate::Error;
 use crate::eventlog::LogDiagnostic;
+use crate::metrics::WindowFold;
 use crate::state::{ActiveSession, StateFiles};
 
 /// The lock file (in `state/`) that serialises session start, turns and end.
 const SESSION_LOCK: &str = "session.lock";
 
 /// What one pass over the session's stretch of `events.jsonl` found.
-#[derive(Default)]
 struct SessionScan {
-    providers: BTreeMap<String, ProviderWindow>,
-    outcomes: BTreeMap<OutcomeKind, u64>,
-    /// Σ and count of the turns' `churn_score` (the window's quality).
-    churn_sum: f64,
-    churn_turns: u64,
+    /// The session's turns, folded into its window by the [`crate::Metrics`] engine.
+    window: Box<dyn WindowFold>,
     /// `ended_at` of a `session_end` of this session already in the log.
     prior_end: Option<Timestamp>,
     diagnostics: Vec<LogDiagnostic>,
@@ -330,7 +325,7 @@ impl Recorder {
         let window = match prior_window {
             Some(window) => window,
             None => {
-                let window = window_record(&active, ended_at, scan);
+                let window = scan.window.finish(&active.session_id, active.started_at, ended_at);
                 append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
                 window
             }
@@ -347,7 +342,8 @@ impl Recorder {
     /// aggregates and any `session_end` of it already written.
     fn scan_session(&self, active: &ActiveSession) -> Result<SessionScan, Error> {
         let sid = active.session_id.as_str();
-        let mut scan = SessionScan::default();
+        let mut scan =
+            SessionScan { window: self.metrics.window(), prior_end: None, diagnostics: Vec::new() };
         let mut unreadable = Vec::new();
         let path = self.events.path().to_owned();
         let found = self.events.scan_from(
@@ -361,7 +357,7 @@ impl Recorder {
                 }
                 Some("turn") if line["turn"]["session_id"] == sid => {
                     match serde_json::from_value::<TurnEvent>(line) {
-                        Ok(turn) => add_turn(&mut scan, &turn),
+                        Ok(turn) => scan.window.add_turn(&turn),
                         Err(e) => unreadable.push(LogDiagnostic {
                             file: path.clone(),
                             line: 0,
@@ -379,47 +375,5 @@ impl Recorder {
         scan.diagnostics.extend(unreadable);
         scan.diagnostics.sort_by_key(|d| d.offset);
         Ok(scan)
-    }
-}
-
-fn add_turn(scan: &mut SessionScan, turn: &TurnEvent) {
-    let provider = agentos_event_schema::provider::provider_of_turn(
-        &turn.turn.model,
-        turn.cost.as_ref().map(|c| c.provider.as_str()),
-    );
-    let p = scan.providers.entry(provider.to_owned()).or_default();
-    p.turns += 1;
-    p.tokens_in = p.tokens_in.saturating_add(turn.turn.tokens_in);
-    p.tokens_out = p.tokens_out.saturating_add(turn.turn.tokens_out);
-    if let Some(c) = turn.turn.capacity_used {
-        p.capacity_used = Some(p.capacity_used.unwrap_or(0.0) + c);
-    }
-    if let Some(m) = &turn.measurement {
-        p.features += m.feature_delta;
-        scan.churn_sum += m.churn_score;
-        scan.churn_turns += 1;
-    }
-    if let Some(c) = &turn.cost {
-        p.cost_usd += c.estimated_usd;
-    }
-    if let Some(o) = &turn.outcome {
-        *scan.outcomes.entry(o.kind).or_default() += o.count;
-    }
-}
-
-fn window_record(active: &ActiveSession, ended_at: Timestamp, scan: SessionScan) -> WindowRecord {
-    let quality = (scan.churn_turns > 0).then(|| {
-        agentos_rollup::churn::quality_from_churn(scan.churn_sum / scan.churn_turns as f64)
-    });
-    WindowRecord {
-        window_id: active.session_id.to_string(),
-        session_id: active.session_id.clone(),
-        started_at: active.started_at,
-        ended_at,
-        providers: scan.providers,
-        quality,
-        outcomes: scan.outcomes,
-        schema_version: SCHEMA_VERSION.to_owned(),
-        extra: Extra::new(),
     }
 }

@@ -14,6 +14,7 @@
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -32,6 +33,7 @@ use crate::Error;
 use crate::config::RecorderConfig;
 use crate::eventlog::{JsonlLog, LogDiagnostic};
 use crate::http::{Sender, Timeouts};
+use crate::metrics::Metrics;
 use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxStatus};
 use crate::state::{ActiveSession, StateFiles};
 
@@ -188,11 +190,12 @@ pub struct Preview {
 }
 
 /// Records sessions to the data dir and queues what the tier and license allow for upload.
+/// The window record and the summary come from the [`Metrics`] engine it is opened with.
 ///
 /// ```no_run
-/// use agentos_ccc_client::{Recorder, RecorderConfig, SessionStart, TurnInput};
-/// # fn main() -> Result<(), agentos_ccc_client::Error> {
-/// let mut rec = Recorder::open(RecorderConfig::from_env(None)?)?;
+/// use agentos_ccc_client::{Metrics, Recorder, RecorderConfig, SessionStart, TurnInput};
+/// # fn example(metrics: impl Metrics + 'static) -> Result<(), agentos_ccc_client::Error> {
+/// let mut rec = Recorder::open(RecorderConfig::from_env(None)?, metrics)?;
 /// rec.start_session(SessionStart { repo_id: "r".into(), branch: "main".into(),
 ///     commit: "abc".into(), ..Default::default() })?;
 /// rec.log_turn(TurnInput { model: "claude-sonnet-4.5".into(), tokens_in: 10,
@@ -207,6 +210,7 @@ pub struct Recorder {
     windows: JsonlLog,
     glm: JsonlLog,
     outbox: Outbox,
+    metrics: Arc<dyn Metrics>,
     active: Option<ActiveSession>,
     gate: OnceCell<UploadGate>,
     timeouts: Timeouts,
@@ -216,7 +220,12 @@ pub struct Recorder {
 
 impl Recorder {
     /// Open the data dir (created if missing) and restore the active session, if any.
-    pub fn open(config: RecorderConfig) -> Result<Recorder, Error> {
+    /// `metrics` computes the window record and the summary (an adapter over
+    /// `agentos-rollup`; this crate computes no metrics itself).
+    pub fn open(
+        config: RecorderConfig,
+        metrics: impl Metrics + 'static,
+    ) -> Result<Recorder, Error> {
         let dir = config.data_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
         let state = StateFiles::in_data_dir(&dir);
@@ -228,6 +237,7 @@ impl Recorder {
             events,
             windows: JsonlLog::new(dir.join("windows.jsonl")),
             glm: JsonlLog::new(dir.join("glm_counts.jsonl")),
+            metrics: Arc::new(metrics),
             config,
             active,
             gate: OnceCell::new(),
@@ -350,16 +360,13 @@ impl Recorder {
         Ok((self.queue_summary(&summary)?, summary))
     }
 
-    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically). Resumes from the
-    /// rollup's checkpoint in the data dir, so only what was appended since is read.
+    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically), through the
+    /// [`Metrics`] engine (the rollup resumes from its checkpoint in the data dir, so only
+    /// what was appended since is read).
     pub fn refresh_summary(&self) -> Result<MetricsSummary, Error> {
-        let rollup = agentos_rollup::summarize_incremental(
-            &[self.events_path()],
-            &agentos_rollup::SummaryOptions::default(),
-            &self.config.data_dir.join(agentos_rollup::CHECKPOINT_FILE),
-        )?;
-        agentos_rollup::write_summary(&rollup.summary, &self.summary_path())?;
-        Ok(rollup.summary)
+        self.metrics
+            .refresh_summary(&self.config.data_dir, &self.events_path(), &self.summary_path())
+            .map_err(Error::Metrics)
     }
 
     fn queue_summary(&self, summary: &MetricsSummary) -> Result<UploadOutcome, Error> {
@@ -431,11 +438,8 @@ impl Recorder {
                     });
                 }
             }
-            let rollup = agentos_rollup::summarize_files(
-                &[self.events_path()],
-                &agentos_rollup::SummaryOptions::default(),
-            )?;
-            if let Some(summary) = agentos_privacy::summary_payload(tier, &rollup.summary) {
+            let summary = self.metrics.summary(&self.events_path()).map_err(Error::Metrics)?;
+            if let Some(summary) = agentos_privacy::summary_payload(tier, &summary) {
                 payloads.push(PreviewPayload {
                     route: crate::outbox::METRICS_ROUTE,
                     source: "summary the next `upload-metrics` or `session end` would queue"

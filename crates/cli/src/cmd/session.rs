@@ -240,7 +240,7 @@ fn recorder(global: &Global, flags: &UploadFlags) -> anyhow::Result<Recorder> {
     if let Some(url) = &flags.base_url {
         config.set_base_url(url)?;
     }
-    Ok(Recorder::open(config)?)
+    Ok(Recorder::open(config, crate::metrics::RollupMetrics)?)
 }
 
 fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {

@@ -11,9 +11,9 @@ use super::reroute::{RerouteDecision, RerouteMode};
 use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 
 /// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
-/// metrics only) or `full` (redacted events and metrics). Deliberately not ordered: which tier
-/// is more private is `agentos_privacy::TierPolicy::is_at_least_as_private_as`, not the
-/// order of the variants.
+/// metrics only) or `full` (redacted events and metrics).
+// Deliberately not ordered (no `PartialOrd`/`Ord`): which tier is more private is
+// `agentos_privacy::TierPolicy::is_at_least_as_private_as`, not the order of the variants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PrivacyTier {
