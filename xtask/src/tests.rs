@@ -107,6 +107,29 @@ fn io_free_crates_name_neither_std_fs_nor_std_net() {
     assert!(violations.is_empty(), "I/O in an I/O-free crate: {violations:#?}");
 }
 
+#[test]
+fn privacy_decisions_finds_redaction_and_tier_comparisons_however_spaced() {
+    let found = |src: &str| tidy::privacy_decisions(src);
+    assert_eq!(found("let v = redact_event(&e);"), ["redact_event("]);
+    assert_eq!(found("agentos_privacy::redact_event (&e)"), ["redact_event("]);
+    assert_eq!(found("MinimizedPayload::from_summary(&s)"), ["MinimizedPayload::from_summary("]);
+    assert_eq!(found("if tier == Tier::Full {"), ["== Tier::Full"]);
+    assert_eq!(found("t.tier\n    != PrivacyTier::Local"), ["!= PrivacyTier::Local"]);
+    assert_eq!(found("PrivacyTier::Minimized== t"), ["PrivacyTier::Minimized =="]);
+    // Comments, look-alike names, matches and the privacy API itself are fine.
+    let fine = "// tier == Tier::Full\nmy_redact_event(x); event_payload(tier, &e);\n\
+        match t { Tier::Full => 1, _ => 0 }; let a = OtherTier::Full == b;";
+    assert_eq!(found(fine), Vec::<String>::new());
+}
+
+/// `privacy` decides what leaves the machine (issue #9): outside it no crate redacts an
+/// event, builds a summary payload or compares tiers with `==`.
+#[test]
+fn only_privacy_redacts_and_compares_tiers() {
+    let violations = tidy::privacy_boundary_violations(&crate::repo_root()).unwrap();
+    assert!(violations.is_empty(), "privacy decided outside privacy: {violations:#?}");
+}
+
 fn deps(package: &str, features: &[&str]) -> std::collections::BTreeSet<String> {
     tidy::normal_deps(&crate::repo_root(), package, features).unwrap()
 }
@@ -124,6 +147,20 @@ fn only_ccc_client_and_licensing_with_issuer_reach_an_http_client() {
     assert!(!reach("agentos-backfill", &[]));
     assert!(reach("agentos-licensing", &["issuer"]), "the issuer client needs ureq");
     assert!(reach("agentos-ccc-client", &[]), "ccc-client delivers the outbox over HTTP");
+}
+
+/// Issue #9: `ccc-client` records and uploads but computes no metrics, so it does not depend
+/// on `rollup` (the window record and the summary come through its `Metrics` port); both
+/// share the low-level file helpers of `fsio`, which depends on no other AgentOS crate.
+#[test]
+fn ccc_client_does_not_depend_on_rollup_and_fsio_is_the_bottom() {
+    let client = deps("agentos-ccc-client", &[]);
+    assert!(!client.contains("agentos-rollup"), "{client:?}");
+    assert!(client.contains("agentos-fsio"), "{client:?}");
+    assert!(deps("agentos-rollup", &[]).contains("agentos-fsio"));
+    let fsio = deps("agentos-fsio", &[]);
+    let ours: Vec<_> = fsio.iter().filter(|c| c.starts_with("agentos-")).collect();
+    assert_eq!(ours, ["agentos-fsio"], "{fsio:?}");
 }
 
 /// The event contract alone is the types with serde + schemars: no `jsonschema` (that is the

@@ -6,7 +6,8 @@
 //! its `issuer` feature, reach `ureq` ([`normal_deps`] runs `cargo tree` for one package with
 //! its default features, the graph a crate that depends on it gets). The library crates and
 //! the CLI carry what publishing needs, the internal crates stay unpublishable
-//! ([`publish_problems`], from `cargo metadata`).
+//! ([`publish_problems`], from `cargo metadata`). Outside `privacy` no crate makes a privacy
+//! decision itself ([`privacy_decisions`], [`privacy_boundary_violations`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result, bail};
 
 /// The crates other projects may depend on, and the CLI: publishable, with full metadata.
 pub const PUBLISHABLE: &[&str] = &[
+    "agentos-fsio",
     "agentos-event-schema",
     "agentos-privacy",
     "agentos-licensing",
@@ -107,6 +109,15 @@ pub fn io_free_violations(root: &Path) -> Result<Vec<String>> {
 }
 
 fn scan(dir: &Path, violations: &mut Vec<String>) -> Result<()> {
+    scan_with(dir, &io_uses, violations)
+}
+
+/// Every `file: hit` of `find` in the `.rs` files under `dir`, test files and `tests/` skipped.
+fn scan_with(
+    dir: &Path,
+    find: &dyn Fn(&str) -> Vec<String>,
+    violations: &mut Vec<String>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
@@ -115,16 +126,77 @@ fn scan(dir: &Path, violations: &mut Vec<String>) -> Result<()> {
             continue;
         }
         if path.is_dir() {
-            scan(&path, violations)?;
+            scan_with(&path, find, violations)?;
         } else if name.ends_with(".rs") {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("read {}", path.display()))?;
-            for module in io_uses(&text) {
-                violations.push(format!("{}: {module}", path.display()));
+            for hit in find(&text) {
+                violations.push(format!("{}: {hit}", path.display()));
             }
         }
     }
     Ok(())
+}
+
+/// What only `privacy` decides, done in `source` (outside comments) instead of asked of it:
+/// a `redact_event(` call or a `MinimizedPayload::from_summary(` (the outbox asks for
+/// `event_payload(session_tier, …)`, the preview for `summary_payload`), and a tier compared
+/// with `==`/`!=` (`== Tier::Full`, `PrivacyTier::Local !=`; the `TierPolicy` questions say
+/// what a tier allows, `is_at_least_as_private_as` which tier is more private).
+pub fn privacy_decisions(source: &str) -> Vec<String> {
+    // Comments dropped, white space removed: `tier == Tier::Full` reads `tier==Tier::Full`.
+    let code: String = source
+        .lines()
+        .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
+        .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut found = Vec::new();
+    for call in ["redact_event(", "MinimizedPayload::from_summary("] {
+        for (at, _) in code.match_indices(call) {
+            if !code[..at].ends_with(ident) {
+                found.push(call.to_owned());
+            }
+        }
+    }
+    for (at, _) in code.match_indices("Tier::") {
+        let path_start = code[..at].strip_suffix("Privacy").map_or(at, |p| p.len());
+        let before = &code[..path_start];
+        let variant: String =
+            code[at + "Tier::".len()..].chars().take_while(|c| ident(*c)).collect();
+        let after = &code[at + "Tier::".len() + variant.len()..];
+        let path = &code[path_start..at + "Tier::".len() + variant.len()];
+        if before.ends_with(ident) || variant.is_empty() {
+            continue;
+        }
+        for op in ["==", "!="] {
+            if before.ends_with(op) {
+                found.push(format!("{op} {path}"));
+            }
+            if after.starts_with(op) {
+                found.push(format!("{path} {op}"));
+            }
+        }
+    }
+    found
+}
+
+/// `file: what` for every [`privacy_decisions`] hit in the non-test sources of every crate
+/// under `root/crates` but `privacy` itself.
+pub fn privacy_boundary_violations(root: &Path) -> Result<Vec<String>> {
+    let mut violations = Vec::new();
+    let crates = root.join("crates");
+    let entries =
+        std::fs::read_dir(&crates).with_context(|| format!("read {}", crates.display()))?;
+    for entry in entries {
+        let dir = entry?.path();
+        if dir.file_name().is_some_and(|n| n == "privacy") || !dir.join("src").is_dir() {
+            continue;
+        }
+        scan_with(&dir.join("src"), &privacy_decisions, &mut violations)?;
+    }
+    violations.sort();
+    Ok(violations)
 }
 
 /// The names of every crate in `package`'s normal (non-dev, non-build) dependency graph, the

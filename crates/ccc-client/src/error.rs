@@ -56,9 +56,9 @@ pub enum Error {
     /// The license does not allow uploads in this tier.
     #[error("uploads denied: {0}")]
     License(#[from] agentos_licensing::Error),
-    /// The metrics rollup failed.
+    /// The metrics engine ([`crate::Metrics`]) failed.
     #[error("metrics rollup failed: {0}")]
-    Rollup(#[from] agentos_rollup::Error),
+    Metrics(#[source] crate::MetricsError),
     /// A value could not be encoded as JSON (internal).
     #[error("cannot encode {what} as json: {source}")]
     Encode {

@@ -11,13 +11,15 @@
 //! `AGENTOS_CCC_BASE_URL`, `CCC_API_KEY`, `LICENSE_PACK_PATH`, `AGENTOS_DATA_DIR`.
 //!
 //! What it is not: it decides nothing about privacy itself (that is `agentos-privacy`),
-//! verifies no signatures (`agentos-licensing`) and computes no metrics (`agentos-rollup`).
+//! verifies no signatures (`agentos-licensing`) and computes no metrics: the window record and
+//! the summary come from the [`Metrics`] engine the recorder is opened with (the `agentos` CLI
+//! plugs in `agentos-rollup`; this crate does not depend on it).
 //! In the `local` tier it opens no socket and writes no outbox.
 //!
 //! ```no_run
-//! use agentos_ccc_client::{Recorder, RecorderConfig, SessionStart, TurnInput};
-//! # fn main() -> Result<(), agentos_ccc_client::Error> {
-//! let mut rec = Recorder::open(RecorderConfig::from_env(None)?)?;
+//! use agentos_ccc_client::{Metrics, Recorder, RecorderConfig, SessionStart, TurnInput};
+//! # fn example(metrics: impl Metrics + 'static) -> Result<(), agentos_ccc_client::Error> {
+//! let mut rec = Recorder::open(RecorderConfig::from_env(None)?, metrics)?;
 //! let id = rec.start_session(SessionStart { repo_id: "r".into(), branch: "main".into(),
 //!     commit: "abc".into(), ..Default::default() })?;
 //! rec.log_turn(TurnInput { model: "glm/4.6".into(), tokens_in: 1, tokens_out: 2,
@@ -33,8 +35,10 @@ mod error;
 pub mod eventlog;
 mod fsutil;
 pub mod http;
+mod metrics;
 pub mod outbox;
 mod recorder;
+mod state;
 
 pub use agentos_event_schema::v1::{
     Cost, Decision, Feature, FeatureStatus, InputKind, Measurement, Outcome, OutcomeKind, Value,
@@ -45,6 +49,7 @@ pub use config::{RecorderConfig, default_data_dir};
 pub use error::Error;
 pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
 pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
+pub use metrics::{Metrics, MetricsError, WindowFold};
 pub use outbox::{Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus};
 pub use recorder::{
     Preview, PreviewPayload, Recorder, SessionReport, SessionStart, TurnInput, UploadGate,

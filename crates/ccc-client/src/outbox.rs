@@ -54,8 +54,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
 use agentos_event_schema::Timestamp;
-use agentos_event_schema::v1::{Event, PrivacyTier};
-use agentos_privacy::{MinimizedPayload, redact_event};
+use agentos_event_schema::v1::Event;
+use agentos_privacy::{MinimizedPayload, Tier, TierPolicy, event_payload};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -64,6 +64,8 @@ use crate::Error;
 use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
 use crate::fsutil::{is_temp_name, read_json, write_json_atomic};
 use crate::http::{Attempt, Failure, ProblemKind, Sender};
+pub use crate::state::DOWNGRADED_SESSIONS;
+use crate::state::StateFiles;
 
 /// Route for redacted event batches.
 pub const EVENTS_ROUTE: &str = "/v1/events";
@@ -155,14 +157,9 @@ struct Watermark {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct EventSource {
     log: JsonlLog,
-    active_state: Utf8PathBuf,
-    /// [`DOWNGRADED_SESSIONS`] beside `active_state`.
-    downgraded: Utf8PathBuf,
+    /// The recorder's active session and downgraded sessions.
+    state: StateFiles,
 }
-
-/// File name (in the recorder's `state/` directory) of the ids of sessions whose tier was
-/// lowered while they were active: none of their later events is uploaded as full-tier.
-pub const DOWNGRADED_SESSIONS: &str = "downgraded_sessions.json";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -251,9 +248,7 @@ impl Outbox {
         events: JsonlLog,
         active_state: impl Into<Utf8PathBuf>,
     ) -> Self {
-        let active_state: Utf8PathBuf = active_state.into();
-        let downgraded = active_state.with_file_name(DOWNGRADED_SESSIONS);
-        self.source = Some(EventSource { log: events, active_state, downgraded });
+        self.source = Some(EventSource { log: events, state: StateFiles::beside(active_state) });
         self
     }
 
@@ -344,9 +339,9 @@ impl Outbox {
         // is complete.
         // Memory is bounded too: a line longer than the limit is read through, not held.
         let mut lines = BoundedLines::new(file.take(len - wm.offset), wm.offset, MAX_LINE_BYTES);
-        let downgraded = read_json::<BTreeSet<String>>(&src.downgraded)?.unwrap_or_default();
-        let mut active: Option<Option<(String, Option<String>)>> = None;
-        let mut seen: BTreeMap<String, bool> = BTreeMap::new();
+        let downgraded = src.state.downgraded()?;
+        let mut active: Option<Option<(String, Option<Tier>)>> = None;
+        let mut seen: BTreeMap<String, Tier> = BTreeMap::new();
         let mut queued = 0;
         let mut pos = wm.offset;
         loop {
@@ -368,41 +363,36 @@ impl Outbox {
                 wm.unreadable += 1;
                 continue;
             };
-            let (sid, eligible) = match &event {
+            let (sid, session_tier) = match &event {
                 Event::Session(s) => {
                     let sid = s.session.session_id.to_string();
-                    let full = s.session.privacy_tier == PrivacyTier::Full;
-                    if full {
+                    let tier = s.session.privacy_tier;
+                    if tier.uploads_events() {
                         wm.full_sessions.insert(sid.clone());
                     } else {
                         wm.full_sessions.remove(&sid);
                     }
-                    seen.insert(sid.clone(), full);
-                    (sid, Some(full))
+                    seen.insert(sid.clone(), tier);
+                    (sid, Some(tier))
                 }
                 Event::Turn(_) | Event::SessionEnd(_) => {
                     let sid = event.session_id().to_string();
-                    let tier = session_full(
-                        &sid,
-                        &seen,
-                        &downgraded,
-                        &mut wm,
-                        &mut active,
-                        &src.active_state,
-                    )?;
+                    let tier =
+                        session_tier(&sid, &seen, &downgraded, &mut wm, &mut active, &src.state)?;
                     (sid, tier)
                 }
             };
-            match eligible {
-                Some(true) => {
+            // What leaves, if anything, is privacy's decision for the session's tier.
+            match session_tier.map(|tier| event_payload(tier, &event)) {
+                Some(Some(payload)) => {
                     let id = match &event.envelope().event_id {
                         Some(id) => id.to_string(),
                         None => format!("offset-{at}"),
                     };
-                    self.enqueue_event(at, &id, redact_event(&event))?;
+                    self.enqueue_event(at, &id, payload)?;
                     queued += 1;
                 }
-                Some(false) => {}
+                Some(None) => {}
                 None => wm.tier_unknown += 1,
             }
             if matches!(event, Event::SessionEnd(_)) {
@@ -659,42 +649,38 @@ fn after(d: Duration) -> Timestamp {
     Timestamp::from(jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX))
 }
 
-/// Whether the session `sid` was started in the `full` tier: `Some(true/false)` when known
+/// The tier the session `sid` runs under, as far as it matters for uploads: `Some` when known
 /// (its `session` event earlier in this catch-up, the persisted set of full-tier sessions,
 /// or the active-session state), `None` when unknown.
-fn session_full(
+fn session_tier(
     sid: &str,
-    seen: &BTreeMap<String, bool>,
+    seen: &BTreeMap<String, Tier>,
     downgraded: &BTreeSet<String>,
     wm: &mut Watermark,
-    active: &mut Option<Option<(String, Option<String>)>>,
-    active_state: &Utf8Path,
-) -> Result<Option<bool>, Error> {
+    active: &mut Option<Option<(String, Option<Tier>)>>,
+    state: &StateFiles,
+) -> Result<Option<Tier>, Error> {
     // The user lowered the tier during this session: nothing more of it goes out as full.
+    // Which lower tier is not recorded; `local` is at least as private as any of them.
     if downgraded.contains(sid) {
         wm.full_sessions.remove(sid);
-        return Ok(Some(false));
+        return Ok(Some(Tier::Local));
     }
-    if let Some(full) = seen.get(sid) {
-        return Ok(Some(*full));
+    if let Some(tier) = seen.get(sid) {
+        return Ok(Some(*tier));
     }
     if wm.full_sessions.contains(sid) {
-        return Ok(Some(true));
+        return Ok(Some(Tier::Full));
     }
     if active.is_none() {
-        let state = read_json::<Json>(active_state)?;
-        *active = Some(state.and_then(|v| {
-            let id = v["session_id"].as_str()?.to_owned();
-            Some((id, v["tier"].as_str().map(str::to_owned)))
-        }));
+        *active = Some(state.active()?.map(|a| (a.session_id.to_string(), a.tier)));
     }
     match active {
         Some(Some((id, Some(tier)))) if id == sid => {
-            let full = tier == PrivacyTier::Full.as_str();
-            if full {
+            if tier.uploads_events() {
                 wm.full_sessions.insert(sid.to_owned());
             }
-            Ok(Some(full))
+            Ok(Some(*tier))
         }
         _ => Ok(None),
     }

@@ -311,3 +311,52 @@ fn an_event_batched_before_a_crash_is_not_batched_again_even_when_its_id_was_has
     assert_eq!(outbox.pending().unwrap().len(), 1);
     assert!(outbox.queued_events().unwrap().is_empty());
 }
+
+/// The state files are typed once (`state.rs`): what the recorder writes is what the outbox
+/// reads, state from older versions (no tier, no offsets) still reads, and the downgraded
+/// list holds each session once.
+#[test]
+fn state_files_round_trip_and_read_older_state() {
+    use crate::state::{ActiveSession, StateFiles};
+    let (_d, dir) = tmp();
+    let files = StateFiles::in_data_dir(&dir);
+    assert_eq!(files.active().unwrap(), None);
+    let sid = SessionId::from("s-1");
+    let active = ActiveSession {
+        session_id: sid.clone(),
+        started_at: "2026-01-02T03:04:05Z".parse::<Timestamp>().unwrap(),
+        tier: Some(PrivacyTier::Minimized),
+        events_offset: Some(7),
+        windows_offset: None,
+        glm_offset: Some(0),
+    };
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    files.set_active(&active).unwrap();
+    assert_eq!(files.active().unwrap(), Some(active.clone()));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files.active_path()).unwrap()).unwrap();
+    assert_eq!(written["tier"], "minimized");
+    assert_eq!(written["session_id"], "s-1");
+
+    std::fs::write(
+        files.active_path(),
+        r#"{"session_id":"old","started_at":"2026-01-02T03:04:05Z"}"#,
+    )
+    .unwrap();
+    let old = files.active().unwrap().unwrap();
+    assert_eq!((old.session_id.as_str(), old.tier, old.events_offset), ("old", None, None));
+
+    files.clear_active().unwrap();
+    files.clear_active().unwrap();
+    assert_eq!(files.active().unwrap(), None);
+
+    files.add_downgraded(&sid).unwrap();
+    files.add_downgraded(&sid).unwrap();
+    let listed: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("state").join(crate::outbox::DOWNGRADED_SESSIONS))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(listed, ["s-1"]);
+    assert_eq!(files.downgraded().unwrap().into_iter().collect::<Vec<_>>(), ["s-1"]);
+}

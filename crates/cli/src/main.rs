@@ -28,6 +28,7 @@ macro_rules! out {
 }
 
 mod cmd;
+mod metrics;
 mod table;
 #[cfg(test)]
 mod tests;

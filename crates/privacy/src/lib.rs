@@ -55,6 +55,10 @@ pub trait TierPolicy {
     fn uses_network(&self) -> bool {
         self.uploads_summary() || self.uploads_events()
     }
+    /// Whether this tier lets at most as much leave the machine as `other` does (`local` is
+    /// at least as private as every tier, `full` only as `full`). The one comparison of tiers:
+    /// [`Tier`] has no order of its own.
+    fn is_at_least_as_private_as(&self, other: &Tier) -> bool;
 }
 
 impl TierPolicy for Tier {
@@ -72,6 +76,19 @@ impl TierPolicy for Tier {
 
     fn uploads_events(&self) -> bool {
         matches!(self, Tier::Full)
+    }
+
+    fn is_at_least_as_private_as(&self, other: &Tier) -> bool {
+        privacy_rank(*self) >= privacy_rank(*other)
+    }
+}
+
+/// How private a tier is: the more that stays on the machine, the higher.
+fn privacy_rank(tier: Tier) -> u8 {
+    match tier {
+        Tier::Full => 0,
+        Tier::Minimized => 1,
+        Tier::Local => 2,
     }
 }
 

@@ -1,46 +1,18 @@
-//! Atomic file writes and canonical (sorted-key) JSON.
-
-use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Canonical (sorted-key) JSON and the summary file, written atomically through `agentos-fsio`.
 
 use agentos_event_schema::v1::MetricsSummary;
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use serde_json::Value as Json;
 
 use crate::Error;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Write `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename
-/// over `path`, then fsync of the directory (best effort). Creates the parent directory.
-pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |source| Error::Write { path: path.to_owned(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_str().is_empty() => d.to_owned(),
-        _ => Utf8PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err)?;
-    let name = path.file_name().unwrap_or("out");
-    let tmp = dir.join(format!(
-        ".{name}.tmp.{}.{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+/// Write `bytes` to `path` atomically ([`agentos_fsio::write_atomic`]: temp file in the same
+/// directory, fsync, rename, fsync of the directory). Creates the parent directory.
+pub(crate) fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
+    agentos_fsio::write_atomic(path, bytes).map_err(|e| match e {
+        agentos_fsio::Error::Io { source, .. } => Error::Write { path: path.to_owned(), source },
+        other => Error::Write { path: path.to_owned(), source: std::io::Error::other(other) },
+    })
 }
 
 /// Sort every object's keys (whatever map type serde_json was built with).

@@ -6,7 +6,8 @@
 //! provider, outcomes, value per model, capacity alerts, diagnostics count). Alongside it come
 //! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
 //! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
-//! ([`churn`]), and the dated `progress.log.md` and `trend.json` ([`progress`]).
+//! ([`churn`]), the dated `progress.log.md` and `trend.json` ([`progress`]), and the
+//! per-session window record the recorder appends to `windows.jsonl` ([`SessionWindow`]).
 //! An event counts once by its `event_id` whatever the files repeat; [`summarize_incremental`]
 //! resumes from a checkpoint and reads only what was appended since the last run.
 //! Every definition is written down in `docs/metrics.md`.
@@ -42,18 +43,21 @@ pub mod progress;
 mod scan;
 mod summary;
 mod view;
+pub mod window;
 
 use camino::Utf8PathBuf;
 
 pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
 pub use checkpoint::summarize_incremental;
-pub use fsio::{write_atomic, write_summary};
+pub(crate) use fsio::write_atomic;
+pub use fsio::write_summary;
 pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
     Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
     summarize_reader,
 };
+pub use window::{SessionWindow, window_record};
 
 /// Where, relative to the data dir, the rollup keeps its checkpoint (see
 /// [`summarize_incremental`]).

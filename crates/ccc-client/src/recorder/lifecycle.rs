@@ -19,19 +19,16 @@
 //!   of `events.jsonl` / `windows.jsonl`, appends each only if missing, refreshes the summary,
 //!   and clears the state last.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 
 use agentos_event_schema::catalog::SchemaKind;
 use agentos_event_schema::v1::limits;
 use agentos_event_schema::v1::{
-    Event, GlmCount, OutcomeKind, ProviderWindow, SCHEMA_VERSION, Session, SessionEndEvent,
-    SessionEvent, Turn, TurnEvent, WindowRecord,
+    Event, GlmCount, Session, SessionEndEvent, SessionEvent, Turn, TurnEvent, WindowRecord,
 };
 use agentos_event_schema::{Extra, SessionId, Timestamp, TurnId};
-use agentos_privacy::Tier;
+use agentos_privacy::{Tier, TierPolicy};
 use camino::Utf8Path;
-use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::{
@@ -40,39 +37,16 @@ use super::{
 };
 use crate::Error;
 use crate::eventlog::LogDiagnostic;
-use crate::fsutil::{read_json, write_json_atomic};
-
-/// `state/active_session.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct ActiveSession {
-    pub(super) session_id: SessionId,
-    pub(super) started_at: Timestamp,
-    /// The tier the session was started in (absent in state written by older versions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) tier: Option<Tier>,
-    /// Size of `events.jsonl` before the session's first event (absent in older state: the
-    /// whole log is scanned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    events_offset: Option<u64>,
-    /// Size of `windows.jsonl` when the session started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    windows_offset: Option<u64>,
-    /// Size of `glm_counts.jsonl` when the session started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    glm_offset: Option<u64>,
-}
+use crate::metrics::WindowFold;
+use crate::state::{ActiveSession, StateFiles};
 
 /// The lock file (in `state/`) that serialises session start, turns and end.
 const SESSION_LOCK: &str = "session.lock";
 
 /// What one pass over the session's stretch of `events.jsonl` found.
-#[derive(Default)]
 struct SessionScan {
-    providers: BTreeMap<String, ProviderWindow>,
-    outcomes: BTreeMap<OutcomeKind, u64>,
-    /// Σ and count of the turns' `churn_score` (the window's quality).
-    churn_sum: f64,
-    churn_turns: u64,
+    /// The session's turns, folded into its window by the [`crate::Metrics`] engine.
+    window: Box<dyn WindowFold>,
     /// `ended_at` of a `session_end` of this session already in the log.
     prior_end: Option<Timestamp>,
     diagnostics: Vec<LogDiagnostic>,
@@ -111,7 +85,7 @@ impl Recorder {
 
     /// Re-read the active session (another process may have started or ended one).
     fn reload_active(&mut self) -> Result<(), Error> {
-        self.active = read_json::<ActiveSession>(&self.state_path())?;
+        self.active = self.state().active()?;
         Ok(())
     }
 
@@ -159,10 +133,10 @@ impl Recorder {
         };
         // State first: when the append then fails, the state goes again, so a retry starts
         // cleanly instead of leaving an orphaned session event behind.
-        let state = self.state_path();
-        write_json_atomic(&state, &active, "active session")?;
+        let state = self.state();
+        state.set_active(&active)?;
         if let Err(e) = self.record(&event) {
-            let _ = std::fs::remove_file(&state);
+            let _ = state.clear_active();
             return Err(e);
         }
         self.active = Some(active);
@@ -176,18 +150,15 @@ impl Recorder {
     fn honour_tier_downgrade(&mut self) -> Result<(), Error> {
         let now = self.config.tier;
         let Some(active) = self.active.as_mut() else { return Ok(()) };
-        if active.tier.is_some_and(|was| now >= was) || (active.tier.is_none() && now == Tier::Full)
-        {
+        // State from older versions names no tier: such a session counts as `full`.
+        let was = active.tier.unwrap_or(Tier::Full);
+        if was.is_at_least_as_private_as(&now) {
             return Ok(());
         }
-        let path = self.config.data_dir.join("state").join(crate::outbox::DOWNGRADED_SESSIONS);
-        let mut ids = read_json::<BTreeSet<String>>(&path)?.unwrap_or_default();
-        if ids.insert(active.session_id.to_string()) {
-            write_json_atomic(&path, &ids, "downgraded sessions")?;
-        }
+        let files = StateFiles::in_data_dir(&self.config.data_dir);
+        files.add_downgraded(&active.session_id)?;
         active.tier = Some(now);
-        let state = active.clone();
-        write_json_atomic(&self.state_path(), &state, "active session")
+        files.set_active(active)
     }
 
     /// Log one turn of the active session under a fresh turn id. Never touches the network.
@@ -354,18 +325,13 @@ impl Recorder {
         let window = match prior_window {
             Some(window) => window,
             None => {
-                let window = window_record(&active, ended_at, scan);
+                let window = scan.window.finish(&active.session_id, active.started_at, ended_at);
                 append_validated(&self.windows, SchemaKind::V1Window, "window", &window)?;
                 window
             }
         };
         let summary = self.refresh_summary()?;
-        let state = self.state_path();
-        match std::fs::remove_file(&state) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove", &state, e)),
-        }
+        self.state().clear_active()?;
         self.active = None;
         drop(lock);
         let upload = self.queue_summary(&summary)?;
@@ -376,7 +342,8 @@ impl Recorder {
     /// aggregates and any `session_end` of it already written.
     fn scan_session(&self, active: &ActiveSession) -> Result<SessionScan, Error> {
         let sid = active.session_id.as_str();
-        let mut scan = SessionScan::default();
+        let mut scan =
+            SessionScan { window: self.metrics.window(), prior_end: None, diagnostics: Vec::new() };
         let mut unreadable = Vec::new();
         let path = self.events.path().to_owned();
         let found = self.events.scan_from(
@@ -390,7 +357,7 @@ impl Recorder {
                 }
                 Some("turn") if line["turn"]["session_id"] == sid => {
                     match serde_json::from_value::<TurnEvent>(line) {
-                        Ok(turn) => add_turn(&mut scan, &turn),
+                        Ok(turn) => scan.window.add_turn(&turn),
                         Err(e) => unreadable.push(LogDiagnostic {
                             file: path.clone(),
                             line: 0,
@@ -408,47 +375,5 @@ impl Recorder {
         scan.diagnostics.extend(unreadable);
         scan.diagnostics.sort_by_key(|d| d.offset);
         Ok(scan)
-    }
-}
-
-fn add_turn(scan: &mut SessionScan, turn: &TurnEvent) {
-    let provider = agentos_event_schema::provider::provider_of_turn(
-        &turn.turn.model,
-        turn.cost.as_ref().map(|c| c.provider.as_str()),
-    );
-    let p = scan.providers.entry(provider.to_owned()).or_default();
-    p.turns += 1;
-    p.tokens_in = p.tokens_in.saturating_add(turn.turn.tokens_in);
-    p.tokens_out = p.tokens_out.saturating_add(turn.turn.tokens_out);
-    if let Some(c) = turn.turn.capacity_used {
-        p.capacity_used = Some(p.capacity_used.unwrap_or(0.0) + c);
-    }
-    if let Some(m) = &turn.measurement {
-        p.features += m.feature_delta;
-        scan.churn_sum += m.churn_score;
-        scan.churn_turns += 1;
-    }
-    if let Some(c) = &turn.cost {
-        p.cost_usd += c.estimated_usd;
-    }
-    if let Some(o) = &turn.outcome {
-        *scan.outcomes.entry(o.kind).or_default() += o.count;
-    }
-}
-
-fn window_record(active: &ActiveSession, ended_at: Timestamp, scan: SessionScan) -> WindowRecord {
-    let quality = (scan.churn_turns > 0).then(|| {
-        agentos_rollup::churn::quality_from_churn(scan.churn_sum / scan.churn_turns as f64)
-    });
-    WindowRecord {
-        window_id: active.session_id.to_string(),
-        session_id: active.session_id.clone(),
-        started_at: active.started_at,
-        ended_at,
-        providers: scan.providers,
-        quality,
-        outcomes: scan.outcomes,
-        schema_version: SCHEMA_VERSION.to_owned(),
-        extra: Extra::new(),
     }
 }

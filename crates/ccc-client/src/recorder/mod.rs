@@ -14,6 +14,7 @@
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -23,7 +24,7 @@ use agentos_event_schema::v1::{
 };
 use agentos_event_schema::{SessionId, Timestamp, validate};
 use agentos_licensing::VerifiedLicense;
-use agentos_privacy::{MinimizedPayload, Tier, TierPolicy};
+use agentos_privacy::{Tier, TierPolicy};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -31,13 +32,12 @@ use serde_json::{Value as Json, json};
 use crate::Error;
 use crate::config::RecorderConfig;
 use crate::eventlog::{JsonlLog, LogDiagnostic};
-use crate::fsutil::read_json;
 use crate::http::{Sender, Timeouts};
+use crate::metrics::Metrics;
 use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxStatus};
+use crate::state::{ActiveSession, StateFiles};
 
 mod lifecycle;
-
-use lifecycle::ActiveSession;
 
 /// What `start_session` needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -190,11 +190,12 @@ pub struct Preview {
 }
 
 /// Records sessions to the data dir and queues what the tier and license allow for upload.
+/// The window record and the summary come from the [`Metrics`] engine it is opened with.
 ///
 /// ```no_run
-/// use agentos_ccc_client::{Recorder, RecorderConfig, SessionStart, TurnInput};
-/// # fn main() -> Result<(), agentos_ccc_client::Error> {
-/// let mut rec = Recorder::open(RecorderConfig::from_env(None)?)?;
+/// use agentos_ccc_client::{Metrics, Recorder, RecorderConfig, SessionStart, TurnInput};
+/// # fn example(metrics: impl Metrics + 'static) -> Result<(), agentos_ccc_client::Error> {
+/// let mut rec = Recorder::open(RecorderConfig::from_env(None)?, metrics)?;
 /// rec.start_session(SessionStart { repo_id: "r".into(), branch: "main".into(),
 ///     commit: "abc".into(), ..Default::default() })?;
 /// rec.log_turn(TurnInput { model: "claude-sonnet-4.5".into(), tokens_in: 10,
@@ -209,6 +210,7 @@ pub struct Recorder {
     windows: JsonlLog,
     glm: JsonlLog,
     outbox: Outbox,
+    metrics: Arc<dyn Metrics>,
     active: Option<ActiveSession>,
     gate: OnceCell<UploadGate>,
     timeouts: Timeouts,
@@ -218,17 +220,24 @@ pub struct Recorder {
 
 impl Recorder {
     /// Open the data dir (created if missing) and restore the active session, if any.
-    pub fn open(config: RecorderConfig) -> Result<Recorder, Error> {
+    /// `metrics` computes the window record and the summary (an adapter over
+    /// `agentos-rollup`; this crate computes no metrics itself).
+    pub fn open(
+        config: RecorderConfig,
+        metrics: impl Metrics + 'static,
+    ) -> Result<Recorder, Error> {
         let dir = config.data_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let state = dir.join("state/active_session.json");
-        let active = read_json::<ActiveSession>(&state)?;
+        let state = StateFiles::in_data_dir(&dir);
+        let active = state.active()?;
         let events = JsonlLog::new(dir.join("events.jsonl"));
         Ok(Recorder {
-            outbox: Outbox::new(dir.join("outbox")).with_event_log(events.clone(), state),
+            outbox: Outbox::new(dir.join("outbox"))
+                .with_event_log(events.clone(), state.active_path()),
             events,
             windows: JsonlLog::new(dir.join("windows.jsonl")),
             glm: JsonlLog::new(dir.join("glm_counts.jsonl")),
+            metrics: Arc::new(metrics),
             config,
             active,
             gate: OnceCell::new(),
@@ -282,8 +291,9 @@ impl Recorder {
         self.config.data_dir.join("metrics_summary.json")
     }
 
-    fn state_path(&self) -> Utf8PathBuf {
-        self.config.data_dir.join("state/active_session.json")
+    /// The data dir's state files (shared with the outbox).
+    fn state(&self) -> StateFiles {
+        StateFiles::in_data_dir(&self.config.data_dir)
     }
 
     /// The outbox (used in every tier but `local`).
@@ -350,16 +360,13 @@ impl Recorder {
         Ok((self.queue_summary(&summary)?, summary))
     }
 
-    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically). Resumes from the
-    /// rollup's checkpoint in the data dir, so only what was appended since is read.
+    /// Roll `events.jsonl` up and write `metrics_summary.json` (atomically), through the
+    /// [`Metrics`] engine (the rollup resumes from its checkpoint in the data dir, so only
+    /// what was appended since is read).
     pub fn refresh_summary(&self) -> Result<MetricsSummary, Error> {
-        let rollup = agentos_rollup::summarize_incremental(
-            &[self.events_path()],
-            &agentos_rollup::SummaryOptions::default(),
-            &self.config.data_dir.join(agentos_rollup::CHECKPOINT_FILE),
-        )?;
-        agentos_rollup::write_summary(&rollup.summary, &self.summary_path())?;
-        Ok(rollup.summary)
+        self.metrics
+            .refresh_summary(&self.config.data_dir, &self.events_path(), &self.summary_path())
+            .map_err(Error::Metrics)
     }
 
     fn queue_summary(&self, summary: &MetricsSummary) -> Result<UploadOutcome, Error> {
@@ -431,18 +438,18 @@ impl Recorder {
                     });
                 }
             }
-            let rollup = agentos_rollup::summarize_files(
-                &[self.events_path()],
-                &agentos_rollup::SummaryOptions::default(),
-            )?;
-            payloads.push(PreviewPayload {
-                route: crate::outbox::METRICS_ROUTE,
-                source: "summary the next `upload-metrics` or `session end` would queue".to_owned(),
-                body: json!({
-                    "idempotency_key": "<assigned when queued>",
-                    "summary": MinimizedPayload::from_summary(&rollup.summary),
-                }),
-            });
+            let summary = self.metrics.summary(&self.events_path()).map_err(Error::Metrics)?;
+            if let Some(summary) = agentos_privacy::summary_payload(tier, &summary) {
+                payloads.push(PreviewPayload {
+                    route: crate::outbox::METRICS_ROUTE,
+                    source: "summary the next `upload-metrics` or `session end` would queue"
+                        .to_owned(),
+                    body: json!({
+                        "idempotency_key": "<assigned when queued>",
+                        "summary": summary,
+                    }),
+                });
+            }
         }
         Ok(Preview { tier, gate, payloads })
     }

@@ -29,7 +29,7 @@ fn race<T: Send + 'static>(
             let cfg = config(env, "local", &agentos_testkit::refused_url());
             let (barrier, f) = (barrier.clone(), f.clone());
             std::thread::spawn(move || {
-                let mut rec = Recorder::open(cfg).unwrap();
+                let mut rec = Recorder::open(cfg, crate::metrics::RollupMetrics).unwrap();
                 barrier.wait();
                 f(&mut rec)
             })

@@ -2,6 +2,7 @@
 
 mod crash;
 mod lifecycle;
+mod metrics;
 mod outbox;
 mod scenarios;
 mod support;

@@ -67,7 +67,7 @@ pub fn config(env: &Env, tier: &str, base_url: &str) -> RecorderConfig {
 }
 
 pub fn recorder(env: &Env, tier: &str, base_url: &str) -> Recorder {
-    Recorder::open(config(env, tier, base_url))
+    Recorder::open(config(env, tier, base_url), crate::metrics::RollupMetrics)
         .unwrap()
         .with_timeouts(Timeouts { connect: Duration::from_secs(2), total: Duration::from_secs(2) })
 }

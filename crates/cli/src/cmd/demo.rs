@@ -131,7 +131,8 @@ pub fn demo(a: DemoArgs, g: &Global) -> anyhow::Result<ExitCode> {
     // Local tier, no server, no license: nothing leaves the machine.
     let mut config = RecorderConfig::from_vars(Some(dir.clone()), &|_| None)?;
     config.tier = agentos_event_schema::v1::PrivacyTier::Local;
-    let mut recorder = Recorder::open(config)?.with_auto_flush(false);
+    let mut recorder =
+        Recorder::open(config, crate::metrics::RollupMetrics)?.with_auto_flush(false);
     // Sample sessions happened in the past: each turn follows the previous one after its
     // latency plus a few minutes of human review; the session ends two minutes later.
     let now = agentos_event_schema::Timestamp::now().as_unix_seconds_f64();

@@ -12,6 +12,7 @@ use agentos_ccc_client::{
     Value,
 };
 use agentos_event_schema::provider::provider_for_model;
+use agentos_privacy::TierPolicy;
 use anyhow::{Context, bail};
 
 use crate::Global;
@@ -239,7 +240,7 @@ fn recorder(global: &Global, flags: &UploadFlags) -> anyhow::Result<Recorder> {
     if let Some(url) = &flags.base_url {
         config.set_base_url(url)?;
     }
-    Ok(Recorder::open(config)?)
+    Ok(Recorder::open(config, crate::metrics::RollupMetrics)?)
 }
 
 fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -450,7 +451,7 @@ pub fn run_outbox(cmd: OutboxCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             outln!("tier: {}", rec.config().tier);
-            if rec.config().tier == PrivacyTier::Local {
+            if !rec.config().tier.uses_network() {
                 outln!("local tier: nothing is queued or sent");
             }
             outln!(

@@ -12,9 +12,9 @@ use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 
 /// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
 /// metrics only) or `full` (redacted events and metrics).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+// Deliberately not ordered (no `PartialOrd`/`Ord`): which tier is more private is
+// `agentos_privacy::TierPolicy::is_at_least_as_private_as`, not the order of the variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PrivacyTier {
     /// Nothing leaves the machine.

@@ -127,6 +127,22 @@ fn tiers_name_their_entitlements_and_permissions() {
     assert!(summary_payload(Tier::Local, &MetricsSummary::default()).is_none());
 }
 
+/// "At least as private as" is the order of what leaves the machine: `a` is at least as
+/// private as `b` exactly when everything `a` uploads, `b` uploads too (computed here from
+/// the permissions, not from the rank the method uses).
+#[test]
+fn at_least_as_private_as_follows_what_leaves_the_machine() {
+    let sends = |t: Tier| [t.uploads_summary(), t.uploads_events()];
+    for a in Tier::ALL {
+        for b in Tier::ALL {
+            let subset = sends(a).iter().zip(sends(b)).all(|(x, y)| !*x || y);
+            assert_eq!(a.is_at_least_as_private_as(&b), subset, "{a} vs {b}");
+        }
+    }
+    assert!(Tier::Local.is_at_least_as_private_as(&Tier::Full));
+    assert!(!Tier::Full.is_at_least_as_private_as(&Tier::Minimized));
+}
+
 #[test]
 fn full_redaction_leaves_no_free_text_anywhere() {
     for event in events() {

@@ -5,3 +5,4 @@ mod churn;
 mod differential;
 mod files;
 mod incremental;
+mod window;
