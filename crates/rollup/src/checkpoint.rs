@@ -8,10 +8,12 @@
 //! of sessions (`codec.rs`), a `u64` count and that many 16-byte little-endian `event_id`
 //! hashes (sorted: the ids counted since the last base), then a 16-byte checksum of everything
 //! before it. The base of the ids counted lives next to it in `rollup_ids.<gen>.<pid>.bin`
-//! (a `u64` count and the sorted hashes), named, counted and checksummed in the header; it is
-//! rewritten only when the delta outgrows an eighth of it, so a resumed run writes little. A file
-//! that is missing, truncated, of another format or fails its hash is ignored: the rollup
-//! reads everything, as without a checkpoint.
+//! (`idsfile.rs`), named, counted, identified and checksummed in the header; it is rewritten
+//! only when the delta outgrows an eighth of it, so a resumed run writes little, and it is not
+//! even read when few bytes were appended (ids are looked up in it where it lies). A
+//! checkpoint that is missing, truncated, of another format or fails its hash, or whose base
+//! file is missing or not the one written, is ignored: the rollup reads everything, as without
+//! a checkpoint.
 //!
 //! A file is resumed only when it is the same file (device and inode on Unix), at least as
 //! long as the checkpoint's offset, and its first 64 KiB (prefix) and the 4 KiB before the
@@ -26,12 +28,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::acc::Acc;
 use crate::codec::{decode_sessions, encode_sessions};
-use crate::dedupe::{Seen, SeenParts, checksum, id_hash_bytes};
+use crate::dedupe::{Base, Seen, SeenParts, checksum, id_hash_bytes};
+use crate::idsfile::{IdsFile, IdsRef, decode_ids, encode_ids, write_base};
 use crate::scan::{Totals, scan};
 use crate::summary::{Rollup, SummaryOptions, finish};
 use crate::{Error, write_atomic};
 
-const MAGIC: &[u8; 8] = b"AGOSRCK\x01";
+const MAGIC: &[u8; 8] = b"AGOSRCK\x02";
 /// Bytes hashed at the start of a file.
 const PREFIX: u64 = 64 << 10;
 /// Bytes hashed just before the offset.
@@ -103,15 +106,6 @@ struct FileMark {
     tail: String,
 }
 
-/// The file holding the base of the ids counted (next to the checkpoint, named with the
-/// generation and process that wrote it; written atomically, never changed afterwards).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct IdsRef {
-    file: String,
-    count: u64,
-    check: String,
-}
-
 #[derive(Serialize)]
 struct HeaderOut<'a> {
     generation: u64,
@@ -179,15 +173,18 @@ fn still_valid(input: &Input, m: &FileMark) -> bool {
 
 struct Loaded {
     header: Header,
-    seen: Seen,
+    /// The ids counted since the base (sorted, not yet checked).
+    delta: Vec<u128>,
 }
 
 fn load(path: &Utf8Path) -> Option<Loaded> {
     let file = File::open(path).ok()?;
-    if file.metadata().ok()?.len() > MAX_CHECKPOINT {
+    let len = file.metadata().ok()?.len();
+    if len > MAX_CHECKPOINT {
         return None;
     }
-    let mut bytes = Vec::new();
+    // Sized once: growing by doubling would touch twice the memory of a ~3 MB checkpoint.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).ok()?.saturating_add(1));
     file.take(MAX_CHECKPOINT).read_to_end(&mut bytes).ok()?;
     let body_len = bytes.len().checked_sub(16)?;
     let (body, check) = bytes.split_at(body_len);
@@ -201,40 +198,21 @@ fn load(path: &Utf8Path) -> Option<Loaded> {
     let (len, rest) = split_u64(rest)?;
     let (sessions, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
     header.acc.sessions = decode_sessions(sessions)?;
-    let delta = decode_ids(rest)?;
-    let base = if header.ids.count == 0 {
-        Vec::new()
-    } else {
-        let dir = path.parent()?;
-        let name = Utf8Path::new(&header.ids.file).file_name()?;
-        let bytes = std::fs::read(dir.join(name)).ok()?;
-        let ids = decode_ids(&bytes)?;
-        (ids.len() as u64 == header.ids.count
-            && format!("{:032x}", checksum(&bytes)) == header.ids.check)
-            .then_some(ids)?
-    };
-    Some(Loaded { seen: Seen::from_sorted(base, delta)?, header })
+    Some(Loaded { delta: decode_ids(rest)?, header })
 }
 
-/// A `u64` count and that many 16-byte ids, nothing after.
-fn decode_ids(bytes: &[u8]) -> Option<Vec<u128>> {
-    let (n, rest) = split_u64(bytes)?;
-    if rest.len() as u64 != n.checked_mul(16)? {
-        return None;
-    }
-    Some(
-        rest.chunks_exact(16)
-            .map(|c| <[u8; 16]>::try_from(c).map(u128::from_le_bytes).unwrap_or(0))
-            .collect(),
-    )
-}
+/// Appended bytes up to which the base file is searched where it lies rather than read whole
+/// (~370 events of ~700 bytes; each new id costs ~2 × log₂(base) positional reads).
+const LAZY_MAX: u64 = 256 << 10;
 
-fn encode_ids(out: &mut Vec<u8>, ids: &[u128]) {
-    out.reserve(8 + 16 * ids.len());
-    out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
-    for id in ids {
-        out.extend_from_slice(&id.to_le_bytes());
+/// The base `r` names next to the checkpoint: searched on disk when few bytes were appended,
+/// else read whole and verified. `None` when it is missing or not the file written.
+fn open_base(dir: &Utf8Path, r: &IdsRef, appended: u64) -> Option<Base> {
+    if r.count == 0 {
+        return Some(Base::Mem(Vec::new()));
     }
+    let file = IdsFile::open(dir, r)?;
+    if appended <= LAZY_MAX { Some(Base::Disk(file)) } else { file.load().map(Base::Mem) }
 }
 
 fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
@@ -251,32 +229,35 @@ fn save(
     loaded_ids: IdsRef,
 ) -> Result<(), Error> {
     let dir = path.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
-    let ids = if seen.changed {
-        let mut bytes = Vec::new();
-        encode_ids(&mut bytes, &seen.base);
-        let file = format!("rollup_ids.{}.{}.bin", header.generation, std::process::id());
-        write_atomic(&dir.join(&file), &bytes)?;
-        IdsRef { file, count: seen.base.len() as u64, check: format!("{:032x}", checksum(&bytes)) }
-    } else {
-        loaded_ids
+    let changed = seen.base.is_some();
+    header.ids = match seen.base {
+        Some(base) => {
+            let file = format!("rollup_ids.{}.{}.bin", header.generation, std::process::id());
+            write_base(&dir, file, &base)?
+        }
+        None => loaded_ids,
     };
-    header.ids = ids;
     let json = serde_json::to_vec(&header)
         .map_err(|source| Error::Encode { what: "checkpoint", source })?;
-    let mut out = Vec::with_capacity(MAGIC.len() + 16 + json.len());
+    let sessions = 130 * header.acc.sessions.len();
+    let mut out =
+        Vec::with_capacity(MAGIC.len() + json.len() + sessions + 16 * seen.delta.len() + 40);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
-    let sessions = encode_sessions(&header.acc.sessions);
-    out.extend_from_slice(&(sessions.len() as u64).to_le_bytes());
-    out.extend_from_slice(&sessions);
+    // The sessions are encoded in place, after their length (filled in after).
+    let at = out.len();
+    out.extend_from_slice(&0u64.to_le_bytes());
+    encode_sessions(&mut out, &header.acc.sessions);
+    let n = (out.len() - at - 8) as u64;
+    if let Some(slot) = out.get_mut(at..at + 8) {
+        slot.copy_from_slice(&n.to_le_bytes());
+    }
     encode_ids(&mut out, &seen.delta);
     let check = checksum(&out);
     out.extend_from_slice(&check.to_le_bytes());
     write_atomic(path, &out)?;
-    if seen.changed
-        && let Ok(entries) = std::fs::read_dir(&dir)
-    {
+    if changed && let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with("rollup_ids.") && name.ends_with(".bin") && name != header.ids.file
@@ -305,14 +286,43 @@ pub fn summarize_incremental(
     if opts.session.is_some() {
         return crate::summarize_files(paths, opts);
     }
+    match run(paths, opts, checkpoint, true)? {
+        Some(r) => Ok(r),
+        None => run(paths, opts, checkpoint, false)?
+            .ok_or_else(|| Error::Internal("a rollup without checkpoint gave up".to_owned())),
+    }
+}
+
+/// One rollup, resumed from the checkpoint when `resume` and it fits. `None` when the base
+/// file of ids it relied on turned out unreadable or damaged: nothing was written, and the
+/// caller reads everything again.
+fn run(
+    paths: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+    checkpoint: &Utf8Path,
+    resume: bool,
+) -> Result<Option<Rollup>, Error> {
     let inputs = open_inputs(paths)?;
-    let resumed = load(checkpoint).filter(|l| {
-        l.header.files.len() == inputs.len()
+    let dir = checkpoint.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
+    let resumed = resume.then(|| load(checkpoint)).flatten().and_then(|l| {
+        let fits = l.header.files.len() == inputs.len()
             && inputs.iter().zip(&l.header.files).all(|(i, m)| still_valid(i, m))
-            && !(opts.strict && l.header.diagnostics > 0)
+            && !(opts.strict && l.header.diagnostics > 0);
+        if !fits {
+            return None;
+        }
+        let appended: u64 = inputs
+            .iter()
+            .zip(&l.header.files)
+            .filter_map(|(i, m)| {
+                Some(i.file.as_ref()?.metadata().ok()?.len().saturating_sub(m.offset))
+            })
+            .sum();
+        let base = open_base(&dir, &l.header.ids, appended)?;
+        Some((Seen::from_sorted(base, l.delta)?, l.header))
     });
     let (mut totals, generation, starts, mut consumed_diags, loaded_ids) = match resumed {
-        Some(Loaded { header, seen }) => {
+        Some((seen, header)) => {
             let starts: Vec<(u64, u64)> =
                 header.files.iter().map(|m| (m.offset, m.lines)).collect();
             let totals = Totals {
@@ -338,7 +348,9 @@ pub fn summarize_incremental(
         consumed_diags += span.diagnostics;
         marks.push(mark(input, offset + span.bytes, lines + span.lines).map_err(read_err)?);
     }
-    let seen = std::mem::take(&mut totals.seen).into_parts();
+    let Some(seen) = std::mem::take(&mut totals.seen).into_parts() else {
+        return Ok(None);
+    };
     let header = HeaderOut {
         generation,
         ids: IdsRef::default(),
@@ -349,5 +361,5 @@ pub fn summarize_incremental(
     };
     // Not fatal: without a checkpoint the next call reads everything.
     let _ = save(checkpoint, header, seen, loaded_ids);
-    finish(totals, opts)
+    finish(totals, opts).map(Some)
 }

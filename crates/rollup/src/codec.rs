@@ -25,16 +25,15 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// Encode every session (the order does not matter).
-pub(crate) fn encode_sessions(sessions: &HashMap<String, SessAcc>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(sessions.len() * 128);
+/// Encode every session at the end of `out` (the order does not matter).
+pub(crate) fn encode_sessions(out: &mut Vec<u8>, sessions: &HashMap<String, SessAcc>) {
     for (id, s) in sessions {
-        put_bytes(&mut out, id.as_bytes());
+        put_bytes(out, id.as_bytes());
         for n in [s.row.turns, s.row.tokens_in, s.row.tokens_out] {
             out.extend_from_slice(&n.to_le_bytes());
         }
         for sum in [s.row.cost, s.row.features, s.row.capacity] {
-            put_sum(&mut out, sum);
+            put_sum(out, sum);
         }
         let undated = s.undated.as_ref().and_then(|u| serde_json::to_vec(u).ok());
         let flags = [
@@ -52,10 +51,9 @@ pub(crate) fn encode_sessions(sessions: &HashMap<String, SessAcc>) -> Vec<u8> {
             out.extend_from_slice(&t.as_nanosecond().to_le_bytes());
         }
         if let Some(u) = undated {
-            put_bytes(&mut out, &u);
+            put_bytes(out, &u);
         }
     }
-    out
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -94,7 +92,9 @@ impl<'a> Reader<'a> {
 /// Decode what [`encode_sessions`] wrote; `None` when the bytes are not exactly that.
 pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<HashMap<String, SessAcc>> {
     let mut r = Reader(bytes);
-    let mut out: HashMap<String, SessAcc> = HashMap::default();
+    // A hint: a session with a 36-byte id and one timestamp takes 130 bytes.
+    let mut out: HashMap<String, SessAcc> =
+        HashMap::with_capacity_and_hasher(bytes.len() / 130, Default::default());
     while !r.0.is_empty() {
         let id = std::str::from_utf8(r.bytes()?).ok()?.to_owned();
         let (turns, tokens_in, tokens_out) = (r.u64()?, r.u64()?, r.u64()?);

@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::idsfile::IdsFile;
+
 /// FNV-1a, 128 bits: the hash of an `event_id`.
 pub(crate) fn id_hash(id: &str) -> u128 {
     id_hash_bytes(id.as_bytes())
@@ -65,20 +67,32 @@ impl Hasher for Passthrough {
 /// cost per id stays constant.
 const COMPACT_MIN: usize = 1 << 16;
 
+/// The sorted base of the ids counted: in memory, or left in its file and searched there.
+#[derive(Debug)]
+pub(crate) enum Base {
+    Mem(Vec<u128>),
+    Disk(IdsFile),
+}
+
+impl Default for Base {
+    fn default() -> Base {
+        Base::Mem(Vec::new())
+    }
+}
+
 /// Ids counted so far: `base` and `delta` (sorted, as loaded from a checkpoint: no hashing on
 /// load) and `fresh` (added by this run).
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
-    base: Vec<u128>,
+    base: Base,
     delta: Vec<u128>,
     fresh: HashSet<u128, BuildHasherDefault<Passthrough>>,
 }
 
 /// What a checkpoint keeps of a [`Seen`].
 pub(crate) struct SeenParts {
-    /// The sorted base; `changed` when it differs from the one loaded.
-    pub(crate) base: Vec<u128>,
-    pub(crate) changed: bool,
+    /// A new sorted base to write; `None`: the loaded one stays.
+    pub(crate) base: Option<Vec<u128>>,
     /// The sorted ids not in the base.
     pub(crate) delta: Vec<u128>,
 }
@@ -109,17 +123,22 @@ fn merge(a: Vec<u128>, b: Vec<u128>) -> Vec<u128> {
 }
 
 impl Seen {
-    /// From a checkpoint's sorted ids (`None` when they are not sorted and distinct).
-    pub(crate) fn from_sorted(base: Vec<u128>, delta: Vec<u128>) -> Option<Seen> {
-        (strictly_sorted(&base) && strictly_sorted(&delta)).then(|| Seen {
-            base,
-            delta,
-            fresh: HashSet::default(),
-        })
+    /// From a checkpoint's sorted ids (`None` when they are not sorted and distinct; a base
+    /// left on disk is checked when it is read whole).
+    pub(crate) fn from_sorted(base: Base, delta: Vec<u128>) -> Option<Seen> {
+        let sorted = match &base {
+            Base::Mem(v) => strictly_sorted(v),
+            Base::Disk(_) => true,
+        };
+        (sorted && strictly_sorted(&delta)).then(|| Seen { base, delta, fresh: HashSet::default() })
     }
 
     fn known(&self, h: u128) -> bool {
-        self.base.binary_search(&h).is_ok() || self.delta.binary_search(&h).is_ok()
+        self.delta.binary_search(&h).is_ok()
+            || match &self.base {
+                Base::Mem(v) => v.binary_search(&h).is_ok(),
+                Base::Disk(f) => f.contains(h),
+            }
     }
 
     pub(crate) fn contains(&self, h: u128) -> bool {
@@ -128,19 +147,33 @@ impl Seen {
 
     /// Record `h`; false when it was already there.
     pub(crate) fn insert(&mut self, h: u128) -> bool {
-        !self.known(h) && self.fresh.insert(h)
+        !self.fresh.contains(&h) && !self.known(h) && self.fresh.insert(h)
     }
 
     /// Split for the checkpoint: a new base when the delta has grown large, else the old base
-    /// and a longer delta.
-    pub(crate) fn into_parts(self) -> SeenParts {
+    /// and a longer delta. `None` when the base left on disk could not be read (a lookup
+    /// failed) or, read whole to write a new base, failed its checksum or order: the lookups
+    /// may have been wrong, so the caller reads everything again.
+    pub(crate) fn into_parts(self) -> Option<SeenParts> {
         let mut fresh: Vec<u128> = self.fresh.into_iter().collect();
         fresh.sort_unstable();
         let delta = merge(self.delta, fresh);
-        if delta.len() > COMPACT_MIN.max(self.base.len() / 8) {
-            SeenParts { base: merge(self.base, delta), changed: true, delta: Vec::new() }
-        } else {
-            SeenParts { base: self.base, changed: false, delta }
+        let base_len = match &self.base {
+            Base::Mem(v) => v.len(),
+            Base::Disk(f) => {
+                if f.failed() {
+                    return None;
+                }
+                usize::try_from(f.len()).unwrap_or(usize::MAX)
+            }
+        };
+        if delta.len() <= COMPACT_MIN.max(base_len / 8) {
+            return Some(SeenParts { base: None, delta });
         }
+        let base = match self.base {
+            Base::Mem(v) => v,
+            Base::Disk(f) => f.load().filter(|v| strictly_sorted(v))?,
+        };
+        Some(SeenParts { base: Some(merge(base, delta)), delta: Vec::new() })
     }
 }

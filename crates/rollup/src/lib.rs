@@ -38,6 +38,7 @@ mod dedupe;
 pub mod efficiency;
 mod fsio;
 mod health;
+mod idsfile;
 mod lines;
 pub mod progress;
 mod scan;

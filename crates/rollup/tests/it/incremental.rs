@@ -290,3 +290,71 @@ fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
     assert_eq!(shape(&r), shape(&full(&paths)));
     assert_eq!(r.summary.turns, n + 4);
 }
+
+/// A resumed rollup that meets few new ids looks them up in the base file where it lies (it
+/// does not read it whole: a change in its middle that keeps its size and modification time
+/// goes unseen, as a change in an already-read line of the log does); once many bytes are
+/// appended it reads the base whole, finds the damage by its checksum and reads everything
+/// again. A missing base file means a full read too.
+#[test]
+fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
+    let (_d, dir) = tmp();
+    let a = dir.join("events.jsonl");
+    let ck = dir.join("state/rollup_checkpoint.bin");
+    let paths = vec![a.clone()];
+    let small = |id: &str| {
+        format!(
+            "{{\"type\":\"turn\",\"event_id\":\"{id}\",\"turn\":{{\"turn_id\":\"t\",\"session_id\":\"s\",\"model\":\"m\",\"subagent\":\"a\",\"tokens_in\":1,\"tokens_out\":0,\"input_kind\":\"text\",\"latency_ms\":0}}}}\n"
+        )
+    };
+    let n = 70_000u64;
+    let text: String = (0..n).map(|i| small(&format!("b{i:05}"))).collect();
+    std::fs::write(&a, &text).unwrap_or_default();
+    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let base = std::fs::read_dir(dir.join("state"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with("rollup_ids.")))
+        .unwrap_or_else(|| panic!("no base file"));
+    // A consumed line in the middle of the log now repeats an earlier id: a full read counts
+    // one turn fewer, a resumed one does not see it.
+    let edited = text.replacen("\"b35001\"", "\"b35000\"", 1);
+    assert!(edited != text);
+    std::fs::write(&a, &edited).unwrap_or_default();
+    // Damage the middle of the base file, keeping its size and modification time.
+    let mut bytes = std::fs::read(&base).unwrap_or_default();
+    let mid = bytes.len() / 2;
+    if let Some(b) = bytes.get_mut(mid) {
+        *b ^= 0x5a;
+    }
+    let mtime =
+        std::fs::metadata(&base).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&base, &bytes).unwrap_or_default();
+    std::fs::File::options()
+        .write(true)
+        .open(&base)
+        .and_then(|f| f.set_modified(mtime))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Two new ids and a repeat of a base id (found by positional reads): resumed.
+    append(&a, &(small("d1") + &small("b00007") + &small("d2")));
+    let r = incremental(&paths, &ck);
+    assert_eq!((r.summary.turns, r.duplicates), (n + 2, 1));
+    // ~660 KB appended: the base is read whole, fails its checksum, and everything is read.
+    let more: String = (0..3000).map(|i| small(&format!("m{i}"))).collect();
+    append(&a, &more);
+    let r = incremental(&paths, &ck);
+    assert_eq!(shape(&r), shape(&full(&paths)));
+    assert_eq!((r.summary.turns, r.duplicates), (n + 2 + 3000 - 1, 2));
+    // The full read wrote a new base; removing it means a full read again.
+    for e in std::fs::read_dir(dir.join("state")).into_iter().flatten().flatten() {
+        if e.file_name().to_string_lossy().starts_with("rollup_ids.") {
+            std::fs::remove_file(e.path()).unwrap_or_default();
+        }
+    }
+    append(&a, &small("d3"));
+    let r = incremental(&paths, &ck);
+    assert_eq!(shape(&r), shape(&full(&paths)));
+    assert_eq!(r.summary.turns, n + 2 + 3000 - 1 + 1);
+}
