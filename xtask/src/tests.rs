@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{bench, diff, tidy};
+use crate::{bench, diff, layers, tidy};
 
 #[test]
 fn diff_of_equal_texts_is_empty() {
@@ -143,4 +143,51 @@ fn event_schema_alone_is_the_types_with_serde_and_schemars() {
 fn library_crates_are_publishable_and_internal_crates_are_not() {
     let problems = tidy::publish_problems(&crate::repo_root()).unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn cli_words_finds_agentos_commands_in_string_literals_only() {
+    let found = |src: &str| layers::cli_words(src);
+    assert_eq!(found(r#"#[error("run `agentos license login` again")]"#), ["run `agentos license login` again"]);
+    assert_eq!(found("let s = r#\"see agentos rollup\"#;"), ["see agentos rollup"]);
+    assert_eq!(found(r#"format!("{} (see \"agentos report\")", n)"#), [r#"{} (see \"agentos report\")"#]);
+    // Comments, the product's name and a char literal that looks like a quote are not commands.
+    assert!(found("/// run `agentos license login`\n// \"agentos rollup\"\nlet q = '\"';").is_empty());
+    assert!(found(r#"const NAME: &str = "agentos Rust library"; let t = "agentos";"#).is_empty());
+    assert!(found("/* \"agentos rollup\" */ let x = 1;").is_empty());
+}
+
+/// Library errors are structured and the CLI adds hints naming commands (ARCHITECTURE.md,
+/// Errors): no library's non-test string literal names an `agentos` command.
+#[test]
+fn library_crates_name_no_cli_command() {
+    let found = layers::cli_words_in_libraries(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "library texts naming an `agentos` command: {found:#?}");
+}
+
+#[test]
+fn module_cycles_finds_modules_that_import_each_other() {
+    let dir = std::env::temp_dir().join(format!("xtask-cycles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("c")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("lib.rs", "mod a; mod b; mod c; mod d; use crate::a::X;");
+    write("a.rs", "//! a\nuse crate::b::Y;\n// crate::d is only mentioned\n");
+    write("b.rs", "use crate::{c::Z, Error};");
+    write("c/mod.rs", "mod inner;");
+    write("c/inner.rs", "fn f() -> crate::a::X { todo!() }");
+    write("d.rs", "use crate::a;");
+    write("tests.rs", "use crate::d;");
+    let cycles = layers::module_cycles(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(cycles, ["a -> b -> c -> a"]);
+}
+
+/// The licensing modules depend on each other one way only (issue #9: `verify` and
+/// `revocation` used to import each other).
+#[test]
+fn licensing_modules_form_no_cycle() {
+    let src = crate::repo_root().join("crates/licensing/src");
+    let cycles = layers::module_cycles(&src).unwrap();
+    assert!(cycles.is_empty(), "module cycles in licensing: {cycles:#?}");
 }

@@ -53,6 +53,11 @@ pub enum Error {
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The CCC base URL is not `http(s)://` followed by a host.
+    #[error(
+        "invalid configuration: CCC base URL {0:?} must be http:// or https:// followed by a host (set AGENTOS_CCC_BASE_URL)"
+    )]
+    BaseUrl(String),
     /// The license does not allow uploads in this tier.
     #[error("uploads denied: {0}")]
     License(#[from] agentos_licensing::Error),

@@ -42,6 +42,7 @@ pub mod issuer;
 mod keys;
 pub mod policy;
 mod revocation;
+mod signature;
 mod store;
 mod verify;
 

@@ -87,7 +87,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A line is malformed or schema-invalid and strict mode is on.
-    #[error("{file}:{line}: {message} (fix or remove the line, or run without --strict)")]
+    #[error("{file}:{line}: {message} (fix or remove the line; strict mode stops at the first bad one)")]
     InvalidLine {
         /// The file.
         file: Utf8PathBuf,

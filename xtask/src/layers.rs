@@ -1,0 +1,204 @@
+//! Source-level layering checks: the library crates speak no command line, and a crate's
+//! modules form no import cycle.
+//!
+//! Library errors are structured; the CLI maps them to hints that name `agentos` commands and
+//! flags. So no string literal in a library crate's non-test sources names an `agentos`
+//! command ([`cli_words`], [`cli_words_in_libraries`]). The top-level modules of a crate
+//! depend on each other in one direction only ([`module_cycles`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+/// The library crates, by directory under `crates/`.
+pub const LIBRARY_CRATES: &[&str] =
+    &["event-schema", "privacy", "licensing", "ccc-client", "rollup", "backfill"];
+
+/// The string literals of `source` outside comments (`"…"`, `r"…"`, `r#"…"#`), escapes kept
+/// as written.
+pub fn string_literals(source: &str) -> Vec<String> {
+    let b = source.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            // A char literal such as '"' or '\'' is not the start of a string.
+            b'\'' if b.get(i + 2) == Some(&b'\'') => i += 3,
+            b'\'' if b.get(i + 1) == Some(&b'\\') && b.get(i + 3) == Some(&b'\'') => i += 4,
+            b'r' if matches!(b.get(i + 1), Some(b'"' | b'#'))
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                let open = i + 1 + hashes;
+                if b.get(open) != Some(&b'"') {
+                    i += 1;
+                    continue;
+                }
+                let close: Vec<u8> =
+                    std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+                let body = &source[open + 1..];
+                let end = body.find(std::str::from_utf8(&close).unwrap_or("\"")).unwrap_or(body.len());
+                out.push(body[..end].to_owned());
+                i = open + 1 + end + close.len();
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                out.push(source[start..i.min(b.len())].to_owned());
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The string literals of `source` that name an `agentos` command: `agentos ` followed by a
+/// lowercase word (`agentos license login`, `` `agentos rollup` ``).
+pub fn cli_words(source: &str) -> Vec<String> {
+    string_literals(source)
+        .into_iter()
+        .filter(|s| {
+            s.match_indices("agentos ")
+                .any(|(at, m)| s[at + m.len()..].starts_with(|c: char| c.is_ascii_lowercase()))
+        })
+        .collect()
+}
+
+/// `file: "literal"` for every literal naming an `agentos` command in the non-test sources
+/// (`src/` without `tests.rs` and `tests/`) of the [`LIBRARY_CRATES`] under `root`.
+pub fn cli_words_in_libraries(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for krate in LIBRARY_CRATES {
+        for (path, text) in non_test_sources(&root.join("crates").join(krate).join("src"))? {
+            for literal in cli_words(&text) {
+                found.push(format!("{}: {literal:?}", path.display()));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Every cycle among the top-level modules of the crate whose sources are in `src`: a module
+/// `a` depends on `b` when a non-test source of `a` (`a.rs` or `a/…`) names `crate::b`. Each
+/// cycle is listed once, as `a -> b -> a`, starting at its smallest module.
+pub fn module_cycles(src: &Path) -> Result<Vec<String>> {
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let sources = non_test_sources(src)?;
+    let modules: BTreeSet<String> = sources.iter().filter_map(|(p, _)| top_module(src, p)).collect();
+    for (path, text) in &sources {
+        let Some(from) = top_module(src, path) else { continue };
+        let entry = deps.entry(from.clone()).or_default();
+        for to in crate_paths(text) {
+            if to != from && modules.contains(&to) {
+                entry.insert(to);
+            }
+        }
+    }
+    let mut cycles = BTreeSet::new();
+    for start in deps.keys() {
+        let mut path = vec![start.clone()];
+        walk(&deps, start, &mut path, &mut cycles);
+    }
+    Ok(cycles.into_iter().collect())
+}
+
+/// Depth-first search for paths back to `path[0]` through modules greater than it.
+fn walk(
+    deps: &BTreeMap<String, BTreeSet<String>>,
+    at: &str,
+    path: &mut Vec<String>,
+    cycles: &mut BTreeSet<String>,
+) {
+    for next in deps.get(at).into_iter().flatten() {
+        if *next == path[0] {
+            cycles.insert(format!("{} -> {next}", path.join(" -> ")));
+        } else if *next > path[0] && !path.contains(next) {
+            path.push(next.clone());
+            walk(deps, next, path, cycles);
+            path.pop();
+        }
+    }
+}
+
+/// The module names right after every `crate::` in `text`'s code, `crate::{a::x, b}` included.
+fn crate_paths(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+    };
+    let mut names = BTreeSet::new();
+    for (at, m) in code.match_indices("crate::") {
+        if at > 0 && code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &code[at + m.len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let end = group.find('}').unwrap_or(group.len());
+                names.extend(group[..end].split(',').map(ident));
+            }
+            None => {
+                names.insert(ident(rest));
+            }
+        }
+    }
+    names
+}
+
+/// The top-level module a source file belongs to (`None` for `lib.rs`/`main.rs`).
+fn top_module(src: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(src).ok()?;
+    let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+    let name = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
+    (name != "lib" && name != "main").then_some(name)
+}
+
+/// Every `.rs` file under `dir` with its text, without `tests.rs` and `tests/`.
+fn non_test_sources(dir: &Path) -> Result<Vec<(std::path::PathBuf, String)>> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name == "tests" || name == "tests.rs" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("read {}", path.display()))?;
+                out.push((path, text));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
