@@ -50,7 +50,8 @@ pub fn string_literals(source: &str) -> Vec<String> {
                 let close: Vec<u8> =
                     std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
                 let body = &source[open + 1..];
-                let end = body.find(std::str::from_utf8(&close).unwrap_or("\"")).unwrap_or(body.len());
+                let end =
+                    body.find(std::str::from_utf8(&close).unwrap_or("\"")).unwrap_or(body.len());
                 out.push(body[..end].to_owned());
                 i = open + 1 + end + close.len();
             }
@@ -102,7 +103,8 @@ pub fn cli_words_in_libraries(root: &Path) -> Result<Vec<String>> {
 pub fn module_cycles(src: &Path) -> Result<Vec<String>> {
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let sources = non_test_sources(src)?;
-    let modules: BTreeSet<String> = sources.iter().filter_map(|(p, _)| top_module(src, p)).collect();
+    let modules: BTreeSet<String> =
+        sources.iter().filter_map(|(p, _)| top_module(src, p)).collect();
     for (path, text) in &sources {
         let Some(from) = top_module(src, path) else { continue };
         let entry = deps.entry(from.clone()).or_default();
@@ -186,7 +188,8 @@ fn non_test_sources(dir: &Path) -> Result<Vec<(std::path::PathBuf, String)>> {
         let entries = std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))?;
         for entry in entries {
             let path = entry?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if name == "tests" || name == "tests.rs" {
                 continue;
             }
@@ -201,4 +204,40 @@ fn non_test_sources(dir: &Path) -> Result<Vec<(std::path::PathBuf, String)>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// `file: enum` for every public enum that is not `#[non_exhaustive]` but must be: every
+/// `pub enum` of `event-schema` (the wire enums) and every error enum (`pub enum Error`, or
+/// one deriving `thiserror::Error`) of the [`LIBRARY_CRATES`], in their non-test sources. An
+/// enum's attributes are the lines between it and the blank line above it.
+pub fn exhaustive_public_enums(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for krate in LIBRARY_CRATES {
+        for (path, text) in non_test_sources(&root.join("crates").join(krate).join("src"))? {
+            for (name, attrs) in public_enums(&text) {
+                let must = *krate == "event-schema"
+                    || name == "Error"
+                    || attrs.contains("thiserror::Error");
+                if must && !attrs.contains("#[non_exhaustive]") {
+                    found.push(format!("{}: {name}", path.display()));
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Each `pub enum` of `text` with the text of the lines above it up to a blank line.
+pub fn public_enums(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("pub enum ") else { continue };
+        let name: String =
+            rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$').collect();
+        let start = lines[..i].iter().rposition(|l| l.trim().is_empty()).map_or(0, |b| b + 1);
+        out.push((name, lines[start..i].join("\n")));
+    }
+    out
 }

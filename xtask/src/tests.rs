@@ -148,11 +148,19 @@ fn library_crates_are_publishable_and_internal_crates_are_not() {
 #[test]
 fn cli_words_finds_agentos_commands_in_string_literals_only() {
     let found = |src: &str| layers::cli_words(src);
-    assert_eq!(found(r#"#[error("run `agentos license login` again")]"#), ["run `agentos license login` again"]);
+    assert_eq!(
+        found(r#"#[error("run `agentos license login` again")]"#),
+        ["run `agentos license login` again"]
+    );
     assert_eq!(found("let s = r#\"see agentos rollup\"#;"), ["see agentos rollup"]);
-    assert_eq!(found(r#"format!("{} (see \"agentos report\")", n)"#), [r#"{} (see \"agentos report\")"#]);
+    assert_eq!(
+        found(r#"format!("{} (see \"agentos report\")", n)"#),
+        [r#"{} (see \"agentos report\")"#]
+    );
     // Comments, the product's name and a char literal that looks like a quote are not commands.
-    assert!(found("/// run `agentos license login`\n// \"agentos rollup\"\nlet q = '\"';").is_empty());
+    assert!(
+        found("/// run `agentos license login`\n// \"agentos rollup\"\nlet q = '\"';").is_empty()
+    );
     assert!(found(r#"const NAME: &str = "agentos Rust library"; let t = "agentos";"#).is_empty());
     assert!(found("/* \"agentos rollup\" */ let x = 1;").is_empty());
 }
@@ -190,4 +198,22 @@ fn licensing_modules_form_no_cycle() {
     let src = crate::repo_root().join("crates/licensing/src");
     let cycles = layers::module_cycles(&src).unwrap();
     assert!(cycles.is_empty(), "module cycles in licensing: {cycles:#?}");
+}
+
+#[test]
+fn public_enums_reads_the_attributes_above_each_enum() {
+    let src = "/// A.\n#[derive(Debug)]\n#[non_exhaustive]\npub enum A {}\n\n/// B.\n#[derive(Debug, thiserror::Error)]\npub enum B {\n}\n";
+    let enums = layers::public_enums(src);
+    assert_eq!(enums.len(), 2);
+    assert_eq!(enums[0].0, "A");
+    assert!(enums[0].1.contains("#[non_exhaustive]"));
+    assert_eq!(enums[1].0, "B");
+    assert!(enums[1].1.contains("thiserror::Error") && !enums[1].1.contains("non_exhaustive"));
+}
+
+/// Wire enums and error enums may grow without breaking users (issue #9, Boundaries).
+#[test]
+fn wire_and_error_enums_are_non_exhaustive() {
+    let found = layers::exhaustive_public_enums(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "public enums that must be #[non_exhaustive]: {found:#?}");
 }

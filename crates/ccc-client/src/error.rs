@@ -5,6 +5,7 @@ use camino::Utf8PathBuf;
 /// Everything the recorder, event log and outbox can fail with. `Display` is one lowercase
 /// line saying what to do where that is knowable; it never contains the API key.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}: {source}")]

@@ -392,6 +392,9 @@ impl Outbox {
                     )?;
                     (sid, tier)
                 }
+                // An event type this version does not know is never uploaded: privacy has no
+                // rule for what it carries.
+                _ => continue,
             };
             match eligible {
                 Some(true) => {

@@ -209,6 +209,7 @@ pub enum Error {
 /// Why a license was rejected, as a stable machine code (the `reason` of
 /// `agentos license verify --json`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// No trusted key verifies the signature.
     SignatureMismatch,

@@ -63,6 +63,8 @@ impl TierPolicy for Tier {
             Tier::Local => None,
             Tier::Minimized => Some(ENTITLEMENT_MINIMIZED),
             Tier::Full => Some(ENTITLEMENT_FULL),
+            // A tier this version does not know sends nothing, so it needs nothing.
+            _ => None,
         }
     }
 

@@ -69,6 +69,7 @@ pub const CAPACITY_ADVICE: &str =
 
 /// Everything that can go wrong in a rollup.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An input file exists but could not be read.
     #[error("cannot read {path}: {source}")]
@@ -87,7 +88,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A line is malformed or schema-invalid and strict mode is on.
-    #[error("{file}:{line}: {message} (fix or remove the line; strict mode stops at the first bad one)")]
+    #[error(
+        "{file}:{line}: {message} (fix or remove the line; strict mode stops at the first bad one)"
+    )]
     InvalidLine {
         /// The file.
         file: Utf8PathBuf,

@@ -360,7 +360,9 @@ pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> 
                         crate::plural(p.routing.len() as u64, "routing rule"),
                         crate::plural(p.providers.len() as u64, "provider")
                     ),
-                    Err(e) => outln!("invalid: {}", crate::hints::with(e, crate::hints::license(e))),
+                    Err(e) => {
+                        outln!("invalid: {}", crate::hints::with(e, crate::hints::license(e)))
+                    }
                 }
             }
             Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -96,6 +96,7 @@ pub struct SessionEndEvent {
     clippy::large_enum_variant,
     reason = "events are built and matched by value across crates; a turn is the common case"
 )]
+#[non_exhaustive]
 pub enum Event {
     /// `{"type":"session","session":{…}}`
     Session(SessionEvent),
@@ -107,6 +108,7 @@ pub enum Event {
 
 /// The `type` of an event, without its payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EventKind {
     /// `session`
     Session,
