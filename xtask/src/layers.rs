@@ -241,3 +241,54 @@ pub fn public_enums(text: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// Internal helpers no library crate re-exports from its root: they are not part of the API.
+pub const INTERNAL_HELPERS: &[&str] =
+    &["write_atomic", "read_small_file", "hostname", "go_os", "go_arch"];
+
+/// Re-exports of an [`INTERNAL_HELPERS`] name that another crate still uses, as
+/// `(crate, helper)`, until the file helpers move to a crate of their own.
+pub const HELPERS_STILL_SHARED: &[(&str, &str)] =
+    &[("licensing", "read_small_file"), ("rollup", "write_atomic")];
+
+/// `crate: helper` for every [`INTERNAL_HELPERS`] name a library crate's `lib.rs` re-exports
+/// with `pub use` (other than [`HELPERS_STILL_SHARED`]).
+pub fn reexported_helpers(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for krate in LIBRARY_CRATES {
+        let lib = root.join("crates").join(krate).join("src/lib.rs");
+        let text =
+            std::fs::read_to_string(&lib).with_context(|| format!("read {}", lib.display()))?;
+        for name in pub_use_names(&text) {
+            if INTERNAL_HELPERS.contains(&name.as_str())
+                && !HELPERS_STILL_SHARED.contains(&(krate, name.as_str()))
+            {
+                found.push(format!("{krate}: {name}"));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Every name a `pub use …;` of `text` brings in (the last segment of each path, groups
+/// opened; `x as y` gives `y`).
+pub fn pub_use_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("pub use ") {
+        let stmt_start = &rest[at + "pub use ".len()..];
+        let end = stmt_start.find(';').unwrap_or(stmt_start.len());
+        let stmt = &stmt_start[..end];
+        for part in stmt.split(|c| matches!(c, ',' | '{' | '}')) {
+            let part = part.trim();
+            let last = part.rsplit(" as ").next().unwrap_or(part);
+            let last = last.rsplit("::").next().unwrap_or(last).trim();
+            if !last.is_empty() && last != "self" {
+                names.push(last.to_owned());
+            }
+        }
+        rest = &stmt_start[end..];
+    }
+    names
+}

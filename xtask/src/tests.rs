@@ -217,3 +217,17 @@ fn wire_and_error_enums_are_non_exhaustive() {
     let found = layers::exhaustive_public_enums(&crate::repo_root()).unwrap();
     assert!(found.is_empty(), "public enums that must be #[non_exhaustive]: {found:#?}");
 }
+
+#[test]
+fn pub_use_names_opens_groups_and_renames() {
+    let text = "pub use a::{b, c::d as e};\npub use f::{\n    g,\n    h::{i, j},\n};\nuse k::l;";
+    assert_eq!(layers::pub_use_names(text), ["b", "e", "g", "i", "j"]);
+}
+
+/// Internal helpers (`write_atomic`, `read_small_file`, `hostname`, `go_os` …) are not part of
+/// any library's API (issue #9, Boundaries), except those another crate still uses.
+#[test]
+fn library_roots_do_not_reexport_internal_helpers() {
+    let found = layers::reexported_helpers(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "internal helpers re-exported: {found:#?}");
+}

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, LicenseConfig, VerifiedLicense, write_atomic};
+use crate::store::write_atomic;
+use crate::{Error, LicenseConfig, VerifiedLicense};
 
 const BODY_LIMIT: u64 = 1024 * 1024;
 
