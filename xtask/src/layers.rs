@@ -292,3 +292,30 @@ pub fn pub_use_names(text: &str) -> Vec<String> {
     }
     names
 }
+
+/// Crates whose types stay out of the library crates' public signatures: a user's semver
+/// would be tied to theirs.
+pub const PRIVATE_DEPENDENCIES: &[&str] =
+    &["jiff::", "ureq::", "jsonschema::", "ring::", "base64::"];
+
+/// `file: line` for every line of a library crate's non-test sources that starts a public
+/// item (`pub fn`, a `pub` field or constant, `impl From<…>`) and names a
+/// [`PRIVATE_DEPENDENCIES`] type. One line at a time: a signature rustfmt wraps is checked on
+/// its first line.
+pub fn third_party_in_public_api(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for krate in LIBRARY_CRATES {
+        for (path, text) in non_test_sources(&root.join("crates").join(krate).join("src"))? {
+            for line in text.lines().map(str::trim) {
+                let public = (line.starts_with("pub ") && !line.starts_with("pub struct "))
+                    || line.starts_with("impl From<");
+                let code = line.split_once("//").map_or(line, |(code, _)| code);
+                if public && PRIVATE_DEPENDENCIES.iter().any(|d| code.contains(d)) {
+                    found.push(format!("{}: {line}", path.display()));
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

@@ -231,3 +231,10 @@ fn library_roots_do_not_reexport_internal_helpers() {
     let found = layers::reexported_helpers(&crate::repo_root()).unwrap();
     assert!(found.is_empty(), "internal helpers re-exported: {found:#?}");
 }
+
+/// No third-party type in a public signature ties our semver to it (issue #9, Boundaries).
+#[test]
+fn library_public_signatures_name_no_private_dependency() {
+    let found = layers::third_party_in_public_api(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "third-party types in public signatures: {found:#?}");
+}

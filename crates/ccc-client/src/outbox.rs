@@ -438,7 +438,7 @@ impl Outbox {
     }
 
     fn pending_path(&self, batch: &Batch) -> Utf8PathBuf {
-        let micros = batch.created_at.as_jiff().as_microsecond();
+        let micros = batch.created_at.as_unix_micros();
         self.pending_dir().join(format!("{micros:020}-{}.json", safe_name(&batch.key)))
     }
 
@@ -659,7 +659,8 @@ pub fn backoff(attempt: u32) -> Duration {
 
 fn after(d: Duration) -> Timestamp {
     let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::from_hours(24));
-    Timestamp::from(jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX))
+    let at = jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX);
+    Timestamp::from_unix_micros(at.as_microsecond()).unwrap_or_else(Timestamp::now)
 }
 
 /// Whether the session `sid` was started in the `full` tier: `Some(true/false)` when known

@@ -163,6 +163,17 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
 }
 
+#[test]
+fn timestamps_convert_to_and_from_unix_microseconds() {
+    use crate::Timestamp;
+    // 2026-11-22T00:02:03.123456Z = 1_795_305_723 s (hand-computed: 20_779 days × 86_400
+    // + 123 s) and 123_456 µs.
+    let t: Timestamp = "2026-11-22T00:02:03.123456Z".parse().unwrap();
+    assert_eq!(t.as_unix_micros(), 1_795_305_723_123_456);
+    assert_eq!(Timestamp::from_unix_micros(1_795_305_723_123_456), Some(t));
+    assert_eq!(Timestamp::from_unix_micros(i64::MAX), None);
+}
+
 #[cfg(feature = "validate")]
 #[test]
 fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
