@@ -280,7 +280,7 @@ pub fn pub_use_names(text: &str) -> Vec<String> {
         let stmt_start = &rest[at + "pub use ".len()..];
         let end = stmt_start.find(';').unwrap_or(stmt_start.len());
         let stmt = &stmt_start[..end];
-        for part in stmt.split(|c| matches!(c, ',' | '{' | '}')) {
+        for part in stmt.split([',', '{', '}']) {
             let part = part.trim();
             let last = part.rsplit(" as ").next().unwrap_or(part);
             let last = last.rsplit("::").next().unwrap_or(last).trim();

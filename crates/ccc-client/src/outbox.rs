@@ -381,7 +381,7 @@ impl Outbox {
                     (sid, Some(full))
                 }
                 Event::Turn(_) | Event::SessionEnd(_) => {
-                    let sid = event.session_id().to_string();
+                    let sid = event.session_id().map(ToString::to_string).unwrap_or_default();
                     let tier = session_full(
                         &sid,
                         &seen,

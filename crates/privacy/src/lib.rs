@@ -90,8 +90,10 @@ pub fn summary_payload(tier: Tier, summary: &MetricsSummary) -> Option<Minimized
 }
 
 /// The redacted event `tier` may upload, or `None` when the tier sends no events.
+/// An event type this version does not know is never uploaded, in any tier.
 pub fn event_payload(tier: Tier, event: &Event) -> Option<serde_json::Value> {
-    tier.uploads_events().then(|| redact_event(event))
+    let known = !matches!(event, Event::Unknown(_));
+    (known && tier.uploads_events()).then(|| redact_event(event))
 }
 
 #[cfg(test)]
