@@ -444,6 +444,7 @@ fn one_table_names_the_provider_of_every_model() {
 
 /// The validator checks `date-time` and integer widths as the types read them (issue #8,
 /// point 6): before, these all validated.
+#[cfg(feature = "validate")]
 #[test]
 fn timestamps_and_integers_are_checked_as_the_types_read_them() {
     let with = |ptr: &str, v: serde_json::Value| {
@@ -480,6 +481,7 @@ fn timestamps_and_integers_are_checked_as_the_types_read_them() {
     }
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn parse_json_refuses_invalid_utf8_instead_of_decoding_it_lossily() {
     let mut bytes = turn_event().to_string().into_bytes();
