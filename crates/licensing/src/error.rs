@@ -181,9 +181,7 @@ pub enum Error {
         detail: String,
     },
     /// Refresh needs to know the issuer.
-    #[error(
-        "no issuer known for refresh; name the issuer (and an invite code), or log in to it once"
-    )]
+    #[error("no issuer known for refresh: none was given and no earlier login remembered one")]
     NoIssuer,
     /// The policy signature does not verify.
     #[error(
