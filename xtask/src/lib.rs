@@ -15,6 +15,7 @@
 
 pub mod bench;
 pub mod diff;
+pub mod layers;
 pub mod schema_check;
 pub mod tidy;
 

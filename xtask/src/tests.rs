@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{bench, diff, tidy};
+use crate::{bench, diff, layers, tidy};
 
 #[test]
 fn diff_of_equal_texts_is_empty() {
@@ -180,4 +180,98 @@ fn event_schema_alone_is_the_types_with_serde_and_schemars() {
 fn library_crates_are_publishable_and_internal_crates_are_not() {
     let problems = tidy::publish_problems(&crate::repo_root()).unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn cli_words_finds_agentos_commands_in_string_literals_only() {
+    let found = |src: &str| layers::cli_words(src);
+    assert_eq!(
+        found(r#"#[error("run `agentos license login` again")]"#),
+        ["run `agentos license login` again"]
+    );
+    assert_eq!(found("let s = r#\"see agentos rollup\"#;"), ["see agentos rollup"]);
+    assert_eq!(
+        found(r#"format!("{} (see \"agentos report\")", n)"#),
+        [r#"{} (see \"agentos report\")"#]
+    );
+    // Comments, the product's name and a char literal that looks like a quote are not commands.
+    assert!(
+        found("/// run `agentos license login`\n// \"agentos rollup\"\nlet q = '\"';").is_empty()
+    );
+    assert!(found(r#"const NAME: &str = "agentos Rust library"; let t = "agentos";"#).is_empty());
+    assert!(found("/* \"agentos rollup\" */ let x = 1;").is_empty());
+}
+
+/// Library errors are structured and the CLI adds hints naming commands (ARCHITECTURE.md,
+/// Errors): no library's non-test string literal names an `agentos` command.
+#[test]
+fn library_crates_name_no_cli_command() {
+    let found = layers::cli_words_in_libraries(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "library texts naming an `agentos` command: {found:#?}");
+}
+
+#[test]
+fn module_cycles_finds_modules_that_import_each_other() {
+    let dir = std::env::temp_dir().join(format!("xtask-cycles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("c")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("lib.rs", "mod a; mod b; mod c; mod d; use crate::a::X;");
+    write("a.rs", "//! a\nuse crate::b::Y;\n// crate::d is only mentioned\n");
+    write("b.rs", "use crate::{c::Z, Error};");
+    write("c/mod.rs", "mod inner;");
+    write("c/inner.rs", "fn f() -> crate::a::X { todo!() }");
+    write("d.rs", "use crate::a;");
+    write("tests.rs", "use crate::d;");
+    let cycles = layers::module_cycles(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(cycles, ["a -> b -> c -> a"]);
+}
+
+/// The licensing modules depend on each other one way only (issue #9: `verify` and
+/// `revocation` used to import each other).
+#[test]
+fn licensing_modules_form_no_cycle() {
+    let src = crate::repo_root().join("crates/licensing/src");
+    let cycles = layers::module_cycles(&src).unwrap();
+    assert!(cycles.is_empty(), "module cycles in licensing: {cycles:#?}");
+}
+
+#[test]
+fn public_enums_reads_the_attributes_above_each_enum() {
+    let src = "/// A.\n#[derive(Debug)]\n#[non_exhaustive]\npub enum A {}\n\n/// B.\n#[derive(Debug, thiserror::Error)]\npub enum B {\n}\n";
+    let enums = layers::public_enums(src);
+    assert_eq!(enums.len(), 2);
+    assert_eq!(enums[0].0, "A");
+    assert!(enums[0].1.contains("#[non_exhaustive]"));
+    assert_eq!(enums[1].0, "B");
+    assert!(enums[1].1.contains("thiserror::Error") && !enums[1].1.contains("non_exhaustive"));
+}
+
+/// Wire enums and error enums may grow without breaking users (issue #9, Boundaries).
+#[test]
+fn wire_and_error_enums_are_non_exhaustive() {
+    let found = layers::exhaustive_public_enums(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "public enums that must be #[non_exhaustive]: {found:#?}");
+}
+
+#[test]
+fn pub_use_names_opens_groups_and_renames() {
+    let text = "pub use a::{b, c::d as e};\npub use f::{\n    g,\n    h::{i, j},\n};\nuse k::l;";
+    assert_eq!(layers::pub_use_names(text), ["b", "e", "g", "i", "j"]);
+}
+
+/// Internal helpers (`write_atomic`, `read_small_file`, `hostname`, `go_os` …) are not part of
+/// any library's API (issue #9, Boundaries), except those another crate still uses.
+#[test]
+fn library_roots_do_not_reexport_internal_helpers() {
+    let found = layers::reexported_helpers(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "internal helpers re-exported: {found:#?}");
+}
+
+/// No third-party type in a public signature ties our semver to it (issue #9, Boundaries).
+#[test]
+fn library_public_signatures_name_no_private_dependency() {
+    let found = layers::third_party_in_public_api(&crate::repo_root()).unwrap();
+    assert!(found.is_empty(), "third-party types in public signatures: {found:#?}");
 }

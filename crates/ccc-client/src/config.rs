@@ -115,9 +115,7 @@ pub fn normalize_base_url(url: &str) -> Result<String, Error> {
     let url = url.trim().trim_end_matches('/');
     let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
     if host.is_none_or(str::is_empty) {
-        return Err(Error::Config(format!(
-            "CCC base URL {url:?} must be http:// or https:// followed by a host (set AGENTOS_CCC_BASE_URL or --base-url)"
-        )));
+        return Err(Error::BaseUrl(url.to_owned()));
     }
     Ok(url.to_owned())
 }

@@ -5,6 +5,7 @@ use camino::Utf8PathBuf;
 /// Everything the recorder, event log and outbox can fail with. `Display` is one lowercase
 /// line saying what to do where that is knowable; it never contains the API key.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}: {source}")]
@@ -53,6 +54,11 @@ pub enum Error {
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The CCC base URL is not `http(s)://` followed by a host.
+    #[error(
+        "invalid configuration: CCC base URL {0:?} must be http:// or https:// followed by a host (set AGENTOS_CCC_BASE_URL)"
+    )]
+    BaseUrl(String),
     /// The license does not allow uploads in this tier.
     #[error("uploads denied: {0}")]
     License(#[from] agentos_licensing::Error),

@@ -376,11 +376,14 @@ impl Outbox {
                     (sid, Some(tier))
                 }
                 Event::Turn(_) | Event::SessionEnd(_) => {
-                    let sid = event.session_id().to_string();
+                    let sid = event.session_id().map(ToString::to_string).unwrap_or_default();
                     let tier =
                         session_tier(&sid, &seen, &downgraded, &mut wm, &mut active, &src.state)?;
                     (sid, tier)
                 }
+                // An event type this version does not know is never uploaded: privacy has no
+                // rule for what it carries.
+                _ => continue,
             };
             // What leaves, if anything, is privacy's decision for the session's tier.
             match session_tier.map(|tier| event_payload(tier, &event)) {
@@ -425,7 +428,7 @@ impl Outbox {
     }
 
     fn pending_path(&self, batch: &Batch) -> Utf8PathBuf {
-        let micros = batch.created_at.as_jiff().as_microsecond();
+        let micros = batch.created_at.as_unix_micros();
         self.pending_dir().join(format!("{micros:020}-{}.json", safe_name(&batch.key)))
     }
 
@@ -646,7 +649,8 @@ pub fn backoff(attempt: u32) -> Duration {
 
 fn after(d: Duration) -> Timestamp {
     let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::from_hours(24));
-    Timestamp::from(jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX))
+    let at = jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX);
+    Timestamp::from_unix_micros(at.as_microsecond()).unwrap_or_else(Timestamp::now)
 }
 
 /// The tier the session `sid` runs under, as far as it matters for uploads: `Some` when known

@@ -28,6 +28,7 @@ macro_rules! out {
 }
 
 mod cmd;
+mod hints;
 mod metrics;
 mod table;
 #[cfg(test)]
@@ -194,7 +195,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_line(&e));
+            eprintln!("error: {}", hints::with(error_line(&e), hints::for_chain(&e)));
             ExitCode::from(2)
         }
     }

@@ -8,6 +8,7 @@ use crate::{ccp, v1};
 
 /// Every schema this crate publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SchemaKind {
     /// A line of `events.jsonl` ([`v1::Event`]).
     V1Event,

@@ -62,13 +62,17 @@ fn a_wrongly_typed_field_inside_an_optional_object_is_reported_at_its_pointer() 
 
 #[cfg(feature = "validate")]
 #[test]
-fn an_unknown_event_type_is_reported_on_the_document() {
-    let violations = validate(SchemaKind::V1Event, &json!({"type": "lunch"}));
-    assert!(!violations.is_empty());
-    assert!(
-        violations.iter().all(|v| v.pointer.is_empty() || v.pointer == "/type"),
-        "{violations:?}"
-    );
+fn an_event_type_that_is_not_a_string_is_reported_on_the_document() {
+    // An unknown type *name* is tolerated (see `unknown_event_types_read_as_unknown…`); a
+    // `type` that is no string, or none, is not an event.
+    for doc in [json!({"type": 5}), json!({"session_id": "s"})] {
+        let violations = validate(SchemaKind::V1Event, &doc);
+        assert!(!violations.is_empty(), "{doc}");
+        assert!(
+            violations.iter().all(|v| v.pointer.is_empty() || v.pointer == "/type"),
+            "{violations:?}"
+        );
+    }
 }
 
 #[cfg(feature = "validate")]
@@ -161,6 +165,17 @@ fn timestamps_keep_microseconds_so_what_is_written_reads_back_equal() {
     assert_eq!(fine.to_string().parse::<Timestamp>().unwrap(), fine);
     let from_f64 = Timestamp::from_unix_seconds_f64(1_795_310_558.568_518_3).unwrap();
     assert_eq!(from_f64.to_string().parse::<Timestamp>().unwrap(), from_f64);
+}
+
+#[test]
+fn timestamps_convert_to_and_from_unix_microseconds() {
+    use crate::Timestamp;
+    // 2026-11-22T00:02:03.123456Z = 1_795_305_723 s (hand-computed: 20_779 days × 86_400
+    // + 123 s) and 123_456 µs.
+    let t: Timestamp = "2026-11-22T00:02:03.123456Z".parse().unwrap();
+    assert_eq!(t.as_unix_micros(), 1_795_305_723_123_456);
+    assert_eq!(Timestamp::from_unix_micros(1_795_305_723_123_456), Some(t));
+    assert_eq!(Timestamp::from_unix_micros(i64::MAX), None);
 }
 
 #[cfg(feature = "validate")]
@@ -429,6 +444,7 @@ fn one_table_names_the_provider_of_every_model() {
 
 /// The validator checks `date-time` and integer widths as the types read them (issue #8,
 /// point 6): before, these all validated.
+#[cfg(feature = "validate")]
 #[test]
 fn timestamps_and_integers_are_checked_as_the_types_read_them() {
     let with = |ptr: &str, v: serde_json::Value| {
@@ -465,6 +481,7 @@ fn timestamps_and_integers_are_checked_as_the_types_read_them() {
     }
 }
 
+#[cfg(feature = "validate")]
 #[test]
 fn parse_json_refuses_invalid_utf8_instead_of_decoding_it_lossily() {
     let mut bytes = turn_event().to_string().into_bytes();
@@ -476,4 +493,41 @@ fn parse_json_refuses_invalid_utf8_instead_of_decoding_it_lossily() {
     assert!(err.starts_with("invalid utf-8"), "{err}");
     let lossy = String::from_utf8_lossy(&bytes).into_owned();
     assert!(crate::validate::parse_json(lossy.as_bytes()).is_ok());
+}
+
+/// An event type this version does not know reads as `Event::Unknown`, keeps every field and
+/// writes back as it was read (issue #9: unknown is tolerated, never a hard error).
+#[test]
+fn unknown_event_types_read_as_unknown_and_round_trip() {
+    let line = json!({"type": "something_new", "event_id": "2f1e0d4c-3b2a-4190-8776-5544332211aa",
+        "payload": {"nested": [1, "two"]}});
+    let event: v1::Event = serde_json::from_value(line.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let v1::Event::Unknown(unknown) = &event else { panic!("not unknown: {event:?}") };
+    assert_eq!(unknown.event_type(), "something_new");
+    assert_eq!(event.kind(), v1::EventKind::Unknown);
+    assert_eq!(event.session_id(), None);
+    assert_eq!(
+        event.envelope().event_id.as_ref().map(ToString::to_string).as_deref(),
+        Some("2f1e0d4c-3b2a-4190-8776-5544332211aa")
+    );
+    assert_eq!(serde_json::to_value(&event).unwrap(), line);
+    // Known types still fail on bad payloads, and `type` must be a string.
+    assert!(serde_json::from_value::<v1::Event>(json!({"type": "turn"})).is_err());
+    assert!(serde_json::from_value::<v1::Event>(json!({"type": 5})).is_err());
+    assert!(serde_json::from_value::<v1::Event>(json!({"session_id": "s"})).is_err());
+}
+
+#[cfg(feature = "validate")]
+#[test]
+fn the_v1_event_schema_accepts_unknown_types_and_still_explains_known_ones() {
+    use crate::{catalog::SchemaKind, validate};
+    assert!(validate::validate(SchemaKind::V1Event, &json!({"type": "something_new"})).is_empty());
+    assert!(!validate::validate(SchemaKind::V1Event, &json!({"type": 5})).is_empty());
+    let mut bad = turn_event();
+    bad["turn"]["tokens_in"] = json!(-1);
+    let violations = validate::validate(SchemaKind::V1Event, &bad);
+    assert!(
+        violations.iter().any(|v| v.pointer == "/turn/tokens_in"),
+        "the turn branch is still the one explained: {violations:?}"
+    );
 }

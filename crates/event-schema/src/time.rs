@@ -49,6 +49,16 @@ impl Timestamp {
         jiff::Timestamp::from_second(secs).ok().map(Timestamp)
     }
 
+    /// Microseconds since the Unix epoch; `None` outside the years -9999 to 9999.
+    pub fn from_unix_micros(micros: i64) -> Option<Self> {
+        jiff::Timestamp::from_microsecond(micros).ok().map(Timestamp)
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub fn as_unix_micros(&self) -> i64 {
+        self.0.as_microsecond()
+    }
+
     /// Seconds since the Unix epoch, with fraction.
     pub fn as_unix_seconds_f64(&self) -> f64 {
         self.0.as_nanosecond() as f64 / 1e9
@@ -62,17 +72,6 @@ impl Timestamp {
     /// The UTC calendar day, `YYYY-MM-DD`.
     pub fn utc_date(&self) -> String {
         self.0.strftime("%Y-%m-%d").to_string()
-    }
-
-    /// The underlying `jiff` timestamp.
-    pub fn as_jiff(&self) -> jiff::Timestamp {
-        self.0
-    }
-}
-
-impl From<jiff::Timestamp> for Timestamp {
-    fn from(ts: jiff::Timestamp) -> Self {
-        Timestamp::micros(ts)
     }
 }
 

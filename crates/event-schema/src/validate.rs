@@ -229,7 +229,7 @@ fn applicable_branch<'e>(
         let at = e.instance_path().to_string();
         match e.kind() {
             ValidationErrorKind::Type { .. } => at == here,
-            ValidationErrorKind::Constant { .. } => {
+            ValidationErrorKind::Constant { .. } | ValidationErrorKind::Not { .. } => {
                 at.strip_prefix(here.as_str()).is_some_and(|rest| rest.matches('/').count() == 1)
             }
             _ => false,

@@ -22,7 +22,7 @@ pub fn plan_for(feature: &str) -> Option<&'static str> {
 pub(crate) fn missing_hint(feature: &str) -> String {
     match plan_for(feature) {
         Some(plan) => format!(
-            "it comes with plan `{plan}`: install a license that includes it (agentos license login / install); the local tier needs no license"
+            "it comes with plan `{plan}`: install a license that includes it; the local tier needs no license"
         ),
         None => "no plan is known to include it: ask your issuer; the local tier needs no license"
             .to_owned(),

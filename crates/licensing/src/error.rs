@@ -9,7 +9,7 @@ use camino::Utf8PathBuf;
 pub enum Error {
     /// No key in the ring verifies the signature (CCP: `license invalid`).
     #[error(
-        "license signature mismatch: no trusted key (tried: {tried}) verifies this license{ignored}; the pack was altered or signed by an unknown issuer: get a fresh pack from your issuer, or add the issuer's public key with --pubkeys FILE or CCP_LICENSE_PUBKEY_B64=\"kid=<base64>\""
+        "license signature mismatch: no trusted key (tried: {tried}) verifies this license{ignored}; the pack was altered or signed by an unknown issuer: get a fresh pack from your issuer, or trust the issuer's public key (a key bundle, or CCP_LICENSE_PUBKEY_B64=\"kid=<base64>\")"
     )]
     SignatureMismatch {
         /// Comma-separated ids of the keys that were tried.
@@ -19,7 +19,7 @@ pub enum Error {
     },
     /// The license names a key id the ring does not have.
     #[error(
-        "license is signed with key id `{kid}`, which is not in the key ring (known: {known}){ignored}; add that public key with CCP_LICENSE_PUBKEY_B64=\"{kid}=<base64>\" or a PUBKEYS.json via --pubkeys FILE / AGENTOS_PUBKEYS"
+        "license is signed with key id `{kid}`, which is not in the key ring (known: {known}){ignored}; add that public key with CCP_LICENSE_PUBKEY_B64=\"{kid}=<base64>\" or a PUBKEYS.json bundle (AGENTOS_PUBKEYS)"
     )]
     UnknownKey {
         /// The `kid` the claims name.
@@ -31,7 +31,7 @@ pub enum Error {
     },
     /// The ring is empty.
     #[error(
-        "no public keys to verify the license with; set AGENTOS_PUBKEYS / --pubkeys or CCP_LICENSE_PUBKEY_B64"
+        "no public keys to verify the license with; give a key bundle (AGENTOS_PUBKEYS) or CCP_LICENSE_PUBKEY_B64"
     )]
     NoKeys,
     /// Some part of the input cannot be read: JSON, base64, a key, a claim.
@@ -54,7 +54,7 @@ pub enum Error {
     },
     /// `now > exp`.
     #[error(
-        "license expired at {} (exp={exp}); run `agentos license refresh` or `agentos license login` for a new one (the local tier keeps working without a license)",
+        "license expired at {} (exp={exp}); get a new one from your issuer (the local tier keeps working without a license)",
         rfc3339(*exp)
     )]
     Expired {
@@ -77,7 +77,7 @@ pub enum Error {
     },
     /// The license is bound to another device.
     #[error(
-        "license is bound to device {licensed}, but this device is {runtime}; get a pack for this device with `agentos license login` (see `agentos license device`)"
+        "license is bound to device {licensed}, but this device is {runtime}; get a pack for this device from your issuer"
     )]
     DeviceMismatch {
         /// The claims' `device`.
@@ -115,7 +115,7 @@ pub enum Error {
     },
     /// No installed pack.
     #[error(
-        "no license installed at {path}; run `agentos license install PACK` or `agentos license login --issuer URL` (the local tier needs no license)"
+        "no license installed at {path}; install a license pack from your issuer (the local tier needs no license)"
     )]
     NotInstalled {
         /// Where it was looked for.
@@ -164,7 +164,7 @@ pub enum Error {
     },
     /// The issuer answered 2xx with something this client cannot read.
     #[error(
-        "license issuer {url} sent an unexpected response ({detail}); check that --issuer points at a CCP license issuer"
+        "license issuer {url} sent an unexpected response ({detail}); check that the issuer URL points at a CCP license issuer"
     )]
     IssuerResponse {
         /// The request URL.
@@ -174,20 +174,18 @@ pub enum Error {
     },
     /// The device-flow login did not finish in time.
     #[error(
-        "license login did not complete: {detail}; run `agentos license login` again (the installed license, if any, is unchanged)"
+        "license login did not complete: {detail}; log in again (the installed license, if any, is unchanged)"
     )]
     LoginIncomplete {
         /// Why (`expired`, `timed out after 120 s` …).
         detail: String,
     },
     /// Refresh needs to know the issuer.
-    #[error(
-        "no issuer known for refresh; pass --issuer URL (and --invite CODE) or log in once with `agentos license login --issuer URL`"
-    )]
+    #[error("no issuer known for refresh: none was given and no earlier login remembered one")]
     NoIssuer,
     /// The policy signature does not verify.
     #[error(
-        "policy signature mismatch: the policy was altered or signed with another key; fetch the policy and its .sig again, and check --pubkey"
+        "policy signature mismatch: the policy was altered or signed with another key; fetch the policy and its .sig again, and check the public key"
     )]
     PolicySignatureMismatch,
     /// The policy is past its `expiresAt`.
@@ -209,6 +207,7 @@ pub enum Error {
 /// Why a license was rejected, as a stable machine code (the `reason` of
 /// `agentos license verify --json`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// No trusted key verifies the signature.
     SignatureMismatch,

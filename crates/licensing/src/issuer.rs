@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, LicenseConfig, VerifiedLicense, write_atomic};
+use crate::store::write_atomic;
+use crate::{Error, LicenseConfig, VerifiedLicense};
 
 const BODY_LIMIT: u64 = 1024 * 1024;
 
@@ -288,11 +289,11 @@ fn rejected(url: String, a: &Answer) -> Error {
         .unwrap_or_else(|| a.body.lines().next().unwrap_or("").trim().to_owned());
     let hint = match a.status {
         400 | 404 => "check the invite code",
-        405 => "check that --issuer points at a CCP license issuer",
+        405 => "check that the issuer URL points at a CCP license issuer",
         409 => "the invite has been used up: ask for a new one",
         410 => "the invite expired: ask for a new one",
         s if s >= 500 => "the issuer failed: try again later",
-        _ => "check --issuer and the invite code",
+        _ => "check the issuer URL and the invite code",
     };
     Error::IssuerRejected { url, status: a.status, message: truncate(&text, 200), hint }
 }

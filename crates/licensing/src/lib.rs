@@ -42,6 +42,7 @@ pub mod issuer;
 mod keys;
 pub mod policy;
 mod revocation;
+mod signature;
 mod store;
 mod verify;
 
@@ -49,12 +50,13 @@ mod verify;
 mod tests;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use store::write_atomic;
 
-pub use device::{device_id, device_id_for, go_arch, go_os, hostname};
+pub use device::{device_id, device_id_for};
 pub use error::{Error, Reason, rfc3339};
 pub use keys::{EMBEDDED_KID, EMBEDDED_PUBKEY_B64, KeyProblem, KeyRing};
 pub use revocation::{REVOCATIONS_SCHEMA_V1, RevocationList};
-pub use store::{MAX_FILE_BYTES, read_small_file, write_atomic};
+pub use store::{MAX_FILE_BYTES, read_small_file};
 pub use verify::{
     DEFAULT_IAT_SKEW_SECS, SignedLicense, VerifiedLicense, VerifyOptions, verify, verify_signature,
 };

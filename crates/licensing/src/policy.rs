@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::gokeys::{Level, POLICY_FIELDS, PROVIDER_FIELDS, RULE_FIELDS, key_problem};
-use crate::verify::Signature;
+use crate::signature::Signature;
 
 /// One routing rule.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

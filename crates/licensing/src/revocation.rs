@@ -9,7 +9,7 @@ use agentos_event_schema::Extra;
 use agentos_event_schema::ccp::LicenseClaims;
 use serde::{Deserialize, Serialize};
 
-use crate::verify::Signature;
+use crate::signature::Signature;
 use crate::{Error, KeyRing};
 
 /// The schema name of a revocation list.

@@ -2,13 +2,11 @@
 //! CCP's `license.VerifyBytes` does, with a deterministic key order.
 
 use agentos_event_schema::ccp::{LICENSE_SCHEMA_V1, LicenseClaims, LicensePack};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ring::signature::{ED25519, UnparsedPublicKey};
 use serde::Deserialize;
 
 use crate::gokeys::{CLAIMS_FIELDS, Level, PACK_FIELDS, key_problem};
 use crate::revocation::RevocationList;
+use crate::signature::Signature;
 use crate::{Error, KeyRing};
 
 /// Default allowance for an `iat` ahead of this machine's clock, seconds.
@@ -16,35 +14,6 @@ pub const DEFAULT_IAT_SKEW_SECS: i64 = 300;
 
 const PACK_HINT: &str =
     "a pack is {\"license\":{…},\"signature\":\"<base64>\"}; get the file again from your issuer";
-const SIG_HINT: &str = "the signature must be standard base64 (with padding) of 64 bytes";
-
-/// A 64-byte Ed25519 signature. Its `Debug` never shows the bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Signature([u8; 64]);
-
-impl std::fmt::Debug for Signature {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Signature(<redacted>)")
-    }
-}
-
-impl Signature {
-    /// Standard base64 with padding, surrounding whitespace trimmed, exactly 64 bytes.
-    pub(crate) fn from_b64(text: &str, part: &str) -> Result<Signature, Error> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| Error::malformed(part, "not standard base64", SIG_HINT))?;
-        let len = bytes.len();
-        <[u8; 64]>::try_from(bytes.as_slice())
-            .map(Signature)
-            .map_err(|_| Error::malformed(part, format!("{len} bytes instead of 64"), SIG_HINT))
-    }
-
-    pub(crate) fn verifies(&self, key: &[u8; 32], message: &[u8]) -> bool {
-        UnparsedPublicKey::new(&ED25519, key).verify(message, &self.0).is_ok()
-    }
-}
-
 /// A license with its signature, before verification: the exact signed bytes are kept.
 /// Parsing refuses keys that CCP's Go parser would read differently (see `gokeys`).
 /// `Debug` never shows the signature.

@@ -67,6 +67,8 @@ impl TierPolicy for Tier {
             Tier::Local => None,
             Tier::Minimized => Some(ENTITLEMENT_MINIMIZED),
             Tier::Full => Some(ENTITLEMENT_FULL),
+            // A tier this version does not know sends nothing, so it needs nothing.
+            _ => None,
         }
     }
 
@@ -88,7 +90,8 @@ fn privacy_rank(tier: Tier) -> u8 {
     match tier {
         Tier::Full => 0,
         Tier::Minimized => 1,
-        Tier::Local => 2,
+        // A tier this version does not know sends nothing, like `local`.
+        _ => 2,
     }
 }
 
@@ -105,8 +108,10 @@ pub fn summary_payload(tier: Tier, summary: &MetricsSummary) -> Option<Minimized
 }
 
 /// The redacted event `tier` may upload, or `None` when the tier sends no events.
+/// An event type this version does not know is never uploaded, in any tier.
 pub fn event_payload(tier: Tier, event: &Event) -> Option<serde_json::Value> {
-    tier.uploads_events().then(|| redact_event(event))
+    let known = !matches!(event, Event::Unknown(_));
+    (known && tier.uploads_events()).then(|| redact_event(event))
 }
 
 #[cfg(test)]

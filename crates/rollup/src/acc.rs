@@ -326,6 +326,7 @@ impl Acc {
                 check_magnitudes(&t)?;
                 self.apply_turn(t, pos, session_filter);
             }
+            Line::Unknown => {}
         }
         Ok(())
     }

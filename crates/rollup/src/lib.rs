@@ -74,6 +74,7 @@ pub const CAPACITY_ADVICE: &str =
 
 /// Everything that can go wrong in a rollup.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An input file exists but could not be read.
     #[error("cannot read {path}: {source}")]
@@ -92,7 +93,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A line is malformed or schema-invalid and strict mode is on.
-    #[error("{file}:{line}: {message} (fix or remove the line, or run without --strict)")]
+    #[error(
+        "{file}:{line}: {message} (fix or remove the line; strict mode stops at the first bad one)"
+    )]
     InvalidLine {
         /// The file.
         file: Utf8PathBuf,

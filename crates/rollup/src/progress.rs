@@ -188,8 +188,10 @@ pub fn day_section(
         ));
     }
     if s.diagnostics > 0 {
-        notable
-            .push(format!("{} skipped (see `agentos rollup`)", count(s.diagnostics, "input line")));
+        notable.push(format!(
+            "{} skipped (see the rollup's diagnostics)",
+            count(s.diagnostics, "input line")
+        ));
     }
     if notable.is_empty() {
         out.push_str("- notable: nothing\n");

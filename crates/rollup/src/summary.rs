@@ -261,7 +261,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Er
     let summary = MetricsSummary {
         schema_version: SCHEMA_VERSION.to_owned(),
         generated_at: Some(opts.generated_at.unwrap_or_else(Timestamp::now)),
-        period: acc.period.map(|(a, b)| Period { start: a.into(), end: b.into() }),
+        period: acc.period.and_then(|(a, b)| Some(Period { start: ts(a)?, end: ts(b)? })),
         sessions: acc.sessions.values().filter(|s| s.announced).count() as u64,
         turns: acc.turns,
         features_shipped,
@@ -289,7 +289,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Er
         .iter()
         .map(|(id, s)| SessionRow {
             session_id: id.clone(),
-            started: s.start().map(Timestamp::from),
+            started: s.start().and_then(ts),
             ended: s.ended,
             row: s.row.row(),
         })
@@ -309,4 +309,9 @@ fn usage(u: &UsageAcc) -> Usage {
         tokens_out: u.tokens_out,
         cost_usd: u.cost.get(),
     }
+}
+
+/// A `jiff` timestamp as ours (the same range: never `None` in practice).
+fn ts(t: jiff::Timestamp) -> Option<Timestamp> {
+    Timestamp::from_unix_micros(t.as_microsecond())
 }

@@ -722,3 +722,31 @@ fn an_over_long_line_is_dropped_and_reported_with_bounded_memory() {
         assert!(d.starts_with("events.jsonl:2: line longer than 64 MiB"), "{d}");
     }
 }
+
+/// The v1 evolution rule: an event type this version does not know is tolerated and ignored,
+/// never a skipped bad line, and the validator agrees (issue #9, Boundaries).
+#[test]
+fn unknown_event_types_are_tolerated_and_counted_nowhere() {
+    let known = [session("s", "2026-01-05T09:00:00Z"), turn("s", "claude-sonnet-4.5", json!({}))];
+    let unknown = [
+        json!({"type": "something_new", "payload": {"anything": [1, 2]}}),
+        json!({"payload": 1, "type": "later_first_key", "event_id": 7}),
+    ];
+    for line in &unknown {
+        assert!(validate::is_valid(SchemaKind::V1Event, line), "{line}");
+    }
+    let plain = roll(&lines(&known));
+    let mut mixed = vec![unknown[0].clone()];
+    mixed.extend(known.iter().cloned());
+    mixed.push(unknown[1].clone());
+    let with_unknown = roll(&lines(&mixed));
+    assert!(with_unknown.diagnostics.is_empty(), "{:?}", with_unknown.diagnostics);
+    assert_eq!(with_unknown.summary.diagnostics, 0);
+    assert_eq!(with_unknown.summary.turns, 1);
+    assert_eq!(with_unknown.summary.sessions, plain.summary.sessions);
+    let strict = SummaryOptions { strict: true, ..SummaryOptions::default() };
+    assert_eq!(roll_opts(&lines(&mixed), &strict).summary.turns, 1);
+    // A `type` that is not a string is still a bad line.
+    let bad = roll(&lines(&[json!({"type": 5})]));
+    assert_eq!(bad.diagnostics.len(), 1);
+}

@@ -186,7 +186,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e @ Error::RevocationsNotNewer { .. }) => {
-                    outln!("refused: {e}");
+                    outln!("refused: {}", crate::hints::with(&e, crate::hints::license(&e)));
                     Ok(ExitCode::from(1))
                 }
                 Err(e) => verdict_error(e),
@@ -360,7 +360,9 @@ pub fn run_policy(cmd: PolicyCmd, _global: &Global) -> anyhow::Result<ExitCode> 
                         crate::plural(p.routing.len() as u64, "routing rule"),
                         crate::plural(p.providers.len() as u64, "provider")
                     ),
-                    Err(e) => outln!("invalid: {e}"),
+                    Err(e) => {
+                        outln!("invalid: {}", crate::hints::with(e, crate::hints::license(e)))
+                    }
                 }
             }
             Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -439,7 +441,7 @@ fn reason_of(e: &Error) -> Option<&'static str> {
 /// A rejected license is exit 1 with its one-line reason; anything else is an error (exit 2).
 fn verdict_error(e: Error) -> anyhow::Result<ExitCode> {
     if e.reason().is_some() || matches!(e, Error::NotInstalled { .. }) {
-        outln!("invalid: {e}");
+        outln!("invalid: {}", crate::hints::with(&e, crate::hints::license(&e)));
         return Ok(ExitCode::from(1));
     }
     Err(e.into())

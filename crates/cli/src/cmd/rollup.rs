@@ -175,7 +175,7 @@ fn answer(r: Result<Rollup, RollupError>) -> anyhow::Result<Result<Rollup, ExitC
     match r {
         Ok(r) => Ok(Ok(r)),
         Err(e @ RollupError::InvalidLine { .. }) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::hints::with(&e, crate::hints::rollup(&e)));
             Ok(Err(ExitCode::from(1)))
         }
         Err(e) => Err(e.into()),

@@ -211,6 +211,8 @@ fn install_status_entitlements_round_trip() {
     let o = agentos(&["license", "status"], &env, &data);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("no license installed"));
+    // The library says what is wrong; the CLI adds the commands that fix it.
+    assert!(stdout(&o).contains("; run `agentos license install PACK`"), "{o:?}");
     let o = agentos(&["license", "entitlements"], &env, &data);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).lines().all(|l| l.contains("denied")), "{}", stdout(&o));

@@ -176,6 +176,7 @@ fn rollup_writes_summary_log_and_trend_and_strict_fails_on_bad_lines() {
     let strict = agentos(&["rollup", "--strict", "--events", &ev, "--out", &out_s]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(text(&strict.stderr).contains(&format!("{ev}:4: ")));
+    assert!(text(&strict.stderr).contains("; run without --strict"), "{strict:?}");
 
     let report = agentos(&["report", "--events", &ev, "--by", "model"]);
     let table = text(&report.stdout);

@@ -149,6 +149,7 @@ pub struct UsageLine {
 
 /// What a `usage.jsonl` line records (contract §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LineKind {
     /// The routing decision, written before dialing (`event:"decision"`).
     Decision,

@@ -75,6 +75,7 @@ pub const CAPACITY_PROMPTS: Range = Range { min: 0.0, max: MAX_MAGNITUDE };
 
 /// What `turn.capacity_used` counts, which decides its range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CapacityUnit {
     /// A share of the provider's weekly quota: 0 ..= 1 ([`CAPACITY_USED`]).
     Share,
@@ -122,6 +123,7 @@ pub const ESTIMATED_USD: Range = Range { min: 0.0, max: MAX_MAGNITUDE };
 
 /// Which number is out of range.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Field {
     /// `turn.latency_ms`.
     LatencyMs,
@@ -344,6 +346,7 @@ pub fn is_session_id_char(c: char) -> bool {
 /// Why a session id is refused at write time (readers accept any string, as the Python
 /// client wrote them).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BadSessionId {
     /// Empty.
     #[error("a session id cannot be empty")]

@@ -13,7 +13,10 @@ mod records;
 mod reroute;
 mod summary;
 
-pub use event::{Envelope, Event, EventKind, SessionEndEvent, SessionEvent, TurnEvent};
+pub use event::{
+    Envelope, Event, EventKind, KNOWN_EVENT_TYPES, SessionEndEvent, SessionEvent, TurnEvent,
+    UnknownEvent,
+};
 pub use payload::{
     Cost, Decision, Feature, FeatureStatus, InputKind, Measurement, Outcome, OutcomeKind,
     PrivacyTier, Session, Turn, Value,

@@ -16,6 +16,7 @@ use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 // `agentos_privacy::TierPolicy::is_at_least_as_private_as`, not the order of the variants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PrivacyTier {
     /// Nothing leaves the machine.
     Local,
@@ -92,6 +93,7 @@ pub struct Session {
 /// What kind of input a turn carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum InputKind {
     /// Text prompt.
     Text,
@@ -170,6 +172,7 @@ pub struct Measurement {
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FeatureStatus {
     /// Specified, not built.
     Proposed,
@@ -302,6 +305,7 @@ pub struct Decision {
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OutcomeKind {
     /// A test suite went green.
     TestsPassed,

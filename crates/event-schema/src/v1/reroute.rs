@@ -16,6 +16,7 @@ macro_rules! open_enum {
     ) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+
             /// A value CCP's contract does not list, kept as written (never sent in clear).

@@ -37,6 +37,8 @@ fn parse_as(kind: SchemaKind, value: &Json) -> Result<(), String> {
         SchemaKind::CcpLicenseClaims => typed::<ccp::LicenseClaims>(value),
         SchemaKind::CcpLicensePack => typed::<ccp::LicensePack>(value),
         SchemaKind::CcpPubkeys => typed::<ccp::PubkeyBundle>(value),
+        // `SchemaKind` is `#[non_exhaustive]`: a new kind fails here until it is mapped.
+        other => Err(format!("no Rust type mapped for {other:?}")),
     }
 }
 

@@ -7,6 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde::Deserialize;
 
+use crate::device::{go_arch, go_os, hostname};
 use crate::policy::verify_policy;
 use crate::*;
 

@@ -346,3 +346,19 @@ fn docs_privacy_md_is_generated_from_the_code() {
         assert!(expected.contains(&format!("`{name}`")));
     }
 }
+
+/// An event type this version does not know is never uploaded, even shaped like a turn whose
+/// fields the full tier would let through; redacted anyway, nothing of it is in clear.
+#[test]
+fn unknown_event_types_are_never_uploaded_and_redact_to_a_hash() {
+    let line = json!({"type": "turn_v2", "turn": {"model": "unknown-model-secret",
+        "tokens_in": 424_242}, "notes": "unknown-free-text"});
+    let event: Event = serde_json::from_value(line).unwrap_or_else(|e| panic!("{e}"));
+    for tier in [Tier::Local, Tier::Minimized, Tier::Full] {
+        assert!(event_payload(tier, &event).is_none(), "{tier:?}");
+    }
+    let text = redact_event(&event).to_string();
+    for secret in ["unknown-model-secret", "424242", "unknown-free-text", "turn_v2"] {
+        assert!(!text.contains(secret), "{secret:?} in {text}");
+    }
+}

@@ -1,0 +1,74 @@
+//! What to do next, in terms of `agentos` commands and flags, for the library errors that have
+//! an answer on the command line. Libraries say what went wrong in their own terms and never
+//! name a command; this is the one place that maps their structured errors to our commands.
+
+use agentos_licensing::Error as LicenseError;
+
+/// The hint for the first error in `e`'s chain that has one.
+pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<LicenseError>() {
+            license(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_rollup::Error>() {
+            rollup(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_ccc_client::Error>() {
+            ccc_client(e)
+        } else {
+            None
+        }
+    })
+}
+
+/// `text` followed by `; hint` when `hint` is given.
+pub fn with(text: impl std::fmt::Display, hint: Option<&str>) -> String {
+    match hint {
+        Some(hint) => format!("{text}; {hint}"),
+        None => text.to_string(),
+    }
+}
+
+/// The command-line answer to a license error.
+pub fn license(e: &LicenseError) -> Option<&'static str> {
+    Some(match e {
+        LicenseError::SignatureMismatch { .. }
+        | LicenseError::UnknownKey { .. }
+        | LicenseError::NoKeys => "pass the issuer's key bundle with --pubkeys FILE",
+        LicenseError::Expired { .. } => {
+            "run `agentos license refresh` or `agentos license login` for a new one"
+        }
+        LicenseError::DeviceMismatch { .. } => {
+            "run `agentos license login` on this machine (see `agentos license device`)"
+        }
+        LicenseError::NotInstalled { .. } => {
+            "run `agentos license install PACK` or `agentos license login --issuer URL`"
+        }
+        LicenseError::EntitlementMissing { .. } => {
+            "`agentos license login` or `agentos license install PACK` installs another license"
+        }
+        LicenseError::IssuerResponse { .. } => "check the --issuer URL",
+        LicenseError::LoginIncomplete { .. } => "run `agentos license login` again",
+        LicenseError::NoIssuer => {
+            "pass --issuer URL (and --invite CODE) or log in once with `agentos license login --issuer URL`"
+        }
+        LicenseError::PolicySignatureMismatch => "check the key given with --pubkey",
+        _ => return None,
+    })
+}
+
+/// The command-line answer to a rollup error.
+pub fn rollup(e: &agentos_rollup::Error) -> Option<&'static str> {
+    match e {
+        agentos_rollup::Error::InvalidLine { .. } => {
+            Some("run without --strict to skip bad lines with a diagnostic")
+        }
+        _ => None,
+    }
+}
+
+/// The command-line answer to a recorder error.
+pub fn ccc_client(e: &agentos_ccc_client::Error) -> Option<&'static str> {
+    match e {
+        agentos_ccc_client::Error::BaseUrl(_) => Some("or pass --base-url URL"),
+        _ => None,
+    }
+}
