@@ -2,8 +2,6 @@
 //! in input order, and serialisable so a checkpoint can carry it. Memory grows with sessions,
 //! models, features and days, never with the number of events.
 
-use std::hash::{BuildHasherDefault, Hasher};
-
 use agentos_event_schema::Timestamp;
 use agentos_event_schema::v1::{FeatureStatus, OutcomeKind};
 use serde::{Deserialize, Serialize};
@@ -12,36 +10,9 @@ use crate::summary::Row;
 use crate::view::{self, Line};
 use agentos_event_schema::provider::provider_of_turn;
 
-/// A fast non-cryptographic hasher (the rustc "Fx" multiply-rotate) for the in-memory maps:
-/// keys are ids and model names from local files, SipHash's DoS resistance buys nothing here.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
+/// The in-memory maps hash with rustc's Fx hasher: keys are ids and model names from local
+/// files, SipHash's DoS resistance buys nothing here.
+pub(crate) type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Neumaier-compensated sum: order-insensitive to the last few bits, so the two-worker merge
 /// gives the same numbers as a sequential pass.
