@@ -48,24 +48,27 @@
 //! before that replays it with the same key (at-least-once delivery, recognisable by the
 //! key).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
 use agentos_event_schema::Timestamp;
-use agentos_event_schema::v1::Event;
-use agentos_privacy::{MinimizedPayload, Tier, TierPolicy, event_payload};
+use agentos_privacy::MinimizedPayload;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use crate::Error;
-use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
+use crate::eventlog::JsonlLog;
 use crate::fsutil::{is_temp_name, read_json, write_json_atomic};
-use crate::http::{Attempt, Failure, ProblemKind, Sender};
+use crate::http::ProblemKind;
 pub use crate::state::DOWNGRADED_SESSIONS;
+
+mod catch_up;
+mod deliver;
+
 use crate::state::StateFiles;
+use catch_up::{EventSource, Watermark};
+pub use deliver::{FlushOptions, FlushReport, backoff};
 
 /// Route for redacted event batches.
 pub const EVENTS_ROUTE: &str = "/v1/events";
@@ -135,69 +138,11 @@ pub struct LastError {
     pub at: Timestamp,
 }
 
-/// `events.offset.json`: how far `events.jsonl` has been dispositioned for upload.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Watermark {
-    /// Byte offset in `events.jsonl`: every complete line before it has been queued or
-    /// judged ineligible.
-    offset: u64,
-    /// Sessions known to have been started in the `full` tier whose `session_end` has not
-    /// been dispositioned yet.
-    #[serde(default)]
-    full_sessions: BTreeSet<String>,
-    /// Events not uploaded because the tier of their session is unknown.
-    #[serde(default)]
-    tier_unknown: u64,
-    /// Lines past the watermark that are not readable v1 events (skipped).
-    #[serde(default)]
-    unreadable: u64,
-}
-
-/// Where [`Outbox::catch_up`] reads events from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct EventSource {
-    log: JsonlLog,
-    /// The recorder's active session and downgraded sessions.
-    state: StateFiles,
-}
-
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     last_error: Option<LastError>,
     last_success_at: Option<Timestamp>,
     delivered_batches: u64,
-}
-
-/// How a flush behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FlushOptions {
-    /// Send event batches (only when the tier is `full`; otherwise they are held).
-    pub allow_events: bool,
-    /// Send metrics batches.
-    pub allow_metrics: bool,
-    /// Ignore backoff and `Retry-After` schedules (an explicit operator request).
-    pub force: bool,
-    /// Stop starting new requests after this long.
-    pub budget: Duration,
-}
-
-/// What a flush did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FlushReport {
-    /// Keys of batches acknowledged by CCC.
-    pub delivered: Vec<String>,
-    /// Keys of batches moved to `dead/`.
-    pub dead_lettered: Vec<String>,
-    /// Batches still pending afterwards.
-    pub remaining: usize,
-    /// Batches skipped because their next attempt is later.
-    pub waiting: usize,
-    /// Batches held because the current tier does not allow their kind.
-    pub held: usize,
-    /// Earliest scheduled next attempt among waiting batches.
-    pub next_attempt_at: Option<Timestamp>,
-    /// Why the flush stopped early, if it did.
-    pub problem: Option<Failure>,
 }
 
 /// Outbox contents at a glance.
@@ -285,129 +230,6 @@ impl Outbox {
         let name = format!("{seq:020}-{}.json", safe_name(event_id));
         let item = QueueItem { event_id: event_id.to_owned(), event: redacted };
         write_json_atomic(&self.queue_dir().join(name), &item, "queued event")
-    }
-
-    /// Create the watermark at the current end of the event log if there is none yet, so the
-    /// history recorded before the first full-tier event is never swept up. Call it before
-    /// appending a full-tier event. No-op without an event log or when a watermark exists.
-    pub fn ensure_watermark(&self) -> Result<(), Error> {
-        let Some(src) = &self.source else { return Ok(()) };
-        let path = self.watermark_path();
-        if path.try_exists().unwrap_or(false) {
-            return Ok(());
-        }
-        let _lock = self.lock()?;
-        if read_json::<Watermark>(&path)?.is_some() {
-            return Ok(());
-        }
-        let offset = match fs::metadata(src.log.path()) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(Error::io("stat", src.log.path(), e)),
-        };
-        write_json_atomic(&path, &Watermark { offset, ..Watermark::default() }, "outbox watermark")
-    }
-
-    /// Queue every eligible event recorded since the watermark and advance it (under the
-    /// outbox lock). Returns the number of events queued. See the module docs for the rules.
-    pub fn catch_up(&self) -> Result<usize, Error> {
-        let _lock = self.lock()?;
-        self.catch_up_locked()
-    }
-
-    fn catch_up_locked(&self) -> Result<usize, Error> {
-        let Some(src) = &self.source else { return Ok(0) };
-        let wm_path = self.watermark_path();
-        let Some(mut wm) = read_json::<Watermark>(&wm_path)? else { return Ok(0) };
-        let log = src.log.path();
-        let mut file = match File::open(log) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(Error::io("open", log, e)),
-        };
-        let len = file.metadata().map_err(|e| Error::io("stat", log, e))?.len();
-        if len < wm.offset {
-            // The log was truncated or replaced: what is in it now was never judged. Start
-            // over at its end rather than sweep it up.
-            wm.offset = len;
-            write_json_atomic(&wm_path, &wm, "outbox watermark")?;
-            return Ok(0);
-        }
-        file.seek(SeekFrom::Start(wm.offset)).map_err(|e| Error::io("read", log, e))?;
-        // Streamed line by line (memory stays flat however long the stretch since the last
-        // catch-up), and never past the last newline: a torn last line is not judged until it
-        // is complete.
-        // Memory is bounded too: a line longer than the limit is read through, not held.
-        let mut lines = BoundedLines::new(file.take(len - wm.offset), wm.offset, MAX_LINE_BYTES);
-        let downgraded = src.state.downgraded()?;
-        let mut active: Option<Option<(String, Option<Tier>)>> = None;
-        let mut seen: BTreeMap<String, Tier> = BTreeMap::new();
-        let mut queued = 0;
-        let mut pos = wm.offset;
-        loop {
-            let at = match lines.next().map_err(|e| Error::io("read", log, e))? {
-                LineRead::Line { start, complete: true } => start,
-                LineRead::TooLong { start, len, complete: true } => {
-                    pos = start + len;
-                    wm.unreadable += 1;
-                    continue;
-                }
-                _ => break,
-            };
-            let line = lines.line();
-            pos = at + line.len() as u64;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let Ok(event) = serde_json::from_slice::<Event>(line) else {
-                wm.unreadable += 1;
-                continue;
-            };
-            let (sid, session_tier) = match &event {
-                Event::Session(s) => {
-                    let sid = s.session.session_id.to_string();
-                    let tier = s.session.privacy_tier;
-                    if tier.uploads_events() {
-                        wm.full_sessions.insert(sid.clone());
-                    } else {
-                        wm.full_sessions.remove(&sid);
-                    }
-                    seen.insert(sid.clone(), tier);
-                    (sid, Some(tier))
-                }
-                Event::Turn(_) | Event::SessionEnd(_) => {
-                    let sid = event.session_id().map(ToString::to_string).unwrap_or_default();
-                    let tier =
-                        session_tier(&sid, &seen, &downgraded, &mut wm, &mut active, &src.state)?;
-                    (sid, tier)
-                }
-                // An event type this version does not know is never uploaded: privacy has no
-                // rule for what it carries.
-                _ => continue,
-            };
-            // What leaves, if anything, is privacy's decision for the session's tier.
-            match session_tier.map(|tier| event_payload(tier, &event)) {
-                Some(Some(payload)) => {
-                    let id = match &event.envelope().event_id {
-                        Some(id) => id.to_string(),
-                        None => format!("offset-{at}"),
-                    };
-                    self.enqueue_event(at, &id, payload)?;
-                    queued += 1;
-                }
-                Some(None) => {}
-                None => wm.tier_unknown += 1,
-            }
-            if matches!(event, Event::SessionEnd(_)) {
-                wm.full_sessions.remove(&sid);
-            }
-        }
-        if pos == wm.offset {
-            return Ok(0);
-        }
-        wm.offset = pos;
-        write_json_atomic(&wm_path, &wm, "outbox watermark")?;
-        Ok(queued)
     }
 
     /// Queue one metrics summary upload; returns its idempotency key.
@@ -539,82 +361,6 @@ impl Outbox {
         Ok(out)
     }
 
-    /// Batch the queue, then try to deliver every due batch once. Stops at the first failure
-    /// that says CCC is unhealthy or refuses us (the other batches would fail the same way).
-    pub fn flush(&self, sender: &Sender, opts: &FlushOptions) -> Result<FlushReport, Error> {
-        let _lock = self.lock()?;
-        if opts.allow_events {
-            self.seal_locked()?;
-        }
-        let started = std::time::Instant::now();
-        let mut state: State = read_json(&self.state_path())?.unwrap_or_default();
-        let mut report = FlushReport::default();
-        let files = self.pending_files()?;
-        let total = files.len();
-        let mut done = 0;
-        for (path, mut batch) in files {
-            let allowed = match batch.kind {
-                BatchKind::Events => opts.allow_events,
-                BatchKind::Metrics => opts.allow_metrics,
-            };
-            if !allowed {
-                report.held += 1;
-                continue;
-            }
-            let now = Timestamp::now();
-            if let Some(next) = batch.next_attempt_at.filter(|n| !opts.force && *n > now) {
-                report.waiting += 1;
-                report.next_attempt_at = Some(report.next_attempt_at.map_or(next, |t| t.min(next)));
-                continue;
-            }
-            if started.elapsed() >= opts.budget || report.problem.is_some() {
-                break;
-            }
-            let body = serde_json::to_vec(&batch.body)
-                .map_err(|source| Error::Encode { what: "outbox batch", source })?;
-            match sender.post(batch.kind.route(), &batch.key, &body) {
-                Attempt::Delivered { status } => {
-                    self.sent_log().append_json(&json!({
-                        "key": batch.key, "kind": batch.kind, "items": batch.items,
-                        "status": status, "attempts": batch.attempts + 1, "at": Timestamp::now(),
-                    }))?;
-                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-                    state.delivered_batches += 1;
-                    state.last_success_at = Some(Timestamp::now());
-                    // The problem is over: status must not keep showing a stale error.
-                    state.last_error = None;
-                    report.delivered.push(batch.key);
-                    done += 1;
-                }
-                Attempt::Failed(failure) if failure.kind == ProblemKind::Rejected => {
-                    let dead = json!({
-                        "batch": batch, "rejected_at": Timestamp::now(),
-                        "response": {"status": failure.status, "body": failure.body},
-                    });
-                    let dead_path = self.dead_dir().join(format!("{}.json", safe_name(&batch.key)));
-                    write_json_atomic(&dead_path, &dead, "dead letter")?;
-                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-                    state.last_error = Some(last_error(&failure));
-                    report.dead_lettered.push(batch.key);
-                    done += 1;
-                }
-                Attempt::Failed(failure) => {
-                    batch.attempts = batch.attempts.saturating_add(1);
-                    let delay = failure.retry_after.unwrap_or_else(|| backoff(batch.attempts));
-                    batch.next_attempt_at = Some(after(delay));
-                    batch.last_error = Some(failure.message.clone());
-                    write_json_atomic(&path, &batch, "outbox batch")?;
-                    state.last_error = Some(last_error(&failure));
-                    report.problem = Some(failure);
-                }
-            }
-            // After every attempt, so a crash mid-flush leaves counters and last error true.
-            write_json_atomic(&self.state_path(), &state, "outbox state")?;
-        }
-        report.remaining = total - done;
-        Ok(report)
-    }
-
     /// Counts, pending batches and the last error. Reads only; creates nothing.
     pub fn status(&self) -> Result<OutboxStatus, Error> {
         let state: State = read_json(&self.state_path())?.unwrap_or_default();
@@ -630,63 +376,6 @@ impl Outbox {
             last_error: state.last_error,
             last_success_at: state.last_success_at,
         })
-    }
-}
-
-fn last_error(f: &Failure) -> LastError {
-    LastError { kind: f.kind, message: f.message.clone(), at: Timestamp::now() }
-}
-
-/// Exponential backoff with equal jitter: for attempt n (from 1) a delay in
-/// `[b/2, b]` where `b = 2 s × 2^(n-1)`, capped at one hour.
-pub fn backoff(attempt: u32) -> Duration {
-    let exp = attempt.saturating_sub(1).min(20);
-    let base = BACKOFF_BASE.saturating_mul(1u32 << exp).min(BACKOFF_CAP);
-    let half = base / 2;
-    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-    half + Duration::from_millis(fastrand::u64(0..=half_ms))
-}
-
-fn after(d: Duration) -> Timestamp {
-    let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::from_hours(24));
-    let at = jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX);
-    Timestamp::from_unix_micros(at.as_microsecond()).unwrap_or_else(Timestamp::now)
-}
-
-/// The tier the session `sid` runs under, as far as it matters for uploads: `Some` when known
-/// (its `session` event earlier in this catch-up, the persisted set of full-tier sessions,
-/// or the active-session state), `None` when unknown.
-fn session_tier(
-    sid: &str,
-    seen: &BTreeMap<String, Tier>,
-    downgraded: &BTreeSet<String>,
-    wm: &mut Watermark,
-    active: &mut Option<Option<(String, Option<Tier>)>>,
-    state: &StateFiles,
-) -> Result<Option<Tier>, Error> {
-    // The user lowered the tier during this session: nothing more of it goes out as full.
-    // Which lower tier is not recorded; `local` is at least as private as any of them.
-    if downgraded.contains(sid) {
-        wm.full_sessions.remove(sid);
-        return Ok(Some(Tier::Local));
-    }
-    if let Some(tier) = seen.get(sid) {
-        return Ok(Some(*tier));
-    }
-    if wm.full_sessions.contains(sid) {
-        return Ok(Some(Tier::Full));
-    }
-    if active.is_none() {
-        *active = Some(state.active()?.map(|a| (a.session_id.to_string(), a.tier)));
-    }
-    match active {
-        Some(Some((id, Some(tier)))) if id == sid => {
-            if tier.uploads_events() {
-                wm.full_sessions.insert(sid.to_owned());
-            }
-            Ok(Some(*tier))
-        }
-        _ => Ok(None),
     }
 }
 

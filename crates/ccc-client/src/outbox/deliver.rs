@@ -1,0 +1,143 @@
+//! Delivery: batches sent to CCC under their idempotency keys, with backoff and jitter,
+//! `Retry-After`, and dead letters for requests CCC will never accept.
+
+use std::fs;
+use std::time::Duration;
+
+use agentos_event_schema::Timestamp;
+use serde_json::json;
+
+use super::{BACKOFF_BASE, BACKOFF_CAP, BatchKind, LastError, Outbox, State, safe_name};
+use crate::Error;
+use crate::fsutil::{read_json, write_json_atomic};
+use crate::http::{Attempt, Failure, ProblemKind, Sender};
+
+/// How a flush behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlushOptions {
+    /// Send event batches (only when the tier is `full`; otherwise they are held).
+    pub allow_events: bool,
+    /// Send metrics batches.
+    pub allow_metrics: bool,
+    /// Ignore backoff and `Retry-After` schedules (an explicit operator request).
+    pub force: bool,
+    /// Stop starting new requests after this long.
+    pub budget: Duration,
+}
+
+/// What a flush did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlushReport {
+    /// Keys of batches acknowledged by CCC.
+    pub delivered: Vec<String>,
+    /// Keys of batches moved to `dead/`.
+    pub dead_lettered: Vec<String>,
+    /// Batches still pending afterwards.
+    pub remaining: usize,
+    /// Batches skipped because their next attempt is later.
+    pub waiting: usize,
+    /// Batches held because the current tier does not allow their kind.
+    pub held: usize,
+    /// Earliest scheduled next attempt among waiting batches.
+    pub next_attempt_at: Option<Timestamp>,
+    /// Why the flush stopped early, if it did.
+    pub problem: Option<Failure>,
+}
+
+impl Outbox {
+    /// Batch the queue, then try to deliver every due batch once. Stops at the first failure
+    /// that says CCC is unhealthy or refuses us (the other batches would fail the same way).
+    pub fn flush(&self, sender: &Sender, opts: &FlushOptions) -> Result<FlushReport, Error> {
+        let _lock = self.lock()?;
+        if opts.allow_events {
+            self.seal_locked()?;
+        }
+        let started = std::time::Instant::now();
+        let mut state: State = read_json(&self.state_path())?.unwrap_or_default();
+        let mut report = FlushReport::default();
+        let files = self.pending_files()?;
+        let total = files.len();
+        let mut done = 0;
+        for (path, mut batch) in files {
+            let allowed = match batch.kind {
+                BatchKind::Events => opts.allow_events,
+                BatchKind::Metrics => opts.allow_metrics,
+            };
+            if !allowed {
+                report.held += 1;
+                continue;
+            }
+            let now = Timestamp::now();
+            if let Some(next) = batch.next_attempt_at.filter(|n| !opts.force && *n > now) {
+                report.waiting += 1;
+                report.next_attempt_at = Some(report.next_attempt_at.map_or(next, |t| t.min(next)));
+                continue;
+            }
+            if started.elapsed() >= opts.budget || report.problem.is_some() {
+                break;
+            }
+            let body = serde_json::to_vec(&batch.body)
+                .map_err(|source| Error::Encode { what: "outbox batch", source })?;
+            match sender.post(batch.kind.route(), &batch.key, &body) {
+                Attempt::Delivered { status } => {
+                    self.sent_log().append_json(&json!({
+                        "key": batch.key, "kind": batch.kind, "items": batch.items,
+                        "status": status, "attempts": batch.attempts + 1, "at": Timestamp::now(),
+                    }))?;
+                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+                    state.delivered_batches += 1;
+                    state.last_success_at = Some(Timestamp::now());
+                    // The problem is over: status must not keep showing a stale error.
+                    state.last_error = None;
+                    report.delivered.push(batch.key);
+                    done += 1;
+                }
+                Attempt::Failed(failure) if failure.kind == ProblemKind::Rejected => {
+                    let dead = json!({
+                        "batch": batch, "rejected_at": Timestamp::now(),
+                        "response": {"status": failure.status, "body": failure.body},
+                    });
+                    let dead_path = self.dead_dir().join(format!("{}.json", safe_name(&batch.key)));
+                    write_json_atomic(&dead_path, &dead, "dead letter")?;
+                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+                    state.last_error = Some(last_error(&failure));
+                    report.dead_lettered.push(batch.key);
+                    done += 1;
+                }
+                Attempt::Failed(failure) => {
+                    batch.attempts = batch.attempts.saturating_add(1);
+                    let delay = failure.retry_after.unwrap_or_else(|| backoff(batch.attempts));
+                    batch.next_attempt_at = Some(after(delay));
+                    batch.last_error = Some(failure.message.clone());
+                    write_json_atomic(&path, &batch, "outbox batch")?;
+                    state.last_error = Some(last_error(&failure));
+                    report.problem = Some(failure);
+                }
+            }
+            // After every attempt, so a crash mid-flush leaves counters and last error true.
+            write_json_atomic(&self.state_path(), &state, "outbox state")?;
+        }
+        report.remaining = total - done;
+        Ok(report)
+    }
+}
+
+fn last_error(f: &Failure) -> LastError {
+    LastError { kind: f.kind, message: f.message.clone(), at: Timestamp::now() }
+}
+
+/// Exponential backoff with equal jitter: for attempt n (from 1) a delay in
+/// `[b/2, b]` where `b = 2 s × 2^(n-1)`, capped at one hour.
+pub fn backoff(attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    let base = BACKOFF_BASE.saturating_mul(1u32 << exp).min(BACKOFF_CAP);
+    let half = base / 2;
+    let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    half + Duration::from_millis(fastrand::u64(0..=half_ms))
+}
+
+fn after(d: Duration) -> Timestamp {
+    let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::from_hours(24));
+    let at = jiff::Timestamp::now().saturating_add(span).unwrap_or(jiff::Timestamp::MAX);
+    Timestamp::from_unix_micros(at.as_microsecond()).unwrap_or_else(Timestamp::now)
+}
