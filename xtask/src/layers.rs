@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 
 /// The library crates, by directory under `crates/`.
 pub const LIBRARY_CRATES: &[&str] =
-    &["event-schema", "privacy", "licensing", "ccc-client", "rollup", "backfill"];
+    &["event-schema", "privacy", "licensing", "ccc-client", "rollup", "backfill", "fsio"];
 
 /// The string literals of `source` outside comments (`"…"`, `r"…"`, `r#"…"#`), escapes kept
 /// as written.
@@ -247,9 +247,8 @@ pub const INTERNAL_HELPERS: &[&str] =
     &["write_atomic", "read_small_file", "hostname", "go_os", "go_arch"];
 
 /// Re-exports of an [`INTERNAL_HELPERS`] name that another crate still uses, as
-/// `(crate, helper)`, until the file helpers move to a crate of their own.
-pub const HELPERS_STILL_SHARED: &[(&str, &str)] =
-    &[("licensing", "read_small_file"), ("rollup", "write_atomic")];
+/// `(crate, helper)`: none since the file helpers live in `agentos-fsio`.
+pub const HELPERS_STILL_SHARED: &[(&str, &str)] = &[];
 
 /// `crate: helper` for every [`INTERNAL_HELPERS`] name a library crate's `lib.rs` re-exports
 /// with `pub use` (other than [`HELPERS_STILL_SHARED`]).

@@ -13,13 +13,24 @@ pub(crate) use agentos_fsio::is_temp_name;
 /// or foreign file is refused.
 pub(crate) const MAX_JSON_FILE: u64 = 256 * 1024 * 1024;
 
-fn ours(e: agentos_fsio::Error) -> Error {
+fn ours(e: agentos_fsio::Error, file: &Utf8Path) -> Error {
     match e {
         agentos_fsio::Error::Io { action, path, source } => Error::Io { action, path, source },
         agentos_fsio::Error::Encode { what, source } => Error::Encode { what, source },
         agentos_fsio::Error::Corrupt { path, message } => Error::Corrupt { path, message },
         agentos_fsio::Error::TooLarge { path, limit } => {
             Error::Corrupt { path, message: format!("larger than {limit} bytes") }
+        }
+        agentos_fsio::Error::NotRegular { path, what } => Error::Io {
+            action: "read",
+            path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{what}, not a regular file"),
+            ),
+        },
+        other => {
+            Error::Io { action: "use", path: file.to_owned(), source: std::io::Error::other(other) }
         }
     }
 }
@@ -30,7 +41,7 @@ pub(crate) fn write_json_atomic<T: serde::Serialize>(
     value: &T,
     what: &'static str,
 ) -> Result<(), Error> {
-    agentos_fsio::write_json_atomic(path, value, what).map_err(ours)
+    agentos_fsio::write_json_atomic(path, value, what).map_err(|e| ours(e, path))
 }
 
 /// Read and parse a JSON file of at most [`MAX_JSON_FILE`] bytes; `Ok(None)` when it does not
@@ -38,5 +49,5 @@ pub(crate) fn write_json_atomic<T: serde::Serialize>(
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Utf8Path,
 ) -> Result<Option<T>, Error> {
-    agentos_fsio::read_json(path, MAX_JSON_FILE).map_err(ours)
+    agentos_fsio::read_json(path, MAX_JSON_FILE).map_err(|e| ours(e, path))
 }

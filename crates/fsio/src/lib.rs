@@ -18,7 +18,17 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 /// What a file operation can fail with. `Display` is one lowercase line naming the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// The path names a directory, FIFO, socket or device, not a regular file; it was not
+    /// opened (opening a FIFO for reading would block until a writer appears).
+    #[error("cannot read {path}: {what}, not a regular file")]
+    NotRegular {
+        /// The path.
+        path: Utf8PathBuf,
+        /// What it is (`a directory`, `a FIFO, socket or device`).
+        what: &'static str,
+    },
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -110,20 +120,37 @@ pub fn write_json_atomic<T: serde::Serialize + ?Sized>(
 }
 
 /// The bytes of `path`, `Ok(None)` when it does not exist; [`Error::TooLarge`] (nothing held)
-/// when it is larger than `limit` bytes.
+/// when it is larger than `limit` bytes; [`Error::NotRegular`] (never opened) for a directory,
+/// FIFO, socket or device.
 pub fn read_bounded(path: &Utf8Path, limit: u64) -> Result<Option<Vec<u8>>, Error> {
     let io = |source| Error::Io { action: "read", path: path.to_owned(), source };
+    // Checked before opening (a FIFO would block the open) and again on the opened handle
+    // (a file swapped in between is not read).
+    match std::fs::metadata(path) {
+        Ok(meta) => require_regular(path, &meta)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
+    require_regular(path, &file.metadata().map_err(io)?)?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(Error::TooLarge { path: path.to_owned(), limit });
     }
     Ok(Some(bytes))
+}
+
+fn require_regular(path: &Utf8Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() { "a directory" } else { "a FIFO, socket or device" };
+    Err(Error::NotRegular { path: path.to_owned(), what })
 }
 
 /// Read and parse a JSON file of at most `limit` bytes; `Ok(None)` when it does not exist.

@@ -60,3 +60,25 @@ fn temp_names_are_dot_files_but_not_lock_files() {
     assert!(!is_temp_name(".lock"));
     assert!(!is_temp_name("state.json"));
 }
+
+#[test]
+fn a_fifo_or_directory_is_refused_without_being_opened() {
+    let (_guard, dir) = tmp();
+    let fifo = dir.join("f.fifo");
+    let made = std::process::Command::new("mkfifo").arg(fifo.as_str()).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo is available");
+    // Reading a FIFO with no writer would block forever; the check comes first. The read runs
+    // on a thread so a regression fails the test instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(crate::read_bounded(&path, 1024).map(|b| b.map(|v| v.len())));
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the read returns");
+    assert!(
+        matches!(got, Err(crate::Error::NotRegular { what: "a FIFO, socket or device", .. })),
+        "{got:?}"
+    );
+    let got = crate::read_bounded(&dir, 1024);
+    assert!(matches!(got, Err(crate::Error::NotRegular { what: "a directory", .. })), "{got:?}");
+}

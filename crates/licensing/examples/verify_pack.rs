@@ -7,9 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use agentos_licensing::entitlements::plan_for;
-use agentos_licensing::{
-    KeyRing, SignedLicense, VerifyOptions, now_unix, read_small_file, rfc3339, verify,
-};
+use agentos_licensing::{KeyRing, SignedLicense, VerifyOptions, now_unix, rfc3339, verify};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use camino::Utf8PathBuf;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
@@ -20,7 +18,7 @@ fn main() {
         [] => demo(),
         [pack, rest @ ..] => {
             let path = Utf8PathBuf::from(pack);
-            let bytes = read_small_file(&path).unwrap_or_else(|e| fail(2, &format!("{path}: {e}")));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| fail(2, &format!("{path}: {e}")));
             let mut ring = KeyRing::embedded();
             if let Some(bundle) = rest.first() {
                 let bundle = Utf8PathBuf::from(bundle);

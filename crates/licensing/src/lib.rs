@@ -56,7 +56,8 @@ pub use device::{device_id, device_id_for};
 pub use error::{Error, Reason, rfc3339};
 pub use keys::{EMBEDDED_KID, EMBEDDED_PUBKEY_B64, KeyProblem, KeyRing};
 pub use revocation::{REVOCATIONS_SCHEMA_V1, RevocationList};
-pub use store::{MAX_FILE_BYTES, read_small_file};
+pub use store::MAX_FILE_BYTES;
+use store::read_small_file;
 pub use verify::{
     DEFAULT_IAT_SKEW_SECS, SignedLicense, VerifiedLicense, VerifyOptions, verify, verify_signature,
 };

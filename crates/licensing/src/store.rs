@@ -16,7 +16,7 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// directory, a device such as `/dev/zero`) with `InvalidInput` **before** opening it: opening
 /// a FIFO for reading blocks until a writer appears, so it is never opened. Symlinks are
 /// followed; the opened handle is checked again, so a file swapped in between is not read.
-pub fn read_small_file(path: &Utf8Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_small_file(path: &Utf8Path) -> std::io::Result<Vec<u8>> {
     require_regular(&std::fs::metadata(path)?)?;
     let file = std::fs::File::open(path)?;
     require_regular(&file.metadata()?)?;

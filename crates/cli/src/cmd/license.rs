@@ -499,9 +499,14 @@ pub fn config(global: &Global, keys: &KeyArgs) -> LicenseConfig {
     cfg
 }
 
+/// A license, key or policy file named on the command line: at most
+/// [`agentos_licensing::MAX_FILE_BYTES`], a regular file (a FIFO is refused, never waited on).
 fn read(path: &Utf8Path) -> anyhow::Result<Vec<u8>> {
-    agentos_licensing::read_small_file(path)
-        .with_context(|| format!("cannot read {path}: check the path"))
+    match agentos_fsio::read_bounded(path, agentos_licensing::MAX_FILE_BYTES) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => anyhow::bail!("cannot read {path}: no such file; check the path"),
+        Err(e) => Err(anyhow::Error::new(e).context("not a license, key or policy file")),
+    }
 }
 
 fn read_text(path: &Utf8Path) -> anyhow::Result<String> {

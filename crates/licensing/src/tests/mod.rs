@@ -851,7 +851,7 @@ fn oversized_files_are_refused_not_read_into_memory() {
         .unwrap_or_else(|p| panic!("{p:?}"));
     std::fs::write(&path, vec![b' '; (crate::MAX_FILE_BYTES + 1) as usize])
         .unwrap_or_else(|e| panic!("{e}"));
-    let err = crate::read_small_file(&path).expect_err("a 1 MiB + 1 file is refused");
+    let err = crate::store::read_small_file(&path).expect_err("a 1 MiB + 1 file is refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     let cfg = crate::LicenseConfig {
         pack_path: path.clone(),
@@ -860,5 +860,5 @@ fn oversized_files_are_refused_not_read_into_memory() {
     let err = crate::load_installed(&cfg).expect_err("an oversized installed pack is not loaded");
     assert!(err.to_string().contains("larger than"), "{err}");
     std::fs::write(&path, b"{}").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(crate::read_small_file(&path).ok(), Some(b"{}".to_vec()));
+    assert_eq!(crate::store::read_small_file(&path).ok(), Some(b"{}".to_vec()));
 }
