@@ -417,7 +417,9 @@ pub fn legacy_check_all(legacy_dir: &Path, root: &Path) -> Vec<Problem> {
 /// legacy property must still exist; a legacy-required property must still be required and
 /// nothing else newly required; our accepted types must include the legacy ones, and for
 /// required properties the non-null types must not widen beyond them; our enums must contain
-/// every legacy value. Empty when compatible.
+/// every legacy value. An open enum of ours (any string, e.g. `input_kind`: the v1 evolution
+/// rule tolerates unknown values) lists no values and accepts every legacy one: compatible.
+/// Empty when compatible.
 pub fn legacy_problems(ours: &Json, legacy: &Json) -> Vec<String> {
     let defs = ours.get("$defs").cloned().unwrap_or(Json::Null);
     let root = resolve(ours, &defs);

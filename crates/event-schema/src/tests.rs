@@ -180,6 +180,35 @@ fn timestamps_convert_to_and_from_unix_microseconds() {
 
 #[cfg(feature = "validate")]
 #[test]
+fn unknown_input_and_outcome_kinds_read_validate_and_round_trip() {
+    let mut e = turn_event();
+    e["turn"]["input_kind"] = json!("audio/v2");
+    e["outcome"] = json!({"kind": "release_cut", "count": 3});
+    assert_eq!(validate(SchemaKind::V1Event, &e), vec![]);
+    let parsed: v1::Event = serde_json::from_value(e.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let v1::Event::Turn(t) = &parsed else { panic!("not a turn") };
+    assert_eq!(t.turn.input_kind, v1::InputKind::Unknown("audio/v2".into()));
+    let o = t.outcome.clone().unwrap_or_else(|| panic!("no outcome"));
+    assert_eq!((o.kind.clone(), o.count), (v1::OutcomeKind::Unknown("release_cut".into()), 3));
+    assert!(!o.kind.is_known() && o.kind.counted_as() == &v1::OutcomeKind::Other);
+    let back = serde_json::to_value(&parsed).unwrap_or_default();
+    assert_eq!((&back["turn"], &back["outcome"]), (&e["turn"], &e["outcome"]));
+    // The wire value `other` is the known bucket, not an unknown kind.
+    e["turn"]["input_kind"] = json!("other");
+    e["outcome"] = json!({"kind": "other"});
+    let parsed: v1::Event = serde_json::from_value(e).unwrap_or_else(|e| panic!("{e}"));
+    let v1::Event::Turn(t) = &parsed else { panic!("not a turn") };
+    assert_eq!(t.turn.input_kind, v1::InputKind::Other);
+    assert_eq!(t.outcome.as_ref().map(|o| &o.kind), Some(&v1::OutcomeKind::Other));
+    // A non-string is still a type error, for the types and the schema alike.
+    let mut bad = turn_event();
+    bad["turn"]["input_kind"] = json!(3);
+    assert!(serde_json::from_value::<v1::Event>(bad.clone()).is_err());
+    assert_ne!(validate(SchemaKind::V1Event, &bad), vec![]);
+}
+
+#[cfg(feature = "validate")]
+#[test]
 fn reroute_values_ccp_does_not_list_still_read_and_round_trip() {
     let event = |mode: &str, decision: &str| {
         let mut e = turn_event();

@@ -346,7 +346,7 @@ impl Acc {
             }
         }
         if let Some(o) = &t.outcome
-            && let Some(i) = OutcomeKind::ALL.iter().position(|k| *k == o.kind)
+            && let Some(i) = OutcomeKind::ALL.iter().position(|k| k == o.kind.counted_as())
             && let Some(n) = self.outcomes.get_mut(i)
         {
             *n = n.saturating_add(o.count);

@@ -257,7 +257,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Er
 
     let features_shipped = acc.features_sum.get();
     let capacity_used = acc.capacity_sum.get();
-    let outcomes = OutcomeKind::ALL.iter().copied().zip(acc.outcomes).collect();
+    let outcomes = OutcomeKind::ALL.iter().cloned().zip(acc.outcomes).collect();
     let summary = MetricsSummary {
         schema_version: SCHEMA_VERSION.to_owned(),
         generated_at: Some(opts.generated_at.unwrap_or_else(Timestamp::now)),

@@ -229,7 +229,8 @@ fn fast_path_accepts_exactly_what_the_v1_contract_accepts() {
 fn invalid_lines_are_skipped_with_file_line_diagnostics_and_strict_fails() {
     let good = turn("s", "m", json!({"turn": {"capacity_used": 0.5}}));
     let negative = turn("s", "m", json!({"turn": {"tokens_in": -3}}));
-    let kind = turn("s", "m", json!({"turn": {"input_kind": "audio"}}));
+    // An unknown `input_kind` text is tolerated (issue #9); a non-string is not.
+    let kind = turn("s", "m", json!({"turn": {"input_kind": 7}}));
     let text = format!("{good}\n{{not json\n\n{negative}\n{kind}\n42\n{good}\n");
     let r = roll(&text);
     assert_eq!(r.summary.turns, 2);

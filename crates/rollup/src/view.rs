@@ -8,8 +8,9 @@
 //! `serde_json::from_str::<v1::Event>` accepts it and the v1 JSON schema validates it — every
 //! required field present with the right JSON type, integers non-negative (`tokens_in`,
 //! `tokens_out`, `count`, `preferred_attempt`, which may also be a legacy boolean),
-//! `latency_ms`, `capacity_used`, `impf`, `estimated_usd` and the `gap_*` fields ≥ 0, enums
-//! (`input_kind`, `privacy_tier`, `status`, `kind`) known, timestamps RFC 3339, maps of
+//! `latency_ms`, `capacity_used`, `impf`, `estimated_usd` and the `gap_*` fields ≥ 0, closed
+//! enums (`privacy_tier`, `status`) known, open enums (`input_kind`, `kind`) any string (an
+//! unknown value is tolerated, the v1 evolution rule), timestamps RFC 3339, maps of
 //! numbers (`attribution`, `unit_costs`) holding numbers, string
 //! arrays holding strings. Fields the views do not name are checked by these "check" types
 //! without being kept; unknown keys are tolerated (the v1 evolution rule).
@@ -17,7 +18,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use agentos_event_schema::v1::{FeatureStatus, InputKind, OutcomeKind, PrivacyTier};
+use agentos_event_schema::v1::{FeatureStatus, OutcomeKind, PrivacyTier};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -338,7 +339,7 @@ pub(crate) struct TurnView<'a> {
     subagent: StrCheck,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
-    input_kind: InputKind,
+    input_kind: StrCheck,
     pub(crate) latency_ms: NonNeg,
     #[serde(default, borrow)]
     pub(crate) attribution: Attribution<'a>,

@@ -51,7 +51,7 @@ impl SessionWindow {
             p.cost_usd += c.estimated_usd;
         }
         if let Some(o) = &turn.outcome {
-            *self.outcomes.entry(o.kind).or_default() += o.count;
+            *self.outcomes.entry(o.kind.counted_as().clone()).or_default() += o.count;
         }
     }
 

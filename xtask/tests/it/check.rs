@@ -208,6 +208,15 @@ fn legacy_incompatible_schemas_are_caught() {
         ]
     );
 
+    // `input_kind` is an open enum (any string: unknown values are tolerated), which accepts
+    // every Python value; an enum that drops one is still caught.
+    assert_eq!(turn["properties"]["input_kind"]["type"], "string");
+    assert!(turn["properties"]["input_kind"].get("enum").is_none());
+    let mut closed = turn.clone();
+    closed["properties"]["input_kind"] = serde_json::json!({"type": "string", "enum": ["text"]});
+    let problems = legacy_problems(&closed, &legacy("turn"));
+    assert!(problems.iter().any(|p| p.contains("input_kind: enum lost")), "{problems:?}");
+
     let mut feature = SchemaKind::V1Feature.schema();
     assert_eq!(legacy_problems(&feature, &legacy("feature")), Vec::<String>::new());
     feature["$defs"]["FeatureStatus"]["oneOf"].as_array_mut().unwrap().pop();

@@ -243,6 +243,16 @@ fn recorder(global: &Global, flags: &UploadFlags) -> anyhow::Result<Recorder> {
     Ok(Recorder::open(config, crate::metrics::RollupMetrics)?)
 }
 
+/// `--value-kind`: a known outcome kind only (the events we write carry known values; an
+/// unknown kind is only tolerated on read).
+fn known_outcome_kind(s: &str) -> anyhow::Result<OutcomeKind> {
+    let kind = OutcomeKind::from(s);
+    if !kind.is_known() {
+        anyhow::bail!("unknown outcome kind {s:?}: use one of {}", OutcomeKind::KNOWN.join(", "));
+    }
+    Ok(kind)
+}
+
 fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
     items
         .iter()
@@ -315,7 +325,7 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let outcome = a
         .value_kind
         .as_deref()
-        .map(|k| k.parse::<OutcomeKind>().map_err(anyhow::Error::msg))
+        .map(known_outcome_kind)
         .transpose()?
         .map(|kind| Outcome { kind, count: 1, extra: Default::default() });
     let value = (a.value_summary.is_some() || !a.value_links.is_empty()).then(|| Value {

@@ -343,6 +343,25 @@ fn flags_override_the_environment() {
         ],
     );
     assert_eq!(out.status.code(), Some(2), "an unknown input kind is refused");
+    // So is an unknown --value-kind (read tolerantly, but never written by us), with the list.
+    let out = run(
+        agentos(&flag_dir, "local", &refused, "ok.pack"),
+        &[
+            "session",
+            "turn",
+            "--model",
+            "m",
+            "--tokens-in",
+            "1",
+            "--tokens-out",
+            "1",
+            "--value-kind",
+            "release_cut",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("release_cut") && err.contains("tests_passed, pr_merged"), "{err}");
     ok(
         agentos(&flag_dir, "local", &refused, "ok.pack"),
         &[

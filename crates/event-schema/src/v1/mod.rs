@@ -8,6 +8,7 @@
 
 mod event;
 pub mod limits;
+mod open_enum;
 mod payload;
 mod records;
 mod reroute;

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::open_enum::open_enum;
 use super::reroute::{RerouteDecision, RerouteMode};
 use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
 
@@ -90,18 +91,20 @@ pub struct Session {
     pub extra: Extra,
 }
 
-/// What kind of input a turn carried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum InputKind {
-    /// Text prompt.
-    Text,
-    /// Image input.
-    Image,
-    /// Anything else.
-    Other,
-}
+open_enum!(
+    /// What kind of input a turn carried.
+    InputKind, "Kind of input",
+    /// A kind this version does not know, kept as written (never sent in clear).
+    Unknown,
+    {
+        /// Text prompt.
+        Text = "text",
+        /// Image input.
+        Image = "image",
+        /// Anything else (the wire value `other`).
+        Other = "other",
+    }
+);
 
 /// One model call within a session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -120,7 +123,7 @@ pub struct Turn {
     /// Output tokens.
     #[schemars(range(max = u64::MAX))]
     pub tokens_out: u64,
-    /// Kind of input.
+    /// Kind of input: `text`, `image` or `other`; any other text reads as `Unknown`.
     pub input_kind: InputKind,
     /// Wall-clock latency in milliseconds (0 to 1e15).
     #[schemars(range(min = 0.0, max = super::limits::LATENCY_MS.max))]
@@ -300,29 +303,30 @@ pub struct Decision {
     pub extra: Extra,
 }
 
-/// Kinds of user-visible outcome a turn can produce.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum OutcomeKind {
-    /// A test suite went green.
-    TestsPassed,
-    /// A pull request was merged.
-    PrMerged,
-    /// A bug was fixed.
-    BugFixed,
-    /// A feature reached users.
-    FeatureShipped,
-    /// Documentation was written.
-    DocsWritten,
-    /// Something else of value.
-    Other,
-}
+open_enum!(
+    /// Kinds of user-visible outcome a turn can produce.
+    OutcomeKind, "Kind of outcome",
+    /// A kind this version does not know, kept as written (never sent in clear; the rollup
+    /// counts it under `other`).
+    Unknown,
+    {
+        /// A test suite went green.
+        TestsPassed = "tests_passed",
+        /// A pull request was merged.
+        PrMerged = "pr_merged",
+        /// A bug was fixed.
+        BugFixed = "bug_fixed",
+        /// A feature reached users.
+        FeatureShipped = "feature_shipped",
+        /// Documentation was written.
+        DocsWritten = "docs_written",
+        /// Something else of value (the wire value `other`).
+        Other = "other",
+    }
+);
 
 impl OutcomeKind {
-    /// Every kind, in a stable order.
+    /// Every known kind, in a stable order (the order of [`OutcomeKind::KNOWN`]).
     pub const ALL: [OutcomeKind; 6] = [
         OutcomeKind::TestsPassed,
         OutcomeKind::PrMerged,
@@ -332,27 +336,13 @@ impl OutcomeKind {
         OutcomeKind::Other,
     ];
 
-    /// The kind as written in events.
-    pub fn as_str(&self) -> &'static str {
+    /// The known kind this one is counted under: itself, or `Other` for an unknown kind (so
+    /// counts keyed by kind never carry a writer's free text).
+    pub fn counted_as(&self) -> &OutcomeKind {
         match self {
-            OutcomeKind::TestsPassed => "tests_passed",
-            OutcomeKind::PrMerged => "pr_merged",
-            OutcomeKind::BugFixed => "bug_fixed",
-            OutcomeKind::FeatureShipped => "feature_shipped",
-            OutcomeKind::DocsWritten => "docs_written",
-            OutcomeKind::Other => "other",
+            OutcomeKind::Unknown(_) => &OutcomeKind::Other,
+            known => known,
         }
-    }
-}
-
-impl FromStr for OutcomeKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OutcomeKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = OutcomeKind::ALL.iter().map(|k| k.as_str()).collect();
-            format!("unknown outcome kind {s:?}: use one of {}", names.join(", "))
-        })
     }
 }
 
@@ -360,7 +350,8 @@ impl FromStr for OutcomeKind {
 /// `value` schema forbids extra keys).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Outcome {
-    /// What kind of outcome.
+    /// What kind of outcome: `tests_passed`, `pr_merged`, `bug_fixed`, `feature_shipped`,
+    /// `docs_written` or `other`; any other text reads as `Unknown` (counted under `other`).
     pub kind: OutcomeKind,
     /// How many (e.g. tests passed); 1 when not counted.
     #[serde(default = "one")]

@@ -87,7 +87,8 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             subagent: text(11),
             tokens_in: 1,
             tokens_out: 2,
-            input_kind: InputKind::Text,
+            // A kind this version does not know is a writer's free text too.
+            input_kind: InputKind::from(text(24)),
             latency_ms: 3.0,
             attribution: BTreeMap::from([("claude-x".to_owned(), 1.0)]),
             capacity_used: Some(0.5),
@@ -128,7 +129,11 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             extra: extra(k, t, true),
             ..Decision::default()
         }),
-        outcome: Some(Outcome { kind: OutcomeKind::Other, count: 1, extra: extra(k, t, false) }),
+        outcome: Some(Outcome {
+            kind: OutcomeKind::from(text(25)),
+            count: 1,
+            extra: extra(k, t, false),
+        }),
     });
     let end = Event::SessionEnd(SessionEndEvent {
         envelope: envelope(22),
@@ -182,13 +187,39 @@ fn the_leak_check_finds_text_that_is_sent() {
 proptest! {
     #[test]
     fn no_typed_text_and_no_unknown_key_appears_in_a_full_tier_body(
-        texts in proptest::collection::vec(typed(), 24),
+        texts in proptest::collection::vec(typed(), 26),
         keys in proptest::collection::vec(typed(), 1..4),
     ) {
         let typed = Typed { texts, keys };
         let body = events_body(&events_with(&typed.texts, &typed.keys));
         prop_assert!(leaked(&body, &typed).is_none(), "{:?} leaked in {}", leaked(&body, &typed), body);
     }
+}
+
+#[test]
+fn input_and_outcome_kinds_pass_only_when_known() {
+    let kinds = |input: &str, outcome: &str| {
+        let e =
+            json!({"type": "turn", "turn": {"input_kind": input}, "outcome": {"kind": outcome}});
+        let r = redact_value(&e);
+        (r["turn"]["input_kind"].clone(), r["outcome"]["kind"].clone())
+    };
+    for (input, outcome) in [("text", "tests_passed"), ("image", "docs_written")] {
+        assert_eq!(kinds(input, outcome), (json!(input), json!(outcome)));
+    }
+    // An unknown kind reads (as `Unknown`) but leaves only as the bucket `other`.
+    assert_eq!(kinds("my secret kind", "secret outcome"), (json!("other"), json!("other")));
+    let line = json!({"type": "turn", "session_id": "s", "turn": {"turn_id": "t", "session_id": "s",
+        "model": "m", "subagent": "a", "tokens_in": 1, "tokens_out": 1,
+        "input_kind": "my secret kind", "latency_ms": 1.0},
+        "outcome": {"kind": "secret outcome", "count": 2}});
+    let event: Event = serde_json::from_value(line).unwrap_or_else(|e| panic!("{e}"));
+    let body = event_payload(Tier::Full, &event).unwrap_or_default().to_string();
+    assert!(!body.contains("secret"), "{body}");
+    assert!(
+        body.contains(r#""input_kind":"other""#) && body.contains(r#""kind":"other""#),
+        "{body}"
+    );
 }
 
 #[test]

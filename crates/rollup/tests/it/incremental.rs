@@ -358,3 +358,38 @@ fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
     assert_eq!(shape(&r), shape(&full(&paths)));
     assert_eq!(r.summary.turns, n + 2 + 3000 - 1 + 1);
 }
+
+/// Issue #9: an outcome kind (or input kind) this version does not know is counted, not
+/// skipped: under `other`, before and after a checkpoint, never as a key of its own.
+#[test]
+fn unknown_outcome_and_input_kinds_count_under_other_across_a_checkpoint() {
+    let (_d, dir) = tmp();
+    let a = dir.join("events.jsonl");
+    let ck = dir.join("rollup.ckpt");
+    let with = |id: &str, input: &str, kind: &str, count: u64| {
+        let mut t: Json = serde_json::from_str(&turn(id, "s1", 0.01, "proposed", 1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        t["turn"]["input_kind"] = json!(input);
+        t["outcome"] = json!({"kind": kind, "count": count});
+        t.to_string() + "\n"
+    };
+    let first = session("e-s", "s1", 1)
+        + "\n"
+        + &with("e1", "text", "tests_passed", 2)
+        + &with("e2", "audio/v2", "release_cut", 4)
+        + &with("e3", "text", "other", 1);
+    std::fs::write(&a, &first).unwrap_or_default();
+    let before = incremental(std::slice::from_ref(&a), &ck);
+    append(&a, &with("e4", "video", "secret kind", 5));
+    let after = incremental(std::slice::from_ref(&a), &ck);
+    // Hand count: other = 4 (release_cut) + 1 (other) + 5 (secret kind).
+    assert_eq!((before.summary.turns, after.summary.turns), (3, 4));
+    assert_eq!(after.summary.diagnostics, 0);
+    let outcomes = serde_json::to_value(&after.summary.outcomes).unwrap_or_default();
+    assert_eq!(outcomes["other"], 10, "{outcomes}");
+    assert_eq!(outcomes["tests_passed"], 2, "{outcomes}");
+    assert_eq!(serde_json::to_value(&before.summary.outcomes).unwrap_or_default()["other"], 5);
+    let text = serde_json::to_string(&after.summary).unwrap_or_default();
+    assert!(!text.contains("release_cut") && !text.contains("secret kind"), "{text}");
+    assert_eq!(shape(&after), shape(&full(std::slice::from_ref(&a))));
+}
