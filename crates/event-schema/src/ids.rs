@@ -14,7 +14,8 @@ macro_rules! string_id {
         pub struct $name(String);
 
         impl $name {
-            /// A fresh random id (UUID v4, lower-case, hyphenated).
+            /// A fresh random id (UUID v4, lower-case, hyphenated). Feature `random`.
+            #[cfg(feature = "random")]
             pub fn random() -> Self {
                 $name(uuid::Uuid::new_v4().to_string())
             }

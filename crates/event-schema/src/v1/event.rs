@@ -28,7 +28,8 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// A fresh envelope: new event id, now, current schema version.
+    /// A fresh envelope: new event id, now, current schema version. Feature `random`.
+    #[cfg(feature = "random")]
     pub fn now() -> Self {
         Envelope {
             event_id: Some(EventId::random()),
