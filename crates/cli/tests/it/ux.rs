@@ -81,7 +81,9 @@ fn os_errors_are_printed_once() {
 
 #[test]
 fn the_data_dir_from_the_environment_is_not_shown_as_a_required_flag() {
-    let out = run(&["session", "start"], &[("AGENTOS_DATA_DIR", "/tmp/agentos-x")]);
+    let scratch = Scratch::new();
+    let data = scratch.path().join("data").to_string_lossy().into_owned();
+    let out = run(&["session", "start"], &[("AGENTOS_DATA_DIR", &data)]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let usage = stderr.lines().find(|l| l.starts_with("Usage:")).unwrap_or_default();
