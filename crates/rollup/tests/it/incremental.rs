@@ -33,6 +33,26 @@ fn turn(id: &str, s: &str, cost: f64, status: &str, day: u32) -> String {
     .to_string()
 }
 
+/// A minimal valid turn line with event id `id` (1 token in).
+fn small_turn(id: &str) -> String {
+    json!({"type": "turn", "event_id": id, "turn": {"turn_id": "t", "session_id": "s",
+        "model": "m", "subagent": "a", "tokens_in": 1, "tokens_out": 0, "input_kind": "text",
+        "latency_ms": 0}})
+    .to_string()
+        + "\n"
+}
+
+/// The checkpoint's ids base files (`state/rollup_ids.*.bin`) under the data dir `dir`.
+fn ids_base_files(dir: &Utf8Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.join("state"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with("rollup_ids.")))
+        .collect()
+}
+
 fn session(id: &str, s: &str, day: u32) -> String {
     json!({"type": "session", "event_id": id, "session": {"session_id": s, "repo_id": "r",
         "branch": "b", "commit": "c", "license_id": "l", "privacy_tier": "local",
@@ -250,42 +270,28 @@ fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
     let a = dir.join("events.jsonl");
     let ck = dir.join("state/rollup_checkpoint.bin");
     let paths = vec![a.clone()];
-    let small = |id: &str| {
-        format!(
-            "{{\"type\":\"turn\",\"event_id\":\"{id}\",\"turn\":{{\"turn_id\":\"t\",\"session_id\":\"s\",\"model\":\"m\",\"subagent\":\"a\",\"tokens_in\":1,\"tokens_out\":0,\"input_kind\":\"text\",\"latency_ms\":0}}}}\n"
-        )
-    };
     let n = 70_000u64;
-    let text: String = (0..n).map(|i| small(&format!("b{i}"))).collect();
+    let text: String = (0..n).map(|i| small_turn(&format!("b{i}"))).collect();
     std::fs::write(&a, text).unwrap_or_default();
     assert_eq!(incremental(&paths, &ck).summary.turns, n);
-    let base_files = || {
-        std::fs::read_dir(dir.join("state"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|f| f.starts_with("rollup_ids."))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let base_files = || ids_base_files(&dir);
     assert_eq!(base_files().len(), 1, "{:?}", base_files());
     // New ids go to the delta; repeats of base ids and of delta ids are not counted.
-    append(&a, &(small("d1") + &small("b5") + &small("d2")));
+    append(&a, &(small_turn("d1") + &small_turn("b5") + &small_turn("d2")));
     assert_eq!(shape(&incremental(&paths, &ck)), shape(&full(&paths)));
-    append(&a, &(small("d1") + &small("b69999") + &small("d3")));
+    append(&a, &(small_turn("d1") + &small_turn("b69999") + &small_turn("d3")));
     let r = incremental(&paths, &ck);
     assert_eq!(shape(&r), shape(&full(&paths)));
     assert_eq!((r.summary.turns, r.duplicates), (n + 3, 3));
     assert_eq!(base_files().len(), 1);
     // A damaged base file: the checkpoint is not used, the result is still right.
-    let base = dir.join("state").join(base_files().remove(0));
+    let base = base_files().remove(0);
     let mut bytes = std::fs::read(&base).unwrap_or_default();
     if let Some(b) = bytes.get_mut(100) {
         *b ^= 1;
     }
     std::fs::write(&base, bytes).unwrap_or_default();
-    append(&a, &small("d4"));
+    append(&a, &small_turn("d4"));
     let r = incremental(&paths, &ck);
     assert_eq!(shape(&r), shape(&full(&paths)));
     assert_eq!(r.summary.turns, n + 4);
@@ -302,22 +308,11 @@ fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
     let a = dir.join("events.jsonl");
     let ck = dir.join("state/rollup_checkpoint.bin");
     let paths = vec![a.clone()];
-    let small = |id: &str| {
-        format!(
-            "{{\"type\":\"turn\",\"event_id\":\"{id}\",\"turn\":{{\"turn_id\":\"t\",\"session_id\":\"s\",\"model\":\"m\",\"subagent\":\"a\",\"tokens_in\":1,\"tokens_out\":0,\"input_kind\":\"text\",\"latency_ms\":0}}}}\n"
-        )
-    };
     let n = 70_000u64;
-    let text: String = (0..n).map(|i| small(&format!("b{i:05}"))).collect();
+    let text: String = (0..n).map(|i| small_turn(&format!("b{i:05}"))).collect();
     std::fs::write(&a, &text).unwrap_or_default();
     assert_eq!(incremental(&paths, &ck).summary.turns, n);
-    let base = std::fs::read_dir(dir.join("state"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with("rollup_ids.")))
-        .unwrap_or_else(|| panic!("no base file"));
+    let base = ids_base_files(&dir).pop().unwrap_or_else(|| panic!("no base file"));
     // A consumed line in the middle of the log now repeats an earlier id: a full read counts
     // one turn fewer, a resumed one does not see it.
     let edited = text.replacen("\"b35001\"", "\"b35000\"", 1);
@@ -338,11 +333,11 @@ fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
         .and_then(|f| f.set_modified(mtime))
         .unwrap_or_else(|e| panic!("{e}"));
     // Two new ids and a repeat of a base id (found by positional reads): resumed.
-    append(&a, &(small("d1") + &small("b00007") + &small("d2")));
+    append(&a, &(small_turn("d1") + &small_turn("b00007") + &small_turn("d2")));
     let r = incremental(&paths, &ck);
     assert_eq!((r.summary.turns, r.duplicates), (n + 2, 1));
     // ~660 KB appended: the base is read whole, fails its checksum, and everything is read.
-    let more: String = (0..3000).map(|i| small(&format!("m{i}"))).collect();
+    let more: String = (0..3000).map(|i| small_turn(&format!("m{i}"))).collect();
     append(&a, &more);
     let r = incremental(&paths, &ck);
     assert_eq!(shape(&r), shape(&full(&paths)));
@@ -353,7 +348,7 @@ fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
             std::fs::remove_file(e.path()).unwrap_or_default();
         }
     }
-    append(&a, &small("d3"));
+    append(&a, &small_turn("d3"));
     let r = incremental(&paths, &ck);
     assert_eq!(shape(&r), shape(&full(&paths)));
     assert_eq!(r.summary.turns, n + 2 + 3000 - 1 + 1);
