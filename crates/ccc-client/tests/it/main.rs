@@ -2,6 +2,8 @@
 
 mod crash;
 mod lifecycle;
+// The real metrics engine, exactly as the `agentos` CLI plugs it into the recorder (one copy).
+#[path = "../../../cli/src/metrics.rs"]
 mod metrics;
 mod outbox;
 mod scenarios;
