@@ -46,6 +46,23 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Run `git ARGS` in `repo` as a fixed author, optionally at `date` (author and committer);
+/// panics when git fails.
+pub fn git_in(repo: &Path, args: &[&str], date: Option<&str>) {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid");
+    if let Some(date) = date {
+        cmd.env("GIT_AUTHOR_DATE", date).env("GIT_COMMITTER_DATE", date);
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("git: {e}"));
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
 pub fn read_json(p: &Path) -> Json {
     let s = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -307,18 +324,7 @@ fn churn_survives_huge_and_escaping_commit_subjects() {
     let scratch = Scratch::new();
     let repo = scratch.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap_or_default();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&repo)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap_or_else(|e| panic!("git: {e}"));
-        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-    };
+    let git = |args: &[&str]| git_in(&repo, args, None);
     git(&["init", "-q"]);
     let huge = format!("xfeat::{}::w1::impl", "F".repeat(70_000));
     let evil = "xfeat::E\u{1b}[2J\u{1b}[31m::w2::impl";

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
-use crate::rollup::{Scratch, text};
+use crate::rollup::{Scratch, git_in, text};
 
 /// Run the binary with exactly these environment variables (besides PATH).
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -407,20 +407,7 @@ fn the_churn_footnote_appears_only_under_a_starred_cell() {
     let scratch = Scratch::new();
     let repo = scratch.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap_or_default();
-    let git = |args: &[&str], date: &str| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&repo)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .unwrap_or_else(|e| panic!("git: {e}"));
-        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-    };
+    let git = |args: &[&str], date: &str| git_in(&repo, args, Some(date));
     git(&["init", "-q"], "2026-01-01T00:00:00Z");
     std::fs::write(repo.join("a.txt"), "a\nb\n").unwrap_or_default();
     git(&["add", "."], "2026-01-01T00:00:00Z");
