@@ -214,11 +214,10 @@ pub const MAX_MAGNITUDE: f64 = agentos_event_schema::v1::limits::MAX_MAGNITUDE;
 
 /// The v1 limits rule (`agentos_event_schema::v1::limits`), the one the recorder enforces at
 /// write time: a turn with a number out of its range is skipped with a diagnostic.
-pub(crate) fn check_magnitudes(t: &view::TurnLine<'_>) -> Result<(), String> {
+pub(crate) fn check_magnitudes(t: &view::TurnLine<'_>, provider: &str) -> Result<(), String> {
     use agentos_event_schema::v1::limits::{
         CapacityUnit, MeasurementNumbers, TurnNumbers, check_turn_numbers,
     };
-    let provider = provider_of_turn(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
     check_turn_numbers(TurnNumbers {
         capacity_unit: CapacityUnit::of(provider, t.schema_version.is_some()),
         latency_ms: t.turn.latency_ms.0,
@@ -294,15 +293,24 @@ impl Acc {
                 }
             }
             Line::Turn(t) => {
-                check_magnitudes(&t)?;
-                self.apply_turn(t, pos, session_filter);
+                // Billed to: decided once per turn, for the limits rule and the usage table.
+                let provider =
+                    provider_of_turn(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
+                check_magnitudes(&t, provider)?;
+                self.apply_turn(&t, provider, pos, session_filter);
             }
             Line::Unknown => {}
         }
         Ok(())
     }
 
-    fn apply_turn(&mut self, t: view::TurnLine<'_>, pos: Pos, session_filter: Option<&str>) {
+    fn apply_turn(
+        &mut self,
+        t: &view::TurnLine<'_>,
+        provider: &str,
+        pos: Pos,
+        session_filter: Option<&str>,
+    ) {
         let turn = &t.turn;
         if session_filter.is_some_and(|f| f != turn.session_id.as_ref()) {
             return;
@@ -327,7 +335,6 @@ impl Acc {
             }
         }
         let cost_usd = t.cost.as_ref().map_or(0.0, |c| c.estimated_usd.0);
-        let provider = provider_of_turn(&turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
         if let Some(u) = slot(&mut self.usage, &turn.model).and_then(|m| slot(m, provider)) {
             u.turns += 1;
             u.tokens_in = u.tokens_in.saturating_add(turn.tokens_in);
