@@ -37,6 +37,11 @@ fn turn_event(i: u64) -> Event {
             latency_ms: 1234.5,
             attribution,
             capacity_used: Some(0.01),
+            cache_creation_tokens: None,
+            cache_creation_1h_tokens: None,
+            cache_read_tokens: None,
+            sidechain: None,
+            responded_at: None,
             extra: Extra::new(),
         },
         measurement: Some(Measurement {

@@ -82,6 +82,8 @@ pub(crate) const TIERS: &[&str] = &["local", "minimized", "full"];
 pub(crate) const INPUT_KINDS: &[&str] = &["text", "image", "other"];
 /// Feature statuses.
 pub(crate) const FEATURE_STATUSES: &[&str] = &["proposed", "implemented", "shipped"];
+/// Coding agents whose transcripts AgentOS imports.
+pub(crate) const AGENTS: &[&str] = &["claude-code", "codex"];
 /// Outcome kinds.
 pub(crate) const OUTCOME_KINDS: &[&str] =
     &["tests_passed", "pr_merged", "bug_fixed", "feature_shipped", "docs_written", "other"];
@@ -107,6 +109,10 @@ pub const RULES: &[(&str, Rule, &str)] = &[
     ("session.privacy_tier", Rule::Enum(TIERS), "tier"),
     ("session.created_at", Rule::Format(Format::Timestamp), "timestamp"),
     ("session.metadata.*", Rule::Hash, "metadata values are free text (keys pass)"),
+    ("session.agent", Rule::Enum(AGENTS), "known coding agents pass; any other name is `other`"),
+    ("session.cwd", Rule::Hash, "a local path names the user and the project"),
+    ("session.cli_version", Rule::Format(Format::Version), "a version passes; other text is hashed"),
+    ("session.last_active_at", Rule::Format(Format::Timestamp), "timestamp"),
     // turn
     ("turn.turn_id", Rule::Hash, "may come from other tools; hash keeps joins"),
     ("turn.session_id", Rule::Hash, "same hash as `session.session_id`"),
@@ -118,6 +124,11 @@ pub const RULES: &[(&str, Rule, &str)] = &[
     ("turn.latency_ms", Rule::Number, "duration"),
     ("turn.attribution.*", Rule::Number, "weights (keys are model names)"),
     ("turn.capacity_used", Rule::Number, "fraction"),
+    ("turn.cache_creation_tokens", Rule::Number, "count"),
+    ("turn.cache_creation_1h_tokens", Rule::Number, "count"),
+    ("turn.cache_read_tokens", Rule::Number, "count"),
+    ("turn.sidechain", Rule::Number, "true or false"),
+    ("turn.responded_at", Rule::Format(Format::Timestamp), "timestamp"),
     // measurement
     ("measurement.cls", Rule::Number, "score"),
     ("measurement.impf", Rule::Number, "minutes"),

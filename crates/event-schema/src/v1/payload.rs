@@ -86,6 +86,20 @@ pub struct Session {
     /// Free-form labels (values are free text: redacted in the `full` tier).
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Which coding agent ran the session (`claude-code`, `codex` …): a v1 addition, set by
+    /// importers of agent transcripts, omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The agent's working directory (a local path: never uploaded in clear). v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Version of the agent's CLI as it wrote it (free text, not necessarily semver). v1
+    /// addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cli_version: Option<String>,
+    /// Time of the session's last known activity (its first is `created_at`). v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_at: Option<Timestamp>,
     /// Fields this version does not model.
     #[serde(flatten)]
     pub extra: Extra,
@@ -139,6 +153,27 @@ pub struct Turn {
     #[serde(default)]
     #[schemars(range(min = 0.0, max = super::limits::CAPACITY_PROMPTS.max))]
     pub capacity_used: Option<f64>,
+    /// Tokens written to the prompt cache (all lifetimes; counted apart from `tokens_in`,
+    /// which is the uncached input). v1 addition, omitted when not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = u64::MAX))]
+    pub cache_creation_tokens: Option<u64>,
+    /// Of `cache_creation_tokens`, those written with a 1-hour lifetime (the rest are 5-minute
+    /// writes, priced differently). v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = u64::MAX))]
+    pub cache_creation_1h_tokens: Option<u64>,
+    /// Input tokens read from the prompt cache (not included in `tokens_in`). v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = u64::MAX))]
+    pub cache_read_tokens: Option<u64>,
+    /// True when a sub-agent (a sidechain of the session) made the call. v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidechain: Option<bool>,
+    /// When the model's response was written, by the agent's own clock (the envelope `ts` is
+    /// when AgentOS recorded the event). v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responded_at: Option<Timestamp>,
     /// Fields this version does not model.
     #[serde(flatten)]
     pub extra: Extra,

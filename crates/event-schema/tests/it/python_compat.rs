@@ -160,6 +160,12 @@ fn events_we_write() -> Vec<Event> {
         privacy_tier: PrivacyTier::Full,
         created_at: ts("2026-11-22T01:02:03.5+02:00"),
         metadata: BTreeMap::from([("team".to_owned(), json!("core")), ("n".to_owned(), json!(3))]),
+        // The v1 additions for imported agent history are absent from what the recorder
+        // writes, which is what keeps its lines valid under the legacy schemas.
+        agent: None,
+        cwd: None,
+        cli_version: None,
+        last_active_at: None,
         extra: Extra::new(),
     };
     let turn = Turn {
@@ -173,6 +179,11 @@ fn events_we_write() -> Vec<Event> {
         latency_ms: 12.5,
         attribution: BTreeMap::from([("glm/4.6".to_owned(), 0.25), ("claude".to_owned(), 0.75)]),
         capacity_used: Some(0.125),
+        cache_creation_tokens: None,
+        cache_creation_1h_tokens: None,
+        cache_read_tokens: None,
+        sidechain: None,
+        responded_at: None,
         extra: Extra::new(),
     };
     let full_turn = TurnEvent {

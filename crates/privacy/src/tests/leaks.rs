@@ -75,6 +75,10 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             privacy_tier: PrivacyTier::Full,
             created_at: agentos_event_schema::Timestamp::now(),
             metadata,
+            agent: Some(text(26)),
+            cwd: Some(text(27)),
+            cli_version: Some(text(28)),
+            last_active_at: Some(agentos_event_schema::Timestamp::now()),
             extra: extra(k, t, true),
         },
     });
@@ -92,6 +96,11 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             latency_ms: 3.0,
             attribution: BTreeMap::from([("claude-x".to_owned(), 1.0)]),
             capacity_used: Some(0.5),
+            cache_creation_tokens: Some(4),
+            cache_creation_1h_tokens: Some(1),
+            cache_read_tokens: Some(5),
+            sidechain: Some(true),
+            responded_at: Some(agentos_event_schema::Timestamp::now()),
             extra: extra(k, t, false),
         },
         measurement: Some(Measurement {
@@ -187,7 +196,7 @@ fn the_leak_check_finds_text_that_is_sent() {
 proptest! {
     #[test]
     fn no_typed_text_and_no_unknown_key_appears_in_a_full_tier_body(
-        texts in proptest::collection::vec(typed(), 26),
+        texts in proptest::collection::vec(typed(), 29),
         keys in proptest::collection::vec(typed(), 1..4),
     ) {
         let typed = Typed { texts, keys };

@@ -51,6 +51,10 @@ fn events() -> Vec<Event> {
             privacy_tier: PrivacyTier::Full,
             created_at: ts("2026-01-02T03:04:05Z"),
             metadata,
+            agent: Some("claude-code".into()),
+            cwd: Some("/home/alice/top-secret-project".into()),
+            cli_version: Some("2.0.14".into()),
+            last_active_at: Some(ts("2026-01-02T04:05:06Z")),
             extra: Extra::new(),
         },
     });
@@ -71,6 +75,11 @@ fn events() -> Vec<Event> {
             latency_ms: 1200.0,
             attribution,
             capacity_used: Some(0.75),
+            cache_creation_tokens: Some(300),
+            cache_creation_1h_tokens: Some(100),
+            cache_read_tokens: Some(4000),
+            sidechain: Some(false),
+            responded_at: Some(ts("2026-01-02T03:04:07Z")),
             extra,
         },
         measurement: Some(Measurement {
