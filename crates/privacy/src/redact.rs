@@ -111,7 +111,11 @@ pub const RULES: &[(&str, Rule, &str)] = &[
     ("session.metadata.*", Rule::Hash, "metadata values are free text (keys pass)"),
     ("session.agent", Rule::Enum(AGENTS), "known coding agents pass; any other name is `other`"),
     ("session.cwd", Rule::Hash, "a local path names the user and the project"),
-    ("session.cli_version", Rule::Format(Format::Version), "a version passes; other text is hashed"),
+    (
+        "session.cli_version",
+        Rule::Format(Format::Version),
+        "a version passes; other text is hashed",
+    ),
     ("session.last_active_at", Rule::Format(Format::Timestamp), "timestamp"),
     // turn
     ("turn.turn_id", Rule::Hash, "may come from other tools; hash keeps joins"),
