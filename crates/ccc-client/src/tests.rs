@@ -105,6 +105,7 @@ fn invalid_events_are_not_written() {
             cache_read_tokens: None,
             sidechain: None,
             responded_at: None,
+            revises: None,
             extra: Extra::new(),
         },
         measurement: None,
