@@ -1,0 +1,1 @@
+//! Unit tests of the crate's internals (line reader, codecs, ids).
