@@ -94,6 +94,9 @@ impl<R: Read> LineReader<R> {
                 self.consumed += i as u64 + 1;
                 let no = self.next_no;
                 self.next_no += 1;
+                if i > self.cap {
+                    return Ok(Some(Line::TooLong { no, len: i as u64 }));
+                }
                 let mut bytes = &self.buf[s..line_end];
                 if let [rest @ .., b'\r'] = bytes {
                     bytes = rest;
