@@ -8,36 +8,36 @@
 //! placeholders (`<synthetic>` model, `isApiErrorMessage`) are skipped. Content is never read
 //! into memory beyond the line buffer: it is skipped by the parser ([`serde::de::IgnoredAny`]).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
 use agentos_event_schema::Timestamp;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
-use crate::lines::{Line, LineReader, is_blank, looks_like_object};
-use crate::record::{FileOut, Response, SessionMeta, Usage, json_reason};
+use crate::lines::{Line, LineReader, MAX_LINE_BYTES, is_blank, looks_like_object};
+use crate::record::{FileOut, Response, SessionMeta, Text, Usage, json_reason};
 use crate::{Agent, events};
 
 #[derive(Deserialize)]
 struct ClaudeLine<'a> {
     #[serde(rename = "type", borrow)]
-    ty: Option<Cow<'a, str>>,
+    ty: Option<Text<'a>>,
     #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
+    timestamp: Option<Text<'a>>,
     #[serde(rename = "sessionId", borrow)]
-    session_id: Option<Cow<'a, str>>,
+    session_id: Option<Text<'a>>,
     #[serde(borrow)]
-    cwd: Option<Cow<'a, str>>,
+    cwd: Option<Text<'a>>,
     #[serde(rename = "gitBranch", borrow)]
-    git_branch: Option<Cow<'a, str>>,
+    git_branch: Option<Text<'a>>,
     #[serde(borrow)]
-    version: Option<Cow<'a, str>>,
+    version: Option<Text<'a>>,
     #[serde(rename = "requestId", borrow)]
-    request_id: Option<Cow<'a, str>>,
+    request_id: Option<Text<'a>>,
     #[serde(rename = "agentId", borrow)]
-    agent_id: Option<Cow<'a, str>>,
+    agent_id: Option<Text<'a>>,
     #[serde(rename = "isSidechain")]
     is_sidechain: Option<bool>,
     #[serde(rename = "isApiErrorMessage")]
@@ -45,17 +45,61 @@ struct ClaudeLine<'a> {
     #[serde(rename = "costUSD")]
     cost_usd: Option<f64>,
     #[serde(borrow)]
-    uuid: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: Option<&'a RawValue>,
+    uuid: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "lenient_message")]
+    message: Option<Message<'a>>,
+}
+
+/// `message` as an object with the fields that count; any other shape (a string in some
+/// line types) reads as `None` instead of failing the line. One pass: content is skipped.
+fn lenient_message<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Message<'de>>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Message<'de>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a message")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Message::deserialize(MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 #[derive(Deserialize)]
 struct Message<'a> {
     #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     usage: Option<ClaudeUsage>,
 }
 
@@ -76,8 +120,14 @@ struct CacheCreation {
 /// Whether a line can carry a usage key: it must contain the bytes `usage`, unless JSON
 /// escapes (`\u…`) could spell them otherwise. Never drops a usage line; lets the parser skip
 /// the many lines (tool results, prompts) that cannot count.
-fn may_carry_usage(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, b"usage").is_some() || memchr::memmem::find(bytes, b"\\u").is_some()
+fn may_carry_usage(f: &Finders, bytes: &[u8]) -> bool {
+    f.usage.find(bytes).is_some() || f.escape.find(bytes).is_some()
+}
+
+/// The byte searchers, built once per file.
+struct Finders {
+    usage: memchr::memmem::Finder<'static>,
+    escape: memchr::memmem::Finder<'static>,
 }
 
 /// Read a Claude Code file's lines from `offset` (line number `first_line`). `fallback_session`
@@ -88,10 +138,16 @@ pub(crate) fn read(
     offset: u64,
     first_line: u64,
     fallback_session: &str,
+    buf: &mut Vec<u8>,
 ) -> std::io::Result<FileOut> {
     let mut out = FileOut { first_ts: i64::MAX, ..FileOut::default() };
     let mut by_key: HashMap<u128, usize> = HashMap::new();
-    let mut lines = LineReader::new(reader, offset, first_line);
+    let mut lines =
+        LineReader::with_buffer(reader, offset, first_line, MAX_LINE_BYTES, std::mem::take(buf));
+    let finders = Finders {
+        usage: memchr::memmem::Finder::new(b"usage"),
+        escape: memchr::memmem::Finder::new(b"\\u"),
+    };
     while let Some(line) = lines.next_line()? {
         let (no, bytes) = match line {
             Line::Full { no, bytes } => (no, bytes),
@@ -112,7 +168,7 @@ pub(crate) fn read(
             out.blank += 1;
             continue;
         }
-        if !may_carry_usage(bytes) {
+        if !may_carry_usage(&finders, bytes) {
             if !looks_like_object(bytes) {
                 out.diagnose(name, no, "not a JSON object");
             }
@@ -128,14 +184,7 @@ pub(crate) fn read(
         if l.ty.as_deref() != Some("assistant") {
             continue;
         }
-        let Some(message) = l.message else { continue };
-        let m: Message<'_> = match serde_json::from_str(message.get()) {
-            Ok(m) => m,
-            Err(e) => {
-                out.diagnose(name, no, format!("message: {}", json_reason(&e)));
-                continue;
-            }
-        };
+        let Some(m) = l.message else { continue };
         let Some(u) = m.usage else { continue };
         out.usage_lines += 1;
         let model = m.model.as_deref().unwrap_or("unknown");
@@ -167,13 +216,17 @@ pub(crate) fn read(
             cache_read: u.cache_read_input_tokens.unwrap_or(0),
         };
         let sid = l.session_id.as_deref().filter(|s| !s.is_empty()).unwrap_or(fallback_session);
-        let session = out.session_index(SessionMeta {
-            id: sid.to_owned(),
-            cwd: l.cwd.map(Cow::into_owned),
-            branch: l.git_branch.map(Cow::into_owned),
-            version: l.version.map(Cow::into_owned),
-            commit: None,
-        });
+        let session = match out.sessions.iter().position(|m| m.id == sid) {
+            // Known, with its facts: no allocation per line.
+            Some(i) if out.sessions[i].cwd.is_some() || l.cwd.is_none() => i as u32,
+            _ => out.session_index(SessionMeta {
+                id: sid.to_owned(),
+                cwd: l.cwd.map(|t| t.0.into_owned()),
+                branch: l.git_branch.map(|t| t.0.into_owned()),
+                version: l.version.map(|t| t.0.into_owned()),
+                commit: None,
+            }),
+        };
         let sidechain = l.is_sidechain.unwrap_or(false);
         let subagent = match l.agent_id.as_deref() {
             Some(a) if !a.is_empty() => a,
@@ -200,7 +253,9 @@ pub(crate) fn read(
             }
         }
     }
+    out.responses.shrink_to_fit();
     out.consumed = lines.consumed();
     out.next_line = lines.next_line_no();
+    *buf = lines.into_buffer();
     Ok(out)
 }

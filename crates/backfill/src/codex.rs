@@ -9,7 +9,6 @@
 //! reads); output includes reasoning, as Codex writes it. The key of a response is the
 //! session and the cumulative total it brought (exact, so copies dedupe).
 
-use std::borrow::Cow;
 use std::io::Read;
 
 use agentos_event_schema::Timestamp;
@@ -18,15 +17,15 @@ use serde_json::value::RawValue;
 
 use crate::events;
 use crate::ledger::CodexState;
-use crate::lines::{Line, LineReader, is_blank, looks_like_object};
-use crate::record::{FileOut, Response, SessionMeta, Usage, json_reason};
+use crate::lines::{Line, LineReader, MAX_LINE_BYTES, is_blank, looks_like_object};
+use crate::record::{FileOut, Response, SessionMeta, Text, Usage, json_reason};
 
 #[derive(Deserialize)]
 struct CodexLine<'a> {
     #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
+    timestamp: Option<Text<'a>>,
     #[serde(rename = "type", borrow)]
-    ty: Option<Cow<'a, str>>,
+    ty: Option<Text<'a>>,
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
 }
@@ -34,11 +33,11 @@ struct CodexLine<'a> {
 #[derive(Deserialize)]
 struct SessionMetaPayload<'a> {
     #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow)]
-    cwd: Option<Cow<'a, str>>,
+    cwd: Option<Text<'a>>,
     #[serde(borrow)]
-    cli_version: Option<Cow<'a, str>>,
+    cli_version: Option<Text<'a>>,
     git: Option<Git>,
 }
 
@@ -51,13 +50,13 @@ struct Git {
 #[derive(Deserialize)]
 struct TurnContextPayload<'a> {
     #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 struct EventMsgPayload<'a> {
     #[serde(rename = "type", borrow)]
-    ty: Option<Cow<'a, str>>,
+    ty: Option<Text<'a>>,
     #[serde(borrow)]
     info: Option<&'a RawValue>,
 }
@@ -103,13 +102,23 @@ fn add(a: [u64; 5], b: [u64; 5]) -> [u64; 5] {
 }
 
 /// Necessary condition for a line the reader needs: a usage key, a session_meta or
-/// turn_context type, or escapes that could spell any of them.
-fn may_matter(bytes: &[u8]) -> bool {
-    use memchr::memmem::find;
-    find(bytes, b"usage").is_some()
-        || find(bytes, b"turn_context").is_some()
-        || find(bytes, b"session_meta").is_some()
-        || find(bytes, b"\\u").is_some()
+/// turn_context type, or escapes that could spell any of them. Searchers built once per file.
+struct Filter([memchr::memmem::Finder<'static>; 4]);
+
+impl Filter {
+    fn new() -> Filter {
+        use memchr::memmem::Finder;
+        Filter([
+            Finder::new(b"usage"),
+            Finder::new(b"turn_context"),
+            Finder::new(b"session_meta"),
+            Finder::new(b"\\u"),
+        ])
+    }
+
+    fn may_matter(&self, bytes: &[u8]) -> bool {
+        self.0.iter().any(|f| f.find(bytes).is_some())
+    }
 }
 
 /// Read a Codex rollout's lines from `offset`, resuming with `state` (the previous total,
@@ -121,9 +130,12 @@ pub(crate) fn read(
     first_line: u64,
     mut state: CodexState,
     fallback_session: &str,
+    buf: &mut Vec<u8>,
 ) -> std::io::Result<FileOut> {
     let mut out = FileOut { first_ts: i64::MAX, ..FileOut::default() };
-    let mut lines = LineReader::new(reader, offset, first_line);
+    let mut lines =
+        LineReader::with_buffer(reader, offset, first_line, MAX_LINE_BYTES, std::mem::take(buf));
+    let filter = Filter::new();
     while let Some(line) = lines.next_line()? {
         let (no, bytes) = match line {
             Line::Full { no, bytes } => (no, bytes),
@@ -144,7 +156,7 @@ pub(crate) fn read(
             out.blank += 1;
             continue;
         }
-        if !may_matter(bytes) {
+        if !filter.may_matter(bytes) {
             if !looks_like_object(bytes) {
                 out.diagnose(name, no, "not a JSON object");
             }
@@ -163,11 +175,11 @@ pub(crate) fn read(
                 match serde_json::from_str::<SessionMetaPayload<'_>>(payload.get()) {
                     Ok(p) => {
                         if let Some(id) = p.id.filter(|s| !s.is_empty()) {
-                            state.session = Some(id.into_owned());
+                            state.session = Some(id.0.into_owned());
                         }
-                        state.cwd = p.cwd.map(Cow::into_owned).or(state.cwd);
+                        state.cwd = p.cwd.map(|t| t.0.into_owned()).or(state.cwd);
                         state.cli_version =
-                            p.cli_version.map(Cow::into_owned).or(state.cli_version);
+                            p.cli_version.map(|t| t.0.into_owned()).or(state.cli_version);
                         if let Some(git) = p.git {
                             state.branch = git.branch.or(state.branch);
                             state.commit = git.commit_hash.or(state.commit);
@@ -180,7 +192,7 @@ pub(crate) fn read(
                 match serde_json::from_str::<TurnContextPayload<'_>>(payload.get()) {
                     Ok(p) => {
                         if let Some(m) = p.model.filter(|m| !m.is_empty()) {
-                            state.model = Some(m.into_owned());
+                            state.model = Some(m.0.into_owned());
                         }
                     }
                     Err(e) => out.diagnose(name, no, format!("turn_context: {}", json_reason(&e))),
@@ -272,8 +284,10 @@ pub(crate) fn read(
             _ => {}
         }
     }
+    out.responses.shrink_to_fit();
     out.consumed = lines.consumed();
     out.next_line = lines.next_line_no();
+    *buf = lines.into_buffer();
     out.codex = Some(state);
     Ok(out)
 }

@@ -59,12 +59,76 @@ pub(crate) struct SessionRec {
     pub last: i64,
 }
 
+/// Every key imported, sorted, with a table of where each value of the top 16 bits starts:
+/// 64 bytes a key (a hash map would take twice that), found in a handful of probes since keys
+/// are uniform hashes.
+#[derive(Debug, Default)]
+pub(crate) struct KeyTable {
+    entries: Vec<(u128, KeyRec)>,
+    starts: Vec<u32>,
+}
+
+impl KeyTable {
+    fn bucket(key: u128) -> usize {
+        (key >> 112) as usize
+    }
+
+    fn range(&self, key: u128) -> std::ops::Range<usize> {
+        let b = Self::bucket(key);
+        match (self.starts.get(b), self.starts.get(b + 1)) {
+            (Some(&s), Some(&e)) => s as usize..e as usize,
+            _ => 0..self.entries.len(),
+        }
+    }
+
+    fn position(&self, key: u128) -> Option<usize> {
+        let r = self.range(key);
+        let start = r.start;
+        self.entries.get(r)?.binary_search_by_key(&key, |e| e.0).ok().map(|i| start + i)
+    }
+
+    /// What was imported for `key`.
+    pub fn get(&self, key: u128) -> Option<KeyRec> {
+        self.position(key).map(|i| self.entries[i].1)
+    }
+
+    /// Change what was imported for a known key.
+    pub fn set(&mut self, key: u128, rec: KeyRec) {
+        if let Some(i) = self.position(key) {
+            self.entries[i].1 = rec;
+        }
+    }
+
+    /// Add new keys (not already present).
+    pub fn extend(&mut self, new: impl IntoIterator<Item = (u128, KeyRec)>) {
+        self.entries.extend(new);
+        self.entries.sort_unstable_by_key(|e| e.0);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.starts.clear();
+        self.starts.reserve(1 << 16 | 1);
+        let mut i = 0usize;
+        for b in 0..=(1usize << 16) {
+            while i < self.entries.len() && Self::bucket(self.entries[i].0) < b {
+                i += 1;
+            }
+            self.starts.push(i as u32);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// The index.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     pub sessions: Vec<SessionRec>,
     by_id: HashMap<(Agent, String), u32>,
-    pub keys: KeyMap<KeyRec>,
+    pub keys: KeyTable,
 }
 
 impl Index {
@@ -118,10 +182,8 @@ impl Index {
             b.extend_from_slice(&s.last.to_le_bytes());
         }
         // Sorted, so the same index always writes the same bytes.
-        let mut keys: Vec<(&u128, &KeyRec)> = self.keys.iter().collect();
-        keys.sort_unstable_by_key(|(k, _)| **k);
-        b.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-        for (k, r) in keys {
+        b.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
+        for (k, r) in &self.keys.entries {
             b.extend_from_slice(&k.to_le_bytes());
             b.extend_from_slice(&r.session.to_le_bytes());
             let u = r.usage;
@@ -216,7 +278,8 @@ fn decode(bytes: &[u8]) -> Option<Index> {
     if n_keys.checked_mul(60)? > c.b.len() as u64 {
         return None;
     }
-    index.keys.reserve(n_keys as usize);
+    index.keys.entries.reserve_exact(n_keys as usize);
+    let mut previous = None;
     for _ in 0..n_keys {
         let key = c.u128()?;
         let session = c.u32()?;
@@ -230,7 +293,12 @@ fn decode(bytes: &[u8]) -> Option<Index> {
             cache_write_1h: c.u64()?,
             cache_read: c.u64()?,
         };
-        index.keys.insert(key, KeyRec { session, usage });
+        if previous.is_some_and(|p| p >= key) {
+            return None; // Written sorted: anything else is damage.
+        }
+        previous = Some(key);
+        index.keys.entries.push((key, KeyRec { session, usage }));
     }
+    index.keys.reindex();
     c.b.is_empty().then_some(index)
 }

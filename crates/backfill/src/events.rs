@@ -47,8 +47,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// A UUID-shaped id (`8-4-4-4-12` hex) from the parts.
 pub(crate) fn uuid_of(parts: &[&[u8]]) -> String {
-    let h = hex(&sha256(parts)[..16]);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let h = sha256(parts);
+    let mut s = String::with_capacity(36);
+    for (i, b) in h[..16].iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// The `event_id` of the turn a key first produced.

@@ -62,9 +62,25 @@ impl<R: Read> LineReader<R> {
 
     /// A reader that drops lines longer than `cap` bytes.
     pub fn with_cap(reader: R, offset: u64, first_line: u64, cap: usize) -> Self {
+        Self::with_buffer(reader, offset, first_line, cap, Vec::new())
+    }
+
+    /// [`LineReader::with_cap`] reusing `buf`'s allocation (see [`LineReader::into_buffer`]):
+    /// a thread reading many files allocates its buffer once.
+    pub fn with_buffer(
+        reader: R,
+        offset: u64,
+        first_line: u64,
+        cap: usize,
+        mut buf: Vec<u8>,
+    ) -> Self {
+        let want = CHUNK.min(cap.max(1024) + 1);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
         LineReader {
             reader,
-            buf: vec![0; CHUNK.min(cap.max(1024) + 1)],
+            buf,
             start: 0,
             end: 0,
             eof: false,
@@ -72,6 +88,11 @@ impl<R: Read> LineReader<R> {
             consumed: offset,
             next_no: first_line.max(1),
         }
+    }
+
+    /// The buffer, for the next reader.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// The file offset just past the last complete line returned (where a later run resumes).

@@ -14,7 +14,7 @@ use crate::dedupe::{Index, KeyMap, KeyRec};
 use crate::discover::{self, SourceFile};
 use crate::events::{self, SessionFacts, TurnFacts};
 use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
-use crate::record::{Diagnostic, FileOut, Response, Strings, Usage};
+use crate::record::{Diagnostic, FileOut, Response, Strings};
 use crate::{Agent, Error, PrivacyTier, claude, codex};
 
 /// Where to look.
@@ -134,14 +134,13 @@ struct Changes {
     strings: Strings,
     sessions: Vec<u32>,
     turns: Vec<Planned>,
+    before: KeyMap<KeyRec>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Planned {
     resp: Response,
-    rank: u64,
-    /// For a correction: the usage imported before (and its session is fixed).
-    before: Option<Usage>,
+    rank: u32,
 }
 
 struct Job {
@@ -151,6 +150,10 @@ struct Job {
 }
 
 const LEDGER: &str = "ledger.json";
+/// Turns rendered per batch (about 5 MB of lines).
+const BATCH_TURNS: usize = 8192;
+/// Session lines per batch.
+const BATCH_BYTES: usize = 4 << 20;
 const INDEX: &str = "index.bin";
 const LOCK: &str = "import.lock";
 
@@ -236,8 +239,16 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
     });
 
     let mut strings = Strings::default();
-    let mut run: KeyMap<Planned> = KeyMap::default();
+    // This run's responses, and where each key is among them.
+    // Sized once: growing by doubling would briefly hold two copies.
+    let most: usize = order.iter().map(|o| o.1.responses.len()).sum();
+    let mut turns: Vec<Planned> = Vec::with_capacity(most);
+    let mut slot: KeyMap<u32> = KeyMap::default();
+    slot.reserve(most);
+    // For corrections: the usage imported before (rare, so apart).
+    let mut before: KeyMap<KeyRec> = KeyMap::default();
     let mut readings = 0u64;
+    // By value: each file's records are freed once merged.
     for (rank, (i, out, entry)) in order.into_iter().enumerate() {
         let job = &jobs[i];
         let agent = job.file.agent;
@@ -256,6 +267,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         for d in &out.diagnostics {
             report.malformed_line(d);
         }
+        readings += out.accepted;
         let sessions: Vec<u32> = out
             .sessions
             .iter()
@@ -266,65 +278,69 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
             })
             .collect();
         let names: Vec<u32> = out.strings.list.iter().map(|s| strings.intern(s)).collect();
-        let global = |r: &Response| Response {
-            model: names.get(r.model as usize).copied().unwrap_or(0),
-            subagent: names.get(r.subagent as usize).copied().unwrap_or(0),
-            session: sessions.get(r.session as usize).copied().unwrap_or(0),
-            ..*r
-        };
-        readings += out.accepted;
+        let rank = rank as u32;
         for r in &out.responses {
-            let g = global(r);
-            let rank = rank as u64;
-            let before = index.keys.get(&r.key).copied();
-            if let Some(KeyRec { session, usage }) = before {
-                if agent != Agent::ClaudeCode || !g.usage.larger_than(&usage) {
+            let g = Response {
+                model: names.get(r.model as usize).copied().unwrap_or(0),
+                subagent: names.get(r.subagent as usize).copied().unwrap_or(0),
+                session: sessions.get(r.session as usize).copied().unwrap_or(0),
+                ..*r
+            };
+            let old = index.keys.get(r.key);
+            if let Some(old) = old {
+                if agent != Agent::ClaudeCode || !g.usage.larger_than(&old.usage) {
                     continue; // Already imported with at least this usage.
                 }
-                let p = run.entry(r.key).or_insert(Planned { resp: g, rank, before: Some(usage) });
-                let prev_rank = p.rank;
-                p.resp.merge(&g, agent, prev_rank, rank);
-                p.resp.session = session;
-            } else {
-                match run.entry(r.key) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => {
-                        let p = e.get_mut();
-                        let prev_rank = p.rank;
-                        p.resp.merge(&g, agent, prev_rank, rank);
-                        if (g.first_ts, rank) < (p.resp.first_ts, prev_rank) {
-                            p.rank = rank;
-                        }
+                before.insert(r.key, old);
+            }
+            match slot.get(&r.key) {
+                Some(&k) => {
+                    let p = &mut turns[k as usize];
+                    let prev_rank = p.rank;
+                    p.resp.merge(&g, agent, u64::from(prev_rank), u64::from(rank));
+                    if (g.first_ts, rank) < (p.resp.first_ts, prev_rank) {
+                        p.rank = rank;
                     }
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(Planned { resp: g, rank, before: None });
-                    }
+                }
+                None => {
+                    slot.insert(r.key, turns.len() as u32);
+                    turns.push(Planned { resp: g, rank });
                 }
             }
         }
         ledger.files.insert(job.file.path.to_string(), entry);
     }
+    drop(slot);
 
-    let mut turns: Vec<Planned> = run.into_values().collect();
+    // Corrections stay in the session of the response they correct.
+    for p in &mut turns {
+        if let Some(old) = before.get(&p.resp.key) {
+            p.resp.session = old.session;
+        }
+    }
     turns.sort_unstable_by_key(|p| (p.resp.ts, p.resp.key));
     let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
+    let mut new_keys = Vec::new();
     for p in &turns {
         let r = &p.resp;
-        match p.before {
+        match before.get(&r.key) {
             None => {
                 report.responses += 1;
-                index.keys.insert(r.key, KeyRec { session: r.session, usage: r.usage });
+                new_keys.push((r.key, KeyRec { session: r.session, usage: r.usage }));
             }
-            Some(before) => {
+            Some(old) => {
                 report.corrections += 1;
-                index
-                    .keys
-                    .insert(r.key, KeyRec { session: r.session, usage: r.usage.max_each(&before) });
+                index.keys.set(
+                    r.key,
+                    KeyRec { session: old.session, usage: r.usage.max_each(&old.usage) },
+                );
             }
         }
         let s = span.entry(r.session).or_insert((r.ts, r.ts));
         s.0 = s.0.min(r.ts);
         s.1 = s.1.max(r.ts);
     }
+    index.keys.extend(new_keys);
     let mut emit = Vec::new();
     for (s, (first, last)) in span {
         let rec = &mut index.sessions[s as usize];
@@ -342,7 +358,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         report,
         state_dir: dir.clone(),
         tier: opts.privacy_tier,
-        changes: Some(Changes { ledger, index, strings, sessions: emit, turns }),
+        changes: Some(Changes { ledger, index, strings, sessions: emit, turns, before }),
         _lock: lock,
     })
 }
@@ -365,11 +381,16 @@ fn read_all(
     let files_done = AtomicU64::new(0);
     let worker = || {
         let mut got = Vec::new();
+        let mut buf = Vec::new();
         loop {
             let n = next.fetch_add(1, Ordering::Relaxed);
             let Some(&i) = order.get(n) else { break };
             let job = &jobs[i];
-            let r = read_job(job, ledger.files.get(job.file.path.as_str()));
+            let r = read_job(job, ledger.files.get(job.file.path.as_str()), &mut buf);
+            if buf.len() > 2 * FINGERPRINT_BYTES as usize * 256 {
+                // After a long line: give the memory back rather than keep it per thread.
+                buf = Vec::new();
+            }
             progress(Progress {
                 bytes_done: bytes_done.fetch_add(job.stat.size, Ordering::Relaxed) + job.stat.size,
                 bytes_total,
@@ -391,7 +412,7 @@ fn read_all(
 }
 
 /// Read one file from where its plan says.
-fn read_job(job: &Job, entry: Option<&FileEntry>) -> ReadResult {
+fn read_job(job: &Job, entry: Option<&FileEntry>, buf: &mut Vec<u8>) -> ReadResult {
     let (offset, first_line, state) = match (&job.plan, entry) {
         (Plan::Appended, Some(e)) => (e.consumed, e.next_line, e.codex.clone().unwrap_or_default()),
         _ => (0, 1, Default::default()),
@@ -403,8 +424,8 @@ fn read_job(job: &Job, entry: Option<&FileEntry>) -> ReadResult {
     let name = path.as_str();
     let fallback = &job.file.fallback_session;
     let out = match job.file.agent {
-        Agent::ClaudeCode => claude::read(&file, name, offset, first_line, fallback)?,
-        Agent::Codex => codex::read(&file, name, offset, first_line, state, fallback)?,
+        Agent::ClaudeCode => claude::read(&file, name, offset, first_line, fallback, buf)?,
+        Agent::Codex => codex::read(&file, name, offset, first_line, state, fallback, buf)?,
     };
     // The stat from before reading: if the file grew meanwhile, the next run sees it.
     let entry = FileEntry {
@@ -434,7 +455,17 @@ impl Pending {
         &self,
         mut f: impl FnMut(&str) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.write_event_batches(|batch| batch.lines().try_for_each(&mut f))
+    }
+
+    /// Call `f` with batches of event lines, each line ending in `\n` (what an appender
+    /// writes in one go); the same lines in the same order as [`Pending::write_events`].
+    pub fn write_event_batches<E: From<Error>>(
+        &self,
+        mut f: impl FnMut(&str) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Some(c) = &self.changes else { return Ok(()) };
+        let mut batch = String::new();
         for &s in &c.sessions {
             let rec = &c.index.sessions[s as usize];
             let ev = events::session_event(&SessionFacts {
@@ -448,9 +479,41 @@ impl Pending {
                 last: rec.last,
                 tier: self.tier,
             });
-            f(&serde_json::to_string(&ev).map_err(Error::from)?)?;
+            batch.push_str(&serde_json::to_string(&ev).map_err(Error::from)?);
+            batch.push('\n');
+            if batch.len() >= BATCH_BYTES {
+                f(&batch)?;
+                batch.clear();
+            }
         }
-        for p in &c.turns {
+        if !batch.is_empty() {
+            f(&batch)?;
+        }
+        // Turns are rendered on two threads, a slice of the batch each, and handed on in order.
+        for chunk in c.turns.chunks(BATCH_TURNS) {
+            let (a, b) = chunk.split_at(chunk.len() / 2);
+            let (ra, rb) = std::thread::scope(|s| {
+                let h = s.spawn(|| self.render(c, a));
+                let rb = self.render(c, b);
+                let ra = h.join().unwrap_or_else(|_| {
+                    Err(Error::Encode(serde::ser::Error::custom(
+                        "an event rendering thread failed",
+                    )))
+                });
+                (ra, rb)
+            });
+            for part in [ra.map_err(E::from)?, rb.map_err(E::from)?] {
+                if !part.is_empty() {
+                    f(&part)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn render(&self, c: &Changes, turns: &[Planned]) -> Result<String, Error> {
+        let mut out = Vec::with_capacity(turns.len() * 700);
+        for p in turns {
             let r = &p.resp;
             let ev = events::turn_event(&TurnFacts {
                 key: r.key,
@@ -461,11 +524,13 @@ impl Pending {
                 sidechain: r.sidechain,
                 at: r.ts,
                 cost: r.cost,
-                revises: p.before,
+                revises: c.before.get(&r.key).map(|k| k.usage),
             });
-            f(&serde_json::to_string(&ev).map_err(Error::from)?)?;
+            serde_json::to_writer(&mut out, &ev)?;
+            out.push(b'\n');
         }
-        Ok(())
+        // serde_json writes UTF-8 only.
+        String::from_utf8(out).map_err(|_| Error::Encode(serde::ser::Error::custom("not UTF-8")))
     }
 
     /// Record that the events were written: the dedupe index, then the ledger, each

@@ -165,7 +165,8 @@ fn append(pending: &agentos_backfill::Pending, path: &Utf8Path) -> anyhow::Resul
     }
     let log = JsonlLog::new(path);
     let mut appender = log.appender()?;
-    pending.write_events(|line| appender.append_line(line).map_err(anyhow::Error::from))?;
+    pending
+        .write_event_batches(|lines| appender.append_lines(lines).map_err(anyhow::Error::from))?;
     appender.sync()?;
     Ok(())
 }
