@@ -142,7 +142,7 @@ impl Index {
         self.sessions.push(SessionRec {
             agent,
             id: id.clone(),
-            meta: SessionMeta::default(),
+            meta: SessionMeta { id: id.clone(), ..SessionMeta::default() },
             first: i64::MAX,
             last: i64::MIN,
         });
