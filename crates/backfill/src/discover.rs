@@ -51,7 +51,7 @@ pub fn require_dir(path: &Utf8Path) -> Result<(), Error> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(Error::NotADirectory { path: path.to_owned() }),
-        Err(e) => Err(Error::io("read", path, e)),
+        Err(source) => Err(Error::SourceDir { path: path.to_owned(), source }),
     }
 }
 

@@ -35,7 +35,15 @@ pub enum Error {
     /// A state file could not be read or written atomically.
     #[error(transparent)]
     Fsio(#[from] agentos_fsio::Error),
-    /// A source directory given explicitly does not exist or is not a directory.
+    /// A source directory given explicitly cannot be read.
+    #[error("cannot read the source directory {path}: {source}")]
+    SourceDir {
+        /// The path given.
+        path: Utf8PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A source directory given explicitly is not a directory.
     #[error("{path} is not a directory")]
     NotADirectory {
         /// The path given.

@@ -158,3 +158,52 @@ fn message_id_alone_is_the_key_without_request_id_and_sub_agent_files_count() {
         (Some("a1b2"), Some(true))
     );
 }
+
+#[test]
+fn a_legacy_cost_usd_is_carried_and_synthetic_lines_are_not_responses() {
+    let env = Env::new();
+    let p = env.project("-home-dev-proj");
+    let s = "aaaaaaaa-0000-4000-8000-00000000000f";
+    let mut priced: serde_json::Value = serde_json::from_str(&claude_line(
+        s,
+        "2026-02-01T10:00:00Z",
+        "m1",
+        Some("r1"),
+        SONNET,
+        1,
+        2,
+        0,
+        0,
+    ))
+    .unwrap();
+    priced["costUSD"] = 0.25.into();
+    let mut null_cost: serde_json::Value = serde_json::from_str(&claude_line(
+        s,
+        "2026-02-01T10:00:01Z",
+        "m2",
+        Some("r2"),
+        SONNET,
+        3,
+        4,
+        0,
+        0,
+    ))
+    .unwrap();
+    null_cost["costUSD"] = serde_json::Value::Null;
+    null_cost["cwd"] = serde_json::Value::Null;
+    null_cost["version"] = "not-semver".into();
+    let synthetic =
+        claude_line(s, "2026-02-01T10:00:02Z", "m3", Some("r3"), "<synthetic>", 0, 0, 0, 0);
+    write_lines(
+        &p.join(format!("{s}.jsonl")),
+        &[priced.to_string(), null_cost.to_string(), synthetic],
+    );
+    let (report, events) = env.import();
+    assert_eq!((report.responses, report.synthetic, report.malformed_lines), (2, 1, 0));
+    let t = events.iter().find(|e| e["turn"]["tokens_in"] == 1).unwrap();
+    assert_eq!(t["cost"]["estimated_usd"], 0.25);
+    assert_eq!(t["cost"]["provider"], "anthropic");
+    let t = events.iter().find(|e| e["turn"]["tokens_in"] == 3).unwrap();
+    assert!(t.get("cost").is_none());
+    assert_eq!(totals(&events), Totals::new(2, 4, 6, 0, 0, 0));
+}

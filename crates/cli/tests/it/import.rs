@@ -138,7 +138,13 @@ fn a_missing_source_dir_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: --claude-dir: cannot read /nonexistent/claude"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: --claude-dir: cannot read the source directory /nonexistent/claude"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("; --claude-dir names a Claude Code config dir"), "a hint: {err}");
 }
 
 #[test]
