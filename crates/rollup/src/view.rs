@@ -345,6 +345,9 @@ pub(crate) struct TurnView<'a> {
     pub(crate) attribution: Attribution<'a>,
     #[serde(default)]
     pub(crate) capacity_used: Option<NonNeg>,
+    /// Set on an importer's correction turn: its tokens count, it is not another turn.
+    #[serde(default)]
+    pub(crate) revises: Option<StrCheck>,
 }
 
 #[derive(Debug, Deserialize)]
