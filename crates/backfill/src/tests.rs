@@ -65,3 +65,27 @@ fn ids_are_uuid_shaped_and_session_ids_stay_in_the_alphabet() {
     assert_eq!(repo_id(Some("C:\\\\work\\\\api")), "api");
     assert_eq!(repo_id(None), "unknown");
 }
+
+#[test]
+fn source_dirs_come_from_flags_then_the_environment_then_home() {
+    use crate::discover::{claude_dirs, codex_homes};
+    use camino::{Utf8Path, Utf8PathBuf};
+    let home = Utf8Path::new("/h");
+    let flags = [Utf8PathBuf::from("/a")];
+    assert_eq!(claude_dirs(&flags, Some("/x,/y"), Some(home)), vec![Utf8PathBuf::from("/a")]);
+    assert_eq!(
+        claude_dirs(&[], Some("/x, /y ,"), Some(home)),
+        vec![Utf8PathBuf::from("/x"), Utf8PathBuf::from("/y")]
+    );
+    assert_eq!(
+        claude_dirs(&[], Some(" "), Some(home)),
+        vec![Utf8PathBuf::from("/h/.config/claude"), Utf8PathBuf::from("/h/.claude")]
+    );
+    assert!(claude_dirs(&[], None, None).is_empty());
+    assert_eq!(
+        codex_homes(Some(Utf8Path::new("/c")), Some("/e"), Some(home)),
+        vec![Utf8PathBuf::from("/c")]
+    );
+    assert_eq!(codex_homes(None, Some("/e"), Some(home)), vec![Utf8PathBuf::from("/e")]);
+    assert_eq!(codex_homes(None, None, Some(home)), vec![Utf8PathBuf::from("/h/.codex")]);
+}

@@ -94,7 +94,7 @@ impl Bar {
             return;
         }
         *last = Some(now);
-        let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(100);
+        let pct = p.bytes_done.saturating_mul(100).checked_div(p.bytes_total).unwrap_or(100);
         let width = 30usize;
         let filled = (pct as usize * width / 100).min(width);
         eprint!(
