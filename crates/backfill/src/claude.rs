@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use agentos_event_schema::Timestamp;
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::lines::{Line, LineReader, MAX_LINE_BYTES, is_blank, looks_like_object};
 use crate::record::{FileOut, Response, SessionMeta, Text, Usage, json_reason};
@@ -46,52 +44,16 @@ struct ClaudeLine<'a> {
     cost_usd: Option<f64>,
     #[serde(borrow)]
     uuid: Option<Text<'a>>,
-    #[serde(default, borrow, deserialize_with = "lenient_message")]
+    #[serde(borrow)]
     message: Option<Message<'a>>,
 }
 
-/// `message` as an object with the fields that count; any other shape (a string in some
-/// line types) reads as `None` instead of failing the line. One pass: content is skipped.
-fn lenient_message<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Message<'de>>, D::Error> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<Message<'de>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a message")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            Message::deserialize(MapAccessDeserializer::new(map)).map(Some)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
-            d.deserialize_any(self)
-        }
-    }
-    d.deserialize_any(V)
+/// Only the line's type: what a line that does not parse as [`ClaudeLine`] is checked for
+/// (a `message` of another shape in a line type that never counts is not an error).
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +139,11 @@ pub(crate) fn read(
         let l: ClaudeLine<'_> = match serde_json::from_slice(bytes) {
             Ok(l) => l,
             Err(e) => {
-                out.diagnose(name, no, json_reason(&e));
+                let other_type = serde_json::from_slice::<TypeOnly<'_>>(bytes)
+                    .is_ok_and(|t| t.ty.as_deref() != Some("assistant"));
+                if !other_type {
+                    out.diagnose(name, no, json_reason(&e));
+                }
                 continue;
             }
         };

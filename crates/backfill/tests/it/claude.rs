@@ -207,3 +207,25 @@ fn a_legacy_cost_usd_is_carried_and_synthetic_lines_are_not_responses() {
     assert!(t.get("cost").is_none());
     assert_eq!(totals(&events), Totals::new(2, 4, 6, 0, 0, 0));
 }
+
+#[test]
+fn a_message_of_another_shape_is_an_error_only_in_an_assistant_line() {
+    let env = Env::new();
+    let p = env.project("-home-dev-proj");
+    let s = "aaaaaaaa-0000-4000-8000-000000000010";
+    let lines = [
+        r#"{"type":"user","message":"what is the usage of this flag?"}"#.to_owned(),
+        r#"{"type":"system","message":["usage"]}"#.to_owned(),
+        r#"{"type":"assistant","message":"usage"}"#.to_owned(),
+        claude_line(s, "2026-02-01T10:00:00Z", "m1", Some("r1"), SONNET, 1, 2, 0, 0),
+    ];
+    write_lines(&p.join(format!("{s}.jsonl")), &lines);
+    let (report, events) = env.import();
+    assert_eq!(totals(&events), Totals::new(1, 1, 2, 0, 0, 0));
+    assert_eq!(report.malformed_lines, 1, "{:?}", report.malformed);
+    assert!(
+        report.malformed[0].contains(&format!("{s}.jsonl:3: unexpected JSON shape")),
+        "{:?}",
+        report.malformed
+    );
+}
