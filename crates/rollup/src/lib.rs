@@ -43,6 +43,7 @@ mod lines;
 pub mod progress;
 mod scan;
 mod summary;
+pub mod usage;
 mod view;
 pub mod window;
 
