@@ -110,6 +110,7 @@ pub(crate) struct UsageSession<'a> {
 
 /// What a line is to a usage report.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // lives on the stack for one line; boxing would allocate per event
 pub(crate) enum UsageLine<'a> {
     Turn(TurnLine<'a>),
     Session(SessionLine<'a>),

@@ -14,12 +14,13 @@
 //! not know is unpriced (`cost: null` in its breakdown, listed in `unpricedModels`), never $0.
 //! A row's `totalCost` is the sum of what is priced.
 
+mod cache;
 mod line;
 mod prices;
 mod report;
 mod scan;
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 
 pub use prices::{PriceBook, PriceSource, data_dir_prices, load_prices};
 pub use report::{ModelRow, SessionInfo, Totals, UsageReport, UsageRow};
@@ -63,12 +64,22 @@ pub struct UsageOptions {
     pub until: Option<String>,
     /// Only sessions of this agent (`claude-code`, `codex`: a session event's `agent`).
     pub agent: Option<String>,
+    /// The data dir whose cache (`state/usage_cache.bin`) to use and refresh, when the report
+    /// reads exactly one file (its `events.jsonl`); `None`: read everything every time.
+    pub cache_dir: Option<Utf8PathBuf>,
 }
 
 impl UsageOptions {
     /// Options for `period` with every other setting at its default.
     pub fn new(period: Period) -> Self {
-        UsageOptions { period, timezone: None, since: None, until: None, agent: None }
+        UsageOptions {
+            period,
+            timezone: None,
+            since: None,
+            until: None,
+            agent: None,
+            cache_dir: None,
+        }
     }
 }
 
@@ -129,9 +140,81 @@ pub fn usage_report(
 ) -> Result<UsageReport, UsageError> {
     let tz = report::time_zone(opts.timezone.as_deref())?;
     let range = report::DayRange::parse(opts.since.as_deref(), opts.until.as_deref())?;
-    let ctx = scan::Ctx { prices: &prices.table, tz: &tz };
-    let collected = scan::scan_files(files, &ctx)?;
+    let ctx = scan::Ctx { prices: &prices.table };
+    let collected = match (&opts.cache_dir, files) {
+        (Some(dir), [file]) => cached_scan(file, &dir.join(cache::CACHE_FILE), &ctx)?,
+        _ => full_scan(files, &ctx)?,
+    };
     Ok(report::build(collected, prices, opts, &tz, range))
+}
+
+fn read_err(path: &Utf8Path) -> impl Fn(std::io::Error) -> UsageError + '_ {
+    move |source| UsageError::Read { path: path.to_owned(), source }
+}
+
+/// Open an input: `None` when it does not exist; a directory is an error.
+fn open(path: &Utf8Path) -> Result<Option<(std::fs::File, std::fs::Metadata)>, UsageError> {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read_err(path)(e)),
+    };
+    let meta = f.metadata().map_err(read_err(path))?;
+    if meta.is_dir() {
+        return Err(read_err(path)(std::io::Error::other("it is a directory, not a file")));
+    }
+    Ok(Some((f, meta)))
+}
+
+fn full_scan(files: &[Utf8PathBuf], ctx: &scan::Ctx<'_>) -> Result<scan::Collected, UsageError> {
+    let mut all = scan::Collected::default();
+    for path in files {
+        let Some((f, _)) = open(path)? else { continue };
+        let done = scan::scan(f, path, ctx, &mut all, 0).map_err(read_err(path))?;
+        if let Some(tail) = done.tail {
+            all.merge(tail, path, done.lines);
+        }
+    }
+    Ok(all)
+}
+
+/// A fingerprint of the prices (costs are summed as lines are read, so a cache holds only for
+/// the prices it was made with).
+fn prices_fingerprint(ctx: &scan::Ctx<'_>) -> u128 {
+    let text = serde_json::to_vec(&ctx.prices.models).unwrap_or_default();
+    crate::dedupe::id_hash_bytes(&text)
+}
+
+/// Resume from the cache when it fits, read what was appended, refresh the cache.
+fn cached_scan(
+    path: &Utf8Path,
+    cache_path: &Utf8Path,
+    ctx: &scan::Ctx<'_>,
+) -> Result<scan::Collected, UsageError> {
+    let Some((mut f, meta)) = open(path)? else { return Ok(scan::Collected::default()) };
+    let prices = prices_fingerprint(ctx);
+    let (mut all, mark) = match cache::load(cache_path, &mut f, &meta, prices) {
+        Some((c, mark)) => (c, Some(mark)),
+        None => (scan::Collected::default(), None),
+    };
+    let (offset, lines) = mark.map_or((0, 0), |m| (m.offset, m.lines));
+    use std::io::Seek as _;
+    f.seek(std::io::SeekFrom::Start(offset)).map_err(read_err(path))?;
+    let done = scan::scan(&mut f, path, ctx, &mut all, lines).map_err(read_err(path))?;
+    if mark.is_none() || done.bytes > 0 {
+        let offset = offset + done.bytes;
+        let (dev, ino) = cache::identity(&meta);
+        if let Ok((head, tail)) = cache::fingerprints(&mut f, offset) {
+            let mark =
+                cache::Mark { dev, ino, offset, lines: lines + done.lines, head, tail, prices };
+            // Only a speed-up: a cache that cannot be written is not an error.
+            let _ = cache::save(cache_path, &all, &mark);
+        }
+    }
+    if let Some(tail) = done.tail {
+        all.merge(tail, path, lines + done.lines);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::scan::{Cell, Collected, Tok};
+use super::scan::{Cell, Collected, QUARTER, Tok};
 use super::{Period, PriceBook, PriceSource, UsageError, UsageOptions};
 use crate::Diagnostic;
 
@@ -254,7 +254,20 @@ pub(crate) fn build(
     // In key order, so sums of costs do not depend on the hash map's order.
     let mut cells: Vec<(&(i32, u32, u32), &Cell)> = c.cells.iter().collect();
     cells.sort_unstable_by_key(|(k, _)| **k);
-    for (&(day, session, model), cell) in cells {
+    // A quarter-hour's day in the zone (zone offsets are whole quarter-hours).
+    let mut last_qh = None;
+    let mut last_day = 0;
+    for (&(qh, session, model), cell) in cells {
+        let day = if last_qh == Some(qh) {
+            last_day
+        } else {
+            let secs = i64::from(qh) * QUARTER;
+            let ts = jiff::Timestamp::from_second(secs).unwrap_or_default();
+            let local = secs + i64::from(tz.to_offset(ts).seconds());
+            last_qh = Some(qh);
+            last_day = i32::try_from(local.div_euclid(86_400)).unwrap_or(0);
+            last_day
+        };
         if !range.contains(day) || !agent_ok(session) {
             continue;
         }

@@ -1,9 +1,11 @@
 //! The usage scan: read `events.jsonl` in 1 MiB chunks (split at newlines, a line longer than
 //! 64 MiB dropped without being held), parse the chunks in two workers into compact per-turn
-//! records (day in the report's zone, tokens, priced cost), and merge them in input order,
-//! so an `event_id` seen before is skipped deterministically (the first one counts).
+//! records (UTC quarter-hour, tokens, priced cost), and merge them in input order, so an
+//! `event_id` seen before is skipped deterministically (the first one counts).
+//! Cells are per (UTC quarter-hour, session, model): every zone's offset is a whole number of
+//! quarter-hours, so one set of cells (and the cache that keeps it) serves every zone.
 //! Memory: a few chunks in flight, the set of ids counted (16 bytes per event) and one cell
-//! per (day, session, model).
+//! per (quarter-hour, session, model).
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
@@ -11,8 +13,7 @@ use std::io::Read;
 use std::sync::mpsc;
 
 use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
-use camino::{Utf8Path, Utf8PathBuf};
-use jiff::tz::TimeZone;
+use camino::Utf8Path;
 
 use super::line::{self, UsageLine};
 use crate::Diagnostic;
@@ -30,8 +31,10 @@ const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
 /// Everything a worker needs.
 pub(crate) struct Ctx<'a> {
     pub(crate) prices: &'a PriceTable,
-    pub(crate) tz: &'a TimeZone,
 }
+
+/// Seconds in a quarter-hour, the cells' unit of time.
+pub(crate) const QUARTER: i64 = 900;
 
 /// Token sums: uncached input, output, cache writes (all), of which 1-hour, cache reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,7 +86,7 @@ pub(crate) struct Collected {
     pub(crate) meta: Vec<SessionMeta>,
     /// Model ids as written, by index.
     pub(crate) models: Vec<String>,
-    /// (local day number, session, model) → sums.
+    /// (UTC quarter-hour since the epoch, session, model) → sums.
     pub(crate) cells: HashMap<(i32, u32, u32), Cell>,
     pub(crate) lines: u64,
     pub(crate) duplicates: u64,
@@ -91,9 +94,9 @@ pub(crate) struct Collected {
     pub(crate) undated: u64,
     pub(crate) diagnostics: u64,
     pub(crate) kept: Vec<Diagnostic>,
-    session_ix: HashMap<String, u32>,
-    model_ix: HashMap<String, u32>,
-    seen: HashSet<u128, BuildHasherDefault<Passthrough>>,
+    pub(crate) session_ix: HashMap<String, u32>,
+    pub(crate) model_ix: HashMap<String, u32>,
+    pub(crate) seen: HashSet<u128, BuildHasherDefault<Passthrough>>,
 }
 
 enum Rec {
@@ -101,7 +104,7 @@ enum Rec {
         id: Option<u128>,
         session: u32,
         model: u32,
-        day: i32,
+        qh: i32,
         secs: i64,
         tokens: Tok,
         cost: Option<f64>,
@@ -122,11 +125,15 @@ enum Rec {
 struct Chunk {
     idx: u64,
     data: Vec<u8>,
-    last: bool,
+    /// The bytes after the input's last newline (a line being written, or torn): reported
+    /// for this run, never consumed.
+    tail: bool,
 }
 
-struct ChunkOut {
+/// What a worker made of one chunk.
+pub(crate) struct ChunkOut {
     idx: u64,
+    tail: bool,
     data: Vec<u8>,
     /// Chunk-local names (sessions and models share the table).
     names: Vec<String>,
@@ -154,15 +161,14 @@ impl Names {
     }
 }
 
-fn day_and_secs(ts: jiff::Timestamp, tz: &TimeZone) -> (i32, i64) {
-    let secs = ts.as_second();
-    let local = secs + i64::from(tz.to_offset(ts).seconds());
-    (local.div_euclid(86_400) as i32, secs)
+fn quarter_of(secs: i64) -> i32 {
+    i32::try_from(secs.div_euclid(QUARTER)).unwrap_or(if secs < 0 { i32::MIN } else { i32::MAX })
 }
 
 fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
     let mut out = ChunkOut {
         idx: chunk.idx,
+        tail: chunk.tail,
         data: Vec::new(),
         names: Vec::new(),
         recs: Vec::new(),
@@ -173,7 +179,7 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
     let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::default();
     let data = chunk.data.as_slice();
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    let torn_possible = chunk.last && !data.ends_with(b"\n");
+    let torn_possible = chunk.tail;
     let pieces: Vec<&[u8]> =
         if data.is_empty() { Vec::new() } else { body.split(|&b| b == b'\n').collect() };
     let count = pieces.len();
@@ -202,7 +208,8 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
                     out.recs.push(Rec::Undated { id });
                     continue;
                 };
-                let (day, secs) = day_and_secs(when.0, ctx.tz);
+                let secs = when.0.as_second();
+                let qh = quarter_of(secs);
                 let session = names.get(&t.turn.session_id);
                 let model = names.get(&t.turn.model);
                 let write = t.turn.cache_creation_tokens.unwrap_or(0);
@@ -230,7 +237,7 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
                         }),
                 };
                 let response = !t.is_revision();
-                out.recs.push(Rec::Turn { id, session, model, day, secs, tokens, cost, response });
+                out.recs.push(Rec::Turn { id, session, model, qh, secs, tokens, cost, response });
             }
             Ok(UsageLine::Session(s)) => {
                 let id = s.event_id.and_then(|i| i.0);
@@ -261,7 +268,7 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
 }
 
 impl Collected {
-    fn intern(map: &mut HashMap<String, u32>, list: &mut Vec<String>, s: &str) -> u32 {
+    pub(crate) fn intern(map: &mut HashMap<String, u32>, list: &mut Vec<String>, s: &str) -> u32 {
         if let Some(i) = map.get(s) {
             return *i;
         }
@@ -271,7 +278,7 @@ impl Collected {
         i
     }
 
-    fn session(&mut self, s: &str) -> u32 {
+    pub(crate) fn session(&mut self, s: &str) -> u32 {
         let i = Self::intern(&mut self.session_ix, &mut self.sessions, s);
         if self.meta.len() < self.sessions.len() {
             self.meta.push(SessionMeta::default());
@@ -287,7 +294,8 @@ impl Collected {
         }
     }
 
-    fn merge(&mut self, out: ChunkOut, file: &Utf8Path, base: u64) {
+    /// Add a chunk's records (line numbers after `base`).
+    pub(crate) fn merge(&mut self, out: ChunkOut, file: &Utf8Path, base: u64) {
         self.lines += out.lines;
         for (line, message) in out.diags {
             self.diagnostics += 1;
@@ -298,14 +306,14 @@ impl Collected {
         let name = |i: u32| out.names.get(i as usize).map(String::as_str).unwrap_or_default();
         for rec in out.recs {
             match rec {
-                Rec::Turn { id, session, model, day, secs, tokens, cost, response } => {
+                Rec::Turn { id, session, model, qh, secs, tokens, cost, response } => {
                     if !self.first(id) {
                         self.duplicates += 1;
                         continue;
                     }
                     let s = self.session(name(session));
                     let m = Self::intern(&mut self.model_ix, &mut self.models, name(model));
-                    let cell = self.cells.entry((day, s, m)).or_default();
+                    let cell = self.cells.entry((qh, s, m)).or_default();
                     cell.tokens.add(&tokens);
                     match cost {
                         Some(c) => cell.cost += c,
@@ -344,71 +352,70 @@ impl Collected {
     }
 }
 
-/// Scan `files` in order into one [`Collected`]; a missing file reads as empty (the caller
-/// decides whether that is an error).
-pub(crate) fn scan_files(
-    files: &[Utf8PathBuf],
-    ctx: &Ctx<'_>,
-) -> Result<Collected, super::UsageError> {
-    let mut all = Collected::default();
-    for file in files {
-        let f = match std::fs::File::open(file) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(super::UsageError::Read { path: file.clone(), source }),
-        };
-        if f.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(super::UsageError::Read {
-                path: file.clone(),
-                source: std::io::Error::other("it is a directory, not a file"),
-            });
-        }
-        scan(f, file, ctx, &mut all)
-            .map_err(|source| super::UsageError::Read { path: file.clone(), source })?;
-    }
-    Ok(all)
+/// How far a scan got.
+pub(crate) struct Scanned {
+    /// Bytes of whole lines (up to the last newline).
+    pub(crate) bytes: u64,
+    /// Whole lines.
+    pub(crate) lines: u64,
+    /// The records after the last newline, not merged: the caller merges them after saving
+    /// what whole lines gave (a line being written is read again next time).
+    pub(crate) tail: Option<ChunkOut>,
 }
 
-/// Scan one reader (two parsing workers, merged in order here).
+/// Scan one reader into `all` (two parsing workers, merged in order here); line numbers in
+/// diagnostics start after `base_line`.
 pub(crate) fn scan<R: Read + Send>(
     mut reader: R,
     name: &Utf8Path,
     ctx: &Ctx<'_>,
     all: &mut Collected,
-) -> std::io::Result<()> {
+    base_line: u64,
+) -> std::io::Result<Scanned> {
     std::thread::scope(|s| {
         let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
         let (done_tx, done_rx) = mpsc::sync_channel::<ChunkOut>(4);
         let mut senders = Vec::new();
+        let mut workers = Vec::new();
         for _ in 0..2 {
             let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
             senders.push(tx);
             let done_tx = done_tx.clone();
-            s.spawn(move || {
+            workers.push(s.spawn(move || {
                 for chunk in rx {
                     if done_tx.send(process(chunk, ctx)).is_err() {
                         return;
                     }
                 }
-            });
+            }));
         }
         drop(done_tx);
         let reader = &mut reader;
         let read = s.spawn(move || read_chunks(reader, &senders, &free_rx));
         let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
-        let (mut next, mut base) = (0u64, 0u64);
+        let mut next = 0u64;
+        let mut done = Scanned { bytes: 0, lines: 0, tail: None };
         for r in done_rx {
             pending.insert(r.idx, r);
             while let Some(mut r) = pending.remove(&next) {
-                let data = std::mem::take(&mut r.data);
-                let lines = r.lines;
-                all.merge(r, name, base);
-                base += lines;
-                let _ = free_tx.send(data);
                 next += 1;
+                let data = std::mem::take(&mut r.data);
+                if r.tail {
+                    done.tail = Some(r);
+                    continue;
+                }
+                done.bytes += data.len() as u64;
+                let lines = r.lines;
+                all.merge(r, name, base_line + done.lines);
+                done.lines += lines;
+                let _ = free_tx.send(data);
             }
         }
-        read.join().unwrap_or_else(|_| Err(std::io::Error::other("the usage reader stopped")))
+        if workers.into_iter().map(|w| w.join()).any(|r| r.is_err()) {
+            return Err(std::io::Error::other("a usage worker stopped"));
+        }
+        read.join().unwrap_or_else(|_| Err(std::io::Error::other("the usage reader stopped")))?;
+        Ok(done)
     })
 }
 
@@ -457,11 +464,21 @@ fn read_chunks<R: Read>(
             }
             buf.truncate(buf.len() - carry.len());
         }
-        if !buf.is_empty() {
+        // At the end, what follows the last newline goes alone, as the tail.
+        let tail = if eof {
+            let cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            buf.split_off(cut)
+        } else {
+            Vec::new()
+        };
+        for (data, is_tail) in [(buf, false), (tail, true)] {
+            if data.is_empty() {
+                continue;
+            }
             let Some(tx) = senders.get((idx % senders.len().max(1) as u64) as usize) else {
                 return Ok(());
             };
-            if tx.send(Chunk { idx, data: buf, last: eof }).is_err() {
+            if tx.send(Chunk { idx, data, tail: is_tail }).is_err() {
                 return Ok(());
             }
             idx += 1;

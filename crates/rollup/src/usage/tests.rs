@@ -332,3 +332,123 @@ fn a_missing_file_is_an_empty_report() {
     assert_eq!(r.json()["daily"], json!([]));
     assert_eq!(r.json()["totals"]["totalCost"], json!(0.0));
 }
+
+/// A report's JSON with and without the cache of `dir`.
+fn both(
+    dir: &tempfile::TempDir,
+    path: &Utf8PathBuf,
+    book: &PriceBook,
+    tz: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let mut opts = UsageOptions::new(Period::Daily);
+    opts.timezone = Some(tz.to_owned());
+    let full = usage_report(std::slice::from_ref(path), book, &opts).expect("full");
+    opts.cache_dir = Some(Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8"));
+    let cached = usage_report(std::slice::from_ref(path), book, &opts).expect("cached");
+    assert_eq!(cached.duplicates, full.duplicates);
+    assert_eq!(cached.skipped_lines, full.skipped_lines);
+    (full.json(), cached.json())
+}
+
+#[test]
+fn the_cache_gives_the_full_reads_answer_after_appends_rewrites_and_new_prices() {
+    let (dir, path) = write_fixture();
+    let cache = dir.path().join("state/usage_cache.bin");
+    let book = PriceBook::bundled();
+    // First run builds the cache (the torn last line is not consumed).
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert!(cache.exists());
+    // Nothing new: the cache alone, same answer, in another zone too.
+    let (full, cached) = both(&dir, &path, &book, "America/Los_Angeles");
+    assert_eq!(full, cached);
+    // The torn line is completed and more is appended, including a repeat of t3.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    f.write_all(b"2T00:00:00Z\"}\n").expect("append");
+    let more = [
+        turn(
+            "t11",
+            "s1",
+            "claude-haiku-4-5-20251001",
+            "2026-11-24T10:00:00Z",
+            1_000_000,
+            0,
+            0,
+            0,
+            0,
+        )
+        .to_string(),
+        turn(
+            "t3",
+            "s2",
+            "gpt-5-codex",
+            "2026-11-21T07:59:59Z",
+            1_000_000,
+            100_000,
+            0,
+            0,
+            2_000_000,
+        )
+        .to_string(),
+    ];
+    f.write_all((more.join("\n") + "\n").as_bytes()).expect("append");
+    drop(f);
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert!(close(full["daily"][4]["totalCost"].as_f64().unwrap_or(0.0), 1.0), "{}", full["daily"]);
+    // Rewritten shorter: detected, read again.
+    let text = std::fs::read_to_string(&path).expect("read");
+    let first_lines: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&path, first_lines.join("\n") + "\n").expect("rewrite");
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert_eq!(full["daily"].as_array().map(Vec::len), Some(1));
+    // Same length, other content: detected by the fingerprints.
+    let same_len =
+        first_lines.join("\n").replace("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001");
+    std::fs::write(&path, same_len + "\n").expect("rewrite");
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert_eq!(full["daily"][0]["modelsUsed"][0], "claude-haiku-4-5-20251001");
+    // Other prices: the cache is not used for them.
+    let mut cheap = PriceBook::bundled();
+    let over = agentos_event_schema::prices::PriceTable::parse(
+        r#"{"id":"c","date":"2026-12-01","models":{"claude-haiku-4-5":{"input":0,"output":0}}}"#,
+    )
+    .expect("table");
+    cheap.overlay(over, camino::Utf8Path::new("c.json"));
+    let (full, cached) = both(&dir, &path, &cheap, "UTC");
+    assert_eq!(full, cached);
+    assert_eq!(full["totals"]["totalCost"], json!(0.0));
+    // A damaged cache is ignored.
+    std::fs::write(&cache, b"garbage").expect("write");
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+}
+
+#[test]
+fn a_run_with_nothing_new_reads_the_cache_not_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).expect("utf-8");
+    // 70 KiB of padding first, so the turn sits outside both fingerprinted stretches.
+    let pad = json!({"type": "note", "pad": "x".repeat(70 * 1024)}).to_string();
+    let t = turn("t1", "s1", "gpt-5", "2026-11-20T10:00:00Z", 1_000, 0, 0, 0, 0).to_string();
+    let end = json!({"type": "note", "pad": "y".repeat(5 * 1024)}).to_string();
+    std::fs::write(&path, format!("{pad}\n{t}\n{end}\n")).expect("write");
+    let mut opts = UsageOptions::new(Period::Daily);
+    opts.timezone = Some("UTC".to_owned());
+    opts.cache_dir = Some(Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8"));
+    let book = PriceBook::bundled();
+    let first = usage_report(std::slice::from_ref(&path), &book, &opts).expect("report");
+    assert_eq!(first.totals.input_tokens, 1_000);
+    // An in-place edit of the middle, same length: only a full read sees it.
+    let edited = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("\"tokens_in\":1000", "\"tokens_in\":9000");
+    std::fs::write(&path, edited).expect("write");
+    let cached = usage_report(std::slice::from_ref(&path), &book, &opts).expect("report");
+    assert_eq!(cached.totals.input_tokens, 1_000, "read from the cache");
+    opts.cache_dir = None;
+    let full = usage_report(std::slice::from_ref(&path), &book, &opts).expect("report");
+    assert_eq!(full.totals.input_tokens, 9_000);
+}
