@@ -15,6 +15,8 @@ pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
             ccc_client(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_backfill::Error>() {
             backfill(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_rollup::usage::UsageError>() {
+            usage(e)
         } else {
             None
         }
@@ -85,6 +87,21 @@ pub fn backfill(e: &agentos_backfill::Error) -> Option<&'static str> {
         agentos_backfill::Error::State { .. } => {
             Some("then run `agentos import` again: the events it writes repeat ids readers drop")
         }
+        _ => None,
+    }
+}
+
+/// The command-line answer to a usage-report error.
+pub fn usage(e: &agentos_rollup::usage::UsageError) -> Option<&'static str> {
+    use agentos_rollup::usage::UsageError;
+    match e {
+        UsageError::TimeZone { .. } => Some("--timezone takes an IANA zone name"),
+        UsageError::Date { .. } | UsageError::EmptyRange { .. } => {
+            Some("--since and --until take days as YYYY-MM-DD or YYYYMMDD")
+        }
+        UsageError::Prices { .. } => Some(
+            "fix or remove the price file (--prices FILE or <data dir>/prices.json; format in docs/usage.md)",
+        ),
         _ => None,
     }
 }

@@ -162,6 +162,9 @@ enum Command {
     Churn(cmd::rollup::ChurnArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
+    /// Tokens and cost of the agents' API responses by day, week, month or session.
+    #[command(subcommand)]
+    Usage(cmd::usage::UsageCmd),
     /// Record sample sessions, roll them up and print the report. They go to --data-dir when
     /// it is empty, else to <data dir>/demo; each run replaces the previous demo's files.
     Demo(cmd::demo::DemoArgs),
@@ -191,6 +194,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
+        Command::Usage(c) => cmd::usage::run(c, &cli.global),
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),
         Command::Import(a) => cmd::import::import(a, &cli.global),
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),

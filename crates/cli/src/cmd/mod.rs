@@ -9,3 +9,4 @@ pub mod render;
 pub mod rollup;
 pub mod schema;
 pub mod session;
+pub mod usage;

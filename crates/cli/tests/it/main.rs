@@ -5,4 +5,5 @@ mod license;
 mod rollup;
 mod schema;
 mod session;
+mod usage;
 mod ux;
