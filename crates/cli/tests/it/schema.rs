@@ -32,13 +32,14 @@ fn schema_list_names_every_schema_with_its_file() {
     let out = run_agentos(&["schema", "list"], &repo_root());
     assert_eq!(out.code, 0, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 22, "{}", out.stdout);
+    assert_eq!(lines.len(), 23, "{}", out.stdout);
     assert!(
         lines[0].starts_with("v1-event ") && lines[0].contains("v1/event.schema.json"),
         "{}",
         lines[0]
     );
     assert!(out.stdout.contains("ccp-usage-line "), "{}", out.stdout);
+    assert!(out.stdout.contains("v1-prices "), "{}", out.stdout);
 }
 
 #[test]
