@@ -261,7 +261,7 @@ fn only_appended_bytes_are_read_after_a_checkpoint() {
     assert_eq!(incremental(&paths, &ck).summary.turns, 1001);
 }
 
-/// Past 65 536 ids the checkpoint keeps them in a base file (`state/rollup_ids.*.bin`) and
+/// Past 16 384 ids the checkpoint keeps them in a base file (`state/rollup_ids.*.bin`) and
 /// only a delta in the checkpoint: repeats of ids in either are still caught, and a damaged
 /// base file means a full read.
 #[test]
