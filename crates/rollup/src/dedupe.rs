@@ -62,10 +62,11 @@ impl Hasher for Passthrough {
     }
 }
 
-/// A new base is written once the ids added since the last one pass this many, or a 64th of
-/// the base: each resumed run then rewrites only a small delta (at most 256 KiB, or 1/64 of
-/// the base), and the base is rewritten once every few hundred runs.
-const COMPACT_MIN: usize = 1 << 14;
+/// A new base is written once the ids added since the last one pass this many (64 KiB), or a
+/// 256th of the base: each resumed run then rewrites only a small delta, and the base is
+/// rewritten once every few hundred runs (the two costs balance near the square root of the
+/// base's size).
+const COMPACT_MIN: usize = 1 << 12;
 
 /// The sorted base of the ids counted: in memory, or left in its file and searched there.
 #[derive(Debug)]
@@ -168,7 +169,7 @@ impl Seen {
                 usize::try_from(f.len()).unwrap_or(usize::MAX)
             }
         };
-        if delta.len() <= COMPACT_MIN.max(base_len / 64) {
+        if delta.len() <= COMPACT_MIN.max(base_len / 256) {
             return Some(SeenParts { base: None, delta });
         }
         let base = match self.base {

@@ -24,10 +24,11 @@ const MAGIC: &[u8; 8] = b"AGOSSES\x01";
 const ENTRY: u64 = 16 + 8 + 4;
 /// Bytes before the index.
 const HEAD: u64 = 8 + 8;
-/// A new base is written once the working set holds more sessions than this, or a 32nd of
-/// the base: each resumed run then writes a small working set, and the base is rewritten
-/// once every few hundred runs.
-const DELTA_MIN: usize = 1024;
+/// A new base is written once the working set holds more sessions than this (~33 KiB), or a
+/// 128th of the base: each resumed run then rewrites a small working set, and the base is
+/// rewritten once every few hundred runs (the two costs balance near the square root of
+/// the base's size).
+const DELTA_MIN: usize = 256;
 
 /// What the checkpoint records of its sessions base.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,7 +250,7 @@ impl Stored {
     /// everything again).
     pub(crate) fn compact(&mut self, work: &HashMap<String, SessAcc>) -> Option<bool> {
         let base_len = usize::try_from(self.r.base.count).unwrap_or(usize::MAX);
-        if work.len() <= DELTA_MIN.max(base_len / 32) {
+        if work.len() <= DELTA_MIN.max(base_len / 128) {
             return Some(false);
         }
         if let Base::Disk(f) = &self.base {

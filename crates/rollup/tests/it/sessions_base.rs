@@ -1,8 +1,8 @@
 //! The checkpoint's sessions base (`state/rollup_sessions.*.bin`, issue #8 point 10): past
-//! 1 024 sessions the per-session state lives in a base file, and a resumed summary refresh
-//! fetches only the sessions its new lines touch. Every result is compared with a full read
-//! and with counts made by hand; a base file that is torn, foreign, missing or damaged means
-//! a full read.
+//! 256 changed sessions the per-session state lives in a base file, and a resumed summary
+//! refresh fetches only the sessions its new lines touch. Every result is compared with a
+//! full read and with counts made by hand; a base file that is torn, foreign, missing or
+//! damaged means a full read.
 
 use std::io::Write;
 
@@ -192,23 +192,23 @@ fn undated_turns_in_the_base_still_land_on_their_sessions_day() {
     assert_eq!(shape(&rows(&paths, &ck)), shape(&want));
 }
 
-/// Resuming runs that each touch a few hundred base sessions: once more than 1 024 sessions
-/// changed since the base, a new base is written (the old one removed) and the working set
-/// starts empty again; the numbers never change.
+/// Resuming runs that each touch 100 base sessions: once more than 256 sessions changed
+/// since the base, a new base is written (the old one removed) and the working set starts
+/// empty again; the numbers never change.
 #[test]
 fn the_sessions_base_is_rewritten_once_the_working_set_outgrows_it() {
     let (_d, dir, paths, ck) = setup();
     let first = base_files(&dir);
     for round in 0..3u32 {
         let text: String =
-            (0..400).map(|i| turn(&format!("r{round}-{i}"), round * 400 + i, 2, 0.5, 2)).collect();
+            (0..100).map(|i| turn(&format!("r{round}-{i}"), round * 100 + i, 2, 0.5, 2)).collect();
         append(&paths[0], &text);
         let want = full(&paths);
         assert_eq!(refresh(&paths, &ck), summary_of(&want), "round {round}");
-        assert_eq!(want.summary.turns, 1500 + 400 * u64::from(round + 1));
+        assert_eq!(want.summary.turns, 1500 + 100 * u64::from(round + 1));
         let now = base_files(&dir);
         assert_eq!(now.len(), 1, "{now:?}");
-        // 400 and 800 changed sessions stay in the working set; 1 200 make a new base.
+        // 100 and 200 changed sessions stay in the working set; 300 make a new base.
         assert_eq!(now == first, round < 2, "round {round}: {now:?} vs {first:?}");
     }
     assert_eq!(shape(&rows(&paths, &ck)), shape(&full(&paths)));
