@@ -249,12 +249,17 @@ fn save(path: &Utf8Path, mut header: HeaderOut<'_>, parts: Parts<'_>) -> Result<
         None => loaded_ids,
     };
     let work = &header.acc.sessions;
-    header.sessions = match (compact, stored.rest()) {
+    // A new sessions base holds the working set; else the working set goes in the checkpoint.
+    let compact = match (compact, stored.rest()) {
         (true, Some(rest)) => {
             let file = format!("rollup_sessions.{}.{}.bin", header.generation, std::process::id());
-            write_sessions(&dir, file, rest, work)?
+            header.sessions = write_sessions(&dir, file, rest, work)?;
+            true
         }
-        _ => stored.reference().clone(),
+        _ => {
+            header.sessions = stored.reference().clone();
+            false
+        }
     };
     let json = serde_json::to_vec(&header)
         .map_err(|source| Error::Encode { what: "checkpoint", source })?;
