@@ -283,10 +283,12 @@ fn save(path: &Utf8Path, mut header: HeaderOut<'_>, parts: Parts<'_>) -> Result<
     let check = checksum(&out);
     out.extend_from_slice(&check.to_le_bytes());
     write_atomic(path, &out)?;
-    if new_ids {
+    // A new base replaces the old; without a base (a full read of a small or rewritten
+    // history) none of the old ones is needed either.
+    if new_ids || header.ids.count == 0 {
         remove_others(&dir, "rollup_ids.", &header.ids.file);
     }
-    if compact {
+    if compact || header.sessions.base.count == 0 {
         remove_others(&dir, "rollup_sessions.", &header.sessions.base.file);
     }
     Ok(())

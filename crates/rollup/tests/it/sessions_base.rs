@@ -307,3 +307,28 @@ fn rows_or_refresh(with_rows: bool, paths: &[Utf8PathBuf], ck: &Utf8Path) -> (f6
     let turns = j["summary"]["turns"].as_u64().unwrap_or(0);
     (cost, turns, j)
 }
+
+/// A history rewritten small (a full read that needs no base) leaves no base file behind.
+#[test]
+fn a_full_read_without_a_base_removes_the_old_base_files() {
+    let (_d, dir, paths, ck) = setup();
+    let ids = |dir: &Utf8Path| {
+        std::fs::read_dir(dir.join("state"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("rollup_ids."))
+            .count()
+    };
+    // 1 500 sessions and 2 250 ids: a sessions base, the ids in the checkpoint. Grown past
+    // 4 096 ids: an ids base too.
+    let more: String = (0..2000).map(|i| turn(&format!("m{i}"), 4, 1, 0.5, 2)).collect();
+    append(&paths[0], &more);
+    rows(&paths, &ck);
+    assert_eq!((base_files(&dir).len(), ids(&dir)), (1, 1));
+    std::fs::write(&paths[0], session(1, 1) + &turn("a", 1, 10, 1.0, 1)).unwrap_or_default();
+    let r = rows(&paths, &ck);
+    assert_eq!((r.summary.sessions, r.summary.turns), (1, 1));
+    assert_eq!((base_files(&dir).len(), ids(&dir)), (0, 0));
+    assert_eq!(shape(&r), shape(&full(&paths)));
+}
