@@ -176,6 +176,7 @@ pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
         provider: provider_for_model(f.model).to_owned(),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd.min(agentos_event_schema::v1::limits::ESTIMATED_USD.max),
+        price_table: None,
         extra: Extra::new(),
     });
     Event::Turn(TurnEvent {

@@ -153,6 +153,7 @@ pub const RULES: &[(&str, Rule, &str)] = &[
     ("cost.provider", Rule::Pass, "provider name (like a model name)"),
     ("cost.unit_costs.*", Rule::Number, "prices (keys are unit names)"),
     ("cost.estimated_usd", Rule::Number, "dollars"),
+    ("cost.price_table", Rule::Hash, "a table id may name a user's own price file"),
     // value
     ("value.summary", Rule::Hash, "free text"),
     ("value.links[]", Rule::Hash, "URLs name private resources"),

@@ -380,6 +380,9 @@ pub(crate) struct CostView<'a> {
     #[serde(default)]
     unit_costs: NumMapCheck,
     pub(crate) estimated_usd: NonNeg,
+    /// Set when `estimated_usd` is a table's estimate, not a recorded price.
+    #[serde(default)]
+    pub(crate) price_table: Option<StrCheck>,
 }
 
 #[derive(Debug, Deserialize)]

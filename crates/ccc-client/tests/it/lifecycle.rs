@@ -132,6 +132,7 @@ fn numbers_outside_the_limits_are_refused_at_write_time_naming_the_field() {
         provider: "anthropic".into(),
         unit_costs: Default::default(),
         estimated_usd: usd,
+        price_table: None,
         extra: Default::default(),
     };
     type Set = Box<dyn Fn(&mut agentos_ccc_client::TurnInput)>;

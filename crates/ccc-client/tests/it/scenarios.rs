@@ -47,6 +47,7 @@ fn local_tier_keeps_everything_offline_with_zero_connections() {
         provider: "anthropic".into(),
         unit_costs: Default::default(),
         estimated_usd: 1.23,
+        price_table: None,
         extra: Default::default(),
     });
     t.value = Some(Value {

@@ -320,6 +320,7 @@ fn turn(a: TurnArgs, global: &Global) -> anyhow::Result<ExitCode> {
         provider: a.provider.clone().unwrap_or_else(|| provider_for_model(&a.model).to_owned()),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd,
+        price_table: None,
         extra: Default::default(),
     });
     let outcome = a

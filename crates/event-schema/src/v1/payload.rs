@@ -278,6 +278,12 @@ pub struct Cost {
     /// Estimated cost in US dollars (0 to 1e15).
     #[schemars(range(min = 0.0, max = super::limits::ESTIMATED_USD.max))]
     pub estimated_usd: f64,
+    /// The price table that computed `estimated_usd` from the turn's tokens (e.g.
+    /// `agentos-2026-11-30`), when the cost is an estimate AgentOS made rather than what the
+    /// writer recorded as paid; a reader with a newer table may price the turn again. v1
+    /// addition, omitted when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_table: Option<String>,
     /// Fields this version does not model.
     #[serde(flatten)]
     pub extra: Extra,

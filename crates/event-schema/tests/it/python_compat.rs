@@ -209,6 +209,7 @@ fn events_we_write() -> Vec<Event> {
             provider: "zai".into(),
             unit_costs: BTreeMap::from([("input_per_1k".to_owned(), 0.001)]),
             estimated_usd: 0.02,
+            price_table: None,
             extra: Extra::new(),
         }),
         value: Some(Value {

@@ -123,6 +123,7 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             provider: "anthropic".into(),
             unit_costs: BTreeMap::from([("input".to_owned(), 0.5)]),
             estimated_usd: 0.25,
+            price_table: Some(text(29)),
             extra: extra(k, t, true),
         }),
         value: Some(Value {
@@ -197,7 +198,7 @@ fn the_leak_check_finds_text_that_is_sent() {
 proptest! {
     #[test]
     fn no_typed_text_and_no_unknown_key_appears_in_a_full_tier_body(
-        texts in proptest::collection::vec(typed(), 29),
+        texts in proptest::collection::vec(typed(), 30),
         keys in proptest::collection::vec(typed(), 1..4),
     ) {
         let typed = Typed { texts, keys };

@@ -102,6 +102,7 @@ fn events() -> Vec<Event> {
             provider: "anthropic".into(),
             unit_costs: BTreeMap::new(),
             estimated_usd: 1.23,
+            price_table: Some("agentos-2026-11-30".into()),
             extra: Extra::new(),
         }),
         value: Some(Value {

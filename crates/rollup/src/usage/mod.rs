@@ -10,8 +10,10 @@
 //! `unpricedModels`, `timezone`).
 //!
 //! Cost of a turn: its own `cost.estimated_usd` when it has one (what its writer said was
-//! paid), else its tokens at the table's prices for its model family; a model the table does
-//! not know is unpriced (`cost: null` in its breakdown, listed in `unpricedModels`), never $0.
+//! paid), else its tokens at the table's prices for its model family — also when the turn
+//! carries an estimate an earlier table made (`cost.price_table` set, as `agentos import`
+//! writes), which stands only for a model the table in force does not price; a model no table
+//! prices is unpriced (`cost: null` in its breakdown, listed in `unpricedModels`), never $0.
 //! A row's `totalCost` is the sum of what is priced.
 
 mod cache;

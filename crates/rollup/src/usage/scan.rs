@@ -220,8 +220,12 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
                     cache_write_1h: t.turn.cache_creation_1h_tokens.unwrap_or(0).min(write),
                     cache_read: t.turn.cache_read_tokens.unwrap_or(0),
                 };
-                // A recorded cost (what the writer said was paid) wins; else the table prices it.
-                let cost = match &t.cost {
+                // A recorded cost (what the writer said was paid) wins; else the table in force
+                // prices it, also over an estimate an earlier table made (`cost.price_table`),
+                // which stands only when the table in force has no price for the model.
+                let recorded = t.cost.as_ref().filter(|c| c.price_table.is_none());
+                let estimated = t.cost.as_ref().map(|c| c.estimated_usd.0);
+                let cost = match recorded {
                     Some(c) => Some(c.estimated_usd.0),
                     None => prices
                         .entry(model)
@@ -234,7 +238,8 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
                                 cache_write_1h: tokens.cache_write_1h,
                                 cache_read: tokens.cache_read,
                             })
-                        }),
+                        })
+                        .or(estimated),
                 };
                 let response = !t.is_revision();
                 out.recs.push(Rec::Turn { id, session, model, qh, secs, tokens, cost, response });

@@ -452,3 +452,32 @@ fn a_run_with_nothing_new_reads_the_cache_not_the_log() {
     let full = usage_report(std::slice::from_ref(&path), &book, &opts).expect("report");
     assert_eq!(full.totals.input_tokens, 9_000);
 }
+
+#[test]
+fn an_estimate_made_by_a_price_table_is_priced_again_and_stands_only_for_unpriced_models() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).expect("utf-8");
+    let estimated = |id: &str, model: &str, usd: f64| {
+        let mut t = turn(id, "s1", model, "2026-11-20T12:00:00Z", 100_000, 0, 0, 0, 0);
+        t["cost"] = json!({"provider": "anthropic", "estimated_usd": usd,
+            "price_table": "an-older-table"});
+        t.to_string()
+    };
+    let text = [
+        // 100,000 uncached input tokens of sonnet-4-5 (under the 200k long-context line) at $3
+        // per million: $0.30, not the 9 an older table estimated.
+        estimated("e1", "claude-sonnet-4-5-20250929", 9.0),
+        // No table in force prices this model: the earlier estimate is all there is.
+        estimated("e2", "mystery-model", 0.25),
+    ]
+    .join("\n");
+    std::fs::write(&path, text + "\n").expect("write");
+    let mut opts = UsageOptions::new(Period::Daily);
+    opts.timezone = Some("UTC".to_owned());
+    let r = usage_report(&[path], &PriceBook::bundled(), &opts).expect("report");
+    let cost = |m: &str| r.rows[0].models.iter().find(|x| x.model == m).and_then(|x| x.cost);
+    let sonnet = cost("claude-sonnet-4-5-20250929").expect("priced");
+    assert!((sonnet - 0.3).abs() < 1e-9, "{sonnet}");
+    let mystery = cost("mystery-model").expect("the earlier estimate");
+    assert!((mystery - 0.25).abs() < 1e-12, "{mystery}");
+}
