@@ -1,5 +1,6 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
+mod import_e2e;
 mod license;
 mod rollup;
 mod schema;

@@ -43,7 +43,7 @@ mod tests;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use truth::{Tokens, ZoneError};
+pub use truth::{Tokens, Zone, ZoneError};
 
 use rng::{Corpus, Rng};
 

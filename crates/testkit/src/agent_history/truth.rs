@@ -68,6 +68,22 @@ pub(crate) fn zone(name: &str) -> Result<jiff::tz::TimeZone, ZoneError> {
     jiff::tz::TimeZone::tzif(name, &data).map_err(|_| err())
 }
 
+/// An IANA time zone, to put a response's time into a day.
+#[derive(Clone, Debug)]
+pub struct Zone(jiff::tz::TimeZone);
+
+impl Zone {
+    /// The zone named `name` (`UTC`, `America/Los_Angeles`, …).
+    pub fn get(name: &str) -> Result<Zone, ZoneError> {
+        zone(name).map(Zone)
+    }
+
+    /// `YYYY-MM-DD` of Unix second `at` in this zone.
+    pub fn day(&self, at: i64) -> String {
+        day(at, &self.0)
+    }
+}
+
 /// `YYYY-MM-DD` of Unix second `at` in `tz`.
 pub(crate) fn day(at: i64, tz: &jiff::tz::TimeZone) -> String {
     let ts = jiff::Timestamp::from_second(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
