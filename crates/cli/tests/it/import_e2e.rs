@@ -197,7 +197,8 @@ fn imported_history_matches_the_generator_truth_in_two_zones_and_stays_exact() {
     );
     std::fs::create_dir_all(&home).unwrap();
     let mut h = History::generate(&claude, &codex, &Options::with_bytes(4_000_000)).unwrap();
-    import(&home, &data, &claude, &codex);
+    let report = import(&home, &data, &claude, &codex);
+    assert_eq!(report["responses"], h.responses.len(), "{report}");
 
     let check = |h: &History| -> Value {
         let utc = agentos(&home, &data, &["usage", "daily", "--json", "--timezone", "UTC"]);
@@ -232,14 +233,18 @@ fn imported_history_matches_the_generator_truth_in_two_zones_and_stays_exact() {
     // Nothing new: nothing imported, the numbers unchanged.
     let events = std::fs::read_to_string(data.join("events.jsonl")).unwrap();
     let again = import(&home, &data, &claude, &codex);
+    assert_eq!(again["responses"], 0, "{again}");
+    assert_eq!(again["events"], 0, "{again}");
     assert_eq!(std::fs::read_to_string(data.join("events.jsonl")).unwrap(), events, "{again}");
     assert_eq!(agentos(&home, &data, &["usage", "daily", "--json", "--timezone", "UTC"]), first);
 
     // A running session grows, a new session of each agent starts: the new truth, exactly.
+    let before = h.responses.len();
     h.append_to_claude_session(1, 6).unwrap();
     h.add_claude_session().unwrap();
     h.add_codex_session().unwrap();
-    import(&home, &data, &claude, &codex);
+    let more = import(&home, &data, &claude, &codex);
+    assert_eq!(more["responses"], h.responses.len() - before, "{more}");
     let after = check(&h);
     assert_ne!(after, first);
 }
