@@ -89,7 +89,7 @@ fn pick_model(h: &mut History) -> &'static str {
 /// A user line carrying a tool result (1–3 KB).
 fn user_line(h: &mut History, ctx: &mut Ctx, out: &mut Lines, ms: i64) -> io::Result<()> {
     let mut m = ctx.base(h, ms, false);
-    let len = h.g.rng.range(400, 1800) as usize;
+    let len = h.g.rng.range(300, 1600) as usize;
     let id = h.g.rng.token("toolu_01", 22);
     let text = h.g.corpus.text(&mut h.g.rng, len);
     m.insert("type".into(), "user".into());
@@ -152,7 +152,7 @@ fn response(
         let mut m = ctx.base(h, base_ms + 150 * i as i64, side);
         let rng = &mut h.g.rng;
         let kind = if last && lines > 1 { "tool_use" } else { BLOCKS[rng.below(3) as usize] };
-        let len = rng.range(400, 1900) as usize;
+        let len = rng.range(400, 1700) as usize;
         let text = h.g.corpus.text(rng, len);
         let block = match kind {
             "thinking" => {
@@ -265,7 +265,7 @@ pub(crate) fn session(h: &mut History) -> io::Result<()> {
         parent,
         main_model,
     };
-    let n = h.g.rng.range(5, 60);
+    let n = h.g.rng.range(6, 66);
     let end_ms = exchanges(h, &mut ctx, &mut out, start_ms, n)?;
     out.finish(&mut h.stats, true)?;
     h.stats.claude_sessions += 1;
@@ -279,7 +279,7 @@ pub(crate) fn session(h: &mut History) -> io::Result<()> {
         last_ms: end_ms,
         last_uuid,
     });
-    if idx % 6 == 1 {
+    if idx % 8 == 1 {
         for _ in 0..h.g.rng.range(1, 2) {
             let agent = format!("{:08x}", h.g.rng.next() >> 32);
             let sub: PathBuf =

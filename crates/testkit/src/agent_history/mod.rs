@@ -92,14 +92,14 @@ pub struct Options {
 
 impl Options {
     /// About `bytes` of history from seed 1, over 40 days from 2025-10-01 (across the end of
-    /// US daylight saving time), a fifth of the sessions Codex.
+    /// US daylight saving time), about a fifth of the sessions Codex.
     pub fn with_bytes(bytes: u64) -> Options {
         Options {
             seed: 1,
             target_bytes: bytes,
             start: 1_759_276_800, // 2025-10-01T00:00:00Z
             days: 40,
-            codex_percent: 21,
+            codex_percent: 19,
             quirks: true,
         }
     }
