@@ -42,6 +42,7 @@ fn turn_event(i: u64) -> Event {
             cache_read_tokens: None,
             sidechain: None,
             responded_at: None,
+            revises: None,
             extra: Extra::new(),
         },
         measurement: Some(Measurement {

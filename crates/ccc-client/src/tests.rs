@@ -56,6 +56,20 @@ fn appending_a_newline_is_refused_and_missing_logs_are_empty() {
 }
 
 #[test]
+fn a_batch_of_whole_lines_is_appended_after_a_torn_line() {
+    let (_d, dir) = tmp();
+    let log = JsonlLog::new(dir.join("events.jsonl"));
+    std::fs::write(log.path(), br#"{"a":1}"#.as_slice()).unwrap();
+    let mut app = log.appender().unwrap();
+    for bad in ["{}", "\n{}\n", "{}\n\n{}\n"] {
+        assert!(matches!(app.append_lines(bad), Err(Error::EmbeddedNewline { .. })), "{bad:?}");
+    }
+    app.append_lines("{\"b\":2}\n{\"c\":3}\n").unwrap();
+    drop(app);
+    assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+}
+
+#[test]
 fn concurrent_threads_lose_no_line() {
     let (_d, dir) = tmp();
     let path = dir.join("events.jsonl");
@@ -105,6 +119,7 @@ fn invalid_events_are_not_written() {
             cache_read_tokens: None,
             sidechain: None,
             responded_at: None,
+            revises: None,
             extra: Extra::new(),
         },
         measurement: None,

@@ -13,6 +13,10 @@ pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
             rollup(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_ccc_client::Error>() {
             ccc_client(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_backfill::Error>() {
+            backfill(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_rollup::usage::UsageError>() {
+            usage(e)
         } else {
             None
         }
@@ -69,6 +73,35 @@ pub fn rollup(e: &agentos_rollup::Error) -> Option<&'static str> {
 pub fn ccc_client(e: &agentos_ccc_client::Error) -> Option<&'static str> {
     match e {
         agentos_ccc_client::Error::BaseUrl(_) => Some("or pass --base-url URL"),
+        _ => None,
+    }
+}
+
+/// The command-line answer to an import error.
+pub fn backfill(e: &agentos_backfill::Error) -> Option<&'static str> {
+    match e {
+        agentos_backfill::Error::NotADirectory { .. }
+        | agentos_backfill::Error::SourceDir { .. } => Some(
+            "--claude-dir names a Claude Code config dir (e.g. ~/.claude), --codex-home a Codex home (e.g. ~/.codex)",
+        ),
+        agentos_backfill::Error::State { .. } => {
+            Some("then run `agentos import` again: the events it writes repeat ids readers drop")
+        }
+        _ => None,
+    }
+}
+
+/// The command-line answer to a usage-report error.
+pub fn usage(e: &agentos_rollup::usage::UsageError) -> Option<&'static str> {
+    use agentos_rollup::usage::UsageError;
+    match e {
+        UsageError::TimeZone { .. } => Some("--timezone takes an IANA zone name"),
+        UsageError::Date { .. } | UsageError::EmptyRange { .. } => {
+            Some("--since and --until take days as YYYY-MM-DD or YYYYMMDD")
+        }
+        UsageError::Prices { .. } => Some(
+            "fix or remove the price file (--prices FILE or <data dir>/prices.json; format in docs/usage.md)",
+        ),
         _ => None,
     }
 }

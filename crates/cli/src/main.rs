@@ -162,9 +162,15 @@ enum Command {
     Churn(cmd::rollup::ChurnArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
+    /// Tokens and cost of the agents' API responses by day, week, month or session.
+    #[command(subcommand)]
+    Usage(cmd::usage::UsageCmd),
     /// Record sample sessions, roll them up and print the report. They go to --data-dir when
     /// it is empty, else to <data dir>/demo; each run replaces the previous demo's files.
     Demo(cmd::demo::DemoArgs),
+    /// Import the agents' own history (Claude Code transcripts, Codex rollouts) as events;
+    /// a re-run reads only what was appended since.
+    Import(cmd::import::ImportArgs),
     /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
     /// where each setting came from.
     Paths(cmd::paths::PathsArgs),
@@ -188,7 +194,9 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
+        Command::Usage(c) => cmd::usage::run(c, &cli.global),
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),
+        Command::Import(a) => cmd::import::import(a, &cli.global),
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };

@@ -4,7 +4,7 @@
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value as Json;
 
-use crate::{ccp, v1};
+use crate::{ccp, prices, v1};
 
 /// Every schema this crate publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +32,9 @@ pub enum SchemaKind {
     V1GlmCount,
     /// `metrics_summary.json` ([`v1::MetricsSummary`]).
     V1MetricsSummary,
+    /// A price table: the bundled one and `--prices` / `prices.json` overrides
+    /// ([`prices::PriceTable`]).
+    V1Prices,
     /// A line of CCP's `usage.jsonl` ([`ccp::UsageLine`]).
     CcpUsageLine,
     /// `GET /v1/usage` ([`ccp::UsageResponse`]).
@@ -58,7 +61,7 @@ pub enum SchemaKind {
 
 impl SchemaKind {
     /// Every kind, in catalogue order.
-    pub const ALL: [SchemaKind; 22] = [
+    pub const ALL: [SchemaKind; 23] = [
         SchemaKind::V1Event,
         SchemaKind::V1Session,
         SchemaKind::V1Turn,
@@ -70,6 +73,7 @@ impl SchemaKind {
         SchemaKind::V1Window,
         SchemaKind::V1GlmCount,
         SchemaKind::V1MetricsSummary,
+        SchemaKind::V1Prices,
         SchemaKind::CcpUsageLine,
         SchemaKind::CcpUsage,
         SchemaKind::CcpQuotas,
@@ -164,6 +168,11 @@ impl SchemaKind {
                 "v1/metrics-summary.schema.json",
                 "metrics_summary.json (the rollup of event logs)",
             ),
+            SchemaKind::V1Prices => (
+                "v1-prices",
+                "v1/prices.schema.json",
+                "a price table (USD per 1M tokens by model family)",
+            ),
             SchemaKind::CcpUsageLine => {
                 ("ccp-usage-line", "ccp/usage-line.schema.json", "a line of CCP's usage.jsonl")
             }
@@ -219,6 +228,7 @@ impl SchemaKind {
             SchemaKind::V1Window => root::<v1::WindowRecord>(),
             SchemaKind::V1GlmCount => root::<v1::GlmCount>(),
             SchemaKind::V1MetricsSummary => root::<v1::MetricsSummary>(),
+            SchemaKind::V1Prices => root::<prices::PriceTable>(),
             SchemaKind::CcpUsageLine => root::<ccp::UsageLine>(),
             SchemaKind::CcpUsage => root::<ccp::UsageResponse>(),
             SchemaKind::CcpQuotas => root::<ccp::QuotasResponse>(),

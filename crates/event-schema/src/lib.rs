@@ -9,7 +9,7 @@
 //! `results/METRICS*.json` and license claims. [`catalog`] names one JSON Schema per type and
 //! [`validate`] (feature `validate`, off by default) checks a `serde_json::Value` against it,
 //! returning every violation with its JSON pointer. [`provider`] is the one model → provider
-//! table.
+//! table; [`prices`] the dated token price table and its model-family matcher.
 //!
 //! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
 //! id or timestamp), computes no metrics and makes no privacy decisions.
@@ -27,6 +27,7 @@ pub mod catalog;
 pub mod ccp;
 mod ids;
 mod nullable;
+pub mod prices;
 pub mod provider;
 mod time;
 pub mod v1;

@@ -97,7 +97,11 @@ pub const MAP_PATHS: &[&str] = &["session.metadata", "turn.attribution", "cost.u
 pub const RULES: &[(&str, Rule, &str)] = &[
     // Envelope
     ("type", Rule::Enum(EVENT_TYPES), "event kind"),
-    ("event_id", Rule::Format(Format::Uuid), "random UUID minted by the recorder; the dedupe key"),
+    (
+        "event_id",
+        Rule::Format(Format::Uuid),
+        "UUID minted by the recorder (random) or an importer (from the source); the dedupe key",
+    ),
     ("ts", Rule::Format(Format::Timestamp), "timestamp"),
     ("schema_version", Rule::Format(Format::Version), "contract version"),
     // session
@@ -133,6 +137,7 @@ pub const RULES: &[(&str, Rule, &str)] = &[
     ("turn.cache_read_tokens", Rule::Number, "count"),
     ("turn.sidechain", Rule::Number, "true or false"),
     ("turn.responded_at", Rule::Format(Format::Timestamp), "timestamp"),
+    ("turn.revises", Rule::Format(Format::Uuid), "event id of the turn a correction revises"),
     // measurement
     ("measurement.cls", Rule::Number, "score"),
     ("measurement.impf", Rule::Number, "minutes"),

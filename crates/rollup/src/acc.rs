@@ -315,7 +315,9 @@ impl Acc {
         if session_filter.is_some_and(|f| f != turn.session_id.as_ref()) {
             return;
         }
-        self.turns += 1;
+        // A correction (`revises`) adds tokens to a turn already counted, not a turn.
+        let counted = u64::from(turn.revises.is_none());
+        self.turns += counted;
         let mut feature_delta = 0.0;
         if let Some(m) = &t.measurement {
             self.cls.add(m.cls);
@@ -336,7 +338,7 @@ impl Acc {
         }
         let cost_usd = t.cost.as_ref().map_or(0.0, |c| c.estimated_usd.0);
         if let Some(u) = slot(&mut self.usage, &turn.model).and_then(|m| slot(m, provider)) {
-            u.turns += 1;
+            u.turns += counted;
             u.tokens_in = u.tokens_in.saturating_add(turn.tokens_in);
             u.tokens_out = u.tokens_out.saturating_add(turn.tokens_out);
             u.cost.add(cost_usd);

@@ -7,7 +7,9 @@
 //! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
 //! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
 //! ([`churn`]), the dated `progress.log.md` and `trend.json` ([`progress`]), and the
-//! per-session window record the recorder appends to `windows.jsonl` ([`SessionWindow`]).
+//! per-session window record the recorder appends to `windows.jsonl` ([`SessionWindow`]), and
+//! usage reports — tokens and priced cost by day, ISO week, month or session in a time zone
+//! ([`usage`]).
 //! An event counts once by its `event_id` whatever the files repeat; [`summarize_incremental`]
 //! resumes from a checkpoint and reads only what was appended since the last run.
 //! Every definition is written down in `docs/metrics.md`.
@@ -43,6 +45,7 @@ mod lines;
 pub mod progress;
 mod scan;
 mod summary;
+pub mod usage;
 mod view;
 pub mod window;
 

@@ -345,6 +345,9 @@ pub(crate) struct TurnView<'a> {
     pub(crate) attribution: Attribution<'a>,
     #[serde(default)]
     pub(crate) capacity_used: Option<NonNeg>,
+    /// Set on an importer's correction turn: its tokens count, it is not another turn.
+    #[serde(default)]
+    pub(crate) revises: Option<StrCheck>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -381,7 +384,7 @@ pub(crate) struct CostView<'a> {
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
-struct ValueCheck {
+pub(crate) struct ValueCheck {
     summary: StrCheck,
     #[serde(default)]
     links: StrSeq,
@@ -391,7 +394,7 @@ struct ValueCheck {
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
-struct DecisionCheck {
+pub(crate) struct DecisionCheck {
     reroute_mode: Option<StrCheck>,
     reroute_decision: Option<StrCheck>,
     preferred_attempt: Option<IntOrBool>,
@@ -455,7 +458,7 @@ impl Line<'_> {
 
 /// The value of a leading `"type"` key, when the line starts with one (both compact and
 /// Python-default separators), without parsing the rest.
-fn peek_type(bytes: &[u8]) -> Option<&[u8]> {
+pub(crate) fn peek_type(bytes: &[u8]) -> Option<&[u8]> {
     let rest = skip_ws(bytes).strip_prefix(b"{")?;
     let rest = skip_ws(rest).strip_prefix(b"\"type\"")?;
     let rest = skip_ws(rest).strip_prefix(b":")?;

@@ -204,6 +204,7 @@ impl Recorder {
                 cache_read_tokens: None,
                 sidechain: None,
                 responded_at: None,
+                revises: None,
                 extra: Extra::new(),
             },
             measurement: input.measurement,

@@ -2,9 +2,11 @@
 //! return the exit code (`Ok(ExitCode)`), or an error that `main` prints as one line with exit 2.
 
 pub mod demo;
+pub mod import;
 pub mod license;
 pub mod paths;
 pub mod render;
 pub mod rollup;
 pub mod schema;
 pub mod session;
+pub mod usage;

@@ -186,7 +186,6 @@ fn import(home: &Path, data: &Path, claude: &Path, codex: &Path) -> Value {
 }
 
 #[test]
-#[ignore = "needs `agentos import` and `agentos usage` (issue #10), not merged yet"]
 fn imported_history_matches_the_generator_truth_in_two_zones_and_stays_exact() {
     let dir = tempfile::tempdir().unwrap();
     let (claude, codex, home, data) = (

@@ -1,8 +1,10 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
+mod import;
 mod import_e2e;
 mod license;
 mod rollup;
 mod schema;
 mod session;
+mod usage;
 mod ux;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::open_enum::open_enum;
 use super::reroute::{RerouteDecision, RerouteMode};
-use crate::{Extra, FeatureId, SessionId, Timestamp, TurnId};
+use crate::{EventId, Extra, FeatureId, SessionId, Timestamp, TurnId};
 
 /// Where recorded data may go: `local` (nothing leaves the machine), `minimized` (aggregate
 /// metrics only) or `full` (redacted events and metrics).
@@ -174,6 +174,12 @@ pub struct Turn {
     /// when AgentOS recorded the event). v1 addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responded_at: Option<Timestamp>,
+    /// Set on a correction: the `event_id` of the turn event this one revises. An importer that
+    /// first saw a response mid-stream and later its larger final usage writes the increase as
+    /// a correction turn (only the extra tokens), so token totals stay exact; readers add its
+    /// numbers but must not count it as another response. v1 addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revises: Option<EventId>,
     /// Fields this version does not model.
     #[serde(flatten)]
     pub extra: Extra,

@@ -184,6 +184,7 @@ fn events_we_write() -> Vec<Event> {
         cache_read_tokens: None,
         sidechain: None,
         responded_at: None,
+        revises: None,
         extra: Extra::new(),
     };
     let full_turn = TurnEvent {

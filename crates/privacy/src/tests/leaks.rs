@@ -101,6 +101,7 @@ fn events_with(t: &[String], k: &[String]) -> Vec<Event> {
             cache_read_tokens: Some(5),
             sidechain: Some(true),
             responded_at: Some(agentos_event_schema::Timestamp::now()),
+            revises: None,
             extra: extra(k, t, false),
         },
         measurement: Some(Measurement {

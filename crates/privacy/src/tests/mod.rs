@@ -80,6 +80,7 @@ fn events() -> Vec<Event> {
             cache_read_tokens: Some(4000),
             sidechain: Some(false),
             responded_at: Some(ts("2026-01-02T03:04:07Z")),
+            revises: Some("0b9e3f4c-1d2a-4b5c-8d7e-6f5a4b3c2d1e".into()),
             extra,
         },
         measurement: Some(Measurement {

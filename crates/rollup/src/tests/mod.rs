@@ -332,6 +332,25 @@ fn value_per_model_usage_outcomes_and_features() {
 }
 
 #[test]
+fn a_correction_turn_adds_tokens_but_is_not_another_turn() {
+    let original = "0b9e3f4c-1d2a-4b5c-8d7e-6f5a4b3c2d1e";
+    let mut first = turn("s1", "claude-sonnet", json!({"turn": {"tokens_out": 2}}));
+    first["event_id"] = original.into();
+    let mut fix = turn(
+        "s1",
+        "claude-sonnet",
+        json!({"turn": {"tokens_in": 0, "tokens_out": 39, "revises": original}}),
+    );
+    fix["event_id"] = "1c0f4e5d-2e3b-4c6d-9e8f-7a6b5c4d3e2f".into();
+    let r = roll(&lines(&[session("s1", "2026-01-05T10:00:00Z"), first, fix]));
+    let s = &r.summary;
+    assert_eq!(s.turns, 1);
+    let u = &s.usage_by_model["claude-sonnet"];
+    assert_eq!((u.turns, u.tokens_in, u.tokens_out), (1, 10, 2 + 39));
+    assert_eq!(s.usage_by_provider["anthropic"].turns, 1);
+}
+
+#[test]
 fn usage_by_provider_uses_the_model_table_and_canonical_names() {
     // Hand-grouped: claude-* → anthropic (2 turns); glm/4.6, glm-4.6 and cost provider
     // "z.ai" → zai (3 turns); an explicit cost provider wins over the model.

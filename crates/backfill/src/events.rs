@@ -1,0 +1,209 @@
+//! Building the v1 events an import writes, with ids derived from the source identity: the
+//! same response always yields the same `event_id` and `turn_id` (UUID-shaped hex of a
+//! SHA-256), so importing it again can only repeat an id, which every reader drops.
+
+use std::collections::BTreeMap;
+
+use agentos_event_schema::provider::provider_for_model;
+use agentos_event_schema::v1::{
+    Cost, Envelope, Event, InputKind, PrivacyTier, SCHEMA_VERSION, Session, SessionEvent, Turn,
+    TurnEvent,
+};
+use agentos_event_schema::{EventId, Extra, Timestamp};
+
+use crate::Agent;
+use crate::record::Usage;
+
+/// SHA-256 over the parts, each length-prefixed (so `("ab","c")` and `("a","bc")` differ).
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// The first 128 bits of [`sha256`]: a dedupe key.
+pub(crate) fn key128(parts: &[&[u8]]) -> u128 {
+    let h = sha256(parts);
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&h[..16]);
+    u128::from_le_bytes(k)
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// A UUID-shaped id (`8-4-4-4-12` hex) from the parts.
+pub(crate) fn uuid_of(parts: &[&[u8]]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let h = sha256(parts);
+    let mut s = String::with_capacity(36);
+    for (i, b) in h[..16].iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// The `event_id` of the turn a key first produced.
+pub(crate) fn turn_event_id(key: u128) -> String {
+    uuid_of(&[b"agentos-import/turn-event", &key.to_le_bytes()])
+}
+
+/// A session id the recorder would accept: the agent's own when it is in the alphabet,
+/// else a stable derived one.
+pub(crate) fn session_id(agent: Agent, raw: &str) -> String {
+    if agentos_event_schema::v1::limits::check_session_id(raw).is_ok() {
+        raw.to_owned()
+    } else {
+        format!("{}-{}", agent.as_str(), &hex(&sha256(&[raw.as_bytes()])[..12]))
+    }
+}
+
+/// The repository identifier of a working directory: its last path component.
+pub(crate) fn repo_id(cwd: Option<&str>) -> String {
+    cwd.map(|c| c.trim_end_matches(['/', '\\']))
+        .and_then(|c| c.rsplit(['/', '\\']).next())
+        .filter(|c| !c.is_empty())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// A time the readers parsed (so always in range); the epoch otherwise.
+fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_unix_micros(micros)
+        .or_else(|| Timestamp::from_unix_micros(0))
+        .unwrap_or_else(Timestamp::now)
+}
+
+fn envelope(event_id: String, at: Timestamp) -> Envelope {
+    Envelope {
+        event_id: Some(EventId::from(event_id)),
+        ts: Some(at),
+        schema_version: Some(SCHEMA_VERSION.to_owned()),
+        extra: Extra::new(),
+    }
+}
+
+/// What a session event says.
+#[derive(Debug)]
+pub(crate) struct SessionFacts<'a> {
+    pub agent: Agent,
+    pub id: &'a str,
+    pub cwd: Option<&'a str>,
+    pub branch: Option<&'a str>,
+    pub version: Option<&'a str>,
+    pub commit: Option<&'a str>,
+    pub first: i64,
+    pub last: i64,
+    pub tier: PrivacyTier,
+}
+
+/// A session event; its id changes with its time span, so a grown session is written again
+/// and readers take the latest.
+pub(crate) fn session_event(f: &SessionFacts<'_>) -> Event {
+    let id = uuid_of(&[
+        b"agentos-import/session-event",
+        f.agent.as_str().as_bytes(),
+        f.id.as_bytes(),
+        &f.first.to_le_bytes(),
+        &f.last.to_le_bytes(),
+    ]);
+    Event::Session(SessionEvent {
+        envelope: envelope(id, ts(f.last)),
+        session: Session {
+            session_id: f.id.into(),
+            repo_id: repo_id(f.cwd),
+            branch: f.branch.unwrap_or_default().to_owned(),
+            commit: f.commit.unwrap_or_default().to_owned(),
+            license_id: "import".to_owned(),
+            privacy_tier: f.tier,
+            created_at: ts(f.first),
+            metadata: BTreeMap::new(),
+            agent: Some(f.agent.as_str().to_owned()),
+            cwd: f.cwd.map(str::to_owned),
+            cli_version: f.version.map(str::to_owned),
+            last_active_at: Some(ts(f.last)),
+            extra: Extra::new(),
+        },
+    })
+}
+
+/// What a turn event says.
+#[derive(Debug)]
+pub(crate) struct TurnFacts<'a> {
+    pub key: u128,
+    pub session: &'a str,
+    pub model: &'a str,
+    pub subagent: &'a str,
+    pub usage: Usage,
+    pub sidechain: bool,
+    pub at: i64,
+    pub cost: Option<f64>,
+    /// For a correction: the usage already imported (the event carries the increase).
+    pub revises: Option<Usage>,
+}
+
+/// A turn event: one API response, or a correction of one ([`TurnFacts::revises`]).
+pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
+    let original = turn_event_id(f.key);
+    let (event_id, turn_id, usage, revises) = match &f.revises {
+        None => (original, uuid_of(&[b"agentos-import/turn", &f.key.to_le_bytes()]), f.usage, None),
+        Some(before) => {
+            let total = f.usage.total().to_le_bytes();
+            let id = uuid_of(&[b"agentos-import/correction", &f.key.to_le_bytes(), &total]);
+            let turn = uuid_of(&[b"agentos-import/correction-turn", &f.key.to_le_bytes(), &total]);
+            (id, turn, f.usage.increase_over(before), Some(EventId::from(original)))
+        }
+    };
+    let at = ts(f.at);
+    let cost = f.cost.filter(|_| revises.is_none()).map(|usd| Cost {
+        provider: provider_for_model(f.model).to_owned(),
+        unit_costs: BTreeMap::new(),
+        estimated_usd: usd.min(agentos_event_schema::v1::limits::ESTIMATED_USD.max),
+        extra: Extra::new(),
+    });
+    Event::Turn(TurnEvent {
+        envelope: envelope(event_id, at),
+        turn: Turn {
+            turn_id: turn_id.into(),
+            session_id: f.session.into(),
+            model: f.model.to_owned(),
+            subagent: f.subagent.to_owned(),
+            tokens_in: usage.input,
+            tokens_out: usage.output,
+            input_kind: InputKind::Text,
+            latency_ms: 0.0,
+            attribution: BTreeMap::new(),
+            capacity_used: None,
+            cache_creation_tokens: Some(usage.cache_write),
+            cache_creation_1h_tokens: Some(usage.cache_write_1h),
+            cache_read_tokens: Some(usage.cache_read),
+            sidechain: Some(f.sidechain),
+            responded_at: Some(at),
+            revises,
+            extra: Extra::new(),
+        },
+        measurement: None,
+        feature: None,
+        cost,
+        value: None,
+        decision: None,
+        outcome: None,
+    })
+}

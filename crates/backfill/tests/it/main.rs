@@ -1,0 +1,10 @@
+//! Integration tests of the importers: hand-written fixtures with hand-computed totals, and
+//! generated histories for streaming, copies, incremental reads, rewrites and bounds.
+
+mod bounded;
+mod claude;
+mod codex;
+mod common;
+mod fixture;
+mod incremental;
+mod privacy;

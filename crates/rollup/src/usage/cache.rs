@@ -1,0 +1,274 @@
+//! The usage cache (`<data dir>/state/usage_cache.bin`): what a scan of `events.jsonl` gave —
+//! cells per (UTC quarter-hour, session, model), session details, the `event_id` hashes
+//! counted, and how far it read — so the next report reads only the bytes appended since.
+//!
+//! It is used only when it fits: same format version, same file (device and inode), the file
+//! at least as long as what was read, the same bytes at the start (first 64 KiB) and just
+//! before the offset (last 4 KiB), and the same prices (costs are summed at read time).
+//! Anything else — a rewritten, truncated or rotated log, other prices, a damaged cache — means
+//! a full read, never an error. Written atomically (temp + fsync + rename) and only when
+//! something new was read; a cache that cannot be written is skipped (it is only a speed-up).
+
+use std::io::{Read, Seek, SeekFrom};
+
+use camino::Utf8Path;
+
+use super::scan::{Cell, Collected, SessionMeta, Tok};
+use crate::dedupe::{checksum, id_hash_bytes};
+
+const MAGIC: &[u8; 8] = b"AOSUSE01";
+/// Largest cache read (a cache over this is ignored: a full read rebuilds it).
+const MAX_CACHE: u64 = 1 << 30;
+const HEAD: u64 = 64 * 1024;
+const TAIL: u64 = 4 * 1024;
+
+/// Where the cache of a data dir lives.
+pub(crate) const CACHE_FILE: &str = "state/usage_cache.bin";
+
+/// Which file, read how far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Mark {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+    pub(crate) offset: u64,
+    pub(crate) lines: u64,
+    pub(crate) head: u128,
+    pub(crate) tail: u128,
+    pub(crate) prices: u128,
+}
+
+#[cfg(unix)]
+pub(crate) fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+pub(crate) fn identity(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// Fingerprints of the first 64 KiB and of the 4 KiB before `offset` of `file`.
+pub(crate) fn fingerprints(file: &mut std::fs::File, offset: u64) -> std::io::Result<(u128, u128)> {
+    let mut read = |from: u64, len: u64| -> std::io::Result<u128> {
+        file.seek(SeekFrom::Start(from))?;
+        let mut buf = Vec::new();
+        file.by_ref().take(len).read_to_end(&mut buf)?;
+        if (buf.len() as u64) < len {
+            return Err(std::io::Error::other("file shorter than recorded"));
+        }
+        Ok(id_hash_bytes(&buf))
+    };
+    let head = read(0, offset.min(HEAD))?;
+    let tail_len = offset.min(TAIL);
+    let tail = read(offset - tail_len, tail_len)?;
+    Ok((head, tail))
+}
+
+struct W(Vec<u8>);
+
+impl W {
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u128(&mut self, v: u128) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.0.push(1);
+                self.str(s);
+            }
+            None => self.0.push(0),
+        }
+    }
+}
+
+struct R<'a>(&'a [u8]);
+
+impl R<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (a, b) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = b;
+        Some(a)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1)?.first().copied()
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn u128(&mut self) -> Option<u128> {
+        Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
+    }
+    fn str(&mut self) -> Option<String> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => self.str().map(Some),
+            _ => None,
+        }
+    }
+}
+
+/// The cache's bytes for `c` read up to `mark`.
+fn encode(c: &Collected, mark: &Mark) -> Vec<u8> {
+    let mut w = W(MAGIC.to_vec());
+    for v in [mark.dev, mark.ino, mark.offset, mark.lines] {
+        w.u64(v);
+    }
+    for v in [mark.head, mark.tail, mark.prices] {
+        w.u128(v);
+    }
+    for v in [c.lines, c.duplicates, c.undated, c.diagnostics] {
+        w.u64(v);
+    }
+    w.u64(c.sessions.len() as u64);
+    for (name, meta) in c.sessions.iter().zip(&c.meta) {
+        w.str(name);
+        w.opt(meta.agent.as_deref());
+        w.opt(meta.cwd.as_deref());
+        w.u64(meta.last_active.map_or(u64::MAX, |l| l as u64));
+    }
+    w.u64(c.models.len() as u64);
+    for m in &c.models {
+        w.str(m);
+    }
+    let mut cells: Vec<_> = c.cells.iter().collect();
+    cells.sort_unstable_by_key(|(k, _)| **k);
+    w.u64(cells.len() as u64);
+    for (&(qh, s, m), cell) in cells {
+        w.u32(qh as u32);
+        w.u32(s);
+        w.u32(m);
+        let t = cell.tokens;
+        for v in [t.input, t.output, t.cache_write, t.cache_write_1h, t.cache_read] {
+            w.u64(v);
+        }
+        w.u64(cell.cost.to_bits());
+        w.u64(cell.unpriced);
+        w.u64(cell.responses);
+        w.u64(cell.last as u64);
+    }
+    let mut ids: Vec<u128> = c.seen.iter().copied().collect();
+    ids.sort_unstable();
+    w.u64(ids.len() as u64);
+    for id in ids {
+        w.u128(id);
+    }
+    let sum = checksum(&w.0);
+    w.u128(sum);
+    w.0
+}
+
+fn decode(bytes: &[u8]) -> Option<(Collected, Mark)> {
+    let body_len = bytes.len().checked_sub(16)?;
+    let (body, sum) = (bytes.get(..body_len)?, bytes.get(body_len..)?);
+    if u128::from_le_bytes(sum.try_into().ok()?) != checksum(body) {
+        return None;
+    }
+    let mut r = R(body);
+    if r.take(8)? != MAGIC {
+        return None;
+    }
+    let mark = Mark {
+        dev: r.u64()?,
+        ino: r.u64()?,
+        offset: r.u64()?,
+        lines: r.u64()?,
+        head: r.u128()?,
+        tail: r.u128()?,
+        prices: r.u128()?,
+    };
+    let mut c = Collected {
+        lines: r.u64()?,
+        duplicates: r.u64()?,
+        undated: r.u64()?,
+        diagnostics: r.u64()?,
+        ..Collected::default()
+    };
+    let n = r.u64()?;
+    for _ in 0..n {
+        let name = r.str()?;
+        let agent = r.opt()?;
+        let cwd = r.opt()?;
+        let last = r.u64()?;
+        let i = c.session(&name) as usize;
+        let meta = c.meta.get_mut(i)?;
+        *meta = SessionMeta { agent, cwd, last_active: (last != u64::MAX).then_some(last as i64) };
+    }
+    let n = r.u64()?;
+    for _ in 0..n {
+        let m = r.str()?;
+        Collected::intern(&mut c.model_ix, &mut c.models, &m);
+    }
+    let n = r.u64()?;
+    for _ in 0..n {
+        let key = (r.u32()? as i32, r.u32()?, r.u32()?);
+        if key.1 as usize >= c.sessions.len() || key.2 as usize >= c.models.len() {
+            return None;
+        }
+        let tokens = Tok {
+            input: r.u64()?,
+            output: r.u64()?,
+            cache_write: r.u64()?,
+            cache_write_1h: r.u64()?,
+            cache_read: r.u64()?,
+        };
+        let cell = Cell {
+            tokens,
+            cost: f64::from_bits(r.u64()?),
+            unpriced: r.u64()?,
+            responses: r.u64()?,
+            last: r.u64()? as i64,
+        };
+        c.cells.insert(key, cell);
+    }
+    let n = r.u64()?;
+    c.seen.reserve(usize::try_from(n).ok()?);
+    for _ in 0..n {
+        c.seen.insert(r.u128()?);
+    }
+    r.0.is_empty().then_some((c, mark))
+}
+
+/// The cached scan of `file` when it fits (see the module docs).
+pub(crate) fn load(
+    cache: &Utf8Path,
+    file: &mut std::fs::File,
+    meta: &std::fs::Metadata,
+    prices: u128,
+) -> Option<(Collected, Mark)> {
+    let bytes = agentos_fsio::read_bounded(cache, MAX_CACHE).ok()??;
+    let (c, mark) = decode(&bytes)?;
+    let (dev, ino) = identity(meta);
+    if (mark.dev, mark.ino) != (dev, ino) || meta.len() < mark.offset || mark.prices != prices {
+        return None;
+    }
+    let (head, tail) = fingerprints(file, mark.offset).ok()?;
+    ((head, tail) == (mark.head, mark.tail)).then_some((c, mark))
+}
+
+/// Write the cache (atomically); `false` when it could not be written.
+pub(crate) fn save(cache: &Utf8Path, c: &Collected, mark: &Mark) -> bool {
+    if let Some(dir) = cache.parent()
+        && std::fs::create_dir_all(dir).is_err()
+    {
+        return false;
+    }
+    agentos_fsio::write_atomic(cache, &encode(c, mark)).is_ok()
+}

@@ -1,0 +1,513 @@
+//! The usage scan: read `events.jsonl` in 1 MiB chunks (split at newlines, a line longer than
+//! 64 MiB dropped without being held), parse the chunks in two workers into compact per-turn
+//! records (UTC quarter-hour, tokens, priced cost), and merge them in input order, so an
+//! `event_id` seen before is skipped deterministically (the first one counts).
+//! Cells are per (UTC quarter-hour, session, model): every zone's offset is a whole number of
+//! quarter-hours, so one set of cells (and the cache that keeps it) serves every zone.
+//! Memory: a few chunks in flight, the set of ids counted (16 bytes per event) and one cell
+//! per (quarter-hour, session, model).
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
+use std::io::Read;
+use std::sync::mpsc;
+
+use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
+use camino::Utf8Path;
+
+use super::line::{self, UsageLine};
+use crate::Diagnostic;
+use crate::acc::HashMap;
+use crate::dedupe::Passthrough;
+use crate::summary::MAX_KEPT_DIAGNOSTICS;
+
+/// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
+const CHUNK: usize = 1 << 20;
+/// Longest line kept (as the rollup).
+const MAX_LINE: usize = 64 << 20;
+/// What the reader puts in place of a dropped over-long line (never valid JSON).
+const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
+
+/// Everything a worker needs.
+pub(crate) struct Ctx<'a> {
+    pub(crate) prices: &'a PriceTable,
+}
+
+/// Seconds in a quarter-hour, the cells' unit of time.
+pub(crate) const QUARTER: i64 = 900;
+
+/// Token sums: uncached input, output, cache writes (all), of which 1-hour, cache reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tok {
+    pub(crate) input: u64,
+    pub(crate) output: u64,
+    pub(crate) cache_write: u64,
+    pub(crate) cache_write_1h: u64,
+    pub(crate) cache_read: u64,
+}
+
+impl Tok {
+    pub(crate) fn add(&mut self, o: &Tok) {
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
+        self.cache_write_1h = self.cache_write_1h.saturating_add(o.cache_write_1h);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+    }
+}
+
+/// One (day, session, model) of the report.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cell {
+    pub(crate) tokens: Tok,
+    /// Σ the cost of its priced turns.
+    pub(crate) cost: f64,
+    /// Turns that had no price (no table entry and no recorded cost).
+    pub(crate) unpriced: u64,
+    /// API responses (corrections are not responses).
+    pub(crate) responses: u64,
+    /// Latest response time (seconds since the epoch).
+    pub(crate) last: i64,
+}
+
+/// What the session events say about a session (the latest `last_active_at` wins).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SessionMeta {
+    pub(crate) agent: Option<String>,
+    pub(crate) cwd: Option<String>,
+    pub(crate) last_active: Option<i64>,
+}
+
+/// The scan's result.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    /// Session ids, by index.
+    pub(crate) sessions: Vec<String>,
+    pub(crate) meta: Vec<SessionMeta>,
+    /// Model ids as written, by index.
+    pub(crate) models: Vec<String>,
+    /// (UTC quarter-hour since the epoch, session, model) → sums.
+    pub(crate) cells: HashMap<(i32, u32, u32), Cell>,
+    pub(crate) lines: u64,
+    pub(crate) duplicates: u64,
+    /// Turns without any timestamp (legacy lines): not in any period.
+    pub(crate) undated: u64,
+    pub(crate) diagnostics: u64,
+    pub(crate) kept: Vec<Diagnostic>,
+    pub(crate) session_ix: HashMap<String, u32>,
+    pub(crate) model_ix: HashMap<String, u32>,
+    pub(crate) seen: HashSet<u128, BuildHasherDefault<Passthrough>>,
+}
+
+enum Rec {
+    Turn {
+        id: Option<u128>,
+        session: u32,
+        model: u32,
+        qh: i32,
+        secs: i64,
+        tokens: Tok,
+        cost: Option<f64>,
+        response: bool,
+    },
+    Session {
+        id: Option<u128>,
+        session: u32,
+        agent: Option<String>,
+        cwd: Option<String>,
+        last: i64,
+    },
+    Undated {
+        id: Option<u128>,
+    },
+}
+
+struct Chunk {
+    idx: u64,
+    data: Vec<u8>,
+    /// The bytes after the input's last newline (a line being written, or torn): reported
+    /// for this run, never consumed.
+    tail: bool,
+}
+
+/// What a worker made of one chunk.
+pub(crate) struct ChunkOut {
+    idx: u64,
+    tail: bool,
+    data: Vec<u8>,
+    /// Chunk-local names (sessions and models share the table).
+    names: Vec<String>,
+    recs: Vec<Rec>,
+    lines: u64,
+    diags: Vec<(u64, String)>,
+}
+
+/// Chunk-local interning.
+#[derive(Default)]
+struct Names {
+    ix: HashMap<String, u32>,
+    list: Vec<String>,
+}
+
+impl Names {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ix.get(s) {
+            return *i;
+        }
+        let i = self.list.len() as u32;
+        self.ix.insert(s.to_owned(), i);
+        self.list.push(s.to_owned());
+        i
+    }
+}
+
+fn quarter_of(secs: i64) -> i32 {
+    i32::try_from(secs.div_euclid(QUARTER)).unwrap_or(if secs < 0 { i32::MIN } else { i32::MAX })
+}
+
+fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
+    let mut out = ChunkOut {
+        idx: chunk.idx,
+        tail: chunk.tail,
+        data: Vec::new(),
+        names: Vec::new(),
+        recs: Vec::new(),
+        lines: 0,
+        diags: Vec::new(),
+    };
+    let mut names = Names::default();
+    let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::default();
+    let data = chunk.data.as_slice();
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let torn_possible = chunk.tail;
+    let pieces: Vec<&[u8]> =
+        if data.is_empty() { Vec::new() } else { body.split(|&b| b == b'\n').collect() };
+    let count = pieces.len();
+    for (i, raw) in pieces.into_iter().enumerate() {
+        out.lines += 1;
+        let is_last = i + 1 == count;
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t.trim_ascii(),
+            Err(e) => {
+                out.diags.push((out.lines, format!("invalid utf-8: {e}")));
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        if text == OVERLONG_LINE {
+            out.diags
+                .push((out.lines, "line longer than 64 MiB: not an event, skipped".to_owned()));
+            continue;
+        }
+        match line::parse(text) {
+            Ok(UsageLine::Turn(t)) => {
+                let id = t.event_id.and_then(|i| i.0);
+                let Some(when) = t.turn.responded_at.or(t.ts) else {
+                    out.recs.push(Rec::Undated { id });
+                    continue;
+                };
+                let secs = when.0.as_second();
+                let qh = quarter_of(secs);
+                let session = names.get(&t.turn.session_id);
+                let model = names.get(&t.turn.model);
+                let write = t.turn.cache_creation_tokens.unwrap_or(0);
+                let tokens = Tok {
+                    input: t.turn.tokens_in,
+                    output: t.turn.tokens_out,
+                    cache_write: write,
+                    cache_write_1h: t.turn.cache_creation_1h_tokens.unwrap_or(0).min(write),
+                    cache_read: t.turn.cache_read_tokens.unwrap_or(0),
+                };
+                // A recorded cost (what the writer said was paid) wins; else the table prices it.
+                let cost = match &t.cost {
+                    Some(c) => Some(c.estimated_usd.0),
+                    None => prices
+                        .entry(model)
+                        .or_insert_with(|| ctx.prices.lookup(&t.turn.model).map(|(_, p)| p))
+                        .map(|p| {
+                            p.cost(&Tokens {
+                                input: tokens.input,
+                                output: tokens.output,
+                                cache_write: tokens.cache_write,
+                                cache_write_1h: tokens.cache_write_1h,
+                                cache_read: tokens.cache_read,
+                            })
+                        }),
+                };
+                let response = !t.is_revision();
+                out.recs.push(Rec::Turn { id, session, model, qh, secs, tokens, cost, response });
+            }
+            Ok(UsageLine::Session(s)) => {
+                let id = s.event_id.and_then(|i| i.0);
+                let session = names.get(&s.session.session_id);
+                let last = s.session.last_active_at.unwrap_or(s.session.created_at).0.as_second();
+                out.recs.push(Rec::Session {
+                    id,
+                    session,
+                    agent: s.session.agent.as_deref().map(str::to_owned),
+                    cwd: s.session.cwd.as_deref().map(str::to_owned),
+                    last,
+                });
+            }
+            Ok(UsageLine::Other) => {}
+            Err(message) => {
+                let message = if torn_possible && is_last {
+                    format!("torn last line (no trailing newline), skipped: {message}")
+                } else {
+                    message
+                };
+                out.diags.push((out.lines, message));
+            }
+        }
+    }
+    out.names = names.list;
+    out.data = chunk.data;
+    out
+}
+
+impl Collected {
+    pub(crate) fn intern(map: &mut HashMap<String, u32>, list: &mut Vec<String>, s: &str) -> u32 {
+        if let Some(i) = map.get(s) {
+            return *i;
+        }
+        let i = list.len() as u32;
+        map.insert(s.to_owned(), i);
+        list.push(s.to_owned());
+        i
+    }
+
+    pub(crate) fn session(&mut self, s: &str) -> u32 {
+        let i = Self::intern(&mut self.session_ix, &mut self.sessions, s);
+        if self.meta.len() < self.sessions.len() {
+            self.meta.push(SessionMeta::default());
+        }
+        i
+    }
+
+    /// Whether an event with this id is new (and remember it).
+    fn first(&mut self, id: Option<u128>) -> bool {
+        match id {
+            Some(h) => self.seen.insert(h),
+            None => true,
+        }
+    }
+
+    /// Add a chunk's records (line numbers after `base`).
+    pub(crate) fn merge(&mut self, out: ChunkOut, file: &Utf8Path, base: u64) {
+        self.lines += out.lines;
+        for (line, message) in out.diags {
+            self.diagnostics += 1;
+            if self.kept.len() < MAX_KEPT_DIAGNOSTICS {
+                self.kept.push(Diagnostic { file: file.to_owned(), line: base + line, message });
+            }
+        }
+        let name = |i: u32| out.names.get(i as usize).map(String::as_str).unwrap_or_default();
+        for rec in out.recs {
+            match rec {
+                Rec::Turn { id, session, model, qh, secs, tokens, cost, response } => {
+                    if !self.first(id) {
+                        self.duplicates += 1;
+                        continue;
+                    }
+                    let s = self.session(name(session));
+                    let m = Self::intern(&mut self.model_ix, &mut self.models, name(model));
+                    let cell = self.cells.entry((qh, s, m)).or_default();
+                    cell.tokens.add(&tokens);
+                    match cost {
+                        Some(c) => cell.cost += c,
+                        None => cell.unpriced += 1,
+                    }
+                    if response {
+                        cell.responses += 1;
+                    }
+                    cell.last = cell.last.max(secs);
+                }
+                Rec::Session { id, session, agent, cwd, last } => {
+                    if !self.first(id) {
+                        self.duplicates += 1;
+                        continue;
+                    }
+                    let s = self.session(name(session)) as usize;
+                    if let Some(meta) = self.meta.get_mut(s)
+                        && meta.last_active.is_none_or(|l| last >= l)
+                    {
+                        *meta = SessionMeta {
+                            agent: agent.or(meta.agent.take()),
+                            cwd: cwd.or(meta.cwd.take()),
+                            last_active: Some(last),
+                        };
+                    }
+                }
+                Rec::Undated { id } => {
+                    if self.first(id) {
+                        self.undated += 1;
+                    } else {
+                        self.duplicates += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How far a scan got.
+pub(crate) struct Scanned {
+    /// Bytes of whole lines (up to the last newline).
+    pub(crate) bytes: u64,
+    /// Whole lines.
+    pub(crate) lines: u64,
+    /// The records after the last newline, not merged: the caller merges them after saving
+    /// what whole lines gave (a line being written is read again next time).
+    pub(crate) tail: Option<ChunkOut>,
+}
+
+/// Scan one reader into `all` (two parsing workers, merged in order here); line numbers in
+/// diagnostics start after `base_line`.
+pub(crate) fn scan<R: Read + Send>(
+    mut reader: R,
+    name: &Utf8Path,
+    ctx: &Ctx<'_>,
+    all: &mut Collected,
+    base_line: u64,
+) -> std::io::Result<Scanned> {
+    std::thread::scope(|s| {
+        let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+        let (done_tx, done_rx) = mpsc::sync_channel::<ChunkOut>(4);
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for _ in 0..2 {
+            let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
+            senders.push(tx);
+            let done_tx = done_tx.clone();
+            workers.push(s.spawn(move || {
+                for chunk in rx {
+                    if done_tx.send(process(chunk, ctx)).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        drop(done_tx);
+        let reader = &mut reader;
+        let read = s.spawn(move || read_chunks(reader, &senders, &free_rx));
+        let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut done = Scanned { bytes: 0, lines: 0, tail: None };
+        for r in done_rx {
+            pending.insert(r.idx, r);
+            while let Some(mut r) = pending.remove(&next) {
+                next += 1;
+                let data = std::mem::take(&mut r.data);
+                if r.tail {
+                    done.tail = Some(r);
+                    continue;
+                }
+                done.bytes += data.len() as u64;
+                let lines = r.lines;
+                all.merge(r, name, base_line + done.lines);
+                done.lines += lines;
+                let _ = free_tx.send(data);
+            }
+        }
+        if workers.into_iter().map(|w| w.join()).any(|r| r.is_err()) {
+            return Err(std::io::Error::other("a usage worker stopped"));
+        }
+        read.join().unwrap_or_else(|_| Err(std::io::Error::other("the usage reader stopped")))?;
+        Ok(done)
+    })
+}
+
+fn read_chunks<R: Read>(
+    reader: &mut R,
+    senders: &[mpsc::SyncSender<Chunk>],
+    free: &mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let mut carry: Vec<u8> = Vec::new();
+    let mut idx = 0u64;
+    loop {
+        let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 64 * 1024));
+        buf.clear();
+        buf.append(&mut carry);
+        let mut eof = false;
+        let mut has_newline = buf.contains(&b'\n');
+        loop {
+            let want = CHUNK.saturating_sub(buf.len()).max(64 * 1024) as u64;
+            let before = buf.len();
+            let n = read_retrying(reader, &mut buf, want)?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            has_newline = has_newline || buf.get(before..).is_some_and(|b| b.contains(&b'\n'));
+            if !has_newline && buf.len() > MAX_LINE {
+                let (rest, found) = skip_past_newline(reader)?;
+                buf.clear();
+                buf.extend_from_slice(OVERLONG_LINE.as_bytes());
+                buf.push(b'\n');
+                buf.extend_from_slice(&rest);
+                has_newline = true;
+                if !found {
+                    eof = true;
+                    break;
+                }
+            }
+            if buf.len() >= CHUNK && has_newline {
+                break;
+            }
+        }
+        if !eof {
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(p) => carry.extend_from_slice(buf.get(p + 1..).unwrap_or_default()),
+                None => continue,
+            }
+            buf.truncate(buf.len() - carry.len());
+        }
+        // At the end, what follows the last newline goes alone, as the tail.
+        let tail = if eof {
+            let cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            buf.split_off(cut)
+        } else {
+            Vec::new()
+        };
+        for (data, is_tail) in [(buf, false), (tail, true)] {
+            if data.is_empty() {
+                continue;
+            }
+            let Some(tx) = senders.get((idx % senders.len().max(1) as u64) as usize) else {
+                return Ok(());
+            };
+            if tx.send(Chunk { idx, data, tail: is_tail }).is_err() {
+                return Ok(());
+            }
+            idx += 1;
+        }
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+fn skip_past_newline<R: Read>(reader: &mut R) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut block = Vec::with_capacity(64 * 1024);
+    loop {
+        block.clear();
+        if read_retrying(reader, &mut block, 64 * 1024)? == 0 {
+            return Ok((Vec::new(), false));
+        }
+        if let Some(p) = block.iter().position(|&b| b == b'\n') {
+            return Ok((block.split_off(p + 1), true));
+        }
+    }
+}
+
+fn read_retrying<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: u64) -> std::io::Result<usize> {
+    loop {
+        match reader.by_ref().take(want).read_to_end(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
