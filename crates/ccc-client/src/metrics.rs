@@ -15,7 +15,7 @@ pub type MetricsError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The metrics a recorder needs: the window record of an ending session and the refreshed
 /// `metrics_summary.json`. Implemented over `agentos-rollup` (`SessionWindow`,
-/// `summarize_incremental`, `write_summary`).
+/// `refresh_incremental`, `write_summary`).
 pub trait Metrics: fmt::Debug + Send + Sync {
     /// An empty window for one session; the recorder feeds it the session's turns.
     fn window(&self) -> Box<dyn WindowFold>;

@@ -89,7 +89,7 @@ fn refresh(dir: &Path) -> Res<f64> {
     let mut best = f64::MAX;
     for _ in 0..RUNS {
         let t = Instant::now();
-        agentos_rollup::summarize_incremental(
+        agentos_rollup::refresh_incremental(
             std::slice::from_ref(&events),
             &agentos_rollup::SummaryOptions::default(),
             &ck,

@@ -5,7 +5,7 @@ use agentos_ccc_client::{Metrics, MetricsError, WindowFold};
 use agentos_event_schema::v1::{MetricsSummary, TurnEvent, WindowRecord};
 use agentos_event_schema::{SessionId, Timestamp};
 use agentos_rollup::{
-    SessionWindow, SummaryOptions, summarize_files, summarize_incremental, write_summary,
+    SessionWindow, SummaryOptions, refresh_incremental, summarize_files, write_summary,
 };
 use camino::Utf8Path;
 
@@ -37,10 +37,11 @@ impl Metrics for RollupMetrics {
         summary_path: &Utf8Path,
     ) -> Result<MetricsSummary, MetricsError> {
         let checkpoint = data_dir.join(agentos_rollup::CHECKPOINT_FILE);
-        let rollup =
-            summarize_incremental(&[events.to_owned()], &SummaryOptions::default(), &checkpoint)?;
-        write_summary(&rollup.summary, summary_path)?;
-        Ok(rollup.summary)
+        // The summary alone: the per-session state of the history stays where it is stored.
+        let refresh =
+            refresh_incremental(&[events.to_owned()], &SummaryOptions::default(), &checkpoint)?;
+        write_summary(&refresh.summary, summary_path)?;
+        Ok(refresh.summary)
     }
 
     fn summary(&self, events: &Utf8Path) -> Result<MetricsSummary, MetricsError> {

@@ -77,6 +77,12 @@ fn display_width(s: &str) -> usize {
 /// header and cell goes through [`cell`]; a row shorter than the header is padded with empty
 /// cells, extra cells are dropped.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    table_left_aligned(headers, rows, 1)
+}
+
+/// [`table`] with the first `left` columns left-aligned (names and lists), the rest
+/// right-aligned (numbers).
+pub fn table_left_aligned(headers: &[&str], rows: &[Vec<String>], left: usize) -> String {
     let headers: Vec<String> = headers.iter().map(|h| cell(h)).collect();
     let rows: Vec<Vec<String>> = rows
         .iter()
@@ -96,11 +102,13 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
             let pad = " ".repeat(w.saturating_sub(display_width(c)));
             if i > 0 {
                 out.push_str("  ");
-                out.push_str(&pad);
+            }
+            if i < left {
                 out.push_str(c);
+                out.push_str(&pad);
             } else {
-                out.push_str(c);
                 out.push_str(&pad);
+                out.push_str(c);
             }
         }
         out.trim_end().to_owned()

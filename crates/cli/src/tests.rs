@@ -1,6 +1,6 @@
 //! Unit tests of the CLI's own helpers (terminal-safe cells and tables).
 
-use crate::table::{MAX_CELL_WIDTH, cell, sanitize, table};
+use crate::table::{MAX_CELL_WIDTH, cell, sanitize, table, table_left_aligned};
 use unicode_width::UnicodeWidthStr as _;
 
 fn display_width(s: &str) -> usize {
@@ -40,4 +40,16 @@ fn table_pads_by_display_width_and_never_panics_on_huge_cells() {
     let widths: Vec<usize> = lines.iter().map(|l| display_width(l)).collect();
     // Every line is as wide as the header line's rule.
     assert!(widths.iter().skip(1).all(|w| *w == widths[1]), "{t}");
+}
+
+#[test]
+fn leading_columns_can_be_left_aligned_while_numbers_stay_right_aligned() {
+    let rows = vec![vec!["2026-01-10".to_owned(), "a".to_owned(), "7".to_owned()]];
+    let t = table_left_aligned(&["date", "models", "tokens"], &rows, 2);
+    let row = t.lines().nth(2).unwrap_or_default();
+    // "models" is 6 wide: "a" is followed by 5 spaces of padding, then the column gap; the
+    // number is padded on its left to the width of "tokens".
+    assert_eq!(row, "2026-01-10  a            7");
+    let header = t.lines().next().unwrap_or_default();
+    assert_eq!(header, "date        models  tokens");
 }

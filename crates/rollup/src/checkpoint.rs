@@ -4,16 +4,18 @@
 //!
 //! File format (`state/rollup_checkpoint.bin`, written atomically): the magic
 //! `AGOSRCK` + a format byte, a little-endian `u64` length and that many bytes of JSON
-//! ([`Header`]: files, aggregate but its sessions, counts), a `u64` length and that many bytes
-//! of sessions (`codec.rs`), a `u64` count and that many 16-byte little-endian `event_id`
-//! hashes (sorted: the ids counted since the last base), then a 16-byte checksum of everything
-//! before it. The base of the ids counted lives next to it in `rollup_ids.<gen>.<pid>.bin`
-//! (`idsfile.rs`), named, counted, identified and checksummed in the header; it is rewritten
-//! only when the delta outgrows an eighth of it, so a resumed run writes little, and it is not
-//! even read when few bytes were appended (ids are looked up in it where it lies). A
-//! checkpoint that is missing, truncated, of another format or fails its hash, or whose base
-//! file is missing or not the one written, is ignored: the rollup reads everything, as without
-//! a checkpoint.
+//! ([`Header`]: files, aggregate but its sessions, counts, the base files), a `u64` length and
+//! that many bytes of sessions (`codec.rs`: the working set, the sessions changed since the
+//! sessions base), a `u64` count and that many 16-byte little-endian `event_id` hashes
+//! (sorted: the ids counted since the last ids base), then a 16-byte checksum of everything
+//! before it. The two bases live next to it, `rollup_ids.<gen>.<pid>.bin` (`idsfile.rs`) and
+//! `rollup_sessions.<gen>.<pid>.bin` (`sessfile.rs`), each named, counted, identified and
+//! checksummed in the header; each is rewritten only when what changed since outgrows a
+//! fraction of it, so a resumed run writes little, and neither is even read when few bytes
+//! were appended and only the summary is wanted (ids and sessions are looked up where they
+//! lie). A checkpoint that is missing, truncated, of another format or fails its hash, or
+//! whose base file is missing or not the one written, is ignored: the rollup reads
+//! everything, as without a checkpoint.
 //!
 //! A file is resumed only when it is the same file (device and inode on Unix), at least as
 //! long as the checkpoint's offset, and its first 64 KiB (prefix) and the 4 KiB before the
@@ -27,14 +29,16 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::acc::Acc;
+use crate::basefile::remove_others;
 use crate::codec::{decode_sessions, encode_sessions};
-use crate::dedupe::{Base, Seen, SeenParts, checksum, id_hash_bytes};
+use crate::dedupe::{Base, Seen, SeenParts, checksum};
 use crate::idsfile::{IdsFile, IdsRef, decode_ids, encode_ids, write_base};
 use crate::scan::{Totals, scan};
-use crate::summary::{Rollup, SummaryOptions, finish};
+use crate::sessfile::{SessRef, Stored, write_sessions};
+use crate::summary::{Refresh, Rollup, SummaryOptions, finish};
 use crate::{Error, write_atomic};
 
-const MAGIC: &[u8; 8] = b"AGOSRCK\x02";
+const MAGIC: &[u8; 8] = b"AGOSRCK\x03";
 /// Bytes hashed at the start of a file.
 const PREFIX: u64 = 64 << 10;
 /// Bytes hashed just before the offset.
@@ -110,6 +114,7 @@ struct FileMark {
 struct HeaderOut<'a> {
     generation: u64,
     ids: IdsRef,
+    sessions: SessRef,
     files: &'a [FileMark],
     diagnostics: u64,
     duplicates: u64,
@@ -121,6 +126,7 @@ struct HeaderOut<'a> {
 struct Header {
     generation: u64,
     ids: IdsRef,
+    sessions: SessRef,
     files: Vec<FileMark>,
     diagnostics: u64,
     duplicates: u64,
@@ -135,7 +141,7 @@ fn hash_range(file: &File, start: u64, len: u64) -> std::io::Result<String> {
     if (buf.len() as u64) < len {
         return Ok(String::new());
     }
-    Ok(format!("{:032x}", id_hash_bytes(&buf)))
+    Ok(format!("{:032x}", checksum(&buf)))
 }
 
 fn mark(input: &Input, offset: u64, lines: u64) -> std::io::Result<FileMark> {
@@ -220,16 +226,21 @@ fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_le_bytes(n.try_into().ok()?), rest))
 }
 
-/// Write the base ids file when it changed, then the checkpoint; then remove base files no
-/// longer referenced (best effort).
-fn save(
-    path: &Utf8Path,
-    mut header: HeaderOut<'_>,
+/// What a run leaves for the next one besides the header.
+struct Parts<'a> {
     seen: SeenParts,
     loaded_ids: IdsRef,
-) -> Result<(), Error> {
+    stored: &'a Stored,
+    /// Whether the sessions base is rewritten (with the working set in it).
+    compact: bool,
+}
+
+/// Write the base files that changed, then the checkpoint; then remove base files no longer
+/// referenced (best effort).
+fn save(path: &Utf8Path, mut header: HeaderOut<'_>, parts: Parts<'_>) -> Result<(), Error> {
     let dir = path.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
-    let changed = seen.base.is_some();
+    let Parts { seen, loaded_ids, stored, compact } = parts;
+    let new_ids = seen.base.is_some();
     header.ids = match seen.base {
         Some(base) => {
             let file = format!("rollup_ids.{}.{}.bin", header.generation, std::process::id());
@@ -237,9 +248,22 @@ fn save(
         }
         None => loaded_ids,
     };
+    let work = &header.acc.sessions;
+    // A new sessions base holds the working set; else the working set goes in the checkpoint.
+    let compact = match (compact, stored.rest()) {
+        (true, Some(rest)) => {
+            let file = format!("rollup_sessions.{}.{}.bin", header.generation, std::process::id());
+            header.sessions = write_sessions(&dir, file, rest, work)?;
+            true
+        }
+        _ => {
+            header.sessions = stored.reference().clone();
+            false
+        }
+    };
     let json = serde_json::to_vec(&header)
         .map_err(|source| Error::Encode { what: "checkpoint", source })?;
-    let sessions = 130 * header.acc.sessions.len();
+    let sessions = if compact { 0 } else { 130 * work.len() };
     let mut out =
         Vec::with_capacity(MAGIC.len() + json.len() + sessions + 16 * seen.delta.len() + 40);
     out.extend_from_slice(MAGIC);
@@ -248,7 +272,9 @@ fn save(
     // The sessions are encoded in place, after their length (filled in after).
     let at = out.len();
     out.extend_from_slice(&0u64.to_le_bytes());
-    encode_sessions(&mut out, &header.acc.sessions);
+    if !compact {
+        encode_sessions(&mut out, work);
+    }
     let n = (out.len() - at - 8) as u64;
     if let Some(slot) = out.get_mut(at..at + 8) {
         slot.copy_from_slice(&n.to_le_bytes());
@@ -257,14 +283,13 @@ fn save(
     let check = checksum(&out);
     out.extend_from_slice(&check.to_le_bytes());
     write_atomic(path, &out)?;
-    if changed && let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("rollup_ids.") && name.ends_with(".bin") && name != header.ids.file
-            {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
+    // A new base replaces the old; without a base (a full read of a small or rewritten
+    // history) none of the old ones is needed either.
+    if new_ids || header.ids.count == 0 {
+        remove_others(&dir, "rollup_ids.", &header.ids.file);
+    }
+    if compact || header.sessions.base.count == 0 {
+        remove_others(&dir, "rollup_sessions.", &header.sessions.base.file);
     }
     Ok(())
 }
@@ -283,24 +308,46 @@ pub fn summarize_incremental(
     opts: &SummaryOptions,
     checkpoint: &Utf8Path,
 ) -> Result<Rollup, Error> {
+    resume(paths, opts, checkpoint, true)
+}
+
+/// [`summarize_incremental`] for the summary alone (what `session end` refreshes): without
+/// the per-session rows, so a resumed run with little appended need not read the per-session
+/// state of the whole history. The same checkpoint, the same numbers.
+pub fn refresh_incremental(
+    paths: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+    checkpoint: &Utf8Path,
+) -> Result<Refresh, Error> {
+    let r = resume(paths, opts, checkpoint, false)?;
+    Ok(Refresh { summary: r.summary, diagnostics: r.diagnostics, duplicates: r.duplicates })
+}
+
+fn resume(
+    paths: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+    checkpoint: &Utf8Path,
+    rows: bool,
+) -> Result<Rollup, Error> {
     if opts.session.is_some() {
         return crate::summarize_files(paths, opts);
     }
-    match run(paths, opts, checkpoint, true)? {
+    match run(paths, opts, checkpoint, true, rows)? {
         Some(r) => Ok(r),
-        None => run(paths, opts, checkpoint, false)?
+        None => run(paths, opts, checkpoint, false, rows)?
             .ok_or_else(|| Error::Internal("a rollup without checkpoint gave up".to_owned())),
     }
 }
 
-/// One rollup, resumed from the checkpoint when `resume` and it fits. `None` when the base
-/// file of ids it relied on turned out unreadable or damaged: nothing was written, and the
-/// caller reads everything again.
+/// One rollup, resumed from the checkpoint when `resume` and it fits; with the per-session
+/// rows when `rows`. `None` when a base file it relied on turned out unreadable or damaged:
+/// nothing was written, and the caller reads everything again.
 fn run(
     paths: &[Utf8PathBuf],
     opts: &SummaryOptions,
     checkpoint: &Utf8Path,
     resume: bool,
+    rows: bool,
 ) -> Result<Option<Rollup>, Error> {
     let inputs = open_inputs(paths)?;
     let dir = checkpoint.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
@@ -319,14 +366,17 @@ fn run(
             })
             .sum();
         let base = open_base(&dir, &l.header.ids, appended)?;
-        Some((Seen::from_sorted(base, l.delta)?, l.header))
+        let lazy = !rows && appended <= LAZY_MAX;
+        let stored = Stored::open(&dir, l.header.sessions.clone(), &l.header.acc.sessions, lazy)?;
+        Some((Seen::from_sorted(base, l.delta)?, stored, l.header))
     });
     let (mut totals, generation, starts, mut consumed_diags, loaded_ids) = match resumed {
-        Some((seen, header)) => {
+        Some((seen, stored, header)) => {
             let starts: Vec<(u64, u64)> =
                 header.files.iter().map(|m| (m.offset, m.lines)).collect();
             let totals = Totals {
                 acc: header.acc,
+                stored,
                 seen,
                 kept: Vec::new(),
                 diagnostics: header.diagnostics,
@@ -351,15 +401,23 @@ fn run(
     let Some(seen) = std::mem::take(&mut totals.seen).into_parts() else {
         return Ok(None);
     };
+    if totals.stored.failed() {
+        return Ok(None);
+    }
+    let Some(compact) = totals.stored.compact(&totals.acc.sessions) else {
+        return Ok(None);
+    };
     let header = HeaderOut {
         generation,
         ids: IdsRef::default(),
+        sessions: SessRef::default(),
         files: &marks,
         diagnostics: consumed_diags,
         duplicates: totals.duplicates,
         acc: &totals.acc,
     };
+    let parts = Parts { seen, loaded_ids, stored: &totals.stored, compact };
     // Not fatal: without a checkpoint the next call reads everything.
-    let _ = save(checkpoint, header, seen, loaded_ids);
-    finish(totals, opts).map(Some)
+    let _ = save(checkpoint, header, parts);
+    finish(totals, opts, rows).map(Some)
 }

@@ -28,31 +28,36 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 /// Encode every session at the end of `out` (the order does not matter).
 pub(crate) fn encode_sessions(out: &mut Vec<u8>, sessions: &HashMap<String, SessAcc>) {
     for (id, s) in sessions {
-        put_bytes(out, id.as_bytes());
-        for n in [s.row.turns, s.row.tokens_in, s.row.tokens_out] {
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        for sum in [s.row.cost, s.row.features, s.row.capacity] {
-            put_sum(out, sum);
-        }
-        let undated = s.undated.as_ref().and_then(|u| serde_json::to_vec(u).ok());
-        let flags = [
-            (s.created.is_some(), CREATED),
-            (s.first_seen.is_some(), FIRST_SEEN),
-            (s.ended, ENDED),
-            (s.announced, ANNOUNCED),
-            (undated.is_some(), UNDATED),
-        ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .fold(0u8, |f, (_, bit)| f | bit);
-        out.push(flags);
-        for t in [s.created, s.first_seen].into_iter().flatten() {
-            out.extend_from_slice(&t.as_nanosecond().to_le_bytes());
-        }
-        if let Some(u) = undated {
-            put_bytes(out, &u);
-        }
+        encode_session(out, id, s);
+    }
+}
+
+/// Encode one session at the end of `out`.
+pub(crate) fn encode_session(out: &mut Vec<u8>, id: &str, s: &SessAcc) {
+    put_bytes(out, id.as_bytes());
+    for n in [s.row.turns, s.row.tokens_in, s.row.tokens_out] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    for sum in [s.row.cost, s.row.features, s.row.capacity] {
+        put_sum(out, sum);
+    }
+    let undated = s.undated.as_ref().and_then(|u| serde_json::to_vec(u).ok());
+    let flags = [
+        (s.created.is_some(), CREATED),
+        (s.first_seen.is_some(), FIRST_SEEN),
+        (s.ended, ENDED),
+        (s.announced, ANNOUNCED),
+        (undated.is_some(), UNDATED),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0u8, |f, (_, bit)| f | bit);
+    out.push(flags);
+    for t in [s.created, s.first_seen].into_iter().flatten() {
+        out.extend_from_slice(&t.as_nanosecond().to_le_bytes());
+    }
+    if let Some(u) = undated {
+        put_bytes(out, &u);
     }
 }
 
@@ -96,6 +101,24 @@ pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<HashMap<String, SessAcc>> 
     let mut out: HashMap<String, SessAcc> =
         HashMap::with_capacity_and_hasher(bytes.len() / 130, Default::default());
     while !r.0.is_empty() {
+        let (id, s) = r.session()?;
+        if out.insert(id, s).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Decode exactly one session, as [`encode_session`] wrote it.
+pub(crate) fn decode_session(bytes: &[u8]) -> Option<(String, SessAcc)> {
+    let mut r = Reader(bytes);
+    let out = r.session()?;
+    r.0.is_empty().then_some(out)
+}
+
+impl Reader<'_> {
+    fn session(&mut self) -> Option<(String, SessAcc)> {
+        let r = self;
         let id = std::str::from_utf8(r.bytes()?).ok()?.to_owned();
         let (turns, tokens_in, tokens_out) = (r.u64()?, r.u64()?, r.u64()?);
         let row = RowAcc {
@@ -122,9 +145,6 @@ pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<HashMap<String, SessAcc>> 
             announced: flags & ANNOUNCED != 0,
             undated,
         };
-        if out.insert(id, s).is_some() {
-            return None;
-        }
+        Some((id, s))
     }
-    Some(out)
 }

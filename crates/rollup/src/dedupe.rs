@@ -62,10 +62,11 @@ impl Hasher for Passthrough {
     }
 }
 
-/// A new base is written once the ids added since the last one reach this many, or an
-/// eighth of the base: each resumed run then rewrites only a small delta, and the amortised
-/// cost per id stays constant.
-const COMPACT_MIN: usize = 1 << 16;
+/// A new base is written once the ids added since the last one pass this many (64 KiB), or a
+/// 256th of the base: each resumed run then rewrites only a small delta, and the base is
+/// rewritten once every few hundred runs (the two costs balance near the square root of the
+/// base's size).
+const COMPACT_MIN: usize = 1 << 12;
 
 /// The sorted base of the ids counted: in memory, or left in its file and searched there.
 #[derive(Debug)]
@@ -145,9 +146,10 @@ impl Seen {
         self.fresh.contains(&h) || self.known(h)
     }
 
-    /// Record `h`; false when it was already there.
-    pub(crate) fn insert(&mut self, h: u128) -> bool {
-        !self.fresh.contains(&h) && !self.known(h) && self.fresh.insert(h)
+    /// Record `h`, which the caller found not [`contains`](Seen::contains)ed (the base is
+    /// not searched again: on disk that costs ~2 × log₂(base) positional reads per id).
+    pub(crate) fn insert_new(&mut self, h: u128) {
+        self.fresh.insert(h);
     }
 
     /// Split for the checkpoint: a new base when the delta has grown large, else the old base
@@ -167,7 +169,7 @@ impl Seen {
                 usize::try_from(f.len()).unwrap_or(usize::MAX)
             }
         };
-        if delta.len() <= COMPACT_MIN.max(base_len / 8) {
+        if delta.len() <= COMPACT_MIN.max(base_len / 256) {
             return Some(SeenParts { base: None, delta });
         }
         let base = match self.base {

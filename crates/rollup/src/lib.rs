@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 mod acc;
+mod basefile;
 mod checkpoint;
 pub mod churn;
 mod codec;
@@ -44,6 +45,7 @@ mod idsfile;
 mod lines;
 pub mod progress;
 mod scan;
+mod sessfile;
 mod summary;
 pub mod usage;
 mod view;
@@ -53,13 +55,13 @@ use camino::Utf8PathBuf;
 
 pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
-pub use checkpoint::summarize_incremental;
+pub use checkpoint::{refresh_incremental, summarize_incremental};
 pub(crate) use fsio::write_atomic;
 pub use fsio::write_summary;
 pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
-    Diagnostic, MAX_KEPT_DIAGNOSTICS, Rollup, Row, SessionRow, SummaryOptions, summarize_files,
-    summarize_reader,
+    Diagnostic, MAX_KEPT_DIAGNOSTICS, Refresh, Rollup, Row, SessionRow, SummaryOptions,
+    summarize_files, summarize_reader,
 };
 pub use window::{SessionWindow, window_record};
 

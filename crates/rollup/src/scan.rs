@@ -12,6 +12,7 @@ use camino::Utf8Path;
 
 use crate::acc::Acc;
 use crate::dedupe::{Passthrough, Seen};
+use crate::sessfile::Stored;
 use crate::summary::{Diagnostic, MAX_KEPT_DIAGNOSTICS, SummaryOptions};
 use crate::{Error, view};
 
@@ -24,10 +25,12 @@ pub(crate) const MAX_LINE: usize = 64 << 20;
 /// it can never be a real line of JSON).
 const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
 
-/// What a scan adds to: the aggregate, the ids counted, the diagnostics, the duplicates.
+/// What a scan adds to: the aggregate, the ids counted, the diagnostics, the duplicates, and
+/// the stored sessions that a session moves out of when a new line touches it.
 #[derive(Default)]
 pub(crate) struct Totals {
     pub(crate) acc: Acc,
+    pub(crate) stored: Stored,
     pub(crate) seen: Seen,
     pub(crate) kept: Vec<Diagnostic>,
     pub(crate) diagnostics: u64,
@@ -274,9 +277,11 @@ pub(crate) fn scan<R: Read + Send>(
                 if r.ids.iter().any(|h| totals.seen.contains(*h)) {
                     r = process_chunk(r.chunk, &ctx, Some(&totals.seen));
                 }
+                // Distinct, and none counted before (checked above, or left out by the re-run).
                 for h in &r.ids {
-                    totals.seen.insert(*h);
+                    totals.seen.insert_new(*h);
                 }
+                totals.stored.fault_in(r.acc.sessions.keys(), &mut totals.acc.sessions);
                 totals.acc.merge(r.acc);
                 totals.duplicates += r.duplicates;
                 infos.push((r.lines, r.diags));

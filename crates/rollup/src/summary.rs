@@ -108,6 +108,19 @@ pub struct Rollup {
     pub duplicates: u64,
 }
 
+/// The result of a summary refresh ([`refresh_incremental`](crate::refresh_incremental)): a
+/// [`Rollup`] without its per-session and per-day breakdowns.
+#[derive(Clone, Debug)]
+pub struct Refresh {
+    /// The summary (`metrics_summary.json`).
+    pub summary: MetricsSummary,
+    /// Skipped lines read by this call (at most [`MAX_KEPT_DIAGNOSTICS`]; `summary.diagnostics`
+    /// counts all).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Events skipped because an event with the same `event_id` was already counted.
+    pub duplicates: u64,
+}
+
 /// Roll up everything `reader` yields, naming it `name` in diagnostics.
 pub fn summarize_reader<R: Read + Send>(
     name: &Utf8Path,
@@ -116,7 +129,7 @@ pub fn summarize_reader<R: Read + Send>(
 ) -> Result<Rollup, Error> {
     let mut totals = Totals::default();
     scan(0, 0, name, reader, opts, 0, &mut totals)?;
-    finish(totals, opts)
+    finish(totals, opts, true)
 }
 
 /// Stream one or more `events.jsonl` files (a missing file counts as empty) into a summary.
@@ -128,29 +141,55 @@ pub fn summarize_files(paths: &[Utf8PathBuf], opts: &SummaryOptions) -> Result<R
     for (i, file) in crate::checkpoint::open_distinct(paths)? {
         scan(i, 0, &paths_name(paths, i), file, opts, 0, &mut totals)?;
     }
-    finish(totals, opts)
+    finish(totals, opts, true)
 }
 
 pub(crate) fn paths_name(paths: &[Utf8PathBuf], i: usize) -> Utf8PathBuf {
     paths.get(i).cloned().unwrap_or_default()
 }
 
-pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Error> {
-    let Totals { mut acc, kept, diagnostics, duplicates, .. } = totals;
+/// The summary and breakdowns of everything added up; the per-session rows only when `rows`
+/// (they need every stored session in memory).
+pub(crate) fn finish(totals: Totals, opts: &SummaryOptions, rows: bool) -> Result<Rollup, Error> {
+    let Totals { mut acc, stored, kept, diagnostics, duplicates, .. } = totals;
+    if rows && stored.rest().is_none() {
+        return Err(Error::Internal("per-session rows without the stored sessions".to_owned()));
+    }
+    // Every session: the working set and the stored ones in memory (those left on disk have
+    // no undated turns and are counted from the base's counts).
+    let rest = stored.rest().into_iter().flat_map(|m| m.iter());
+    let all = || acc.sessions.iter().chain(rest.clone());
     // Undated turns go to their session's day.
     let mut days: BTreeMap<Option<i64>, RowAcc> = BTreeMap::new();
     for (d, r) in &acc.days {
         days.entry(Some(*d)).or_default().merge(r);
     }
-    for s in acc.sessions.values() {
+    let mut undated_capacity: Vec<(String, i64, Sum)> = Vec::new();
+    for (_, s) in all() {
         let Some(u) = &s.undated else { continue };
         let day = s.start().map(day_of);
         days.entry(day).or_default().merge(&u.row);
         if let Some(d) = day {
             for (p, c) in &u.capacity {
-                acc.provider_days.entry(p.clone()).or_default().entry(d).or_default().merge(*c);
+                undated_capacity.push((p.clone(), d, *c));
             }
         }
+    }
+    let sessions_announced = stored.announced(&acc.sessions);
+    let session_rows: Vec<SessionRow> = if rows {
+        all()
+            .map(|(id, s)| SessionRow {
+                session_id: id.clone(),
+                started: s.start().and_then(ts),
+                ended: s.ended,
+                row: s.row.row(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (p, d, c) in undated_capacity {
+        acc.provider_days.entry(p).or_default().entry(d).or_default().merge(c);
     }
 
     // Weekly use: Σ capacity over the 7 UTC days ending on the period's last day.
@@ -262,7 +301,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Er
         schema_version: SCHEMA_VERSION.to_owned(),
         generated_at: Some(opts.generated_at.unwrap_or_else(Timestamp::now)),
         period: acc.period.and_then(|(a, b)| Some(Period { start: ts(a)?, end: ts(b)? })),
-        sessions: acc.sessions.values().filter(|s| s.announced).count() as u64,
+        sessions: sessions_announced,
         turns: acc.turns,
         features_shipped,
         capacity_used,
@@ -284,16 +323,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions) -> Result<Rollup, Er
         extra: Default::default(),
     };
 
-    let mut sessions: Vec<SessionRow> = acc
-        .sessions
-        .iter()
-        .map(|(id, s)| SessionRow {
-            session_id: id.clone(),
-            started: s.start().and_then(ts),
-            ended: s.ended,
-            row: s.row.row(),
-        })
-        .collect();
+    let mut sessions = session_rows;
     sessions.sort_by(|a, b| (a.started, &a.session_id).cmp(&(b.started, &b.session_id)));
     let days = days
         .into_iter()

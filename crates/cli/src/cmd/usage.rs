@@ -10,7 +10,7 @@ use agentos_rollup::usage::{
 use camino::Utf8PathBuf;
 
 use crate::Global;
-use crate::table::{cell, table};
+use crate::table::{cell, table_left_aligned};
 
 /// How many skipped lines are listed before the rest are summarised.
 const SHOWN_DIAGNOSTICS: usize = 20;
@@ -192,7 +192,7 @@ pub fn render(r: &UsageReport, breakdown: bool, prices: &str) -> String {
     if r.rows.is_empty() {
         out.push_str(&format!("No usage found ({} lines read).\n", thousands(r.lines)));
     } else {
-        out.push_str(&table(&headers, &rows));
+        out.push_str(&table_left_aligned(&headers, &rows, 2));
     }
     let zone = cell(&r.timezone);
     match r.period {

@@ -159,3 +159,13 @@ fn bad_tables_are_refused_with_the_field() {
     assert!(matches!(PriceTable::parse(upper), Err(PriceError::Family(_))));
     assert!(matches!(PriceTable::parse("[1]"), Err(PriceError::Json(_))));
 }
+
+#[cfg(feature = "validate")]
+#[test]
+fn the_bundled_table_validates_against_its_generated_schema() {
+    let v: serde_json::Value = serde_json::from_str(BUNDLED_JSON).expect("json");
+    assert_eq!(crate::validate::validate(crate::catalog::SchemaKind::V1Prices, &v), vec![]);
+    let mut bad = v.clone();
+    bad["models"]["gpt-5"]["input"] = serde_json::json!(-1);
+    assert!(!crate::validate::validate(crate::catalog::SchemaKind::V1Prices, &bad).is_empty());
+}

@@ -13,6 +13,7 @@ use crate::progress::{replace_section, update_progress_log, update_trend};
 use crate::*;
 
 mod progress;
+mod sessfile;
 
 fn roll(text: &str) -> Rollup {
     roll_opts(text, &SummaryOptions::default())

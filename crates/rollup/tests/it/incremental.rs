@@ -261,7 +261,7 @@ fn only_appended_bytes_are_read_after_a_checkpoint() {
     assert_eq!(incremental(&paths, &ck).summary.turns, 1001);
 }
 
-/// Past 65 536 ids the checkpoint keeps them in a base file (`state/rollup_ids.*.bin`) and
+/// Past 4 096 ids the checkpoint keeps them in a base file (`state/rollup_ids.*.bin`) and
 /// only a delta in the checkpoint: repeats of ids in either are still caught, and a damaged
 /// base file means a full read.
 #[test]
@@ -387,4 +387,31 @@ fn unknown_outcome_and_input_kinds_count_under_other_across_a_checkpoint() {
     let text = serde_json::to_string(&after.summary).unwrap_or_default();
     assert!(!text.contains("release_cut") && !text.contains("secret kind"), "{text}");
     assert_eq!(shape(&after), shape(&full(std::slice::from_ref(&a))));
+}
+
+/// The ids base is rewritten once more than 4 096 ids were counted since it was written (the
+/// checkpoint a resumed run rewrites stays small); until then it stays as it is.
+#[test]
+fn the_ids_base_is_rewritten_once_the_delta_passes_4096_ids() {
+    let (_d, dir) = tmp();
+    let a = dir.join("events.jsonl");
+    let ck = dir.join("state/rollup_checkpoint.bin");
+    let paths = vec![a.clone()];
+    let n = 70_000u64;
+    let text: String = (0..n).map(|i| small_turn(&format!("b{i}"))).collect();
+    std::fs::write(&a, text).unwrap_or_default();
+    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let first = ids_base_files(&dir);
+    assert_eq!(first.len(), 1, "{first:?}");
+    // 3 000 new ids: in the delta. 1 200 more (4 200 in all): a new base.
+    for (batch, count, same) in [("c", 3000u64, true), ("d", 1200, false)] {
+        let more: String = (0..count).map(|i| small_turn(&format!("{batch}{i}"))).collect();
+        append(&a, &more);
+        let r = incremental(&paths, &ck);
+        assert_eq!(shape(&r), shape(&full(&paths)), "{batch}");
+        let now = ids_base_files(&dir);
+        assert_eq!(now.len(), 1, "{now:?}");
+        assert_eq!(now == first, same, "{batch}: {now:?} vs {first:?}");
+    }
+    assert_eq!(incremental(&paths, &ck).summary.turns, n + 4200);
 }

@@ -5,4 +5,5 @@ mod churn;
 mod differential;
 mod files;
 mod incremental;
+mod sessions_base;
 mod window;
