@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 5] = [
+pub const BENCHES: [Bench; 6] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -38,6 +38,9 @@ pub const BENCHES: [Bench; 5] = [
     Bench { package: "agentos-cli", name: "session_end", dir: "crates/cli", takes_events: true },
     // `usage daily --json` over a generated ~150 MB imported history (goal ≤ 200 ms).
     Bench { package: "agentos-cli", name: "usage", dir: "crates/cli", takes_events: false },
+    // `agentos import` of a generated ~1.5 GB agent history vs the leading peer's
+    // `daily --json --offline`, re-runs and `usage daily` (size: `IMPORT_BENCH_BYTES`).
+    Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },
 ];
 
 impl Bench {

@@ -14,7 +14,12 @@ commands:
   check-schemas [--ccp-dir DIR]... [--ccp-url URL]... [--allow-unknown-fields]
                                    fail on schema drift, invalid CCP samples, unmodelled CCP
                                    fields or Python-incompatible v1 schemas
-  bench [--events N]               run the benchmarks, print a table, write target/bench/results.json";
+  bench [--events N]               run the benchmarks, print a table, write target/bench/results.json
+  gen-history --out DIR --bytes N [--seed S] [--no-quirks]
+                                   write a generated Claude Code (DIR/claude) and Codex (DIR/codex)
+                                   history of about N bytes, and its truth per UTC day × model
+                                   (DIR/truth-utc.json); --no-quirks: no null optional fields,
+                                   no response without requestId";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -96,12 +101,70 @@ fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             println!("wrote {}", path.display());
             Ok(if outcome.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        "gen-history" => gen_history(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => bail!("unknown command {other:?}\n\n{USAGE}"),
     }
+}
+
+fn gen_history(rest: &[String]) -> anyhow::Result<ExitCode> {
+    use agentos_testkit::agent_history::{History, Options};
+    let (mut out, mut bytes, mut seed, mut quirks) = (None, None, 1u64, true);
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--bytes" => {
+                let v = value()?;
+                bytes = Some(
+                    v.replace('_', "").parse::<u64>().with_context(|| format!("--bytes {v:?}"))?,
+                );
+            }
+            "--seed" => {
+                let v = value()?;
+                seed = v.parse().with_context(|| format!("--seed {v:?}"))?;
+            }
+            "--no-quirks" => quirks = false,
+            other => bail!("unknown gen-history argument {other:?}\n\n{USAGE}"),
+        }
+    }
+    let (Some(out), Some(bytes)) = (out, bytes) else {
+        bail!("gen-history needs --out DIR and --bytes N\n\n{USAGE}");
+    };
+    let opts = Options { seed, quirks, ..Options::with_bytes(bytes) };
+    let started = std::time::Instant::now();
+    let h = History::generate(&out.join("claude"), &out.join("codex"), &opts)
+        .with_context(|| format!("writing the history under {}", out.display()))?;
+    let truth: Vec<serde_json::Value> = h
+        .daily("UTC")?
+        .into_iter()
+        .map(|((date, model), t)| {
+            serde_json::json!({"date": date, "model": model, "inputTokens": t.input,
+                "outputTokens": t.output, "cacheCreation5mTokens": t.cache_write_5m,
+                "cacheCreation1hTokens": t.cache_write_1h, "cacheReadTokens": t.cache_read})
+        })
+        .collect();
+    let path = out.join("truth-utc.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&truth)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "gen-history: {} bytes, {} lines, {} files ({} Claude sessions, {} sub-agent, {} resumed; {} Codex sessions), {} responses in {:.1} s; truth in {}",
+        h.stats.bytes,
+        h.stats.lines,
+        h.stats.files,
+        h.stats.claude_sessions,
+        h.stats.subagent_files,
+        h.stats.resumed_sessions,
+        h.stats.codex_sessions,
+        h.responses.len(),
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn no_args(rest: &[String]) -> anyhow::Result<()> {

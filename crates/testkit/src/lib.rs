@@ -14,6 +14,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod agent_history;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

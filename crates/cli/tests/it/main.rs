@@ -1,6 +1,7 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
 mod import;
+mod import_e2e;
 mod license;
 mod rollup;
 mod schema;
