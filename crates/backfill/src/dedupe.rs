@@ -82,8 +82,8 @@ pub(crate) struct Index {
     loaded: Option<Vec<(u128, KeyRec)>>,
     /// Keys set by the log.
     logged: KeyMap<KeyRec>,
-    /// Keys set by this run.
-    fresh: KeyMap<KeyRec>,
+    /// Keys set by this run (each once), seen by lookups after the commit.
+    fresh: Vec<(u128, KeyRec)>,
     /// Sessions added or changed by this run.
     dirty: BTreeSet<u32>,
     /// Bytes of the log that hold whole chunks; its length on disk.
@@ -175,9 +175,9 @@ impl Index {
         Ok(())
     }
 
-    /// What was imported for `key`.
+    /// What was imported for `key` as of the last commit.
     pub fn get(&mut self, key: u128) -> Result<Option<KeyRec>, Error> {
-        if let Some(r) = self.fresh.get(&key).or_else(|| self.logged.get(&key)) {
+        if let Some(r) = self.logged.get(&key) {
             return Ok(Some(*r));
         }
         if let Some(all) = &self.loaded {
@@ -193,9 +193,9 @@ impl Index {
         Ok(r)
     }
 
-    /// Record what was imported for `key` (new or changed).
+    /// Record what was imported for `key` (new or changed; once a run).
     pub fn set(&mut self, key: u128, rec: KeyRec) {
-        self.fresh.insert(key, rec);
+        self.fresh.push((key, rec));
     }
 
     /// Record this run's changes: one chunk appended to the log and synced, or, when the log
@@ -204,7 +204,7 @@ impl Index {
         if self.fresh.is_empty() && self.dirty.is_empty() {
             return Ok(());
         }
-        let mut keys: Vec<(u128, KeyRec)> = self.fresh.drain().collect();
+        let mut keys = std::mem::take(&mut self.fresh);
         keys.sort_unstable_by_key(|e| e.0);
         let sessions = std::mem::take(&mut self.dirty)
             .into_iter()
@@ -258,15 +258,23 @@ impl Index {
             Some(all) => all,
             None => self.base.all_keys(&base_path)?,
         };
-        let mut over = std::mem::take(&mut self.logged);
-        over.extend(fresh);
-        for e in &mut all {
-            if let Some(r) = over.remove(&e.0) {
-                e.1 = r;
-            }
+        // Later wins: the base, then the log, then this run; a stable sort keeps that order
+        // among equal keys and the dedup keeps the last.
+        if all.is_empty() && self.logged.is_empty() {
+            all = fresh; // A first import: no second copy.
+        } else {
+            all.reserve(self.logged.len() + fresh.len());
+            all.extend(std::mem::take(&mut self.logged));
+            all.extend(fresh);
         }
-        all.extend(over);
-        all.sort_unstable_by_key(|e| e.0);
+        all.sort_by_key(|e| e.0);
+        all.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
+            }
+            same
+        });
         let id = new_id(all.len());
         indexfile::write_base(&base_path, id, self.base.id, &self.sessions, &all)?;
         let log = self.dir.join(LOG);
