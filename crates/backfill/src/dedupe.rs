@@ -261,13 +261,13 @@ impl Index {
         // Later wins: the base, then the log, then this run; a stable sort keeps that order
         // among equal keys and the dedup keeps the last.
         if all.is_empty() && self.logged.is_empty() {
-            all = fresh; // A first import: no second copy.
+            all = fresh; // A first import: no second copy, and no key twice.
         } else {
             all.reserve(self.logged.len() + fresh.len());
             all.extend(std::mem::take(&mut self.logged));
             all.extend(fresh);
+            all.sort_by_key(|e| e.0);
         }
-        all.sort_by_key(|e| e.0);
         all.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {

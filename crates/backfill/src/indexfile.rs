@@ -228,20 +228,9 @@ pub(crate) fn write_base(
 ) -> Result<(), Error> {
     let mut sbytes = Vec::new();
     encode_sessions(&mut sbytes, sessions.iter());
-    let mut kbytes = Vec::with_capacity(keys.len() * KEY_BYTES);
-    let mut starts = Vec::with_capacity(BUCKETS + 1);
-    let mut i = 0usize;
-    for b in 0..=BUCKETS {
-        while i < keys.len() && bucket(keys[i].0) < b {
-            i += 1;
-        }
-        starts.push(i as u32);
-    }
-    for (k, r) in keys {
-        encode_key(&mut kbytes, *k, r);
-    }
-    let keys_sum = ring::digest::digest(&ring::digest::SHA256, &kbytes);
-    let file_len = (HEADER_BYTES + sbytes.len() + TABLE_BYTES + 32 + kbytes.len()) as u64;
+    let keys_at = HEADER_BYTES + sbytes.len() + TABLE_BYTES + 32;
+    let file_len = (keys_at + keys.len() * KEY_BYTES) as u64;
+    // One buffer: the key records are encoded in place, the checksums filled in after.
     let mut b = Vec::with_capacity(file_len as usize);
     b.extend_from_slice(BASE_MAGIC);
     b.extend_from_slice(&id);
@@ -249,15 +238,23 @@ pub(crate) fn write_base(
     b.extend_from_slice(&(sbytes.len() as u64).to_le_bytes());
     b.extend_from_slice(&(keys.len() as u64).to_le_bytes());
     b.extend_from_slice(&file_len.to_le_bytes());
-    b.extend_from_slice(keys_sum.as_ref());
-    let head_len = b.len();
+    b.extend_from_slice(&[0; 32]);
     b.extend_from_slice(&sbytes);
-    for s in starts {
-        b.extend_from_slice(&s.to_le_bytes());
+    let mut i = 0usize;
+    for bucket_no in 0..=BUCKETS {
+        while i < keys.len() && bucket(keys[i].0) < bucket_no {
+            i += 1;
+        }
+        b.extend_from_slice(&(i as u32).to_le_bytes());
     }
-    let sum = events::sha256(&[&b[..head_len], &b[head_len..]]);
-    b.extend_from_slice(&sum);
-    b.extend_from_slice(&kbytes);
+    b.extend_from_slice(&[0; 32]);
+    for (k, r) in keys {
+        encode_key(&mut b, *k, r);
+    }
+    let keys_sum = ring::digest::digest(&ring::digest::SHA256, &b[keys_at..]);
+    b[HEADER_BYTES - 32..HEADER_BYTES].copy_from_slice(keys_sum.as_ref());
+    let sum = events::sha256(&[&b[..HEADER_BYTES], &b[HEADER_BYTES..keys_at - 32]]);
+    b[keys_at - 32..keys_at].copy_from_slice(&sum);
     agentos_fsio::write_atomic(path, &b)?;
     Ok(())
 }
