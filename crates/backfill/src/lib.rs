@@ -30,6 +30,7 @@ mod error;
 mod events;
 mod indexfile;
 mod ledger;
+mod line;
 pub mod lines;
 mod record;
 mod run;

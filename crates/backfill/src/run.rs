@@ -514,18 +514,20 @@ impl Pending {
         let mut out = Vec::with_capacity(turns.len() * 700);
         for p in turns {
             let r = &p.resp;
-            let ev = events::turn_event(&TurnFacts {
-                key: r.key,
-                session: &c.index.sessions[r.session as usize].id,
-                model: c.strings.get(r.model),
-                subagent: c.strings.get(r.subagent),
-                usage: r.usage,
-                sidechain: r.sidechain,
-                at: r.ts,
-                cost: r.cost,
-                revises: c.before.get(&r.key).map(|k| k.usage),
-            });
-            serde_json::to_writer(&mut out, &ev)?;
+            crate::line::write_turn(
+                &mut out,
+                &TurnFacts {
+                    key: r.key,
+                    session: &c.index.sessions[r.session as usize].id,
+                    model: c.strings.get(r.model),
+                    subagent: c.strings.get(r.subagent),
+                    usage: r.usage,
+                    sidechain: r.sidechain,
+                    at: r.ts,
+                    cost: r.cost,
+                    revises: c.before.get(&r.key).map(|k| k.usage),
+                },
+            )?;
             out.push(b'\n');
         }
         // serde_json writes UTF-8 only.

@@ -237,3 +237,77 @@ fn source_dirs_come_from_flags_then_the_environment_then_home() {
     assert_eq!(codex_homes(None, Some("/e"), Some(home)), vec![Utf8PathBuf::from("/e")]);
     assert_eq!(codex_homes(None, None, Some(home)), vec![Utf8PathBuf::from("/h/.codex")]);
 }
+
+/// A small deterministic generator (xorshift) for the equivalence tests.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn the_fast_timestamp_writes_what_timestamp_writes() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let last = crate::line::LAST_FAST;
+    assert_eq!(crate::events::ts(last).to_string(), "9998-12-31T23:59:59.999999Z");
+    let mut values = vec![0, 1, 999_999, 1_000_000, 86_399_999_999, 86_400_000_000, last, last + 1];
+    values.extend([253_402_300_799_999_999, 253_402_214_400_000_000]);
+    values.extend([
+        -1,
+        -86_400_000_000,
+        i64::MIN,
+        i64::MAX,
+        951_782_400_000_000,
+        4_107_542_400_000_000,
+    ]);
+    for _ in 0..200_000 {
+        values.push((next(&mut state) % (last as u64 + 1)) as i64);
+        // Around the present, where real histories are.
+        values.push(1_700_000_000_000_000 + (next(&mut state) % 300_000_000_000_000) as i64);
+    }
+    let mut buf = [0u8; 27];
+    for v in values {
+        let want = crate::events::ts(v).to_string();
+        assert_eq!(crate::line::timestamp(&mut buf, v), want, "{v}");
+    }
+}
+
+#[test]
+fn hand_written_turn_lines_are_what_serde_writes_and_parse_back_as_the_typed_event() {
+    use crate::events::{TurnFacts, turn_event};
+    use agentos_event_schema::v1::Event;
+    let mut state = 7u64;
+    let models = ["claude-opus-4-5-20251101", "gpt-5-codex", "a \"quoted\" \\ model\n", "ünï"];
+    let subagents = ["main", "agent-\u{1}x", "abc"];
+    let sessions = ["11111111-1111-4111-8111-111111111111", "codex-abc_def"];
+    for i in 0..5000u64 {
+        let r = |s: &mut u64| next(s) % [10, 1 << 20, u64::MAX][(i % 3) as usize];
+        let usage = Usage {
+            input: r(&mut state),
+            output: r(&mut state),
+            cache_write: r(&mut state),
+            cache_write_1h: r(&mut state),
+            cache_read: r(&mut state),
+        };
+        let before = Usage { input: usage.input / 2, ..Usage::default() };
+        let f = TurnFacts {
+            key: u128::from(next(&mut state)) << 64 | u128::from(i),
+            session: sessions[(i % 2) as usize],
+            model: models[(i % 4) as usize],
+            subagent: subagents[(i % 3) as usize],
+            usage,
+            sidechain: i % 5 == 0,
+            at: [1_764_000_000_123_456, 0, -5, i64::MAX][(i % 4) as usize].saturating_add(i as i64),
+            cost: [None, Some(0.0), Some(1.25e-3), Some(1e300)][(i % 4) as usize],
+            revises: (i % 7 == 0).then_some(before),
+        };
+        let mut line = Vec::new();
+        crate::line::write_turn(&mut line, &f).unwrap();
+        let typed = turn_event(&f);
+        let serde = serde_json::to_vec(&typed).unwrap();
+        assert_eq!(String::from_utf8_lossy(&line), String::from_utf8_lossy(&serde), "case {i}");
+        let back: Event = serde_json::from_slice(&line).unwrap();
+        assert_eq!(back, typed, "case {i}");
+    }
+}
