@@ -98,6 +98,10 @@ impl Index {
     /// The index kept in `dir` (empty when there is none): the base's sessions and bucket
     /// table, and the log of changes since.
     pub fn open(dir: &Utf8Path) -> Result<Index, Error> {
+        Self::open_files(dir).map_err(|e| in_dir(dir, e))
+    }
+
+    fn open_files(dir: &Utf8Path) -> Result<Index, Error> {
         let base_path = dir.join(BASE);
         let base = Base::open(&base_path)?;
         let log = indexfile::read_log(&dir.join(LOG), &base)?;
@@ -170,7 +174,8 @@ impl Index {
     /// Get ready for about `lookups` lookups: many are cheaper against the base read whole.
     pub fn expect_lookups(&mut self, lookups: usize) -> Result<(), Error> {
         if lookups > IN_PLACE_LOOKUPS && self.loaded.is_none() && self.base.n_keys > 0 {
-            self.loaded = Some(self.base.all_keys(&self.dir.join(BASE))?);
+            let all = self.base.all_keys(&self.dir.join(BASE)).map_err(|e| in_dir(&self.dir, e))?;
+            self.loaded = Some(all);
         }
         Ok(())
     }
@@ -183,11 +188,12 @@ impl Index {
         if let Some(all) = &self.loaded {
             return Ok(all.binary_search_by_key(&key, |e| e.0).ok().map(|i| all[i].1));
         }
-        let r = self.base.get(&self.dir.join(BASE), key, &mut self.buf)?;
+        let r = self.base.get(&self.dir.join(BASE), key, &mut self.buf);
+        let r = r.map_err(|e| in_dir(&self.dir, e))?;
         if r.is_some_and(|r| r.session as usize >= self.sessions.len()) {
             return Err(Error::State {
-                path: self.dir.join(BASE),
-                reason: "a key of an unknown session".to_owned(),
+                path: self.dir.clone(),
+                reason: format!("{BASE}: a key of an unknown session"),
             });
         }
         Ok(r)
@@ -256,7 +262,7 @@ impl Index {
         let base_path = self.dir.join(BASE);
         let mut all = match self.loaded.take() {
             Some(all) => all,
-            None => self.base.all_keys(&base_path)?,
+            None => self.base.all_keys(&base_path).map_err(|e| in_dir(&self.dir, e))?,
         };
         // Later wins: the base, then the log, then this run; a stable sort keeps that order
         // among equal keys and the dedup keeps the last.
@@ -289,6 +295,18 @@ impl Index {
         self.log_valid = 0;
         self.log_len = 0;
         Ok(())
+    }
+}
+
+/// Damage to either index file is reported on the state directory: the two are one index,
+/// and removing the directory (not one file) is what makes the next import start over.
+fn in_dir(dir: &Utf8Path, e: Error) -> Error {
+    match e {
+        Error::State { path, reason } => Error::State {
+            path: dir.to_owned(),
+            reason: format!("{}: {reason}", path.file_name().unwrap_or(path.as_str())),
+        },
+        e => e,
     }
 }
 

@@ -145,7 +145,15 @@ fn a_damaged_or_foreign_index_is_refused() {
             i.expect_lookups(usize::MAX)?;
             Ok(i)
         });
-        matches!(r, Err(crate::Error::State { .. }))
+        match r {
+            // Reported on the directory (the one thing to remove), naming the file.
+            Err(crate::Error::State { path, reason }) => {
+                assert_eq!(path, d, "{reason}");
+                assert!(reason.starts_with("index."), "{reason}");
+                true
+            }
+            _ => false,
+        }
     };
     let (_t, d) = dir();
     let (log, base) = (d.join(LOG), d.join(BASE));
