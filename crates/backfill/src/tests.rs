@@ -319,3 +319,25 @@ fn hand_written_turn_lines_are_what_serde_writes_and_parse_back_as_the_typed_eve
         assert_eq!(back, typed, "case {i}");
     }
 }
+
+#[test]
+fn only_lines_with_a_usage_key_are_parsed() {
+    use crate::claude::{Finders, may_carry_usage};
+    let f = Finders::new();
+    let keep = [
+        r#"{"type":"assistant","message":{"usage":{"input_tokens":1}}}"#,
+        r#"{"message":{"usage" : {}}}"#,
+        r#"{"message":{"\u0075sage":{}}}"#,
+    ];
+    for l in keep {
+        assert!(may_carry_usage(&f, l.as_bytes()), "{l}");
+    }
+    // Text about usage, even quoted, is not a usage key: its quotes are escaped.
+    let skip = [
+        r#"{"type":"user","message":{"content":"see \"usage\": {} in the docs"}}"#,
+        r#"{"type":"user","message":{"content":"usage: agentos import"}}"#,
+    ];
+    for l in skip {
+        assert!(!may_carry_usage(&f, l.as_bytes()), "{l}");
+    }
+}
