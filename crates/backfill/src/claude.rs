@@ -79,17 +79,28 @@ struct CacheCreation {
     ephemeral_1h_input_tokens: Option<u64>,
 }
 
-/// Whether a line can carry a usage key: it must contain the bytes `usage`, unless JSON
-/// escapes (`\u…`) could spell them otherwise. Never drops a usage line; lets the parser skip
-/// the many lines (tool results, prompts) that cannot count.
-fn may_carry_usage(f: &Finders, bytes: &[u8]) -> bool {
+/// Whether a line can carry a usage key: it must contain the bytes `"usage"` (quotes
+/// included: inside a string value a quote is always escaped, so text that merely mentions
+/// usage, written `\"usage\"`, does not match), unless JSON escapes (`\u…`) could spell them
+/// otherwise. Never drops a usage line; lets the parser skip the many lines (tool results,
+/// prompts, text about usage) that cannot count.
+pub(crate) fn may_carry_usage(f: &Finders, bytes: &[u8]) -> bool {
     f.usage.find(bytes).is_some() || f.escape.find(bytes).is_some()
 }
 
 /// The byte searchers, built once per file.
-struct Finders {
+pub(crate) struct Finders {
     usage: memchr::memmem::Finder<'static>,
     escape: memchr::memmem::Finder<'static>,
+}
+
+impl Finders {
+    pub(crate) fn new() -> Finders {
+        Finders {
+            usage: memchr::memmem::Finder::new(b"\"usage\""),
+            escape: memchr::memmem::Finder::new(b"\\u"),
+        }
+    }
 }
 
 /// Read a Claude Code file's lines from `offset` (line number `first_line`). `fallback_session`
@@ -106,10 +117,7 @@ pub(crate) fn read(
     let mut by_key: HashMap<u128, usize> = HashMap::new();
     let mut lines =
         LineReader::with_buffer(reader, offset, first_line, MAX_LINE_BYTES, std::mem::take(buf));
-    let finders = Finders {
-        usage: memchr::memmem::Finder::new(b"usage"),
-        escape: memchr::memmem::Finder::new(b"\\u"),
-    };
+    let finders = Finders::new();
     while let Some(line) = lines.next_line()? {
         let (no, bytes) = match line {
             Line::Full { no, bytes } => (no, bytes),

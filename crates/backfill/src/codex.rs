@@ -101,17 +101,18 @@ fn add(a: [u64; 5], b: [u64; 5]) -> [u64; 5] {
     std::array::from_fn(|i| a[i].saturating_add(b[i]))
 }
 
-/// Necessary condition for a line the reader needs: a usage key, a session_meta or
-/// turn_context type, or escapes that could spell any of them. Searchers built once per file.
+/// Necessary condition for a line the reader needs: a usage key (`…usage"`), a
+/// `"session_meta"` or `"turn_context"` type, or escapes that could spell any of them. The
+/// quotes make text that merely mentions them (its quotes escaped: `\"…\"`) not match. Searchers built once per file.
 struct Filter([memchr::memmem::Finder<'static>; 4]);
 
 impl Filter {
     fn new() -> Filter {
         use memchr::memmem::Finder;
         Filter([
-            Finder::new(b"usage"),
-            Finder::new(b"turn_context"),
-            Finder::new(b"session_meta"),
+            Finder::new(b"usage\""),
+            Finder::new(b"\"turn_context\""),
+            Finder::new(b"\"session_meta\""),
             Finder::new(b"\\u"),
         ])
     }

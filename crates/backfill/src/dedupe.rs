@@ -4,20 +4,31 @@
 //! in a resumed session count once, and a response seen mid-stream in an earlier run grow by
 //! exactly its missing tokens (a correction turn).
 //!
-//! On disk: a compact binary file (`index.bin`), written atomically, read whole with a size
-//! cap and a SHA-256 check; it is only loaded when some source file changed.
+//! On disk (`indexfile`): a sorted base searched in place plus an append-only log of changes,
+//! merged into a new base only occasionally; it is only opened when some source file changed.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use camino::Utf8Path;
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Write;
 
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::indexfile::{self, Base, BaseId, Chunk};
 use crate::record::{SessionMeta, Usage};
 use crate::{Agent, Error, events};
 
-const MAGIC: &[u8; 8] = b"AOSIMP1\n";
-/// Largest index read (about 60 bytes per response: 17 million responses).
-const MAX_INDEX_BYTES: u64 = 1 << 30;
+/// The base file.
+pub(crate) const BASE: &str = "index.bin";
+/// The log of changes since the base.
+pub(crate) const LOG: &str = "index.log";
+/// The log is merged into a new base once it would grow past this many bytes or a quarter of
+/// the base, whichever is more.
+const MERGE_AT_LEAST: u64 = 8 << 20;
+/// With more lookups than this, the base's keys are read whole rather than a bucket each.
+const IN_PLACE_LOOKUPS: usize = indexfile::BUCKETS / 4;
 
 /// Keys are already uniform hashes: use their low bits.
 #[derive(Default)]
@@ -59,79 +70,82 @@ pub(crate) struct SessionRec {
     pub last: i64,
 }
 
-/// Every key imported, sorted, with a table of where each value of the top 16 bits starts:
-/// 64 bytes a key (a hash map would take twice that), found in a handful of probes since keys
-/// are uniform hashes.
-#[derive(Debug, Default)]
-pub(crate) struct KeyTable {
-    entries: Vec<(u128, KeyRec)>,
-    starts: Vec<u32>,
-}
-
-impl KeyTable {
-    fn bucket(key: u128) -> usize {
-        (key >> 112) as usize
-    }
-
-    fn range(&self, key: u128) -> std::ops::Range<usize> {
-        let b = Self::bucket(key);
-        match (self.starts.get(b), self.starts.get(b + 1)) {
-            (Some(&s), Some(&e)) => s as usize..e as usize,
-            _ => 0..self.entries.len(),
-        }
-    }
-
-    fn position(&self, key: u128) -> Option<usize> {
-        let r = self.range(key);
-        let start = r.start;
-        self.entries.get(r)?.binary_search_by_key(&key, |e| e.0).ok().map(|i| start + i)
-    }
-
-    /// What was imported for `key`.
-    pub fn get(&self, key: u128) -> Option<KeyRec> {
-        self.position(key).map(|i| self.entries[i].1)
-    }
-
-    /// Change what was imported for a known key.
-    pub fn set(&mut self, key: u128, rec: KeyRec) {
-        if let Some(i) = self.position(key) {
-            self.entries[i].1 = rec;
-        }
-    }
-
-    /// Add new keys (not already present).
-    pub fn extend(&mut self, new: impl IntoIterator<Item = (u128, KeyRec)>) {
-        self.entries.extend(new);
-        self.entries.sort_unstable_by_key(|e| e.0);
-        self.reindex();
-    }
-
-    fn reindex(&mut self) {
-        self.starts.clear();
-        self.starts.reserve(1 << 16 | 1);
-        let mut i = 0usize;
-        for b in 0..=(1usize << 16) {
-            while i < self.entries.len() && Self::bucket(self.entries[i].0) < b {
-                i += 1;
-            }
-            self.starts.push(i as u32);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-}
-
-/// The index.
+/// The index: every session (held whole: a few per source file), and the keys of the base
+/// (on disk, or read whole when a run looks up many), the log and this run.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     pub sessions: Vec<SessionRec>,
     by_id: HashMap<(Agent, String), u32>,
-    pub keys: KeyTable,
+    dir: Utf8PathBuf,
+    base: Base,
+    /// The base's keys, when read whole.
+    loaded: Option<Vec<(u128, KeyRec)>>,
+    /// Keys set by the log.
+    logged: KeyMap<KeyRec>,
+    /// Keys set by this run (each once), seen by lookups after the commit.
+    fresh: Vec<(u128, KeyRec)>,
+    /// Sessions added or changed by this run.
+    dirty: BTreeSet<u32>,
+    /// Bytes of the log that hold whole chunks; its length on disk.
+    log_valid: u64,
+    log_len: u64,
+    /// The log is merged into a new base once it would pass this size.
+    pub merge_at: u64,
+    buf: Vec<u8>,
 }
 
 impl Index {
+    /// The index kept in `dir` (empty when there is none): the base's sessions and bucket
+    /// table, and the log of changes since.
+    pub fn open(dir: &Utf8Path) -> Result<Index, Error> {
+        Self::open_files(dir).map_err(|e| in_dir(dir, e))
+    }
+
+    fn open_files(dir: &Utf8Path) -> Result<Index, Error> {
+        let base_path = dir.join(BASE);
+        let base = Base::open(&base_path)?;
+        let log = indexfile::read_log(&dir.join(LOG), &base)?;
+        let mut index = Index {
+            sessions: Vec::new(),
+            by_id: HashMap::new(),
+            dir: dir.to_owned(),
+            merge_at: MERGE_AT_LEAST.max(base.file_len / 4),
+            log_valid: log.valid_len,
+            log_len: log.file_len,
+            base,
+            ..Index::default()
+        };
+        index.sessions = std::mem::take(&mut index.base.sessions);
+        index.base.sessions.clear();
+        for chunk in log.chunks {
+            for (i, s) in chunk.sessions {
+                match (i as usize).cmp(&index.sessions.len()) {
+                    std::cmp::Ordering::Less => index.sessions[i as usize] = s,
+                    std::cmp::Ordering::Equal => index.sessions.push(s),
+                    std::cmp::Ordering::Greater => {
+                        return Err(Error::State {
+                            path: dir.join(LOG),
+                            reason: "a session out of order".to_owned(),
+                        });
+                    }
+                }
+            }
+            for (k, r) in chunk.keys {
+                if r.session as usize >= index.sessions.len() {
+                    return Err(Error::State {
+                        path: dir.join(LOG),
+                        reason: "a key of an unknown session".to_owned(),
+                    });
+                }
+                index.logged.insert(k, r);
+            }
+        }
+        for (i, s) in index.sessions.iter().enumerate() {
+            index.by_id.insert((s.agent, s.id.clone()), i as u32);
+        }
+        Ok(index)
+    }
+
     /// The session `raw` of `agent` (its event id form), added when new.
     pub fn session(&mut self, agent: Agent, raw: &str) -> u32 {
         let id = events::session_id(agent, raw);
@@ -147,158 +161,172 @@ impl Index {
             last: i64::MIN,
         });
         self.by_id.insert((agent, id), i);
+        self.dirty.insert(i);
         i
     }
 
-    /// The index at `path`; empty when there is none.
-    pub fn load(path: &Utf8Path) -> Result<Index, Error> {
-        let Some(bytes) = agentos_fsio::read_bounded(path, MAX_INDEX_BYTES)? else {
-            return Ok(Index::default());
-        };
-        decode(&bytes).ok_or_else(|| Error::State {
-            path: path.to_owned(),
-            reason: "checksum or layout mismatch".to_owned(),
-        })
+    /// Session `s`, to change (recorded at the next commit).
+    pub fn session_mut(&mut self, s: u32) -> &mut SessionRec {
+        self.dirty.insert(s);
+        &mut self.sessions[s as usize]
     }
 
-    /// Write the index atomically.
-    pub fn save(&self, path: &Utf8Path) -> Result<(), Error> {
-        agentos_fsio::write_atomic(path, &self.encode())?;
+    /// Get ready for about `lookups` lookups: many are cheaper against the base read whole.
+    pub fn expect_lookups(&mut self, lookups: usize) -> Result<(), Error> {
+        if lookups > IN_PLACE_LOOKUPS && self.loaded.is_none() && self.base.n_keys > 0 {
+            let all = self.base.all_keys(&self.dir.join(BASE)).map_err(|e| in_dir(&self.dir, e))?;
+            self.loaded = Some(all);
+        }
         Ok(())
     }
 
-    fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(64 + self.keys.len() * 60 + self.sessions.len() * 128);
-        b.extend_from_slice(MAGIC);
-        b.extend_from_slice(&(self.sessions.len() as u64).to_le_bytes());
-        for s in &self.sessions {
-            b.push(s.agent.code());
-            put_str(&mut b, Some(&s.id));
-            put_str(&mut b, s.meta.cwd.as_deref());
-            put_str(&mut b, s.meta.branch.as_deref());
-            put_str(&mut b, s.meta.version.as_deref());
-            put_str(&mut b, s.meta.commit.as_deref());
-            b.extend_from_slice(&s.first.to_le_bytes());
-            b.extend_from_slice(&s.last.to_le_bytes());
+    /// What was imported for `key` as of the last commit.
+    pub fn get(&mut self, key: u128) -> Result<Option<KeyRec>, Error> {
+        if let Some(r) = self.logged.get(&key) {
+            return Ok(Some(*r));
         }
-        // Sorted, so the same index always writes the same bytes.
-        b.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
-        for (k, r) in &self.keys.entries {
-            b.extend_from_slice(&k.to_le_bytes());
-            b.extend_from_slice(&r.session.to_le_bytes());
-            let u = r.usage;
-            for v in [u.input, u.output, u.cache_write, u.cache_write_1h, u.cache_read] {
-                b.extend_from_slice(&v.to_le_bytes());
+        if let Some(all) = &self.loaded {
+            return Ok(all.binary_search_by_key(&key, |e| e.0).ok().map(|i| all[i].1));
+        }
+        let r = self.base.get(&self.dir.join(BASE), key, &mut self.buf);
+        let r = r.map_err(|e| in_dir(&self.dir, e))?;
+        if r.is_some_and(|r| r.session as usize >= self.sessions.len()) {
+            return Err(Error::State {
+                path: self.dir.clone(),
+                reason: format!("{BASE}: a key of an unknown session"),
+            });
+        }
+        Ok(r)
+    }
+
+    /// Record what was imported for `key` (new or changed; once a run).
+    pub fn set(&mut self, key: u128, rec: KeyRec) {
+        self.fresh.push((key, rec));
+    }
+
+    /// Record this run's changes: one chunk appended to the log and synced, or, when the log
+    /// would grow too large, a new base of everything written atomically (and the log removed).
+    pub fn commit(&mut self) -> Result<(), Error> {
+        if self.fresh.is_empty() && self.dirty.is_empty() {
+            return Ok(());
+        }
+        let mut keys = std::mem::take(&mut self.fresh);
+        keys.sort_unstable_by_key(|e| e.0);
+        let sessions = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|i| (i, self.sessions[i as usize].clone()))
+            .collect();
+        let chunk = Chunk { sessions, keys };
+        let grown = self.log_valid.max(24) + (chunk.keys.len() * indexfile::KEY_BYTES) as u64;
+        if grown > self.merge_at {
+            return self.merge(chunk.keys);
+        }
+        let bytes = indexfile::encode_chunk(&chunk);
+        let path = self.dir.join(LOG);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        let mut out = Vec::with_capacity(bytes.len() + 24);
+        let at = if self.log_valid < 24 {
+            // No usable log (none, a torn header, or one left over from a merge): a new one.
+            out.extend_from_slice(&indexfile::log_header(self.base.id));
+            0
+        } else {
+            self.log_valid
+        };
+        out.extend_from_slice(&bytes);
+        if self.log_len != at {
+            // Cut off a torn chunk of a run that never committed.
+            file.set_len(at).map_err(|e| Error::io("truncate", &path, e))?;
+        }
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(at)).map_err(|e| Error::io("seek", &path, e))?;
+        file.write_all(&out).map_err(|e| Error::io("write", &path, e))?;
+        file.sync_all().map_err(|e| Error::io("sync", &path, e))?;
+        if at == 0 {
+            sync_dir(&self.dir)?;
+        }
+        self.log_valid = at + out.len() as u64;
+        self.log_len = self.log_valid;
+        for (k, r) in chunk.keys {
+            self.logged.insert(k, r);
+        }
+        Ok(())
+    }
+
+    /// Everything into a new base; the log is then left over and removed.
+    fn merge(&mut self, fresh: Vec<(u128, KeyRec)>) -> Result<(), Error> {
+        let base_path = self.dir.join(BASE);
+        let mut all = match self.loaded.take() {
+            Some(all) => all,
+            None => self.base.all_keys(&base_path).map_err(|e| in_dir(&self.dir, e))?,
+        };
+        // Later wins: the base, then the log, then this run; a stable sort keeps that order
+        // among equal keys and the dedup keeps the last.
+        if all.is_empty() && self.logged.is_empty() {
+            all = fresh; // A first import: no second copy, and no key twice.
+        } else {
+            all.reserve(self.logged.len() + fresh.len());
+            all.extend(std::mem::take(&mut self.logged));
+            all.extend(fresh);
+            all.sort_by_key(|e| e.0);
+        }
+        all.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
             }
+            same
+        });
+        let id = new_id(all.len());
+        indexfile::write_base(&base_path, id, self.base.id, &self.sessions, &all)?;
+        let log = self.dir.join(LOG);
+        match std::fs::remove_file(&log) {
+            Ok(()) => sync_dir(&self.dir)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", &log, e)),
         }
-        let sum = events::sha256(&[&b]);
-        b.extend_from_slice(&sum);
-        b
+        self.base = Base::open(&base_path)?;
+        self.base.sessions.clear();
+        self.merge_at = MERGE_AT_LEAST.max(self.base.file_len / 4);
+        self.log_valid = 0;
+        self.log_len = 0;
+        Ok(())
     }
 }
 
-/// Strings: `u32` length (`u32::MAX` for none), then the bytes.
-fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => b.extend_from_slice(&u32::MAX.to_le_bytes()),
-        Some(s) => {
-            b.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            b.extend_from_slice(s.as_bytes());
-        }
+/// Damage to either index file is reported on the state directory: the two are one index,
+/// and removing the directory (not one file) is what makes the next import start over.
+fn in_dir(dir: &Utf8Path, e: Error) -> Error {
+    match e {
+        Error::State { path, reason } => Error::State {
+            path: dir.to_owned(),
+            reason: format!("{}: {reason}", path.file_name().unwrap_or(path.as_str())),
+        },
+        e => e,
     }
 }
 
-struct Cursor<'a> {
-    b: &'a [u8],
+fn sync_dir(dir: &Utf8Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("sync", dir, e))?;
+    Ok(())
 }
 
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.b.len() {
-            return None;
-        }
-        let (head, tail) = self.b.split_at(n);
-        self.b = tail;
-        Some(head)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)?.try_into().ok().map(u32::from_le_bytes)
-    }
-    fn u64(&mut self) -> Option<u64> {
-        self.take(8)?.try_into().ok().map(u64::from_le_bytes)
-    }
-    fn i64(&mut self) -> Option<i64> {
-        self.take(8)?.try_into().ok().map(i64::from_le_bytes)
-    }
-    fn u128(&mut self) -> Option<u128> {
-        self.take(16)?.try_into().ok().map(u128::from_le_bytes)
-    }
-    fn str(&mut self) -> Option<Option<String>> {
-        let n = self.u32()?;
-        if n == u32::MAX {
-            return Some(None);
-        }
-        let bytes = self.take(n as usize)?;
-        String::from_utf8(bytes.to_vec()).ok().map(Some)
-    }
-}
-
-fn decode(bytes: &[u8]) -> Option<Index> {
-    let body_len = bytes.len().checked_sub(32)?;
-    let (body, sum) = bytes.split_at(body_len);
-    if events::sha256(&[body]) != sum {
-        return None;
-    }
-    let mut c = Cursor { b: body };
-    if c.take(8)? != MAGIC {
-        return None;
-    }
-    let mut index = Index::default();
-    let n_sessions = c.u64()?;
-    for _ in 0..n_sessions {
-        let agent = Agent::from_code(c.u8()?)?;
-        let id = c.str()??;
-        let meta = SessionMeta {
-            id: id.clone(),
-            cwd: c.str()?,
-            branch: c.str()?,
-            version: c.str()?,
-            commit: c.str()?,
-        };
-        let (first, last) = (c.i64()?, c.i64()?);
-        let i = index.sessions.len() as u32;
-        index.by_id.insert((agent, id.clone()), i);
-        index.sessions.push(SessionRec { agent, id, meta, first, last });
-    }
-    let n_keys = c.u64()?;
-    // Each key takes 60 bytes: a count the body cannot hold is damage, not a reason to reserve.
-    if n_keys.checked_mul(60)? > c.b.len() as u64 {
-        return None;
-    }
-    index.keys.entries.reserve_exact(n_keys as usize);
-    let mut previous = None;
-    for _ in 0..n_keys {
-        let key = c.u128()?;
-        let session = c.u32()?;
-        if session as usize >= index.sessions.len() {
-            return None;
-        }
-        let usage = Usage {
-            input: c.u64()?,
-            output: c.u64()?,
-            cache_write: c.u64()?,
-            cache_write_1h: c.u64()?,
-            cache_read: c.u64()?,
-        };
-        if previous.is_some_and(|p| p >= key) {
-            return None; // Written sorted: anything else is damage.
-        }
-        previous = Some(key);
-        index.keys.entries.push((key, KeyRec { session, usage }));
-    }
-    index.keys.reindex();
-    c.b.is_empty().then_some(index)
+/// A fresh base id: unique enough to tell this base from any other.
+fn new_id(keys: usize) -> BaseId {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let sum = events::sha256(&[
+        &now.to_le_bytes(),
+        &std::process::id().to_le_bytes(),
+        &(keys as u64).to_le_bytes(),
+    ]);
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&sum[..16]);
+    id
 }

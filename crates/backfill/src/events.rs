@@ -85,7 +85,7 @@ pub(crate) fn repo_id(cwd: Option<&str>) -> String {
 }
 
 /// A time the readers parsed (so always in range); the epoch otherwise.
-fn ts(micros: i64) -> Timestamp {
+pub(crate) fn ts(micros: i64) -> Timestamp {
     Timestamp::from_unix_micros(micros)
         .or_else(|| Timestamp::from_unix_micros(0))
         .unwrap_or_else(Timestamp::now)
@@ -159,26 +159,38 @@ pub(crate) struct TurnFacts<'a> {
     pub revises: Option<Usage>,
 }
 
-/// A turn event: one API response, or a correction of one ([`TurnFacts::revises`]).
-pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
+/// A turn event's ids and numbers: event id, turn id, the usage it carries and, for a
+/// correction, the event it revises.
+pub(crate) fn turn_parts(f: &TurnFacts<'_>) -> (String, String, Usage, Option<String>) {
     let original = turn_event_id(f.key);
-    let (event_id, turn_id, usage, revises) = match &f.revises {
+    match &f.revises {
         None => (original, uuid_of(&[b"agentos-import/turn", &f.key.to_le_bytes()]), f.usage, None),
         Some(before) => {
             let total = f.usage.total().to_le_bytes();
             let id = uuid_of(&[b"agentos-import/correction", &f.key.to_le_bytes(), &total]);
             let turn = uuid_of(&[b"agentos-import/correction-turn", &f.key.to_le_bytes(), &total]);
-            (id, turn, f.usage.increase_over(before), Some(EventId::from(original)))
+            (id, turn, f.usage.increase_over(before), Some(original))
         }
-    };
-    let at = ts(f.at);
-    let cost = f.cost.filter(|_| revises.is_none()).map(|usd| Cost {
+    }
+}
+
+/// A turn's cost (none on a correction: the response's cost was counted with it).
+pub(crate) fn turn_cost(f: &TurnFacts<'_>) -> Option<Cost> {
+    f.cost.filter(|_| f.revises.is_none()).map(|usd| Cost {
         provider: provider_for_model(f.model).to_owned(),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd.min(agentos_event_schema::v1::limits::ESTIMATED_USD.max),
         price_table: None,
         extra: Extra::new(),
-    });
+    })
+}
+
+/// A turn event: one API response, or a correction of one ([`TurnFacts::revises`]). The
+/// import writes the same bytes by hand (`line::write_turn`); this is their reference.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
+    let (event_id, turn_id, usage, revises) = turn_parts(f);
+    let at = ts(f.at);
     Event::Turn(TurnEvent {
         envelope: envelope(event_id, at),
         turn: Turn {
@@ -197,12 +209,12 @@ pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
             cache_read_tokens: Some(usage.cache_read),
             sidechain: Some(f.sidechain),
             responded_at: Some(at),
-            revises,
+            revises: revises.map(EventId::from),
             extra: Extra::new(),
         },
         measurement: None,
         feature: None,
-        cost,
+        cost: turn_cost(f),
         value: None,
         decision: None,
         outcome: None,

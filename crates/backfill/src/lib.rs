@@ -11,7 +11,8 @@
 //!
 //! What it keeps: per source file a ledger entry (identity, size, fingerprint of its first
 //! bytes, bytes consumed, parse state) so a re-run reads only appended bytes and skips
-//! unchanged files by a stat alone; and a compact binary index of every response imported.
+//! unchanged files by a stat alone; and a compact binary index of every response imported (a sorted base searched in place plus an
+//! append-only log of changes, so a small run costs what it adds).
 //! The tolerant bounded line reader ([`lines`]) and the ledger are meant to be shared with the
 //! backfill of CCC's own logs (`usage.jsonl` and its rotations), a later issue.
 //!
@@ -27,7 +28,9 @@ mod dedupe;
 pub mod discover;
 mod error;
 mod events;
+mod indexfile;
 mod ledger;
+mod line;
 pub mod lines;
 mod record;
 mod run;

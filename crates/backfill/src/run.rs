@@ -154,7 +154,6 @@ const LEDGER: &str = "ledger.json";
 const BATCH_TURNS: usize = 8192;
 /// Session lines per batch.
 const BATCH_BYTES: usize = 4 << 20;
-const INDEX: &str = "index.bin";
 const LOCK: &str = "import.lock";
 
 /// Find and read what changed since the last run; plan the events. Writes nothing but the
@@ -222,7 +221,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         });
     }
 
-    let mut index = Index::load(&dir.join(INDEX))?;
+    let mut index = Index::open(dir)?;
     let outs = read_all(&jobs, &ledger, opts.threads.max(1), progress);
 
     // Files in the order that decides which session a copied response belongs to: the one
@@ -242,6 +241,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
     // This run's responses, and where each key is among them.
     // Sized once: growing by doubling would briefly hold two copies.
     let most: usize = order.iter().map(|o| o.1.responses.len()).sum();
+    index.expect_lookups(most)?;
     let mut turns: Vec<Planned> = Vec::with_capacity(most);
     let mut slot: KeyMap<u32> = KeyMap::default();
     slot.reserve(most);
@@ -273,7 +273,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
             .iter()
             .map(|m| {
                 let s = index.session(agent, &m.id);
-                index.sessions[s as usize].meta.fill_from(m);
+                index.session_mut(s).meta.fill_from(m);
                 s
             })
             .collect();
@@ -286,7 +286,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
                 session: sessions.get(r.session as usize).copied().unwrap_or(0),
                 ..*r
             };
-            let old = index.keys.get(r.key);
+            let old = index.get(r.key)?;
             if let Some(old) = old {
                 if agent != Agent::ClaudeCode || !g.usage.larger_than(&old.usage) {
                     continue; // Already imported with at least this usage.
@@ -320,17 +320,16 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
     }
     turns.sort_unstable_by_key(|p| (p.resp.ts, p.resp.key));
     let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
-    let mut new_keys = Vec::new();
     for p in &turns {
         let r = &p.resp;
         match before.get(&r.key) {
             None => {
                 report.responses += 1;
-                new_keys.push((r.key, KeyRec { session: r.session, usage: r.usage }));
+                index.set(r.key, KeyRec { session: r.session, usage: r.usage });
             }
             Some(old) => {
                 report.corrections += 1;
-                index.keys.set(
+                index.set(
                     r.key,
                     KeyRec { session: old.session, usage: r.usage.max_each(&old.usage) },
                 );
@@ -340,12 +339,12 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         s.0 = s.0.min(r.ts);
         s.1 = s.1.max(r.ts);
     }
-    index.keys.extend(new_keys);
     let mut emit = Vec::new();
     for (s, (first, last)) in span {
-        let rec = &mut index.sessions[s as usize];
+        let rec = &index.sessions[s as usize];
         let (f, l) = (rec.first.min(first), rec.last.max(last));
         if (f, l) != (rec.first, rec.last) {
+            let rec = index.session_mut(s);
             rec.first = f;
             rec.last = l;
             emit.push(s);
@@ -515,18 +514,20 @@ impl Pending {
         let mut out = Vec::with_capacity(turns.len() * 700);
         for p in turns {
             let r = &p.resp;
-            let ev = events::turn_event(&TurnFacts {
-                key: r.key,
-                session: &c.index.sessions[r.session as usize].id,
-                model: c.strings.get(r.model),
-                subagent: c.strings.get(r.subagent),
-                usage: r.usage,
-                sidechain: r.sidechain,
-                at: r.ts,
-                cost: r.cost,
-                revises: c.before.get(&r.key).map(|k| k.usage),
-            });
-            serde_json::to_writer(&mut out, &ev)?;
+            crate::line::write_turn(
+                &mut out,
+                &TurnFacts {
+                    key: r.key,
+                    session: &c.index.sessions[r.session as usize].id,
+                    model: c.strings.get(r.model),
+                    subagent: c.strings.get(r.subagent),
+                    usage: r.usage,
+                    sidechain: r.sidechain,
+                    at: r.ts,
+                    cost: r.cost,
+                    revises: c.before.get(&r.key).map(|k| k.usage),
+                },
+            )?;
             out.push(b'\n');
         }
         // serde_json writes UTF-8 only.
@@ -535,9 +536,9 @@ impl Pending {
 
     /// Record that the events were written: the dedupe index, then the ledger, each
     /// atomically. Call only after every line of [`Pending::write_events`] was appended.
-    pub fn commit(self) -> Result<Report, Error> {
-        if let Some(c) = &self.changes {
-            c.index.save(&self.state_dir.join(INDEX))?;
+    pub fn commit(mut self) -> Result<Report, Error> {
+        if let Some(c) = &mut self.changes {
+            c.index.commit()?;
             c.ledger.save(&self.state_dir.join(LEDGER))?;
         }
         Ok(self.report)

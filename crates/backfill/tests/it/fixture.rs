@@ -11,7 +11,7 @@
 //! read 1000, out 150. Session 4444… writes totals only: (300, 0, 30) → in 300, out 30; the
 //! same total again (0); (900, 100, 80) → delta (600, 100, 50) → in 500, read 100, out 50.
 
-use crate::common::{Env, Totals, totals, totals_by};
+use crate::common::{Env, Totals, claude_line, totals, totals_by, write_lines};
 
 #[test]
 fn the_fixture_imports_to_the_hand_computed_totals() {
@@ -140,4 +140,31 @@ fn the_state_lost_after_the_append_only_repeats_ids() {
     assert_eq!(ids(&first), ids(&again));
     assert_eq!(first, again, "the repeated events are identical");
     assert_eq!(totals(&env.events()), totals(&first));
+}
+
+#[test]
+fn a_crash_between_the_index_and_the_ledger_only_repeats_ids() {
+    // Appended events and a committed index, but the ledger from before: the next run reads
+    // the same bytes again and finds every response in the index.
+    let env = Env::with_fixture();
+    env.import();
+    let s = "bbbbbbbb-0000-4000-8000-00000000000c";
+    let f = env.project("-home-dev-proj").join(format!("{s}.jsonl"));
+    let m = "claude-opus-4-5-20251101";
+    write_lines(&f, &[claude_line(s, "2026-02-01T10:00:00Z", "m1", Some("r1"), m, 1, 2, 0, 0)]);
+    let ledger = env.state.join("ledger.json");
+    let old_ledger = std::fs::read(&ledger).unwrap();
+    let base = std::fs::read(env.state.join("index.bin")).ok();
+    let log_before = std::fs::metadata(env.state.join("index.log")).map_or(0, |m| m.len());
+    let (first, events) = env.import();
+    assert_eq!((first.responses, totals(&events)), (1, Totals::new(1, 1, 2, 0, 0, 0)));
+    // The run appended to the index log and left the base alone.
+    assert_eq!(std::fs::read(env.state.join("index.bin")).ok(), base);
+    assert!(std::fs::metadata(env.state.join("index.log")).unwrap().len() > log_before);
+    std::fs::write(&ledger, &old_ledger).unwrap();
+    let (again, events) = env.import();
+    assert_eq!((again.files_new, again.responses, again.duplicates), (1, 0, 1));
+    assert!(events.is_empty(), "{events:?}");
+    let (last, events) = env.import();
+    assert_eq!((last.files_read, events.len()), (0, 0));
 }
