@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         state_dir: Utf8PathBuf::from(state),
         privacy_tier: PrivacyTier::Local,
         threads: 2,
+        prices: Some(agentos_event_schema::prices::PriceTable::bundled()),
     };
     let pending = prepare(&opts, &|_| {})?;
     let read = t.elapsed();

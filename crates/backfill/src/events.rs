@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use agentos_event_schema::prices::{PriceTable, Tokens};
 use agentos_event_schema::provider::provider_for_model;
 use agentos_event_schema::v1::{
     Cost, Envelope, Event, InputKind, PrivacyTier, SCHEMA_VERSION, Session, SessionEvent, Turn,
@@ -157,6 +158,8 @@ pub(crate) struct TurnFacts<'a> {
     pub cost: Option<f64>,
     /// For a correction: the usage already imported (the event carries the increase).
     pub revises: Option<Usage>,
+    /// The table that estimates the cost when the transcript recorded none.
+    pub prices: Option<&'a PriceTable>,
 }
 
 /// A turn event's ids and numbers: event id, turn id, the usage it carries and, for a
@@ -174,15 +177,31 @@ pub(crate) fn turn_parts(f: &TurnFacts<'_>) -> (String, String, Usage, Option<St
     }
 }
 
-/// A turn's cost (none on a correction: the response's cost was counted with it).
+/// A turn's cost: what the transcript recorded (`costUSD`; none on a correction, whose
+/// response's recorded cost was counted with it), else the price table's estimate for the
+/// tokens the event carries (`price_table` names the table), else none (unpriced).
 pub(crate) fn turn_cost(f: &TurnFacts<'_>) -> Option<Cost> {
-    f.cost.filter(|_| f.revises.is_none()).map(|usd| Cost {
+    let cost = |usd: f64, price_table: Option<String>| Cost {
         provider: provider_for_model(f.model).to_owned(),
         unit_costs: BTreeMap::new(),
         estimated_usd: usd.min(agentos_event_schema::v1::limits::ESTIMATED_USD.max),
-        price_table: None,
+        price_table,
         extra: Extra::new(),
-    })
+    };
+    if let Some(usd) = f.cost {
+        return f.revises.is_none().then(|| cost(usd, None));
+    }
+    let table = f.prices?;
+    let (_, price) = table.lookup(f.model)?;
+    let u = turn_parts(f).2;
+    let usd = price.cost(&Tokens {
+        input: u.input,
+        output: u.output,
+        cache_write: u.cache_write,
+        cache_write_1h: u.cache_write_1h,
+        cache_read: u.cache_read,
+    });
+    Some(cost(usd, Some(table.id.clone())))
 }
 
 /// A turn event: one API response, or a correction of one ([`TurnFacts::revises`]). The

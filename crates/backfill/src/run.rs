@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use agentos_event_schema::prices::PriceTable;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
@@ -37,6 +38,10 @@ pub struct Options {
     pub privacy_tier: PrivacyTier,
     /// Files read in parallel (at least 1).
     pub threads: usize,
+    /// The price table that estimates each imported response's cost (written as the turn's
+    /// `cost` with `price_table` set to the table's id); `None` writes no estimates. A cost
+    /// the transcript itself recorded (`costUSD`) is kept as recorded.
+    pub prices: Option<PriceTable>,
 }
 
 /// How far the reading got (for a progress bar).
@@ -123,6 +128,7 @@ pub struct Pending {
     report: Report,
     state_dir: Utf8PathBuf,
     tier: PrivacyTier,
+    prices: Option<PriceTable>,
     changes: Option<Changes>,
     _lock: File,
 }
@@ -216,6 +222,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
             report,
             state_dir: dir.clone(),
             tier: opts.privacy_tier,
+            prices: opts.prices.clone(),
             changes: None,
             _lock: lock,
         });
@@ -357,6 +364,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         report,
         state_dir: dir.clone(),
         tier: opts.privacy_tier,
+        prices: opts.prices.clone(),
         changes: Some(Changes { ledger, index, strings, sessions: emit, turns, before }),
         _lock: lock,
     })
@@ -526,6 +534,7 @@ impl Pending {
                     at: r.ts,
                     cost: r.cost,
                     revises: c.before.get(&r.key).map(|k| k.usage),
+                    prices: self.prices.as_ref(),
                 },
             )?;
             out.push(b'\n');

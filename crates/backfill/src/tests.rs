@@ -289,6 +289,7 @@ fn hand_written_turn_lines_are_what_serde_writes_and_parse_back_as_the_typed_eve
     let models = ["claude-opus-4-5-20251101", "gpt-5-codex", "a \"quoted\" \\ model\n", "ünï"];
     let subagents = ["main", "agent-\u{1}x", "abc"];
     let sessions = ["11111111-1111-4111-8111-111111111111", "codex-abc_def"];
+    let table = agentos_event_schema::prices::PriceTable::bundled();
     for i in 0..5000u64 {
         let r = |s: &mut u64| next(s) % [10, 1 << 20, u64::MAX][(i % 3) as usize];
         let usage = Usage {
@@ -309,6 +310,8 @@ fn hand_written_turn_lines_are_what_serde_writes_and_parse_back_as_the_typed_eve
             at: [1_764_000_000_123_456, 0, -5, i64::MAX][(i % 4) as usize].saturating_add(i as i64),
             cost: [None, Some(0.0), Some(1.25e-3), Some(1e300)][(i % 4) as usize],
             revises: (i % 7 == 0).then_some(before),
+            // Estimates (with a price table's id) on some turns, none on others.
+            prices: (i % 3 != 0).then_some(&table),
         };
         let mut line = Vec::new();
         crate::line::write_turn(&mut line, &f).unwrap();

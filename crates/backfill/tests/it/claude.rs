@@ -229,3 +229,45 @@ fn a_message_of_another_shape_is_an_error_only_in_an_assistant_line() {
         report.malformed
     );
 }
+
+#[test]
+fn a_price_table_estimates_each_response_and_each_correction_and_never_prices_unknown_models() {
+    let env = Env::new();
+    let p = env.project("-home-dev-proj");
+    let s = "aaaaaaaa-0000-4000-8000-0000000000e1";
+    let f = p.join(format!("{s}.jsonl"));
+    let t0 = "2026-02-01T10:00:00Z";
+    write_lines(
+        &f,
+        &[
+            claude_line(s, t0, "msg_1", Some("r1"), SONNET, 1_000, 2_000, 4_000, 10_000),
+            claude_line(s, t0, "msg_2", Some("r2"), "mystery-model-7", 5, 5, 0, 0),
+            // Seen mid-stream: 2 output tokens so far.
+            claude_line(s, t0, "msg_3", Some("r3"), SONNET, 0, 2, 0, 0),
+        ],
+    );
+    let mut options = env.options();
+    options.prices = Some(agentos_event_schema::prices::PriceTable::bundled());
+    let id = options.prices.as_ref().map(|t| t.id.clone());
+    let (_, events) = env.import_with(&options);
+    let cost_of = |events: &[serde_json::Value], model: &str, out: u64| {
+        let e = events
+            .iter()
+            .find(|e| e["turn"]["model"] == model && e["turn"]["tokens_out"] == out)
+            .unwrap_or_else(|| panic!("a turn of {model} with {out} output tokens"));
+        e.get("cost").cloned()
+    };
+    // Sonnet 4.5 per 1M: input 3, output 15, 5-minute cache write 3.75, cache read 0.30:
+    // 1,000×3 + 2,000×15 + 4,000×3.75 + 10,000×0.30 = 51,000 per 1M = $0.051.
+    let c = cost_of(&events, SONNET, 2_000).expect("priced");
+    assert!((c["estimated_usd"].as_f64().unwrap_or(-1.0) - 0.051).abs() < 1e-12, "{c}");
+    assert_eq!(c["price_table"].as_str().map(str::to_owned), id);
+    assert_eq!(c["provider"], "anthropic");
+    assert_eq!(cost_of(&events, "mystery-model-7", 5), None, "unpriced, never $0");
+    // The response completes (12 output tokens): the correction carries +10 output tokens,
+    // 10×15 per 1M = $0.00015.
+    append_lines(&f, &[claude_line(s, t0, "msg_3", Some("r3"), SONNET, 0, 12, 0, 0)]);
+    let (_, events) = env.import_with(&options);
+    let c = cost_of(&events, SONNET, 10).expect("the correction is priced");
+    assert!((c["estimated_usd"].as_f64().unwrap_or(-1.0) - 0.000_15).abs() < 1e-15, "{c}");
+}

@@ -84,13 +84,19 @@ impl Env {
             state_dir: self.state.clone(),
             privacy_tier: PrivacyTier::Local,
             threads: 2,
+            prices: None,
         }
     }
 
     /// Import: append the events to the log, then commit. Returns the report and the lines
     /// this run wrote.
     pub fn import(&self) -> (Report, Vec<Json>) {
-        let pending = prepare(&self.options(), &|_| {}).unwrap();
+        self.import_with(&self.options())
+    }
+
+    /// [`Env::import`] with other options.
+    pub fn import_with(&self, options: &Options) -> (Report, Vec<Json>) {
+        let pending = prepare(options, &|_| {}).unwrap();
         let mut lines = Vec::new();
         pending
             .write_events(|l| {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use agentos_backfill::{Options, PrivacyTier, Progress, Report, Sources, discover};
 use agentos_ccc_client::{JsonlLog, RecorderConfig};
+use agentos_rollup::usage::{data_dir_prices, load_prices};
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
@@ -47,6 +48,10 @@ pub struct ImportArgs {
     /// Print nothing unless something fails (for hooks and timers).
     #[arg(long)]
     pub quiet: bool,
+    /// A price table laid over the bundled one and <data dir>/prices.json for the cost
+    /// estimates written with the turns (`agentos usage` prices again with the table in force).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<Utf8PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -121,8 +126,18 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let tier = RecorderConfig::from_env(Some(data_dir.clone()))
         .map(|c| c.tier)
         .unwrap_or(PrivacyTier::Local);
-    let opts =
-        Options { sources, state_dir: data_dir.join("import"), privacy_tier: tier, threads: 2 };
+    let book = load_prices(Some(&data_dir_prices(&data_dir)), a.prices.as_deref())?;
+    let book_description = book.describe();
+    let mut prices = book.table;
+    // The estimate names every table it came from, as reports do.
+    prices.id = book.sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join("+");
+    let opts = Options {
+        sources,
+        state_dir: data_dir.join("import"),
+        privacy_tier: tier,
+        threads: 2,
+        prices: Some(prices),
+    };
     let bar = (!a.quiet && !a.json && std::io::stderr().is_terminal())
         .then(|| Bar { started: Instant::now(), last: Mutex::new(None) });
     let draw = |p: Progress| {
@@ -145,10 +160,12 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         let mut v = serde_json::to_value(&report)?;
         if let Some(m) = v.as_object_mut() {
             m.insert("dry_run".to_owned(), json!(a.dry_run));
+            m.insert("priceTable".to_owned(), json!(book_description));
         }
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else if !a.quiet {
         print_text(&report, a.dry_run);
+        outln!("cost estimates priced by {}", crate::table::cell(&book_description));
     } else {
         // Quiet: only what went wrong, on stderr.
         for line in report.unreadable.iter() {

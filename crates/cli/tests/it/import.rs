@@ -250,3 +250,34 @@ fn the_documented_session_end_hook_and_cron_line_work() {
     let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
     assert_eq!(exec, command, "the timer runs the same command as the hook");
 }
+
+#[test]
+fn imported_turns_carry_cost_estimates_from_the_tables_in_force_so_report_counts_them() {
+    let s = Scratch::new();
+    let data = s.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Every fixture model at $1 per 1M tokens of every kind: the cost is the fixture's
+    // 8,905 tokens (2,128 in, 477 out, 300 cache writes, 6,000 cache reads) per million.
+    let flat = serde_json::json!({"input": 1, "output": 1, "cache_write_5m": 1,
+        "cache_write_1h": 1, "cache_read": 1});
+    let table = serde_json::json!({"id": "flat", "date": "2026-11-30", "models": {
+        "claude-sonnet-4-5": flat, "claude-haiku-4-5": flat, "gpt-5": flat,
+        "gpt-5-codex": flat}});
+    std::fs::write(data.join("prices.json"), table.to_string()).unwrap();
+    let r = json_of(&import(&data, &fixture(), &["--json"]));
+    let names = r["priceTable"].as_str().unwrap_or_default();
+    assert!(names.contains("bundled") && names.contains("flat"), "{names}");
+    let out = cmd(s.path()).arg("--data-dir").arg(&data).args(["report", "--json"]).output();
+    let report = json_of(&out.unwrap());
+    let usd = report["summary"]["cost_usd"].as_f64().unwrap_or(-1.0);
+    assert!((usd - 8_905e-6).abs() < 1e-12, "{usd}");
+    let events = std::fs::read_to_string(data.join("events.jsonl")).unwrap();
+    let tables: Vec<Json> = events
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["type"] == "turn")
+        .map(|e| e["cost"]["price_table"].clone())
+        .collect();
+    assert_eq!(tables.len(), 9);
+    assert!(tables.iter().all(|t| t == "agentos-2026-11-30+flat"), "{tables:?}");
+}
