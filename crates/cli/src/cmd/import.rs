@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use agentos_backfill::{Options, PrivacyTier, Progress, Report, Sources, discover};
 use agentos_ccc_client::{JsonlLog, RecorderConfig};
-use agentos_rollup::usage::{data_dir_prices, load_prices};
+use agentos_rollup::usage::{Period, UsageOptions, data_dir_prices, load_prices, usage_report};
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
@@ -153,8 +153,13 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let report = if a.dry_run {
         pending.report().clone()
     } else {
-        append(&pending, &data_dir.join("events.jsonl"))?;
-        pending.commit()?
+        let events = data_dir.join("events.jsonl");
+        append(&pending, &events)?;
+        let report = pending.commit()?;
+        if report.events > 0 {
+            warm_usage_cache(&data_dir, &events);
+        }
+        report
     };
     if a.json {
         let mut v = serde_json::to_value(&report)?;
@@ -173,6 +178,19 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bring the usage reports' cache up to date with what was just appended (it reads only the
+/// bytes it has not seen), so the next `agentos usage` after an import answers at once. The
+/// cache is an optimisation a report rebuilds when it must: a failure here changes nothing.
+fn warm_usage_cache(data_dir: &Utf8Path, events: &Utf8Path) {
+    let Ok(book) = load_prices(Some(&data_dir_prices(data_dir)), None) else {
+        return;
+    };
+    let mut opts = UsageOptions::new(Period::Daily);
+    opts.timezone = Some("UTC".to_owned());
+    opts.cache_dir = Some(data_dir.to_owned());
+    let _ = usage_report(&[events.to_owned()], &book, &opts);
 }
 
 /// Append the planned events under the event log's lock, then force them to disk.

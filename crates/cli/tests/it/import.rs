@@ -281,3 +281,18 @@ fn imported_turns_carry_cost_estimates_from_the_tables_in_force_so_report_counts
     assert_eq!(tables.len(), 9);
     assert!(tables.iter().all(|t| t == "agentos-2026-11-30+flat"), "{tables:?}");
 }
+
+#[test]
+fn an_import_that_wrote_events_leaves_the_usage_cache_current() {
+    let s = Scratch::new();
+    let data = s.path().join("data");
+    let cache = data.join("state").join("usage_cache.bin");
+    json_of(&import(&data, &fixture(), &["--json"]));
+    let warmed = std::fs::read(&cache).expect("the import wrote the usage cache");
+    // A report right after reads nothing new: the cache it leaves is the one the import wrote.
+    let mut usage = cmd(s.path());
+    usage.arg("--data-dir").arg(&data).args(["usage", "daily", "--json"]);
+    let report = json_of(&usage.output().unwrap());
+    assert_eq!(report["totals"]["totalTokens"], 8_905);
+    assert_eq!(std::fs::read(&cache).unwrap(), warmed);
+}
