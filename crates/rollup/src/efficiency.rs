@@ -176,7 +176,7 @@ pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnosti
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(source) => return Err(Error::Read { path: path.to_owned(), source }),
     };
-    let mut lines = BoundedLines::new(BufReader::new(file), crate::scan::MAX_LINE);
+    let mut lines = BoundedLines::new(BufReader::new(file), crate::chunks::MAX_LINE);
     let mut records = Vec::new();
     let mut diags = Vec::new();
     let mut seen = std::collections::HashSet::new();

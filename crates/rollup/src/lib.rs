@@ -35,6 +35,7 @@
 mod acc;
 mod basefile;
 mod checkpoint;
+mod chunks;
 pub mod churn;
 mod codec;
 mod dedupe;

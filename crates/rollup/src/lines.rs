@@ -1,5 +1,5 @@
 //! A bounded JSONL line reader for the small side files (`windows.jsonl`): a line longer than
-//! [`MAX_LINE`](crate::summary) is skipped without being kept, so memory stays bounded whatever
+//! [`MAX_LINE`](crate::chunks::MAX_LINE) is skipped without being kept, so memory stays bounded whatever
 //! the file holds.
 
 use std::io::{BufRead, ErrorKind};

@@ -11,19 +11,11 @@ use std::sync::mpsc;
 use camino::Utf8Path;
 
 use crate::acc::Acc;
+use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
 use crate::dedupe::{Passthrough, Seen};
 use crate::sessfile::Stored;
 use crate::summary::{Diagnostic, MAX_KEPT_DIAGNOSTICS, SummaryOptions};
 use crate::{Error, view};
-
-/// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
-const CHUNK: usize = 1 << 20;
-/// Longest line kept: an event line is a few hundred bytes; a longer one (a binary file, a
-/// runaway writer) is dropped by the reader and reported, so memory stays bounded.
-pub(crate) const MAX_LINE: usize = 64 << 20;
-/// What the reader puts in place of a dropped over-long line (a control character first, so
-/// it can never be a real line of JSON).
-const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
 
 /// What a scan adds to: the aggregate, the ids counted, the diagnostics, the duplicates, and
 /// the stored sessions that a session moves out of when a new line touches it.
@@ -333,7 +325,7 @@ fn read_chunks<R: Read>(
     free: &mpsc::Receiver<Vec<u8>>,
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
-    let mut carry: Vec<u8> = Vec::new();
+    let mut chunks = LineChunks::new(reader);
     let mut idx = 0u64;
     let workers = senders.len().max(1) as u64;
     loop {
@@ -341,46 +333,7 @@ fn read_chunks<R: Read>(
             return Ok(());
         }
         let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
-        buf.clear();
-        buf.append(&mut carry);
-        let mut eof = false;
-        // Whether `buf` holds a newline; only newly read bytes are scanned (a line longer than
-        // a chunk stays linear).
-        let mut has_newline = buf.contains(&b'\n');
-        loop {
-            let want = (CHUNK.saturating_sub(buf.len())).max(64 * 1024) as u64;
-            let before = buf.len();
-            let n = read_retrying(reader, &mut buf, want)?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            has_newline = has_newline || buf.get(before..).is_some_and(|b| b.contains(&b'\n'));
-            if !has_newline && buf.len() > MAX_LINE {
-                // `buf` is all one line: keep its place (line numbers) but not its bytes.
-                let (rest, found) = skip_past_newline(reader)?;
-                buf.clear();
-                buf.extend_from_slice(OVERLONG_LINE.as_bytes());
-                buf.push(b'\n');
-                buf.extend_from_slice(&rest);
-                has_newline = true;
-                if !found {
-                    eof = true;
-                    break;
-                }
-            }
-            if buf.len() >= CHUNK && has_newline {
-                break;
-            }
-        }
-        if !eof {
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(p) => carry.extend_from_slice(buf.get(p + 1..).unwrap_or_default()),
-                None => continue,
-            }
-            let keep = buf.len() - carry.len();
-            buf.truncate(keep);
-        }
+        let eof = chunks.next_into(&mut buf)?;
         if !buf.is_empty() || idx == 0 {
             let Some(tx) = senders.get((idx % workers) as usize) else {
                 return Ok(());
@@ -392,31 +345,6 @@ fn read_chunks<R: Read>(
         }
         if eof {
             return Ok(());
-        }
-    }
-}
-
-/// Read and drop bytes up to and including the next newline; returns what followed it in the
-/// last block read, and whether a newline was found before the end of the input.
-fn skip_past_newline<R: Read>(reader: &mut R) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut block = Vec::with_capacity(64 * 1024);
-    loop {
-        block.clear();
-        if read_retrying(reader, &mut block, 64 * 1024)? == 0 {
-            return Ok((Vec::new(), false));
-        }
-        if let Some(p) = block.iter().position(|&b| b == b'\n') {
-            return Ok((block.split_off(p + 1), true));
-        }
-    }
-}
-
-fn read_retrying<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: u64) -> std::io::Result<usize> {
-    loop {
-        match reader.by_ref().take(want).read_to_end(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
         }
     }
 }

@@ -18,15 +18,9 @@ use camino::Utf8Path;
 use super::line::{self, UsageLine};
 use crate::Diagnostic;
 use crate::acc::HashMap;
+use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
 use crate::dedupe::Passthrough;
 use crate::summary::MAX_KEPT_DIAGNOSTICS;
-
-/// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
-const CHUNK: usize = 1 << 20;
-/// Longest line kept (as the rollup).
-const MAX_LINE: usize = 64 << 20;
-/// What the reader puts in place of a dropped over-long line (never valid JSON).
-const OVERLONG_LINE: &str = "\u{1}line longer than 64 MiB";
 
 /// Everything a worker needs.
 pub(crate) struct Ctx<'a> {
@@ -429,46 +423,11 @@ fn read_chunks<R: Read>(
     senders: &[mpsc::SyncSender<Chunk>],
     free: &mpsc::Receiver<Vec<u8>>,
 ) -> std::io::Result<()> {
-    let mut carry: Vec<u8> = Vec::new();
+    let mut chunks = LineChunks::new(reader);
     let mut idx = 0u64;
     loop {
         let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 64 * 1024));
-        buf.clear();
-        buf.append(&mut carry);
-        let mut eof = false;
-        let mut has_newline = buf.contains(&b'\n');
-        loop {
-            let want = CHUNK.saturating_sub(buf.len()).max(64 * 1024) as u64;
-            let before = buf.len();
-            let n = read_retrying(reader, &mut buf, want)?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            has_newline = has_newline || buf.get(before..).is_some_and(|b| b.contains(&b'\n'));
-            if !has_newline && buf.len() > MAX_LINE {
-                let (rest, found) = skip_past_newline(reader)?;
-                buf.clear();
-                buf.extend_from_slice(OVERLONG_LINE.as_bytes());
-                buf.push(b'\n');
-                buf.extend_from_slice(&rest);
-                has_newline = true;
-                if !found {
-                    eof = true;
-                    break;
-                }
-            }
-            if buf.len() >= CHUNK && has_newline {
-                break;
-            }
-        }
-        if !eof {
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(p) => carry.extend_from_slice(buf.get(p + 1..).unwrap_or_default()),
-                None => continue,
-            }
-            buf.truncate(buf.len() - carry.len());
-        }
+        let eof = chunks.next_into(&mut buf)?;
         // At the end, what follows the last newline goes alone, as the tail.
         let tail = if eof {
             let cut = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
@@ -490,29 +449,6 @@ fn read_chunks<R: Read>(
         }
         if eof {
             return Ok(());
-        }
-    }
-}
-
-fn skip_past_newline<R: Read>(reader: &mut R) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut block = Vec::with_capacity(64 * 1024);
-    loop {
-        block.clear();
-        if read_retrying(reader, &mut block, 64 * 1024)? == 0 {
-            return Ok((Vec::new(), false));
-        }
-        if let Some(p) = block.iter().position(|&b| b == b'\n') {
-            return Ok((block.split_off(p + 1), true));
-        }
-    }
-}
-
-fn read_retrying<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: u64) -> std::io::Result<usize> {
-    loop {
-        match reader.by_ref().take(want).read_to_end(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
         }
     }
 }
