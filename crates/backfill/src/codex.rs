@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 
 use crate::events;
 use crate::ledger::CodexState;
-use crate::lines::{Line, LineReader, MAX_LINE_BYTES, is_blank, looks_like_object};
+use crate::lines::{LineReader, MAX_LINE_BYTES, looks_like_object};
 use crate::record::{FileOut, Response, SessionMeta, Text, Usage, json_reason};
 
 #[derive(Deserialize)]
@@ -138,25 +138,9 @@ pub(crate) fn read(
         LineReader::with_buffer(reader, offset, first_line, MAX_LINE_BYTES, std::mem::take(buf));
     let filter = Filter::new();
     while let Some(line) = lines.next_line()? {
-        let (no, bytes) = match line {
-            Line::Full { no, bytes } => (no, bytes),
-            Line::TooLong { no, len } => {
-                out.lines += 1;
-                out.bytes += len + 1;
-                out.diagnose(name, no, format!("line of {len} bytes is over the limit, skipped"));
-                continue;
-            }
-            Line::Torn { no, .. } => {
-                out.diagnose(name, no, "incomplete last line (read again once it is complete)");
-                continue;
-            }
-        };
-        out.lines += 1;
-        out.bytes += bytes.len() as u64 + 1;
-        if is_blank(bytes) {
-            out.blank += 1;
+        let Some((no, bytes)) = out.accept(name, line) else {
             continue;
-        }
+        };
         if !filter.may_matter(bytes) {
             if !looks_like_object(bytes) {
                 out.diagnose(name, no, "not a JSON object");

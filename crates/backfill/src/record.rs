@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::Agent;
+use crate::lines::{Line, is_blank};
 
 /// Token counts of one API response, in AgentOS's columns: `input` is uncached input, cache
 /// writes (`cache_write`, of which `cache_write_1h` with a 1-hour lifetime) and reads apart.
@@ -202,6 +203,32 @@ pub(crate) struct FileOut {
 }
 
 impl FileOut {
+    /// Count a line read and hand back what to parse: `None` for an over-long or torn line
+    /// (reported here) and for a blank one (counted).
+    pub fn accept<'b>(&mut self, file: &str, line: Line<'b>) -> Option<(u64, &'b [u8])> {
+        match line {
+            Line::Full { no, bytes } => {
+                self.lines += 1;
+                self.bytes += bytes.len() as u64 + 1;
+                if is_blank(bytes) {
+                    self.blank += 1;
+                    return None;
+                }
+                Some((no, bytes))
+            }
+            Line::TooLong { no, len } => {
+                self.lines += 1;
+                self.bytes += len + 1;
+                self.diagnose(file, no, format!("line of {len} bytes is over the limit, skipped"));
+                None
+            }
+            Line::Torn { no, .. } => {
+                self.diagnose(file, no, "incomplete last line (read again once it is complete)");
+                None
+            }
+        }
+    }
+
     pub fn diagnose(&mut self, file: &str, line: u64, reason: impl Into<String>) {
         self.malformed += 1;
         if self.diagnostics.len() < DIAGNOSTICS_PER_FILE {
