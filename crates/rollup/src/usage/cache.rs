@@ -13,6 +13,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use camino::Utf8Path;
 
+use crate::codec::Reader as R;
+
 use super::scan::{Cell, Collected, SessionMeta, Tok};
 use crate::dedupe::{checksum, id_hash_bytes};
 
@@ -92,26 +94,13 @@ impl W {
     }
 }
 
-struct R<'a>(&'a [u8]);
+/// The usage cache's own fields on top of the shared little-endian reader.
+trait CacheFields {
+    fn str(&mut self) -> Option<String>;
+    fn opt(&mut self) -> Option<Option<String>>;
+}
 
-impl R<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let (a, b) = (self.0.get(..n)?, self.0.get(n..)?);
-        self.0 = b;
-        Some(a)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1)?.first().copied()
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn u128(&mut self) -> Option<u128> {
-        Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
-    }
+impl CacheFields for R<'_> {
     fn str(&mut self) -> Option<String> {
         let n = usize::try_from(self.u64()?).ok()?;
         String::from_utf8(self.take(n)?.to_vec()).ok()
