@@ -303,6 +303,15 @@ pub(crate) struct SessionView<'a> {
     pub(crate) created_at: Ts,
     #[serde(default)]
     metadata: ObjCheck,
+    // v1 additions (imported agent history), typed as the schema types them.
+    #[serde(default, borrow)]
+    pub(crate) agent: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) cwd: Option<Cow<'a, str>>,
+    #[serde(default)]
+    cli_version: Option<StrCheck>,
+    #[serde(default)]
+    pub(crate) last_active_at: Option<Ts>,
 }
 
 /// `{"type":"turn", …}`
@@ -348,6 +357,17 @@ pub(crate) struct TurnView<'a> {
     /// Set on an importer's correction turn: its tokens count, it is not another turn.
     #[serde(default)]
     pub(crate) revises: Option<StrCheck>,
+    // v1 additions (imported agent history), typed as the schema types them.
+    #[serde(default)]
+    pub(crate) cache_creation_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) cache_creation_1h_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) cache_read_tokens: Option<u64>,
+    #[serde(default)]
+    sidechain: Option<bool>,
+    #[serde(default)]
+    pub(crate) responded_at: Option<Ts>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,6 @@
 //! A row's `totalCost` is the sum of what is priced.
 
 mod cache;
-mod line;
 mod prices;
 mod report;
 mod scan;

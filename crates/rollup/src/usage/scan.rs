@@ -15,12 +15,15 @@ use std::sync::mpsc;
 use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
 use camino::Utf8Path;
 
-use super::line::{self, UsageLine};
+use agentos_event_schema::provider::provider_of_turn;
+
 use crate::Diagnostic;
 use crate::acc::HashMap;
+use crate::acc::check_magnitudes;
 use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
 use crate::dedupe::Passthrough;
 use crate::summary::MAX_KEPT_DIAGNOSTICS;
+use crate::view::{self, Line};
 
 /// Everything a worker needs.
 pub(crate) struct Ctx<'a> {
@@ -195,75 +198,92 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
                 .push((out.lines, "line longer than 64 MiB: not an event, skipped".to_owned()));
             continue;
         }
-        match line::parse(text) {
-            Ok(UsageLine::Turn(t)) => {
-                let id = t.event_id.and_then(|i| i.0);
-                let Some(when) = t.turn.responded_at.or(t.ts) else {
-                    out.recs.push(Rec::Undated { id });
-                    continue;
-                };
-                let secs = when.0.as_second();
-                let qh = quarter_of(secs);
-                let session = names.get(&t.turn.session_id);
-                let model = names.get(&t.turn.model);
-                let write = t.turn.cache_creation_tokens.unwrap_or(0);
-                let tokens = Tok {
-                    input: t.turn.tokens_in,
-                    output: t.turn.tokens_out,
-                    cache_write: write,
-                    cache_write_1h: t.turn.cache_creation_1h_tokens.unwrap_or(0).min(write),
-                    cache_read: t.turn.cache_read_tokens.unwrap_or(0),
-                };
-                // A recorded cost (what the writer said was paid) wins; else the table in force
-                // prices it, also over an estimate an earlier table made (`cost.price_table`),
-                // which stands only when the table in force has no price for the model.
-                let recorded = t.cost.as_ref().filter(|c| c.price_table.is_none());
-                let estimated = t.cost.as_ref().map(|c| c.estimated_usd.0);
-                let cost = match recorded {
-                    Some(c) => Some(c.estimated_usd.0),
-                    None => prices
-                        .entry(model)
-                        .or_insert_with(|| ctx.prices.lookup(&t.turn.model).map(|(_, p)| p))
-                        .map(|p| {
-                            p.cost(&Tokens {
-                                input: tokens.input,
-                                output: tokens.output,
-                                cache_write: tokens.cache_write,
-                                cache_write_1h: tokens.cache_write_1h,
-                                cache_read: tokens.cache_read,
-                            })
-                        })
-                        .or(estimated),
-                };
-                let response = !t.is_revision();
-                out.recs.push(Rec::Turn { id, session, model, qh, secs, tokens, cost, response });
-            }
-            Ok(UsageLine::Session(s)) => {
-                let id = s.event_id.and_then(|i| i.0);
-                let session = names.get(&s.session.session_id);
-                let last = s.session.last_active_at.unwrap_or(s.session.created_at).0.as_second();
-                out.recs.push(Rec::Session {
-                    id,
-                    session,
-                    agent: s.session.agent.as_deref().map(str::to_owned),
-                    cwd: s.session.cwd.as_deref().map(str::to_owned),
-                    last,
-                });
-            }
-            Ok(UsageLine::Other) => {}
-            Err(message) => {
-                let message = if torn_possible && is_last {
-                    format!("torn last line (no trailing newline), skipped: {message}")
-                } else {
-                    message
-                };
-                out.diags.push((out.lines, message));
-            }
+        let parsed =
+            view::with_line(text, |l| record(l, ctx, &mut names, &mut prices, &mut out.recs));
+        if let Err(message) = parsed.and_then(|r| r) {
+            let message = if torn_possible && is_last {
+                format!("torn last line (no trailing newline), skipped: {message}")
+            } else {
+                message
+            };
+            out.diags.push((out.lines, message));
         }
     }
     out.names = names.list;
     out.data = chunk.data;
     out
+}
+
+/// What one accepted line adds: a turn (checked by the rollup's limits rule, priced) or a
+/// session's details; other events add nothing. `Err` says why the turn is refused.
+fn record<'c>(
+    line: Line<'_>,
+    ctx: &Ctx<'c>,
+    names: &mut Names,
+    prices: &mut HashMap<u32, Option<&'c ModelPrice>>,
+    recs: &mut Vec<Rec>,
+) -> Result<(), String> {
+    match line {
+        Line::Turn(t) => {
+            let provider =
+                provider_of_turn(&t.turn.model, t.cost.as_ref().map(|c| c.provider.as_ref()));
+            check_magnitudes(&t, provider)?;
+            let id = t.event_id.and_then(|i| i.0);
+            let Some(when) = t.turn.responded_at.or(t.ts) else {
+                recs.push(Rec::Undated { id });
+                return Ok(());
+            };
+            let secs = when.0.as_second();
+            let qh = quarter_of(secs);
+            let session = names.get(&t.turn.session_id);
+            let model = names.get(&t.turn.model);
+            let write = t.turn.cache_creation_tokens.unwrap_or(0);
+            let tokens = Tok {
+                input: t.turn.tokens_in,
+                output: t.turn.tokens_out,
+                cache_write: write,
+                cache_write_1h: t.turn.cache_creation_1h_tokens.unwrap_or(0).min(write),
+                cache_read: t.turn.cache_read_tokens.unwrap_or(0),
+            };
+            // A recorded cost (what the writer said was paid) wins; else the table in force
+            // prices it, also over an estimate an earlier table made (`cost.price_table`),
+            // which stands only when the table in force has no price for the model.
+            let recorded = t.cost.as_ref().filter(|c| c.price_table.is_none());
+            let estimated = t.cost.as_ref().map(|c| c.estimated_usd.0);
+            let cost = match recorded {
+                Some(c) => Some(c.estimated_usd.0),
+                None => prices
+                    .entry(model)
+                    .or_insert_with(|| ctx.prices.lookup(&t.turn.model).map(|(_, p)| p))
+                    .map(|p| {
+                        p.cost(&Tokens {
+                            input: tokens.input,
+                            output: tokens.output,
+                            cache_write: tokens.cache_write,
+                            cache_write_1h: tokens.cache_write_1h,
+                            cache_read: tokens.cache_read,
+                        })
+                    })
+                    .or(estimated),
+            };
+            let response = t.turn.revises.is_none();
+            recs.push(Rec::Turn { id, session, model, qh, secs, tokens, cost, response });
+        }
+        Line::Session(s) => {
+            let id = s.event_id.and_then(|i| i.0);
+            let session = names.get(&s.session.session_id);
+            let last = s.session.last_active_at.unwrap_or(s.session.created_at).0.as_second();
+            recs.push(Rec::Session {
+                id,
+                session,
+                agent: s.session.agent.as_deref().map(str::to_owned),
+                cwd: s.session.cwd.as_deref().map(str::to_owned),
+                last,
+            });
+        }
+        Line::End(_) | Line::Unknown => {}
+    }
+    Ok(())
 }
 
 impl Collected {
