@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use agentos_backfill::{Options, PrivacyTier, Progress, Report, Sources, discover};
 use agentos_ccc_client::{JsonlLog, RecorderConfig};
-use agentos_rollup::usage::{Period, UsageOptions, data_dir_prices, load_prices, usage_report};
+use agentos_rollup::usage::{
+    Period, UsageOptions, cache_path, data_dir_prices, load_prices, usage_report,
+};
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
@@ -180,10 +182,15 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Bring the usage reports' cache up to date with what was just appended (it reads only the
-/// bytes it has not seen), so the next `agentos usage` after an import answers at once. The
-/// cache is an optimisation a report rebuilds when it must: a failure here changes nothing.
+/// Build the usage reports' cache when there is none (a first import), so the first
+/// `agentos usage` after it does not read the whole history. An existing cache is left to the
+/// next report, which reads only the bytes appended since: an import that adds one session
+/// stays as cheap as what it adds. The cache is an optimisation a report rebuilds when it
+/// must: a failure here changes nothing.
 fn warm_usage_cache(data_dir: &Utf8Path, events: &Utf8Path) {
+    if cache_path(data_dir).exists() {
+        return;
+    }
     let Ok(book) = load_prices(Some(&data_dir_prices(data_dir)), None) else {
         return;
     };

@@ -132,6 +132,11 @@ pub enum UsageError {
     },
 }
 
+/// Where the usage cache of a data dir lives.
+pub fn cache_path(data_dir: &Utf8Path) -> Utf8PathBuf {
+    data_dir.join(cache::CACHE_FILE)
+}
+
 /// The usage report of `files` (read in order; a missing file reads as empty), priced with
 /// `prices`.
 pub fn usage_report(
