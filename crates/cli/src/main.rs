@@ -160,6 +160,9 @@ enum Command {
     /// within H days of their commit (7, 14 and 28 days; `--horizon` adds one). A `*` marks a
     /// horizon the history does not cover yet (provisional).
     Churn(cmd::rollup::ChurnArgs),
+    /// Cost per shipped feature, by model: imported sessions joined to the git history they
+    /// produced (features from xfeat tags, `Feature:` trailers, branches, or commit scopes).
+    Features(cmd::features::FeaturesArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
     /// Tokens and cost of the agents' API responses by day, week, month or session.
@@ -193,6 +196,7 @@ fn main() -> ExitCode {
         Command::Rollup(a) => cmd::rollup::rollup(a, &cli.global),
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
+        Command::Features(a) => cmd::features::run(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
         Command::Usage(c) => cmd::usage::run(c, &cli.global),
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),

@@ -39,6 +39,7 @@ pub mod churn;
 mod codec;
 mod dedupe;
 pub mod efficiency;
+pub mod features;
 mod fsio;
 mod health;
 mod idsfile;

@@ -1,0 +1,147 @@
+//! A session's tokens and cost, per model, to the features it worked on: the features of the
+//! commits it made (author time inside its window, on its branch — or reachable from the
+//! default branch for a session on it), split by lines changed (added + removed; equal
+//! shares when none changed a line); a session on a feature branch that committed nothing in
+//! its window goes to that branch's features the same way. Status, shipped date, commit and
+//! line counts, and the lines written with an agent (a `Co-Authored-By: …Claude…` trailer, or
+//! authored inside a window of a session in the repository).
+
+use std::collections::BTreeMap;
+
+use super::git::History;
+use super::identify::Identified;
+use super::{Feature, ModelCost, Status, Window};
+use crate::usage::SessionActivity;
+
+fn agent_trailer(k: &str, v: &str) -> bool {
+    k.eq_ignore_ascii_case("co-authored-by") && v.to_ascii_lowercase().contains("claude")
+}
+
+fn rfc3339(t: i64) -> Option<String> {
+    jiff::Timestamp::from_second(t).ok().map(|t| t.to_string())
+}
+
+/// The weights (feature → lines) of the commits `commits`.
+fn weigh(h: &History, found: &Identified, commits: &[usize]) -> BTreeMap<usize, u64> {
+    let mut w: BTreeMap<usize, u64> = BTreeMap::new();
+    for &c in commits {
+        if let Some(Some(f)) = found.claim.get(c)
+            && found.drafts.get(*f).is_some_and(|d| d.squash != Some(c))
+        {
+            *w.entry(*f).or_default() += h.commits[c].changed();
+        }
+    }
+    w
+}
+
+/// Build the repository's features and add each session's attributed share to `attributed`.
+pub(crate) fn attribute(
+    h: &History,
+    found: &Identified,
+    windows: &[Window],
+    sessions: &[SessionActivity],
+    attributed: &mut [f64],
+    since: Option<i64>,
+) -> Vec<Feature> {
+    let mut feats: Vec<Feature> = found
+        .drafts
+        .iter()
+        .map(|d| {
+            let mut f = Feature {
+                id: d.id.clone(),
+                rule: d.rule,
+                status: Status::InProgress,
+                shipped_at: None,
+                repo: h.root.to_string(),
+                sessions: 0,
+                tokens: 0,
+                cost_usd: 0.0,
+                models: BTreeMap::new(),
+                commits: d.commits.len() as u64,
+                lines_added: 0,
+                agent_lines_added: 0,
+            };
+            for &c in &d.commits {
+                let commit = &h.commits[c];
+                f.lines_added += commit.added;
+                let agent = commit.trailers.iter().any(|(k, v)| agent_trailer(k, v))
+                    || windows.iter().any(|w| w.contains(commit.author_time));
+                if agent {
+                    f.agent_lines_added += commit.added;
+                }
+            }
+            let reach: Option<Vec<i64>> = match d.squash {
+                Some(s) => h.reach[s].map(|r| vec![r.at]),
+                None => d.commits.iter().map(|&c| h.reach[c].map(|r| r.at)).collect(),
+            };
+            if d.prototype {
+                f.status = Status::Prototype;
+            } else if let Some(at) = reach.and_then(|r| r.into_iter().max()) {
+                f.status = Status::Shipped;
+                f.shipped_at = rfc3339(at);
+            }
+            f
+        })
+        .collect();
+    for w in windows {
+        let s = &sessions[w.session];
+        let on_branch = w
+            .branch
+            .as_deref()
+            .filter(|b| *b != h.default_name)
+            .and_then(|b| h.branches.get(b))
+            .map(|&tip| h.branch_commits(tip));
+        let candidates: Vec<usize> = match &on_branch {
+            Some(own) => own.clone(),
+            None if w.branch.as_deref().is_none_or(|b| b == h.default_name) => {
+                (0..h.commits.len()).filter(|&c| h.reach[c].is_some()).collect()
+            }
+            // A branch this repository does not have (deleted, or another clone's).
+            None => Vec::new(),
+        };
+        let in_window: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| h.commits[c].parents.len() <= 1 && w.contains(h.commits[c].author_time))
+            .collect();
+        let mut weights = weigh(h, found, &in_window);
+        if weights.is_empty()
+            && let Some(own) = &on_branch
+        {
+            weights = weigh(h, found, own);
+        }
+        if weights.is_empty() {
+            continue;
+        }
+        let total: u64 = weights.values().sum();
+        let n = weights.len() as f64;
+        for (f, lines) in weights {
+            let share = if total == 0 { 1.0 / n } else { lines as f64 / total as f64 };
+            let feat = &mut feats[f];
+            feat.sessions += 1;
+            for (model, u) in &s.models {
+                let tokens = (u.tokens as f64 * share).round() as u64;
+                let m = feat.models.entry(model.clone()).or_insert_with(ModelCost::default);
+                m.cost_usd += u.cost * share;
+                m.tokens += tokens;
+                feat.cost_usd += u.cost * share;
+                feat.tokens += tokens;
+            }
+            attributed[w.session] += share;
+        }
+    }
+    if let Some(since) = since {
+        let recent = |d: &super::identify::Draft| {
+            d.commits.iter().any(|&c| h.commits[c].author_time >= since)
+        };
+        let keep: Vec<bool> = found.drafts.iter().map(recent).collect();
+        let mut i = 0;
+        feats.retain(|f| {
+            let k = keep[i] || f.sessions > 0;
+            i += 1;
+            k
+        });
+    }
+    feats.sort_by(|a, b| a.id.cmp(&b.id).then(a.rule.cmp(&b.rule)));
+    feats
+}

@@ -1,0 +1,317 @@
+//! Reading a repository's history for the feature attribution, with the hardened git runner
+//! `churn` uses (no pager, `--no-textconv`, `--no-ext-diff`, no fsmonitor, no system config;
+//! `safe.directory` is left as the user set it, so a repository git refuses is an error the
+//! caller reports, not one we override).
+//!
+//! One `git log` over the default branch, `HEAD` and every local branch gives each commit's
+//! parents, author and committer times, subject, trailers and numstat (merge commits carry no
+//! numstat: their lines belong to the merged commits). Reachability is computed in memory: the
+//! default branch's first-parent chain, oldest first; each first-parent commit `F` marks every
+//! commit it brings in that no earlier one did, with `F`'s committer time — the date the commit
+//! became reachable (merged). A shallow clone just stops where its history stops; a detached
+//! `HEAD` is read like a branch.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io::Read as _;
+use std::process::Stdio;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::Error;
+use crate::churn::Git;
+
+/// One commit.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Commit {
+    pub(crate) hash: String,
+    pub(crate) parents: Vec<String>,
+    pub(crate) author_time: i64,
+    pub(crate) commit_time: i64,
+    pub(crate) subject: String,
+    /// `(key, value)` of its trailers, unfolded.
+    pub(crate) trailers: Vec<(String, String)>,
+    pub(crate) added: u64,
+    pub(crate) removed: u64,
+}
+
+impl Commit {
+    /// Lines added plus removed.
+    pub(crate) fn changed(&self) -> u64 {
+        self.added.saturating_add(self.removed)
+    }
+}
+
+/// When a commit became reachable from the default branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reach {
+    /// Index in the first-parent chain (oldest is 0) of the commit that brought it in.
+    pub(crate) by: usize,
+    /// That commit's committer time.
+    pub(crate) at: i64,
+}
+
+/// What was read of one repository.
+#[derive(Debug, Default)]
+pub(crate) struct History {
+    /// Its work tree's top directory.
+    pub(crate) root: Utf8PathBuf,
+    /// The default branch's name (`main`, `master`, …; `HEAD` when detached with no branch).
+    pub(crate) default_name: String,
+    /// The revision read as the default branch (`refs/remotes/origin/main`, `refs/heads/main`).
+    pub(crate) default_ref: String,
+    pub(crate) commits: Vec<Commit>,
+    pub(crate) index: HashMap<String, usize>,
+    /// Per commit (by index): when it became reachable from the default branch.
+    pub(crate) reach: Vec<Option<Reach>>,
+    /// Whether a commit is on the default branch's first-parent chain.
+    pub(crate) first_parent: Vec<bool>,
+    /// Branch name (`feat/x`, also `origin/feat/x`) → tip commit index.
+    pub(crate) branches: HashMap<String, usize>,
+}
+
+/// The top directory of the work tree `dir` is in.
+pub(crate) fn toplevel(dir: &Utf8Path) -> Result<Utf8PathBuf, Error> {
+    let git = Git { repo: dir };
+    let top = git.run(&["rev-parse", "--show-toplevel"])?;
+    let top = top.trim();
+    if top.is_empty() {
+        return Err(Error::Git { repo: dir.to_owned(), message: "not a work tree".to_owned() });
+    }
+    Ok(Utf8PathBuf::from(top))
+}
+
+fn verify(git: &Git<'_>, rev: &str) -> bool {
+    git.run(&["rev-parse", "--verify", "-q", &format!("{rev}^{{commit}}")]).is_ok()
+}
+
+/// The default branch: `origin/HEAD` when present, else `main`, `master`, else the current
+/// branch, else a detached `HEAD`. `None` for a repository without commits.
+fn default_branch(git: &Git<'_>) -> Option<(String, String)> {
+    if let Ok(r) = git.run(&["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]) {
+        let r = r.trim();
+        if verify(git, r) {
+            let name = r.strip_prefix("refs/remotes/origin/").unwrap_or(r);
+            return Some((name.to_owned(), r.to_owned()));
+        }
+    }
+    for name in ["main", "master"] {
+        let r = format!("refs/heads/{name}");
+        if verify(git, &r) {
+            return Some((name.to_owned(), r));
+        }
+    }
+    if let Ok(r) = git.run(&["symbolic-ref", "-q", "HEAD"]) {
+        let r = r.trim();
+        if verify(git, r) {
+            let name = r.strip_prefix("refs/heads/").unwrap_or(r);
+            return Some((name.to_owned(), r.to_owned()));
+        }
+    }
+    verify(git, "HEAD").then(|| ("HEAD".to_owned(), "HEAD".to_owned()))
+}
+
+/// Read the history of the repository whose top directory is `root`.
+pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
+    let git = Git { repo: root };
+    git.run(&["rev-parse", "--git-dir"])?;
+    let mut h = History { root: root.to_owned(), ..History::default() };
+    let Some((name, rev)) = default_branch(&git) else { return Ok(h) };
+    h.default_name = name;
+    h.default_ref = rev.clone();
+    let mut args = vec![
+        "log",
+        "--no-textconv",
+        "--no-ext-diff",
+        "--no-renames",
+        "--numstat",
+        "--format=%x1e%H%x1f%P%x1f%at%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",
+        "--branches",
+        rev.as_str(),
+    ];
+    if verify(&git, "HEAD") {
+        args.push("HEAD");
+    }
+    args.push("--");
+    let out = git.run(&args)?;
+    for rec in out.split('\u{1e}').filter(|r| !r.trim().is_empty()) {
+        let f: Vec<&str> = rec.splitn(7, '\u{1f}').collect();
+        let [hash, parents, at, ct, subject, trailers, numstat] = f[..] else { continue };
+        let mut c = Commit {
+            hash: hash.trim().to_owned(),
+            parents: parents.split_whitespace().map(str::to_owned).collect(),
+            author_time: at.trim().parse().unwrap_or(0),
+            commit_time: ct.trim().parse().unwrap_or(0),
+            subject: subject.to_owned(),
+            ..Commit::default()
+        };
+        for t in trailers.lines() {
+            if let Some((k, v)) = t.split_once(':') {
+                c.trailers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        for l in numstat.lines() {
+            let mut it = l.split('\t');
+            let (Some(a), Some(d)) = (it.next(), it.next()) else { continue };
+            // Binary files show `-`: no lines.
+            c.added = c.added.saturating_add(a.trim().parse().unwrap_or(0));
+            c.removed = c.removed.saturating_add(d.trim().parse().unwrap_or(0));
+        }
+        h.index.insert(c.hash.clone(), h.commits.len());
+        h.commits.push(c);
+    }
+    let refs = git.run(&[
+        "for-each-ref",
+        "--format=%(refname)%x1f%(objectname)",
+        "refs/heads",
+        "refs/remotes",
+    ])?;
+    for l in refs.lines() {
+        let Some((r, obj)) = l.split_once('\u{1f}') else { continue };
+        let Some(&i) = h.index.get(obj.trim()) else { continue };
+        if let Some(b) = r.strip_prefix("refs/heads/") {
+            h.branches.insert(b.to_owned(), i);
+        } else if let Some(b) = r.strip_prefix("refs/remotes/") {
+            h.branches.insert(b.to_owned(), i);
+            // `origin/feat/x` also answers for `feat/x` when there is no local branch.
+            if let Some((_, short)) = b.split_once('/') {
+                h.branches.entry(short.to_owned()).or_insert(i);
+            }
+        }
+    }
+    let tip = git.run(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")])?;
+    mark_reach(&mut h, tip.trim());
+    Ok(h)
+}
+
+/// Fill `reach` and `first_parent` from the default branch's tip.
+fn mark_reach(h: &mut History, tip: &str) {
+    let n = h.commits.len();
+    h.reach = vec![None; n];
+    h.first_parent = vec![false; n];
+    let mut chain = Vec::new();
+    let mut cur = h.index.get(tip).copied();
+    while let Some(i) = cur {
+        if h.first_parent[i] {
+            break;
+        }
+        h.first_parent[i] = true;
+        chain.push(i);
+        cur = h.commits[i].parents.first().and_then(|p| h.index.get(p)).copied();
+    }
+    chain.reverse();
+    for (k, &f) in chain.iter().enumerate() {
+        let r = Reach { by: k, at: h.commits[f].commit_time };
+        let mut stack = vec![f];
+        while let Some(c) = stack.pop() {
+            if h.reach[c].is_some() {
+                continue;
+            }
+            h.reach[c] = Some(r);
+            for p in &h.commits[c].parents {
+                if let Some(&pi) = h.index.get(p)
+                    && h.reach[pi].is_none()
+                {
+                    stack.push(pi);
+                }
+            }
+        }
+    }
+}
+
+impl History {
+    /// The commits of a branch whose tip is `tip`: those not on the default branch before the
+    /// branch was merged (all of the branch's own commits when it is not merged), newest first.
+    pub(crate) fn branch_commits(&self, tip: usize) -> Vec<usize> {
+        let merged_by = self.reach.get(tip).copied().flatten().map(|r| r.by);
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.commits.len()];
+        let mut stack = vec![tip];
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) || self.first_parent[c] {
+                continue;
+            }
+            let own = match (self.reach[c], merged_by) {
+                (None, _) => true,
+                (Some(r), Some(by)) => r.by == by,
+                (Some(_), None) => false,
+            };
+            if !own {
+                continue;
+            }
+            out.push(c);
+            for p in &self.commits[c].parents {
+                if let Some(&pi) = self.index.get(p) {
+                    stack.push(pi);
+                }
+            }
+        }
+        out
+    }
+
+    /// The first-parent commit of the default branch whose own change is the same patch as
+    /// the branch range `base..tip` (a squash merge, or a one-commit rebase), by `git
+    /// patch-id --stable`; `None` when there is none or git cannot say.
+    pub(crate) fn squash_of(&self, base: &str, tip: &str) -> Option<usize> {
+        let git = Git { repo: &self.root };
+        let want = patch_ids(&git, &["diff", "--no-textconv", "--no-ext-diff", base, tip])?;
+        let (want, _) = want.into_iter().next()?;
+        let since = format!("{base}..{}", self.default_ref);
+        let have = patch_ids(
+            &git,
+            &[
+                "log",
+                "-p",
+                "--first-parent",
+                "--no-merges",
+                "--no-textconv",
+                "--no-ext-diff",
+                "--format=commit %H",
+                &since,
+            ],
+        )?;
+        have.into_iter()
+            .find(|(id, _)| *id == want)
+            .and_then(|(_, c)| self.index.get(&c).copied())
+    }
+
+    /// The merge base of `a` and the default branch.
+    pub(crate) fn merge_base(&self, a: &str) -> Option<String> {
+        let git = Git { repo: &self.root };
+        let out = git.run(&["merge-base", a, &self.default_ref]).ok()?;
+        let b = out.trim();
+        (!b.is_empty()).then(|| b.to_owned())
+    }
+}
+
+/// `git <args> | git patch-id --stable`, streamed (no diff held in memory): `(patch id,
+/// commit)` pairs.
+fn patch_ids(git: &Git<'_>, args: &[&str]) -> Option<Vec<(String, String)>> {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let mut producer =
+        git.command().args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    let diff = producer.stdout.take()?;
+    let mut consumer = git
+        .command()
+        .args(["patch-id", "--stable"])
+        .stdin(Stdio::from(diff))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut text = String::new();
+    let read = consumer.stdout.take().map(|mut o| o.read_to_string(&mut text));
+    let ok_c = consumer.wait().map(|s| s.success()).unwrap_or(false);
+    let ok_p = producer.wait().map(|s| s.success()).unwrap_or(false);
+    if !(ok_c && ok_p && matches!(read, Some(Ok(_)))) {
+        return None;
+    }
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                let (id, c) = l.split_once(' ')?;
+                Some((id.to_owned(), c.trim().to_owned()))
+            })
+            .collect(),
+    )
+}
