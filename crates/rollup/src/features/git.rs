@@ -162,12 +162,12 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
     }
     let refs = git.run(&[
         "for-each-ref",
-        "--format=%(refname)%x1f%(objectname)",
+        "--format=%(refname)%09%(objectname)",
         "refs/heads",
         "refs/remotes",
     ])?;
     for l in refs.lines() {
-        let Some((r, obj)) = l.split_once('\u{1f}') else { continue };
+        let Some((r, obj)) = l.split_once('\t') else { continue };
         let Some(&i) = h.index.get(obj.trim()) else { continue };
         if let Some(b) = r.strip_prefix("refs/heads/") {
             h.branches.insert(b.to_owned(), i);

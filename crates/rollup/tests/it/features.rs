@@ -1,0 +1,243 @@
+//! Cost per shipped feature on git repositories built here with fixed dates and sessions
+//! written here; every expected figure is worked out by hand in the comments.
+
+use std::process::Command;
+
+use agentos_rollup::features::{
+    FeaturesOptions, FeaturesReport, Rule, Status, features_report,
+};
+use agentos_rollup::usage::PriceBook;
+use camino::{Utf8Path, Utf8PathBuf};
+use serde_json::json;
+
+const H: i64 = 3_600;
+const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: Utf8PathBuf,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
+        let repo = Repo { _dir: dir, path };
+        repo.git(&["init", "-q", "-b", "main"], T0);
+        repo
+    }
+
+    fn git(&self, args: &[&str], at: i64) {
+        let date = format!("@{at} +0000");
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.path.as_std_path())
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap_or_else(|e| panic!("git: {e}"));
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Write `n` new lines to `file` (replacing it) and commit with `message` at `at`.
+    fn commit(&self, at: i64, message: &str, file: &str, n: usize) {
+        let text: String = (1..=n).map(|i| format!("{file} line {i}\n")).collect();
+        std::fs::write(self.path.join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
+        self.git(&["add", "-A"], at);
+        self.git(&["commit", "-q", "-m", message], at);
+    }
+
+    fn root(&self) -> &Utf8Path {
+        &self.path
+    }
+}
+
+fn ts(t: i64) -> String {
+    jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A session event: `cwd`, `branch`, first and last response.
+fn session(id: &str, cwd: &Utf8Path, branch: &str, first: i64, last: i64) -> String {
+    json!({"type": "session", "event_id": format!("s-{id}"), "ts": ts(last),
+        "schema_version": "1.1.0",
+        "session": {"session_id": id, "repo_id": "", "branch": branch, "commit": "",
+            "license_id": "", "privacy_tier": "local", "created_at": ts(first),
+            "metadata": {}, "agent": "claude-code", "cwd": cwd.as_str(), "cli_version": "2.0.1",
+            "last_active_at": ts(last)}})
+    .to_string()
+}
+
+/// A turn with a recorded cost (which the report keeps as written) and `tokens` input tokens.
+fn turn(id: &str, s: &str, model: &str, at: i64, tokens: u64, usd: f64) -> String {
+    json!({"type": "turn", "event_id": id, "ts": ts(at), "schema_version": "1.1.0",
+        "turn": {"turn_id": id, "session_id": s, "model": model, "subagent": "main",
+            "tokens_in": tokens, "tokens_out": 0, "input_kind": "text", "latency_ms": 0.0,
+            "responded_at": ts(at)},
+        "cost": {"provider": "anthropic", "unit_costs": {}, "estimated_usd": usd}})
+    .to_string()
+}
+
+fn report(lines: &[String], grace_secs: i64) -> FeaturesReport {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap_or_default();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("write: {e}"));
+    let opts = FeaturesOptions { grace_secs, ..FeaturesOptions::new() };
+    features_report(&[file], &PriceBook::bundled(), &opts)
+        .unwrap_or_else(|e| panic!("features: {e}"))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// A feature branch with two commits (10 + 5 lines) inside the session's window.
+fn feature_branch(repo: &Repo) {
+    repo.commit(T0, "init", "README", 1);
+    repo.git(&["checkout", "-q", "-b", "feat/login"], T0 + H);
+    repo.commit(T0 + H, "add login", "login.txt", 10);
+    repo.commit(T0 + 2 * H, "login tests", "login_test.txt", 5);
+    repo.git(&["checkout", "-q", "main"], T0 + 5 * H);
+}
+
+fn branch_session(repo: &Repo) -> Vec<String> {
+    vec![
+        session("s1", repo.root(), "feat/login", T0 + 50 * 60, T0 + 2 * H + 600),
+        turn("t1", "s1", "model-a", T0 + 50 * 60, 1_000, 2.0),
+        turn("t2", "s1", "model-a", T0 + 2 * H + 600, 1_000, 1.0),
+    ]
+}
+
+#[test]
+fn a_branch_merged_by_a_merge_commit_ships_at_the_merge() {
+    let repo = Repo::new();
+    feature_branch(&repo);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "Merge feat/login", "feat/login"], T0 + 5 * H);
+    let r = report(&branch_session(&repo), 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    assert_eq!((f.id.as_str(), f.rule, f.status), ("feat/login", Rule::Branch, Status::Shipped));
+    assert_eq!(f.shipped_at.as_deref(), Some("2026-01-01T05:00:00Z"));
+    // Both commits, 15 lines, all inside the session's window; the whole session: $3, 2,000.
+    assert_eq!((f.commits, f.lines_added, f.agent_lines_added), (2, 15, 15));
+    assert_eq!((f.sessions, f.tokens), (1, 2_000));
+    assert!(close(f.cost_usd, 3.0));
+    assert!(close(f.models["model-a"].cost_usd, 3.0));
+    assert!(close(r.unattributed_cost_usd, 0.0));
+    assert_eq!(r.cost_per_shipped_feature_usd, Some(3.0));
+    assert!(close(r.per_model["model-a"], 3.0));
+}
+
+#[test]
+fn a_branch_merged_by_squash_ships_at_the_squash_commit() {
+    let repo = Repo::new();
+    feature_branch(&repo);
+    repo.git(&["merge", "-q", "--squash", "feat/login"], T0 + 6 * H);
+    repo.git(&["commit", "-q", "-m", "Login (#1)"], T0 + 6 * H);
+    let r = report(&branch_session(&repo), 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    assert_eq!((f.id.as_str(), f.rule, f.status), ("feat/login", Rule::Branch, Status::Shipped));
+    assert_eq!(f.shipped_at.as_deref(), Some("2026-01-01T06:00:00Z"));
+    // The squash commit repeats the branch's lines: not counted again.
+    assert_eq!((f.commits, f.lines_added), (2, 15));
+    assert!(close(f.cost_usd, 3.0));
+}
+
+#[test]
+fn an_unmerged_branch_is_in_progress() {
+    let repo = Repo::new();
+    feature_branch(&repo);
+    let r = report(&branch_session(&repo), 0);
+    let f = &r.features[0];
+    assert_eq!((f.status, f.shipped_at.as_deref()), (Status::InProgress, None));
+    assert_eq!(r.cost_per_shipped_feature_usd, None);
+}
+
+#[test]
+fn trunk_based_sessions_split_by_lines_and_the_rest_is_unattributed() {
+    let repo = Repo::new();
+    repo.commit(T0, "init", "README", 1);
+    repo.commit(T0 + 90 * 60, "feat(login): form", "login.txt", 30);
+    repo.commit(T0 + 2 * H, "feat(search): index", "search.txt", 10);
+    repo.commit(T0 + 10 * H, "chore: bump", "VERSION", 1);
+    let lines = vec![
+        // s1 worked 01:00–03:00 and made the login (30 lines) and search (10) commits.
+        session("s1", repo.root(), "main", T0 + H, T0 + 3 * H),
+        turn("t1", "s1", "model-a", T0 + H, 600, 1.0),
+        turn("t2", "s1", "model-b", T0 + 3 * H, 400, 3.0),
+        // s2 worked 20:00–21:00 and committed nothing.
+        session("s2", repo.root(), "main", T0 + 20 * H, T0 + 21 * H),
+        turn("t3", "s2", "model-a", T0 + 20 * H, 100, 1.5),
+    ];
+    let r = report(&lines, 0);
+    let ids: Vec<(&str, Rule)> = r.features.iter().map(|f| (f.id.as_str(), f.rule)).collect();
+    assert_eq!(ids, [("login", Rule::Scope), ("search", Rule::Scope)]);
+    let (login, search) = (&r.features[0], &r.features[1]);
+    // $4 and 1,000 tokens split 30 : 10 → ¾ and ¼.
+    assert!(close(login.cost_usd, 3.0) && close(search.cost_usd, 1.0));
+    assert_eq!((login.tokens, search.tokens), (750, 250));
+    assert!(close(login.models["model-a"].cost_usd, 0.75));
+    assert!(close(login.models["model-b"].cost_usd, 2.25));
+    assert_eq!(login.models["model-b"].tokens, 300);
+    assert_eq!(login.shipped_at.as_deref(), Some("2026-01-01T01:30:00Z"));
+    assert_eq!(search.shipped_at.as_deref(), Some("2026-01-01T02:00:00Z"));
+    // s2 stays unattributed, whole.
+    assert!(close(r.unattributed_cost_usd, 1.5));
+    assert_eq!(r.unattributed_tokens, 100);
+    // (3 + 1) / 2 shipped; model-a: (0.75 + 0.25) / 2, model-b: (2.25 + 0.75) / 2.
+    assert_eq!(r.cost_per_shipped_feature_usd, Some(2.0));
+    assert!(close(r.per_model["model-a"], 0.5) && close(r.per_model["model-b"], 1.5));
+}
+
+#[test]
+fn tags_trailers_and_prototypes_are_features_of_their_own() {
+    let repo = Repo::new();
+    repo.commit(T0, "init", "README", 1);
+    repo.commit(T0 + H, "xfeat::F7::W1::impl parser", "parser.txt", 8);
+    repo.commit(T0 + 90 * 60, "xproto::P1::W1::spike", "spike.txt", 4);
+    let message = "refactor parser\n\nFeature: F9\nCo-Authored-By: Claude <noreply@anthropic.com>";
+    repo.commit(T0 + 3 * H, message, "parser2.txt", 6);
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 100 * 60),
+        turn("t1", "s1", "model-a", T0 + 50 * 60, 1_200, 6.0),
+    ];
+    let r = report(&lines, 0);
+    let got: Vec<(&str, Rule, Status)> =
+        r.features.iter().map(|f| (f.id.as_str(), f.rule, f.status)).collect();
+    assert_eq!(
+        got,
+        [
+            ("F7", Rule::Xfeat, Status::Shipped),
+            ("F9", Rule::Trailer, Status::Shipped),
+            ("P1", Rule::Xproto, Status::Prototype),
+        ]
+    );
+    let (f7, f9, p1) = (&r.features[0], &r.features[1], &r.features[2]);
+    // The window holds F7 (8 lines) and P1 (4): $6 → $4 and $2.
+    assert!(close(f7.cost_usd, 4.0) && close(p1.cost_usd, 2.0) && close(f9.cost_usd, 0.0));
+    assert_eq!((f7.tokens, p1.tokens, f9.sessions), (800, 400, 0));
+    // F9 is outside every window but carries Claude's trailer.
+    assert_eq!((f7.agent_lines_added, f9.agent_lines_added), (8, 6));
+    // Shipped: F7 ($4) and F9 ($0).
+    assert_eq!(r.cost_per_shipped_feature_usd, Some(2.0));
+    assert!(close(r.per_model["model-a"], 4.0));
+}
+
+#[test]
+fn a_missing_repository_is_listed_and_its_sessions_unattributed() {
+    let gone = Utf8Path::new("/nonexistent/agentos-features-test/repo");
+    let lines = vec![
+        session("s1", gone, "main", T0, T0 + H),
+        turn("t1", "s1", "model-a", T0 + H, 10, 0.25),
+    ];
+    let r = report(&lines, 0);
+    assert!(r.features.is_empty());
+    assert_eq!(r.repos.len(), 1);
+    assert_eq!((r.repos[0].path.as_str(), r.repos[0].status), (gone.as_str(), "missing"));
+    assert!(close(r.unattributed_cost_usd, 0.25));
+}
