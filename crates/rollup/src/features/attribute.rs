@@ -26,7 +26,7 @@ fn weigh(h: &History, found: &Identified, commits: &[usize]) -> BTreeMap<usize, 
     let mut w: BTreeMap<usize, u64> = BTreeMap::new();
     for &c in commits {
         if let Some(Some(f)) = found.claim.get(c)
-            && found.drafts.get(*f).is_some_and(|d| d.squash != Some(c))
+            && found.drafts.get(*f).is_some_and(|d| !d.copies.contains(&c))
         {
             *w.entry(*f).or_default() += h.commits[c].changed();
         }
@@ -70,10 +70,9 @@ pub(crate) fn attribute(
                     f.agent_lines_added += commit.added;
                 }
             }
-            let reach: Option<Vec<i64>> = match d.squash {
-                Some(s) => h.reach[s].map(|r| vec![r.at]),
-                None => d.commits.iter().map(|&c| h.reach[c].map(|r| r.at)).collect(),
-            };
+            let shipped_by = if d.copies.is_empty() { &d.commits } else { &d.copies };
+            let reach: Option<Vec<i64>> =
+                shipped_by.iter().map(|&c| h.reach[c].map(|r| r.at)).collect();
             if d.prototype {
                 f.status = Status::Prototype;
             } else if let Some(at) = reach.and_then(|r| r.into_iter().max()) {

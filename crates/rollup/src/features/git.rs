@@ -179,9 +179,39 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
             }
         }
     }
+    // A shallow clone's oldest commits show no parent, so their diff would be their whole
+    // tree: their lines are unknown, not counted.
+    for boundary in shallow_boundary(&git) {
+        if let Some(&i) = h.index.get(&boundary) {
+            h.commits[i].added = 0;
+            h.commits[i].removed = 0;
+        }
+    }
     let tip = git.run(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")])?;
     mark_reach(&mut h, tip.trim());
     Ok(h)
+}
+
+/// The commits a shallow clone cuts its history at (`<git dir>/shallow`, read with a cap).
+fn shallow_boundary(git: &Git<'_>) -> Vec<String> {
+    /// 40 MB: a million 40-hex lines; a larger file is not a real one.
+    const MAX_SHALLOW: u64 = 40 << 20;
+    let shallow = git.run(&["rev-parse", "--is-shallow-repository"]).unwrap_or_default();
+    if shallow.trim() != "true" {
+        return Vec::new();
+    }
+    let Ok(path) = git.run(&["rev-parse", "--path-format=absolute", "--git-path", "shallow"])
+    else {
+        return Vec::new();
+    };
+    match agentos_fsio::read_bounded(Utf8Path::new(path.trim()), MAX_SHALLOW) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Fill `reach` and `first_parent` from the default branch's tip.
@@ -249,30 +279,30 @@ impl History {
         out
     }
 
-    /// The first-parent commit of the default branch whose own change is the same patch as
-    /// the branch range `base..tip` (a squash merge, or a one-commit rebase), by `git
-    /// patch-id --stable`; `None` when there is none or git cannot say.
-    pub(crate) fn squash_of(&self, base: &str, tip: &str) -> Option<usize> {
+    /// The default-branch commits that shipped the unmerged branch range `base..tip` as
+    /// copies, by `git patch-id --stable`: one first-parent commit with the same patch as the
+    /// whole range (a squash merge), else one with the same patch for every commit of the
+    /// range (a rebase merge); empty when there are none or git cannot say.
+    pub(crate) fn copies_of(&self, base: &str, tip: &str) -> Vec<usize> {
         let git = Git { repo: &self.root };
-        let want = patch_ids(&git, &["diff", "--no-textconv", "--no-ext-diff", base, tip])?;
-        let (want, _) = want.into_iter().next()?;
         let since = format!("{base}..{}", self.default_ref);
-        let have = patch_ids(
-            &git,
-            &[
-                "log",
-                "-p",
-                "--first-parent",
-                "--no-merges",
-                "--no-textconv",
-                "--no-ext-diff",
-                "--format=commit %H",
-                &since,
-            ],
-        )?;
-        have.into_iter()
-            .find(|(id, _)| *id == want)
-            .and_then(|(_, c)| self.index.get(&c).copied())
+        let log = ["log", "-p", "--no-merges", "--no-textconv", "--no-ext-diff", "--format=commit %H"];
+        let mut args = log.to_vec();
+        args.extend(["--first-parent", since.as_str()]);
+        let Some(have) = patch_ids(&git, &args) else { return Vec::new() };
+        let find = |id: &str| {
+            have.iter().find(|(h, _)| h == id).and_then(|(_, c)| self.index.get(c).copied())
+        };
+        let whole = patch_ids(&git, &["diff", "--no-textconv", "--no-ext-diff", base, tip]);
+        if let Some(s) = whole.and_then(|w| w.into_iter().next()).and_then(|(id, _)| find(&id)) {
+            return vec![s];
+        }
+        let range = format!("{base}..{tip}");
+        let mut args = log.to_vec();
+        args.push(range.as_str());
+        let Some(own) = patch_ids(&git, &args) else { return Vec::new() };
+        let copies: Option<Vec<usize>> = own.iter().map(|(id, _)| find(id)).collect();
+        copies.filter(|c| !c.is_empty()).unwrap_or_default()
     }
 
     /// The merge base of `a` and the default branch.

@@ -19,8 +19,10 @@ pub(crate) struct Draft {
     pub(crate) prototype: bool,
     /// Commit indices.
     pub(crate) commits: Vec<usize>,
-    /// A default-branch commit that shipped the feature's branch as one patch (squash).
-    pub(crate) squash: Option<usize>,
+    /// Default-branch commits that shipped the feature's unmerged branch as copies (a squash
+    /// commit, or a rebase merge's commits): they date the shipping, their lines are not
+    /// counted again.
+    pub(crate) copies: Vec<usize>,
 }
 
 /// Features of a repository and the feature (index into the drafts) of each commit.
@@ -38,7 +40,7 @@ impl Identified {
                 rule,
                 prototype: false,
                 commits: Vec::new(),
-                squash: None,
+                copies: Vec::new(),
             });
             self.drafts.len() - 1
         })
@@ -124,14 +126,19 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
         for c in free.into_iter().rev() {
             out.claim(c, f);
         }
-        // Not merged: maybe squashed (or rebased as one commit) into the default branch.
+        // Not merged: maybe squashed or rebased into the default branch.
         if h.reach[tip].is_none()
             && let Some(base) = h.merge_base(&h.commits[tip].hash)
-            && let Some(s) = h.squash_of(&base, &h.commits[tip].hash)
-            && out.claim[s].is_none()
         {
-            out.claim[s] = Some(f);
-            out.drafts[f].squash = Some(s);
+            let copies: Vec<usize> = h
+                .copies_of(&base, &h.commits[tip].hash)
+                .into_iter()
+                .filter(|&c| out.claim[c].is_none())
+                .collect();
+            for &c in &copies {
+                out.claim[c] = Some(f);
+            }
+            out.drafts[f].copies = copies;
         }
     }
     // Rule 4: default-branch sessions' windows.

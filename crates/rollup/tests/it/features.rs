@@ -20,10 +20,14 @@ struct Repo {
 
 impl Repo {
     fn new() -> Repo {
+        Repo::with_branch("main")
+    }
+
+    fn with_branch(branch: &str) -> Repo {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
         let repo = Repo { _dir: dir, path };
-        repo.git(&["init", "-q", "-b", "main"], T0);
+        repo.git(&["init", "-q", "-b", branch], T0);
         repo
     }
 
@@ -54,6 +58,18 @@ impl Repo {
 
     fn root(&self) -> &Utf8Path {
         &self.path
+    }
+
+    /// A clone of this repository (`extra`: e.g. `--depth 2`) in a directory of its own.
+    fn clone_with(&self, extra: &[&str]) -> Repo {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let path = Utf8PathBuf::from_path_buf(dir.path().join("clone")).unwrap_or_default();
+        let url = format!("file://{}", self.path);
+        let mut args = vec!["clone", "-q"];
+        args.extend(extra);
+        args.extend([url.as_str(), path.as_str()]);
+        self.git(&args, T0);
+        Repo { _dir: dir, path }
     }
 }
 
@@ -97,11 +113,15 @@ fn close(a: f64, b: f64) -> bool {
 
 /// A feature branch with two commits (10 + 5 lines) inside the session's window.
 fn feature_branch(repo: &Repo) {
+    feature_branch_on(repo, "main");
+}
+
+fn feature_branch_on(repo: &Repo, default: &str) {
     repo.commit(T0, "init", "README", 1);
     repo.git(&["checkout", "-q", "-b", "feat/login"], T0 + H);
     repo.commit(T0 + H, "add login", "login.txt", 10);
     repo.commit(T0 + 2 * H, "login tests", "login_test.txt", 5);
-    repo.git(&["checkout", "-q", "main"], T0 + 5 * H);
+    repo.git(&["checkout", "-q", default], T0 + 5 * H);
 }
 
 fn branch_session(repo: &Repo) -> Vec<String> {
@@ -240,4 +260,83 @@ fn a_missing_repository_is_listed_and_its_sessions_unattributed() {
     assert_eq!(r.repos.len(), 1);
     assert_eq!((r.repos[0].path.as_str(), r.repos[0].status), (gone.as_str(), "missing"));
     assert!(close(r.unattributed_cost_usd, 0.25));
+}
+
+#[test]
+fn a_branch_rebased_onto_the_default_branch_ships_at_its_copies() {
+    let repo = Repo::new();
+    feature_branch(&repo);
+    repo.commit(T0 + 3 * H, "unrelated", "other.txt", 2);
+    // A rebase merge: the branch's commits copied onto main (new hashes), the branch kept.
+    repo.git(&["cherry-pick", "main..feat/login"], T0 + 7 * H);
+    let r = report(&branch_session(&repo), 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    assert_eq!((f.id.as_str(), f.status), ("feat/login", Status::Shipped));
+    assert_eq!(f.shipped_at.as_deref(), Some("2026-01-01T07:00:00Z"));
+    assert_eq!((f.commits, f.lines_added), (2, 15));
+    assert!(close(f.cost_usd, 3.0));
+}
+
+#[test]
+fn a_renamed_default_branch_from_origin_head_and_a_detached_head() {
+    let origin = Repo::with_branch("trunk");
+    feature_branch_on(&origin, "trunk");
+    origin.git(&["merge", "-q", "--no-ff", "-m", "Merge", "feat/login"], T0 + 5 * H);
+    let clone = origin.clone_with(&[]);
+    // Detached at the commit before the merge: the default branch is still origin's trunk.
+    clone.git(&["checkout", "-q", "--detach", "HEAD~1"], T0 + 6 * H);
+    // A local `main` that is not the default: origin/HEAD wins over the name.
+    clone.git(&["branch", "main", "HEAD"], T0 + 6 * H);
+    let mut lines = branch_session(&clone);
+    lines[0] = session("s1", clone.root(), "feat/login", T0 + 50 * 60, T0 + 2 * H + 600);
+    let r = report(&lines, 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    assert_eq!((f.id.as_str(), f.status), ("feat/login", Status::Shipped));
+    assert_eq!(f.shipped_at.as_deref(), Some("2026-01-01T05:00:00Z"));
+    assert_eq!((f.commits, f.lines_added), (2, 15));
+}
+
+#[test]
+fn a_shallow_clone_is_read_as_far_as_it_goes() {
+    let origin = Repo::new();
+    origin.commit(T0 + H, "feat(a): one", "a.txt", 1);
+    origin.commit(T0 + 2 * H, "feat(b): two", "b.txt", 3);
+    origin.commit(T0 + 3 * H, "feat(c): three", "c.txt", 1);
+    let clone = origin.clone_with(&["--depth", "2"]);
+    let lines = vec![
+        session("s1", clone.root(), "main", T0 + 30 * 60, T0 + 3 * H + 600),
+        turn("t1", "s1", "model-a", T0 + 3 * H, 100, 2.0),
+    ];
+    let r = report(&lines, 0);
+    // Only b and c are in the clone; b is its boundary, whose parent is cut off, so its lines
+    // are unknown (0, not its whole tree): c (1 line) gets the $2.
+    let got: Vec<(&str, u64, f64)> =
+        r.features.iter().map(|f| (f.id.as_str(), f.lines_added, f.cost_usd)).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0, got[0].1, got[1].0, got[1].1), ("b", 0, "c", 1));
+    assert!(close(got[0].2, 0.0) && close(got[1].2, 2.0));
+    assert!(r.features.iter().all(|f| f.status == Status::Shipped));
+}
+
+#[test]
+fn a_session_in_a_subdirectory_and_the_grace_period() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.root().join("src")).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    repo.commit(T0 + 3 * H, "feat(x): late commit", "x.txt", 4);
+    let cwd = repo.root().join("src");
+    let lines = vec![
+        session("s1", &cwd, "main", T0 + H, T0 + 2 * H + 45 * 60),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+    ];
+    // The commit is 15 minutes after the last response: outside without grace ...
+    let r = report(&lines, 0);
+    assert!(r.features.is_empty(), "{:#?}", r.features);
+    assert!(close(r.unattributed_cost_usd, 1.0));
+    // ... inside with the default 30 minutes.
+    let r = report(&lines, 30 * 60);
+    assert_eq!(r.features.len(), 1);
+    assert_eq!((r.features[0].id.as_str(), r.features[0].rule), ("x", Rule::Scope));
+    assert!(close(r.features[0].cost_usd, 1.0) && close(r.unattributed_cost_usd, 0.0));
 }
