@@ -182,6 +182,19 @@ fn since_secs(since: Option<&str>) -> Result<Option<i64>, UsageError> {
     Ok(Some(ts.timestamp().as_second()))
 }
 
+/// The named repository (a work tree's top) that `cwd` is in, by path: a session in a
+/// directory that is gone still belongs to the repository it was in.
+fn tops_of(cwd: &str, wanted: &[Utf8PathBuf]) -> Option<Utf8PathBuf> {
+    let cwd = Utf8Path::new(cwd);
+    if cwd.is_dir()
+        && let Ok(top) = git::toplevel(cwd)
+        && wanted.contains(&top)
+    {
+        return Some(top);
+    }
+    wanted.iter().filter(|w| cwd.starts_with(w)).max_by_key(|w| w.as_str().len()).cloned()
+}
+
 /// The feature report of `files` (sessions) and their repositories.
 pub fn features_report(
     files: &[Utf8PathBuf],
@@ -227,13 +240,21 @@ pub fn features_report(
     let wanted: Vec<Utf8PathBuf> =
         opts.repos.iter().filter_map(|r| resolve(r.as_str(), &mut repos)).collect();
     let mut by_repo: BTreeMap<Utf8PathBuf, Vec<usize>> = BTreeMap::new();
+    // With `repos` named, sessions elsewhere are not part of the report (not unattributed).
+    let mut elsewhere = vec![false; sessions.len()];
     for (i, s) in sessions.iter().enumerate() {
-        let Some(cwd) = s.cwd.as_deref() else { continue };
-        let Some(top) = resolve(cwd, &mut repos) else { continue };
-        if !opts.repos.is_empty() && !wanted.contains(&top) {
-            continue;
+        let top = s.cwd.as_deref().and_then(|cwd| {
+            if opts.repos.is_empty() {
+                resolve(cwd, &mut repos)
+            } else {
+                let top = tops_of(cwd, &wanted);
+                elsewhere[i] = top.is_none();
+                top
+            }
+        });
+        if let Some(top) = top {
+            by_repo.entry(top).or_default().push(i);
         }
-        by_repo.entry(top).or_default().push(i);
     }
     for w in wanted {
         by_repo.entry(w).or_default();
@@ -276,6 +297,9 @@ pub fn features_report(
     }
     // What no feature received.
     for (i, s) in sessions.iter().enumerate() {
+        if elsewhere[i] {
+            continue;
+        }
         let share = 1.0 - attributed[i];
         if share <= 1e-9 {
             continue;

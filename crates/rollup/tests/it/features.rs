@@ -340,3 +340,26 @@ fn a_session_in_a_subdirectory_and_the_grace_period() {
     assert_eq!((r.features[0].id.as_str(), r.features[0].rule), ("x", Rule::Scope));
     assert!(close(r.features[0].cost_usd, 1.0) && close(r.unattributed_cost_usd, 0.0));
 }
+
+#[test]
+fn named_repositories_leave_other_sessions_out() {
+    let (a, b) = (Repo::new(), Repo::new());
+    a.commit(T0 + H, "feat(x): in a", "x.txt", 2);
+    b.commit(T0 + H, "feat(y): in b", "y.txt", 2);
+    let lines = vec![
+        session("s1", a.root(), "main", T0 + H, T0 + 2 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+        session("s2", b.root(), "main", T0 + H, T0 + 2 * H),
+        turn("t2", "s2", "model-a", T0 + H, 100, 7.0),
+    ];
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap_or_default();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("write: {e}"));
+    let opts = FeaturesOptions { repos: vec![a.root().to_owned()], ..FeaturesOptions::new() };
+    let r = features_report(&[file], &PriceBook::bundled(), &opts)
+        .unwrap_or_else(|e| panic!("features: {e}"));
+    let ids: Vec<&str> = r.features.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["x"]);
+    // s2 (repo b, $7) is not part of this report: not unattributed either.
+    assert!(close(r.features[0].cost_usd, 1.0) && close(r.unattributed_cost_usd, 0.0));
+}
