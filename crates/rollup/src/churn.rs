@@ -173,14 +173,10 @@ impl Git<'_> {
 
     /// Run git with `args` and return its standard output as bytes.
     pub(crate) fn run_os(&self, args: &[&OsStr]) -> Result<Vec<u8>, Error> {
-        let out = self
-            .command()
-            .args(args)
-            .output()
-            .map_err(|e| Error::Git {
-                repo: self.repo.to_owned(),
-                message: format!("cannot run git: {e} (is git installed and on PATH?)"),
-            })?;
+        let out = self.command().args(args).output().map_err(|e| Error::Git {
+            repo: self.repo.to_owned(),
+            message: format!("cannot run git: {e} (is git installed and on PATH?)"),
+        })?;
         if !out.status.success() {
             return Err(Error::Git {
                 repo: self.repo.to_owned(),

@@ -70,8 +70,18 @@ fn money(usd: f64) -> String {
 
 fn render(r: &FeaturesReport) -> String {
     let headers = [
-        "Feature", "Rule", "Status", "Shipped", "Sessions", "Models", "Tokens", "Cost",
-        "Cost by model", "Commits", "Lines added", "Agent share",
+        "Feature",
+        "Rule",
+        "Status",
+        "Shipped",
+        "Sessions",
+        "Models",
+        "Tokens",
+        "Cost",
+        "Cost by model",
+        "Commits",
+        "Lines added",
+        "Agent share",
     ];
     let rows: Vec<Vec<String>> = r
         .features
@@ -83,8 +93,11 @@ fn render(r: &FeaturesReport) -> String {
                 Status::Prototype => "prototype",
                 _ => "other",
             };
-            let by_model: Vec<String> =
-                f.models.iter().map(|(m, c)| format!("{} {}", cell(m), money(c.cost_usd))).collect();
+            let by_model: Vec<String> = f
+                .models
+                .iter()
+                .map(|(m, c)| format!("{} {}", cell(m), money(c.cost_usd)))
+                .collect();
             let share = if f.lines_added == 0 {
                 "-".to_owned()
             } else {

@@ -110,7 +110,10 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     let out = agentos(&["--data-dir", data, "features"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let table = text(&out.stdout);
-    assert!(table.contains("login") && table.contains("Cost per shipped feature: $1.00"), "{table}");
+    assert!(
+        table.contains("login") && table.contains("Cost per shipped feature: $1.00"),
+        "{table}"
+    );
     assert!(table.contains("Unattributed cost: $0.50"), "{table}");
 }
 
@@ -118,7 +121,8 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
 fn a_bad_since_is_a_usage_error() {
     let s = Scratch::new();
     let (data, _) = setup(&s);
-    let out = agentos(&["--data-dir", data.to_str().unwrap_or_default(), "features", "--since", "soon"]);
+    let out =
+        agentos(&["--data-dir", data.to_str().unwrap_or_default(), "features", "--since", "soon"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("soon"), "{}", text(&out.stderr));
 }

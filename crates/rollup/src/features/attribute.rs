@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::git::History;
 use super::identify::Identified;
-use super::{Feature, ModelCost, Status, Window};
+use super::{Feature, Status, Window};
 use crate::usage::SessionActivity;
 
 fn agent_trailer(k: &str, v: &str) -> bool {
@@ -120,7 +120,7 @@ pub(crate) fn attribute(
             feat.sessions += 1;
             for (model, u) in &s.models {
                 let tokens = (u.tokens as f64 * share).round() as u64;
-                let m = feat.models.entry(model.clone()).or_insert_with(ModelCost::default);
+                let m = feat.models.entry(model.clone()).or_default();
                 m.cost_usd += u.cost * share;
                 m.tokens += tokens;
                 feat.cost_usd += u.cost * share;

@@ -286,7 +286,8 @@ impl History {
     pub(crate) fn copies_of(&self, base: &str, tip: &str) -> Vec<usize> {
         let git = Git { repo: &self.root };
         let since = format!("{base}..{}", self.default_ref);
-        let log = ["log", "-p", "--no-merges", "--no-textconv", "--no-ext-diff", "--format=commit %H"];
+        let log =
+            ["log", "-p", "--no-merges", "--no-textconv", "--no-ext-diff", "--format=commit %H"];
         let mut args = log.to_vec();
         args.extend(["--first-parent", since.as_str()]);
         let Some(have) = patch_ids(&git, &args) else { return Vec::new() };

@@ -142,8 +142,7 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
         }
     }
     // Rule 4: default-branch sessions' windows.
-    for w in windows.iter().filter(|w| w.branch.as_deref().is_none_or(|b| b == h.default_name))
-    {
+    for w in windows.iter().filter(|w| w.branch.as_deref().is_none_or(|b| b == h.default_name)) {
         for i in (0..h.commits.len()).rev() {
             let c = &h.commits[i];
             if out.claim[i].is_some()

@@ -173,9 +173,10 @@ fn since_secs(since: Option<&str>) -> Result<Option<i64>, UsageError> {
     } else {
         t.to_owned()
     };
-    let date: jiff::civil::Date = dashed
-        .parse()
-        .map_err(|e: jiff::Error| UsageError::Date { value: text.to_owned(), message: e.to_string() })?;
+    let date: jiff::civil::Date = dashed.parse().map_err(|e: jiff::Error| UsageError::Date {
+        value: text.to_owned(),
+        message: e.to_string(),
+    })?;
     let ts = date
         .to_zoned(jiff::tz::TimeZone::UTC)
         .map_err(|e| UsageError::Date { value: text.to_owned(), message: e.to_string() })?;

@@ -3,9 +3,7 @@
 
 use std::process::Command;
 
-use agentos_rollup::features::{
-    FeaturesOptions, FeaturesReport, Rule, Status, features_report,
-};
+use agentos_rollup::features::{FeaturesOptions, FeaturesReport, Rule, Status, features_report};
 use agentos_rollup::usage::PriceBook;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
@@ -346,7 +344,7 @@ fn named_repositories_leave_other_sessions_out() {
     let (a, b) = (Repo::new(), Repo::new());
     a.commit(T0 + H, "feat(x): in a", "x.txt", 2);
     b.commit(T0 + H, "feat(y): in b", "y.txt", 2);
-    let lines = vec![
+    let lines = [
         session("s1", a.root(), "main", T0 + H, T0 + 2 * H),
         turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
         session("s2", b.root(), "main", T0 + H, T0 + 2 * H),
