@@ -355,7 +355,7 @@ fn unborn(git: &Git<'_>) -> bool {
 }
 
 /// Lines `hash` added per file (file names as bytes).
-fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> {
+pub(crate) fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> {
     let args = [
         "show",
         "--numstat",
@@ -383,7 +383,11 @@ fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> 
     Ok(files)
 }
 
-fn blame_counts(git: &Git<'_>, rev: &str, file: &[u8]) -> Result<HashMap<String, u64>, Error> {
+pub(crate) fn blame_counts(
+    git: &Git<'_>,
+    rev: &str,
+    file: &[u8],
+) -> Result<HashMap<String, u64>, Error> {
     let file = os_path(file);
     let args = [
         OsStr::new("blame"),

@@ -68,6 +68,10 @@ fn money(usd: f64) -> String {
     format!("${usd:.2}")
 }
 
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", 100.0 * x))
+}
+
 fn render(r: &FeaturesReport) -> String {
     let headers = [
         "Feature",
@@ -82,6 +86,7 @@ fn render(r: &FeaturesReport) -> String {
         "Commits",
         "Lines added",
         "Agent share",
+        "Churn 14d agent/human",
     ];
     let rows: Vec<Vec<String>> = r
         .features
@@ -119,6 +124,7 @@ fn render(r: &FeaturesReport) -> String {
                 f.commits.to_string(),
                 f.lines_added.to_string(),
                 share,
+                format!("{} / {}", pct(f.churn_14d_agent), pct(f.churn_14d_human)),
             ]
         })
         .collect();

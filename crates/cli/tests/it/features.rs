@@ -99,6 +99,9 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     assert_eq!(f[0]["models"]["model-a"]["cost_usd"].as_f64(), Some(1.5));
     assert_eq!((f[0]["commits"].as_u64(), f[0]["lines_added"].as_u64()), (Some(1), Some(6)));
     assert_eq!(f[0]["agent_lines_added"], 6);
+    // Nothing rewritten since; no human-written lines.
+    assert_eq!(f[0]["churn_14d_agent"].as_f64(), Some(0.0));
+    assert!(f[0]["churn_14d_human"].is_null(), "{j:#}");
     assert_eq!(f[1]["cost_usd"].as_f64(), Some(0.5));
     assert_eq!(j["unattributed_cost_usd"].as_f64(), Some(0.5));
     assert_eq!(j["cost_per_shipped_feature_usd"].as_f64(), Some(1.0));

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::churn14::{Churn14, Churned};
 use super::git::History;
 use super::identify::Identified;
 use super::{Feature, Status, Window};
@@ -43,6 +44,7 @@ pub(crate) fn attribute(
     attributed: &mut [f64],
     since: Option<i64>,
 ) -> Vec<Feature> {
+    let mut churn = Churn14::new(h);
     let mut feats: Vec<Feature> = found
         .drafts
         .iter()
@@ -60,7 +62,10 @@ pub(crate) fn attribute(
                 commits: d.commits.len() as u64,
                 lines_added: 0,
                 agent_lines_added: 0,
+                churn_14d_agent: None,
+                churn_14d_human: None,
             };
+            let (mut agent_churn, mut human_churn) = (Churned::default(), Churned::default());
             for &c in &d.commits {
                 let commit = &h.commits[c];
                 f.lines_added += commit.added;
@@ -69,7 +74,13 @@ pub(crate) fn attribute(
                 if agent {
                     f.agent_lines_added += commit.added;
                 }
+                if d.copies.is_empty() && !d.prototype {
+                    let group = if agent { &mut agent_churn } else { &mut human_churn };
+                    churn.add(c, group);
+                }
             }
+            f.churn_14d_agent = agent_churn.score();
+            f.churn_14d_human = human_churn.score();
             let shipped_by = if d.copies.is_empty() { &d.commits } else { &d.copies };
             let reach: Option<Vec<i64>> =
                 shipped_by.iter().map(|&c| h.reach[c].map(|r| r.at)).collect();

@@ -10,6 +10,7 @@
 //! cannot be tied to a feature is reported as unattributed, never dropped.
 
 mod attribute;
+mod churn14;
 mod git;
 mod identify;
 
@@ -93,6 +94,11 @@ pub struct Feature {
     pub lines_added: u64,
     /// Of those, lines in commits written with an agent.
     pub agent_lines_added: u64,
+    /// Share of the agent-written lines deleted or rewritten within 14 days (on the default
+    /// branch); `null` when none were added, or for a squash- or rebase-merged branch.
+    pub churn_14d_agent: Option<f64>,
+    /// The same for the human-written lines.
+    pub churn_14d_human: Option<f64>,
 }
 
 /// What happened to a repository.

@@ -361,3 +361,53 @@ fn named_repositories_leave_other_sessions_out() {
     // s2 (repo b, $7) is not part of this report: not unattributed either.
     assert!(close(r.features[0].cost_usd, 1.0) && close(r.unattributed_cost_usd, 0.0));
 }
+
+/// Write `file` with exactly `lines`.
+fn write(repo: &Repo, file: &str, lines: &[String]) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(repo.root().join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
+}
+
+fn commit_all(repo: &Repo, at: i64, message: &str) {
+    repo.git(&["add", "-A"], at);
+    repo.git(&["commit", "-q", "-m", message], at);
+}
+
+#[test]
+fn agent_lines_rewritten_by_a_human_count_as_agent_churn() {
+    const DAY: i64 = 86_400;
+    let repo = Repo::new();
+    repo.commit(T0, "init", "README", 1);
+    // c1, the agent's (inside s1's window): 10 lines of a.txt.
+    let mut a: Vec<String> = (1..=10).map(|i| format!("agent {i}")).collect();
+    write(&repo, "a.txt", &a);
+    commit_all(&repo, T0 + H, "xfeat::A::W1::impl first cut");
+    // c2, a human's (day 3, no session): rewrites 4 of them and adds 5 lines of h.txt.
+    for (i, line) in a.iter_mut().take(4).enumerate() {
+        *line = format!("human {i}");
+    }
+    write(&repo, "a.txt", &a);
+    let h: Vec<String> = (1..=5).map(|i| format!("h {i}")).collect();
+    write(&repo, "h.txt", &h);
+    commit_all(&repo, T0 + 3 * DAY, "xfeat::A::W1::fix review");
+    // c3, day 10: deletes 3 of h.txt's lines (adds none).
+    write(&repo, "h.txt", &h[..2]);
+    commit_all(&repo, T0 + 10 * DAY, "xfeat::A::W1::cleanup");
+    // Day 30, another file: after every horizon.
+    repo.commit(T0 + 30 * DAY, "chore: later", "later.txt", 1);
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 2 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+    ];
+    let r = report(&lines, 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    // Added: c1 10 (agent), c2 4 + 5 = 9 (human), c3 0.
+    assert_eq!((f.commits, f.lines_added, f.agent_lines_added), (3, 19, 10));
+    // At c1 + 14 d the tree is c3's: 4 of c1's 10 lines rewritten by c2 → 0.4.
+    assert_eq!(f.churn_14d_agent, Some(0.4));
+    // At c2 + 14 d (day 17) also c3's: c2's 4 a.txt lines survive, 2 of its 5 h.txt lines:
+    // 3 of 9 churned.
+    let human = f.churn_14d_human.unwrap_or(f64::NAN);
+    assert!(close(human, 3.0 / 9.0), "{human}");
+}
