@@ -53,8 +53,16 @@ pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
             "warning: repository {} is {}{}",
             cell(&r.path),
             r.status,
-            r.message.as_deref().map(|m| format!(": {}", cell(m))).unwrap_or_default()
+            r.message
+                .as_deref()
+                .map(|m| format!(": {}", cell(m.lines().next().unwrap_or_default())))
+                .unwrap_or_default()
         );
+        if r.status == "unreadable" {
+            eprintln!(
+                "hint: a repository owned by someone else is read only if git's safe.directory lists it"
+            );
+        }
     }
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);

@@ -411,3 +411,30 @@ fn agent_lines_rewritten_by_a_human_count_as_agent_churn() {
     let human = f.churn_14d_human.unwrap_or(f64::NAN);
     assert!(close(human, 3.0 / 9.0), "{human}");
 }
+
+#[test]
+fn a_repository_git_refuses_is_listed_not_fatal() {
+    let repo = Repo::new();
+    repo.commit(T0 + H, "feat(x): one", "x.txt", 2);
+    // Owned by someone else: git refuses it unless `safe.directory` allows it. Where we cannot
+    // change the owner (not root) or the user's configuration allows it, there is nothing to see.
+    let chown = Command::new("chown").args(["-R", "65534"]).arg(repo.root().as_str()).status();
+    if !chown.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let probe = Command::new("git").arg("-C").arg(repo.root().as_str()).arg("status").output();
+    if probe.as_ref().is_ok_and(|o| o.status.success()) {
+        return;
+    }
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + H, T0 + 2 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+    ];
+    let r = report(&lines, 0);
+    assert!(r.features.is_empty());
+    assert_eq!(r.repos.len(), 1, "{:#?}", r.repos);
+    assert_eq!(r.repos[0].status, "unreadable");
+    let message = r.repos[0].message.clone().unwrap_or_default();
+    assert!(message.contains("safe.directory") || message.contains("ownership"), "{message}");
+    assert!(close(r.unattributed_cost_usd, 1.0));
+}
