@@ -24,6 +24,10 @@ pub struct FeaturesArgs {
     /// Minutes around a session's first and last response in which its commits still count.
     #[arg(long, value_name = "MINUTES", default_value_t = 30)]
     pub grace: u32,
+    /// Also measure churn at 14 days of agent- and human-written lines (runs git blame per
+    /// file each feature commit touched: slow on long histories).
+    #[arg(long)]
+    pub churn: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -43,6 +47,7 @@ pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
         since: a.since.clone(),
         grace_secs: i64::from(a.grace) * 60,
         cache_dir: a.events.is_empty().then(|| g.data_dir()),
+        churn: a.churn,
     };
     let report = features_report(&files, &book, &opts)?;
     for d in report.diagnostics.iter().take(20) {

@@ -85,7 +85,7 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     let s = Scratch::new();
     let (data, gone) = setup(&s);
     let data = data.to_str().unwrap_or_default();
-    let out = agentos(&["--data-dir", data, "features", "--json"]);
+    let out = agentos(&["--data-dir", data, "features", "--json", "--churn"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let j: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
     let f = j["features"].as_array().cloned().unwrap_or_default();

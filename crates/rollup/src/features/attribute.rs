@@ -43,6 +43,7 @@ pub(crate) fn attribute(
     sessions: &[SessionActivity],
     attributed: &mut [f64],
     since: Option<i64>,
+    measure_churn: bool,
 ) -> Vec<Feature> {
     let mut churn = Churn14::new(h);
     let mut feats: Vec<Feature> = found
@@ -74,7 +75,7 @@ pub(crate) fn attribute(
                 if agent {
                     f.agent_lines_added += commit.added;
                 }
-                if d.copies.is_empty() && !d.prototype {
+                if measure_churn && d.copies.is_empty() && !d.prototype {
                     let group = if agent { &mut agent_churn } else { &mut human_churn };
                     churn.add(c, group);
                 }

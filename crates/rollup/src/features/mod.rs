@@ -95,7 +95,8 @@ pub struct Feature {
     /// Of those, lines in commits written with an agent.
     pub agent_lines_added: u64,
     /// Share of the agent-written lines deleted or rewritten within 14 days (on the default
-    /// branch); `null` when none were added, or for a squash- or rebase-merged branch.
+    /// branch); `null` when none were added, for a squash- or rebase-merged branch, or when
+    /// churn was not measured ([`FeaturesOptions::churn`]).
     pub churn_14d_agent: Option<f64>,
     /// The same for the human-written lines.
     pub churn_14d_human: Option<f64>,
@@ -147,6 +148,9 @@ pub struct FeaturesOptions {
     pub grace_secs: i64,
     /// The data dir whose usage cache to use (as `usage_report`).
     pub cache_dir: Option<Utf8PathBuf>,
+    /// Measure `churn_14d_agent` / `churn_14d_human` (one `git blame` per file a feature
+    /// commit touched, at its 14-day horizon: slow on long histories); off: `null`.
+    pub churn: bool,
 }
 
 impl FeaturesOptions {
@@ -298,8 +302,15 @@ pub fn features_report(
             })
             .collect();
         let found = identify::identify(&history, &windows);
-        let feats =
-            attribute::attribute(&history, &found, &windows, &sessions, &mut attributed, since);
+        let feats = attribute::attribute(
+            &history,
+            &found,
+            &windows,
+            &sessions,
+            &mut attributed,
+            since,
+            opts.churn,
+        );
         report.features.extend(feats);
     }
     // What no feature received.
