@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::churn14::{Churn14, Churned};
-use super::git::History;
+use super::git::{History, SessionBranch};
 use super::identify::Identified;
 use super::{Feature, Status, Window};
 use crate::usage::SessionActivity;
@@ -96,19 +96,17 @@ pub(crate) fn attribute(
         .collect();
     for w in windows {
         let s = &sessions[w.session];
-        let on_branch = w
-            .branch
-            .as_deref()
-            .filter(|b| *b != h.default_name)
-            .and_then(|b| h.branches.get(b))
-            .map(|&tip| h.branch_commits(tip));
-        let candidates: Vec<usize> = match &on_branch {
-            Some(own) => own.clone(),
-            None if w.branch.as_deref().is_none_or(|b| b == h.default_name) => {
+        let kind = h.session_branch(w.branch.as_deref());
+        let on_branch = match kind {
+            SessionBranch::Feature(tip) => Some(h.branch_commits(tip)),
+            _ => None,
+        };
+        let candidates: Vec<usize> = match (&on_branch, kind) {
+            (Some(own), _) => own.clone(),
+            (None, SessionBranch::Default) => {
                 (0..h.commits.len()).filter(|&c| h.reach[c].is_some()).collect()
             }
-            // A branch this repository does not have (deleted, or another clone's).
-            None => Vec::new(),
+            (None, _) => Vec::new(),
         };
         let in_window: Vec<usize> = candidates
             .iter()

@@ -249,7 +249,33 @@ fn mark_reach(h: &mut History, tip: &str) {
     }
 }
 
+/// What a session's branch is in a repository.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SessionBranch {
+    /// The default branch (or no branch named, or a branch fast-forwarded into it: its commits
+    /// are the default branch's own).
+    Default,
+    /// A feature branch: its tip.
+    Feature(usize),
+    /// A branch this repository does not have (deleted, or another clone's).
+    Unknown,
+}
+
 impl History {
+    /// What `branch` is here.
+    pub(crate) fn session_branch(&self, branch: Option<&str>) -> SessionBranch {
+        let Some(b) = branch.filter(|b| *b != self.default_name) else {
+            return SessionBranch::Default;
+        };
+        match self.branches.get(b) {
+            Some(&tip) if self.first_parent.get(tip).copied().unwrap_or(false) => {
+                SessionBranch::Default
+            }
+            Some(&tip) => SessionBranch::Feature(tip),
+            None => SessionBranch::Unknown,
+        }
+    }
+
     /// The commits of a branch whose tip is `tip`: those not on the default branch before the
     /// branch was merged (all of the branch's own commits when it is not merged), newest first.
     pub(crate) fn branch_commits(&self, tip: usize) -> Vec<usize> {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::git::History;
+use super::git::{History, SessionBranch};
 use super::{Rule, Window};
 use crate::churn::{Tag, parse_tag};
 
@@ -104,15 +104,19 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
         }
     }
     // Rule 3: the sessions' branches.
-    let mut branches: Vec<&str> = windows
+    let mut branches: Vec<(&str, usize)> = windows
         .iter()
-        .filter_map(|w| w.branch.as_deref())
-        .filter(|b| *b != h.default_name)
+        .filter_map(|w| {
+            let b = w.branch.as_deref()?;
+            match h.session_branch(Some(b)) {
+                SessionBranch::Feature(tip) => Some((b, tip)),
+                _ => None,
+            }
+        })
         .collect();
     branches.sort_unstable();
     branches.dedup();
-    for b in branches {
-        let Some(&tip) = h.branches.get(b) else { continue };
+    for (b, tip) in branches {
         let own = h.branch_commits(tip);
         let free: Vec<usize> = own
             .iter()
@@ -142,7 +146,9 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
         }
     }
     // Rule 4: default-branch sessions' windows.
-    for w in windows.iter().filter(|w| w.branch.as_deref().is_none_or(|b| b == h.default_name)) {
+    for w in
+        windows.iter().filter(|w| h.session_branch(w.branch.as_deref()) == SessionBranch::Default)
+    {
         for i in (0..h.commits.len()).rev() {
             let c = &h.commits[i];
             if out.claim[i].is_some()

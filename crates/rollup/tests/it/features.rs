@@ -438,3 +438,29 @@ fn a_repository_git_refuses_is_listed_not_fatal() {
     assert!(message.contains("safe.directory") || message.contains("ownership"), "{message}");
     assert!(close(r.unattributed_cost_usd, 1.0));
 }
+
+#[test]
+fn a_fast_forwarded_branch_falls_back_to_the_window_on_the_default_branch() {
+    let repo = Repo::new();
+    repo.commit(T0, "init", "README", 1);
+    repo.git(&["checkout", "-q", "-b", "feat/ff"], T0 + H);
+    repo.commit(T0 + H, "feat(ff): one", "one.txt", 3);
+    repo.commit(T0 + 2 * H, "two", "two.txt", 1);
+    repo.git(&["checkout", "-q", "main"], T0 + 5 * H);
+    repo.git(&["merge", "-q", "--ff-only", "feat/ff"], T0 + 5 * H);
+    let lines = vec![
+        session("s1", repo.root(), "feat/ff", T0 + 50 * 60, T0 + 2 * H + 600),
+        turn("t1", "s1", "model-a", T0 + H, 100, 2.0),
+    ];
+    let r = report(&lines, 0);
+    // The branch's commits are main's own now: rule 4 (scope `ff`, 3 lines; commit, 1 line).
+    assert_eq!(r.features.len(), 2, "{:#?}", r.features);
+    let by_rule = |rule| r.features.iter().find(|f| f.rule == rule);
+    let (Some(ff), Some(two)) = (by_rule(Rule::Scope), by_rule(Rule::Commit)) else {
+        panic!("{:#?}", r.features)
+    };
+    assert_eq!((ff.id.as_str(), ff.status, two.status), ("ff", Status::Shipped, Status::Shipped));
+    assert_eq!(two.id.len(), 12);
+    assert!(close(ff.cost_usd, 1.5) && close(two.cost_usd, 0.5));
+    assert!(close(r.unattributed_cost_usd, 0.0));
+}
