@@ -189,7 +189,40 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
     }
     let tip = git.run(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")])?;
     mark_reach(&mut h, tip.trim());
+    // A branch deleted after its merge is still named by its merge commit's subject.
+    for i in 0..h.commits.len() {
+        let c = &h.commits[i];
+        if !h.first_parent[i] || c.parents.len() < 2 {
+            continue;
+        }
+        let (Some(name), Some(&tip)) = (merged_branch(&c.subject), h.index.get(&c.parents[1]))
+        else {
+            continue;
+        };
+        h.branches.entry(name.to_owned()).or_insert(tip);
+    }
     Ok(h)
+}
+
+/// The branch a merge commit's subject names, as git and the forges write it:
+/// `Merge branch 'feat/x'[ into main]`, `Merge remote-tracking branch 'origin/feat/x'`,
+/// `Merge pull request #12 from owner/feat/x`.
+pub(crate) fn merged_branch(subject: &str) -> Option<&str> {
+    fn quoted(rest: &str) -> Option<&str> {
+        rest.strip_prefix('\'')?.split('\'').next()
+    }
+    let name = if let Some(rest) = subject.strip_prefix("Merge branch ") {
+        quoted(rest)?
+    } else if let Some(rest) = subject.strip_prefix("Merge remote-tracking branch ") {
+        let b = quoted(rest)?;
+        b.split_once('/').map_or(b, |(_, b)| b)
+    } else if let Some(rest) = subject.strip_prefix("Merge pull request #") {
+        let from = rest.split_once(" from ")?.1.split_whitespace().next()?;
+        from.split_once('/')?.1
+    } else {
+        return None;
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 /// The commits a shallow clone cuts its history at (`<git dir>/shallow`, read with a cap).

@@ -11,8 +11,8 @@
 
 mod attribute;
 mod churn14;
-mod git;
-mod identify;
+pub(crate) mod git;
+pub(crate) mod identify;
 
 use std::collections::BTreeMap;
 

@@ -464,3 +464,18 @@ fn a_fast_forwarded_branch_falls_back_to_the_window_on_the_default_branch() {
     assert!(close(ff.cost_usd, 1.5) && close(two.cost_usd, 0.5));
     assert!(close(r.unattributed_cost_usd, 0.0));
 }
+
+#[test]
+fn a_branch_deleted_after_its_merge_is_found_by_the_merge_subject() {
+    let repo = Repo::new();
+    feature_branch(&repo);
+    let subject = "Merge pull request #7 from alice/feat/login";
+    repo.git(&["merge", "-q", "--no-ff", "-m", subject, "feat/login"], T0 + 5 * H);
+    repo.git(&["branch", "-q", "-D", "feat/login"], T0 + 5 * H);
+    let r = report(&branch_session(&repo), 0);
+    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
+    let f = &r.features[0];
+    assert_eq!((f.id.as_str(), f.rule, f.status), ("feat/login", Rule::Branch, Status::Shipped));
+    assert_eq!((f.commits, f.lines_added), (2, 15));
+    assert!(close(f.cost_usd, 3.0) && close(r.unattributed_cost_usd, 0.0));
+}
