@@ -134,11 +134,19 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
     }
     args.push("--");
     let out = git.run(&args)?;
-    for rec in out.split('\u{1e}').filter(|r| !r.trim().is_empty()) {
-        let f: Vec<&str> = rec.splitn(7, '\u{1f}').collect();
-        let [hash, parents, at, ct, subject, trailers, numstat] = f[..] else { continue };
+    for rec in records(&out) {
+        let mut f = rec.splitn(5, '\u{1f}');
+        let (Some(hash), Some(parents), Some(at), Some(ct), Some(rest)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        // The numstat (after the last separator) never holds one (git quotes odd paths); a
+        // subject or trailer that does only blurs the subject / trailer split.
+        let (mid, numstat) = rest.rsplit_once('\u{1f}').unwrap_or((rest, ""));
+        let (subject, trailers) = mid.split_once('\u{1f}').unwrap_or((mid, ""));
         let mut c = Commit {
-            hash: hash.trim().to_owned(),
+            hash: hash.to_owned(),
             parents: parents.split_whitespace().map(str::to_owned).collect(),
             author_time: at.trim().parse().unwrap_or(0),
             commit_time: ct.trim().parse().unwrap_or(0),
@@ -202,6 +210,29 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
         h.branches.entry(name.to_owned()).or_insert(tip);
     }
     Ok(h)
+}
+
+/// The commit records of the log: each starts with the record separator and the commit's
+/// hash; a separator inside a commit message (git stores what it is given) does not start a
+/// record, so the history's shape never depends on what a message says.
+fn records(out: &str) -> Vec<String> {
+    let starts_record = |chunk: &str| {
+        chunk.split_once('\u{1f}').is_some_and(|(h, _)| {
+            (h.len() == 40 || h.len() == 64) && h.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    };
+    let mut records: Vec<String> = Vec::new();
+    for chunk in out.split('\u{1e}') {
+        match records.last_mut() {
+            Some(last) if !starts_record(chunk) => {
+                last.push('\u{1e}');
+                last.push_str(chunk);
+            }
+            _ if starts_record(chunk) => records.push(chunk.to_owned()),
+            _ => {}
+        }
+    }
+    records
 }
 
 /// The branch a merge commit's subject names, as git and the forges write it:

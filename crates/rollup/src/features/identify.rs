@@ -160,7 +160,7 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
             }
             let f = match conventional_scope(&c.subject) {
                 Some(scope) => out.add(&mut key, scope, Rule::Scope),
-                None => out.add(&mut key, &c.hash[..c.hash.len().min(12)], Rule::Commit),
+                None => out.add(&mut key, c.hash.get(..12).unwrap_or(&c.hash), Rule::Commit),
             };
             out.claim(i, f);
         }

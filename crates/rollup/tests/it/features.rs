@@ -479,3 +479,22 @@ fn a_branch_deleted_after_its_merge_is_found_by_the_merge_subject() {
     assert_eq!((f.commits, f.lines_added), (2, 15));
     assert!(close(f.cost_usd, 3.0) && close(r.unattributed_cost_usd, 0.0));
 }
+
+#[test]
+fn separators_in_a_commit_message_do_not_break_the_history() {
+    let repo = Repo::new();
+    repo.commit(T0 + H, "feat(a): first", "a.txt", 2);
+    let odd = format!("odd \u{1e}{} \u{1f} subject\n\nFeature:\u{1f}x", "f".repeat(40));
+    repo.commit(T0 + 2 * H, &odd, "odd.txt", 1);
+    repo.commit(T0 + 3 * H, "feat(b): last", "b.txt", 1);
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 3 * H + 600),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+    ];
+    let r = report(&lines, 0);
+    // `a`, before the odd commit, is still found on the default branch and shipped.
+    let a = r.features.iter().find(|f| f.id == "a");
+    assert_eq!(a.map(|f| (f.status, f.lines_added)), Some((Status::Shipped, 2)), "{:#?}", r);
+    let b = r.features.iter().find(|f| f.id == "b");
+    assert_eq!(b.map(|f| f.status), Some(Status::Shipped));
+}
