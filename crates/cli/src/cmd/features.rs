@@ -69,6 +69,13 @@ pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if !report.unpriced_models.is_empty() {
+        let names: Vec<String> = report.unpriced_models.iter().map(|m| cell(m)).collect();
+        eprintln!(
+            "warning: no price for {}: their cost counts as $0 (--prices adds a table)",
+            names.join(", ")
+        );
+    }
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -131,6 +131,9 @@ pub struct FeaturesReport {
     pub cost_per_shipped_feature_usd: Option<f64>,
     /// Per model: Σ its cost in shipped features / the number of shipped features it worked on.
     pub per_model: BTreeMap<String, f64>,
+    /// Models with responses no price table prices: their cost is missing from every figure
+    /// above (counted as $0), their tokens are not.
+    pub unpriced_models: Vec<String>,
     /// Skipped input lines.
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
@@ -331,6 +334,15 @@ pub fn features_report(
             report.unattributed_tokens += tokens;
         }
     }
+    let mut unpriced: Vec<String> = sessions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !elsewhere[*i])
+        .flat_map(|(_, s)| s.models.iter().filter(|(_, u)| u.unpriced > 0).map(|(m, _)| m.clone()))
+        .collect();
+    unpriced.sort_unstable();
+    unpriced.dedup();
+    report.unpriced_models = unpriced;
     let shipped: Vec<&Feature> =
         report.features.iter().filter(|f| f.status == Status::Shipped).collect();
     if !shipped.is_empty() {

@@ -498,3 +498,26 @@ fn separators_in_a_commit_message_do_not_break_the_history() {
     let b = r.features.iter().find(|f| f.id == "b");
     assert_eq!(b.map(|f| f.status), Some(Status::Shipped));
 }
+
+#[test]
+fn unpriced_models_are_named_not_hidden() {
+    let repo = Repo::new();
+    repo.commit(T0 + H, "feat(a): one", "a.txt", 2);
+    let unpriced = json!({"type": "turn", "event_id": "t2", "ts": ts(T0 + H),
+        "schema_version": "1.1.0",
+        "turn": {"turn_id": "t2", "session_id": "s1", "model": "mystery-model-9",
+            "subagent": "main", "tokens_in": 50, "tokens_out": 0, "input_kind": "text",
+            "latency_ms": 0.0, "responded_at": ts(T0 + H)}})
+    .to_string();
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + H, T0 + 2 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+        unpriced,
+    ];
+    let r = report(&lines, 0);
+    assert_eq!(r.unpriced_models, ["mystery-model-9"]);
+    let f = &r.features[0];
+    // Its tokens count, its cost is unknown ($0 here, and named above).
+    assert_eq!((f.tokens, f.models["mystery-model-9"].tokens), (150, 50));
+    assert!(close(f.cost_usd, 1.0));
+}
