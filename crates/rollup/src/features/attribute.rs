@@ -102,17 +102,19 @@ pub(crate) fn attribute(
             _ => None,
         };
         let candidates: Vec<usize> = match (&on_branch, kind) {
-            (Some(own), _) => own.clone(),
-            (None, SessionBranch::Default) => {
-                (0..h.commits.len()).filter(|&c| h.reach[c].is_some()).collect()
+            (Some(own), _) => {
+                own.iter().copied().filter(|&c| w.contains(h.commits[c].author_time)).collect()
             }
+            (None, SessionBranch::Default) => h
+                .authored_in(w.from, w.to)
+                .iter()
+                .copied()
+                .filter(|&c| h.reach[c].is_some())
+                .collect(),
             (None, _) => Vec::new(),
         };
-        let in_window: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&c| h.commits[c].parents.len() <= 1 && w.contains(h.commits[c].author_time))
-            .collect();
+        let in_window: Vec<usize> =
+            candidates.into_iter().filter(|&c| h.commits[c].parents.len() <= 1).collect();
         let mut weights = weigh(h, found, &in_window);
         if weights.is_empty()
             && let Some(own) = &on_branch

@@ -68,6 +68,8 @@ pub(crate) struct History {
     pub(crate) first_parent: Vec<bool>,
     /// Branch name (`feat/x`, also `origin/feat/x`) → tip commit index.
     pub(crate) branches: HashMap<String, usize>,
+    /// Commit indices by author time (ties: oldest in log order first).
+    pub(crate) by_author: Vec<usize>,
 }
 
 /// The top directory of the work tree `dir` is in.
@@ -197,6 +199,8 @@ pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
     }
     let tip = git.run(&["rev-parse", "--verify", &format!("{rev}^{{commit}}")])?;
     mark_reach(&mut h, tip.trim());
+    h.by_author = (0..h.commits.len()).rev().collect();
+    h.by_author.sort_by_key(|&i| h.commits[i].author_time);
     // A branch deleted after its merge is still named by its merge commit's subject.
     for i in 0..h.commits.len() {
         let c = &h.commits[i];
@@ -326,6 +330,14 @@ pub(crate) enum SessionBranch {
 }
 
 impl History {
+    /// The commits authored within `from..=to`, oldest first.
+    pub(crate) fn authored_in(&self, from: i64, to: i64) -> &[usize] {
+        let t = |&i: &usize| self.commits[i].author_time;
+        let lo = self.by_author.partition_point(|i| t(i) < from);
+        let hi = self.by_author.partition_point(|i| t(i) <= to);
+        self.by_author.get(lo..hi.max(lo)).unwrap_or_default()
+    }
+
     /// What `branch` is here.
     pub(crate) fn session_branch(&self, branch: Option<&str>) -> SessionBranch {
         let Some(b) = branch.filter(|b| *b != self.default_name) else {

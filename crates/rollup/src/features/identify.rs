@@ -149,13 +149,9 @@ pub(crate) fn identify(h: &History, windows: &[Window]) -> Identified {
     for w in
         windows.iter().filter(|w| h.session_branch(w.branch.as_deref()) == SessionBranch::Default)
     {
-        for i in (0..h.commits.len()).rev() {
+        for &i in h.authored_in(w.from, w.to) {
             let c = &h.commits[i];
-            if out.claim[i].is_some()
-                || c.parents.len() > 1
-                || h.reach[i].is_none()
-                || !w.contains(c.author_time)
-            {
+            if out.claim[i].is_some() || c.parents.len() > 1 || h.reach[i].is_none() {
                 continue;
             }
             let f = match conventional_scope(&c.subject) {
