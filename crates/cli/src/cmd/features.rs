@@ -10,6 +10,9 @@ use camino::Utf8PathBuf;
 use crate::Global;
 use crate::table::{cell, table_left_aligned};
 
+/// `--grace` unless given.
+pub const DEFAULT_GRACE_MINUTES: u32 = (agentos_rollup::features::DEFAULT_GRACE_SECS / 60) as u32;
+
 /// Options of `agentos features`.
 #[derive(Debug, clap::Args)]
 pub struct FeaturesArgs {
@@ -22,7 +25,7 @@ pub struct FeaturesArgs {
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
     /// Minutes around a session's first and last response in which its commits still count.
-    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    #[arg(long, value_name = "MINUTES", default_value_t = DEFAULT_GRACE_MINUTES)]
     pub grace: u32,
     /// Also measure churn at 14 days of agent- and human-written lines (runs git blame per
     /// file each feature commit touched: slow on long histories).

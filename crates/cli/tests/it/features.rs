@@ -121,6 +121,22 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
 }
 
 #[test]
+fn report_by_feature_is_the_features_report() {
+    let s = Scratch::new();
+    let (data, _) = setup(&s);
+    let data = data.to_str().unwrap_or_default();
+    let features = agentos(&["--data-dir", data, "features", "--json"]);
+    let report = agentos(&["--data-dir", data, "report", "--by", "feature", "--json"]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let parse = |b: &[u8]| serde_json::from_slice::<Json>(b).unwrap_or_else(|e| panic!("{e}"));
+    let (f, r) = (parse(&features.stdout), parse(&report.stdout));
+    assert_eq!(r["features"][0]["id"], "login", "{r:#}");
+    assert_eq!(f, r);
+    let out = agentos(&["--data-dir", data, "report", "--by", "feature", "--session", "s1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
 fn a_bad_since_is_a_usage_error() {
     let s = Scratch::new();
     let (data, _) = setup(&s);
