@@ -148,7 +148,8 @@ enum Command {
     Privacy(cmd::session::PrivacyCmd),
     /// Roll event logs up into metrics_summary.json, progress.log.md and trend.json.
     Rollup(cmd::rollup::RollupArgs),
-    /// Print metrics as tables (or JSON) by model, session or day; `--by feature` is the `features` report.
+    /// Print metrics as tables (or JSON) by model, session or day; `--by feature` is the
+    /// `features` report.
     Report(cmd::rollup::ReportArgs),
     /// Churn of feature-tagged commits in a git repository.
     ///
