@@ -35,6 +35,15 @@ fn weigh(h: &History, found: &Identified, commits: &[usize]) -> BTreeMap<usize, 
     w
 }
 
+/// What the report asked for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    /// Keep features with a commit authored since (or a session's share).
+    pub(crate) since: Option<i64>,
+    /// Measure churn.
+    pub(crate) churn: bool,
+}
+
 /// Build the repository's features and add each session's attributed share to `attributed`.
 pub(crate) fn attribute(
     h: &History,
@@ -42,9 +51,10 @@ pub(crate) fn attribute(
     windows: &[Window],
     sessions: &[SessionActivity],
     attributed: &mut [f64],
-    since: Option<i64>,
-    measure_churn: bool,
+    settings: Settings,
+    by_model: &mut BTreeMap<String, Churned>,
 ) -> Vec<Feature> {
+    let Settings { since, churn: measure_churn } = settings;
     let mut churn = Churn14::new(h);
     let mut feats: Vec<Feature> = found
         .drafts
@@ -65,23 +75,43 @@ pub(crate) fn attribute(
                 agent_lines_added: 0,
                 churn_14d_agent: None,
                 churn_14d_human: None,
+                churn_14d_agent_by_model: BTreeMap::new(),
             };
+            let mut model_churn: BTreeMap<String, Churned> = BTreeMap::new();
             let (mut agent_churn, mut human_churn) = (Churned::default(), Churned::default());
             for &c in &d.commits {
                 let commit = &h.commits[c];
                 f.lines_added += commit.added;
-                let agent = commit.trailers.iter().any(|(k, v)| agent_trailer(k, v))
-                    || windows.iter().any(|w| w.contains(commit.author_time));
+                let window = windows.iter().find(|w| w.contains(commit.author_time));
+                let agent =
+                    window.is_some() || commit.trailers.iter().any(|(k, v)| agent_trailer(k, v));
                 if agent {
                     f.agent_lines_added += commit.added;
                 }
-                if measure_churn && d.copies.is_empty() && !d.prototype {
-                    let group = if agent { &mut agent_churn } else { &mut human_churn };
-                    churn.add(c, group);
+                if measure_churn
+                    && d.copies.is_empty()
+                    && !d.prototype
+                    && let Some(x) = churn.commit(c)
+                {
+                    if agent {
+                        agent_churn.add(x);
+                    } else {
+                        human_churn.add(x);
+                    }
+                    // The model active in the session at commit time.
+                    let model = window
+                        .and_then(|w| sessions.get(w.session))
+                        .and_then(|s| s.model_at(commit.author_time));
+                    if let Some(m) = model {
+                        model_churn.entry(m.to_owned()).or_default().add(x);
+                        by_model.entry(m.to_owned()).or_default().add(x);
+                    }
                 }
             }
             f.churn_14d_agent = agent_churn.score();
             f.churn_14d_human = human_churn.score();
+            f.churn_14d_agent_by_model =
+                model_churn.into_iter().filter_map(|(m, x)| Some((m, x.score()?))).collect();
             let shipped_by = if d.copies.is_empty() { &d.commits } else { &d.copies };
             let reach: Option<Vec<i64>> =
                 shipped_by.iter().map(|&c| h.reach[c].map(|r| r.at)).collect();

@@ -20,6 +20,11 @@ pub(crate) struct Churned {
 }
 
 impl Churned {
+    pub(crate) fn add(&mut self, o: Churned) {
+        self.added += o.added;
+        self.churned += o.churned;
+    }
+
     /// `churned / added`, `None` when nothing was added.
     pub(crate) fn score(self) -> Option<f64> {
         (self.added > 0).then(|| self.churned as f64 / self.added as f64)
@@ -62,8 +67,8 @@ impl<'a> Churn14<'a> {
         r
     }
 
-    /// Add commit `c`'s lines to `into`; `None` when git could not say (left out).
-    pub(crate) fn add(&mut self, c: usize, into: &mut Churned) -> Option<()> {
+    /// Commit `c`'s lines; `None` when git could not say (left out).
+    pub(crate) fn commit(&mut self, c: usize) -> Option<Churned> {
         let commit = self.h.commits.get(c)?;
         self.h.reach.get(c).copied().flatten()?;
         let files = added_lines(&self.git, &commit.hash).ok()?;
@@ -90,8 +95,6 @@ impl<'a> Churn14<'a> {
             surviving +=
                 self.blame.get(&key).and_then(|m| m.get(&commit.hash)).copied().unwrap_or(0);
         }
-        into.added += added;
-        into.churned += added.saturating_sub(surviving);
-        Some(())
+        Some(Churned { added, churned: added.saturating_sub(surviving) })
     }
 }

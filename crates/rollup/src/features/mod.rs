@@ -100,6 +100,9 @@ pub struct Feature {
     pub churn_14d_agent: Option<f64>,
     /// The same for the human-written lines.
     pub churn_14d_human: Option<f64>,
+    /// Agent-written churn per model active in the session at commit time (commits inside a
+    /// session's window); empty when churn was not measured.
+    pub churn_14d_agent_by_model: BTreeMap<String, f64>,
 }
 
 /// What happened to a repository.
@@ -131,6 +134,9 @@ pub struct FeaturesReport {
     pub cost_per_shipped_feature_usd: Option<f64>,
     /// Per model: Σ its cost in shipped features / the number of shipped features it worked on.
     pub per_model: BTreeMap<String, f64>,
+    /// Agent-written churn at 14 days over every feature, per model active in the session at
+    /// commit time; empty when churn was not measured.
+    pub churn_14d_agent_by_model: BTreeMap<String, f64>,
     /// Models with responses no price table prices: their cost is missing from every figure
     /// above (counted as $0), their tokens are not.
     pub unpriced_models: Vec<String>,
@@ -275,6 +281,7 @@ pub fn features_report(
     }
     let mut report = FeaturesReport { diagnostics, ..FeaturesReport::default() };
     let mut attributed = vec![0.0f64; sessions.len()];
+    let mut model_churn: BTreeMap<String, churn14::Churned> = BTreeMap::new();
     for (root, idx) in by_repo {
         let history = match git::read(&root) {
             Ok(h) => h,
@@ -311,8 +318,8 @@ pub fn features_report(
             &windows,
             &sessions,
             &mut attributed,
-            since,
-            opts.churn,
+            attribute::Settings { since, churn: opts.churn },
+            &mut model_churn,
         );
         report.features.extend(feats);
     }
@@ -334,6 +341,8 @@ pub fn features_report(
             report.unattributed_tokens += tokens;
         }
     }
+    report.churn_14d_agent_by_model =
+        model_churn.into_iter().filter_map(|(m, x)| Some((m, x.score()?))).collect();
     let mut unpriced: Vec<String> = sessions
         .iter()
         .enumerate()

@@ -31,6 +31,17 @@ pub(crate) struct SessionActivity {
     pub(crate) last: i64,
     /// Per model id.
     pub(crate) models: BTreeMap<String, ModelUse>,
+    /// The model that answered most in each quarter-hour with responses (its start, seconds),
+    /// ascending: the model active at a time.
+    pub(crate) timeline: Vec<(i64, String)>,
+}
+
+impl SessionActivity {
+    /// The model active at `t`: the latest quarter-hour's at or before it, else the first.
+    pub(crate) fn model_at(&self, t: i64) -> Option<&str> {
+        let i = self.timeline.partition_point(|(q, _)| *q <= t);
+        self.timeline.get(i.saturating_sub(1)).map(|(_, m)| m.as_str())
+    }
 }
 
 /// The sessions of a scan, in id order; sessions without a response or a session event's
@@ -38,6 +49,9 @@ pub(crate) struct SessionActivity {
 pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
     let mut out: Vec<Option<SessionActivity>> = vec![None; c.sessions.len()];
     let mut first_cell: Vec<Option<i64>> = vec![None; c.sessions.len()];
+    // (session, quarter-hour start) → (responses, model) of its busiest model; ordered, so
+    // each timeline comes out ascending.
+    let mut busiest: BTreeMap<(usize, i64), (u64, u32)> = BTreeMap::new();
     for (&(qh, s, m), cell) in &c.cells {
         let s = s as usize;
         let (Some(slot), Some(name), Some(model)) =
@@ -52,6 +66,7 @@ pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
             first: i64::MAX,
             last: i64::MIN,
             models: BTreeMap::new(),
+            timeline: Vec::new(),
         });
         act.last = act.last.max(cell.last);
         let start = i64::from(qh).saturating_mul(QUARTER);
@@ -68,6 +83,17 @@ pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
             .saturating_add(t.cache_read);
         u.cost += cell.cost;
         u.unpriced += cell.unpriced;
+        // Most responses wins the quarter-hour; a tie goes to the smaller model id.
+        let best = busiest.entry((s, start)).or_insert((0, m));
+        let name_of = |i: u32| c.models.get(i as usize);
+        if cell.responses > best.0 || (cell.responses == best.0 && name_of(m) < name_of(best.1)) {
+            *best = (cell.responses, m);
+        }
+    }
+    for ((s, start), (_, m)) in busiest {
+        if let (Some(Some(act)), Some(model)) = (out.get_mut(s), c.models.get(m as usize)) {
+            act.timeline.push((start, model.clone()));
+        }
     }
     let mut sessions = Vec::new();
     for (i, slot) in out.into_iter().enumerate() {
@@ -82,6 +108,7 @@ pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
                     first: i64::MAX,
                     last: i64::MIN,
                     models: BTreeMap::new(),
+                    timeline: Vec::new(),
                 },
                 _ => continue,
             },

@@ -516,6 +516,10 @@ fn session_activity_keeps_branch_and_window_through_the_cache() {
     let m = &s1.models["claude-sonnet-4-5-20250929"];
     assert_eq!(m.tokens, 10);
     assert!((m.cost - 0.00003).abs() < 1e-12, "{}", m.cost);
+    // Its one response's quarter-hour names the model active then (and before: the first).
+    let model = Some("claude-sonnet-4-5-20250929");
+    assert_eq!(s1.model_at(secs("2026-11-20T10:14:59Z")), model);
+    assert_eq!(s1.model_at(secs("2026-11-20T09:00:00Z")), model);
     // s2 has no response but a window; an empty branch is no branch.
     assert_eq!((full[1].branch.as_deref(), full[1].models.len()), (None, 0));
     // Built, then read back from the cache: the same.

@@ -521,3 +521,40 @@ fn unpriced_models_are_named_not_hidden() {
     assert_eq!((f.tokens, f.models["mystery-model-9"].tokens), (150, 50));
     assert!(close(f.cost_usd, 1.0));
 }
+
+#[test]
+fn agent_churn_is_split_by_the_model_active_at_commit_time() {
+    const DAY: i64 = 86_400;
+    let repo = Repo::new();
+    repo.commit(T0, "init", "README", 1);
+    // c1 at 01:05 (model-a answering), 10 lines; c2 at 02:20 (model-b answering), 4 lines.
+    let mut a: Vec<String> = (1..=10).map(|i| format!("a {i}")).collect();
+    write(&repo, "a.txt", &a);
+    commit_all(&repo, T0 + H + 300, "xfeat::A::W1::impl a");
+    let mut b: Vec<String> = (1..=4).map(|i| format!("b {i}")).collect();
+    write(&repo, "b.txt", &b);
+    commit_all(&repo, T0 + 2 * H + 1_200, "xfeat::A::W1::impl b");
+    // Day 3, a human rewrites 5 lines of a.txt and 1 of b.txt.
+    for line in a.iter_mut().take(5) {
+        *line = format!("{line} (human)");
+    }
+    b[0] = "b 1 (human)".to_owned();
+    write(&repo, "a.txt", &a);
+    write(&repo, "b.txt", &b);
+    commit_all(&repo, T0 + 3 * DAY, "xfeat::A::W1::fix");
+    repo.commit(T0 + 30 * DAY, "chore: later", "later.txt", 1);
+    let lines = vec![
+        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 3 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+        turn("t2", "s1", "model-b", T0 + 2 * H + 900, 100, 1.0),
+    ];
+    let r = report(&lines, 0);
+    let f = &r.features[0];
+    // c1: 5 of 10 churned (model-a); c2: 1 of 4 (model-b); together 6 of 14.
+    assert_eq!(f.churn_14d_agent_by_model.get("model-a"), Some(&0.5));
+    assert_eq!(f.churn_14d_agent_by_model.get("model-b"), Some(&0.25));
+    assert!(close(f.churn_14d_agent.unwrap_or(f64::NAN), 6.0 / 14.0));
+    // The human's 6 lines all survive to day 17.
+    assert_eq!(f.churn_14d_human, Some(0.0));
+    assert_eq!(r.churn_14d_agent_by_model, f.churn_14d_agent_by_model);
+}
