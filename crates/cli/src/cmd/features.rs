@@ -161,5 +161,11 @@ fn render(r: &FeaturesReport) -> String {
         out.push_str(&format!("  {}: {}\n", cell(m), money(*c)));
     }
     out.push_str(&format!("Unattributed cost: {}\n", money(r.unattributed_cost_usd)));
+    if !r.churn_14d_agent_by_model.is_empty() {
+        out.push_str("Churn 14d of agent-written lines, by model:\n");
+        for (m, c) in &r.churn_14d_agent_by_model {
+            out.push_str(&format!("  {}: {}\n", cell(m), pct(Some(*c))));
+        }
+    }
     out
 }

@@ -118,6 +118,12 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
         "{table}"
     );
     assert!(table.contains("Unattributed cost: $0.50"), "{table}");
+    let out = agentos(&["--data-dir", data, "features", "--churn"]);
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("Churn 14d of agent-written lines, by model:\n  model-a: 0%"),
+        "{table}"
+    );
 }
 
 #[test]
