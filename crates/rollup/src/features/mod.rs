@@ -262,16 +262,18 @@ pub fn features_report(
     let mut by_repo: BTreeMap<Utf8PathBuf, Vec<usize>> = BTreeMap::new();
     // With `repos` named, sessions elsewhere are not part of the report (not unattributed).
     let mut elsewhere = vec![false; sessions.len()];
+    let mut named: BTreeMap<&str, Option<Utf8PathBuf>> = BTreeMap::new();
     for (i, s) in sessions.iter().enumerate() {
-        let top = s.cwd.as_deref().and_then(|cwd| {
-            if opts.repos.is_empty() {
-                resolve(cwd, &mut repos)
-            } else {
-                let top = tops_of(cwd, &wanted);
-                elsewhere[i] = top.is_none();
-                top
-            }
-        });
+        let top = if opts.repos.is_empty() {
+            s.cwd.as_deref().and_then(|cwd| resolve(cwd, &mut repos))
+        } else {
+            let top = s
+                .cwd
+                .as_deref()
+                .and_then(|cwd| named.entry(cwd).or_insert_with(|| tops_of(cwd, &wanted)).clone());
+            elsewhere[i] = top.is_none();
+            top
+        };
         if let Some(top) = top {
             by_repo.entry(top).or_default().push(i);
         }

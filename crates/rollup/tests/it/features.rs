@@ -349,6 +349,8 @@ fn named_repositories_leave_other_sessions_out() {
         turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
         session("s2", b.root(), "main", T0 + H, T0 + 2 * H),
         turn("t2", "s2", "model-a", T0 + H, 100, 7.0),
+        // s3 has no session event, so no cwd: in no named repository either.
+        turn("t3", "s3", "model-a", T0 + H, 100, 0.5),
     ];
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let file = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap_or_default();
@@ -358,7 +360,7 @@ fn named_repositories_leave_other_sessions_out() {
         .unwrap_or_else(|e| panic!("features: {e}"));
     let ids: Vec<&str> = r.features.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["x"]);
-    // s2 (repo b, $7) is not part of this report: not unattributed either.
+    // s2 (repo b, $7) and s3 are not part of this report: not unattributed either.
     assert!(close(r.features[0].cost_usd, 1.0) && close(r.unattributed_cost_usd, 0.0));
 }
 
