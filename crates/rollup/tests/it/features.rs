@@ -252,12 +252,14 @@ fn a_missing_repository_is_listed_and_its_sessions_unattributed() {
     let lines = vec![
         session("s1", gone, "main", T0, T0 + H),
         turn("t1", "s1", "model-a", T0 + H, 10, 0.25),
+        // A session without a session event (so without a cwd): unattributed too.
+        turn("t9", "s9", "model-a", T0 + H, 10, 0.5),
     ];
     let r = report(&lines, 0);
     assert!(r.features.is_empty());
     assert_eq!(r.repos.len(), 1);
     assert_eq!((r.repos[0].path.as_str(), r.repos[0].status), (gone.as_str(), "missing"));
-    assert!(close(r.unattributed_cost_usd, 0.25));
+    assert!(close(r.unattributed_cost_usd, 0.75));
 }
 
 #[test]
