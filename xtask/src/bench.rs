@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 6] = [
+pub const BENCHES: [Bench; 7] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -34,6 +34,13 @@ pub const BENCHES: [Bench; 6] = [
         takes_events: false,
     },
     Bench { package: "agentos-rollup", name: "rollup", dir: "crates/rollup", takes_events: true },
+    // `features_report` over a generated 10,000-commit repository and 2,000 sessions (≤ 2 s).
+    Bench {
+        package: "agentos-rollup",
+        name: "features",
+        dir: "crates/rollup",
+        takes_events: false,
+    },
     // `session end` on an empty data dir vs on a ~700 MB checkpointed history (goal ≤ 2×).
     Bench { package: "agentos-cli", name: "session_end", dir: "crates/cli", takes_events: true },
     // `usage daily --json` over a generated ~150 MB imported history (goal ≤ 200 ms).

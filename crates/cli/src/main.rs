@@ -148,7 +148,8 @@ enum Command {
     Privacy(cmd::session::PrivacyCmd),
     /// Roll event logs up into metrics_summary.json, progress.log.md and trend.json.
     Rollup(cmd::rollup::RollupArgs),
-    /// Print metrics as tables (or JSON) by model, session or day.
+    /// Print metrics as tables (or JSON) by model, session or day; `--by feature` is the
+    /// `features` report.
     Report(cmd::rollup::ReportArgs),
     /// Churn of feature-tagged commits in a git repository.
     ///
@@ -160,6 +161,9 @@ enum Command {
     /// within H days of their commit (7, 14 and 28 days; `--horizon` adds one). A `*` marks a
     /// horizon the history does not cover yet (provisional).
     Churn(cmd::rollup::ChurnArgs),
+    /// Cost per shipped feature, by model: imported sessions joined to the git history they
+    /// produced (features from xfeat tags, `Feature:` trailers, branches, or commit scopes).
+    Features(cmd::features::FeaturesArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
     /// Tokens and cost of the agents' API responses by day, week, month or session.
@@ -193,6 +197,7 @@ fn main() -> ExitCode {
         Command::Rollup(a) => cmd::rollup::rollup(a, &cli.global),
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
+        Command::Features(a) => cmd::features::run(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
         Command::Usage(c) => cmd::usage::run(c, &cli.global),
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),

@@ -136,8 +136,9 @@ impl Default for ChurnOptions {
     }
 }
 
-struct Git<'a> {
-    repo: &'a Utf8Path,
+/// Runs git in one repository, hardened (see the module docs); shared with `features`.
+pub(crate) struct Git<'a> {
+    pub(crate) repo: &'a Utf8Path,
 }
 
 /// Settings that keep git from starting anything the examined repository configures.
@@ -150,17 +151,15 @@ const SAFE_CONFIG: &[&str] = &[
 ];
 
 impl Git<'_> {
-    /// Run git with `args` and return its standard output as bytes.
-    fn run_os(&self, args: &[&OsStr]) -> Result<Vec<u8>, Error> {
+    /// A hardened `git` command in the repository, without its arguments.
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new("git");
         cmd.arg("--no-pager").arg("-C").arg(self.repo.as_std_path());
         for setting in SAFE_CONFIG {
             cmd.args(["-c", setting]);
         }
         // The repository is the one named, whatever a calling hook exported.
-        let out = cmd
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_PAGER", "cat")
             .env("GIT_OPTIONAL_LOCKS", "0")
             .env("LC_ALL", "C")
@@ -168,12 +167,16 @@ impl Git<'_> {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_OBJECT_DIRECTORY")
-            .output()
-            .map_err(|e| Error::Git {
-                repo: self.repo.to_owned(),
-                message: format!("cannot run git: {e} (is git installed and on PATH?)"),
-            })?;
+            .env_remove("GIT_OBJECT_DIRECTORY");
+        cmd
+    }
+
+    /// Run git with `args` and return its standard output as bytes.
+    pub(crate) fn run_os(&self, args: &[&OsStr]) -> Result<Vec<u8>, Error> {
+        let out = self.command().args(args).output().map_err(|e| Error::Git {
+            repo: self.repo.to_owned(),
+            message: format!("cannot run git: {e} (is git installed and on PATH?)"),
+        })?;
         if !out.status.success() {
             return Err(Error::Git {
                 repo: self.repo.to_owned(),
@@ -184,7 +187,7 @@ impl Git<'_> {
     }
 
     /// Run git with UTF-8 `args`; its output read as text (hashes, dates, subjects).
-    fn run(&self, args: &[&str]) -> Result<String, Error> {
+    pub(crate) fn run(&self, args: &[&str]) -> Result<String, Error> {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         Ok(String::from_utf8_lossy(&self.run_os(&args)?).into_owned())
     }
@@ -352,7 +355,7 @@ fn unborn(git: &Git<'_>) -> bool {
 }
 
 /// Lines `hash` added per file (file names as bytes).
-fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> {
+pub(crate) fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> {
     let args = [
         "show",
         "--numstat",
@@ -380,7 +383,11 @@ fn added_lines(git: &Git<'_>, hash: &str) -> Result<Vec<(Vec<u8>, u64)>, Error> 
     Ok(files)
 }
 
-fn blame_counts(git: &Git<'_>, rev: &str, file: &[u8]) -> Result<HashMap<String, u64>, Error> {
+pub(crate) fn blame_counts(
+    git: &Git<'_>,
+    rev: &str,
+    file: &[u8],
+) -> Result<HashMap<String, u64>, Error> {
     let file = os_path(file);
     let args = [
         OsStr::new("blame"),

@@ -6,7 +6,8 @@
 //! provider, outcomes, value per model, capacity alerts, diagnostics count). Alongside it come
 //! per-session and per-day breakdowns for reports ([`Rollup`]), the per-provider efficiency
 //! estimator over `windows.jsonl` ([`efficiency`]), churn of feature-tagged git commits
-//! ([`churn`]), the dated `progress.log.md` and `trend.json` ([`progress`]), and the
+//! ([`churn`]), cost per shipped feature by model from sessions and their repositories' git
+//! history ([`features`]), the dated `progress.log.md` and `trend.json` ([`progress`]), and the
 //! per-session window record the recorder appends to `windows.jsonl` ([`SessionWindow`]), and
 //! usage reports — tokens and priced cost by day, ISO week, month or session in a time zone
 //! ([`usage`]).
@@ -40,6 +41,7 @@ pub mod churn;
 mod codec;
 mod dedupe;
 pub mod efficiency;
+pub mod features;
 mod fsio;
 mod health;
 mod idsfile;

@@ -296,7 +296,8 @@ pub(crate) struct SessionView<'a> {
     #[serde(borrow)]
     pub(crate) session_id: Cow<'a, str>,
     repo_id: StrCheck,
-    branch: StrCheck,
+    #[serde(borrow)]
+    pub(crate) branch: Cow<'a, str>,
     commit: StrCheck,
     license_id: StrCheck,
     privacy_tier: PrivacyTier,

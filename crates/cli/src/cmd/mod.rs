@@ -2,6 +2,7 @@
 //! return the exit code (`Ok(ExitCode)`), or an error that `main` prints as one line with exit 2.
 
 pub mod demo;
+pub mod features;
 pub mod import;
 pub mod license;
 pub mod paths;

@@ -170,6 +170,8 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
                 &rows,
             ));
         }
+        // `report --by feature` is the `features` report (`rollup::report` hands it over).
+        By::Feature => {}
     }
     if !s.usage_by_provider.is_empty() {
         out.push('\n');
@@ -212,6 +214,7 @@ pub fn report_json(r: &Rollup, by: By, session: Option<&str>) -> serde_json::Val
         By::Model => serde_json::to_value(&r.summary.value_per_model),
         By::Session => serde_json::to_value(&r.sessions),
         By::Day => serde_json::to_value(&r.days),
+        By::Feature => Ok(serde_json::Value::Null),
     }
     .unwrap_or(serde_json::Value::Null);
     json!({

@@ -61,6 +61,8 @@ pub enum By {
     Session,
     /// One row per UTC day.
     Day,
+    /// Cost per shipped feature, by model: the `features` report over the sessions' repos.
+    Feature,
 }
 
 impl By {
@@ -69,6 +71,7 @@ impl By {
             By::Model => "model",
             By::Session => "session",
             By::Day => "day",
+            By::Feature => "feature",
         }
     }
 }
@@ -79,7 +82,7 @@ pub struct ReportArgs {
     /// Only this session.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
-    /// Rows by model, session or day.
+    /// Rows by model, session or day; feature: the `features` report (docs/features.md).
     #[arg(long, value_enum, default_value = "model")]
     pub by: By,
     /// Print JSON (with schema_version) instead of tables.
@@ -250,6 +253,22 @@ pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathB
 }
 
 pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    if a.by == By::Feature {
+        anyhow::ensure!(
+            a.session.is_none(),
+            "--session does not apply to --by feature (a feature spans sessions)"
+        );
+        let args = super::features::FeaturesArgs {
+            repos: Vec::new(),
+            since: None,
+            grace: super::features::DEFAULT_GRACE_MINUTES,
+            churn: false,
+            json: a.json,
+            prices: None,
+            events: a.events,
+        };
+        return super::features::run(args, g);
+    }
     let files = inputs(&a.events, g, "events.jsonl")?;
     let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
     let r = match summarize(&files, &opts)? {

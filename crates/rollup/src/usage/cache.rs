@@ -18,7 +18,7 @@ use crate::codec::Reader as R;
 use super::scan::{Cell, Collected, SessionMeta, Tok};
 use crate::dedupe::{checksum, id_hash_bytes};
 
-const MAGIC: &[u8; 8] = b"AOSUSE01";
+const MAGIC: &[u8; 8] = b"AOSUSE02";
 /// Largest cache read (a cache over this is ignored: a full read rebuilds it).
 const MAX_CACHE: u64 = 1 << 30;
 const HEAD: u64 = 64 * 1024;
@@ -131,6 +131,8 @@ fn encode(c: &Collected, mark: &Mark) -> Vec<u8> {
         w.str(name);
         w.opt(meta.agent.as_deref());
         w.opt(meta.cwd.as_deref());
+        w.opt(meta.branch.as_deref());
+        w.u64(meta.created.map_or(u64::MAX, |c| c as u64));
         w.u64(meta.last_active.map_or(u64::MAX, |l| l as u64));
     }
     w.u64(c.models.len() as u64);
@@ -195,10 +197,18 @@ fn decode(bytes: &[u8]) -> Option<(Collected, Mark)> {
         let name = r.str()?;
         let agent = r.opt()?;
         let cwd = r.opt()?;
+        let branch = r.opt()?;
+        let created = r.u64()?;
         let last = r.u64()?;
         let i = c.session(&name) as usize;
         let meta = c.meta.get_mut(i)?;
-        *meta = SessionMeta { agent, cwd, last_active: (last != u64::MAX).then_some(last as i64) };
+        *meta = SessionMeta {
+            agent,
+            cwd,
+            branch,
+            created: (created != u64::MAX).then_some(created as i64),
+            last_active: (last != u64::MAX).then_some(last as i64),
+        };
     }
     let n = r.u64()?;
     for _ in 0..n {

@@ -20,11 +20,13 @@ mod cache;
 mod prices;
 mod report;
 mod scan;
+mod sessions;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 pub use prices::{PriceBook, PriceSource, data_dir_prices, load_prices};
 pub use report::{ModelRow, SessionInfo, Totals, UsageReport, UsageRow};
+pub(crate) use sessions::SessionActivity;
 
 /// How rows are grouped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +154,21 @@ pub fn usage_report(
         _ => full_scan(files, &ctx)?,
     };
     Ok(report::build(collected, prices, opts, &tz, range))
+}
+
+/// Every session of `files` with its repo, branch, window and per-model use, priced with
+/// `prices` (the data dir's cache used as [`usage_report`] uses it).
+pub(crate) fn session_activity(
+    files: &[Utf8PathBuf],
+    prices: &PriceBook,
+    cache_dir: Option<&Utf8Path>,
+) -> Result<(Vec<SessionActivity>, Vec<crate::Diagnostic>), UsageError> {
+    let ctx = scan::Ctx { prices: &prices.table };
+    let collected = match (cache_dir, files) {
+        (Some(dir), [file]) => cached_scan(file, &dir.join(cache::CACHE_FILE), &ctx)?,
+        _ => full_scan(files, &ctx)?,
+    };
+    Ok((sessions::fold(&collected), collected.kept.clone()))
 }
 
 fn read_err(path: &Utf8Path) -> impl Fn(std::io::Error) -> UsageError + '_ {

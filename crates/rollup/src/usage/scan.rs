@@ -72,6 +72,10 @@ pub(crate) struct Cell {
 pub(crate) struct SessionMeta {
     pub(crate) agent: Option<String>,
     pub(crate) cwd: Option<String>,
+    /// The git branch a session event named (empty names are `None`).
+    pub(crate) branch: Option<String>,
+    /// The earliest `created_at` of its session events (seconds since the epoch).
+    pub(crate) created: Option<i64>,
     pub(crate) last_active: Option<i64>,
 }
 
@@ -112,6 +116,8 @@ enum Rec {
         session: u32,
         agent: Option<String>,
         cwd: Option<String>,
+        branch: Option<String>,
+        created: i64,
         last: i64,
     },
     Undated {
@@ -272,12 +278,16 @@ fn record<'c>(
         Line::Session(s) => {
             let id = s.event_id.and_then(|i| i.0);
             let session = names.get(&s.session.session_id);
+            let created = s.session.created_at.0.as_second();
             let last = s.session.last_active_at.unwrap_or(s.session.created_at).0.as_second();
+            let branch = s.session.branch.trim();
             recs.push(Rec::Session {
                 id,
                 session,
                 agent: s.session.agent.as_deref().map(str::to_owned),
                 cwd: s.session.cwd.as_deref().map(str::to_owned),
+                branch: (!branch.is_empty()).then(|| branch.to_owned()),
+                created,
                 last,
             });
         }
@@ -343,20 +353,25 @@ impl Collected {
                     }
                     cell.last = cell.last.max(secs);
                 }
-                Rec::Session { id, session, agent, cwd, last } => {
+                Rec::Session { id, session, agent, cwd, branch, created, last } => {
                     if !self.first(id) {
                         self.duplicates += 1;
                         continue;
                     }
                     let s = self.session(name(session)) as usize;
-                    if let Some(meta) = self.meta.get_mut(s)
-                        && meta.last_active.is_none_or(|l| last >= l)
-                    {
-                        *meta = SessionMeta {
-                            agent: agent.or(meta.agent.take()),
-                            cwd: cwd.or(meta.cwd.take()),
-                            last_active: Some(last),
-                        };
+                    if let Some(meta) = self.meta.get_mut(s) {
+                        let created = Some(meta.created.map_or(created, |c| c.min(created)));
+                        if meta.last_active.is_none_or(|l| last >= l) {
+                            *meta = SessionMeta {
+                                agent: agent.or(meta.agent.take()),
+                                cwd: cwd.or(meta.cwd.take()),
+                                branch: branch.or(meta.branch.take()),
+                                created,
+                                last_active: Some(last),
+                            };
+                        } else {
+                            meta.created = created;
+                        }
                     }
                 }
                 Rec::Undated { id } => {

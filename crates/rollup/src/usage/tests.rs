@@ -481,3 +481,51 @@ fn an_estimate_made_by_a_price_table_is_priced_again_and_stands_only_for_unprice
     let mystery = cost("mystery-model").expect("the earlier estimate");
     assert!((mystery - 0.25).abs() < 1e-12, "{mystery}");
 }
+
+#[test]
+fn session_activity_keeps_branch_and_window_through_the_cache() {
+    let ev = |id: &str, s: &str, branch: &str, created: &str, last: &str| {
+        json!({"type": "session", "event_id": id, "ts": last, "schema_version": "1.1.0",
+            "session": {"session_id": s, "repo_id": "", "branch": branch, "commit": "",
+                "license_id": "", "privacy_tier": "local", "created_at": created,
+                "metadata": {}, "agent": "claude-code", "cwd": "/src/app",
+                "last_active_at": last}})
+        .to_string()
+    };
+    let lines = [
+        ev("e1", "s1", "feat/x", "2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z"),
+        turn("t1", "s1", "claude-sonnet-4-5-20250929", "2026-11-20T10:05:00Z", 10, 0, 0, 0, 0)
+            .to_string(),
+        // A later import saw an earlier response: the wider span.
+        ev("e2", "s1", "feat/x", "2026-11-20T09:30:00Z", "2026-11-20T12:00:00Z"),
+        ev("e3", "s2", "", "2026-11-20T08:00:00Z", "2026-11-20T08:10:00Z"),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).expect("utf-8");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let data = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8");
+    let book = PriceBook::bundled();
+    let secs = |t: &str| t.parse::<jiff::Timestamp>().expect("ts").as_second();
+    let (full, _) = session_activity(std::slice::from_ref(&path), &book, None).expect("full");
+    assert_eq!(full.len(), 2);
+    let s1 = &full[0];
+    assert_eq!((s1.id.as_str(), s1.branch.as_deref()), ("s1", Some("feat/x")));
+    assert_eq!(s1.cwd.as_deref(), Some("/src/app"));
+    assert_eq!((s1.first, s1.last), (secs("2026-11-20T09:30:00Z"), secs("2026-11-20T12:00:00Z")));
+    // 10 input tokens at $3 per million.
+    let m = &s1.models["claude-sonnet-4-5-20250929"];
+    assert_eq!(m.tokens, 10);
+    assert!((m.cost - 0.00003).abs() < 1e-12, "{}", m.cost);
+    // Its one response's quarter-hour names the model active then (and before: the first).
+    let model = Some("claude-sonnet-4-5-20250929");
+    assert_eq!(s1.model_at(secs("2026-11-20T10:14:59Z")), model);
+    assert_eq!(s1.model_at(secs("2026-11-20T09:00:00Z")), model);
+    // s2 has no response but a window; an empty branch is no branch.
+    assert_eq!((full[1].branch.as_deref(), full[1].models.len()), (None, 0));
+    // Built, then read back from the cache: the same.
+    let (built, _) = session_activity(std::slice::from_ref(&path), &book, Some(&data)).expect("1");
+    let (cached, _) = session_activity(std::slice::from_ref(&path), &book, Some(&data)).expect("2");
+    assert!(dir.path().join("state/usage_cache.bin").exists());
+    assert_eq!(built, full);
+    assert_eq!(cached, full);
+}

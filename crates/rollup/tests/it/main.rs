@@ -3,6 +3,7 @@
 
 mod churn;
 mod differential;
+mod features;
 mod files;
 mod incremental;
 mod sessions_base;

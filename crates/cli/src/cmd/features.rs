@@ -1,0 +1,171 @@
+//! `agentos features`: cost per shipped feature, by model — sessions joined to the git
+//! history they produced (all logic in `agentos_rollup::features`): a table, or `--json`.
+
+use std::process::ExitCode;
+
+use agentos_rollup::features::{FeaturesOptions, FeaturesReport, Status, features_report};
+use agentos_rollup::usage::{data_dir_prices, load_prices};
+use camino::Utf8PathBuf;
+
+use crate::Global;
+use crate::table::{cell, table_left_aligned};
+
+/// `--grace` unless given.
+pub const DEFAULT_GRACE_MINUTES: u32 = (agentos_rollup::features::DEFAULT_GRACE_SECS / 60) as u32;
+
+/// Options of `agentos features`.
+#[derive(Debug, clap::Args)]
+pub struct FeaturesArgs {
+    /// A git repository to read (repeatable). Default: the work trees of the imported
+    /// sessions' working directories.
+    #[arg(long = "repo", value_name = "PATH")]
+    pub repos: Vec<Utf8PathBuf>,
+    /// Only sessions active on or after this day (UTC), and features with commits since:
+    /// YYYY-MM-DD or YYYYMMDD.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Minutes around a session's first and last response in which its commits still count.
+    #[arg(long, value_name = "MINUTES", default_value_t = DEFAULT_GRACE_MINUTES)]
+    pub grace: u32,
+    /// Also measure churn at 14 days of agent- and human-written lines (runs git blame per
+    /// file each feature commit touched: slow on long histories).
+    #[arg(long)]
+    pub churn: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A price table laid over the bundled one and <data dir>/prices.json (as `usage`).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<Utf8PathBuf>,
+    /// events.jsonl file(s) (repeatable). Default: <data dir>/events.jsonl.
+    #[arg(long = "events", value_name = "FILE")]
+    pub events: Vec<Utf8PathBuf>,
+}
+
+pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let files = super::rollup::inputs(&a.events, g, "events.jsonl")?;
+    let book = load_prices(Some(&data_dir_prices(&g.data_dir())), a.prices.as_deref())?;
+    let opts = FeaturesOptions {
+        repos: a.repos.clone(),
+        since: a.since.clone(),
+        grace_secs: i64::from(a.grace) * 60,
+        cache_dir: a.events.is_empty().then(|| g.data_dir()),
+        churn: a.churn,
+    };
+    let report = features_report(&files, &book, &opts)?;
+    for d in report.diagnostics.iter().take(20) {
+        eprintln!("warning: {d}");
+    }
+    for r in report.repos.iter().filter(|r| r.status != "ok") {
+        eprintln!(
+            "warning: repository {} is {}{}",
+            cell(&r.path),
+            r.status,
+            r.message
+                .as_deref()
+                .map(|m| format!(": {}", cell(m.lines().next().unwrap_or_default())))
+                .unwrap_or_default()
+        );
+        if r.status == "unreadable" {
+            eprintln!(
+                "hint: a repository owned by someone else is read only if git's safe.directory lists it"
+            );
+        }
+    }
+    if !report.unpriced_models.is_empty() {
+        let names: Vec<String> = report.unpriced_models.iter().map(|m| cell(m)).collect();
+        eprintln!(
+            "warning: no price for {}: their cost counts as $0 (--prices adds a table)",
+            names.join(", ")
+        );
+    }
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        out!("{}", render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn money(usd: f64) -> String {
+    format!("${usd:.2}")
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", 100.0 * x))
+}
+
+fn render(r: &FeaturesReport) -> String {
+    let headers = [
+        "Feature",
+        "Rule",
+        "Status",
+        "Shipped",
+        "Sessions",
+        "Models",
+        "Tokens",
+        "Cost",
+        "Cost by model",
+        "Commits",
+        "Lines added",
+        "Agent share",
+        "Churn 14d agent/human",
+    ];
+    let rows: Vec<Vec<String>> = r
+        .features
+        .iter()
+        .map(|f| {
+            let status = match f.status {
+                Status::Shipped => "shipped",
+                Status::InProgress => "in progress",
+                Status::Prototype => "prototype",
+                _ => "other",
+            };
+            let by_model: Vec<String> = f
+                .models
+                .iter()
+                .map(|(m, c)| format!("{} {}", cell(m), money(c.cost_usd)))
+                .collect();
+            let share = if f.lines_added == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.0}%", 100.0 * f.agent_lines_added as f64 / f.lines_added as f64)
+            };
+            vec![
+                cell(&f.id),
+                serde_json::to_value(f.rule)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                status.to_owned(),
+                f.shipped_at.as_deref().map(|s| s.get(..10).unwrap_or(s)).unwrap_or("-").to_owned(),
+                f.sessions.to_string(),
+                f.models.len().to_string(),
+                f.tokens.to_string(),
+                money(f.cost_usd),
+                by_model.join(", "),
+                f.commits.to_string(),
+                f.lines_added.to_string(),
+                share,
+                format!("{} / {}", pct(f.churn_14d_agent), pct(f.churn_14d_human)),
+            ]
+        })
+        .collect();
+    let mut out = table_left_aligned(&headers, &rows, 3);
+    out.push('\n');
+    match r.cost_per_shipped_feature_usd {
+        Some(c) => out.push_str(&format!("Cost per shipped feature: {}\n", money(c))),
+        None => out.push_str("Cost per shipped feature: - (no feature shipped)\n"),
+    }
+    for (m, c) in &r.per_model {
+        out.push_str(&format!("  {}: {}\n", cell(m), money(*c)));
+    }
+    out.push_str(&format!("Unattributed cost: {}\n", money(r.unattributed_cost_usd)));
+    if !r.churn_14d_agent_by_model.is_empty() {
+        out.push_str("Churn 14d of agent-written lines, by model:\n");
+        for (m, c) in &r.churn_14d_agent_by_model {
+            out.push_str(&format!("  {}: {}\n", cell(m), pct(Some(*c))));
+        }
+    }
+    out
+}
