@@ -97,7 +97,7 @@ pub fn usage(e: &agentos_rollup::usage::UsageError) -> Option<&'static str> {
     match e {
         UsageError::TimeZone { .. } => Some("--timezone takes an IANA zone name"),
         UsageError::Date { .. } | UsageError::EmptyRange { .. } => {
-            Some("--since and --until take days as YYYY-MM-DD or YYYYMMDD")
+            Some("give a day such as --since 2026-11-01")
         }
         UsageError::Prices { .. } => Some(
             "fix or remove the price file (--prices FILE or <data dir>/prices.json; format in docs/usage.md)",
