@@ -42,8 +42,8 @@ fn turn(
 /// The fixture (see the module docs of the numbers below).
 fn fixture() -> String {
     let mut lines = vec![
-        session("s1", "claude-code", "/work/a", "2026-11-20T06:30:00Z"),
-        session("s2", "codex", "/work/b", "2026-11-21T07:59:59Z"),
+        session("s1", "claude-code", "/home/dev/proj-a", "2026-11-20T06:30:00Z"),
+        session("s2", "codex", "/home/dev/proj-b", "2026-11-21T07:59:59Z"),
         // T1: UTC 11-20, LA 11-19 22:30. 0.07125 USD (prices tests).
         turn(
             "t1",
@@ -109,7 +109,7 @@ fn fixture() -> String {
         .to_string(),
         // T8: Monday 11-23 01:00 UTC = Sunday 11-22 17:00 in LA. 1,000 × 1.25 → 0.00125.
         turn("t8", "s2", "gpt-5-codex", "2026-11-23T01:00:00Z", 1_000, 0, 0, 0, 0).to_string(),
-        session("s2", "codex", "/work/b", "2026-11-23T01:00:00Z"),
+        session("s2", "codex", "/home/dev/proj-b", "2026-11-23T01:00:00Z"),
         // A turn whose numbers the rollup refuses: skipped here too.
         {
             let mut t = turn("t9", "s2", "gpt-5-codex", "2026-11-23T02:00:00Z", 1, 1, 0, 0, 0);
@@ -243,7 +243,7 @@ fn months_and_sessions_add_up() {
     assert_costs(&day_costs(&s), &[("s1", 0.07125 + 0.00105 + 0.5), ("s2", 2.6 + 0.00125)]);
     let s1 = s.rows[0].session.clone().expect("session info");
     assert_eq!(s1.agent.as_deref(), Some("claude-code"));
-    assert_eq!(s1.cwd.as_deref(), Some("/work/a"));
+    assert_eq!(s1.cwd.as_deref(), Some("/home/dev/proj-a"));
     assert_eq!(s1.last_activity, "2026-11-22");
     let s2 = &s.rows[1];
     assert_eq!(s2.session.as_ref().map(|i| i.last_activity.as_str()), Some("2026-11-23"));

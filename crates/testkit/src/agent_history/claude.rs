@@ -17,11 +17,11 @@ const MODELS: &[(&str, u64)] = &[
 ];
 const HAIKU: &str = "claude-haiku-4-5-20251001";
 const CWDS: &[&str] = &[
-    "/home/dev/work/acme-api",
+    "/home/dev/src/acme-api",
     "/home/dev/src/widgets.rs",
     "/home/dev/src/my_app",
     "/Users/sam/code/infra.tools",
-    "/home/dev/work/acme-web",
+    "/home/dev/src/acme-web",
     "/srv/build/agent_os",
 ];
 // "2.0" is not semver; the others are, one with a pre-release.

@@ -60,7 +60,7 @@ pub(crate) fn session(h: &mut History) -> io::Result<()> {
             .join(format!("rollout-{stamp}-{id}.jsonl"));
     let mut out = Lines::create(&path)?;
     let totals_only = ci % 5 == 2;
-    let cwd = "/home/dev/work/acme-api";
+    let cwd = "/home/dev/src/acme-api";
     let commit = format!("{:016x}{:016x}", rng.next(), rng.next());
     line(
         &mut out,
