@@ -84,6 +84,29 @@ fn incremental(paths: &[Utf8PathBuf], ck: &Utf8Path) -> Rollup {
     summarize_incremental(paths, &opts(), ck).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A data dir whose log holds `n` small turns with ids `b00000`, `b00001`, …,
+/// rolled up once so the checkpoint exists: the temp dir, the dir, the log, the checkpoint path,
+/// and the log's text.
+struct Rolled {
+    _d: tempfile::TempDir,
+    dir: Utf8PathBuf,
+    log: Utf8PathBuf,
+    ck: Utf8PathBuf,
+    paths: Vec<Utf8PathBuf>,
+    text: String,
+}
+
+fn rolled_up_small_turns(n: u64) -> Rolled {
+    let (_d, dir) = tmp();
+    let log = dir.join("events.jsonl");
+    let ck = dir.join("state/rollup_checkpoint.bin");
+    let paths = vec![log.clone()];
+    let text: String = (0..n).map(|i| small_turn(&format!("b{i:05}"))).collect();
+    std::fs::write(&log, &text).unwrap_or_default();
+    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    Rolled { _d, dir, log, ck, paths, text }
+}
+
 /// Everything a rollup reports but the list of kept diagnostics.
 fn shape(r: &Rollup) -> Json {
     json!({"summary": r.summary, "sessions": r.sessions, "days": r.days,
@@ -266,18 +289,12 @@ fn only_appended_bytes_are_read_after_a_checkpoint() {
 /// base file means a full read.
 #[test]
 fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
-    let (_d, dir) = tmp();
-    let a = dir.join("events.jsonl");
-    let ck = dir.join("state/rollup_checkpoint.bin");
-    let paths = vec![a.clone()];
     let n = 70_000u64;
-    let text: String = (0..n).map(|i| small_turn(&format!("b{i}"))).collect();
-    std::fs::write(&a, text).unwrap_or_default();
-    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let Rolled { dir, log: a, ck, paths, .. } = &rolled_up_small_turns(n);
     let base_files = || ids_base_files(&dir);
     assert_eq!(base_files().len(), 1, "{:?}", base_files());
     // New ids go to the delta; repeats of base ids and of delta ids are not counted.
-    append(&a, &(small_turn("d1") + &small_turn("b5") + &small_turn("d2")));
+    append(&a, &(small_turn("d1") + &small_turn("b00005") + &small_turn("d2")));
     assert_eq!(shape(&incremental(&paths, &ck)), shape(&full(&paths)));
     append(&a, &(small_turn("d1") + &small_turn("b69999") + &small_turn("d3")));
     let r = incremental(&paths, &ck);
@@ -304,19 +321,13 @@ fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
 /// again. A missing base file means a full read too.
 #[test]
 fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
-    let (_d, dir) = tmp();
-    let a = dir.join("events.jsonl");
-    let ck = dir.join("state/rollup_checkpoint.bin");
-    let paths = vec![a.clone()];
     let n = 70_000u64;
-    let text: String = (0..n).map(|i| small_turn(&format!("b{i:05}"))).collect();
-    std::fs::write(&a, &text).unwrap_or_default();
-    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let Rolled { dir, log: a, ck, paths, text, .. } = &rolled_up_small_turns(n);
     let base = ids_base_files(&dir).pop().unwrap_or_else(|| panic!("no base file"));
     // A consumed line in the middle of the log now repeats an earlier id: a full read counts
     // one turn fewer, a resumed one does not see it.
     let edited = text.replacen("\"b35001\"", "\"b35000\"", 1);
-    assert!(edited != text);
+    assert!(edited != *text);
     std::fs::write(&a, &edited).unwrap_or_default();
     // Damage the middle of the base file, keeping its size and modification time.
     let mut bytes = std::fs::read(&base).unwrap_or_default();
@@ -393,14 +404,8 @@ fn unknown_outcome_and_input_kinds_count_under_other_across_a_checkpoint() {
 /// checkpoint a resumed run rewrites stays small); until then it stays as it is.
 #[test]
 fn the_ids_base_is_rewritten_once_the_delta_passes_4096_ids() {
-    let (_d, dir) = tmp();
-    let a = dir.join("events.jsonl");
-    let ck = dir.join("state/rollup_checkpoint.bin");
-    let paths = vec![a.clone()];
     let n = 70_000u64;
-    let text: String = (0..n).map(|i| small_turn(&format!("b{i}"))).collect();
-    std::fs::write(&a, text).unwrap_or_default();
-    assert_eq!(incremental(&paths, &ck).summary.turns, n);
+    let Rolled { dir, log: a, ck, paths, .. } = &rolled_up_small_turns(n);
     let first = ids_base_files(&dir);
     assert_eq!(first.len(), 1, "{first:?}");
     // 3 000 new ids: in the delta. 1 200 more (4 200 in all): a new base.
