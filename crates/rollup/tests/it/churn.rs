@@ -5,51 +5,21 @@ use std::process::Command;
 use agentos_rollup::churn::{ChurnOptions, Tag, churn, parse_tag};
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::gitrepo::Repo;
+
 const DAY: i64 = 86_400;
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: Utf8PathBuf,
+/// Commits by day after `T0`, files given as lines.
+trait DayCommits {
+    fn commit(&self, day: i64, subject: &str, file: &str, lines: &[&str]);
 }
 
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
-        let repo = Repo { _dir: dir, path };
-        repo.git(&["init", "-q", "-b", "main"], 0);
-        repo
-    }
-
-    fn git(&self, args: &[&str], at: i64) {
-        let date = format!("@{at} +0000");
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.path.as_std_path())
-            .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap_or_else(|e| panic!("git: {e}"));
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    /// Write `file` with `lines` and commit everything with `subject` at day `day`.
+impl DayCommits for Repo {
     fn commit(&self, day: i64, subject: &str, file: &str, lines: &[&str]) {
         let mut text = lines.join("\n");
         text.push('\n');
-        std::fs::write(self.path.join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
-        self.git(&["add", "-A"], T0 + day * DAY);
-        self.git(&["commit", "-q", "-m", subject], T0 + day * DAY);
-    }
-
-    fn root(&self) -> &Utf8Path {
-        &self.path
+        self.commit_text(T0 + day * DAY, subject, file, &text);
     }
 }
 

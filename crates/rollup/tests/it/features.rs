@@ -8,66 +8,21 @@ use agentos_rollup::usage::PriceBook;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
+use crate::gitrepo::Repo;
+
 const H: i64 = 3_600;
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: Utf8PathBuf,
+/// Commits of `n` generated lines.
+trait LineCommits {
+    fn commit(&self, at: i64, message: &str, file: &str, n: usize);
 }
 
-impl Repo {
-    fn new() -> Repo {
-        Repo::with_branch("main")
-    }
-
-    fn with_branch(branch: &str) -> Repo {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
-        let repo = Repo { _dir: dir, path };
-        repo.git(&["init", "-q", "-b", branch], T0);
-        repo
-    }
-
-    fn git(&self, args: &[&str], at: i64) {
-        let date = format!("@{at} +0000");
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.path.as_std_path())
-            .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap_or_else(|e| panic!("git: {e}"));
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
+impl LineCommits for Repo {
     /// Write `n` new lines to `file` (replacing it) and commit with `message` at `at`.
     fn commit(&self, at: i64, message: &str, file: &str, n: usize) {
         let text: String = (1..=n).map(|i| format!("{file} line {i}\n")).collect();
-        std::fs::write(self.path.join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
-        self.git(&["add", "-A"], at);
-        self.git(&["commit", "-q", "-m", message], at);
-    }
-
-    fn root(&self) -> &Utf8Path {
-        &self.path
-    }
-
-    /// A clone of this repository (`extra`: e.g. `--depth 2`) in a directory of its own.
-    fn clone_with(&self, extra: &[&str]) -> Repo {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let path = Utf8PathBuf::from_path_buf(dir.path().join("clone")).unwrap_or_default();
-        let url = format!("file://{}", self.path);
-        let mut args = vec!["clone", "-q"];
-        args.extend(extra);
-        args.extend([url.as_str(), path.as_str()]);
-        self.git(&args, T0);
-        Repo { _dir: dir, path }
+        self.commit_text(at, message, file, &text);
     }
 }
 

@@ -290,7 +290,7 @@ fn only_appended_bytes_are_read_after_a_checkpoint() {
 #[test]
 fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
     let n = 70_000u64;
-    let Rolled { dir, log: a, ck, paths, .. } = &rolled_up_small_turns(n);
+    let Rolled { _d: _tmp, dir, log: a, ck, paths, .. } = rolled_up_small_turns(n);
     let base_files = || ids_base_files(&dir);
     assert_eq!(base_files().len(), 1, "{:?}", base_files());
     // New ids go to the delta; repeats of base ids and of delta ids are not counted.
@@ -322,12 +322,12 @@ fn ids_in_the_base_file_and_in_the_delta_both_count_once() {
 #[test]
 fn a_large_base_is_searched_in_place_and_verified_when_read_whole() {
     let n = 70_000u64;
-    let Rolled { dir, log: a, ck, paths, text, .. } = &rolled_up_small_turns(n);
+    let Rolled { _d: _tmp, dir, log: a, ck, paths, text } = rolled_up_small_turns(n);
     let base = ids_base_files(&dir).pop().unwrap_or_else(|| panic!("no base file"));
     // A consumed line in the middle of the log now repeats an earlier id: a full read counts
     // one turn fewer, a resumed one does not see it.
     let edited = text.replacen("\"b35001\"", "\"b35000\"", 1);
-    assert!(edited != *text);
+    assert!(edited != text);
     std::fs::write(&a, &edited).unwrap_or_default();
     // Damage the middle of the base file, keeping its size and modification time.
     let mut bytes = std::fs::read(&base).unwrap_or_default();
@@ -405,7 +405,7 @@ fn unknown_outcome_and_input_kinds_count_under_other_across_a_checkpoint() {
 #[test]
 fn the_ids_base_is_rewritten_once_the_delta_passes_4096_ids() {
     let n = 70_000u64;
-    let Rolled { dir, log: a, ck, paths, .. } = &rolled_up_small_turns(n);
+    let Rolled { _d: _tmp, dir, log: a, ck, paths, .. } = rolled_up_small_turns(n);
     let first = ids_base_files(&dir);
     assert_eq!(first.len(), 1, "{first:?}");
     // 3 000 new ids: in the delta. 1 200 more (4 200 in all): a new base.

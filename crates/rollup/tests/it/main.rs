@@ -5,6 +5,7 @@ mod churn;
 mod differential;
 mod features;
 mod files;
+mod gitrepo;
 mod incremental;
 mod sessions_base;
 mod window;
