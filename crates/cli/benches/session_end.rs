@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use agentos_testkit::agent_history::Rng;
+
 const RUNS: usize = 3;
 const AGENTOS: &str = env!("CARGO_BIN_EXE_agentos");
 
@@ -151,26 +153,12 @@ fn run(events: u64) -> Res<()> {
     Ok(())
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// `turns` turn events (≈ 700 bytes each, unique `event_id`s) in sessions of 50, each with its
 /// `session` and `session_end` line, as the recorder writes them.
 fn generate(path: &PathBuf, turns: u64) -> Res<()> {
     let tmp = path.with_extension("tmp");
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let models =
         [("claude-sonnet-4.5", "anthropic"), ("gpt-5-codex", "openai"), ("glm/4.6", "zai")];
     let mut written = 0u64;
@@ -183,7 +171,7 @@ fn generate(path: &PathBuf, turns: u64) -> Res<()> {
         writeln!(
             w,
             "{{\"type\":\"session\",\"event_id\":\"s-{s:016x}\",\"ts\":\"{ts}\",\"schema_version\":\"1.1.0\",\"session\":{{\"session_id\":\"{sid}\",\"repo_id\":\"github.com/acme/widgets\",\"branch\":\"main\",\"commit\":\"{:016x}\",\"license_id\":\"local\",\"privacy_tier\":\"local\",\"created_at\":\"{ts}\",\"metadata\":{{\"agent\":\"claude-code\"}}}}}}",
-            rng.next()
+            rng.next_u64()
         )?;
         let n = 50.min(turns - written);
         for i in 0..n {
@@ -193,9 +181,9 @@ fn generate(path: &PathBuf, turns: u64) -> Res<()> {
             writeln!(
                 w,
                 "{{\"type\":\"turn\",\"event_id\":\"t-{s:010x}-{i:04}-{:016x}\",\"ts\":\"{ts}\",\"schema_version\":\"1.1.0\",\"turn\":{{\"turn_id\":\"{:016x}{:016x}\",\"session_id\":\"{sid}\",\"model\":\"{model}\",\"subagent\":\"implementer\",\"tokens_in\":{tin},\"tokens_out\":{tout},\"input_kind\":\"text\",\"latency_ms\":{}.5,\"attribution\":{{\"{model}\":1.0}},\"capacity_used\":0.00{}}},\"measurement\":{{\"cls\":1.{},\"impf\":0.{},\"churn_score\":0.{},\"feature_delta\":{}}},\"feature\":{{\"feature_id\":\"FEAT-{}\",\"spec_ref\":\"docs/specs/feature-{}.md\",\"status\":\"implemented\"}},\"cost\":{{\"provider\":\"{provider}\",\"unit_costs\":{{\"input_per_mtok\":3.0,\"output_per_mtok\":15.0}},\"estimated_usd\":{:.6}}},\"value\":{{\"summary\":\"generated turn for the session end benchmark\",\"links\":[],\"evidence_refs\":[]}}}}",
-                rng.next(),
-                rng.next(),
-                rng.next(),
+                rng.next_u64(),
+                rng.next_u64(),
+                rng.next_u64(),
                 200 + rng.below(30_000),
                 1 + rng.below(9),
                 rng.below(10),

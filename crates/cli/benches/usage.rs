@@ -16,6 +16,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use agentos_testkit::agent_history::Rng;
+
 const RUNS: usize = 5;
 const AGENTOS: &str = env!("CARGO_BIN_EXE_agentos");
 
@@ -110,27 +112,13 @@ fn run(dir: &Path, events: u64) -> Res<()> {
     Ok(())
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// Imported-style events: sessions of 1–200 responses over 60 days, Claude Code (with cache
 /// writes and reads, sub-agent turns on a cheaper model) and Codex (cached input, no writes),
 /// a session line each 50 responses (its `last_active_at` growing), 1 % repeated turn lines
 /// and 0.5 % corrections (`turn.revises`).
 fn generate(path: &Path, turns: u64) -> Res<()> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let mut written = 0u64;
     let mut s = 0u64;
     while written < turns {
@@ -143,7 +131,7 @@ fn generate(path: &Path, turns: u64) -> Res<()> {
         };
         let sid = format!(
             "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            rng.next() as u32,
+            rng.next_u64() as u32,
             s & 0xffff,
             rng.below(4096),
             rng.below(4096),
@@ -173,7 +161,7 @@ fn generate(path: &Path, turns: u64) -> Res<()> {
             };
             let id = format!(
                 "{:08x}-{:04x}-5{:03x}-9{:03x}-{:012x}",
-                rng.next() as u32,
+                rng.next_u64() as u32,
                 i & 0xffff,
                 rng.below(4096),
                 rng.below(4096),

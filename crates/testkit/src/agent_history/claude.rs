@@ -281,7 +281,7 @@ pub(crate) fn session(h: &mut History) -> io::Result<()> {
     });
     if idx % 8 == 1 {
         for _ in 0..h.g.rng.range(1, 2) {
-            let agent = format!("{:08x}", h.g.rng.next() >> 32);
+            let agent = format!("{:08x}", h.g.rng.next_u64() >> 32);
             let sub: PathBuf =
                 project.join(&session_id).join("subagents").join(format!("agent-{agent}.jsonl"));
             let mut out = Lines::create(&sub)?;

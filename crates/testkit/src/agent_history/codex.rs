@@ -61,7 +61,7 @@ pub(crate) fn session(h: &mut History) -> io::Result<()> {
     let mut out = Lines::create(&path)?;
     let totals_only = ci % 5 == 2;
     let cwd = "/home/dev/src/acme-api";
-    let commit = format!("{:016x}{:016x}", rng.next(), rng.next());
+    let commit = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
     line(
         &mut out,
         start_ms,

@@ -43,9 +43,10 @@ mod tests;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use rng::Rng;
 pub use truth::{Tokens, Zone, ZoneError};
 
-use rng::{Corpus, Rng};
+use rng::Corpus;
 
 /// Which agent wrote a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
