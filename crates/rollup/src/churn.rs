@@ -194,7 +194,7 @@ impl Git<'_> {
 }
 
 /// A file name as git printed it (bytes), as an argument for git.
-fn os_path(name: &[u8]) -> OsString {
+pub(crate) fn os_path(name: &[u8]) -> OsString {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt as _;

@@ -40,9 +40,28 @@ pub(crate) fn canonical_json<T: serde::Serialize>(
     Ok(out)
 }
 
+/// Largest summary file read back (for its `git_features`).
+const MAX_SUMMARY: u64 = 64 << 20;
+
 /// Write `metrics_summary.json` atomically (temp + fsync + rename): pretty JSON, keys sorted,
-/// trailing newline, so the file is stable and diffable.
+/// trailing newline, so the file is stable and diffable. A summary without `git_features`
+/// keeps those of the file it replaces: a rollup of events cannot compute them (the features
+/// report reads git), so they stay until the next features report.
 pub fn write_summary(summary: &MetricsSummary, path: &Utf8Path) -> Result<(), Error> {
+    let kept;
+    let summary = match (&summary.git_features, read_summary(path)) {
+        (None, Some(MetricsSummary { git_features: Some(g), .. })) => {
+            kept = MetricsSummary { git_features: Some(g), ..summary.clone() };
+            &kept
+        }
+        _ => summary,
+    };
     let bytes = canonical_json(summary, "metrics summary")?;
     write_atomic(path, &bytes)
+}
+
+/// The summary at `path`, when it is there and reads as one.
+pub fn read_summary(path: &Utf8Path) -> Option<MetricsSummary> {
+    let bytes = agentos_fsio::read_bounded(path, MAX_SUMMARY).ok()??;
+    serde_json::from_slice(&bytes).ok()
 }

@@ -60,7 +60,7 @@ pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
 pub use checkpoint::{refresh_incremental, summarize_incremental};
 pub(crate) use fsio::write_atomic;
-pub use fsio::write_summary;
+pub use fsio::{read_summary, write_summary};
 pub use health::{MAX_USAGE_JSON, read_model_health};
 pub use summary::{
     Diagnostic, MAX_KEPT_DIAGNOSTICS, Refresh, Rollup, Row, SessionRow, SummaryOptions,

@@ -320,6 +320,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions, rows: bool) -> Resul
         value_per_model,
         capacity_alerts,
         diagnostics,
+        git_features: None,
         extra: Default::default(),
     };
 

@@ -3,8 +3,10 @@
 
 use std::process::ExitCode;
 
+use agentos_event_schema::Timestamp;
 use agentos_rollup::features::{FeaturesOptions, FeaturesReport, Status, features_report};
 use agentos_rollup::usage::{data_dir_prices, load_prices};
+use agentos_rollup::{SummaryOptions, read_summary, summarize_files, write_summary};
 use camino::Utf8PathBuf;
 
 use crate::Global;
@@ -27,10 +29,10 @@ pub struct FeaturesArgs {
     /// Minutes around a session's first and last response in which its commits still count.
     #[arg(long, value_name = "MINUTES", default_value_t = DEFAULT_GRACE_MINUTES)]
     pub grace: u32,
-    /// Also measure churn at 14 days of agent- and human-written lines (runs git blame per
-    /// file each feature commit touched: slow on long histories).
+    /// Skip churn (7, 14 and 28 days; one `git log -p` of the default branch per repository
+    /// plus one `git blame` per file a merge changed): every churn figure null.
     #[arg(long)]
-    pub churn: bool,
+    pub no_churn: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -50,11 +52,15 @@ pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
         since: a.since.clone(),
         grace_secs: i64::from(a.grace) * 60,
         cache_dir: a.events.is_empty().then(|| g.data_dir()),
-        churn: a.churn,
+        churn: !a.no_churn,
     };
     let report = features_report(&files, &book, &opts)?;
     for d in report.diagnostics.iter().take(20) {
         eprintln!("warning: {d}");
+    }
+    for r in report.repos.iter().filter(|r| r.status == "ok" && r.message.is_some()) {
+        let message = r.message.as_deref().unwrap_or_default();
+        eprintln!("warning: repository {}: {}", cell(&r.path), cell(message));
     }
     for r in report.repos.iter().filter(|r| r.status != "ok") {
         eprintln!(
@@ -79,12 +85,35 @@ pub fn run(a: FeaturesArgs, g: &Global) -> anyhow::Result<ExitCode> {
             names.join(", ")
         );
     }
+    if a.events.is_empty()
+        && a.since.is_none()
+        && let Err(e) = record_summary(&report, &files, &g.data_dir())
+    {
+        eprintln!("warning: metrics_summary.json not updated: {e:#}");
+    }
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         out!("{}", render(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Put the report's aggregate figures in `<data dir>/metrics_summary.json` (`git_features`;
+/// later rollups keep them), rolling the events up first when there is no summary yet.
+fn record_summary(
+    report: &FeaturesReport,
+    files: &[Utf8PathBuf],
+    data_dir: &camino::Utf8Path,
+) -> anyhow::Result<()> {
+    let path = data_dir.join("metrics_summary.json");
+    let mut summary = match read_summary(&path) {
+        Some(s) => s,
+        None => summarize_files(files, &SummaryOptions::default())?.summary,
+    };
+    summary.git_features = Some(report.summary(Timestamp::now()));
+    write_summary(&summary, &path)?;
+    Ok(())
 }
 
 fn money(usd: f64) -> String {
@@ -147,7 +176,7 @@ fn render(r: &FeaturesReport) -> String {
                 f.commits.to_string(),
                 f.lines_added.to_string(),
                 share,
-                format!("{} / {}", pct(f.churn_14d_agent), pct(f.churn_14d_human)),
+                format!("{} / {}", pct(f.churn.churn_14d_agent), pct(f.churn.churn_14d_human)),
             ]
         })
         .collect();
@@ -161,9 +190,9 @@ fn render(r: &FeaturesReport) -> String {
         out.push_str(&format!("  {}: {}\n", cell(m), money(*c)));
     }
     out.push_str(&format!("Unattributed cost: {}\n", money(r.unattributed_cost_usd)));
-    if !r.churn_14d_agent_by_model.is_empty() {
+    if !r.churn.churn_14d_agent_by_model.is_empty() {
         out.push_str("Churn 14d of agent-written lines, by model:\n");
-        for (m, c) in &r.churn_14d_agent_by_model {
+        for (m, c) in &r.churn.churn_14d_agent_by_model {
             out.push_str(&format!("  {}: {}\n", cell(m), pct(Some(*c))));
         }
     }

@@ -262,7 +262,7 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
             repos: Vec::new(),
             since: None,
             grace: super::features::DEFAULT_GRACE_MINUTES,
-            churn: false,
+            no_churn: false,
             json: a.json,
             prices: None,
             events: a.events,

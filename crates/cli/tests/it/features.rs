@@ -85,7 +85,7 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     let s = Scratch::new();
     let (data, gone) = setup(&s);
     let data = data.to_str().unwrap_or_default();
-    let out = agentos(&["--data-dir", data, "features", "--json", "--churn"]);
+    let out = agentos(&["--data-dir", data, "features", "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let j: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
     let f = j["features"].as_array().cloned().unwrap_or_default();
@@ -102,6 +102,8 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     // Nothing rewritten since; no human-written lines.
     assert_eq!(f[0]["churn_14d_agent"].as_f64(), Some(0.0));
     assert!(f[0]["churn_14d_human"].is_null(), "{j:#}");
+    assert_eq!(f[0]["churn_7d_agent"].as_f64(), Some(0.0));
+    assert_eq!(f[0]["churn_28d_agent"].as_f64(), Some(0.0));
     assert_eq!(f[1]["cost_usd"].as_f64(), Some(0.5));
     assert_eq!(j["unattributed_cost_usd"].as_f64(), Some(0.5));
     assert_eq!(j["cost_per_shipped_feature_usd"].as_f64(), Some(1.0));
@@ -110,15 +112,16 @@ fn features_json_attributes_cost_and_lists_a_moved_repository() {
     assert!(repos.iter().any(|r| r["path"] == gone.as_str() && r["status"] == "missing"), "{j:#}");
     assert!(text(&out.stderr).contains("missing"), "{}", text(&out.stderr));
 
-    let out = agentos(&["--data-dir", data, "features"]);
+    let out = agentos(&["--data-dir", data, "features", "--no-churn"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let table = text(&out.stdout);
+    assert!(!table.contains("Churn 14d of agent-written lines"), "{table}");
     assert!(
         table.contains("login") && table.contains("Cost per shipped feature: $1.00"),
         "{table}"
     );
     assert!(table.contains("Unattributed cost: $0.50"), "{table}");
-    let out = agentos(&["--data-dir", data, "features", "--churn"]);
+    let out = agentos(&["--data-dir", data, "features"]);
     let table = text(&out.stdout);
     assert!(
         table.contains("Churn 14d of agent-written lines, by model:\n  model-a: 0%"),
@@ -150,4 +153,34 @@ fn a_bad_since_is_a_usage_error() {
         agentos(&["--data-dir", data.to_str().unwrap_or_default(), "features", "--since", "soon"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("soon"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_summary_carries_the_git_figures_and_rollups_keep_them() {
+    let s = Scratch::new();
+    let (data, _) = setup(&s);
+    let data = data.to_str().unwrap_or_default();
+    let summary = || -> Json {
+        let bytes = std::fs::read(Path::new(data).join("metrics_summary.json"))
+            .unwrap_or_else(|e| panic!("summary: {e}"));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = agentos(&["--data-dir", data, "features", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let g = summary()["git_features"].clone();
+    // Both features shipped: $1.5 + $0.5 attributed, $0.5 unattributed (the moved repo).
+    assert_eq!((g["shipped"].as_u64(), g["in_progress"].as_u64()), (Some(2), Some(0)), "{g:#}");
+    assert_eq!(g["cost_per_shipped_feature_usd"].as_f64(), Some(1.0));
+    assert_eq!(g["attributed_cost_usd"].as_f64(), Some(2.0));
+    assert_eq!(g["unattributed_cost_usd"].as_f64(), Some(0.5));
+    assert_eq!(g["per_model"]["model-a"].as_f64(), Some(1.0));
+    assert_eq!((g["lines_added"].as_u64(), g["agent_lines_added"].as_u64()), (Some(8), Some(8)));
+    assert_eq!(g["churn_14d_agent"].as_f64(), Some(0.0));
+    // The recorded-feature figures stay, named apart.
+    assert!(summary()["cost_per_shipped_feature"].is_null());
+    // A rollup rewrites the summary from events and keeps the git figures.
+    let out = agentos(&["--data-dir", data, "rollup"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(summary()["git_features"], g);
+    assert_eq!(summary()["turns"], 2);
 }

@@ -24,7 +24,7 @@ pub use payload::{
 };
 pub use records::{GlmCount, ProviderWindow, WindowRecord};
 pub use reroute::{RerouteDecision, RerouteMode};
-pub use summary::{CapacityAlert, MetricsSummary, ModelValue, Period, Usage};
+pub use summary::{CapacityAlert, GitFeatures, MetricsSummary, ModelValue, Period, Usage};
 
 /// The version of the event contract this crate writes on every envelope.
 pub const SCHEMA_VERSION: &str = "1.1.0";

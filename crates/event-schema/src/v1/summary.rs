@@ -57,9 +57,48 @@ pub struct MetricsSummary {
     pub capacity_alerts: Vec<CapacityAlert>,
     /// Input lines skipped as malformed or schema-invalid.
     pub diagnostics: u64,
+    /// Cost per shipped feature from git history (the features report), when one was made;
+    /// apart from the recorded `feature_delta` figures above. Stays local: no tier uploads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_features: Option<GitFeatures>,
     /// Fields this version does not model.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Features identified from git history, their cost and churn: aggregates only (no feature
+/// ids, branch names or paths).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitFeatures {
+    /// When the features report was made.
+    pub computed_at: Timestamp,
+    /// Repositories read.
+    pub repos: u64,
+    /// Features shipped (reachable from the default branch).
+    pub shipped: u64,
+    /// Features in progress.
+    pub in_progress: u64,
+    /// Prototype features (`xproto::`).
+    pub prototype: u64,
+    /// Cost attributed to features, USD.
+    pub attributed_cost_usd: f64,
+    /// Cost of sessions (or shares of sessions) tied to no feature, USD.
+    pub unattributed_cost_usd: f64,
+    /// Σ cost of shipped features / their number; `null` when none shipped.
+    pub cost_per_shipped_feature_usd: Option<f64>,
+    /// Per model: Σ its cost in shipped features / the shipped features it worked on.
+    pub per_model: BTreeMap<String, f64>,
+    /// Lines the features' commits added.
+    pub lines_added: u64,
+    /// Of those, lines written with an agent.
+    pub agent_lines_added: u64,
+    /// Share of agent-written lines deleted or rewritten within 14 days; `null` when not
+    /// measured or none added.
+    pub churn_14d_agent: Option<f64>,
+    /// The same for human-written lines.
+    pub churn_14d_human: Option<f64>,
+    /// Agent-written churn at 14 days per model active at commit time.
+    pub churn_14d_agent_by_model: BTreeMap<String, f64>,
 }
 
 /// A time range.

@@ -252,6 +252,22 @@ fn summary() -> MetricsSummary {
         ..MetricsSummary::default()
     };
     s.model_value.insert("secret-model-name".into(), 1.0);
+    s.git_features = Some(agentos_event_schema::v1::GitFeatures {
+        computed_at: ts("2026-01-02T03:04:05Z"),
+        repos: 1,
+        shipped: 7,
+        in_progress: 0,
+        prototype: 0,
+        attributed_cost_usd: 123.25,
+        unattributed_cost_usd: 0.0,
+        cost_per_shipped_feature_usd: Some(17.607),
+        per_model: [("git-secret-model".to_owned(), 17.607)].into(),
+        lines_added: 0,
+        agent_lines_added: 0,
+        churn_14d_agent: None,
+        churn_14d_human: None,
+        churn_14d_agent_by_model: Default::default(),
+    });
     s.usage_by_model
         .insert("m1".into(), Usage { turns: 2, tokens_in: 10, tokens_out: 20, cost_usd: 1.0 });
     s.usage_by_model
@@ -273,6 +289,8 @@ fn minimized_payload_holds_only_aggregate_keys() {
     assert_eq!(v["schema_version"], "1.1.0");
     let text = v.to_string();
     assert!(!text.contains("secret-model-name") && !text.contains("m1"));
+    // The git figures stay local.
+    assert!(!text.contains("git-secret-model") && !text.contains("17.607"), "{text}");
     // round trip; unknown keys rejected
     let back: MinimizedPayload = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(back, p);

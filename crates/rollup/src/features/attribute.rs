@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use super::churn14::{Churn14, Churned};
 use super::git::{History, SessionBranch};
 use super::identify::Identified;
-use super::{Feature, Status, Window};
+use super::lineage::{ChurnTotals, Churned, Survival};
+use super::{ChurnFigures, Feature, Status, Window};
 use crate::usage::SessionActivity;
 
 fn agent_trailer(k: &str, v: &str) -> bool {
@@ -37,11 +37,22 @@ fn weigh(h: &History, found: &Identified, commits: &[usize]) -> BTreeMap<usize, 
 
 /// What the report asked for.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Settings {
+pub(crate) struct Settings<'a> {
     /// Keep features with a commit authored since (or a session's share).
     pub(crate) since: Option<i64>,
-    /// Measure churn.
-    pub(crate) churn: bool,
+    /// The churn of the features' commits, when measured ([`churn_commits`]).
+    pub(crate) churn: Option<&'a Survival>,
+}
+
+/// The commits whose churn a feature reports: its own commits on the default branch (not a
+/// prototype's, not a branch shipped as squash or rebase copies).
+pub(crate) fn churn_commits(found: &Identified) -> Vec<usize> {
+    found
+        .drafts
+        .iter()
+        .filter(|d| d.copies.is_empty() && !d.prototype)
+        .flat_map(|d| d.commits.iter().copied())
+        .collect()
 }
 
 /// Build the repository's features and add each session's attributed share to `attributed`.
@@ -51,11 +62,10 @@ pub(crate) fn attribute(
     windows: &[Window],
     sessions: &[SessionActivity],
     attributed: &mut [f64],
-    settings: Settings,
-    by_model: &mut BTreeMap<String, Churned>,
+    settings: Settings<'_>,
+    totals: &mut ChurnTotals,
 ) -> Vec<Feature> {
-    let Settings { since, churn: measure_churn } = settings;
-    let mut churn = Churn14::new(h);
+    let Settings { since, churn } = settings;
     let mut feats: Vec<Feature> = found
         .drafts
         .iter()
@@ -73,12 +83,11 @@ pub(crate) fn attribute(
                 commits: d.commits.len() as u64,
                 lines_added: 0,
                 agent_lines_added: 0,
-                churn_14d_agent: None,
-                churn_14d_human: None,
-                churn_14d_agent_by_model: BTreeMap::new(),
+                churn: ChurnFigures::default(),
             };
             let mut model_churn: BTreeMap<String, Churned> = BTreeMap::new();
-            let (mut agent_churn, mut human_churn) = (Churned::default(), Churned::default());
+            let mut agent_churn = [Churned::default(); 3];
+            let mut human_churn = [Churned::default(); 3];
             for &c in &d.commits {
                 let commit = &h.commits[c];
                 f.lines_added += commit.added;
@@ -88,30 +97,30 @@ pub(crate) fn attribute(
                 if agent {
                     f.agent_lines_added += commit.added;
                 }
-                if measure_churn
-                    && d.copies.is_empty()
+                if d.copies.is_empty()
                     && !d.prototype
-                    && let Some(x) = churn.commit(c)
+                    && let Some(x) = churn.and_then(|s| s.get(&c))
                 {
-                    if agent {
-                        agent_churn.add(x);
+                    let (group, total) = if agent {
+                        (&mut agent_churn, &mut totals.agent)
                     } else {
-                        human_churn.add(x);
+                        (&mut human_churn, &mut totals.human)
+                    };
+                    for ((g, t), x) in group.iter_mut().zip(total.iter_mut()).zip(x) {
+                        g.add(*x);
+                        t.add(*x);
                     }
-                    // The model active in the session at commit time.
+                    // The model active in the session at commit time (14 days).
                     let model = window
                         .and_then(|w| sessions.get(w.session))
                         .and_then(|s| s.model_at(commit.author_time));
                     if let Some(m) = model {
-                        model_churn.entry(m.to_owned()).or_default().add(x);
-                        by_model.entry(m.to_owned()).or_default().add(x);
+                        model_churn.entry(m.to_owned()).or_default().add(x[1]);
+                        totals.by_model.entry(m.to_owned()).or_default().add(x[1]);
                     }
                 }
             }
-            f.churn_14d_agent = agent_churn.score();
-            f.churn_14d_human = human_churn.score();
-            f.churn_14d_agent_by_model =
-                model_churn.into_iter().filter_map(|(m, x)| Some((m, x.score()?))).collect();
+            f.churn = ChurnFigures::new(&agent_churn, &human_churn, model_churn);
             let shipped_by = if d.copies.is_empty() { &d.commits } else { &d.copies };
             let reach: Option<Vec<i64>> =
                 shipped_by.iter().map(|&c| h.reach[c].map(|r| r.at)).collect();

@@ -66,6 +66,8 @@ pub(crate) struct History {
     pub(crate) reach: Vec<Option<Reach>>,
     /// Whether a commit is on the default branch's first-parent chain.
     pub(crate) first_parent: Vec<bool>,
+    /// The default branch's first-parent chain, oldest first ([`Reach::by`] indexes it).
+    pub(crate) chain: Vec<usize>,
     /// Branch name (`feat/x`, also `origin/feat/x`) → tip commit index.
     pub(crate) branches: HashMap<String, usize>,
     /// Commit indices by author time (ties: oldest in log order first).
@@ -315,6 +317,7 @@ fn mark_reach(h: &mut History, tip: &str) {
             }
         }
     }
+    h.chain = chain;
 }
 
 /// What a session's branch is in a repository.

@@ -10,12 +10,14 @@
 //! cannot be tied to a feature is reported as unattributed, never dropped.
 
 mod attribute;
-mod churn14;
 pub(crate) mod git;
 pub(crate) mod identify;
+mod lineage;
 
 use std::collections::BTreeMap;
 
+use agentos_event_schema::Timestamp;
+use agentos_event_schema::v1::GitFeatures;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
@@ -94,15 +96,79 @@ pub struct Feature {
     pub lines_added: u64,
     /// Of those, lines in commits written with an agent.
     pub agent_lines_added: u64,
-    /// Share of the agent-written lines deleted or rewritten within 14 days (on the default
-    /// branch); `null` when none were added, for a squash- or rebase-merged branch, or when
-    /// churn was not measured ([`FeaturesOptions::churn`]).
+    /// Churn of its lines, agent- and human-written.
+    #[serde(flatten)]
+    pub churn: ChurnFigures,
+}
+
+/// A feature's churn: the share of the lines its commits added that were deleted or rewritten
+/// on the default branch within 7, 14 and 28 days of reaching it, agent- and human-written
+/// apart; `null` when a group added nothing, for a squash- or rebase-merged branch, a
+/// prototype, or when churn was not measured ([`FeaturesOptions::churn`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ChurnFigures {
+    /// Agent-written lines, 7 days.
+    pub churn_7d_agent: Option<f64>,
+    /// Human-written lines, 7 days.
+    pub churn_7d_human: Option<f64>,
+    /// Agent-written lines, 14 days.
     pub churn_14d_agent: Option<f64>,
-    /// The same for the human-written lines.
+    /// Human-written lines, 14 days.
     pub churn_14d_human: Option<f64>,
-    /// Agent-written churn per model active in the session at commit time (commits inside a
-    /// session's window); empty when churn was not measured.
+    /// Agent-written lines, 28 days.
+    pub churn_28d_agent: Option<f64>,
+    /// Human-written lines, 28 days.
+    pub churn_28d_human: Option<f64>,
+    /// Agent-written churn at 14 days per model active in the session at commit time
+    /// (commits inside a session's window).
     pub churn_14d_agent_by_model: BTreeMap<String, f64>,
+    /// A horizon had not passed yet at the default branch's newest commit: a figure may grow.
+    pub churn_provisional: bool,
+}
+
+impl ChurnFigures {
+    pub(crate) fn new(
+        agent: &[lineage::Churned; 3],
+        human: &[lineage::Churned; 3],
+        by_model: BTreeMap<String, lineage::Churned>,
+    ) -> Self {
+        ChurnFigures {
+            churn_7d_agent: agent[0].score(),
+            churn_7d_human: human[0].score(),
+            churn_14d_agent: agent[1].score(),
+            churn_14d_human: human[1].score(),
+            churn_28d_agent: agent[2].score(),
+            churn_28d_human: human[2].score(),
+            churn_14d_agent_by_model: by_model
+                .into_iter()
+                .filter_map(|(m, x)| Some((m, x.score()?)))
+                .collect(),
+            churn_provisional: agent.iter().chain(human).any(|x| x.added > 0 && x.provisional),
+        }
+    }
+}
+
+impl FeaturesReport {
+    /// The aggregate figures `metrics_summary.json` carries (`git_features`).
+    pub fn summary(&self, computed_at: Timestamp) -> GitFeatures {
+        let count = |s: Status| self.features.iter().filter(|f| f.status == s).count() as u64;
+        GitFeatures {
+            computed_at,
+            repos: self.repos.iter().filter(|r| r.status == "ok").count() as u64,
+            shipped: count(Status::Shipped),
+            in_progress: count(Status::InProgress),
+            prototype: count(Status::Prototype),
+            attributed_cost_usd: self.features.iter().map(|f| f.cost_usd).sum(),
+            unattributed_cost_usd: self.unattributed_cost_usd,
+            cost_per_shipped_feature_usd: self.cost_per_shipped_feature_usd,
+            per_model: self.per_model.clone(),
+            lines_added: self.features.iter().map(|f| f.lines_added).sum(),
+            agent_lines_added: self.features.iter().map(|f| f.agent_lines_added).sum(),
+            churn_14d_agent: self.churn.churn_14d_agent,
+            churn_14d_human: self.churn.churn_14d_human,
+            churn_14d_agent_by_model: self.churn.churn_14d_agent_by_model.clone(),
+        }
+    }
 }
 
 /// What happened to a repository.
@@ -134,9 +200,9 @@ pub struct FeaturesReport {
     pub cost_per_shipped_feature_usd: Option<f64>,
     /// Per model: Σ its cost in shipped features / the number of shipped features it worked on.
     pub per_model: BTreeMap<String, f64>,
-    /// Agent-written churn at 14 days over every feature, per model active in the session at
-    /// commit time; empty when churn was not measured.
-    pub churn_14d_agent_by_model: BTreeMap<String, f64>,
+    /// Churn over every feature's lines (per model: agent-written lines at 14 days).
+    #[serde(flatten)]
+    pub churn: ChurnFigures,
     /// Models with responses no price table prices: their cost is missing from every figure
     /// above (counted as $0), their tokens are not.
     pub unpriced_models: Vec<String>,
@@ -157,15 +223,19 @@ pub struct FeaturesOptions {
     pub grace_secs: i64,
     /// The data dir whose usage cache to use (as `usage_report`).
     pub cache_dir: Option<Utf8PathBuf>,
-    /// Measure `churn_14d_agent` / `churn_14d_human` (one `git blame` per file a feature
-    /// commit touched, at its 14-day horizon: slow on long histories); off: `null`.
+    /// Measure churn ([`ChurnFigures`]: one `git log -p` of the default branch plus one
+    /// `git blame` per file a merge changed); off: every churn figure `null`.
     pub churn: bool,
 }
 
 impl FeaturesOptions {
-    /// Defaults: sessions' repos, no date filter, [`DEFAULT_GRACE_SECS`].
+    /// Defaults: sessions' repos, no date filter, [`DEFAULT_GRACE_SECS`], churn measured.
     pub fn new() -> Self {
-        FeaturesOptions { grace_secs: DEFAULT_GRACE_SECS, ..FeaturesOptions::default() }
+        FeaturesOptions {
+            grace_secs: DEFAULT_GRACE_SECS,
+            churn: true,
+            ..FeaturesOptions::default()
+        }
     }
 }
 
@@ -283,7 +353,7 @@ pub fn features_report(
     }
     let mut report = FeaturesReport { diagnostics, ..FeaturesReport::default() };
     let mut attributed = vec![0.0f64; sessions.len()];
-    let mut model_churn: BTreeMap<String, churn14::Churned> = BTreeMap::new();
+    let mut churn_totals = lineage::ChurnTotals::default();
     for (root, idx) in by_repo {
         let history = match git::read(&root) {
             Ok(h) => h,
@@ -300,7 +370,7 @@ pub fn features_report(
                 continue;
             }
         };
-        repos.push(RepoEntry { path: root.to_string(), status: "ok", message: None });
+        let mut entry = RepoEntry { path: root.to_string(), status: "ok", message: None };
         let windows: Vec<Window> = idx
             .iter()
             .map(|&i| {
@@ -314,14 +384,26 @@ pub fn features_report(
             })
             .collect();
         let found = identify::identify(&history, &windows);
+        let survival = if opts.churn {
+            match lineage::survival(&history, &attribute::churn_commits(&found)) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    entry.message = Some(format!("churn not measured: {e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        repos.push(entry);
         let feats = attribute::attribute(
             &history,
             &found,
             &windows,
             &sessions,
             &mut attributed,
-            attribute::Settings { since, churn: opts.churn },
-            &mut model_churn,
+            attribute::Settings { since, churn: survival.as_ref() },
+            &mut churn_totals,
         );
         report.features.extend(feats);
     }
@@ -343,8 +425,8 @@ pub fn features_report(
             report.unattributed_tokens += tokens;
         }
     }
-    report.churn_14d_agent_by_model =
-        model_churn.into_iter().filter_map(|(m, x)| Some((m, x.score()?))).collect();
+    report.churn =
+        ChurnFigures::new(&churn_totals.agent, &churn_totals.human, churn_totals.by_model);
     let mut unpriced: Vec<String> = sessions
         .iter()
         .enumerate()

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use crate::gitrepo::Repo;
 
-const H: i64 = 3_600;
-const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+pub(crate) const H: i64 = 3_600;
+pub(crate) const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 /// Commits of `n` generated lines.
-trait LineCommits {
+pub(crate) trait LineCommits {
     fn commit(&self, at: i64, message: &str, file: &str, n: usize);
 }
 
@@ -26,12 +26,12 @@ impl LineCommits for Repo {
     }
 }
 
-fn ts(t: i64) -> String {
+pub(crate) fn ts(t: i64) -> String {
     jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
 }
 
 /// A session event: `cwd`, `branch`, first and last response.
-fn session(id: &str, cwd: &Utf8Path, branch: &str, first: i64, last: i64) -> String {
+pub(crate) fn session(id: &str, cwd: &Utf8Path, branch: &str, first: i64, last: i64) -> String {
     json!({"type": "session", "event_id": format!("s-{id}"), "ts": ts(last),
         "schema_version": "1.1.0",
         "session": {"session_id": id, "repo_id": "", "branch": branch, "commit": "",
@@ -42,7 +42,7 @@ fn session(id: &str, cwd: &Utf8Path, branch: &str, first: i64, last: i64) -> Str
 }
 
 /// A turn with a recorded cost (which the report keeps as written) and `tokens` input tokens.
-fn turn(id: &str, s: &str, model: &str, at: i64, tokens: u64, usd: f64) -> String {
+pub(crate) fn turn(id: &str, s: &str, model: &str, at: i64, tokens: u64, usd: f64) -> String {
     json!({"type": "turn", "event_id": id, "ts": ts(at), "schema_version": "1.1.0",
         "turn": {"turn_id": id, "session_id": s, "model": model, "subagent": "main",
             "tokens_in": tokens, "tokens_out": 0, "input_kind": "text", "latency_ms": 0.0,
@@ -51,7 +51,7 @@ fn turn(id: &str, s: &str, model: &str, at: i64, tokens: u64, usd: f64) -> Strin
     .to_string()
 }
 
-fn report(lines: &[String], grace_secs: i64) -> FeaturesReport {
+pub(crate) fn report(lines: &[String], grace_secs: i64) -> FeaturesReport {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let file = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap_or_default();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("write: {e}"));
@@ -60,7 +60,7 @@ fn report(lines: &[String], grace_secs: i64) -> FeaturesReport {
         .unwrap_or_else(|e| panic!("features: {e}"))
 }
 
-fn close(a: f64, b: f64) -> bool {
+pub(crate) fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
 
@@ -322,55 +322,6 @@ fn named_repositories_leave_other_sessions_out() {
 }
 
 /// Write `file` with exactly `lines`.
-fn write(repo: &Repo, file: &str, lines: &[String]) {
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(repo.root().join(file), text).unwrap_or_else(|e| panic!("write: {e}"));
-}
-
-fn commit_all(repo: &Repo, at: i64, message: &str) {
-    repo.git(&["add", "-A"], at);
-    repo.git(&["commit", "-q", "-m", message], at);
-}
-
-#[test]
-fn agent_lines_rewritten_by_a_human_count_as_agent_churn() {
-    const DAY: i64 = 86_400;
-    let repo = Repo::new();
-    repo.commit(T0, "init", "README", 1);
-    // c1, the agent's (inside s1's window): 10 lines of a.txt.
-    let mut a: Vec<String> = (1..=10).map(|i| format!("agent {i}")).collect();
-    write(&repo, "a.txt", &a);
-    commit_all(&repo, T0 + H, "xfeat::A::W1::impl first cut");
-    // c2, a human's (day 3, no session): rewrites 4 of them and adds 5 lines of h.txt.
-    for (i, line) in a.iter_mut().take(4).enumerate() {
-        *line = format!("human {i}");
-    }
-    write(&repo, "a.txt", &a);
-    let h: Vec<String> = (1..=5).map(|i| format!("h {i}")).collect();
-    write(&repo, "h.txt", &h);
-    commit_all(&repo, T0 + 3 * DAY, "xfeat::A::W1::fix review");
-    // c3, day 10: deletes 3 of h.txt's lines (adds none).
-    write(&repo, "h.txt", &h[..2]);
-    commit_all(&repo, T0 + 10 * DAY, "xfeat::A::W1::cleanup");
-    // Day 30, another file: after every horizon.
-    repo.commit(T0 + 30 * DAY, "chore: later", "later.txt", 1);
-    let lines = vec![
-        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 2 * H),
-        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
-    ];
-    let r = report(&lines, 0);
-    assert_eq!(r.features.len(), 1, "{:#?}", r.features);
-    let f = &r.features[0];
-    // Added: c1 10 (agent), c2 4 + 5 = 9 (human), c3 0.
-    assert_eq!((f.commits, f.lines_added, f.agent_lines_added), (3, 19, 10));
-    // At c1 + 14 d the tree is c3's: 4 of c1's 10 lines rewritten by c2 → 0.4.
-    assert_eq!(f.churn_14d_agent, Some(0.4));
-    // At c2 + 14 d (day 17) also c3's: c2's 4 a.txt lines survive, 2 of its 5 h.txt lines:
-    // 3 of 9 churned.
-    let human = f.churn_14d_human.unwrap_or(f64::NAN);
-    assert!(close(human, 3.0 / 9.0), "{human}");
-}
-
 #[test]
 fn a_repository_git_refuses_is_listed_not_fatal() {
     let repo = Repo::new();
@@ -479,41 +430,4 @@ fn unpriced_models_are_named_not_hidden() {
     // Its tokens count, its cost is unknown ($0 here, and named above).
     assert_eq!((f.tokens, f.models["mystery-model-9"].tokens), (150, 50));
     assert!(close(f.cost_usd, 1.0));
-}
-
-#[test]
-fn agent_churn_is_split_by_the_model_active_at_commit_time() {
-    const DAY: i64 = 86_400;
-    let repo = Repo::new();
-    repo.commit(T0, "init", "README", 1);
-    // c1 at 01:05 (model-a answering), 10 lines; c2 at 02:20 (model-b answering), 4 lines.
-    let mut a: Vec<String> = (1..=10).map(|i| format!("a {i}")).collect();
-    write(&repo, "a.txt", &a);
-    commit_all(&repo, T0 + H + 300, "xfeat::A::W1::impl a");
-    let mut b: Vec<String> = (1..=4).map(|i| format!("b {i}")).collect();
-    write(&repo, "b.txt", &b);
-    commit_all(&repo, T0 + 2 * H + 1_200, "xfeat::A::W1::impl b");
-    // Day 3, a human rewrites 5 lines of a.txt and 1 of b.txt.
-    for line in a.iter_mut().take(5) {
-        *line = format!("{line} (human)");
-    }
-    b[0] = "b 1 (human)".to_owned();
-    write(&repo, "a.txt", &a);
-    write(&repo, "b.txt", &b);
-    commit_all(&repo, T0 + 3 * DAY, "xfeat::A::W1::fix");
-    repo.commit(T0 + 30 * DAY, "chore: later", "later.txt", 1);
-    let lines = vec![
-        session("s1", repo.root(), "main", T0 + 50 * 60, T0 + 3 * H),
-        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
-        turn("t2", "s1", "model-b", T0 + 2 * H + 900, 100, 1.0),
-    ];
-    let r = report(&lines, 0);
-    let f = &r.features[0];
-    // c1: 5 of 10 churned (model-a); c2: 1 of 4 (model-b); together 6 of 14.
-    assert_eq!(f.churn_14d_agent_by_model.get("model-a"), Some(&0.5));
-    assert_eq!(f.churn_14d_agent_by_model.get("model-b"), Some(&0.25));
-    assert!(close(f.churn_14d_agent.unwrap_or(f64::NAN), 6.0 / 14.0));
-    // The human's 6 lines all survive to day 17.
-    assert_eq!(f.churn_14d_human, Some(0.0));
-    assert_eq!(r.churn_14d_agent_by_model, f.churn_14d_agent_by_model);
 }

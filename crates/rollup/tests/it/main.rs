@@ -4,6 +4,7 @@
 mod churn;
 mod differential;
 mod features;
+mod features_churn;
 mod files;
 mod gitrepo;
 mod incremental;
