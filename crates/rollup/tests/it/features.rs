@@ -254,6 +254,41 @@ fn a_renamed_default_branch_from_origin_head_and_a_detached_head() {
 }
 
 #[test]
+fn force_pushed_history_counts_only_what_the_branches_hold_now() {
+    let origin = Repo::new();
+    origin.commit(T0, "init", "README", 1);
+    origin.commit(T0 + H, "feat(a): dropped later", "a.txt", 4);
+    let clone = origin.clone_with(&[]);
+    // origin's main is rewritten (what a force-push leaves): feat(a) replaced by feat(b).
+    origin.git(&["reset", "-q", "--hard", "HEAD~1"], T0 + 2 * H);
+    origin.commit(T0 + 2 * H, "feat(b): instead", "b.txt", 3);
+    clone.git(&["fetch", "-q", "origin"], T0 + 2 * H);
+    clone.git(&["reset", "-q", "--hard", "origin/main"], T0 + 2 * H);
+    // On feat/x a 5-line commit is amended into a 7-line one (and would be force-pushed).
+    clone.git(&["checkout", "-q", "-b", "feat/x"], T0 + H);
+    clone.commit(T0 + H + 600, "x", "x.txt", 5);
+    clone.commit_text(T0 + H + 1_200, "x", "x.txt", &"x\n".repeat(7));
+    clone.git(&["reset", "-q", "--soft", "HEAD~2"], T0 + H + 1_200);
+    clone.git(&["commit", "-q", "-m", "x (amended)"], T0 + H + 1_200);
+    clone.git(&["checkout", "-q", "main"], T0 + 3 * H);
+    let lines = vec![
+        session("s1", clone.root(), "main", T0 + H / 2, T0 + 3 * H),
+        turn("t1", "s1", "model-a", T0 + H, 100, 1.0),
+        session("s2", clone.root(), "feat/x", T0 + H, T0 + 2 * H),
+        turn("t2", "s2", "model-a", T0 + H, 100, 2.0),
+    ];
+    let r = report(&lines, 0);
+    let ids: Vec<(&str, Status)> = r.features.iter().map(|f| (f.id.as_str(), f.status)).collect();
+    // feat(a) and the 5-line commit are on no branch any more: not counted.
+    assert_eq!(ids, [("b", Status::Shipped), ("feat/x", Status::InProgress)], "{:#?}", r.features);
+    assert!(close(r.features[0].cost_usd, 1.0));
+    let x = &r.features[1];
+    assert_eq!((x.commits, x.lines_added), (1, 7));
+    assert!(close(x.cost_usd, 2.0));
+    assert!(close(r.unattributed_cost_usd, 0.0));
+}
+
+#[test]
 fn a_shallow_clone_is_read_as_far_as_it_goes() {
     let origin = Repo::new();
     origin.commit(T0 + H, "feat(a): one", "a.txt", 1);
