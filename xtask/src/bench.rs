@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 7] = [
+pub const BENCHES: [Bench; 8] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -45,6 +45,8 @@ pub const BENCHES: [Bench; 7] = [
     Bench { package: "agentos-cli", name: "session_end", dir: "crates/cli", takes_events: true },
     // `usage daily --json` over a generated ~150 MB imported history (goal ≤ 200 ms).
     Bench { package: "agentos-cli", name: "usage", dir: "crates/cli", takes_events: false },
+    // `report --html` over a generated year of history (1M turns), cold and warm (≤ 1 s, ≤ 2 MB).
+    Bench { package: "agentos-cli", name: "report_html", dir: "crates/cli", takes_events: false },
     // `agentos import` of a generated ~1.5 GB agent history vs the leading peer's
     // `daily --json --offline`, re-runs and `usage daily` (size: `IMPORT_BENCH_BYTES`).
     Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },

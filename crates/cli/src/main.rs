@@ -28,6 +28,7 @@ macro_rules! out {
 }
 
 mod cmd;
+mod dashboard;
 mod hints;
 mod metrics;
 mod table;

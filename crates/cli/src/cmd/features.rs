@@ -124,8 +124,9 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", 100.0 * x))
 }
 
-fn render(r: &FeaturesReport) -> String {
-    let headers = [
+/// The per-feature table's headers and rows (the terminal and the HTML report share them).
+pub fn features_table(r: &FeaturesReport) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let headers = vec![
         "Feature",
         "Rule",
         "Status",
@@ -180,6 +181,11 @@ fn render(r: &FeaturesReport) -> String {
             ]
         })
         .collect();
+    (headers, rows)
+}
+
+fn render(r: &FeaturesReport) -> String {
+    let (headers, rows) = features_table(r);
     let mut out = table_left_aligned(&headers, &rows, 3);
     out.push('\n');
     match r.cost_per_shipped_feature_usd {

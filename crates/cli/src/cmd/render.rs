@@ -9,7 +9,7 @@ use camino::Utf8Path;
 use serde_json::json;
 
 use super::rollup::By;
-use agentos_event_schema::v1::FeatureStatus;
+use agentos_event_schema::v1::{FeatureStatus, MetricsSummary};
 
 use crate::plural;
 use crate::table::{cell, table};
@@ -49,6 +49,38 @@ pub fn opt(x: Option<f64>) -> String {
 
 pub fn money(x: f64) -> String {
     format!("{x:.4}")
+}
+
+/// Value per model: the headers and rows of `report --by model` (the terminal and the HTML
+/// report share them).
+pub fn model_table(s: &MetricsSummary) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let rows: Vec<Vec<String>> = s
+        .value_per_model
+        .iter()
+        .map(|(m, v)| {
+            vec![
+                m.clone(),
+                v.turns.to_string(),
+                v.tokens_in.to_string(),
+                v.tokens_out.to_string(),
+                num(v.attribution_weight),
+                num(v.features_attributed),
+                money(v.cost_usd),
+                v.cost_per_attributed_feature.map_or_else(|| "n/a".to_owned(), money),
+            ]
+        })
+        .collect();
+    let headers = vec![
+        "model",
+        "turns",
+        "tokens in",
+        "tokens out",
+        "attribution",
+        "progress",
+        "cost $",
+        "$/progress",
+    ];
+    (headers, rows)
 }
 
 /// The report for a rollup, as text.
@@ -94,35 +126,8 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
     out.push('\n');
     match by {
         By::Model => {
-            let rows: Vec<Vec<String>> = s
-                .value_per_model
-                .iter()
-                .map(|(m, v)| {
-                    vec![
-                        m.clone(),
-                        v.turns.to_string(),
-                        v.tokens_in.to_string(),
-                        v.tokens_out.to_string(),
-                        num(v.attribution_weight),
-                        num(v.features_attributed),
-                        money(v.cost_usd),
-                        v.cost_per_attributed_feature.map_or_else(|| "n/a".to_owned(), money),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                &[
-                    "model",
-                    "turns",
-                    "tokens in",
-                    "tokens out",
-                    "attribution",
-                    "progress",
-                    "cost $",
-                    "$/progress",
-                ],
-                &rows,
-            ));
+            let (headers, rows) = model_table(s);
+            out.push_str(&table(&headers, &rows));
         }
         By::Session => {
             let rows: Vec<Vec<String>> = r

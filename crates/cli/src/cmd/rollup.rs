@@ -88,6 +88,10 @@ pub struct ReportArgs {
     /// Print JSON (with schema_version) instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Write one self-contained HTML report (charts and the tables of report, features and
+    /// usage) to FILE instead of printing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "session", "by"])]
+    pub html: Option<Utf8PathBuf>,
     /// events.jsonl file(s) (repeatable). Default: <data dir>/events.jsonl.
     #[arg(long = "events", value_name = "FILE")]
     pub events: Vec<Utf8PathBuf>,
@@ -253,6 +257,9 @@ pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathB
 }
 
 pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &a.html {
+        return html_report(out, &a.events, g);
+    }
     if a.by == By::Feature {
         anyhow::ensure!(
             a.session.is_none(),
@@ -289,6 +296,29 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
     } else {
         out!("{}", render_report(&r, a.by, a.session.as_deref()));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report --html FILE`.
+fn html_report(out: &Utf8Path, events: &[Utf8PathBuf], g: &Global) -> anyhow::Result<ExitCode> {
+    let files = inputs(events, g, "events.jsonl")?;
+    let book = agentos_rollup::usage::load_prices(
+        Some(&agentos_rollup::usage::data_dir_prices(&g.data_dir())),
+        None,
+    )?;
+    let cache = events.is_empty().then(|| g.data_dir());
+    let sources = match crate::dashboard::collect(&files, &book, cache.as_deref()) {
+        Ok(s) => s,
+        Err(e) => match e.downcast::<RollupError>() {
+            Ok(e) => return answer(Err(e)).map(|r| r.err().unwrap_or(ExitCode::from(1))),
+            Err(e) => return Err(e),
+        },
+    };
+    let generated = agentos_event_schema::Timestamp::now().to_string();
+    let html = crate::dashboard::render(&sources, &generated);
+    agentos_fsio::write_atomic(out, html.as_bytes())
+        .with_context(|| format!("cannot write the HTML report to {out}"))?;
+    eprintln!("wrote {out} ({} KB)", html.len().div_ceil(1024));
     Ok(ExitCode::SUCCESS)
 }
 

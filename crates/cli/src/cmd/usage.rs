@@ -138,9 +138,9 @@ fn money(usd: f64) -> String {
     format!("${usd:.2}")
 }
 
-/// The terminal table: a row per period (per-model sub-rows with `breakdown`), a total row,
-/// then which table priced it and which models it could not price.
-pub fn render(r: &UsageReport, breakdown: bool, prices: &str) -> String {
+/// The table's headers and rows: a row per period (per-model sub-rows with `breakdown`) and
+/// a total row (the terminal and the HTML report share them).
+pub fn usage_table(r: &UsageReport, breakdown: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let first = match r.period {
         Period::Weekly => "Week",
         Period::Monthly => "Month",
@@ -188,6 +188,13 @@ pub fn render(r: &UsageReport, breakdown: bool, prices: &str) -> String {
         thousands(t.total_tokens),
         format!("{}{}", money(t.total_cost), star(!r.unpriced_models.is_empty())),
     ]);
+    (headers, rows)
+}
+
+/// The terminal table (`usage_table`), then which table priced it and which models it could
+/// not price.
+pub fn render(r: &UsageReport, breakdown: bool, prices: &str) -> String {
+    let (headers, rows) = usage_table(r, breakdown);
     let mut out = String::new();
     if r.rows.is_empty() {
         out.push_str(&format!("No usage found ({} lines read).\n", thousands(r.lines)));

@@ -43,7 +43,7 @@ fn ts(t: i64) -> String {
 
 /// A repo with `feat(login)` (6 lines) and `feat(search)` (2 lines) inside session s1's
 /// window, s1 costing $2 (recorded), and s2 ($0.5) in a repository that no longer exists.
-fn setup(s: &Scratch) -> (std::path::PathBuf, String) {
+pub(crate) fn setup(s: &Scratch) -> (std::path::PathBuf, String) {
     let repo = s.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap_or_else(|e| panic!("mkdir: {e}"));
     git(&repo, &["init", "-q", "-b", "main"], T0);

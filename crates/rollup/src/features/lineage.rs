@@ -11,10 +11,11 @@
 //! added − surviving_H`. Lines of files that existed before the first commit of interest are
 //! of an unknown owner: they keep positions, never count.
 //!
-//! One `git log` for the whole history plus one `git blame` per file a merge changed, instead
-//! of one `git blame` per file, commit and horizon: trunk-based histories need no blame at all.
+//! One `git log` for the whole history plus one `git blame` per file changed by a merge that
+//! brings in a commit of interest, instead of one `git blame` per file, commit and horizon:
+//! trunk-based histories need no blame at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
@@ -101,7 +102,14 @@ pub(crate) fn survival(h: &History, wanted: &[usize]) -> Result<Survival, Error>
     else {
         return Ok(out);
     };
-    let mut pass = Pass { h, live: vec![0; h.commits.len()], files: HashMap::new() };
+    // Merges that bring in a commit of interest (only their files need `git blame`).
+    let merges: HashSet<usize> = wanted
+        .iter()
+        .filter(|&&c| !h.first_parent.get(c).copied().unwrap_or(true))
+        .filter_map(|&c| h.reach.get(c).copied().flatten())
+        .map(|r| r.by)
+        .collect();
+    let mut pass = Pass { h, live: vec![0; h.commits.len()], files: HashMap::new(), merges };
     pass.run(first, |pos, live| {
         for &(c, i) in due.get(&pos).into_iter().flatten() {
             if let Some(e) = out.get_mut(&c) {
@@ -117,6 +125,8 @@ struct Pass<'a> {
     h: &'a History,
     live: Vec<u64>,
     files: HashMap<Vec<u8>, Runs>,
+    /// Chain positions of the merges whose files are blamed.
+    merges: HashSet<usize>,
 }
 
 /// What is being read of the current commit.
@@ -272,7 +282,8 @@ impl Pass<'_> {
     fn finish(&mut self, mut c: Current, at: &mut impl FnMut(usize, &[u64])) -> Result<(), Error> {
         self.end_file(&mut c);
         let commit = &self.h.commits[c.owner as usize];
-        if commit.parents.len() > 1 {
+        // Other merges' lines stay the merge's own: no commit of interest is among theirs.
+        if commit.parents.len() > 1 && self.merges.contains(&c.pos) {
             let git = Git { repo: &self.h.root };
             for path in &c.touched {
                 let Ok(owners) = blame_owners(&git, self.h, &commit.hash, path) else { continue };
