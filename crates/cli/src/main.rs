@@ -31,6 +31,7 @@ mod cmd;
 mod dashboard;
 mod hints;
 mod metrics;
+mod preview;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -165,6 +166,10 @@ enum Command {
     /// Cost per shipped feature, by model: imported sessions joined to the git history they
     /// produced (features from xfeat tags, `Feature:` trailers, branches, or commit scopes).
     Features(cmd::features::FeaturesArgs),
+    /// A full-screen live view: cost and tokens today and this week by model and agent,
+    /// features, churn, alerts and CCC (`q` quits, `r` refreshes, arrows switch tabs);
+    /// `--once` prints one plain-text frame.
+    Preview(preview::PreviewArgs),
     /// Features per capacity by provider, with confidence intervals.
     Efficiency(cmd::rollup::EfficiencyArgs),
     /// Tokens and cost of the agents' API responses by day, week, month or session.
@@ -198,6 +203,7 @@ fn main() -> ExitCode {
         Command::Rollup(a) => cmd::rollup::rollup(a, &cli.global),
         Command::Report(a) => cmd::rollup::report(a, &cli.global),
         Command::Churn(a) => cmd::rollup::churn(a, &cli.global),
+        Command::Preview(a) => preview::run(a, &cli.global),
         Command::Features(a) => cmd::features::run(a, &cli.global),
         Command::Efficiency(a) => cmd::rollup::efficiency(a, &cli.global),
         Command::Usage(c) => cmd::usage::run(c, &cli.global),

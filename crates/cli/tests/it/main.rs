@@ -4,6 +4,7 @@ mod features;
 mod import;
 mod import_e2e;
 mod license;
+mod preview;
 mod report_html;
 mod rollup;
 mod schema;

@@ -90,7 +90,7 @@ fn a_bad_output_path_is_a_clear_error() {
 }
 
 /// Headless Chromium, when installed (`.ci/run` installs it and sets
-/// `AGENTOS_REQUIRE_CHROMIUM`: then a missing browser fails the test).
+/// `AGENTOS_REQUIRE_TEST_TOOLS`: then a missing browser fails the test).
 #[allow(clippy::print_stderr)] // Says why a browser check did not run on a developer's machine.
 fn chromium() -> Option<PathBuf> {
     let found = std::env::var_os("AGENTOS_CHROMIUM")
@@ -100,7 +100,7 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file());
     if found.is_none() {
         assert!(
-            std::env::var_os("AGENTOS_REQUIRE_CHROMIUM").is_none(),
+            std::env::var_os("AGENTOS_REQUIRE_TEST_TOOLS").is_none(),
             "chromium is missing: .ci/run installs it (apt-get install chromium)"
         );
         eprintln!("skipped: chromium is not installed");
