@@ -30,6 +30,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod config;
 mod error;
 pub mod eventlog;
@@ -45,6 +46,7 @@ pub use agentos_event_schema::v1::{
 };
 pub use agentos_event_schema::{SessionId, TurnId};
 pub use agentos_privacy::Tier as PrivacyTier;
+pub use api::{ApiError, CccApi};
 pub use config::{RecorderConfig, default_data_dir};
 pub use error::Error;
 pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
