@@ -3,7 +3,7 @@
 //! Any route can be replaced while it runs ([`FakeCcc::set`]): a restart, a slow `/readyz`,
 //! persistence off, a garbage body.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +58,7 @@ pub fn ccp_error(status: u16, body: &str) -> Reply {
 pub struct FakeCcc {
     server: TestServer,
     routes: Arc<Mutex<BTreeMap<String, Reply>>>,
+    sequences: Arc<Mutex<BTreeMap<String, VecDeque<Reply>>>>,
 }
 
 impl std::fmt::Debug for FakeCcc {
@@ -92,12 +93,28 @@ impl FakeCcc {
     /// A CCC with exactly these routes.
     pub fn with_routes(routes: BTreeMap<String, Reply>) -> FakeCcc {
         let routes = Arc::new(Mutex::new(routes));
-        let shared = routes.clone();
+        let sequences: Arc<Mutex<BTreeMap<String, VecDeque<Reply>>>> = Arc::default();
+        let (shared, seqs) = (routes.clone(), sequences.clone());
         let server = TestServer::start(move |req: &RecordedRequest| {
+            let path = req.path.split('?').next().unwrap_or_default();
+            // A scripted sequence first: its replies in turn, until it runs out.
+            if let Ok(mut seqs) = seqs.lock()
+                && let Some(next) = seqs.get_mut(path).and_then(VecDeque::pop_front)
+            {
+                return next;
+            }
             let routes = shared.lock().map(|r| r.clone()).unwrap_or_default();
             route_for(&routes, &req.path).unwrap_or_else(|| ccp_error(404, NOT_FOUND_BODY))
         });
-        FakeCcc { server, routes }
+        FakeCcc { server, routes, sequences }
+    }
+
+    /// Answer the next requests to `path` (any query) with these replies in turn, then with
+    /// its route again: a CCC that changes between polls (a restart) without any timing.
+    pub fn queue(&self, path: &str, replies: impl IntoIterator<Item = Reply>) {
+        if let Ok(mut s) = self.sequences.lock() {
+            s.entry(path.to_owned()).or_default().extend(replies);
+        }
     }
 
     /// Replace (or add) the reply of a route.

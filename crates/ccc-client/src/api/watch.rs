@@ -33,8 +33,12 @@ pub struct Observation {
     pub loaded: String,
     /// Models in `/v1/usage`.
     pub models: BTreeSet<String>,
-    /// Request counters by `lane|op|status` (empty when `/metrics` was not read).
+    /// Request counters by `lane|op|status`.
     pub counters: BTreeMap<String, f64>,
+    /// `/metrics` was read (`counters` mean something); a poll without it compares and
+    /// counts no counters.
+    #[serde(default)]
+    pub counters_read: bool,
 }
 
 /// Why the watcher thinks CCC restarted between two polls.
@@ -75,7 +79,9 @@ impl RestartSignal {
 /// The signals between two observations.
 pub fn restart_signals(prev: &Observation, cur: &Observation) -> Vec<RestartSignal> {
     let mut out = Vec::new();
-    for (series, before) in &prev.counters {
+    let counters =
+        if prev.counters_read && cur.counters_read { &prev.counters } else { &BTreeMap::new() };
+    for (series, before) in counters {
         // A series that vanished from /metrics went to 0 (CCP prints only observed ones).
         let after = cur.counters.get(series).copied().unwrap_or(0.0);
         if after < *before {
@@ -238,14 +244,17 @@ impl Watcher {
         };
         let signals = restart_signals(&prev, cur);
         let restart = signals.iter().any(RestartSignal::is_certain);
-        let requests = cur
-            .counters
-            .iter()
-            .map(|(series, now)| match prev.counters.get(series) {
-                Some(before) if !restart && now >= before => now - before,
-                _ => *now,
-            })
-            .sum();
+        let requests = if prev.counters_read && cur.counters_read {
+            cur.counters
+                .iter()
+                .map(|(series, now)| match prev.counters.get(series) {
+                    Some(before) if !restart && now >= before => now - before,
+                    _ => *now,
+                })
+                .sum()
+        } else {
+            0.0
+        };
         self.requests_watched += requests;
         PollDelta { signals, restart, requests }
     }

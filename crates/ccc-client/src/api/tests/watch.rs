@@ -20,6 +20,7 @@ fn obs(loaded: &str, models: &[&str], counters: &[(&str, f64)]) -> Observation {
         loaded: loaded.to_owned(),
         models: models.iter().map(|m| (*m).to_owned()).collect(),
         counters: counters.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        counters_read: true,
     }
 }
 
@@ -32,6 +33,7 @@ fn the_restart_capture_shows_models_disappearing() {
         loaded: "2026-11-22T01:26:03Z".into(),
         models: u.models.keys().cloned().collect(),
         counters: BTreeMap::new(),
+        counters_read: false,
     };
     assert!(!w.observe(&o(&before)).restart, "the first poll is no restart");
     let d = w.observe(&o(&after));
@@ -91,7 +93,8 @@ fn requests_served_again_after_a_restart_are_written_once() {
     // restored from the file: the same
     let mut restored = Watcher::default();
     for line in &first {
-        let text = serde_json::to_string(&WatchLine::Request(Box::new(line.clone()))).unwrap_or_default();
+        let text =
+            serde_json::to_string(&WatchLine::Request(Box::new(line.clone()))).unwrap_or_default();
         let back: WatchLine = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         restored.restore(&back);
     }
@@ -207,4 +210,17 @@ fn snapshot_reasons_and_the_weekly_buffer() {
     m.block = false;
     let s = assemble(&usage, &quotas, None);
     assert!(!s.iter().any(|s| s.flags.weekly_buffer));
+}
+
+#[test]
+fn a_poll_without_metrics_neither_detects_nor_counts_through_counters() {
+    let mut w = Watcher::default();
+    w.observe(&obs("t0", &["m"], &[("zai|stream|200", 10.0)]));
+    let unread = Observation { counters_read: false, ..obs("t0", &["m"], &[]) };
+    let d = w.observe(&unread);
+    assert!(d.signals.is_empty() && d.requests == 0.0, "{d:?}");
+    let d = w.observe(&obs("t0", &["m"], &[("zai|stream|200", 12.0)]));
+    assert_eq!(d.requests, 0.0, "the previous poll had no counters to compare with");
+    let d = w.observe(&obs("t0", &["m"], &[("zai|stream|200", 13.0)]));
+    assert_eq!(d.requests, 1.0);
 }

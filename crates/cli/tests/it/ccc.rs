@@ -1,0 +1,311 @@
+//! `agentos ccc …` through the built binary against a fake CCC (the captures byte for byte).
+//! Expected values are read from the captures here, never from the code under test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use agentos_testkit::fake_ccc::{capture, ccp_json};
+use agentos_testkit::{FakeCcc, Reply, refused_url};
+
+/// A scratch data dir removed on drop.
+struct Data(PathBuf);
+
+impl Data {
+    fn new(name: &str) -> Data {
+        let dir =
+            std::env::temp_dir().join(format!("agentos-cli-ccc-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        Data(dir)
+    }
+    fn lines(&self, rel: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.0.join(rel))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn agentos(data: &Path, url: &str, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    for var in ["AGENTOS_CCC_BASE_URL", "CCC_API_KEY", "AGENTOS_DATA_DIR"] {
+        c.env_remove(var);
+    }
+    c.env("AGENTOS_DATA_DIR", data).env("AGENTOS_CCC_BASE_URL", url).args(args);
+    c.output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn value(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&capture(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn usage_json_is_the_ccp_usage_v1_snapshot_per_model() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("usage-json");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "usage", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let snaps: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let usage = value("v1_usage.json");
+    let quotas = value("v1_quotas.json");
+    let models = usage["models"].as_object().unwrap_or_else(|| panic!("models"));
+    let snaps = snaps.as_array().unwrap_or_else(|| panic!("an array"));
+    assert_eq!(snaps.len(), models.len());
+    for s in snaps {
+        let name = s["model"].as_str().unwrap_or_default();
+        let m = &models[name];
+        assert_eq!(s["schema"], "ccp.usage.v1");
+        assert_eq!(
+            s["rolling_tokens_used"].as_i64(),
+            Some(m["rolling_in"].as_i64().unwrap_or(0) + m["rolling_out"].as_i64().unwrap_or(0))
+        );
+        assert_eq!(s["rolling_tokens_budget"], quotas["config"]["models"][name]["rolling_tokens"]);
+        assert_eq!(s["weekly_seconds"], quotas["config"]["windows"]["weekly_seconds"]);
+        assert_eq!(s["source"]["loaded_at"], quotas["loaded"]);
+        assert_eq!(s["speeds"]["elr_out_tps_rolling"], m["speeds"]["rolling"]["out_elr_tps"]);
+        assert_eq!(s["flags"]["warn"], m["warn"]);
+    }
+    let table = agentos(&data.0, &ccc.url(), &["ccc", "usage"]);
+    assert!(table.status.success());
+    for name in models.keys() {
+        assert!(text(&table.stdout).contains(name.as_str()), "{}", text(&table.stdout));
+    }
+}
+
+#[test]
+fn ccc_down_is_one_line_and_exit_2_and_status_still_shows_local_data() {
+    let url = refused_url();
+    let data = Data::new("down");
+    for args in [
+        &["ccc", "usage"][..],
+        &["ccc", "usage", "--json"],
+        &["ccc", "quotas"],
+        &["ccc", "samples"],
+        &["ccc", "rollups"],
+        &["ccc", "metrics"],
+        &["ccc", "watch", "--count", "1"],
+        &["ccc", "quotas", "reload"],
+    ] {
+        let out = agentos(&data.0, &url, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{args:?}: {err}");
+        assert!(err.contains(&url) && err.contains("unreachable"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = agentos(&data.0, &url, &["ccc", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains(&format!("Data dir: {}", data.0.display())),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stderr).lines().count(), 1, "{}", text(&out.stderr));
+    let out = agentos(&data.0, &url, &["ccc", "status", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert!(v["ccc"].is_null() && v["error"].as_str().is_some_and(|e| e.contains(&url)));
+}
+
+#[test]
+fn status_ready_not_ready_and_catalog_broken() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("status");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for p in value("readyz_ok.json")["providers"].as_object().unwrap_or_else(|| panic!("p")).keys()
+    {
+        assert!(text(&out.stdout).contains(p.as_str()));
+    }
+    let mut down = value("readyz_ok.json");
+    down["providers"]["anth"]["ok"] = false.into();
+    ccc.set("/readyz", ccp_json(200, down.to_string().as_bytes()));
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "status", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["ccc"]["unreachable_providers"], serde_json::json!(["anth"]));
+    ccc.set("/readyz", ccp_json(503, &capture("readyz_catalog_error_503.json")));
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let reason =
+        value("readyz_catalog_error_503.json")["error"].as_str().unwrap_or_default().to_owned();
+    assert!(text(&out.stdout).contains("providers catalog is broken"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(&reason));
+}
+
+#[test]
+fn rollups_404_says_persistence_is_off() {
+    let ccc = FakeCcc::from_captures();
+    ccc.remove("/v1/usage/rollups");
+    ccc.remove("/v1/usage/rollups?granularity=day");
+    let data = Data::new("rollups404");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "rollups", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("persistence is disabled") && err.contains("CCP_PERSIST=1"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn quotas_reload_only_on_the_explicit_command() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("reload");
+    for args in [
+        &["ccc", "quotas"][..],
+        &["ccc", "quotas", "--json"],
+        &["ccc", "usage"],
+        &["ccc", "status"],
+    ] {
+        assert!(
+            agentos(&data.0, &ccc.url(), args).status.code().is_some_and(|c| c < 2),
+            "{args:?}"
+        );
+    }
+    assert!(ccc.requests().iter().all(|r| r.method == "GET" && !r.path.contains("reload")));
+    let out = agentos(
+        &data.0,
+        &ccc.url(),
+        &["ccc", "quotas", "reload", "--file", "/srv/ccp/quotas.json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let posts: Vec<_> = ccc.requests().into_iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/v1/quotas/reload?file=%2Fsrv%2Fccp%2Fquotas.json");
+}
+
+#[test]
+fn metrics_totals_come_from_the_request_counter() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("metrics");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "metrics", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let prom = text(&capture("metrics_preemptive.prom"));
+    let want: f64 = prom
+        .lines()
+        .filter(|l| l.starts_with("ccp_requests_total{"))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
+        .sum();
+    assert_eq!(v["requests"].as_f64(), Some(want));
+    let raw = agentos(&data.0, &ccc.url(), &["ccc", "metrics", "--raw"]);
+    assert_eq!(raw.stdout, capture("metrics_preemptive.prom"));
+}
+
+/// The capture's `/metrics` with its request counter replaced by `series value` lines.
+fn metrics_with_requests(lines: &[(&str, u32)]) -> Reply {
+    let mut body = String::new();
+    for l in text(&capture("metrics_preemptive.prom")).lines() {
+        if l.starts_with("ccp_requests_total{") {
+            continue;
+        }
+        body.push_str(l);
+        body.push('\n');
+        if l == "# TYPE ccp_requests_total counter" {
+            for (series, v) in lines {
+                body.push_str(&format!("ccp_requests_total{series} {v}\n"));
+            }
+        }
+    }
+    Reply::text(200, &body)
+}
+
+#[test]
+fn watch_across_a_restart_mid_watch_counts_nothing_twice() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("watch");
+    let usage = capture("v1_usage.json");
+    let restarted_usage = capture("v1_usage_after_restart.json");
+    let mut restarted_quotas = value("v1_quotas.json");
+    restarted_quotas["loaded"] = "2026-11-22T02:00:00Z".into();
+    let restarted_quotas = restarted_quotas.to_string();
+    // polls 1 and 2 see the running CCC, poll 3 the restarted one (1 request since)
+    ccc.queue(
+        "/v1/usage",
+        [ccp_json(200, &usage), ccp_json(200, &usage), ccp_json(200, &restarted_usage)],
+    );
+    ccc.queue(
+        "/v1/quotas",
+        [
+            ccp_json(200, &capture("v1_quotas.json")),
+            ccp_json(200, &capture("v1_quotas.json")),
+            ccp_json(200, restarted_quotas.as_bytes()),
+        ],
+    );
+    let after = [("{lane=\"anthropic\",op=\"nonstream\",status=\"200\"}", 1)];
+    ccc.queue(
+        "/metrics",
+        [
+            ccp_json(200, &capture("metrics_preemptive.prom")),
+            ccp_json(200, &capture("metrics_preemptive.prom")),
+            metrics_with_requests(&after),
+        ],
+    );
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "watch", "--count", "3", "--interval", "0s"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let samples_total: usize = value("v1_usage_samples.json")["models"]
+        .as_object()
+        .map_or(0, |m| m.values().map(|v| v.as_array().map_or(0, Vec::len)).sum());
+    let lines = data.lines("ccc_usage.jsonl");
+    let requests: Vec<_> = lines.iter().filter(|l| l["kind"] == "request").collect();
+    let snaps: Vec<_> = lines.iter().filter(|l| l["kind"] == "snapshot").collect();
+    assert_eq!(requests.len(), samples_total, "served at every poll, written once");
+    assert_eq!(snaps.len(), 3);
+    assert_eq!(
+        snaps.iter().map(|s| s["restart"].as_bool()).collect::<Vec<_>>(),
+        [Some(false), Some(false), Some(true)]
+    );
+    let signals: Vec<&str> = snaps[2]["signals"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["signal"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        signals.contains(&"models_disappeared")
+            && signals.contains(&"counter_down")
+            && signals.contains(&"loaded_changed"),
+        "{signals:?}"
+    );
+    // poll 1 is the baseline, poll 2 saw no new request, poll 3: the 1 request since the restart
+    assert_eq!(
+        snaps.iter().map(|s| s["requests_delta"].as_f64()).collect::<Vec<_>>(),
+        [Some(0.0), Some(0.0), Some(1.0)]
+    );
+    assert_eq!(snaps[2]["requests_watched"].as_f64(), Some(1.0));
+    assert_eq!(
+        snaps[0]["models"].as_array().map(Vec::len),
+        value("v1_usage.json")["models"].as_object().map(|m| m.len())
+    );
+
+    // A later watch continues from the file: the same persisted requests are not written
+    // again, and the running count goes on.
+    ccc.set("/v1/usage", ccp_json(200, &restarted_usage));
+    ccc.set("/v1/quotas", ccp_json(200, restarted_quotas.as_bytes()));
+    ccc.set(
+        "/metrics",
+        metrics_with_requests(&[("{lane=\"anthropic\",op=\"nonstream\",status=\"200\"}", 3)]),
+    );
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "watch", "--count", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = data.lines("ccc_usage.jsonl");
+    assert_eq!(lines.iter().filter(|l| l["kind"] == "request").count(), samples_total);
+    let last = lines.last().unwrap_or_else(|| panic!("lines"));
+    assert_eq!(
+        (last["restart"].as_bool(), last["requests_delta"].as_f64()),
+        (Some(false), Some(2.0))
+    );
+    assert_eq!(last["requests_watched"].as_f64(), Some(3.0));
+}
