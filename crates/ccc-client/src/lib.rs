@@ -9,6 +9,7 @@
 //! and a [`Sender`] delivers them (`POST /v1/metrics`, `POST /v1/events`) with idempotency
 //! keys, timeouts, backoff with jitter and `Retry-After`. [`config`] reads `PRIVACY_TIER`,
 //! `AGENTOS_CCC_BASE_URL`, `CCC_API_KEY`, `LICENSE_PACK_PATH`, `AGENTOS_DATA_DIR`.
+//! [`api`] reads a live CCC ([`CccApi`]: readiness, usage, quotas, samples, rollups, metrics).
 //!
 //! What it is not: it decides nothing about privacy itself (that is `agentos-privacy`),
 //! verifies no signatures (`agentos-licensing`) and computes no metrics: the window record and

@@ -8,6 +8,16 @@
 //! which families AgentOS reads, and the ones it never sums, contract B2), `snapshot.rs` (the
 //! `ccp.usage.v1` per-model snapshot, [`ModelSnapshot`]), `watch.rs` ([`Watcher`]: restart
 //! detection and per-request dedupe for `ccc_usage.jsonl`).
+//!
+//! ```no_run
+//! use agentos_ccc_client::api::{CccApi, ReadTimeouts, RollupsQuery, assemble};
+//! # fn main() -> Result<(), agentos_ccc_client::ApiError> {
+//! let ccc = CccApi::from_env(ReadTimeouts::default())?;
+//! let ready = ccc.readyz()?; // HTTP 503 is an answer: `ready.catalog_broken()`
+//! let snapshots = assemble(&ccc.usage()?, &ccc.quotas()?, ready.body.source.as_deref());
+//! let days = ccc.rollups(&RollupsQuery { granularity: Some("day".into()), ..Default::default() });
+//! # let _ = (snapshots, days); Ok(()) }
+//! ```
 
 mod ccp_metrics;
 mod client;
