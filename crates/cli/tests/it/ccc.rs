@@ -309,3 +309,76 @@ fn watch_across_a_restart_mid_watch_counts_nothing_twice() {
     );
     assert_eq!(last["requests_watched"].as_f64(), Some(3.0));
 }
+
+#[test]
+fn rollup_takes_model_health_from_the_watch_file() {
+    let ccc = FakeCcc::from_captures();
+    // the capture's stream request ended in an idle timeout
+    let mut samples = value("v1_usage_samples.json");
+    for list in samples["models"].as_object_mut().unwrap_or_else(|| panic!("models")).values_mut() {
+        for s in list.as_array_mut().into_iter().flatten() {
+            if s["op"] == "stream" {
+                s["err_type"] = "idle_timeout".into();
+            }
+        }
+    }
+    ccc.set("/v1/usage/samples", ccp_json(200, samples.to_string().as_bytes()));
+    let data = Data::new("health");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "watch", "--count", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(data.0.join("events.jsonl"), "").unwrap_or_else(|e| panic!("{e}"));
+    let out = agentos(
+        &data.0,
+        &ccc.url(),
+        &["rollup", "--events", &data.0.join("events.jsonl").to_string_lossy()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data.0.join("metrics_summary.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let health = summary["model_health"].as_object().unwrap_or_else(|| panic!("{summary}"));
+    let usage = value("v1_usage.json");
+    let models = usage["models"].as_object().unwrap_or_else(|| panic!("models"));
+    let mut want_models: Vec<&String> = models.keys().collect();
+    for m in samples["models"].as_object().into_iter().flat_map(|m| m.keys()) {
+        if !want_models.contains(&m) {
+            want_models.push(m);
+        }
+    }
+    assert_eq!(health.len(), want_models.len());
+    for (model, list) in samples["models"].as_object().unwrap_or_else(|| panic!("models")) {
+        let list = list.as_array().unwrap_or_else(|| panic!("list"));
+        let count =
+            |f: &dyn Fn(&serde_json::Value) -> bool| list.iter().filter(|s| f(s)).count() as u64;
+        let h = &health[model.as_str()];
+        assert_eq!(h["events"]["requests"].as_u64(), Some(list.len() as u64), "{model}");
+        assert_eq!(
+            h["events"]["fallbacks"].as_u64(),
+            Some(count(&|s| s["decision"] == "fallback" || s["decision"] == "quota_overshoot")),
+            "{model}"
+        );
+        assert_eq!(
+            h["events"]["status_429"].as_u64(),
+            Some(count(&|s| s["status"] == 429)),
+            "{model}"
+        );
+        assert_eq!(
+            h["events"]["idle_timeouts"].as_u64(),
+            Some(count(&|s| s["err_type"] == "idle_timeout")),
+            "{model}"
+        );
+        if let Some(m) = models.get(model) {
+            assert_eq!(h["weekly_pct"].as_f64(), m["weekly_pct"].as_f64(), "{model}");
+            let state = if m["block"] == true {
+                "block"
+            } else if m["warn"] == true {
+                "warn"
+            } else {
+                "ok"
+            };
+            assert_eq!(h["state"], state, "{model}");
+        }
+    }
+    assert_eq!(health["claude-haiku-4.5"]["events"]["idle_timeouts"].as_u64(), Some(1));
+}
