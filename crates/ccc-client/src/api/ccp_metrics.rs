@@ -15,11 +15,11 @@
 //! `/v1/usage/samples` and `/v1/usage/rollups` instead. [`CcpMetrics::inflated_families`]
 //! only says which of them were present.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::prometheus::Exposition;
+use super::prometheus::{Exposition, MetricKind};
 
 /// Families whose values CCP inflates inside its bucket loop (contract B2).
 pub const INFLATED_FAMILIES: [&str; 4] = [
@@ -84,24 +84,95 @@ pub struct CcpMetrics {
     pub unknown_families: Vec<String>,
 }
 
-/// Every family CCP is known to emit.
-const KNOWN_FAMILIES: [&str; 15] = [
-    "ccp_requests_total",
-    "ccp_request_duration_seconds",
-    "ccp_partial_writes_total",
-    "ccp_upstream_ready",
-    "ccp_output_tokens_total",
-    "ccp_input_tokens_total",
-    "ccp_stream_seconds_total",
-    "ccp_dirty_seconds_total",
-    "ccp_preferred_attempt_total",
-    "ccp_rerouted_on_limit_total",
-    "ccp_wasted_retry_ms_total",
-    "ccp_store_writes_total",
-    "ccp_store_write_errors_total",
-    "ccp_rollup_duration_seconds",
-    "ccp_store_size_bytes",
+/// Every family CCP emits: name, type, label names (histograms without `le`) — contract §2.8.
+pub const CCP_FAMILIES: [(&str, MetricKind, &[&str]); 15] = [
+    ("ccp_requests_total", MetricKind::Counter, &["lane", "op", "status"]),
+    ("ccp_request_duration_seconds", MetricKind::Histogram, &["lane", "op"]),
+    ("ccp_partial_writes_total", MetricKind::Counter, &[]),
+    ("ccp_upstream_ready", MetricKind::Gauge, &["lane"]),
+    ("ccp_output_tokens_total", MetricKind::Counter, &["lane", "model"]),
+    ("ccp_input_tokens_total", MetricKind::Counter, &["lane", "model"]),
+    ("ccp_stream_seconds_total", MetricKind::Counter, &["lane", "model"]),
+    ("ccp_dirty_seconds_total", MetricKind::Counter, &["lane", "model"]),
+    ("ccp_preferred_attempt_total", MetricKind::Counter, &["lane", "model"]),
+    ("ccp_rerouted_on_limit_total", MetricKind::Counter, &["mode", "model"]),
+    ("ccp_wasted_retry_ms_total", MetricKind::Counter, &["model"]),
+    ("ccp_store_writes_total", MetricKind::Counter, &[]),
+    ("ccp_store_write_errors_total", MetricKind::Counter, &[]),
+    ("ccp_rollup_duration_seconds", MetricKind::Histogram, &["granularity"]),
+    ("ccp_store_size_bytes", MetricKind::Gauge, &[]),
 ];
+
+/// How a `/metrics` body differs from what CCP is known to emit ([`CCP_FAMILIES`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetricsDrift {
+    /// A family CCP did not emit before.
+    NewFamily {
+        /// Its name.
+        family: String,
+    },
+    /// A known family with another type.
+    KindChanged {
+        /// Its name.
+        family: String,
+        /// The type CCP used to declare.
+        expected: MetricKind,
+        /// The type it declares now.
+        found: MetricKind,
+    },
+    /// A known family with a label name it did not have.
+    NewLabel {
+        /// The family.
+        family: String,
+        /// The label name.
+        label: String,
+    },
+}
+
+impl std::fmt::Display for MetricsDrift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsDrift::NewFamily { family } => write!(f, "family {family} is new"),
+            MetricsDrift::KindChanged { family, expected, found } => {
+                write!(f, "family {family} is a {found:?}, it was a {expected:?}")
+            }
+            MetricsDrift::NewLabel { family, label } => {
+                write!(f, "family {family} has a new label {label:?}")
+            }
+        }
+    }
+}
+
+/// Families, types and label names of `e` that CCP is not known to emit. Missing families
+/// are no drift (CCP prints some only once observed).
+pub fn metrics_drift(e: &Exposition) -> Vec<MetricsDrift> {
+    let mut out = Vec::new();
+    for (name, family) in &e.families {
+        let Some((_, kind, labels)) = CCP_FAMILIES.iter().find(|(n, _, _)| n == name) else {
+            out.push(MetricsDrift::NewFamily { family: name.clone() });
+            continue;
+        };
+        if family.kind != *kind && family.kind != MetricKind::Untyped {
+            out.push(MetricsDrift::KindChanged {
+                family: name.clone(),
+                expected: *kind,
+                found: family.kind,
+            });
+        }
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for s in &family.samples {
+            seen.extend(s.labels.keys().map(String::as_str));
+        }
+        for label in seen {
+            let histogram_le = *kind == MetricKind::Histogram && label == "le";
+            if !histogram_le && !labels.contains(&label) {
+                out.push(MetricsDrift::NewLabel { family: name.clone(), label: label.to_owned() });
+            }
+        }
+    }
+    out
+}
 
 fn label<'a>(s: &'a super::prometheus::Sample, name: &str) -> &'a str {
     s.labels.get(name).map_or("", String::as_str)
@@ -179,8 +250,12 @@ impl CcpMetrics {
             .filter(|f| e.family(f).is_some())
             .map(|f| (*f).to_owned())
             .collect();
-        m.unknown_families =
-            e.families.keys().filter(|f| !KNOWN_FAMILIES.contains(&f.as_str())).cloned().collect();
+        m.unknown_families = e
+            .families
+            .keys()
+            .filter(|f| !CCP_FAMILIES.iter().any(|(n, _, _)| n == f))
+            .cloned()
+            .collect();
         m
     }
 

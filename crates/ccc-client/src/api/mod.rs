@@ -26,7 +26,9 @@ pub mod prometheus;
 mod snapshot;
 mod watch;
 
-pub use ccp_metrics::{CcpMetrics, INFLATED_FAMILIES, LaneOp};
+pub use ccp_metrics::{
+    CCP_FAMILIES, CcpMetrics, INFLATED_FAMILIES, LaneOp, MetricsDrift, metrics_drift,
+};
 pub use client::{CccApi, ReadTimeouts, Readiness, RollupsQuery, SamplesQuery};
 pub use errors::ApiError;
 pub use prometheus::{Exposition, Family, Histogram, MetricKind, NotPrometheus, Sample};

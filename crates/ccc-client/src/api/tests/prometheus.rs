@@ -2,7 +2,9 @@
 
 use agentos_testkit::fake_ccc::capture;
 
-use crate::api::{CcpMetrics, Exposition, INFLATED_FAMILIES, MetricKind};
+use crate::api::{
+    CcpMetrics, Exposition, INFLATED_FAMILIES, MetricKind, MetricsDrift, metrics_drift,
+};
 
 fn capture_text() -> String {
     String::from_utf8(capture("metrics_preemptive.prom")).unwrap_or_else(|e| panic!("{e}"))
@@ -141,4 +143,30 @@ fn special_values() {
     assert_eq!(e.sum("b", &[]), f64::NEG_INFINITY);
     assert!(e.sum("c", &[]).is_nan());
     assert_eq!(e.sum("d", &[]), 1.5e-7);
+}
+
+#[test]
+fn the_capture_shows_no_drift_and_new_families_labels_and_types_do() {
+    let text = capture_text();
+    assert_eq!(metrics_drift(&parse(&text)), []);
+    let grown = format!(
+        "{text}# TYPE ccp_ttft_ms histogram\nccp_ttft_ms_bucket{{lane=\"zai\",le=\"+Inf\"}} 1\n\
+         ccp_partial_writes_total{{lane=\"zai\"}} 2\n# TYPE ccp_store_size_bytes counter\n"
+    );
+    let drift = metrics_drift(&parse(&grown));
+    assert_eq!(
+        drift,
+        [
+            MetricsDrift::NewLabel {
+                family: "ccp_partial_writes_total".into(),
+                label: "lane".into()
+            },
+            MetricsDrift::KindChanged {
+                family: "ccp_store_size_bytes".into(),
+                expected: MetricKind::Gauge,
+                found: MetricKind::Counter
+            },
+            MetricsDrift::NewFamily { family: "ccp_ttft_ms".into() },
+        ]
+    );
 }
