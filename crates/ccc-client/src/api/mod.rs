@@ -7,7 +7,8 @@
 //! `prometheus.rs` (the text-format parser, [`Exposition`]), `ccp_metrics.rs` ([`CcpMetrics`]:
 //! which families AgentOS reads, and the ones it never sums, contract B2), `snapshot.rs` (the
 //! `ccp.usage.v1` per-model snapshot, [`ModelSnapshot`]), `watch.rs` ([`Watcher`]: restart
-//! detection and per-request dedupe for `ccc_usage.jsonl`).
+//! detection and per-request dedupe for `ccc_usage.jsonl`), `ccc_config.rs` (CCC's
+//! `providers.yaml` and `quotas.json` next to what it loaded: [`review`]).
 //!
 //! ```no_run
 //! use agentos_ccc_client::api::{CccApi, ReadTimeouts, RollupsQuery, assemble};
@@ -19,6 +20,7 @@
 //! # let _ = (snapshots, days); Ok(()) }
 //! ```
 
+mod ccc_config;
 mod ccp_metrics;
 mod client;
 mod errors;
@@ -26,6 +28,10 @@ pub mod prometheus;
 mod snapshot;
 mod watch;
 
+pub use ccc_config::{
+    ConfigError, ConfigInputs, Finding, ProviderEntry, ProvidersCatalog, RouteEntry, Severity,
+    parse_providers, parse_quotas_file, review,
+};
 pub use ccp_metrics::{
     CCP_FAMILIES, CcpMetrics, INFLATED_FAMILIES, LaneOp, MetricsDrift, metrics_drift,
 };

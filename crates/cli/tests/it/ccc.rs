@@ -382,3 +382,53 @@ fn rollup_takes_model_health_from_the_watch_file() {
     }
     assert_eq!(health["claude-haiku-4.5"]["events"]["idle_timeouts"].as_u64(), Some(1));
 }
+
+#[test]
+fn config_shows_files_next_to_what_ccc_loaded_and_never_writes() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("config");
+    let repo_data = agentos_testkit::fake_ccc::captures_dir().join("../ccp-repo-data");
+    // copies, so that "never writes" is checked on files this test owns
+    let providers = data.0.join("providers.yaml");
+    let quotas = data.0.join("quotas.json");
+    std::fs::copy(repo_data.join("providers.example.yaml"), &providers)
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(repo_data.join("quotas.example.json"), &quotas).unwrap_or_else(|e| panic!("{e}"));
+    let before =
+        (std::fs::read(&providers).unwrap_or_default(), std::fs::read(&quotas).unwrap_or_default());
+    let args = [
+        "ccc",
+        "config",
+        "--providers",
+        providers.to_str().unwrap_or_default(),
+        "--quotas",
+        quotas.to_str().unwrap_or_default(),
+    ];
+    let out = agentos(&data.0, &ccc.url(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for want in [
+        "problem: providers/local:",
+        "problem: routes/3: route \"local/*\" can never match",
+        "differs: quotas/claude-haiku-4.5:",
+        "CCC loaded: quotas from /srv/ccp/quotas.json",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}");
+    }
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let v: serde_json::Value =
+        serde_json::from_slice(&agentos(&data.0, &ccc.url(), &json_args).stdout)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(v["findings"].as_array().is_some_and(|f| f.iter().any(|x| x["subject"] == "routes/3")));
+    assert_eq!(
+        (std::fs::read(&providers).unwrap_or_default(), std::fs::read(&quotas).unwrap_or_default()),
+        before
+    );
+    assert!(ccc.requests().iter().all(|r| r.method == "GET"));
+    // CCC down: the files are still reviewed, then one error line, exit 2
+    let down = agentos(&data.0, &refused_url(), &args);
+    assert_eq!(down.status.code(), Some(2));
+    assert!(text(&down.stdout).contains("problem: routes/3"));
+    assert_eq!(text(&down.stderr).lines().count(), 1);
+}

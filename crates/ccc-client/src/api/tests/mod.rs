@@ -4,6 +4,7 @@
 //! (`serde_json::Value`, plain text splitting), never from the code under test.
 
 mod client;
+mod config;
 mod prometheus;
 mod watch;
 

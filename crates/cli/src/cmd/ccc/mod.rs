@@ -1,9 +1,10 @@
-//! `agentos ccc status|usage|quotas|samples|rollups|metrics|watch`: CCC's live state read
+//! `agentos ccc status|usage|quotas|samples|rollups|metrics|config|watch`: CCC's live state read
 //! through `agentos_ccc_client::api` (all logic there), as tables or `--json`.
 //! `ccc quotas reload` is the only command that changes anything in CCC.
 //! With CCC down every command says so in one line and exits 2; `status` first prints what
 //! the data dir holds.
 
+mod config;
 mod render;
 mod watch;
 
@@ -17,6 +18,7 @@ use serde_json::json;
 
 use crate::Global;
 
+pub use config::ConfigArgs;
 pub use watch::WatchArgs;
 
 /// The commands.
@@ -36,6 +38,10 @@ pub enum CccCmd {
     Rollups(RollupsArgs),
     /// Requests, latency, reroutes and store health from /metrics.
     Metrics(MetricsArgs),
+    /// CCC's providers.yaml and quotas.json next to what CCC loaded: differences, catalog
+    /// problems CCC would reject, routes that never match, suggestions. Exit 1 on a problem.
+    /// Never writes CCC's files.
+    Config(ConfigArgs),
     /// Poll CCC and append snapshots and new requests to <data dir>/ccc_usage.jsonl,
     /// detecting restarts and never counting a request twice.
     Watch(WatchArgs),
@@ -160,6 +166,7 @@ pub fn run(c: CccCmd, g: &Global) -> anyhow::Result<ExitCode> {
         CccCmd::Samples(a) => samples(&a),
         CccCmd::Rollups(a) => rollups(&a),
         CccCmd::Metrics(a) => metrics(&a),
+        CccCmd::Config(a) => config::run(&a),
         CccCmd::Watch(a) => watch::run(&a, g),
     }
 }
