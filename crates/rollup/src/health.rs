@@ -176,3 +176,47 @@ fn each_watch_line(path: &Utf8Path, mut f: impl FnMut(Json)) -> Result<bool, Err
         }
     }
 }
+
+/// A model's health state in `model_health`: its `state` when given (`ccc watch` snapshots),
+/// else derived from CCC's `block`/`warn` (a raw `/v1/usage` model view): `block`, `warn` or
+/// `ok`.
+pub fn health_state(view: &Json) -> String {
+    if let Some(s) = view.get("state").and_then(Json::as_str) {
+        return s.to_owned();
+    }
+    let flag = |k: &str| {
+        view.get(k).or_else(|| view.pointer(&format!("/flags/{k}"))).and_then(Json::as_bool)
+            == Some(true)
+    };
+    if flag("block") {
+        "block".to_owned()
+    } else if flag("warn") {
+        "warn".to_owned()
+    } else {
+        "ok".to_owned()
+    }
+}
+
+/// One line per model of `model_health` that needs attention (state `block`, `buffer` or
+/// `warn`), sorted by model: what `progress.log.md` lists as notable.
+pub fn health_notes(health: &BTreeMap<String, Json>) -> Vec<String> {
+    let pct = |v: &Json, k: &str| v.get(k).and_then(Json::as_f64).unwrap_or(0.0) * 100.0;
+    health
+        .iter()
+        .filter_map(|(model, v)| {
+            let state = health_state(v);
+            let why = match state.as_str() {
+                "block" => "blocked by its quota",
+                "buffer" => "inside the 10-point weekly buffer",
+                "warn" => "past its warn threshold",
+                _ => return None,
+            };
+            Some(format!(
+                "model {} {why} (rolling {:.0}%, weekly {:.0}%)",
+                model.replace(['\n', '\r'], " "),
+                pct(v, "rolling_pct"),
+                pct(v, "weekly_pct")
+            ))
+        })
+        .collect()
+}

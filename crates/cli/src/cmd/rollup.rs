@@ -275,7 +275,15 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         return super::features::run(args, g);
     }
     let files = inputs(&a.events, g, "events.jsonl")?;
-    let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
+    let opts = SummaryOptions {
+        session: a.session.clone(),
+        // what `ccc watch` last saw in this data dir (not for one session's report)
+        model_health: match a.session {
+            Some(_) => None,
+            None => read_watch_health(&g.data_dir().join(CCC_WATCH_FILE))?,
+        },
+        ..SummaryOptions::default()
+    };
     let r = match summarize(&files, &opts)? {
         Ok(r) => r,
         Err(code) => return Ok(code),

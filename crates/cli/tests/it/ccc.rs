@@ -432,3 +432,37 @@ fn config_shows_files_next_to_what_ccc_loaded_and_never_writes() {
     assert!(text(&down.stdout).contains("problem: routes/3"));
     assert_eq!(text(&down.stderr).lines().count(), 1);
 }
+
+#[test]
+fn model_health_shows_in_report_and_progress_log() {
+    let ccc = FakeCcc::from_captures();
+    let mut usage = value("v1_usage.json");
+    usage["models"]["claude-sonnet-4.5"]["weekly_pct"] = 0.95.into();
+    usage["models"]["claude-haiku-4.5"]["warn"] = true.into();
+    ccc.set("/v1/usage", ccp_json(200, usage.to_string().as_bytes()));
+    let data = Data::new("health-report");
+    assert!(agentos(&data.0, &ccc.url(), &["ccc", "watch", "--count", "1"]).status.success());
+    std::fs::write(data.0.join("events.jsonl"), "").unwrap_or_else(|e| panic!("{e}"));
+    let out = agentos(&data.0, &ccc.url(), &["rollup"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(data.0.join("progress.log.md")).unwrap_or_default();
+    assert!(
+        log.contains("- notable: model claude-sonnet-4.5 inside the 10-point weekly buffer (rolling 0%, weekly 95%)"),
+        "{log}"
+    );
+    // haiku: 150 of 1000 rolling tokens = 15 %, weekly 0.0015 = 0 % (hand)
+    assert!(
+        log.contains(
+            "- notable: model claude-haiku-4.5 past its warn threshold (rolling 15%, weekly 0%)"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("claude-haiku-force429"), "ok models are not notable\n{log}");
+    let report = agentos(&data.0, &ccc.url(), &["report"]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let r = text(&report.stdout);
+    assert!(r.contains("model health (CCC)"), "{r}");
+    let row =
+        r.lines().find(|l| l.starts_with("claude-sonnet-4.5")).unwrap_or_else(|| panic!("{r}"));
+    assert!(row.contains("buffer") && row.contains("95.0%"), "{row}");
+}

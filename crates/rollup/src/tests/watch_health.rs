@@ -58,3 +58,24 @@ fn the_last_whole_snapshot_wins_and_old_requests_fall_out_of_the_window() {
     assert_eq!(m["events"]["requests"].as_u64(), Some(2));
     assert_eq!(m["events"]["status_429"].as_u64(), Some(1));
 }
+
+#[test]
+fn states_of_raw_usage_views_and_snapshots() {
+    use crate::{health_notes, health_state};
+    use serde_json::json;
+    assert_eq!(health_state(&json!({"block": true, "warn": true})), "block");
+    assert_eq!(health_state(&json!({"warn": true})), "warn");
+    assert_eq!(health_state(&json!({"flags": {"warn": true}})), "warn");
+    assert_eq!(health_state(&json!({})), "ok");
+    assert_eq!(health_state(&json!({"state": "buffer", "warn": true})), "buffer");
+    let health = [
+        ("a".to_owned(), json!({"state": "ok"})),
+        ("b\nfake".to_owned(), json!({"block": true, "rolling_pct": 1.0, "weekly_pct": 0.5})),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        health_notes(&health),
+        ["model b fake blocked by its quota (rolling 100%, weekly 50%)"]
+    );
+}
