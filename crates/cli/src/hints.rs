@@ -86,9 +86,10 @@ pub fn ccc_api(e: &agentos_ccc_client::ApiError) -> Option<&'static str> {
         ApiError::Unreachable { .. } | ApiError::BaseUrl(_) => {
             Some("is CCC running? set AGENTOS_CCC_BASE_URL or pass --base-url URL")
         }
-        ApiError::Timeout { .. } => Some(
-            "CCC is slow or stuck; `agentos ccc status --providers N` waits 2·N+1 s for /readyz",
+        ApiError::Timeout { url, .. } if url.ends_with("/readyz") => Some(
+            "CCC probes each provider for up to 2 s; `agentos ccc status --providers N` waits 2·N+1 s",
         ),
+        ApiError::Timeout { .. } => Some("CCC is slow or stuck; check its process and logs"),
         ApiError::PersistenceDisabled { .. } => {
             Some("start CCC with CCP_PERSIST=1 to keep per-request history")
         }

@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use super::snapshot::ModelSnapshot;
 
-/// Request keys remembered for dedupe (oldest forgotten first): CCP keeps 7 days of samples,
-/// far fewer than this for one operator.
-pub const DEFAULT_KEY_CAP: usize = 1_000_000;
+/// Request keys remembered for dedupe (oldest forgotten first). Only the newest matter: each
+/// poll asks for samples since a few seconds before the newest one written.
+pub const DEFAULT_KEY_CAP: usize = 200_000;
 /// Seconds of overlap when asking for samples since the newest one seen.
 const SAMPLE_OVERLAP_S: f64 = 5.0;
 

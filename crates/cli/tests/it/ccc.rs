@@ -466,3 +466,16 @@ fn model_health_shows_in_report_and_progress_log() {
         r.lines().find(|l| l.starts_with("claude-sonnet-4.5")).unwrap_or_else(|| panic!("{r}"));
     assert!(row.contains("buffer") && row.contains("95.0%"), "{row}");
 }
+
+#[test]
+fn an_endless_watch_needs_a_sensible_interval() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("interval");
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "watch", "--interval", "10ms"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("at least 100ms"), "{}", text(&out.stderr));
+    assert!(ccc.requests().is_empty());
+    let out = agentos(&data.0, &ccc.url(), &["ccc", "watch", "--interval", "soon", "--count", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(ccc.requests().is_empty());
+}

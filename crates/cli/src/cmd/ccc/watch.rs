@@ -17,8 +17,11 @@ use serde::Serialize;
 use super::{Conn, client, parse_duration};
 use crate::Global;
 
-/// The file, in the data dir.
-pub const WATCH_FILE: &str = "ccc_usage.jsonl";
+/// The file, in the data dir (the name the rollup reads `model_health` from).
+pub use agentos_rollup::CCC_WATCH_FILE as WATCH_FILE;
+
+/// Shortest interval of a watch without `--count` (it would hammer CCC).
+const MIN_ENDLESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Options of `watch`.
 #[derive(Debug, clap::Args)]
@@ -74,6 +77,12 @@ pub fn local_status(dir: &Utf8Path) -> LocalStatus {
 
 pub fn run(a: &WatchArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let interval = parse_duration(&a.interval)?;
+    if a.count.is_none() && interval < MIN_ENDLESS_INTERVAL {
+        anyhow::bail!(
+            "--interval {} is too short to poll CCC without end (at least 100ms, or give --count N)",
+            a.interval
+        );
+    }
     let api = client(&a.conn, ReadTimeouts::default())?;
     let log = JsonlLog::new(g.data_dir().join(WATCH_FILE));
     let mut w = Watcher::default();
