@@ -337,3 +337,22 @@ fn the_python_client_s_doc_shapes_served_live() {
         assert_eq!(u.ts, 0.0);
     }
 }
+
+#[test]
+fn every_truncation_of_every_json_capture_is_malformed_never_a_panic() {
+    let ccc = FakeCcc::from_captures();
+    let c = api(&ccc.url());
+    for (route, file) in [("/v1/usage", "v1_usage.json"), ("/v1/quotas", "v1_quotas.json")] {
+        let full = capture(file);
+        // a few dozen cut points per document (each is one request to the fake)
+        for cut in (1..full.len() - 1).step_by(full.len() / 40 + 1) {
+            ccc.set(route, ccp_json(200, &full[..cut]));
+            let result =
+                if route == "/v1/usage" { c.usage().map(|_| ()) } else { c.quotas().map(|_| ()) };
+            assert!(
+                matches!(result, Err(ApiError::Malformed { .. })),
+                "{route} cut at {cut}: {result:?}"
+            );
+        }
+    }
+}

@@ -170,3 +170,29 @@ fn the_capture_shows_no_drift_and_new_families_labels_and_types_do() {
         ]
     );
 }
+
+#[test]
+fn any_prefix_or_byte_flip_of_the_capture_parses_without_panic() {
+    let text = capture_text();
+    let full = parse(&text);
+    for cut in (0..=text.len()).filter(|c| text.is_char_boundary(*c)) {
+        // every prefix: Ok (possibly with skipped lines) or the not-Prometheus error
+        if let Ok(e) = Exposition::parse(&text[..cut]) {
+            let _ = CcpMetrics::from_exposition(&e);
+        }
+    }
+    let bytes = text.as_bytes();
+    for (i, flip) in (0..bytes.len())
+        .step_by(7)
+        .zip([b'"', b'{', b'}', b'\\', b',', b' ', b'\n', b'='].iter().cycle())
+    {
+        let mut b = bytes.to_vec();
+        b[i] = *flip;
+        if let Ok(t) = std::str::from_utf8(&b)
+            && let Ok(e) = Exposition::parse(t)
+        {
+            let _ = CcpMetrics::from_exposition(&e);
+        }
+    }
+    assert!(full.skipped.is_empty());
+}
