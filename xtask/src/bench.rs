@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 8] = [
+pub const BENCHES: [Bench; 9] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -50,6 +50,8 @@ pub const BENCHES: [Bench; 8] = [
     // `agentos import` of a generated ~1.5 GB agent history vs the leading peer's
     // `daily --json --offline`, re-runs and `usage daily` (size: `IMPORT_BENCH_BYTES`).
     Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },
+    // `ccc usage --json` end to end against a local fake CCC (goal ≤ 50 ms).
+    Bench { package: "agentos-cli", name: "ccc_usage", dir: "crates/cli", takes_events: false },
 ];
 
 impl Bench {

@@ -13,7 +13,11 @@ commands:
   gen-schemas                      write schemas/ from the Rust types (removes stale files)
   check-schemas [--ccp-dir DIR]... [--ccp-url URL]... [--allow-unknown-fields]
                                    fail on schema drift, invalid CCP samples, unmodelled CCP
-                                   fields or Python-incompatible v1 schemas
+                                   fields or Python-incompatible v1 schemas; --ccp-dir reads
+                                   *.json, *.jsonl and license packs *.pack; --ccp-url checks
+                                   /v1/usage, /v1/quotas, /readyz, /v1/usage/samples,
+                                   /v1/usage/rollups (404: no persistence, skipped) and /metrics
+                                   (families, types and labels CCP emits; new ones reported)
   bench [--events N]               run the benchmarks, print a table, write target/bench/results.json
   gen-history --out DIR --bytes N [--seed S] [--no-quirks]
                                    write a generated Claude Code (DIR/claude) and Codex (DIR/codex)
@@ -70,6 +74,10 @@ fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
                         opts.ccp_urls.push(it.next().context("--ccp-url needs a URL")?.clone())
                     }
                     "--allow-unknown-fields" => opts.allow_unknown_fields = true,
+                    "-h" | "--help" => {
+                        println!("{USAGE}");
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     other => bail!("unknown check-schemas argument {other:?}\n\n{USAGE}"),
                 }
             }

@@ -21,9 +21,11 @@ pub const FIX_COMMAND: &str = "cargo xtask gen-schemas";
 pub struct CheckOptions {
     /// The committed schemas (`schemas/`).
     pub schemas_dir: PathBuf,
-    /// Directories searched recursively for CCP JSON/JSONL samples (`fixtures/ccp` first).
+    /// Directories searched recursively for CCP samples: `*.json`, `*.jsonl` and license
+    /// packs `*.pack` (`fixtures/ccp` first).
     pub ccp_dirs: Vec<PathBuf>,
-    /// Base URLs of live CCCs whose `/v1/usage`, `/v1/quotas` and `/readyz` are checked.
+    /// Base URLs of live CCCs whose `/v1/usage`, `/v1/quotas`, `/readyz`,
+    /// `/v1/usage/samples`, `/v1/usage/rollups` and `/metrics` are checked.
     pub ccp_urls: Vec<String>,
     /// Do not fail on fields the types do not model.
     pub allow_unknown_fields: bool,
@@ -220,7 +222,7 @@ pub fn check(opts: &CheckOptions) -> Report {
         }
         for path in walk(dir) {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
-            if ext == "json" || ext == "jsonl" {
+            if ext == "json" || ext == "jsonl" || ext == "pack" {
                 check_sample_file(&path, &shown(&path, &opts.root), opts, &mut report);
             }
         }
@@ -325,21 +327,73 @@ fn check_document(
     }
     if !opts.allow_unknown_fields {
         for v in validate::unknown_fields(kind, value) {
+            if tolerated(kind, &v) {
+                continue;
+            }
             report.problems.push(Problem { section: Section::UnknownField, text: render(&v) });
         }
     }
+}
+
+/// A top-level `$schema` in CCC's own config files (CCP's shipped `quotas.example.json` has
+/// one; CCP ignores it, contract B12) is not drift.
+fn tolerated(kind: SchemaKind, v: &Violation) -> bool {
+    kind == SchemaKind::CcpQuotasConfig && v.pointer == "/$schema"
 }
 
 fn pointer(v: &Violation) -> &str {
     if v.pointer.is_empty() { "/" } else { &v.pointer }
 }
 
-/// The endpoints of a live CCC that are checked, with their schema.
-pub const CCC_ENDPOINTS: [(&str, SchemaKind); 3] = [
+/// The JSON endpoints of a live CCC that are checked, with their schema (and `/metrics`,
+/// checked against CCP's catalogue of families).
+pub const CCC_ENDPOINTS: [(&str, SchemaKind); 5] = [
     ("/v1/usage", SchemaKind::CcpUsage),
     ("/v1/quotas", SchemaKind::CcpQuotas),
     ("/readyz", SchemaKind::CcpReadyz),
+    ("/v1/usage/samples", SchemaKind::CcpUsageSamples),
+    ("/v1/usage/rollups", SchemaKind::CcpUsageRollups),
 ];
+
+/// `/metrics`: parsed, then compared with the families, types and labels CCP emits; a new
+/// family or label is an unknown field, a changed type or an unparsable body is invalid.
+fn check_metrics(agent: &ureq::Agent, base: &str, opts: &CheckOptions, report: &mut Report) {
+    use agentos_ccc_client::api::{Exposition, MetricsDrift, metrics_drift};
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    let fetched = agent.get(&url).call().map_err(|e| e.to_string()).and_then(|mut resp| {
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        if status != 200 {
+            return Err(format!("HTTP {status}"));
+        }
+        Exposition::parse(&body).map_err(|e| e.to_string())
+    });
+    let exposition = match fetched {
+        Ok(e) => e,
+        Err(e) => {
+            report.problems.push(Problem {
+                section: Section::Invalid,
+                text: format!("{url}: cannot fetch: {e}"),
+            });
+            return;
+        }
+    };
+    report.documents += 1;
+    for line in &exposition.skipped {
+        report.problems.push(Problem {
+            section: Section::Invalid,
+            text: format!("{url}:{}: {} (as prometheus)", line.line, line.reason),
+        });
+    }
+    for d in metrics_drift(&exposition) {
+        let section = match d {
+            MetricsDrift::KindChanged { .. } => Section::Invalid,
+            _ if opts.allow_unknown_fields => continue,
+            _ => Section::UnknownField,
+        };
+        report.problems.push(Problem { section, text: format!("{url}: {d}") });
+    }
+}
 
 fn check_url(base: &str, opts: &CheckOptions, report: &mut Report) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -361,6 +415,11 @@ fn check_url(base: &str, opts: &CheckOptions, report: &mut Report) {
         });
         let value = match fetched {
             Ok(v) => v,
+            // CCC without its store (`CCP_PERSIST` off) serves no samples or rollups.
+            Err(e) if e == "HTTP 404" && path.starts_with("/v1/usage/") => {
+                report.skipped.push(format!("{url}: HTTP 404 (CCC runs without persistence)"));
+                continue;
+            }
             Err(e) => {
                 report.problems.push(Problem {
                     section: Section::Invalid,
@@ -385,6 +444,7 @@ fn check_url(base: &str, opts: &CheckOptions, report: &mut Report) {
             }
         }
     }
+    check_metrics(&agent, base, opts, report);
 }
 
 /// Compare every v1 schema that has a Python counterpart with it.

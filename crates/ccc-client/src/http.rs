@@ -118,10 +118,7 @@ impl Sender {
 
     /// `text` with every occurrence of the API key replaced by `<redacted>`.
     fn scrub(&self, text: &str) -> String {
-        match self.api_key.as_deref().filter(|k| !k.is_empty()) {
-            Some(key) => text.replace(key, "<redacted>"),
-            None => text.to_owned(),
-        }
+        scrub(self.api_key.as_deref(), text)
     }
 
     /// `POST {base}{route}` with a JSON body and the batch's idempotency key.
@@ -217,8 +214,16 @@ impl Sender {
     }
 }
 
+/// `text` with every occurrence of `key` replaced by `<redacted>`.
+pub(crate) fn scrub(key: Option<&str>, text: &str) -> String {
+    match key.filter(|k| !k.is_empty()) {
+        Some(key) => text.replace(key, "<redacted>"),
+        None => text.to_owned(),
+    }
+}
+
 /// `text` cut to at most `max` bytes, at a character boundary.
-fn truncate_to(mut text: String, max: u64) -> String {
+pub(crate) fn truncate_to(mut text: String, max: u64) -> String {
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     if text.len() > max {
         let cut = (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
@@ -227,7 +232,8 @@ fn truncate_to(mut text: String, max: u64) -> String {
     text
 }
 
-fn transport(e: &ureq::Error) -> String {
+/// A transport error in a few words.
+pub(crate) fn transport(e: &ureq::Error) -> String {
     match e {
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::HostNotFound => "host not found".to_owned(),

@@ -9,6 +9,7 @@
 //! and a [`Sender`] delivers them (`POST /v1/metrics`, `POST /v1/events`) with idempotency
 //! keys, timeouts, backoff with jitter and `Retry-After`. [`config`] reads `PRIVACY_TIER`,
 //! `AGENTOS_CCC_BASE_URL`, `CCC_API_KEY`, `LICENSE_PACK_PATH`, `AGENTOS_DATA_DIR`.
+//! [`api`] reads a live CCC ([`CccApi`]: readiness, usage, quotas, samples, rollups, metrics).
 //!
 //! What it is not: it decides nothing about privacy itself (that is `agentos-privacy`),
 //! verifies no signatures (`agentos-licensing`) and computes no metrics: the window record and
@@ -30,6 +31,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod config;
 mod error;
 pub mod eventlog;
@@ -45,6 +47,7 @@ pub use agentos_event_schema::v1::{
 };
 pub use agentos_event_schema::{SessionId, TurnId};
 pub use agentos_privacy::Tier as PrivacyTier;
+pub use api::{ApiError, CccApi};
 pub use config::{RecorderConfig, default_data_dir};
 pub use error::Error;
 pub use eventlog::{Appender, JsonlLog, LogDiagnostic};

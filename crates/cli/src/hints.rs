@@ -13,6 +13,8 @@ pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
             rollup(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_ccc_client::Error>() {
             ccc_client(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_ccc_client::ApiError>() {
+            ccc_api(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_backfill::Error>() {
             backfill(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_rollup::usage::UsageError>() {
@@ -73,6 +75,24 @@ pub fn rollup(e: &agentos_rollup::Error) -> Option<&'static str> {
 pub fn ccc_client(e: &agentos_ccc_client::Error) -> Option<&'static str> {
     match e {
         agentos_ccc_client::Error::BaseUrl(_) => Some("or pass --base-url URL"),
+        _ => None,
+    }
+}
+
+/// The command-line answer to an error reading CCC.
+pub fn ccc_api(e: &agentos_ccc_client::ApiError) -> Option<&'static str> {
+    use agentos_ccc_client::ApiError;
+    match e {
+        ApiError::Unreachable { .. } | ApiError::BaseUrl(_) => {
+            Some("is CCC running? set AGENTOS_CCC_BASE_URL or pass --base-url URL")
+        }
+        ApiError::Timeout { url, .. } if url.ends_with("/readyz") => Some(
+            "CCC probes each provider for up to 2 s; `agentos ccc status --providers N` waits 2·N+1 s",
+        ),
+        ApiError::Timeout { .. } => Some("CCC is slow or stuck; check its process and logs"),
+        ApiError::PersistenceDisabled { .. } => {
+            Some("start CCC with CCP_PERSIST=1 to keep per-request history")
+        }
         _ => None,
     }
 }

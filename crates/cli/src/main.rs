@@ -184,6 +184,10 @@ enum Command {
     /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
     /// where each setting came from.
     Paths(cmd::paths::PathsArgs),
+    /// Read CCC live: status, usage, quotas, samples, rollups, metrics; watch it into the
+    /// data dir.
+    #[command(subcommand)]
+    Ccc(cmd::ccc::CccCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
     /// `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
     Completions(cmd::paths::CompletionsArgs),
@@ -210,6 +214,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),
         Command::Import(a) => cmd::import::import(a, &cli.global),
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
+        Command::Ccc(c) => cmd::ccc::run(c, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };
     match result {

@@ -61,7 +61,10 @@ pub use agentos_event_schema::v1::MetricsSummary;
 pub use checkpoint::{refresh_incremental, summarize_incremental};
 pub(crate) use fsio::write_atomic;
 pub use fsio::{read_summary, write_summary};
-pub use health::{MAX_USAGE_JSON, read_model_health};
+pub use health::{
+    CCC_WATCH_FILE, MAX_USAGE_JSON, health_notes, health_state, read_model_health,
+    read_watch_health,
+};
 pub use summary::{
     Diagnostic, MAX_KEPT_DIAGNOSTICS, Refresh, Rollup, Row, SessionRow, SummaryOptions,
     summarize_files, summarize_reader,

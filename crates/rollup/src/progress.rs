@@ -187,6 +187,9 @@ pub fn day_section(
             a.advice
         ));
     }
+    if let Some(health) = &s.model_health {
+        notable.extend(crate::health_notes(health));
+    }
     if s.diagnostics > 0 {
         notable.push(format!(
             "{} skipped (see the rollup's diagnostics)",

@@ -5,7 +5,7 @@
 //! It is not a general web server: one request per connection (`Connection: close`),
 //! `Content-Length` or chunked request bodies, bounded reads (5 s timeout, 16 MiB body).
 //! Used by the licensing, ccc-client, xtask and acceptance tests as a fake CCC or license
-//! issuer.
+//! issuer; [`FakeCcc`] is a fake CCC serving CCP's captured answers byte for byte.
 //!
 //! ```
 //! use agentos_testkit::{Reply, TestServer};
@@ -15,6 +15,9 @@
 #![deny(missing_docs)]
 
 pub mod agent_history;
+pub mod fake_ccc;
+
+pub use fake_ccc::FakeCcc;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

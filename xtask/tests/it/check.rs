@@ -2,7 +2,8 @@
 
 use std::fs;
 
-use agentos_testkit::{Reply, TestServer};
+use agentos_testkit::fake_ccc::{capture, ccp_json};
+use agentos_testkit::{FakeCcc, Reply, TestServer};
 use xtask::schema_check::{self, CheckOptions, Section, legacy_problems};
 
 use crate::{opts_with_dir, root, run};
@@ -226,16 +227,12 @@ fn legacy_incompatible_schemas_are_caught() {
     );
 }
 
-fn ccc_serving(usage: String) -> TestServer {
-    let quotas = fs::read_to_string(root().join("fixtures/ccp/v1_quotas.json")).unwrap();
-    let readyz =
-        fs::read_to_string(root().join("fixtures/ccp/readyz_catalog_error_503.json")).unwrap();
-    TestServer::start(move |req| match req.path.as_str() {
-        "/v1/usage" => Reply::json(200, &usage),
-        "/v1/quotas" => Reply::json(200, &quotas),
-        "/readyz" => Reply::json(503, &readyz),
-        _ => Reply::text(404, "404 page not found\n"),
-    })
+/// A fake CCC serving the captures, with `usage` as its `/v1/usage` body.
+fn ccc_serving(usage: String) -> FakeCcc {
+    let ccc = FakeCcc::from_captures();
+    ccc.set("/v1/usage", ccp_json(200, usage.as_bytes()));
+    ccc.set("/readyz", ccp_json(503, &capture("readyz_catalog_error_503.json")));
+    ccc
 }
 
 #[test]
@@ -248,14 +245,18 @@ fn a_live_ccc_serving_the_captures_passes() {
     assert!(report.is_ok(), "{}", report.render());
     let mut paths: Vec<_> = server.requests().into_iter().map(|r| (r.method, r.path)).collect();
     paths.sort();
-    assert_eq!(
-        paths,
-        [
-            ("GET".into(), "/readyz".into()),
-            ("GET".into(), "/v1/quotas".into()),
-            ("GET".into(), "/v1/usage".into())
-        ]
-    );
+    let want: Vec<(String, String)> = [
+        "/metrics",
+        "/readyz",
+        "/v1/quotas",
+        "/v1/usage",
+        "/v1/usage/rollups",
+        "/v1/usage/samples",
+    ]
+    .iter()
+    .map(|p| ("GET".to_owned(), (*p).to_owned()))
+    .collect();
+    assert_eq!(paths, want);
 }
 
 #[test]
@@ -282,6 +283,93 @@ fn an_unreachable_ccc_is_a_failure_not_a_hang() {
     opts.ccp_urls = vec![server.url()];
     let report = run(&opts);
     let invalid = texts(&report, Section::Invalid);
-    assert_eq!(invalid.len(), 3, "{invalid:?}");
+    // the five JSON endpoints and /metrics
+    assert_eq!(invalid.len(), 6, "{invalid:?}");
     assert!(invalid.iter().all(|t| t.contains(": cannot fetch: ")), "{invalid:?}");
+}
+
+#[test]
+fn a_live_ccc_without_persistence_is_skipped_there_not_failed() {
+    let server = ccc_serving(String::from_utf8(capture("v1_usage.json")).unwrap());
+    server.remove("/v1/usage/samples");
+    server.remove("/v1/usage/rollups");
+    server.remove("/v1/usage/rollups?granularity=day");
+    let mut opts = CheckOptions::for_repo(&root());
+    opts.ccp_urls = vec![server.url()];
+    let report = run(&opts);
+    assert!(report.is_ok(), "{}", report.render());
+    let skipped: Vec<_> =
+        report.skipped.iter().filter(|s| s.contains("without persistence")).collect();
+    assert_eq!(skipped.len(), 2, "{:?}", report.skipped);
+}
+
+#[test]
+fn new_metrics_families_and_labels_are_reported_and_a_changed_type_fails() {
+    let server = ccc_serving(String::from_utf8(capture("v1_usage.json")).unwrap());
+    let prom = String::from_utf8(capture("metrics_preemptive.prom")).unwrap();
+    let grown = format!(
+        "{prom}# TYPE ccp_fallbacks_total counter\nccp_fallbacks_total{{model=\"m\"}} 1\n\
+         # TYPE ccp_upstream_ready counter\nccp_upstream_ready{{lane=\"zai\",region=\"eu\"}} 1\n"
+    );
+    server.set("/metrics", Reply::text(200, &grown));
+    let mut opts = CheckOptions::for_repo(&root());
+    opts.ccp_urls = vec![server.url()];
+    let report = run(&opts);
+    let url = format!("{}/metrics", server.url());
+    assert_eq!(
+        texts(&report, Section::UnknownField),
+        [
+            format!("{url}: family ccp_fallbacks_total is new"),
+            format!("{url}: family ccp_upstream_ready has a new label \"region\""),
+        ]
+    );
+    assert_eq!(
+        texts(&report, Section::Invalid),
+        [format!("{url}: family ccp_upstream_ready is a Counter, it was a Gauge")]
+    );
+    opts.allow_unknown_fields = true;
+    assert_eq!(texts(&run(&opts), Section::UnknownField), Vec::<String>::new());
+}
+
+#[test]
+fn ccc_config_with_schema_key_license_packs_and_empty_samples_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::copy(
+        root().join("fixtures/ccp-repo-data/quotas.example.json"),
+        tmp.path().join("quotas.example.json"),
+    )
+    .unwrap();
+    fs::copy(root().join("fixtures/licensing/packs/ok.pack"), tmp.path().join("ok.pack")).unwrap();
+    fs::write(tmp.path().join("samples_empty.json"), "{\"models\":{},\"ts\":1795310768.1}\n")
+        .unwrap();
+    let report = run(&opts_with_dir(tmp.path()));
+    assert!(report.is_ok(), "{}", report.render());
+    assert_eq!(report.documents, 3, "{}", report.render());
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    // the empty samples body is read as samples, not as /v1/usage
+    let value: serde_json::Value = serde_json::from_str("{\"models\":{},\"ts\":1.0}").unwrap();
+    assert_eq!(
+        agentos_event_schema::ccp::detect_kind(&value),
+        Some(agentos_event_schema::catalog::SchemaKind::CcpUsageSamples)
+    );
+    // another unknown top-level key still fails
+    fs::write(
+        tmp.path().join("quotas.example.json"),
+        "{\"$schema\":\"x\",\"$id\":\"y\",\"windows\":{},\"models\":{}}",
+    )
+    .unwrap();
+    let unknown = texts(&run(&opts_with_dir(tmp.path())), Section::UnknownField);
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0].contains("/$id"), "{unknown:?}");
+}
+
+#[test]
+fn check_schemas_help_prints_usage_and_exits_0() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["check-schemas", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("check-schemas [--ccp-dir DIR]") && text.contains("/metrics"), "{text}");
 }

@@ -204,6 +204,10 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
             a.advice
         ));
     }
+    if let Some(health) = s.model_health.as_ref().filter(|h| !h.is_empty()) {
+        out.push_str("\nmodel health (CCC)\n");
+        out.push_str(&model_health_table(health));
+    }
     if s.diagnostics > 0 {
         out.push_str(&format!(
             "\n{} input lines were skipped (run `agentos rollup` to see them)\n",
@@ -211,6 +215,40 @@ pub fn render_report(r: &Rollup, by: By, session: Option<&str>) -> String {
         ));
     }
     out
+}
+
+/// `model_health` as a table: state, rolling and weekly use, and the events `ccc watch`
+/// counted (blank for a raw `/v1/usage` view, which has none).
+fn model_health_table(health: &std::collections::BTreeMap<String, serde_json::Value>) -> String {
+    let pct = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .map_or_else(String::new, |x| format!("{:.1}%", x * 100.0))
+    };
+    let ev = |v: &serde_json::Value, k: &str| {
+        v.pointer(&format!("/events/{k}"))
+            .and_then(serde_json::Value::as_u64)
+            .map_or_else(String::new, |n| n.to_string())
+    };
+    let rows: Vec<Vec<String>> = health
+        .iter()
+        .map(|(model, v)| {
+            vec![
+                model.clone(),
+                agentos_rollup::health_state(v),
+                pct(v, "rolling_pct"),
+                pct(v, "weekly_pct"),
+                ev(v, "requests"),
+                ev(v, "fallbacks"),
+                ev(v, "status_429"),
+                ev(v, "idle_timeouts"),
+            ]
+        })
+        .collect();
+    table(
+        &["model", "state", "rolling", "weekly", "requests", "fallbacks", "429s", "idle timeouts"],
+        &rows,
+    )
 }
 
 /// The report for a rollup, as JSON.

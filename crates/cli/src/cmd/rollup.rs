@@ -9,8 +9,8 @@ use agentos_rollup::churn::ChurnOptions;
 use agentos_rollup::efficiency::efficiency_file;
 use agentos_rollup::progress::{update_progress_log, update_trend};
 use agentos_rollup::{
-    CHECKPOINT_FILE, Error as RollupError, Rollup, SummaryOptions, read_model_health,
-    summarize_files, summarize_incremental, write_summary,
+    CCC_WATCH_FILE, CHECKPOINT_FILE, Error as RollupError, Rollup, SummaryOptions,
+    read_model_health, read_watch_health, summarize_files, summarize_incremental, write_summary,
 };
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -39,7 +39,8 @@ pub struct RollupArgs {
     #[arg(long)]
     pub strict: bool,
     /// A CCC `/v1/usage` response (JSON file): its `models` become `model_health`, and their
-    /// `weekly_pct` feeds the capacity alerts.
+    /// `weekly_pct` feeds the capacity alerts. Default: the last snapshot `agentos ccc watch`
+    /// wrote to <data dir>/ccc_usage.jsonl, with each model's state and events, if any.
     #[arg(long, value_name = "FILE")]
     pub usage_json: Option<Utf8PathBuf>,
     /// Weekly capacity of a provider in its capacity unit, e.g. `glm=1500` (repeatable;
@@ -209,7 +210,11 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let out = a.out.clone().unwrap_or_else(|| g.data_dir().join("metrics_summary.json"));
     let opts = SummaryOptions {
         strict: a.strict,
-        model_health: a.usage_json.as_deref().map(read_model_health).transpose()?,
+        model_health: match a.usage_json.as_deref() {
+            Some(file) => Some(read_model_health(file)?),
+            // else what `ccc watch` last saw, when it ran in this data dir
+            None => read_watch_health(&g.data_dir().join(CCC_WATCH_FILE))?,
+        },
         weekly_capacity: parse_weekly(&a.weekly_capacity)?,
         ..SummaryOptions::default()
     };
@@ -277,7 +282,15 @@ pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         return super::features::run(args, g);
     }
     let files = inputs(&a.events, g, "events.jsonl")?;
-    let opts = SummaryOptions { session: a.session.clone(), ..SummaryOptions::default() };
+    let opts = SummaryOptions {
+        session: a.session.clone(),
+        // what `ccc watch` last saw in this data dir (not for one session's report)
+        model_health: match a.session {
+            Some(_) => None,
+            None => read_watch_health(&g.data_dir().join(CCC_WATCH_FILE))?,
+        },
+        ..SummaryOptions::default()
+    };
     let r = match summarize(&files, &opts)? {
         Ok(r) => r,
         Err(code) => return Ok(code),

@@ -25,11 +25,16 @@ pub fn detect_kind(value: &Json) -> Option<SchemaKind> {
         return Some(SchemaKind::CcpUsageRollups);
     }
     if has("models") && has("ts") {
-        let arrays = obj
-            .get("models")
-            .and_then(Json::as_object)
-            .is_some_and(|m| m.values().any(Json::is_array));
-        return Some(if arrays { SchemaKind::CcpUsageSamples } else { SchemaKind::CcpUsage });
+        let models = obj.get("models").and_then(Json::as_object);
+        let arrays = models.is_some_and(|m| m.values().any(Json::is_array));
+        // An empty samples body (`{"models":{},"ts":…}`) has no `path`: `/v1/usage` always
+        // sends one.
+        let empty_samples = models.is_some_and(serde_json::Map::is_empty) && !has("path");
+        return Some(if arrays || empty_samples {
+            SchemaKind::CcpUsageSamples
+        } else {
+            SchemaKind::CcpUsage
+        });
     }
     if has("providers") && has("ts") {
         return Some(SchemaKind::CcpReadyz);

@@ -15,6 +15,7 @@ use crate::*;
 mod features;
 mod progress;
 mod sessfile;
+mod watch_health;
 
 fn roll(text: &str) -> Rollup {
     roll_opts(text, &SummaryOptions::default())
