@@ -177,6 +177,55 @@ fn each_watch_line(path: &Utf8Path, mut f: impl FnMut(Json)) -> Result<bool, Err
     }
 }
 
+/// A model's figures in one `ccc watch` snapshot.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WatchPoint {
+    /// Fraction of the weekly limit used.
+    pub weekly_pct: f64,
+    /// Fraction of the rolling cap used.
+    pub rolling_pct: f64,
+    /// Output tokens per streaming second over the rolling window.
+    pub elr_out_tps: f64,
+    /// Output tokens per wall-clock second.
+    pub dirty_out_tps: f64,
+}
+
+/// Per UTC day (`YYYY-MM-DD`) and model, the figures of the day's last `ccc watch` snapshot in
+/// `path` (empty when there is no such file): quota use and speeds over time, bounded by days
+/// × models, however often the watch polled.
+pub fn watch_history(
+    path: &Utf8Path,
+) -> Result<BTreeMap<String, BTreeMap<String, WatchPoint>>, Error> {
+    let mut days: BTreeMap<String, BTreeMap<String, WatchPoint>> = BTreeMap::new();
+    each_watch_line(path, |line| {
+        if line.get("kind").and_then(Json::as_str) != Some("snapshot") {
+            return;
+        }
+        let day = line
+            .get("ts")
+            .and_then(Json::as_f64)
+            .filter(|t| t.is_finite())
+            .and_then(|t| jiff::Timestamp::from_second(t.floor() as i64).ok())
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string());
+        let Some(day) = day else { return };
+        let entry = days.entry(day).or_default();
+        for m in line.get("models").and_then(Json::as_array).into_iter().flatten() {
+            let Some(model) = m.get("model").and_then(Json::as_str) else { continue };
+            let num = |p: &str| m.pointer(p).and_then(Json::as_f64).unwrap_or(0.0);
+            entry.insert(
+                model.to_owned(),
+                WatchPoint {
+                    weekly_pct: num("/weekly_pct"),
+                    rolling_pct: num("/rolling_pct"),
+                    elr_out_tps: num("/speeds/elr_out_tps_rolling"),
+                    dirty_out_tps: num("/speeds/dirty_out_tps_rolling"),
+                },
+            );
+        }
+    })?;
+    Ok(days)
+}
+
 /// A model's health state in `model_health`: its `state` when given (`ccc watch` snapshots),
 /// else derived from CCC's `block`/`warn` (a raw `/v1/usage` model view): `block`, `warn` or
 /// `ok`.

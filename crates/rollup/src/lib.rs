@@ -62,8 +62,8 @@ pub use checkpoint::{refresh_incremental, summarize_incremental};
 pub(crate) use fsio::write_atomic;
 pub use fsio::{read_summary, write_summary};
 pub use health::{
-    CCC_WATCH_FILE, MAX_USAGE_JSON, health_notes, health_state, read_model_health,
-    read_watch_health,
+    CCC_WATCH_FILE, MAX_USAGE_JSON, WatchPoint, health_notes, health_state, read_model_health,
+    read_watch_health, watch_history,
 };
 pub use summary::{
     Diagnostic, MAX_KEPT_DIAGNOSTICS, Refresh, Rollup, Row, SessionRow, SummaryOptions,

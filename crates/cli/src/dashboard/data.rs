@@ -1,12 +1,13 @@
 //! The charts of the HTML report, aggregated before drawing: cost and tokens per day by model
 //! (from the `usage` report), features shipped and cost per shipped feature per ISO week (from
-//! the `features` report), features per capacity per day (from the rollup).
+//! the `features` report), features per capacity per day (from the rollup), weekly quota use
+//! and output speed per model per day (from `ccc watch` snapshots).
 
 use std::collections::BTreeMap;
 
-use agentos_rollup::Rollup;
 use agentos_rollup::features::{FeaturesReport, Status};
 use agentos_rollup::usage::UsageReport;
+use agentos_rollup::{Rollup, WatchPoint};
 
 use super::svg::{Chart, Kind, PALETTE, Series, Unit};
 
@@ -108,6 +109,45 @@ pub fn weekly_features(f: &FeaturesReport) -> [Chart; 2] {
             x,
             series: vec![Series { name: "cost per shipped feature".to_owned(), values: per }],
             empty: "No shipped feature found in the sessions' repositories yet.",
+        },
+    ]
+}
+
+/// Weekly quota use and output speed per model over time: the last `ccc watch` snapshot of
+/// each UTC day.
+pub fn ccc_history(days: &BTreeMap<String, BTreeMap<String, WatchPoint>>) -> [Chart; 2] {
+    let x: Vec<String> = days.keys().cloned().collect();
+    let mut models: Vec<String> = days.values().flat_map(|m| m.keys().cloned()).collect();
+    models.sort_unstable();
+    models.dedup();
+    let series = |f: &dyn Fn(&WatchPoint) -> f64| -> Vec<Series> {
+        models
+            .iter()
+            .map(|m| Series {
+                name: m.clone(),
+                values: days.values().map(|d| d.get(m).map(f)).collect(),
+            })
+            .collect()
+    };
+    [
+        Chart {
+            id: "ccc-weekly-use",
+            title: "Weekly quota use per model (CCC, last snapshot of each day, UTC)".to_owned(),
+            unit: Unit::Percent,
+            kind: Kind::Lines,
+            x: x.clone(),
+            series: series(&|p| p.weekly_pct),
+            empty: "No CCC snapshot yet: `agentos ccc watch` records them.",
+        },
+        Chart {
+            id: "ccc-speed",
+            title: "Output speed per model (CCC ELR, tokens/s, last snapshot of each day)"
+                .to_owned(),
+            unit: Unit::Count,
+            kind: Kind::Lines,
+            x,
+            series: series(&|p| p.elr_out_tps),
+            empty: "No CCC snapshot yet: `agentos ccc watch` records them.",
         },
     ]
 }

@@ -7,10 +7,13 @@ mod data;
 mod page;
 mod svg;
 
+use std::collections::BTreeMap;
+
 use agentos_rollup::features::{FeaturesOptions, FeaturesReport, features_report};
 use agentos_rollup::usage::{Period, PriceBook, UsageOptions, UsageReport, usage_report};
 use agentos_rollup::{
-    CHECKPOINT_FILE, Rollup, SummaryOptions, summarize_files, summarize_incremental,
+    CCC_WATCH_FILE, CHECKPOINT_FILE, Rollup, SummaryOptions, WatchPoint, summarize_files,
+    summarize_incremental, watch_history,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -41,6 +44,8 @@ pub struct Sources {
     pub rollup: Rollup,
     pub usage: UsageReport,
     pub features: FeaturesReport,
+    /// Per UTC day and model, the day's last `ccc watch` snapshot.
+    pub ccc: BTreeMap<String, BTreeMap<String, WatchPoint>>,
 }
 
 /// Run the three reports over `files` (`cache_dir`: the data dir whose caches to use).
@@ -63,7 +68,11 @@ pub fn collect(
     let opts =
         FeaturesOptions { cache_dir: cache_dir.map(Utf8Path::to_owned), ..FeaturesOptions::new() };
     let features = features_report(files, book, &opts)?;
-    Ok(Sources { rollup, usage, features })
+    let ccc = match cache_dir {
+        Some(dir) => watch_history(&dir.join(CCC_WATCH_FILE))?,
+        None => BTreeMap::new(),
+    };
+    Ok(Sources { rollup, usage, features, ccc })
 }
 
 /// `2026-01-01T00:30:00.000000Z` → `2026-01-01 00:30 UTC`.
@@ -147,7 +156,9 @@ pub fn render(s: &Sources, generated: &str) -> String {
     }
 
     page.section("ccc", "Speeds and quota use (CCC)");
-    page.note("Speeds, quota use and fallbacks per model appear here once CCC snapshots are recorded in the data dir.");
+    for chart in data::ccc_history(&s.ccc) {
+        page.raw(&svg::figure(&chart));
+    }
 
     page.section("daily", "Usage by day");
     let (headers, rows) = usage_table(&s.usage, true);

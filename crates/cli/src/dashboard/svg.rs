@@ -30,6 +30,8 @@ pub enum Unit {
     Count,
     /// A plain ratio.
     Ratio,
+    /// A fraction shown as a percentage.
+    Percent,
 }
 
 impl Unit {
@@ -42,6 +44,7 @@ impl Unit {
             Unit::Count if value.fract() == 0.0 => format!("{value:.0}"),
             Unit::Count => format!("{value:.1}"),
             Unit::Ratio => format!("{value:.3}"),
+            Unit::Percent => format!("{:.0}%", 100.0 * value),
         }
     }
 }

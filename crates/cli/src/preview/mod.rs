@@ -3,6 +3,7 @@
 //! cost per shipped feature and churn, alerts, and CCC. `q` quits, `r` refreshes, arrows
 //! switch tabs. `--once` prints one plain-text frame (no escape codes) and exits.
 
+mod ccc;
 mod snapshot;
 mod view;
 
@@ -52,7 +53,6 @@ struct Source {
     book: PriceBook,
     cache: Option<Utf8PathBuf>,
     zone: Option<String>,
-    ccc: String,
 }
 
 impl Source {
@@ -64,7 +64,7 @@ impl Source {
             self.zone.as_deref(),
             with_features,
         )?;
-        s.ccc.clone_from(&self.ccc);
+        (s.ccc, s.ccc_models) = ccc::read(self.cache.as_deref());
         Ok(s)
     }
 }
@@ -94,11 +94,6 @@ pub fn run(a: PreviewArgs, g: &Global) -> anyhow::Result<ExitCode> {
         book,
         cache: a.events.is_empty().then(|| g.data_dir()),
         zone: a.timezone.clone(),
-        ccc: format!(
-            "CCC at {}: not read yet (local data only)",
-            std::env::var("AGENTOS_CCC_BASE_URL")
-                .unwrap_or_else(|_| agentos_ccc_client::config::DEFAULT_BASE_URL.to_owned())
-        ),
     };
     if a.once {
         let snap = source.snapshot(!a.no_features)?;
@@ -166,6 +161,7 @@ fn live(source: &Source, every: Duration, features: bool) -> anyhow::Result<Exit
 
 #[cfg(test)]
 mod tests {
+    use super::ccc::CccModel;
     use super::snapshot::{Features, Snapshot, Spend};
     use super::{frame_text, view};
 
@@ -201,7 +197,22 @@ mod tests {
             alerts: vec![
                 "glm: 92% of weekly capacity used (stop scheduling new windows)".to_owned(),
             ],
-            ccc: "CCC at http://127.0.0.1:8082: down".to_owned(),
+            ccc: "CCC at http://127.0.0.1:8082: up, 1 models".to_owned(),
+            ccc_models: vec![CccModel {
+                model: "glm-4.6".to_owned(),
+                state: "buffer",
+                reason: None,
+                rolling_pct: 0.4,
+                weekly_pct: 0.92,
+                elr_out_tps: 61.4,
+                dirty_out_tps: 38.2,
+                ttft_ms_p50: 850.0,
+                ttft_ms_p90: 2_100.0,
+                hod: (0..24).map(|h| (h % 6 != 0).then(|| f64::from(h))).collect(),
+                fallbacks: Some(3),
+                status_429: Some(1),
+                idle_timeouts: None,
+            }],
         }
     }
 
@@ -209,6 +220,8 @@ mod tests {
     fn the_overview_frame_on_fixed_data() {
         let text = frame_text(&fixed(), 0, 100).unwrap_or_default();
         assert!(!text.contains('\u{1b}'), "no escape codes");
+        // glm at 92 % of its weekly limit: inside the 10-point buffer, marked.
+        assert!(text.contains("92%!"), "{text}");
         // 7 models this week: 5 rows and "2 more" ($2 + $1, 2k + 1k tokens).
         assert!(
             text.contains("2 more") && text.contains("$3.00") && text.contains("3.0k"),
@@ -222,7 +235,7 @@ mod tests {
         for (tab, marker) in [
             (1, "This week by agent"),
             (2, "feat/login · shipped · $2.00"),
-            (3, "down"),
+            (3, "61/38"),
             (4, "92%"),
         ] {
             let text = frame_text(&fixed(), tab, 100).unwrap_or_default();

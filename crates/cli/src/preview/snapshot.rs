@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub alerts: Vec<String>,
     /// What CCC said, or why it could not be asked (one line).
     pub ccc: String,
+    /// Each model as CCC sees it (empty when CCC is down).
+    pub ccc_models: Vec<super::ccc::CccModel>,
 }
 
 fn sorted(map: BTreeMap<String, (f64, u64)>) -> Vec<Spend> {

@@ -129,7 +129,7 @@ pub fn draw(frame: &mut Frame<'_>, s: &Snapshot, tab: usize) {
     match tab {
         1 => usage(frame, s, body),
         2 => frame.render_widget(panel(features_lines(s, usize::MAX), "Features (from git)"), body),
-        3 => frame.render_widget(panel(vec![Line::from(text(&s.ccc))], "CCC"), body),
+        3 => frame.render_widget(ccc_table(s, true), body),
         4 => frame.render_widget(panel(text_lines(&s.alerts, "no alerts"), "Alerts"), body),
         _ => overview(frame, s, body),
     }
@@ -158,7 +158,7 @@ fn overview(frame: &mut Frame<'_>, s: &Snapshot, area: Rect) {
         Constraint::Length(spend_height(models)),
         Constraint::Length(spend_height(agents_and_features)),
         Constraint::Length(boxed_height(alerts.len())),
-        Constraint::Length(3),
+        Constraint::Length(ccc_height(s)),
     ])
     .areas(area);
     let [al, ar] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(a);
@@ -168,5 +168,90 @@ fn overview(frame: &mut Frame<'_>, s: &Snapshot, area: Rect) {
     frame.render_widget(spend_table("This week by agent", &s.week_by_agent, OVERVIEW_ROWS), bl);
     frame.render_widget(panel(features, "Features (from git)"), br);
     frame.render_widget(panel(alerts, "Alerts"), c);
-    frame.render_widget(panel(vec![Line::from(text(&s.ccc))], "CCC"), d);
+    frame.render_widget(ccc_table(s, false), d);
+}
+
+/// Rows of the CCC table: the header and a row per model (the status line is its bottom
+/// border).
+fn ccc_height(s: &Snapshot) -> u16 {
+    boxed_height(if s.ccc_models.is_empty() { 0 } else { s.ccc_models.len() + 1 })
+}
+
+/// `▁▂▃▄▅▆▇█` of the values against their maximum; a blank where there is none.
+fn sparkline(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().flatten().copied().fold(0.0, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) if max > 0.0 => BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize],
+            Some(_) => BARS[0],
+            None => ' ',
+        })
+        .collect()
+}
+
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_owned(), |n| n.to_string())
+}
+
+/// The CCC panel: its status line, then per model quota use (weekly marked `!` inside the
+/// 10-point buffer), state, speeds, TTFT and (`full`) events and the hour-of-day profile.
+fn ccc_table(s: &Snapshot, full: bool) -> Table<'_> {
+    let mut header = vec!["model", "state", "rolling", "weekly", "ELR/dirty tps", "TTFT p50/p90"];
+    if full {
+        header.extend(["fallbacks", "429s", "idle t/o", "hour of day (ELR)"]);
+    }
+    let rows: Vec<Row<'_>> = s
+        .ccc_models
+        .iter()
+        .map(|m| {
+            let state = match &m.reason {
+                Some(r) => format!("{} ({})", m.state, cell(r)),
+                None => m.state.to_owned(),
+            };
+            let buffer =
+                if m.weekly_pct >= agentos_ccc_client::api::WEEKLY_BUFFER_PCT { "!" } else { "" };
+            let mut cells = vec![
+                cell(&m.model),
+                state,
+                pct(Some(m.rolling_pct)),
+                format!("{}{buffer}", pct(Some(m.weekly_pct))),
+                format!("{:.0}/{:.0}", m.elr_out_tps, m.dirty_out_tps),
+                format!("{:.0}/{:.0} ms", m.ttft_ms_p50, m.ttft_ms_p90),
+            ];
+            if full {
+                cells.extend([
+                    count(m.fallbacks),
+                    count(m.status_429),
+                    count(m.idle_timeouts),
+                    sparkline(&m.hod),
+                ]);
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(16),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(14),
+        Constraint::Length(14),
+    ];
+    if full {
+        widths.extend([
+            Constraint::Length(9),
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Length(24),
+        ]);
+    }
+    let table = if rows.is_empty() {
+        Table::new(Vec::<Row<'_>>::new(), widths)
+    } else {
+        Table::new(rows, widths)
+            .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+    };
+    table.block(Block::bordered().title("CCC").title_bottom(Line::from(text(&s.ccc))))
 }

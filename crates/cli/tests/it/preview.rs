@@ -75,6 +75,33 @@ fn once_prints_one_plain_frame_of_today_and_this_week() {
 }
 
 #[test]
+fn once_shows_each_model_ccc_serves() {
+    let s = Scratch::new();
+    let data = data(&s);
+    let ccc = agentos_testkit::FakeCcc::from_captures();
+    let out = Command::new(env!("CARGO_BIN_EXE_agentos"))
+        .args(["--data-dir", &data, "preview", "--once", "--timezone", "UTC", "--no-features"])
+        .env_remove("AGENTOS_DATA_DIR")
+        .env("AGENTOS_CCC_BASE_URL", ccc.url())
+        .output()
+        .unwrap_or_else(|e| panic!("agentos: {e}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let frame = text(&out.stdout);
+    // Every model of the captured /v1/usage, with its rolling use as CCC reports it.
+    let usage: serde_json::Value =
+        serde_json::from_slice(&agentos_testkit::fake_ccc::capture("v1_usage.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let models = usage["models"].as_object().cloned().unwrap_or_default();
+    assert!(!models.is_empty());
+    for (name, view) in &models {
+        let rolling = format!("{:.0}%", 100.0 * view["rolling_pct"].as_f64().unwrap_or(-1.0));
+        let line = frame.lines().find(|l| l.contains(name.as_str())).unwrap_or_default();
+        assert!(line.contains(&rolling), "{name} {rolling}: {frame}");
+    }
+    assert!(frame.contains(&format!("up, {} models", models.len())), "{frame}");
+}
+
+#[test]
 fn live_view_needs_a_terminal() {
     let s = Scratch::new();
     let data = data(&s);

@@ -72,6 +72,42 @@ fn the_html_report_is_self_contained_and_carries_the_reports_figures() {
 }
 
 #[test]
+fn ccc_watch_snapshots_chart_quota_use_and_speed_per_day() {
+    let s = Scratch::new();
+    let (data, _) = setup(&s);
+    // 2026-01-01 10:00 and 18:00 (the day's last: 50 %, 60 tok/s), 2026-01-02 09:00 (70 %).
+    let snap = |t: i64, weekly: f64, elr: f64| {
+        serde_json::json!({"kind": "snapshot", "ts": t, "models": [{"model": "glm-4.6",
+            "weekly_pct": weekly, "rolling_pct": 0.1,
+            "speeds": {"elr_out_tps_rolling": elr, "dirty_out_tps_rolling": 20.0}}]})
+        .to_string()
+    };
+    let t0 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let lines = [
+        snap(t0 + 10 * 3_600, 0.4, 40.0),
+        snap(t0 + 18 * 3_600, 0.5, 60.0),
+        snap(t0 + 33 * 3_600, 0.7, 55.0),
+    ];
+    std::fs::write(data.join("ccc_usage.jsonl"), lines.join("\n") + "\n")
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let out = s.path().join("r.html");
+    let o = agentos_utc(&[
+        "--data-dir",
+        data.to_str().unwrap_or_default(),
+        "report",
+        "--html",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let html = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("read: {e}"));
+    assert_eq!(html.matches("<svg").count(), 6);
+    assert!(html.contains("<title>2026-01-01 · glm-4.6: 50%</title>"), "{html}");
+    assert!(html.contains("<title>2026-01-02 · glm-4.6: 70%</title>"), "{html}");
+    assert!(html.contains("<title>2026-01-01 · glm-4.6: 60</title>"), "{html}");
+    assert!(!html.contains("glm-4.6: 40%"), "only each day's last snapshot");
+}
+
+#[test]
 fn a_bad_output_path_is_a_clear_error() {
     let s = Scratch::new();
     let (data, _) = setup(&s);
