@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 9] = [
+pub const BENCHES: [Bench; 10] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -47,6 +47,8 @@ pub const BENCHES: [Bench; 9] = [
     Bench { package: "agentos-cli", name: "usage", dir: "crates/cli", takes_events: false },
     // `report --html` over a generated year of history (1M turns), cold and warm (≤ 1 s, ≤ 2 MB).
     Bench { package: "agentos-cli", name: "report_html", dir: "crates/cli", takes_events: false },
+    // `preview --once` against a local fake CCC on a warmed year of history (≤ 50 ms).
+    Bench { package: "agentos-cli", name: "preview", dir: "crates/cli", takes_events: false },
     // `agentos import` of a generated ~1.5 GB agent history vs the leading peer's
     // `daily --json --offline`, re-runs and `usage daily` (size: `IMPORT_BENCH_BYTES`).
     Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },

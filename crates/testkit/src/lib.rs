@@ -16,6 +16,7 @@
 
 pub mod agent_history;
 pub mod fake_ccc;
+pub mod recorded;
 
 pub use fake_ccc::FakeCcc;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use agentos_rollup::features::{FeaturesOptions, FeaturesReport, Status, features_report};
 use agentos_rollup::usage::{Period, PriceBook, UsageOptions, UsageReport, usage_report};
-use agentos_rollup::{SummaryOptions, summarize_files};
+use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, refresh_incremental, summarize_files};
 use camino::{Utf8Path, Utf8PathBuf};
 
 /// Cost and tokens of one model or agent.
@@ -162,7 +162,15 @@ pub fn collect(
         snap.alerts
             .push(format!("no price for {}: counted as $0", daily.unpriced_models.join(", ")));
     }
-    let summary = summarize_files(files, &SummaryOptions::default())?.summary;
+    // The data dir's own log resumes from the rollup's checkpoint (a refresh reads only what
+    // was appended), as `rollup` and `session end` do.
+    let summary = match cache_dir {
+        Some(dir) => {
+            refresh_incremental(files, &SummaryOptions::default(), &dir.join(CHECKPOINT_FILE))?
+                .summary
+        }
+        None => summarize_files(files, &SummaryOptions::default())?.summary,
+    };
     for a in &summary.capacity_alerts {
         snap.alerts.push(format!(
             "{}: {:.0}% of weekly capacity used ({})",
