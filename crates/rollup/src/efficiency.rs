@@ -1,6 +1,8 @@
-//! Features per capacity by provider, over `windows.jsonl` (reference §3.3), with the
-//! numerator quirk fixed: features of windows without usable capacity are reported as
-//! `unmeasured_features`, not added to the numerator.
+//! Features per capacity by provider, over `windows.jsonl` (reference §3.3) — v1 window
+//! records or the Python tracker's own rows (`tracker_windows`) — with the numerator quirk
+//! fixed: features of windows without usable capacity are reported as `unmeasured_features`,
+//! not added to the numerator (the tracker divides all features by the usable capacity: it
+//! reports a higher E whenever a window has features but no usable capacity).
 
 use std::collections::BTreeMap;
 use std::io::BufReader;
@@ -10,7 +12,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
 use crate::lines::{BoundedLines, Line};
-use crate::{Diagnostic, Error};
+use crate::{Diagnostic, Error, tracker_windows};
 
 /// z for a two-sided 95 % interval.
 pub const Z: f64 = 1.96;
@@ -99,8 +101,9 @@ pub fn estimate(provider: &str, observations: &[Observation]) -> ProviderEfficie
         .iter()
         .filter(|o| !matches!(o.capacity, Some(c) if c > 0.0 && c.is_finite()))
         .collect();
-    let total_features: f64 = usable.iter().map(|u| u.0).sum();
-    let total_capacity: f64 = usable.iter().map(|u| u.1).sum();
+    // `+ 0.0`: an empty f64 sum is -0.0, which JSON would print as such.
+    let total_features: f64 = usable.iter().map(|u| u.0).sum::<f64>() + 0.0;
+    let total_capacity: f64 = usable.iter().map(|u| u.1).sum::<f64>() + 0.0;
     let efficiency = (total_capacity > 0.0).then(|| total_features / total_capacity);
     let efficiency_quality_adjusted = (total_capacity > 0.0)
         .then(|| usable.iter().map(|u| u.0 * u.2).sum::<f64>() / total_capacity);
@@ -129,7 +132,7 @@ pub fn estimate(provider: &str, observations: &[Observation]) -> ProviderEfficie
         sample_size: n as u64,
         total_features,
         total_capacity,
-        unmeasured_features: unmeasured.iter().map(|o| o.features).sum(),
+        unmeasured_features: unmeasured.iter().map(|o| o.features).sum::<f64>() + 0.0,
         unmeasured_windows: unmeasured.len() as u64,
         efficiency,
         efficiency_quality_adjusted,
@@ -140,12 +143,11 @@ pub fn estimate(provider: &str, observations: &[Observation]) -> ProviderEfficie
     }
 }
 
-/// Estimate every provider's efficiency from window records.
-pub fn from_windows(records: &[WindowRecord]) -> Vec<ProviderEfficiency> {
-    let mut by_provider: BTreeMap<&str, Vec<Observation>> = BTreeMap::new();
+fn observations(records: &[WindowRecord]) -> BTreeMap<String, Vec<Observation>> {
+    let mut by_provider: BTreeMap<String, Vec<Observation>> = BTreeMap::new();
     for r in records {
         for (p, w) in &r.providers {
-            by_provider.entry(p).or_default().push(Observation {
+            by_provider.entry(p.clone()).or_default().push(Observation {
                 window_id: r.window_id.clone(),
                 features: w.features,
                 capacity: w.capacity_used,
@@ -153,33 +155,104 @@ pub fn from_windows(records: &[WindowRecord]) -> Vec<ProviderEfficiency> {
             });
         }
     }
-    by_provider.iter().map(|(p, obs)| estimate(p, obs)).collect()
+    by_provider
 }
 
-/// Read `windows.jsonl` (missing file = no windows) and estimate. Invalid lines are skipped
-/// and reported; a torn last line too.
+/// Estimate every provider's efficiency from window records.
+pub fn from_windows(records: &[WindowRecord]) -> Vec<ProviderEfficiency> {
+    observations(records).iter().map(|(p, obs)| estimate(p, obs)).collect()
+}
+
+/// The tracker's GLM counts next to its `windows.jsonl` (`glm_counts.jsonl` rows with
+/// `window` and `prompts_used`; other rows, such as the recorder's, are ignored).
+fn sibling_glm_counts(path: &Utf8Path) -> Result<BTreeMap<String, f64>, Error> {
+    let counts = path.with_file_name("glm_counts.jsonl");
+    let rows = read_json_lines(&counts)?.0;
+    Ok(tracker_windows::glm_counts(rows.iter().map(|(_, v)| v)))
+}
+
+/// Read a windows file (missing = no windows) and estimate. It may hold v1 window records
+/// (`window_id`, `providers.{p}.capacity_used`) or the Python tracker's rows (`window`,
+/// `providers.{p}.delta`: [`crate::tracker_windows`]), told apart line by line; a file where
+/// no line is either is an error. Invalid lines are skipped and reported; a torn last line
+/// too.
 pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {
-    let (records, diagnostics) = read_windows(path)?;
+    let (lines, mut diagnostics) = read_json_lines(path)?;
+    let diag =
+        |line: u64, message: String| Diagnostic { file: Utf8PathBuf::from(path), line, message };
+    let (mut records, mut tracker) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (line, v) in &lines {
+        if tracker_windows::is_tracker_row(v) {
+            match tracker_windows::parse(v) {
+                Ok(w) => tracker.push(w),
+                Err(m) => diagnostics.push(diag(*line, format!("invalid tracker window row: {m}"))),
+            }
+            continue;
+        }
+        match serde_json::from_value::<WindowRecord>(v.clone()) {
+            Ok(r) => match out_of_range(&r) {
+                None if !seen.insert(r.window_id.clone()) => diagnostics.push(diag(
+                    *line,
+                    format!("window {:?} already read: counted once", r.window_id),
+                )),
+                None => records.push(r),
+                Some(message) => diagnostics.push(diag(*line, message)),
+            },
+            Err(e) => diagnostics.push(diag(*line, format!("invalid window record: {e}"))),
+        }
+    }
+    if records.is_empty() && tracker.is_empty() && !diagnostics.is_empty() {
+        return Err(Error::Input {
+            path: path.to_owned(),
+            what: "windows file",
+            message: format!(
+                "no line is a v1 window record (window_id, providers.{{p}}.capacity_used) or a tracker window row (window, providers.{{p}}.delta); first problem: line {}: {}",
+                diagnostics[0].line, diagnostics[0].message
+            ),
+        });
+    }
+    // A window the tracker finalized again: its latest row.
+    let mut latest: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, w) in tracker.iter().enumerate() {
+        latest.insert(w.window.clone(), i);
+    }
+    let tracker: Vec<_> = tracker
+        .into_iter()
+        .enumerate()
+        .filter(|(i, w)| latest.get(&w.window) == Some(i))
+        .map(|(_, w)| w)
+        .collect();
+    let mut by_provider = observations(&records);
+    if !tracker.is_empty() {
+        let glm = sibling_glm_counts(path)?;
+        for (p, obs) in tracker_windows::observations(&tracker, &glm) {
+            by_provider.entry(p).or_default().extend(obs);
+        }
+    }
     Ok(EfficiencyReport {
-        providers: from_windows(&records),
-        windows: records.len() as u64,
+        providers: by_provider.iter().map(|(p, obs)| estimate(p, obs)).collect(),
+        windows: (records.len() + tracker.len()) as u64,
         diagnostics,
     })
 }
 
-/// Read `windows.jsonl`: the records, and a diagnostic per skipped line. Memory is bounded: a
-/// line longer than 64 MiB is skipped unread. A window id read again is counted once (the
-/// first record wins; the repeat is reported).
-pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnostic>), Error> {
+/// JSON values with their 1-based line numbers.
+type JsonLines = Vec<(u64, serde_json::Value)>;
+
+/// The JSON lines of `path` with their numbers (missing file = none), and a diagnostic per
+/// line that is not JSON. Memory is bounded: a line longer than 64 MiB is skipped unread.
+fn read_json_lines(
+    path: &Utf8Path,
+) -> Result<(JsonLines, Vec<Diagnostic>), Error> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(source) => return Err(Error::Read { path: path.to_owned(), source }),
     };
     let mut lines = BoundedLines::new(BufReader::new(file), crate::chunks::MAX_LINE);
-    let mut records = Vec::new();
+    let mut out = Vec::new();
     let mut diags = Vec::new();
-    let mut seen = std::collections::HashSet::new();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let diag =
@@ -192,10 +265,7 @@ pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnosti
             Line::Eof => break,
             Line::TooLong => {
                 line_no += 1;
-                diags.push(diag(
-                    line_no,
-                    "line longer than 64 MiB: not a window record, skipped".to_owned(),
-                ));
+                diags.push(diag(line_no, "line longer than 64 MiB: skipped".to_owned()));
                 continue;
             }
             Line::Text { torn } => torn,
@@ -205,26 +275,19 @@ pub fn read_windows(path: &Utf8Path) -> Result<(Vec<WindowRecord>, Vec<Diagnosti
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<WindowRecord>(line) {
-            Ok(r) => match out_of_range(&r) {
-                None if !seen.insert(r.window_id.clone()) => diags.push(diag(
-                    line_no,
-                    format!("window {:?} already read: counted once", r.window_id),
-                )),
-                None => records.push(r),
-                Some(message) => diags.push(diag(line_no, message)),
-            },
+        match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(v) => out.push((line_no, v)),
             Err(e) => diags.push(diag(
                 line_no,
                 if torn {
                     format!("torn last line (no trailing newline), skipped: {e}")
                 } else {
-                    format!("invalid window record: {e}")
+                    format!("not JSON: {e}")
                 },
             )),
         }
     }
-    Ok((records, diags))
+    Ok((out, diags))
 }
 
 /// Why a record's numbers cannot be estimated from: beyond [`crate::MAX_MAGNITUDE`], sums and

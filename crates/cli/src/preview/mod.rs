@@ -56,6 +56,14 @@ struct Source {
 }
 
 impl Source {
+    /// Length and modification time of each input: unchanged means the local figures are too.
+    fn stamp(&self) -> Vec<Option<(u64, std::time::SystemTime)>> {
+        self.files
+            .iter()
+            .map(|f| std::fs::metadata(f).ok().and_then(|m| Some((m.len(), m.modified().ok()?))))
+            .collect()
+    }
+
     fn snapshot(&self, with_features: bool) -> anyhow::Result<Snapshot> {
         let mut s = snapshot::collect(
             &self.files,
@@ -113,6 +121,7 @@ pub fn run(a: PreviewArgs, g: &Global) -> anyhow::Result<ExitCode> {
 }
 
 fn live(source: &Source, every: Duration, features: bool) -> anyhow::Result<ExitCode> {
+    let mut stamp = source.stamp();
     let mut snap = source.snapshot(features).context("cannot read the data for the first frame")?;
     let mut terminal = ratatui::init();
     let mut tab = 0usize;
@@ -138,8 +147,13 @@ fn live(source: &Source, every: Duration, features: bool) -> anyhow::Result<Exit
                     _ => {}
                 }
             }
-            if refresh {
-                let with_features = features && features_at.elapsed() >= FEATURES_EVERY;
+            let with_features = features && features_at.elapsed() >= FEATURES_EVERY;
+            if refresh && !with_features && source.stamp() == stamp {
+                // Nothing new locally: only CCC is asked again.
+                (snap.ccc, snap.ccc_models) = ccc::read(source.cache.as_deref());
+                refreshed = Instant::now();
+            } else if refresh {
+                stamp = source.stamp();
                 match source.snapshot(with_features) {
                     Ok(mut s) => {
                         if with_features {

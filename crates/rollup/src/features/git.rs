@@ -19,7 +19,7 @@ use std::process::Stdio;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::Error;
-use crate::churn::Git;
+use crate::gitrun::Git;
 
 /// One commit.
 #[derive(Clone, Debug, Default)]
@@ -115,19 +115,28 @@ fn default_branch(git: &Git<'_>) -> Option<(String, String)> {
     verify(git, "HEAD").then(|| ("HEAD".to_owned(), "HEAD".to_owned()))
 }
 
-/// Read the history of the repository whose top directory is `root`.
+/// Read the history of the repository whose top directory is `root`, its default branch as
+/// the first-parent chain.
 pub(crate) fn read(root: &Utf8Path) -> Result<History, Error> {
     let git = Git { repo: root };
     git.run(&["rev-parse", "--git-dir"])?;
+    match default_branch(&git) {
+        Some((name, rev)) => read_from(root, name, rev),
+        None => Ok(History { root: root.to_owned(), ..History::default() }),
+    }
+}
+
+/// Read the history of the repository at `root` with `rev` (named `name`) as the chain.
+pub(crate) fn read_from(root: &Utf8Path, name: String, rev: String) -> Result<History, Error> {
+    let git = Git { repo: root };
     let mut h = History { root: root.to_owned(), ..History::default() };
-    let Some((name, rev)) = default_branch(&git) else { return Ok(h) };
     h.default_name = name;
     h.default_ref = rev.clone();
     let mut args = vec![
         "log",
         "--no-textconv",
         "--no-ext-diff",
-        "--no-renames",
+        "-M",
         "--numstat",
         "--format=%x1e%H%x1f%P%x1f%at%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",
         "--branches",

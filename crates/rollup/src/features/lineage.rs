@@ -6,10 +6,15 @@
 //! it (removed lines leave their owner, added lines belong to the commit). The lines a merge
 //! brings in are owned by the merged commits, not the merge: for each file a merge changes,
 //! `git blame` at the merge says whose each line is. A commit `C` that reached the default
-//! branch at time `t` (its own committer time, or its merge's) still owns `surviving_H(C)`
-//! lines at the last default-branch commit committed at or before `t + H` days; `churned_H =
-//! added − surviving_H`. Lines of files that existed before the first commit of interest are
+//! branch at time `t` (its own committer time, or its merge's) keeps `surviving_H(C)` lines:
+//! the fewest it owned after any default-branch commit from its arrival up to the last one
+//! committed at or before `t + H` days (a line once gone stays churned, even if a later merge
+//! brings it back); `churned_H = added − surviving_H`, never decreasing with `H`. Lines of files that existed before the first commit of interest are
 //! of an unknown owner: they keep positions, never count.
+//!
+//! Renames are followed (`-M`: a renamed file's lines keep their owners; `git blame` at a
+//! merge follows them too); copies are not (a copy's lines are the copying commit's, the
+//! original's stay where they were). Binary files have no lines.
 //!
 //! One `git log` for the whole history plus one `git blame` per file changed by a merge that
 //! brings in a commit of interest, instead of one `git blame` per file, commit and horizon:
@@ -21,10 +26,10 @@ use std::process::Stdio;
 
 use super::git::History;
 use crate::Error;
-use crate::churn::Git;
+use crate::gitrun::{Git, os_path};
 
-/// The horizons, days.
-pub(crate) const HORIZON_DAYS: [i64; 3] = [7, 14, 28];
+/// The horizons `features` reports, days.
+pub(crate) const HORIZON_DAYS: [u32; 3] = [7, 14, 28];
 /// Longest part of a diff line kept (a path: `PATH_MAX`); content lines need one byte.
 const MAX_LINE: usize = 4096;
 /// Owner of lines older than the pass.
@@ -52,8 +57,8 @@ impl Churned {
     }
 }
 
-/// Churn summed over features: agent- and human-written at each horizon, and agent-written at
-/// 14 days per model.
+/// Churn summed over features: agent- and human-written at each of [`HORIZON_DAYS`], and
+/// agent-written at 14 days per model.
 #[derive(Debug, Default)]
 pub(crate) struct ChurnTotals {
     pub(crate) agent: [Churned; 3],
@@ -61,8 +66,8 @@ pub(crate) struct ChurnTotals {
     pub(crate) by_model: BTreeMap<String, Churned>,
 }
 
-/// Per commit of interest: its churn at each of [`HORIZON_DAYS`].
-pub(crate) type Survival = HashMap<usize, [Churned; 3]>;
+/// Per commit of interest: its churn at each horizon asked for, in that order.
+pub(crate) type Survival = HashMap<usize, Vec<Churned>>;
 
 /// A file's lines as runs of one owner.
 type Runs = Vec<(u32, u32)>;
@@ -76,9 +81,9 @@ struct Hunk {
     added: u64,
 }
 
-/// Measure churn of the commits `wanted` (those not reachable from the default branch are
-/// left out).
-pub(crate) fn survival(h: &History, wanted: &[usize]) -> Result<Survival, Error> {
+/// Measure churn of the commits `wanted` at each of `horizons` (days) after they reached the
+/// history's first-parent chain (those not reachable from it are left out).
+pub(crate) fn survival(h: &History, wanted: &[usize], horizons: &[u32]) -> Result<Survival, Error> {
     let tip_time = h.chain.last().map(|&t| h.commits[t].commit_time).unwrap_or(0);
     let chain_times: Vec<i64> = h.chain.iter().map(|&c| h.commits[c].commit_time).collect();
     // Chain position → (commit, horizon) to read once that position is applied.
@@ -86,9 +91,9 @@ pub(crate) fn survival(h: &History, wanted: &[usize]) -> Result<Survival, Error>
     let mut out = Survival::new();
     for &c in wanted {
         let Some(r) = h.reach.get(c).copied().flatten() else { continue };
-        let mut entry = [Churned::default(); 3];
-        for (i, days) in HORIZON_DAYS.iter().enumerate() {
-            let until = r.at.saturating_add(days * 86_400);
+        let mut entry = vec![Churned::default(); horizons.len()];
+        for (i, days) in horizons.iter().enumerate() {
+            let until = r.at.saturating_add(i64::from(*days) * 86_400);
             let k = chain_times.partition_point(|&t| t <= until).saturating_sub(1).max(r.by);
             entry[i] =
                 Churned { added: h.commits[c].added, churned: 0, provisional: until > tip_time };
@@ -109,24 +114,99 @@ pub(crate) fn survival(h: &History, wanted: &[usize]) -> Result<Survival, Error>
         .filter_map(|&c| h.reach.get(c).copied().flatten())
         .map(|r| r.by)
         .collect();
-    let mut pass = Pass { h, live: vec![0; h.commits.len()], files: HashMap::new(), merges };
+    let mut landing: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &c in wanted {
+        if let Some(r) = h.reach.get(c).copied().flatten() {
+            landing.entry(r.by).or_default().push(c);
+        }
+    }
+    let mut pass =
+        Pass { h, live: Live::new(h.commits.len()), files: HashMap::new(), merges, landing };
     pass.run(first, |pos, live| {
         for &(c, i) in due.get(&pos).into_iter().flatten() {
             if let Some(e) = out.get_mut(&c) {
-                e[i].churned = e[i].added.saturating_sub(live[c]);
+                e[i].churned = e[i].added.saturating_sub(live.fewest(c));
             }
         }
     })?;
     Ok(out)
 }
 
+/// Lines each commit owns now, and for the commits of interest the fewest it owned at the end
+/// of any commit since it reached the chain: a line once gone stays churned even if a later
+/// merge brings it back, so churn never decreases with the horizon.
+struct Live {
+    now: Vec<u64>,
+    /// `u64::MAX` until the commit reached the chain.
+    fewest: Vec<u64>,
+    changed: Vec<u32>,
+    is_changed: Vec<bool>,
+}
+
+impl Live {
+    fn new(n: usize) -> Live {
+        Live {
+            now: vec![0; n],
+            fewest: vec![u64::MAX; n],
+            changed: Vec::new(),
+            is_changed: vec![false; n],
+        }
+    }
+
+    fn mark(&mut self, o: usize) {
+        if let Some(flag) = self.is_changed.get_mut(o)
+            && !std::mem::replace(flag, true)
+        {
+            self.changed.push(o as u32);
+        }
+    }
+
+    fn add(&mut self, o: u32, n: u64) {
+        if let Some(l) = self.now.get_mut(o as usize) {
+            *l += n;
+            self.mark(o as usize);
+        }
+    }
+
+    fn sub(&mut self, o: u32, n: u64) {
+        if let Some(l) = self.now.get_mut(o as usize) {
+            *l = l.saturating_sub(n);
+            self.mark(o as usize);
+        }
+    }
+
+    /// A commit's end: `landed` reach the chain now; every landed commit that changed keeps
+    /// its fewest lines.
+    fn settle(&mut self, landed: &[usize]) {
+        for &c in landed {
+            if let (Some(f), Some(n)) = (self.fewest.get_mut(c), self.now.get(c)) {
+                *f = (*f).min(*n);
+            }
+        }
+        for o in std::mem::take(&mut self.changed) {
+            let o = o as usize;
+            self.is_changed[o] = false;
+            if self.fewest[o] != u64::MAX {
+                self.fewest[o] = self.fewest[o].min(self.now[o]);
+            }
+        }
+    }
+
+    /// The fewest lines `c` owned since it reached the chain (0 before).
+    fn fewest(&self, c: usize) -> u64 {
+        self.fewest.get(c).copied().filter(|f| *f != u64::MAX).unwrap_or(0)
+    }
+}
+
 /// The forward pass: line owners per file and live lines per commit.
 struct Pass<'a> {
     h: &'a History,
-    live: Vec<u64>,
+    live: Live,
     files: HashMap<Vec<u8>, Runs>,
     /// Chain positions of the merges whose files are blamed.
     merges: HashSet<usize>,
+    /// Chain position → the commits of interest that reach the chain there.
+    landing: HashMap<usize, Vec<usize>>,
 }
 
 /// What is being read of the current commit.
@@ -138,28 +218,28 @@ struct Current {
     touched: Vec<Vec<u8>>,
     old: Option<Vec<u8>>,
     new: Option<Vec<u8>>,
+    /// `rename from` / `rename to` of the current file (`-M`).
+    renamed: (Option<Vec<u8>>, Option<Vec<u8>>),
     hunks: Vec<Hunk>,
     /// `-` and `+` lines still to come in the current hunk.
     pending: (u64, u64),
 }
 
 impl Pass<'_> {
-    fn run(&mut self, first: usize, mut at: impl FnMut(usize, &[u64])) -> Result<(), Error> {
+    fn run(&mut self, first: usize, mut at: impl FnMut(usize, &Live)) -> Result<(), Error> {
         let h = self.h;
         let (Some(&start), Some(&tip)) = (h.chain.get(first), h.chain.last()) else {
             return Ok(());
         };
         let git = Git { repo: &h.root };
         let mut args: Vec<String> = [
-            "-c",
-            "diff.algorithm=myers",
             "log",
             "--first-parent",
             "--diff-merges=first-parent",
             "--reverse",
             "-p",
             "-U0",
-            "--no-renames",
+            "-M",
             "--no-textconv",
             "--no-ext-diff",
             "--no-color",
@@ -192,7 +272,7 @@ impl Pass<'_> {
         &mut self,
         mut r: impl BufRead,
         first: usize,
-        at: &mut impl FnMut(usize, &[u64]),
+        at: &mut impl FnMut(usize, &Live),
     ) -> Result<(), Error> {
         let mut line = Vec::new();
         let mut cur: Option<Current> = None;
@@ -228,6 +308,10 @@ impl Pass<'_> {
             }
             if line.starts_with(b"diff --git ") {
                 self.end_file(c);
+            } else if let Some(p) = line.strip_prefix(b"rename from ") {
+                c.renamed.0 = diff_path(p, b"");
+            } else if let Some(p) = line.strip_prefix(b"rename to ") {
+                c.renamed.1 = diff_path(p, b"");
             } else if let Some(p) = line.strip_prefix(b"--- ") {
                 c.old = diff_path(p, b"a/");
             } else if let Some(p) = line.strip_prefix(b"+++ ") {
@@ -245,18 +329,26 @@ impl Pass<'_> {
         Ok(())
     }
 
-    /// Apply the current file's hunks.
+    /// Apply the current file's hunks; a renamed file keeps its lines' owners under its new
+    /// name (moving code is not rewriting it).
     fn end_file(&mut self, c: &mut Current) {
         let hunks = std::mem::take(&mut c.hunks);
         let (old, new) = (c.old.take(), c.new.take());
-        let Some(path) = new.clone().or_else(|| old.clone()) else { return };
-        if old.is_none() {
+        let (from, to) = std::mem::take(&mut c.renamed);
+        let renamed = from.is_some() && to.is_some();
+        let (src, dst) = if renamed { (from, to) } else { (old.clone(), new.clone()) };
+        let Some(path) = dst.clone().or_else(|| src.clone()) else { return };
+        if !renamed && old.is_none() {
             // A new file: nothing older in it (a re-created path starts afresh).
             self.drop_file(&path);
         }
-        let runs = self.files.remove(&path).unwrap_or_default();
+        let runs = src.and_then(|s| self.files.remove(&s)).unwrap_or_default();
+        if renamed {
+            // Whatever was at the new name is replaced.
+            self.drop_file(&path);
+        }
         let runs = apply(runs, &hunks, c.owner, &mut self.live);
-        if new.is_some() {
+        if dst.is_some() {
             self.files.insert(path.clone(), runs);
             c.touched.push(path);
         } else {
@@ -272,14 +364,12 @@ impl Pass<'_> {
 
     fn forget(&mut self, runs: &Runs) {
         for &(o, n) in runs {
-            if let Some(l) = self.live.get_mut(o as usize) {
-                *l = l.saturating_sub(u64::from(n));
-            }
+            self.live.sub(o, u64::from(n));
         }
     }
 
     /// End of a commit: a merge's files are owned as `git blame` says; then read what is due.
-    fn finish(&mut self, mut c: Current, at: &mut impl FnMut(usize, &[u64])) -> Result<(), Error> {
+    fn finish(&mut self, mut c: Current, at: &mut impl FnMut(usize, &Live)) -> Result<(), Error> {
         self.end_file(&mut c);
         let commit = &self.h.commits[c.owner as usize];
         // Other merges' lines stay the merge's own: no commit of interest is among theirs.
@@ -289,13 +379,13 @@ impl Pass<'_> {
                 let Ok(owners) = blame_owners(&git, self.h, &commit.hash, path) else { continue };
                 self.drop_file(path);
                 for &(o, n) in &owners {
-                    if let Some(l) = self.live.get_mut(o as usize) {
-                        *l += u64::from(n);
-                    }
+                    self.live.add(o, u64::from(n));
                 }
                 self.files.insert(path.clone(), owners);
             }
         }
+        let landed = self.landing.remove(&c.pos).unwrap_or_default();
+        self.live.settle(&landed);
         at(c.pos, &self.live);
         Ok(())
     }
@@ -318,7 +408,7 @@ fn push(out: &mut Runs, owner: u32, mut n: u64) {
 }
 
 /// Rebuild `runs` with `hunks` (old coordinates, in order) applied; added lines are `owner`'s.
-fn apply(runs: Runs, hunks: &[Hunk], owner: u32, live: &mut [u64]) -> Runs {
+fn apply(runs: Runs, hunks: &[Hunk], owner: u32, live: &mut Live) -> Runs {
     let mut out: Runs = Vec::with_capacity(runs.len() + 2 * hunks.len());
     let mut old = runs.into_iter().peekable();
     // Old lines consumed so far; past the old runs the file's lines are of an unknown owner.
@@ -342,16 +432,14 @@ fn apply(runs: Runs, hunks: &[Hunk], owner: u32, live: &mut [u64]) -> Runs {
                 }
                 if keep {
                     push(&mut out, o, step);
-                } else if let Some(l) = live.get_mut(o as usize) {
-                    *l = l.saturating_sub(step);
+                } else {
+                    live.sub(o, step);
                 }
                 n -= step;
             }
         }
         push(&mut out, owner, hk.added);
-        if let Some(l) = live.get_mut(owner as usize) {
-            *l += hk.added;
-        }
+        live.add(owner, hk.added);
     }
     for (o, n) in old {
         push(&mut out, o, u64::from(n));
@@ -446,8 +534,8 @@ fn read_capped(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool>
 /// Who owns each line of `path` at `rev`, by `git blame --porcelain`.
 fn blame_owners(git: &Git<'_>, h: &History, rev: &str, path: &[u8]) -> Result<Runs, Error> {
     let mut cmd = git.command();
-    cmd.args(["-c", "diff.algorithm=myers", "blame", "--porcelain", "--no-textconv", rev, "--"])
-        .arg(crate::churn::os_path(path))
+    cmd.args(["blame", "--porcelain", "--no-textconv", rev, "--"])
+        .arg(os_path(path))
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| git_error(h, format!("cannot run git: {e}")))?;

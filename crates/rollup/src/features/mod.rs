@@ -12,7 +12,7 @@
 mod attribute;
 pub(crate) mod git;
 pub(crate) mod identify;
-mod lineage;
+pub(crate) mod lineage;
 
 use std::collections::BTreeMap;
 
@@ -385,7 +385,11 @@ pub fn features_report(
             .collect();
         let found = identify::identify(&history, &windows);
         let survival = if opts.churn {
-            match lineage::survival(&history, &attribute::churn_commits(&found)) {
+            match lineage::survival(
+                &history,
+                &attribute::churn_commits(&found),
+                &lineage::HORIZON_DAYS,
+            ) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     entry.message = Some(format!("churn not measured: {e}"));
