@@ -1,0 +1,469 @@
+//! Backfill of CCC/CCP's own usage logs (`docs/backfill.md`): every `usage.jsonl` line
+//! classified ([`parse`]), a request's lines joined by rid and decision time ([`join`]), each
+//! request written as one `turn` event with ids from its key ([`event`]), counted by outcome,
+//! model and day ([`report`]).
+//!
+//! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
+//! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
+//! the dedupe index (requests imported by earlier runs count once) and the event writer.
+//! Events are rendered to a spool file in the state directory while reading, so memory holds
+//! only the join window and this run's keys; the caller appends the spool to its event log
+//! and then [`CcpPending::commit`]s.
+
+mod discover;
+mod event;
+mod join;
+mod parse;
+mod report;
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+
+use agentos_event_schema::prices::PriceTable;
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use join::JOIN_WINDOW_SECS;
+pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
+
+use crate::dedupe::Index;
+use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
+use crate::lines::{Line, LineReader, is_blank};
+use crate::record::Diagnostic;
+use crate::run::lock_state_dir;
+use crate::{Agent, Error, Progress};
+use join::{Joiner, Open, Request};
+
+const LEDGER: &str = "ledger.json";
+const PENDING: &str = "pending.json";
+const SPOOL: &str = "spool.jsonl";
+const LOCK: &str = "backfill.lock";
+/// Largest pending file read (the decisions of one join window).
+const MAX_PENDING_BYTES: u64 = 256 << 20;
+/// Event lines handed over per batch (about 4 MB).
+const BATCH_BYTES: usize = 4 << 20;
+
+/// What to backfill and where the backfill keeps its state.
+#[derive(Clone, Debug)]
+pub struct CcpOptions {
+    /// The CCP checkout (its `logs/` is read).
+    pub root: Utf8PathBuf,
+    /// The backfill's own state (ledger, index, pending decisions, lock), e.g.
+    /// `<data dir>/backfill/ccp`.
+    pub state_dir: Utf8PathBuf,
+    /// Write only requests whose decision is at or after this time (µs since the epoch).
+    /// Files are then read whole and the ledger is left as it was, so a later run without it
+    /// still finds the older requests (the index keeps the written ones from counting twice).
+    pub since_us: Option<i64>,
+    /// The current time (µs): decisions a join window older than this without a completion
+    /// are failed requests; younger ones wait for the next run.
+    pub now_us: i64,
+    /// Fail on the first bad line instead of skipping it.
+    pub strict: bool,
+    /// Estimates each request's cost (`turn.cost`, `price_table` = the table's id).
+    pub prices: Option<PriceTable>,
+}
+
+/// The result of [`prepare_ccp`]: the rendered events and the state to commit after them.
+/// Holds the backfill lock until dropped; dropping it without committing writes nothing.
+#[derive(Debug)]
+pub struct CcpPending {
+    report: CcpReport,
+    state_dir: Utf8PathBuf,
+    commit_ledger: bool,
+    ledger: Ledger,
+    index: Option<Index>,
+    pending: Vec<Open>,
+    spool: Utf8PathBuf,
+    _lock: File,
+}
+
+struct Job {
+    path: Utf8PathBuf,
+    stat: Stat,
+    /// Where to start: the ledger entry to resume (its path, for a rotated file).
+    resume: Option<String>,
+    action: &'static str,
+}
+
+/// Read what changed under `opts.root` since the last run, join the requests and render their
+/// events to the spool. Writes nothing else. `progress` is called after each file.
+pub fn prepare_ccp(
+    opts: &CcpOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CcpPending, Error> {
+    let dir = &opts.state_dir;
+    let lock = lock_state_dir(dir, LOCK)?;
+    let mut ledger = Ledger::load(&dir.join(LEDGER))?;
+    let pending = load_pending(&dir.join(PENDING))?;
+    let mut report = CcpReport::default();
+
+    let logs = opts.root.join("logs");
+    if !logs.is_dir() {
+        return Err(Error::NotADirectory { path: logs });
+    }
+    let mut diags = Vec::new();
+    let files = discover::usage_files(&opts.root, &mut diags);
+    for d in diags {
+        report.files_skipped += 1;
+        report.file(FileReport {
+            path: d.file,
+            action: "unreadable",
+            lines: 0,
+            note: Some(d.reason),
+        });
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::new();
+    for path in files {
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => continue,
+            Err(e) => {
+                unreadable(&mut report, &path, &e);
+                continue;
+            }
+        };
+        let stat = Stat::of(&meta);
+        if (stat.dev, stat.ino) != (0, 0) && !seen.insert((stat.dev, stat.ino)) {
+            continue; // The same file by another path.
+        }
+        report.files_seen += 1;
+        if opts.since_us.is_some() {
+            jobs.push(Job { path, stat, resume: None, action: "read whole (--since)" });
+            continue;
+        }
+        let prefix = |len: u64| File::open(&path).and_then(|f| fingerprint(f, len)).map(|p| p.1);
+        let planned = ledger.plan(path.as_str(), &stat, prefix).and_then(|plan| {
+            Ok(match plan {
+                Plan::Unchanged => None,
+                Plan::Appended => Some((Some(path.to_string()), "appended")),
+                other => match ledger.moved_from(path.as_str(), &stat, prefix)? {
+                    Some(old) => Some((Some(old), "rotated")),
+                    None if other == Plan::New => Some((None, "new")),
+                    None => Some((None, "rewritten")),
+                },
+            })
+        });
+        match planned {
+            Ok(None) => {
+                report.files_skipped += 1;
+                report.file(FileReport {
+                    path: path.to_string(),
+                    action: "unchanged",
+                    lines: 0,
+                    note: None,
+                });
+            }
+            Ok(Some((resume, action))) => jobs.push(Job { path, stat, resume, action }),
+            Err(e) => unreadable(&mut report, &path, &e),
+        }
+    }
+
+    let spool_path = dir.join(SPOOL);
+    let mut pending_out = CcpPending {
+        report: CcpReport::default(),
+        state_dir: dir.clone(),
+        commit_ledger: opts.since_us.is_none(),
+        ledger: Ledger::default(),
+        index: None,
+        pending: Vec::new(),
+        spool: spool_path.clone(),
+        _lock: lock,
+    };
+    if jobs.is_empty() && pending.is_empty() {
+        pending_out.report = report;
+        pending_out.ledger = ledger;
+        return Ok(pending_out);
+    }
+
+    let mut index = Index::open(dir)?;
+    // The index keys every request under one record (CCP has no sessions).
+    let session = index.session(Agent::ClaudeCode, "ccp-usage-log");
+    let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
+    index.expect_lookups((bytes_total / 256) as usize)?;
+    let spool_file = File::create(&spool_path).map_err(|e| Error::io("create", &spool_path, e))?;
+    let mut spool = BufWriter::with_capacity(1 << 20, spool_file);
+    let mut joiner = Joiner::new(pending);
+    let mut sink = Sink {
+        report: &mut report,
+        index: &mut index,
+        session,
+        since: opts.since_us,
+        prices: opts.prices.as_ref(),
+        spool: &mut spool,
+        spool_path: &spool_path,
+    };
+    let mut done = Vec::new();
+    let mut contents: Vec<(String, String)> = ledger
+        .files
+        .iter()
+        .filter_map(|(p, e)| e.content.clone().map(|c| (c, p.clone())))
+        .collect();
+    let mut bytes_done = 0;
+    for (i, job) in jobs.iter().enumerate() {
+        let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
+        let read = read_file(job, entry.as_ref(), &mut joiner, &mut sink, &mut done, opts.strict);
+        let (entry, lines) = match read {
+            Ok(r) => r,
+            Err(ReadError::Io(e)) => {
+                unreadable(sink.report, &job.path, &e);
+                joiner.end_file();
+                continue;
+            }
+            Err(ReadError::Fatal(e)) => return Err(e),
+        };
+        sink.report.files_read += 1;
+        let mut note = None;
+        if let Some(c) = &entry.content {
+            if let Some((_, other)) = contents.iter().find(|(h, p)| h == c && *p != job.path) {
+                sink.report.duplicate_files += 1;
+                note = Some(format!("byte-identical to {other}: nothing in it counted again"));
+            }
+            contents.push((c.clone(), job.path.to_string()));
+        }
+        sink.report.file(FileReport {
+            path: job.path.to_string(),
+            action: job.action,
+            lines,
+            note,
+        });
+        if let Some(old) = &job.resume {
+            if *old != job.path.as_str() {
+                ledger.files.remove(old);
+            }
+        }
+        ledger.files.insert(job.path.to_string(), entry);
+        bytes_done += job.stat.size;
+        progress(Progress {
+            bytes_done,
+            bytes_total,
+            files_done: i as u64 + 1,
+            files_total: jobs.len() as u64,
+        });
+    }
+    let counts = joiner.counts;
+    let keep = joiner.finish(opts.now_us, &mut done);
+    sink.drain(&mut done)?;
+    report.lines(&counts);
+    report.pending = keep.len() as u64;
+    spool.flush().map_err(|e| Error::io("write", &spool_path, e))?;
+    drop(spool);
+    pending_out.report = report;
+    pending_out.ledger = ledger;
+    pending_out.index = Some(index);
+    pending_out.pending = keep;
+    Ok(pending_out)
+}
+
+fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
+    report.files_skipped += 1;
+    report.file(FileReport {
+        path: path.to_string(),
+        action: "unreadable",
+        lines: 0,
+        note: Some(format!("cannot read: {e}")),
+    });
+}
+
+/// Where finished requests go: counted, rendered to the spool, remembered in the index.
+struct Sink<'a> {
+    report: &'a mut CcpReport,
+    index: &'a mut Index,
+    session: u32,
+    since: Option<i64>,
+    prices: Option<&'a PriceTable>,
+    spool: &'a mut BufWriter<File>,
+    spool_path: &'a Utf8Path,
+}
+
+impl Sink<'_> {
+    fn drain(&mut self, done: &mut Vec<Request>) -> Result<(), Error> {
+        for r in done.drain(..) {
+            if self.since.is_some_and(|s| r.at_us < s) {
+                self.report.before_since += 1;
+                continue;
+            }
+            self.report.request(&r);
+            let line = event::turn_line(&r, self.prices)?;
+            let io = |e| Error::io("write", self.spool_path, e);
+            self.spool.write_all(line.as_bytes()).map_err(io)?;
+            self.spool.write_all(b"\n").map_err(io)?;
+            Joiner::remember(self.index, self.session, r.key);
+            if let Some(k) = r.done_key {
+                Joiner::remember(self.index, self.session, k);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Fatal(Error),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+impl From<Error> for ReadError {
+    fn from(e: Error) -> Self {
+        ReadError::Fatal(e)
+    }
+}
+
+/// Read one file from where its ledger entry says; returns its new entry and the lines read.
+fn read_file(
+    job: &Job,
+    entry: Option<&FileEntry>,
+    joiner: &mut Joiner,
+    sink: &mut Sink<'_>,
+    done: &mut Vec<Request>,
+    strict: bool,
+) -> Result<(FileEntry, u64), ReadError> {
+    let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
+    let mut file = File::open(&job.path)?;
+    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let name = job.path.as_str();
+    let mut hash = (offset == 0).then(|| ring::digest::Context::new(&ring::digest::SHA256));
+    let mut reader = LineReader::new(BufReader::with_capacity(1 << 16, file), offset, first_line);
+    let mut lines = 0u64;
+    let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), ReadError> {
+        let d = Diagnostic { file: name.to_owned(), line: no, reason };
+        if strict {
+            return Err(ReadError::Fatal(Error::BadLine { line: d.to_string() }));
+        }
+        sink.report.bad_line(&d);
+        Ok(())
+    };
+    while let Some(line) = reader.next_line()? {
+        match line {
+            Line::Full { no, bytes } => {
+                lines += 1;
+                sink.report.lines += 1;
+                if let Some(h) = &mut hash {
+                    h.update(bytes);
+                    h.update(b"\n");
+                }
+                if is_blank(bytes) {
+                    sink.report.blank_lines += 1;
+                    continue;
+                }
+                let parsed = parse::parse_line(bytes);
+                if let Some(why) = parsed.problem {
+                    bad(sink, no, why)?;
+                }
+                for rec in &parsed.recs {
+                    joiner.feed(rec, 0, sink.index, done)?;
+                }
+                if !done.is_empty() {
+                    sink.drain(done)?;
+                }
+            }
+            Line::TooLong { no, len } => {
+                lines += 1;
+                sink.report.lines += 1;
+                hash = None;
+                bad(sink, no, format!("line of {len} bytes is over the limit, skipped"))?;
+            }
+            Line::Torn { no, .. } => {
+                bad(sink, no, "incomplete last line (read again once it is complete)".to_owned())?;
+            }
+        }
+    }
+    joiner.end_file();
+    let content = hash.map(|h| crate::events::hex(&h.finish().as_ref()[..16]));
+    let entry = FileEntry {
+        agent: None,
+        dev: job.stat.dev,
+        ino: job.stat.ino,
+        size: job.stat.size,
+        mtime_ns: job.stat.mtime_ns,
+        fp_len,
+        fingerprint: fp,
+        consumed: reader.consumed(),
+        next_line: reader.next_line_no(),
+        codex: None,
+        content,
+    };
+    Ok((entry, lines))
+}
+
+fn load_pending(path: &Utf8Path) -> Result<Vec<Open>, Error> {
+    let Some(bytes) = agentos_fsio::read_bounded(path, MAX_PENDING_BYTES)? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_slice(&bytes).map_err(|e| Error::State {
+        path: path.to_owned(),
+        reason: format!("not a list of pending requests (line {})", e.line()),
+    })
+}
+
+impl CcpPending {
+    /// What was found and what the events will be.
+    pub fn report(&self) -> &CcpReport {
+        &self.report
+    }
+
+    /// Call `f` with batches of event lines, each line ending in `\n` (what an appender
+    /// writes in one go).
+    pub fn write_event_batches<E: From<Error>>(
+        &self,
+        mut f: impl FnMut(&str) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.report.events == 0 {
+            return Ok(());
+        }
+        let io = |e| Error::io("read", &self.spool, e);
+        let file = File::open(&self.spool).map_err(io)?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut batch = Vec::with_capacity(BATCH_BYTES + (1 << 16));
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut chunk).map_err(io)?;
+            batch.extend_from_slice(&chunk[..n]);
+            let cut = if n == 0 {
+                batch.len()
+            } else if batch.len() >= BATCH_BYTES {
+                batch.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+            } else {
+                0
+            };
+            if cut > 0 {
+                let text = std::str::from_utf8(&batch[..cut]).map_err(|_| {
+                    Error::Encode(serde::ser::Error::custom("the spool is not UTF-8"))
+                })?;
+                f(text)?;
+                batch.drain(..cut);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Record that the events were written: the index, then the pending decisions and the
+    /// ledger (not with `--since`), each atomically. Call only after every event line was
+    /// appended.
+    pub fn commit(mut self) -> Result<CcpReport, Error> {
+        if let Some(index) = &mut self.index {
+            index.commit()?;
+            if self.commit_ledger {
+                let bytes = serde_json::to_vec(&self.pending)?;
+                agentos_fsio::write_atomic(&self.state_dir.join(PENDING), &bytes)?;
+                self.ledger.save(&self.state_dir.join(LEDGER))?;
+            }
+        }
+        Ok(std::mem::take(&mut self.report))
+    }
+}
+
+impl Drop for CcpPending {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.spool);
+    }
+}

@@ -1,0 +1,181 @@
+//! `agentos backfill --ccp-root DIR`: read CCC/CCP's own usage logs (`logs/usage.jsonl`, its
+//! rotations, archive moves, tag snapshots, `logs/dev/**`) into the data dir's `events.jsonl`
+//! as one turn event per request, incrementally. Classification, joins and the ledger live in
+//! `agentos_backfill::ccp` (`docs/backfill.md`); this module resolves the flags, appends the
+//! events under the event log's lock, commits, and reports.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use agentos_backfill::Progress;
+use agentos_backfill::ccp::{CcpOptions, CcpPending, CcpReport, prepare_ccp};
+use agentos_ccc_client::JsonlLog;
+use agentos_event_schema::Timestamp;
+use agentos_rollup::usage::{data_dir_prices, load_prices};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde_json::json;
+
+use super::import::Bar;
+use crate::{Global, plural};
+
+/// Arguments of `backfill`.
+#[derive(Debug, clap::Args)]
+pub struct BackfillArgs {
+    /// The CCP checkout whose `logs/` to read.
+    #[arg(long, value_name = "DIR")]
+    pub ccp_root: Utf8PathBuf,
+    /// Only requests on or after this UTC day (YYYY-MM-DD) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Read and report, but write no event and remember nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop at the first line that cannot be used (default: report it and go on).
+    #[arg(long)]
+    pub strict: bool,
+    /// A price table laid over the bundled one and <data dir>/prices.json for the cost
+    /// estimates written with the turns.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<Utf8PathBuf>,
+}
+
+/// `--since` as µs since the epoch: a day is its UTC midnight.
+fn since(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim();
+    let full = if s.len() == 10 { format!("{s}T00:00:00Z") } else { s.to_owned() };
+    full.parse::<Timestamp>().map(|t| t.as_unix_micros()).map_err(|_| {
+        anyhow::anyhow!(
+            "--since {}: not a date; give a day such as --since 2026-11-01",
+            crate::table::cell(s)
+        )
+    })
+}
+
+/// The library's error as one line with the command-line answer.
+fn fail(e: agentos_backfill::Error) -> anyhow::Error {
+    use agentos_backfill::Error;
+    let hint = match &e {
+        Error::NotADirectory { .. } | Error::SourceDir { .. } => {
+            Some("--ccp-root names a CCP checkout: the directory that holds logs/usage.jsonl")
+        }
+        Error::BadLine { .. } => Some("run without --strict to skip bad lines and count them"),
+        Error::State { .. } => Some(
+            "then run `agentos backfill` again: it reads everything anew and the events repeat ids readers drop",
+        ),
+        _ => None,
+    };
+    anyhow::anyhow!(crate::hints::with(&e, hint))
+}
+
+pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let data_dir = g.data_dir();
+    let since_us = a.since.as_deref().map(since).transpose()?;
+    let book = load_prices(Some(&data_dir_prices(&data_dir)), a.prices.as_deref())?;
+    let mut prices = book.table;
+    prices.id = book.sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join("+");
+    let opts = CcpOptions {
+        root: a.ccp_root.clone(),
+        state_dir: data_dir.join("backfill").join("ccp"),
+        since_us,
+        now_us: Timestamp::now().as_unix_micros(),
+        strict: a.strict,
+        prices: Some(prices),
+    };
+    let bar = (!a.json && std::io::stderr().is_terminal()).then(|| Bar::new("backfilling"));
+    let draw = |p: Progress| {
+        if let Some(b) = &bar {
+            b.draw(p);
+        }
+    };
+    let pending = prepare_ccp(&opts, &draw);
+    if let Some(b) = &bar {
+        b.clear();
+    }
+    let pending = pending.map_err(fail)?;
+    let report = if a.dry_run {
+        pending.report().clone()
+    } else {
+        append(&pending, &data_dir.join("events.jsonl"))?;
+        pending.commit().map_err(fail)?
+    };
+    if a.json {
+        let mut v = serde_json::to_value(&report)?;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("dry_run".to_owned(), json!(a.dry_run));
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_text(&report, a.dry_run);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Append the events under the event log's lock, then force them to disk.
+fn append(pending: &CcpPending, path: &Utf8Path) -> anyhow::Result<()> {
+    if pending.report().events == 0 {
+        return Ok(());
+    }
+    let log = JsonlLog::new(path);
+    let mut appender = log.appender()?;
+    pending
+        .write_event_batches(|lines| appender.append_lines(lines).map_err(anyhow::Error::from))?;
+    appender.sync()?;
+    Ok(())
+}
+
+fn print_text(r: &CcpReport, dry_run: bool) {
+    let verb = if dry_run { "would write" } else { "wrote" };
+    outln!(
+        "{verb} {}: {} completed, {} failed ({} without completion, {} with an error status)",
+        plural(r.requests, "request"),
+        r.completed,
+        r.failed,
+        r.no_completion,
+        r.error_status
+    );
+    outln!(
+        "tokens: {} in, {} out; {} with unknown tokens; {}",
+        r.input_tokens,
+        r.output_tokens,
+        r.tokens_unknown,
+        plural(r.fallbacks, "fallback")
+    );
+    for (model, m) in &r.by_model {
+        outln!(
+            "  {}: {} ({} failed), {} in, {} out",
+            crate::table::cell(model),
+            plural(m.requests, "request"),
+            m.failed,
+            m.input_tokens,
+            m.output_tokens
+        );
+    }
+    outln!(
+        "files: {} read, {} skipped, {} byte-identical copies; lines: {} read, {} duplicates dropped, {} placeholders, {} bad",
+        r.files_read,
+        r.files_skipped,
+        r.duplicate_files,
+        r.lines,
+        r.duplicate_lines,
+        r.placeholder_lines,
+        r.bad_lines
+    );
+    if r.pending > 0 {
+        outln!("  {} still in flight, joined by the next run", plural(r.pending, "request"));
+    }
+    if r.before_since > 0 {
+        outln!("  {} before --since, not written", plural(r.before_since, "request"));
+    }
+    for line in &r.bad {
+        outln!("  {}", crate::table::sanitize(line, 400));
+    }
+    if r.bad_lines > r.bad.len() as u64 {
+        outln!("  … and {} more", r.bad_lines - r.bad.len() as u64);
+    }
+    if dry_run {
+        outln!("dry run: nothing was written");
+    }
+}
