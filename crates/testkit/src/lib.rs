@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod agent_history;
+pub mod ccp_logs;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -1,7 +1,9 @@
 //! Integration tests of the importers: hand-written fixtures with hand-computed totals, and
-//! generated histories for streaming, copies, incremental reads, rewrites and bounds.
+//! generated histories for streaming, copies, incremental reads, rewrites and bounds; the
+//! CCC log backfill (`ccp`).
 
 mod bounded;
+mod ccp;
 mod claude;
 mod codex;
 mod common;
