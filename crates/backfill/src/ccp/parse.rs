@@ -194,6 +194,30 @@ mod tests {
         assert_eq!(p.recs[0].kind(), Kind::Decision);
     }
 
+    /// The lean record classifies every line as the schema's `UsageLine::kind` does.
+    #[test]
+    fn kinds_agree_with_the_schema_type() {
+        use agentos_event_schema::ccp::{LineKind, UsageLine};
+        let dir = tempfile::tempdir().unwrap();
+        agentos_testkit::ccp_logs::CcpTree::generate(dir.path(), 300, 1).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("logs/usage.jsonl.2")).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for line in text.lines() {
+            let Ok(typed) = serde_json::from_str::<UsageLine>(line) else { continue };
+            let p = parse_line(line.as_bytes());
+            let want = match typed.kind() {
+                LineKind::Decision => Kind::Decision,
+                LineKind::FallbackDecision => Kind::Fallback,
+                LineKind::StreamPlaceholder => Kind::Placeholder,
+                LineKind::Completion => Kind::Completion,
+                _ => Kind::LegacyCompletion,
+            };
+            assert_eq!(p.recs[0].kind(), want, "{line}");
+            seen.insert(format!("{want:?}"));
+        }
+        assert_eq!(seen.len(), 4, "{seen:?}");
+    }
+
     #[test]
     fn junk_and_wrong_shapes_are_problems_without_records() {
         for junk in ["garbage", "{\"ts\":", "[1,2]", "{}", "{\"ts\":\"x\",\"rid\":\"a\"}"] {

@@ -277,3 +277,116 @@ fn real_captures() {
     assert_eq!(r.bad_lines, 0);
     check_events(&events, 6);
 }
+
+fn dec(ts: f64, rid: &str, why: &str) -> String {
+    format!(
+        r#"{{"ts":{ts},"rid":"{rid}","lane":"zai","model":"glm-4.6","input_tokens":0,"output_tokens":0,"status":-1,"reason":"","op":"","latency_ms":0,"err_type":"","upstream":"zai","h2":true,"event":"decision","decision":"{why}","decision_reason":"{why}","reroute_mode":"hybrid","reroute_decision":"quota_pass"}}"#
+    )
+}
+
+fn done(ts: f64, rid: &str, tokens: (u64, u64), status: i64, why: &str) -> String {
+    format!(
+        r#"{{"ts":{ts},"rid":"{rid}","lane":"zai","model":"glm-4.6","input_tokens":{},"output_tokens":{},"status":{status},"reason":"ok","op":"nonstream","latency_ms":100,"stream_ms":100,"err_type":"","upstream":"zai","h2":true,"decision_reason":"{why}","reroute_mode":"hybrid","reroute_decision":"quota_pass"}}"#,
+        tokens.0, tokens.1
+    )
+}
+
+fn write_log(root: &Utf8Path, name: &str, lines: &[String]) {
+    let p = root.join("logs").join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+}
+
+const T0: f64 = 1_793_491_200.5;
+
+#[test]
+fn a_reused_rid_is_two_requests_and_each_completion_joins_its_own_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    let later = T0 + 2.0 * JOIN_WINDOW_SECS as f64;
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[
+            dec(T0, "abcd0001", "pass_through"),
+            done(T0 + 1.0, "abcd0001", (10, 1), 200, "pass_through"),
+            // The same rid a while later (32-bit rids repeat), completed with other numbers.
+            dec(later, "abcd0001", "pass_through"),
+            done(later + 1.0, "abcd0001", (20, 2), 200, "pass_through"),
+            // A decision alone, then time moves a window on: failed; its rid comes back
+            // later with a completion of its own.
+            dec(later + 5.0, "abcd0002", "pass_through"),
+            dec(later + 10.0 + JOIN_WINDOW_SECS as f64, "abcd0003", "pass_through"),
+            dec(later + 20.0 + JOIN_WINDOW_SECS as f64, "abcd0002", "pass_through"),
+            done(later + 21.0 + JOIN_WINDOW_SECS as f64, "abcd0002", (5, 5), 200, "pass_through"),
+            done(later + 30.0 + JOIN_WINDOW_SECS as f64, "abcd0003", (1, 1), 200, "pass_through"),
+        ],
+    );
+    let events = root.join("events.jsonl");
+    let r = run(&opts(&root, &root.join("state"), later + 4.0 * JOIN_WINDOW_SECS as f64), &events);
+    assert_eq!((r.requests, r.completed, r.no_completion), (5, 4, 1), "{r:?}");
+    assert_eq!((r.input_tokens, r.output_tokens), (10 + 20 + 5 + 1, 1 + 2 + 5 + 1));
+    check_events(&events, 5);
+}
+
+#[test]
+fn a_young_decision_waits_for_its_completion_in_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    let state = root.join("state");
+    let events = root.join("events.jsonl");
+    write_log(&root, "usage.jsonl", &[dec(T0, "abcd0001", "pass_through")]);
+    let a = run(&opts(&root, &state, T0 + 5.0), &events);
+    assert_eq!((a.requests, a.pending), (0, 1));
+    // CCP rotates the file and writes the completion to the new one.
+    std::fs::rename(root.join("logs/usage.jsonl"), root.join("logs/usage.jsonl.1")).unwrap();
+    write_log(&root, "usage.jsonl", &[done(T0 + 30.0, "abcd0001", (7, 3), 200, "pass_through")]);
+    let b = run(&opts(&root, &state, T0 + 40.0), &events);
+    assert_eq!((b.requests, b.completed, b.failed, b.pending), (1, 1, 0, 0), "{b:?}");
+    assert_eq!((b.input_tokens, b.output_tokens), (7, 3));
+    // A decision nobody completes fails once it is a window old, in whatever run sees that.
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[
+            done(T0 + 30.0, "abcd0001", (7, 3), 200, "pass_through"),
+            dec(T0 + 50.0, "abcd0002", "pass_through"),
+        ],
+    );
+    let c = run(&opts(&root, &state, T0 + 60.0), &events);
+    assert_eq!((c.requests, c.pending), (0, 1), "{c:?}");
+    let d = run(&opts(&root, &state, T0 + 60.0 + 2.0 * JOIN_WINDOW_SECS as f64), &events);
+    assert_eq!((d.requests, d.no_completion, d.pending), (1, 1, 0), "{d:?}");
+    check_events(&events, 2);
+}
+
+#[test]
+fn b1_fallback_status_is_the_first_attempts_and_empty_bodies_have_unknown_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[
+            dec(T0, "abcd0001", "pass_through"),
+            dec(T0 + 0.2, "abcd0001", "fallback"),
+            done(T0 + 1.0, "abcd0001", (30, 40), 429, "fallback"),
+            dec(T0 + 2.0, "abcd0002", "pass_through"),
+            done(T0 + 3.0, "abcd0002", (0, 0), 200, "pass_through"),
+            dec(T0 + 4.0, "abcd0003", "pass_through"),
+            done(T0 + 5.0, "abcd0003", (0, 0), 503, "pass_through"),
+        ],
+    );
+    let events = root.join("events.jsonl");
+    let r = run(&opts(&root, &root.join("state"), T0 + 1e5), &events);
+    assert_eq!((r.requests, r.completed, r.error_status), (3, 2, 1), "{r:?}");
+    assert_eq!((r.fallbacks, r.fallback_status_unknown, r.tokens_unknown), (1, 1, 1));
+    let text = std::fs::read_to_string(&events).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let ccp = &first["turn"]["ccp"];
+    assert_eq!(ccp["first_attempt_status"], 429);
+    assert!(ccp["status"].is_null(), "{ccp}");
+    assert_eq!(first["turn"]["subagent"], "zai");
+    assert_eq!(first["decision"]["reroute_mode"], "hybrid");
+    check_events(&events, 3);
+}
