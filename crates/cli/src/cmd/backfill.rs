@@ -12,6 +12,7 @@ use agentos_backfill::ccp::{CcpOptions, CcpPending, CcpReport, prepare_ccp};
 use agentos_ccc_client::JsonlLog;
 use agentos_event_schema::Timestamp;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
+use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, summarize_incremental};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
@@ -95,22 +96,49 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
         b.clear();
     }
     let pending = pending.map_err(fail)?;
+    let events = data_dir.join("events.jsonl");
     let report = if a.dry_run {
         pending.report().clone()
     } else {
-        append(&pending, &data_dir.join("events.jsonl"))?;
+        append(&pending, &events)?;
         pending.commit().map_err(fail)?
+    };
+    // The summary, progress log and trend follow the events just written.
+    let written = if report.events > 0 {
+        match refresh_summary(&data_dir, &events) {
+            Ok(paths) => paths,
+            Err(e) => {
+                eprintln!(
+                    "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
+                    crate::table::sanitize(&format!("{e:#}"), 400)
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
     };
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(m) = v.as_object_mut() {
             m.insert("dry_run".to_owned(), json!(a.dry_run));
+            m.insert("written".to_owned(), json!(written));
         }
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_text(&report, a.dry_run);
+        for p in written {
+            outln!("wrote {p}");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Roll the data dir's log up from its checkpoint, as `agentos rollup` does.
+fn refresh_summary(data_dir: &Utf8Path, events: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
+    let checkpoint = data_dir.join(CHECKPOINT_FILE);
+    let r = summarize_incremental(&[events.to_owned()], &SummaryOptions::default(), &checkpoint)?;
+    super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))
 }
 
 /// Append the events under the event log's lock, then force them to disk.

@@ -1,5 +1,6 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
+mod backfill;
 mod features;
 mod import;
 mod import_e2e;
