@@ -228,10 +228,8 @@ pub fn prepare_ccp(
             lines,
             note,
         });
-        if let Some(old) = &job.resume {
-            if *old != job.path.as_str() {
-                ledger.files.remove(old);
-            }
+        if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
+            ledger.files.remove(old);
         }
         ledger.files.insert(job.path.to_string(), entry);
         bytes_done += job.stat.size;
