@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 7] = [
+pub const BENCHES: [Bench; 8] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -48,6 +48,9 @@ pub const BENCHES: [Bench; 7] = [
     // `agentos import` of a generated ~1.5 GB agent history vs the leading peer's
     // `daily --json --offline`, re-runs and `usage daily` (size: `IMPORT_BENCH_BYTES`).
     Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },
+    // `agentos backfill --ccp-root` of a generated ~1M-line CCP log tree vs `wc -l` on the
+    // same files (≤ 15×), and its re-run (≤ 5 %) (size: `CCP_BENCH_LINES`).
+    Bench { package: "agentos-cli", name: "ccp_backfill", dir: "crates/cli", takes_events: false },
 ];
 
 impl Bench {

@@ -63,10 +63,6 @@ pub(crate) struct FileEntry {
     pub next_line: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codex: Option<CodexState>,
-    /// SHA-256 (first 16 bytes, hex) of the whole file as last read from its start (CCC logs:
-    /// recognises byte-identical copies).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
 }
 
 /// Every source file ever read, by path.

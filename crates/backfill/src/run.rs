@@ -453,7 +453,6 @@ fn read_job(job: &Job, entry: Option<&FileEntry>, buf: &mut Vec<u8>) -> ReadResu
         consumed: out.consumed,
         next_line: out.next_line,
         codex: out.codex.clone(),
-        content: None,
     };
     Ok((out, entry))
 }

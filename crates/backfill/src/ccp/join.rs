@@ -171,13 +171,12 @@ impl Joiner {
         out: &mut Vec<Request>,
     ) -> Result<(), Error> {
         let at = rec.micros().unwrap_or(0);
-        let rid = Rec::str_of(&Some(rec.rid.clone())).to_owned();
+        let rid: &str = &rec.rid;
         match rec.kind() {
             Kind::Decision => {
                 self.counts.decisions += 1;
-                let key = decision_key(&rid, rec.ts);
-                let list = self.opens.entry(rid.clone()).or_default();
-                if list.iter().any(|o| o.req.key == key) {
+                let key = decision_key(rid, rec.ts);
+                if self.opens.get(rid).is_some_and(|l| l.iter().any(|o| o.req.key == key)) {
                     self.counts.duplicate_lines += 1;
                     return Ok(());
                 }
@@ -187,7 +186,7 @@ impl Joiner {
                 }
                 let req = Request {
                     key,
-                    rid: rid.clone(),
+                    rid: rid.to_owned(),
                     at_us: at,
                     end_us: at,
                     model: s(&rec.model),
@@ -205,14 +204,13 @@ impl Joiner {
                     gap_samples: rec.gap_samples,
                     ..Request::default()
                 };
-                let list = self.opens.entry(rid.clone()).or_default();
-                list.push(Open { req, known, file });
-                self.queue.push_back((at, key, rid));
+                self.opens.entry(rid.to_owned()).or_default().push(Open { req, known, file });
+                self.queue.push_back((at, key, rid.to_owned()));
                 self.expire(at, file, out);
             }
             Kind::Fallback => {
                 self.counts.fallbacks += 1;
-                let Some(o) = self.find(&rid, at) else {
+                let Some(o) = self.find(rid, at) else {
                     self.counts.orphan_lines += 1;
                     return Ok(());
                 };
@@ -233,8 +231,8 @@ impl Joiner {
             Kind::Placeholder => self.counts.placeholders += 1,
             Kind::Completion | Kind::LegacyCompletion => {
                 self.counts.completions += 1;
-                let done = completion_key(&rid, rec.ts);
-                let found = self.take(&rid, at);
+                let done = completion_key(rid, rec.ts);
+                let found = self.take(rid, at);
                 let mut req = match found {
                     Some(o) if o.known => {
                         self.counts.duplicate_lines += 1;
@@ -248,7 +246,7 @@ impl Joiner {
                         }
                         Request {
                             key: done,
-                            rid: rid.clone(),
+                            rid: rid.to_owned(),
                             at_us: at,
                             model: s(&rec.model),
                             decision: s(&rec.decision_reason),

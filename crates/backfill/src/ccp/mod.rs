@@ -115,6 +115,8 @@ pub fn prepare_ccp(
 
     let mut seen = std::collections::HashSet::new();
     let mut jobs = Vec::new();
+    // (path, size, fingerprint) of the files not read, for the copy check.
+    let mut unchanged: Vec<(String, u64, String)> = Vec::new();
     for path in files {
         let meta = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
@@ -147,6 +149,9 @@ pub fn prepare_ccp(
         });
         match planned {
             Ok(None) => {
+                if let Some(e) = ledger.files.get(path.as_str()) {
+                    unchanged.push((path.to_string(), e.size, e.fingerprint.clone()));
+                }
                 report.files_skipped += 1;
                 report.file(FileReport {
                     path: path.to_string(),
@@ -195,11 +200,7 @@ pub fn prepare_ccp(
         spool_path: &spool_path,
     };
     let mut done = Vec::new();
-    let mut contents: Vec<(String, String)> = ledger
-        .files
-        .iter()
-        .filter_map(|(p, e)| e.content.clone().map(|c| (c, p.clone())))
-        .collect();
+    let mut read_files: Vec<(String, u64, String)> = Vec::new();
     let mut bytes_done = 0;
     for (i, job) in jobs.iter().enumerate() {
         let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
@@ -214,19 +215,12 @@ pub fn prepare_ccp(
             Err(ReadError::Fatal(e)) => return Err(e),
         };
         sink.report.files_read += 1;
-        let mut note = None;
-        if let Some(c) = &entry.content {
-            if let Some((_, other)) = contents.iter().find(|(h, p)| h == c && *p != job.path) {
-                sink.report.duplicate_files += 1;
-                note = Some(format!("byte-identical to {other}: nothing in it counted again"));
-            }
-            contents.push((c.clone(), job.path.to_string()));
-        }
+        read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
         sink.report.file(FileReport {
             path: job.path.to_string(),
             action: job.action,
             lines,
-            note,
+            note: None,
         });
         if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
             ledger.files.remove(old);
@@ -240,6 +234,7 @@ pub fn prepare_ccp(
             files_total: jobs.len() as u64,
         });
     }
+    copies(sink.report, &read_files, &unchanged);
     let counts = joiner.counts;
     let keep = joiner.finish(opts.now_us, &mut done);
     sink.drain(&mut done)?;
@@ -252,6 +247,57 @@ pub fn prepare_ccp(
     pending_out.index = Some(index);
     pending_out.pending = keep;
     Ok(pending_out)
+}
+
+/// Count the files read in this run that are byte-identical to another file (a tag snapshot
+/// made with `cp`). Only files of equal size and first bytes are hashed whole, so the check
+/// costs nothing when there are no copies.
+fn copies(
+    report: &mut CcpReport,
+    read: &[(String, u64, String)],
+    others: &[(String, u64, String)],
+) {
+    use std::collections::HashMap;
+    let mut groups: HashMap<(u64, &str), Vec<(&str, bool)>> = HashMap::new();
+    for (list, fresh) in [(others, false), (read, true)] {
+        for (path, size, fp) in list {
+            groups.entry((*size, fp.as_str())).or_default().push((path.as_str(), fresh));
+        }
+    }
+    for paths in groups.into_values().filter(|g| g.len() > 1 && g.iter().any(|p| p.1)) {
+        let mut by_hash: HashMap<String, &str> = HashMap::new();
+        for (path, fresh) in paths {
+            let Ok(hash) = hash_file(Utf8Path::new(path)) else { continue };
+            match by_hash.get(&hash) {
+                Some(first) if fresh => {
+                    report.duplicate_files += 1;
+                    let note = format!("byte-identical to {first}: nothing in it counted again");
+                    if let Some(f) = report.files.iter_mut().find(|f| f.path == path) {
+                        f.note = Some(note);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    by_hash.insert(hash, path);
+                }
+            }
+        }
+    }
+}
+
+/// SHA-256 of a whole file (hex of its first 16 bytes).
+fn hash_file(path: &Utf8Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(crate::events::hex(&ctx.finish().as_ref()[..16]))
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
@@ -327,7 +373,6 @@ fn read_file(
     let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
     file.seek(SeekFrom::Start(offset))?;
     let name = job.path.as_str();
-    let mut hash = (offset == 0).then(|| ring::digest::Context::new(&ring::digest::SHA256));
     let mut reader = LineReader::new(BufReader::with_capacity(1 << 16, file), offset, first_line);
     let mut lines = 0u64;
     let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), ReadError> {
@@ -343,10 +388,6 @@ fn read_file(
             Line::Full { no, bytes } => {
                 lines += 1;
                 sink.report.lines += 1;
-                if let Some(h) = &mut hash {
-                    h.update(bytes);
-                    h.update(b"\n");
-                }
                 if is_blank(bytes) {
                     sink.report.blank_lines += 1;
                     continue;
@@ -365,7 +406,6 @@ fn read_file(
             Line::TooLong { no, len } => {
                 lines += 1;
                 sink.report.lines += 1;
-                hash = None;
                 bad(sink, no, format!("line of {len} bytes is over the limit, skipped"))?;
             }
             Line::Torn { no, .. } => {
@@ -374,7 +414,6 @@ fn read_file(
         }
     }
     joiner.end_file();
-    let content = hash.map(|h| crate::events::hex(&h.finish().as_ref()[..16]));
     let entry = FileEntry {
         agent: None,
         dev: job.stat.dev,
@@ -386,7 +425,6 @@ fn read_file(
         consumed: reader.consumed(),
         next_line: reader.next_line_no(),
         codex: None,
-        content,
     };
     Ok((entry, lines))
 }

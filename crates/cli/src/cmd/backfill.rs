@@ -37,6 +37,10 @@ pub struct BackfillArgs {
     /// Stop at the first line that cannot be used (default: report it and go on).
     #[arg(long)]
     pub strict: bool,
+    /// Do not refresh metrics_summary.json, progress.log.md and trend.json after writing
+    /// (`agentos rollup` does it later).
+    #[arg(long)]
+    pub no_summary: bool,
     /// A price table laid over the bundled one and <data dir>/prices.json for the cost
     /// estimates written with the turns.
     #[arg(long, value_name = "FILE")]
@@ -104,7 +108,7 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
         pending.commit().map_err(fail)?
     };
     // The summary, progress log and trend follow the events just written.
-    let written = if report.events > 0 {
+    let written = if report.events > 0 && !a.no_summary {
         match refresh_summary(&data_dir, &events) {
             Ok(paths) => paths,
             Err(e) => {
