@@ -15,6 +15,7 @@ mod event;
 mod join;
 mod parse;
 mod report;
+mod results;
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -24,6 +25,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 pub use join::JOIN_WINDOW_SECS;
 pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
+pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile};
 
 use crate::dedupe::Index;
 use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
@@ -94,8 +96,8 @@ pub fn prepare_ccp(
     let dir = &opts.state_dir;
     let lock = lock_state_dir(dir, LOCK)?;
     let mut ledger = Ledger::load(&dir.join(LEDGER))?;
-    let pending = load_pending(&dir.join(PENDING))?;
-    let mut report = CcpReport::default();
+    let mut pending = load_pending(&dir.join(PENDING))?;
+    let mut report = CcpReport { results: results::read(&opts.root), ..CcpReport::default() };
 
     let logs = opts.root.join("logs");
     if !logs.is_dir() {
@@ -185,6 +187,11 @@ pub fn prepare_ccp(
     let mut index = Index::open(dir)?;
     // The index keys every request under one record (CCP has no sessions).
     let session = index.session(Agent::ClaudeCode, "ccp-usage-log");
+    // A decision left pending may have been written since by a `since_us` run (which reads
+    // whole files and keeps no pending list): then it only swallows its lines.
+    for o in &mut pending {
+        o.known = index.get(o.req.key)?.is_some();
+    }
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
     index.expect_lookups((bytes_total / 256) as usize)?;
     let spool_file = File::create(&spool_path).map_err(|e| Error::io("create", &spool_path, e))?;

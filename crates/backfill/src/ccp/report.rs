@@ -107,6 +107,8 @@ pub struct CcpReport {
     pub files: Vec<FileReport>,
     /// Events written.
     pub events: u64,
+    /// What `results/` holds (listed, not counted as requests).
+    pub results: super::results::CcpResults,
 }
 
 impl CcpReport {

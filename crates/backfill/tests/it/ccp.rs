@@ -382,3 +382,25 @@ fn b1_fallback_status_is_the_first_attempts_and_empty_bodies_have_unknown_tokens
     assert_eq!(first["decision"]["reroute_mode"], "hybrid");
     check_events(&events, 3);
 }
+
+#[test]
+fn a_since_run_between_two_runs_does_not_count_a_pending_request_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    let state = root.join("state");
+    let events = root.join("events.jsonl");
+    write_log(&root, "usage.jsonl", &[dec(T0, "abcd0001", "pass_through")]);
+    assert_eq!(run(&opts(&root, &state, T0 + 5.0), &events).pending, 1);
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[dec(T0, "abcd0001", "pass_through"), done(T0 + 9.0, "abcd0001", (4, 2), 200, "x")],
+    );
+    let mut o = opts(&root, &state, T0 + 40.0);
+    o.since_us = Some(((T0 - 60.0) * 1e6) as i64);
+    assert_eq!(run(&o, &events).requests, 1);
+    o.since_us = None;
+    let again = run(&o, &events);
+    assert_eq!((again.requests, again.pending), (0, 0), "{again:?}");
+    check_events(&events, 1);
+}

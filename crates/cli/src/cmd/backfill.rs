@@ -201,6 +201,23 @@ fn print_text(r: &CcpReport, dry_run: bool) {
     if r.before_since > 0 {
         outln!("  {} before --since, not written", plural(r.before_since, "request"));
     }
+    let res = &r.results;
+    if !res.metrics.is_empty() || !res.rollups.is_empty() || !res.summaries.is_empty() {
+        outln!(
+            "results/: {} METRICS file(s) (line counts, not requests), {} rollup file(s), GLM limit probe: {}",
+            res.metrics.len(),
+            res.rollups.len(),
+            res.glm_limit_probe
+                .as_ref()
+                .map_or("none".to_owned(), |p| plural(p.len() as u64, "model"))
+        );
+        for s in &res.summaries {
+            outln!("  {} ({})", crate::table::sanitize(&s.path, 400), s.modified);
+        }
+    }
+    for p in &res.problems {
+        outln!("  {}", crate::table::sanitize(p, 400));
+    }
     for line in &r.bad {
         outln!("  {}", crate::table::sanitize(line, 400));
     }
