@@ -35,6 +35,7 @@ mod line;
 pub mod lines;
 mod record;
 mod run;
+mod spool;
 
 pub use agentos_event_schema::v1::PrivacyTier;
 pub use error::Error;

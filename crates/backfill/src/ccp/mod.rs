@@ -18,7 +18,7 @@ mod report;
 mod results;
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use agentos_event_schema::prices::PriceTable;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -32,6 +32,7 @@ use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprin
 use crate::lines::{Line, LineReader, is_blank};
 use crate::record::Diagnostic;
 use crate::run::lock_state_dir;
+use crate::spool::SpoolWriter;
 use crate::{Agent, Error, Progress};
 use join::{Joiner, Open, Request};
 
@@ -41,8 +42,6 @@ const SPOOL: &str = "spool.jsonl";
 const LOCK: &str = "backfill.lock";
 /// Largest pending file read (the decisions of one join window).
 const MAX_PENDING_BYTES: u64 = 256 << 20;
-/// Event lines handed over per batch (about 4 MB).
-const BATCH_BYTES: usize = 4 << 20;
 
 /// What to backfill and where the backfill keeps its state.
 #[derive(Clone, Debug)]
@@ -194,8 +193,7 @@ pub fn prepare_ccp(
     }
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
     index.expect_lookups((bytes_total / 256) as usize)?;
-    let spool_file = File::create(&spool_path).map_err(|e| Error::io("create", &spool_path, e))?;
-    let mut spool = BufWriter::with_capacity(1 << 20, spool_file);
+    let mut spool = SpoolWriter::create(&spool_path)?;
     let mut joiner = Joiner::new(pending);
     let mut sink = Sink {
         report: &mut report,
@@ -204,7 +202,6 @@ pub fn prepare_ccp(
         since: opts.since_us,
         prices: opts.prices.as_ref(),
         spool: &mut spool,
-        spool_path: &spool_path,
     };
     let mut done = Vec::new();
     let mut read_files: Vec<(String, u64, String)> = Vec::new();
@@ -247,8 +244,7 @@ pub fn prepare_ccp(
     sink.drain(&mut done)?;
     report.lines(&counts);
     report.pending = keep.len() as u64;
-    spool.flush().map_err(|e| Error::io("write", &spool_path, e))?;
-    drop(spool);
+    spool.finish()?;
     pending_out.report = report;
     pending_out.ledger = ledger;
     pending_out.index = Some(index);
@@ -324,8 +320,7 @@ struct Sink<'a> {
     session: u32,
     since: Option<i64>,
     prices: Option<&'a PriceTable>,
-    spool: &'a mut BufWriter<File>,
-    spool_path: &'a Utf8Path,
+    spool: &'a mut SpoolWriter,
 }
 
 impl Sink<'_> {
@@ -337,9 +332,7 @@ impl Sink<'_> {
             }
             self.report.request(&r);
             let line = event::turn_line(&r, self.prices)?;
-            let io = |e| Error::io("write", self.spool_path, e);
-            self.spool.write_all(line.as_bytes()).map_err(io)?;
-            self.spool.write_all(b"\n").map_err(io)?;
+            self.spool.line(line.as_bytes())?;
             Joiner::remember(self.index, self.session, r.key);
             if let Some(k) = r.done_key {
                 Joiner::remember(self.index, self.session, k);
@@ -456,37 +449,12 @@ impl CcpPending {
     /// writes in one go).
     pub fn write_event_batches<E: From<Error>>(
         &self,
-        mut f: impl FnMut(&str) -> Result<(), E>,
+        f: impl FnMut(&str) -> Result<(), E>,
     ) -> Result<(), E> {
         if self.report.events == 0 {
             return Ok(());
         }
-        let io = |e| Error::io("read", &self.spool, e);
-        let file = File::open(&self.spool).map_err(io)?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut batch = Vec::with_capacity(BATCH_BYTES + (1 << 16));
-        let mut chunk = vec![0u8; 1 << 20];
-        loop {
-            let n = reader.read(&mut chunk).map_err(io)?;
-            batch.extend_from_slice(&chunk[..n]);
-            let cut = if n == 0 {
-                batch.len()
-            } else if batch.len() >= BATCH_BYTES {
-                batch.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-            } else {
-                0
-            };
-            if cut > 0 {
-                let text = std::str::from_utf8(&batch[..cut]).map_err(|_| {
-                    Error::Encode(serde::ser::Error::custom("the spool is not UTF-8"))
-                })?;
-                f(text)?;
-                batch.drain(..cut);
-            }
-            if n == 0 {
-                return Ok(());
-            }
-        }
+        crate::spool::batches(&self.spool, f)
     }
 
     /// Record that the events were written: the index, then the pending decisions and the
