@@ -22,6 +22,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod agentos_py;
 pub mod ccp;
 mod claude;
 mod codex;

@@ -2,6 +2,7 @@
 //! generated histories for streaming, copies, incremental reads, rewrites and bounds; the
 //! CCC log backfill (`ccp`).
 
+mod agentos_py;
 mod bounded;
 mod ccp;
 mod claude;

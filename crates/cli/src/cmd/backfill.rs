@@ -8,7 +8,8 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use agentos_backfill::Progress;
-use agentos_backfill::ccp::{CcpOptions, CcpPending, CcpReport, prepare_ccp};
+use agentos_backfill::agentos_py::{PyOptions, PyReport, prepare_py};
+use agentos_backfill::ccp::{CcpOptions, CcpReport, prepare_ccp};
 use agentos_ccc_client::JsonlLog;
 use agentos_event_schema::Timestamp;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
@@ -22,9 +23,12 @@ use crate::{Global, plural};
 /// Arguments of `backfill`.
 #[derive(Debug, clap::Args)]
 pub struct BackfillArgs {
-    /// The CCP checkout whose `logs/` to read.
+    /// The CCP checkout whose `logs/` (and `results/`) to read.
+    #[arg(long, value_name = "DIR", required_unless_present = "agentos_py")]
+    pub ccp_root: Option<Utf8PathBuf>,
+    /// A Python AgentOS data dir whose events (`windows.jsonl`) to import.
     #[arg(long, value_name = "DIR")]
-    pub ccp_root: Utf8PathBuf,
+    pub agentos_py: Option<Utf8PathBuf>,
     /// Only requests on or after this UTC day (YYYY-MM-DD) or time (RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
@@ -78,11 +82,73 @@ fn fail(e: agentos_backfill::Error) -> anyhow::Error {
 pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let data_dir = g.data_dir();
     let since_us = a.since.as_deref().map(since).transpose()?;
-    let book = load_prices(Some(&data_dir_prices(&data_dir)), a.prices.as_deref())?;
+    let events = data_dir.join("events.jsonl");
+    let ccp = match &a.ccp_root {
+        Some(root) => Some(backfill_ccp(&a, root, &data_dir, since_us, &events)?),
+        None => None,
+    };
+    let py = match &a.agentos_py {
+        Some(dir) => Some(backfill_py(&a, dir, &data_dir, &events)?),
+        None => None,
+    };
+    let wrote = ccp.as_ref().map_or(0, |r| r.events) + py.as_ref().map_or(0, |r| r.events);
+    // The summary, progress log and trend follow the events just written.
+    let written = if wrote > 0 && !a.dry_run && !a.no_summary {
+        match refresh_summary(&data_dir, &events) {
+            Ok(paths) => paths,
+            Err(e) => {
+                eprintln!(
+                    "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
+                    crate::table::sanitize(&format!("{e:#}"), 400)
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if a.json {
+        let mut v = match &ccp {
+            Some(r) => serde_json::to_value(r)?,
+            None => json!({}),
+        };
+        if let Some(m) = v.as_object_mut() {
+            if let Some(p) = &py {
+                m.insert("agentos_py".to_owned(), serde_json::to_value(p)?);
+            }
+            m.insert("dry_run".to_owned(), json!(a.dry_run));
+            m.insert("written".to_owned(), json!(written));
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        if let Some(r) = &ccp {
+            print_text(r, a.dry_run);
+        }
+        if let Some(p) = &py {
+            print_py(p, a.dry_run);
+        }
+        for p in written {
+            outln!("wrote {p}");
+        }
+        if a.dry_run {
+            outln!("dry run: nothing was written");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backfill_ccp(
+    a: &BackfillArgs,
+    root: &Utf8Path,
+    data_dir: &Utf8Path,
+    since_us: Option<i64>,
+    events: &Utf8Path,
+) -> anyhow::Result<CcpReport> {
+    let book = load_prices(Some(&data_dir_prices(data_dir)), a.prices.as_deref())?;
     let mut prices = book.table;
     prices.id = book.sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join("+");
     let opts = CcpOptions {
-        root: a.ccp_root.clone(),
+        root: root.to_owned(),
         state_dir: data_dir.join("backfill").join("ccp"),
         since_us,
         now_us: Timestamp::now().as_unix_micros(),
@@ -100,42 +166,36 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
         b.clear();
     }
     let pending = pending.map_err(fail)?;
-    let events = data_dir.join("events.jsonl");
-    let report = if a.dry_run {
-        pending.report().clone()
-    } else {
-        append(&pending, &events)?;
-        pending.commit().map_err(fail)?
-    };
-    // The summary, progress log and trend follow the events just written.
-    let written = if report.events > 0 && !a.no_summary {
-        match refresh_summary(&data_dir, &events) {
-            Ok(paths) => paths,
-            Err(e) => {
-                eprintln!(
-                    "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
-                    crate::table::sanitize(&format!("{e:#}"), 400)
-                );
-                Vec::new()
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    if a.json {
-        let mut v = serde_json::to_value(&report)?;
-        if let Some(m) = v.as_object_mut() {
-            m.insert("dry_run".to_owned(), json!(a.dry_run));
-            m.insert("written".to_owned(), json!(written));
-        }
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_text(&report, a.dry_run);
-        for p in written {
-            outln!("wrote {p}");
-        }
+    if a.dry_run {
+        return Ok(pending.report().clone());
     }
-    Ok(ExitCode::SUCCESS)
+    append(|f| pending.write_event_batches(f), pending.report().events, events)?;
+    pending.commit().map_err(fail)
+}
+
+fn backfill_py(
+    a: &BackfillArgs,
+    dir: &Utf8Path,
+    data_dir: &Utf8Path,
+    events: &Utf8Path,
+) -> anyhow::Result<PyReport> {
+    let opts = PyOptions {
+        dir: dir.to_owned(),
+        state_dir: data_dir.join("backfill").join("agentos-py"),
+        strict: a.strict,
+    };
+    let pending = prepare_py(&opts).map_err(|e| match e {
+        agentos_backfill::Error::NotADirectory { .. } => anyhow::anyhow!(crate::hints::with(
+            &e,
+            Some("--agentos-py names a Python AgentOS data dir: the directory that holds windows.jsonl")
+        )),
+        e => fail(e),
+    })?;
+    if a.dry_run {
+        return Ok(pending.report().clone());
+    }
+    append(|f| pending.write_event_batches(f), pending.report().events, events)?;
+    pending.commit().map_err(fail)
 }
 
 /// Roll the data dir's log up from its checkpoint, as `agentos rollup` does.
@@ -145,17 +205,36 @@ fn refresh_summary(data_dir: &Utf8Path, events: &Utf8Path) -> anyhow::Result<Vec
     super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))
 }
 
-/// Append the events under the event log's lock, then force them to disk.
-fn append(pending: &CcpPending, path: &Utf8Path) -> anyhow::Result<()> {
-    if pending.report().events == 0 {
+/// Append `events` lines (handed over in batches by `write`) under the event log's lock, then
+/// force them to disk.
+fn append(
+    write: impl FnOnce(&mut dyn FnMut(&str) -> anyhow::Result<()>) -> anyhow::Result<()>,
+    events: u64,
+    path: &Utf8Path,
+) -> anyhow::Result<()> {
+    if events == 0 {
         return Ok(());
     }
     let log = JsonlLog::new(path);
     let mut appender = log.appender()?;
-    pending
-        .write_event_batches(|lines| appender.append_lines(lines).map_err(anyhow::Error::from))?;
+    write(&mut |lines| appender.append_lines(lines).map_err(anyhow::Error::from))?;
     appender.sync()?;
     Ok(())
+}
+
+fn print_py(r: &PyReport, dry_run: bool) {
+    let verb = if dry_run { "would import" } else { "imported" };
+    outln!(
+        "Python AgentOS data dir ({}): {verb} {}, {} already imported, {} lines not events, {} bad",
+        r.file,
+        plural(r.events, "event"),
+        r.duplicates,
+        r.not_events,
+        r.bad_lines
+    );
+    for line in &r.bad {
+        outln!("  {}", crate::table::sanitize(line, 400));
+    }
 }
 
 fn print_text(r: &CcpReport, dry_run: bool) {
@@ -223,8 +302,5 @@ fn print_text(r: &CcpReport, dry_run: bool) {
     }
     if r.bad_lines > r.bad.len() as u64 {
         outln!("  … and {} more", r.bad_lines - r.bad.len() as u64);
-    }
-    if dry_run {
-        outln!("dry run: nothing was written");
     }
 }

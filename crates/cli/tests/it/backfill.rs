@@ -101,3 +101,31 @@ fn usage_errors_exit_2_with_a_hint() {
     assert!(err.contains(".jsonl.1:2: ") && err.contains("without --strict"), "{err}");
     assert!(!data.join("events.jsonl").exists());
 }
+
+#[test]
+fn agentos_py_imports_the_python_event_log_and_rolls_it_up() {
+    let s = Scratch::new();
+    let py = s.path().join("py");
+    std::fs::create_dir_all(&py).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/agentos-py/events/python_written.jsonl");
+    std::fs::copy(fixture, py.join("windows.jsonl")).unwrap();
+    let data = s.path().join("data");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.env_remove("AGENTOS_DATA_DIR").env("HOME", &data);
+    c.arg("--data-dir").arg(&data).args(["backfill", "--json", "--agentos-py"]).arg(&py);
+    let r = json_of(&c.output().unwrap());
+    // 9 events in the fixture: 3 sessions, 5 turns, 1 session_end (counted by hand).
+    assert_eq!(r["agentos_py"]["events"], 9);
+    assert!(r.get("requests").is_none(), "no CCP root given");
+    let summary: Json =
+        serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["turns"], 5);
+    let again = json_of(&c.output().unwrap());
+    assert_eq!(again["agentos_py"]["events"], 0);
+
+    // Neither source named: a usage error.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.arg("--data-dir").arg(&data).arg("backfill");
+    assert_eq!(c.output().unwrap().status.code(), Some(2));
+}
