@@ -200,7 +200,7 @@ pub fn prepare_ccp(
         index: &mut index,
         session,
         since: opts.since_us,
-        prices: opts.prices.as_ref(),
+        renderer: event::Renderer::new(opts.prices.as_ref()),
         spool: &mut spool,
     };
     let mut done = Vec::new();
@@ -319,7 +319,7 @@ struct Sink<'a> {
     index: &'a mut Index,
     session: u32,
     since: Option<i64>,
-    prices: Option<&'a PriceTable>,
+    renderer: event::Renderer<'a>,
     spool: &'a mut SpoolWriter,
 }
 
@@ -331,8 +331,8 @@ impl Sink<'_> {
                 continue;
             }
             self.report.request(&r);
-            let line = event::turn_line(&r, self.prices)?;
-            self.spool.line(line.as_bytes())?;
+            self.renderer.render(&r)?;
+            self.spool.line(&self.renderer.out)?;
             Joiner::remember(self.index, self.session, r.key);
             if let Some(k) = r.done_key {
                 Joiner::remember(self.index, self.session, k);
