@@ -103,7 +103,7 @@ pub struct CcpReport {
     pub files_read: u64,
     /// Files skipped (unchanged or unreadable).
     pub files_skipped: u64,
-    /// Each file and what was done with it, up to [`MAX_LISTED`] besides the unchanged ones.
+    /// Each file and what was done with it (or why it was skipped), up to [`MAX_LISTED`].
     pub files: Vec<FileReport>,
     /// Events written.
     pub events: u64,
@@ -120,7 +120,7 @@ impl CcpReport {
     }
 
     pub(crate) fn file(&mut self, f: FileReport) {
-        if f.action != "unchanged" && self.files.len() < MAX_LISTED {
+        if self.files.len() < MAX_LISTED {
             self.files.push(f);
         }
     }
