@@ -99,7 +99,9 @@ fn run(root: &Path, lines: u64) -> Res<()> {
     std::fs::create_dir_all(&out)?;
     let started = std::time::Instant::now();
     let requests = (lines as f64 / LINES_PER_REQUEST) as usize;
-    let tree = CcpTree::generate(&ccp, requests, 42)?;
+    // About 20 days of history, whatever the size (the data must lie in the past).
+    let max_gap = (2 * 20 * 86_400 / requests.max(1) as u64).max(1);
+    let tree = CcpTree::generate_with(&ccp, requests, 42, max_gap)?;
     let mut all = Vec::new();
     files(&ccp.join("logs"), &mut all)?;
     all.sort();

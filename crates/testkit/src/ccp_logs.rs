@@ -135,8 +135,20 @@ fn decision(ts: f64, rid: &str, lane: &str, model: &str, why: &str) -> String {
 }
 
 impl CcpTree {
-    /// Write a tree of about `requests` requests under `root` (created), from `seed`.
+    /// Write a tree of about `requests` requests under `root` (created), from `seed`, 5 to
+    /// 1500 s apart (a few days of history per thousand requests).
     pub fn generate(root: &Path, requests: usize, seed: u64) -> std::io::Result<CcpTree> {
+        Self::generate_with(root, requests, seed, 1500)
+    }
+
+    /// [`CcpTree::generate`] with requests 0 to `max_gap_secs` seconds apart (a busy proxy:
+    /// a larger history in the same span of days).
+    pub fn generate_with(
+        root: &Path,
+        requests: usize,
+        seed: u64,
+        max_gap_secs: u64,
+    ) -> std::io::Result<CcpTree> {
         let mut rng = Rng::new(seed);
         let mut truth = Truth::default();
         let mut reqs = Vec::new();
@@ -145,7 +157,8 @@ impl CcpTree {
         let mut ts = 1_793_491_200.0_f64;
         let mut rids = std::collections::HashSet::new();
         for _ in 0..requests {
-            ts += rng.range(5, 1500) as f64 + rng.below(1_000_000) as f64 / 1e6;
+            ts += rng.range(5.min(max_gap_secs), max_gap_secs) as f64
+                + rng.below(1_000_000) as f64 / 1e6;
             let rid = loop {
                 let r = format!("{:08x}", rng.next_u64() as u32);
                 if rids.insert(r.clone()) {

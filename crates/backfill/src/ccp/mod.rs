@@ -193,58 +193,79 @@ pub fn prepare_ccp(
     }
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
     index.expect_lookups((bytes_total / 256) as usize)?;
-    let mut spool = SpoolWriter::create(&spool_path)?;
     let mut joiner = Joiner::new(pending);
-    let mut sink = Sink {
-        report: &mut report,
-        index: &mut index,
-        session,
-        since: opts.since_us,
-        renderer: event::Renderer::new(opts.prices.as_ref()),
-        spool: &mut spool,
-    };
-    let mut done = Vec::new();
     let mut read_files: Vec<(String, u64, String)> = Vec::new();
-    let mut bytes_done = 0;
-    for (i, job) in jobs.iter().enumerate() {
-        let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
-        let read = read_file(job, entry.as_ref(), &mut joiner, &mut sink, &mut done, opts.strict);
-        let (entry, lines) = match read {
-            Ok(r) => r,
-            Err(ReadError::Io(e)) => {
-                unreadable(sink.report, &job.path, &e);
-                joiner.end_file();
-                continue;
+    // Rendering and writing the events runs on a second thread, fed batches of requests.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Request>>(4);
+    let prices = opts.prices.as_ref();
+    let spool_at = &spool_path;
+    let keep = std::thread::scope(|s| -> Result<Vec<Open>, Error> {
+        let writer = s.spawn(move || -> Result<(), Error> {
+            let mut spool = SpoolWriter::create(spool_at)?;
+            let mut renderer = event::Renderer::new(prices);
+            for batch in rx {
+                for r in &batch {
+                    renderer.render(r)?;
+                    spool.line(&renderer.out)?;
+                }
             }
-            Err(ReadError::Fatal(e)) => return Err(e),
+            spool.finish()
+        });
+        let mut sink = Sink {
+            report: &mut report,
+            index: &mut index,
+            session,
+            since: opts.since_us,
+            tx: Some(tx),
+            batch: Vec::with_capacity(BATCH_REQUESTS),
         };
-        sink.report.files_read += 1;
-        read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
-        sink.report.file(FileReport {
-            path: job.path.to_string(),
-            action: job.action,
-            lines,
-            note: None,
-        });
-        if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
-            ledger.files.remove(old);
+        let mut done = Vec::new();
+        let mut bytes_done = 0;
+        for (i, job) in jobs.iter().enumerate() {
+            let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
+            let read =
+                read_file(job, entry.as_ref(), &mut joiner, &mut sink, &mut done, opts.strict);
+            let (entry, lines) = match read {
+                Ok(r) => r,
+                Err(ReadError::Io(e)) => {
+                    unreadable(sink.report, &job.path, &e);
+                    joiner.end_file();
+                    continue;
+                }
+                Err(ReadError::Fatal(e)) => return Err(e),
+            };
+            sink.report.files_read += 1;
+            read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
+            sink.report.file(FileReport {
+                path: job.path.to_string(),
+                action: job.action,
+                lines,
+                note: None,
+            });
+            if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
+                ledger.files.remove(old);
+            }
+            ledger.files.insert(job.path.to_string(), entry);
+            bytes_done += job.stat.size;
+            progress(Progress {
+                bytes_done,
+                bytes_total,
+                files_done: i as u64 + 1,
+                files_total: jobs.len() as u64,
+            });
         }
-        ledger.files.insert(job.path.to_string(), entry);
-        bytes_done += job.stat.size;
-        progress(Progress {
-            bytes_done,
-            bytes_total,
-            files_done: i as u64 + 1,
-            files_total: jobs.len() as u64,
-        });
-    }
-    copies(sink.report, &read_files, &unchanged);
-    let counts = joiner.counts;
-    let keep = joiner.finish(opts.now_us, &mut done);
-    sink.drain(&mut done)?;
-    report.lines(&counts);
+        copies(sink.report, &read_files, &unchanged);
+        sink.report.lines(&joiner.counts);
+        let keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
+        sink.drain(&mut done)?;
+        sink.send();
+        drop(sink);
+        writer.join().map_err(|_| {
+            Error::Encode(serde::ser::Error::custom("the event writer thread failed"))
+        })??;
+        Ok(keep)
+    })?;
     report.pending = keep.len() as u64;
-    spool.finish()?;
     pending_out.report = report;
     pending_out.ledger = ledger;
     pending_out.index = Some(index);
@@ -313,15 +334,20 @@ fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
     });
 }
 
-/// Where finished requests go: counted, rendered to the spool, remembered in the index.
+/// Where finished requests go: counted, remembered in the index, and sent in batches to the
+/// thread that renders them to the spool.
 struct Sink<'a> {
     report: &'a mut CcpReport,
     index: &'a mut Index,
     session: u32,
     since: Option<i64>,
-    renderer: event::Renderer<'a>,
-    spool: &'a mut SpoolWriter,
+    /// `None` once the writer has stopped (its error is reported when it is joined).
+    tx: Option<std::sync::mpsc::SyncSender<Vec<Request>>>,
+    batch: Vec<Request>,
 }
+
+/// Requests sent to the writer thread at a time.
+const BATCH_REQUESTS: usize = 1024;
 
 impl Sink<'_> {
     fn drain(&mut self, done: &mut Vec<Request>) -> Result<(), Error> {
@@ -331,14 +357,28 @@ impl Sink<'_> {
                 continue;
             }
             self.report.request(&r);
-            self.renderer.render(&r)?;
-            self.spool.line(&self.renderer.out)?;
             Joiner::remember(self.index, self.session, r.key);
             if let Some(k) = r.done_key {
                 Joiner::remember(self.index, self.session, k);
             }
+            self.batch.push(r);
+            if self.batch.len() >= BATCH_REQUESTS {
+                self.send();
+            }
         }
         Ok(())
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_REQUESTS));
+        if batch.is_empty() {
+            return;
+        }
+        if let Some(tx) = &self.tx {
+            if tx.send(batch).is_err() {
+                self.tx = None;
+            }
+        }
     }
 }
 
