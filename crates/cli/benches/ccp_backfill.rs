@@ -99,8 +99,9 @@ fn run(root: &Path, lines: u64) -> Res<()> {
     std::fs::create_dir_all(&out)?;
     let started = std::time::Instant::now();
     let requests = (lines as f64 / LINES_PER_REQUEST) as usize;
-    // About 20 days of history, whatever the size (the data must lie in the past).
-    let max_gap = (2 * 20 * 86_400 / requests.max(1) as u64).max(1);
+    // About 10 days of history from 2026-11-01, whatever the size (it must lie in the past:
+    // younger decisions without a completion would wait for the next run).
+    let max_gap = (2 * 10 * 86_400 / requests.max(1) as u64).max(1);
     let tree = CcpTree::generate_with(&ccp, requests, 42, max_gap)?;
     let mut all = Vec::new();
     files(&ccp.join("logs"), &mut all)?;

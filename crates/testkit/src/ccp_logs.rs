@@ -141,8 +141,8 @@ impl CcpTree {
         Self::generate_with(root, requests, seed, 1500)
     }
 
-    /// [`CcpTree::generate`] with requests 0 to `max_gap_secs` seconds apart (a busy proxy:
-    /// a larger history in the same span of days).
+    /// [`CcpTree::generate`] with requests up to `max_gap_secs` seconds apart (at least 5 s
+    /// when it is 10 or more; a busy proxy: a larger history in the same span of days).
     pub fn generate_with(
         root: &Path,
         requests: usize,
@@ -157,8 +157,8 @@ impl CcpTree {
         let mut ts = 1_793_491_200.0_f64;
         let mut rids = std::collections::HashSet::new();
         for _ in 0..requests {
-            ts += rng.range(5.min(max_gap_secs), max_gap_secs) as f64
-                + rng.below(1_000_000) as f64 / 1e6;
+            let min_gap = if max_gap_secs >= 10 { 5 } else { 0 };
+            ts += rng.range(min_gap, max_gap_secs) as f64 + rng.below(1_000_000) as f64 / 1e6;
             let rid = loop {
                 let r = format!("{:08x}", rng.next_u64() as u32);
                 if rids.insert(r.clone()) {
