@@ -30,7 +30,8 @@ pub(crate) fn session_id(at_us: i64) -> String {
 /// The UTC date (`YYYY-MM-DD`) of a time.
 pub(crate) fn day(at_us: i64) -> String {
     let mut buf = [0u8; 27];
-    crate::line::timestamp(&mut buf, at_us)[..10].to_owned()
+    let ts = crate::line::timestamp(&mut buf, at_us);
+    ts.get(..10).unwrap_or(ts).to_owned()
 }
 
 fn decision(r: &Request) -> Option<Decision> {

@@ -25,7 +25,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 pub use join::JOIN_WINDOW_SECS;
 pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
-pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile};
+pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile, UsageSnapshot};
 
 use crate::dedupe::Index;
 use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};

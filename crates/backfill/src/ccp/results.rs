@@ -59,6 +59,17 @@ pub struct RollupFile {
     pub models: BTreeMap<String, [u64; 4]>,
 }
 
+/// A saved `/v1/usage` response (model health at the time it was taken).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct UsageSnapshot {
+    /// The path.
+    pub path: String,
+    /// Its `ts` (epoch seconds), when it has one.
+    pub ts: Option<f64>,
+    /// The models it reports on.
+    pub models: Vec<String>,
+}
+
 /// A free-form summary, listed only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SummaryFile {
@@ -79,6 +90,9 @@ pub struct CcpResults {
     pub rollups: Vec<RollupFile>,
     /// `*SUMMARY.md`.
     pub summaries: Vec<SummaryFile>,
+    /// Saved `/v1/usage` responses anywhere under `results/` (recognised by their keys),
+    /// oldest first; the last one is the latest model health.
+    pub usage_snapshots: Vec<UsageSnapshot>,
     /// `path: reason` for results files that could not be used.
     pub problems: Vec<String>,
 }
@@ -176,6 +190,7 @@ pub(crate) fn read(root: &Utf8Path) -> CcpResults {
             models,
         });
     }
+    out.usage_snapshots = usage_snapshots(&dir, &mut out.problems);
     for path in sorted(&dir, |n| n.ends_with("SUMMARY.md")) {
         let modified = std::fs::metadata(&path)
             .ok()
@@ -185,6 +200,45 @@ pub(crate) fn read(root: &Utf8Path) -> CcpResults {
             .unwrap_or_default();
         out.summaries.push(SummaryFile { path: path.to_string(), modified });
     }
+    out
+}
+
+/// How deep `results/` is searched for saved `/v1/usage` responses.
+const SNAPSHOT_DEPTH: usize = 3;
+
+/// The JSON files under `dir` (not `METRICS*`, not `rollups/`) that are `/v1/usage` responses.
+fn usage_snapshots(dir: &Utf8Path, problems: &mut Vec<String>) -> Vec<UsageSnapshot> {
+    use agentos_event_schema::catalog::SchemaKind;
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_owned(), 0)];
+    while let Some((d, depth)) = stack.pop() {
+        for path in sorted(&d, |n| n.ends_with(".json") && !n.starts_with("METRICS")) {
+            let Some(v) = read_json(&path, problems) else { continue };
+            if agentos_event_schema::ccp::detect_kind(&v) != Some(SchemaKind::CcpUsage) {
+                continue;
+            }
+            let models = v
+                .get("models")
+                .and_then(|m| m.as_object())
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            out.push(UsageSnapshot { path: path.to_string(), ts: num(&v, "ts"), models });
+        }
+        if depth < SNAPSHOT_DEPTH {
+            if let Ok(rd) = d.read_dir_utf8() {
+                let mut dirs: Vec<_> = rd
+                    .flatten()
+                    .map(|e| e.path().to_owned())
+                    .filter(|p| p.is_dir() && p.file_name() != Some("rollups"))
+                    .collect();
+                dirs.sort();
+                stack.extend(dirs.into_iter().rev().map(|p| (p, depth + 1)));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.ts.unwrap_or(0.0).total_cmp(&b.ts.unwrap_or(0.0)).then(a.path.cmp(&b.path))
+    });
     out
 }
 
@@ -215,7 +269,14 @@ mod tests {
         )
         .unwrap();
         std::fs::write(r.join("GO-REPRO-SUMMARY.md"), "free text").unwrap();
+        std::fs::create_dir_all(r.join("usage")).unwrap();
+        let fixture = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ccp");
+        std::fs::copy(fixture.join("v1_usage.json"), r.join("usage/v1_usage.json")).unwrap();
+        std::fs::copy(fixture.join("v1_usage_samples.json"), r.join("usage/samples.json")).unwrap();
         let got = read(root);
+        assert_eq!(got.usage_snapshots.len(), 1, "{:?}", got.usage_snapshots);
+        assert!(got.usage_snapshots[0].path.ends_with("usage/v1_usage.json"));
+        assert!(got.usage_snapshots[0].models.contains(&"claude-haiku-4.5".to_owned()));
         assert_eq!(got.metrics.len(), 1);
         assert_eq!(got.metrics[0].total, Some(12.0));
         assert_eq!(got.metrics[0].p95, None);

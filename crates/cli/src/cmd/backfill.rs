@@ -13,7 +13,7 @@ use agentos_backfill::ccp::{CcpOptions, CcpReport, prepare_ccp};
 use agentos_ccc_client::JsonlLog;
 use agentos_event_schema::Timestamp;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
-use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, summarize_incremental};
+use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, read_model_health, summarize_incremental};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
@@ -93,8 +93,10 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     };
     let wrote = ccp.as_ref().map_or(0, |r| r.events) + py.as_ref().map_or(0, |r| r.events);
     // The summary, progress log and trend follow the events just written.
+    // The latest saved `/v1/usage` response under results/ gives the summary's model health.
+    let health = ccp.as_ref().and_then(|r| r.results.usage_snapshots.last()).map(|s| &s.path);
     let written = if wrote > 0 && !a.dry_run && !a.no_summary {
-        match refresh_summary(&data_dir, &events) {
+        match refresh_summary(&data_dir, &events, health.map(Utf8Path::new)) {
             Ok(paths) => paths,
             Err(e) => {
                 eprintln!(
@@ -199,9 +201,17 @@ fn backfill_py(
 }
 
 /// Roll the data dir's log up from its checkpoint, as `agentos rollup` does.
-fn refresh_summary(data_dir: &Utf8Path, events: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
+fn refresh_summary(
+    data_dir: &Utf8Path,
+    events: &Utf8Path,
+    usage_json: Option<&Utf8Path>,
+) -> anyhow::Result<Vec<Utf8PathBuf>> {
     let checkpoint = data_dir.join(CHECKPOINT_FILE);
-    let r = summarize_incremental(&[events.to_owned()], &SummaryOptions::default(), &checkpoint)?;
+    let opts = SummaryOptions {
+        model_health: usage_json.map(read_model_health).transpose()?,
+        ..SummaryOptions::default()
+    };
+    let r = summarize_incremental(&[events.to_owned()], &opts, &checkpoint)?;
     super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))
 }
 
@@ -281,11 +291,16 @@ fn print_text(r: &CcpReport, dry_run: bool) {
         outln!("  {} before --since, not written", plural(r.before_since, "request"));
     }
     let res = &r.results;
-    if !res.metrics.is_empty() || !res.rollups.is_empty() || !res.summaries.is_empty() {
+    if !res.metrics.is_empty()
+        || !res.rollups.is_empty()
+        || !res.summaries.is_empty()
+        || !res.usage_snapshots.is_empty()
+    {
         outln!(
-            "results/: {} METRICS file(s) (line counts, not requests), {} rollup file(s), GLM limit probe: {}",
+            "results/: {} METRICS file(s) (line counts, not requests), {} rollup file(s), {} /v1/usage snapshot(s), GLM limit probe: {}",
             res.metrics.len(),
             res.rollups.len(),
+            res.usage_snapshots.len(),
             res.glm_limit_probe
                 .as_ref()
                 .map_or("none".to_owned(), |p| plural(p.len() as u64, "model"))

@@ -129,3 +129,21 @@ fn agentos_py_imports_the_python_event_log_and_rolls_it_up() {
     c.arg("--data-dir").arg(&data).arg("backfill");
     assert_eq!(c.output().unwrap().status.code(), Some(2));
 }
+
+#[test]
+fn a_saved_usage_snapshot_gives_the_summary_its_model_health() {
+    let s = Scratch::new();
+    let root = s.path().join("ccp");
+    CcpTree::generate(&root, 20, 4).unwrap();
+    let saved = root.join("results/usage");
+    std::fs::create_dir_all(&saved).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ccp");
+    std::fs::copy(fixtures.join("v1_usage.json"), saved.join("2026-11-20.json")).unwrap();
+    let data = s.path().join("data");
+    let r = json_of(&backfill(&data, &root, &["--json"]));
+    let snaps = r["results"]["usage_snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 1);
+    let summary: Json =
+        serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
+    assert!(summary["model_health"]["claude-haiku-4.5"].is_object(), "{summary}");
+}
