@@ -374,10 +374,10 @@ impl Sink<'_> {
         if batch.is_empty() {
             return;
         }
-        if let Some(tx) = &self.tx {
-            if tx.send(batch).is_err() {
-                self.tx = None;
-            }
+        if let Some(tx) = &self.tx
+            && tx.send(batch).is_err()
+        {
+            self.tx = None;
         }
     }
 }

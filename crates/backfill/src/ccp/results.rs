@@ -224,16 +224,16 @@ fn usage_snapshots(dir: &Utf8Path, problems: &mut Vec<String>) -> Vec<UsageSnaps
                 .unwrap_or_default();
             out.push(UsageSnapshot { path: path.to_string(), ts: num(&v, "ts"), models });
         }
-        if depth < SNAPSHOT_DEPTH {
-            if let Ok(rd) = d.read_dir_utf8() {
-                let mut dirs: Vec<_> = rd
-                    .flatten()
-                    .map(|e| e.path().to_owned())
-                    .filter(|p| p.is_dir() && p.file_name() != Some("rollups"))
-                    .collect();
-                dirs.sort();
-                stack.extend(dirs.into_iter().rev().map(|p| (p, depth + 1)));
-            }
+        if depth < SNAPSHOT_DEPTH
+            && let Ok(rd) = d.read_dir_utf8()
+        {
+            let mut dirs: Vec<_> = rd
+                .flatten()
+                .map(|e| e.path().to_owned())
+                .filter(|p| p.is_dir() && p.file_name() != Some("rollups"))
+                .collect();
+            dirs.sort();
+            stack.extend(dirs.into_iter().rev().map(|p| (p, depth + 1)));
         }
     }
     out.sort_by(|a, b| {
