@@ -109,6 +109,9 @@ pub struct CcpReport {
     pub events: u64,
     /// What `results/` holds (listed, not counted as requests).
     pub results: super::results::CcpResults,
+    /// The UTC day number and date of the last request counted.
+    #[serde(skip)]
+    pub(crate) day_cache: Option<(i64, String)>,
 }
 
 impl CcpReport {
@@ -168,6 +171,17 @@ impl CcpReport {
         m.failed += u64::from(failed);
         m.input_tokens += r.tokens_in;
         m.output_tokens += r.tokens_out;
-        *self.by_day.entry(day(r.at_us)).or_default() += 1;
+        let n = r.at_us.div_euclid(86_400_000_000);
+        if self.day_cache.as_ref().is_none_or(|c| c.0 != n) {
+            self.day_cache = Some((n, day(r.at_us)));
+        }
+        if let Some((_, d)) = &self.day_cache {
+            match self.by_day.get_mut(d) {
+                Some(c) => *c += 1,
+                None => {
+                    self.by_day.insert(d.clone(), 1);
+                }
+            }
+        }
     }
 }
