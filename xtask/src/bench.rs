@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 10] = [
+pub const BENCHES: [Bench; 11] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -54,6 +54,9 @@ pub const BENCHES: [Bench; 10] = [
     Bench { package: "agentos-cli", name: "import", dir: "crates/cli", takes_events: false },
     // `ccc usage --json` end to end against a local fake CCC (goal ≤ 50 ms).
     Bench { package: "agentos-cli", name: "ccc_usage", dir: "crates/cli", takes_events: false },
+    // `agentos backfill --ccp-root` of a generated ~1M-line CCP log tree vs `wc -l` on the
+    // same files (≤ 15×), and its re-run (≤ 5 %) (size: `CCP_BENCH_LINES`).
+    Bench { package: "agentos-cli", name: "ccp_backfill", dir: "crates/cli", takes_events: false },
 ];
 
 impl Bench {

@@ -188,6 +188,9 @@ impl Index {
         if let Some(all) = &self.loaded {
             return Ok(all.binary_search_by_key(&key, |e| e.0).ok().map(|i| all[i].1));
         }
+        if self.base.n_keys == 0 {
+            return Ok(None);
+        }
         let r = self.base.get(&self.dir.join(BASE), key, &mut self.buf);
         let r = r.map_err(|e| in_dir(&self.dir, e))?;
         if r.is_some_and(|r| r.session as usize >= self.sessions.len()) {

@@ -43,6 +43,12 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A source line could not be used and the run was asked to be strict about it.
+    #[error("{line}")]
+    BadLine {
+        /// `file:line: reason` (never the line's text).
+        line: String,
+    },
     /// A source directory given explicitly is not a directory.
     #[error("{path} is not a directory")]
     NotADirectory {

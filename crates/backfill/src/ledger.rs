@@ -46,7 +46,9 @@ pub(crate) struct CodexState {
 /// What is known about one source file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FileEntry {
-    pub agent: Agent,
+    /// The agent whose history the file holds; `None` for CCC's own logs (`ccp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Agent>,
     pub dev: u64,
     pub ino: u64,
     pub size: u64,
@@ -153,6 +155,30 @@ impl Ledger {
             return Ok(Plan::Appended);
         }
         Ok(Plan::Rewritten)
+    }
+
+    /// The path of another entry for the same file (device and inode) whose first bytes are
+    /// still the file's: a log rotated by renaming (`usage.jsonl` → `usage.jsonl.1`), to be
+    /// resumed from where it was left under its old name.
+    pub fn moved_from(
+        &self,
+        path: &str,
+        stat: &Stat,
+        prefix: impl Fn(u64) -> std::io::Result<String>,
+    ) -> std::io::Result<Option<String>> {
+        if (stat.dev, stat.ino) == (0, 0) {
+            return Ok(None);
+        }
+        for (p, e) in &self.files {
+            if p != path
+                && (e.dev, e.ino) == (stat.dev, stat.ino)
+                && stat.size >= e.consumed
+                && prefix(e.fp_len)? == e.fingerprint
+            {
+                return Ok(Some(p.clone()));
+            }
+        }
+        Ok(None)
     }
 }
 

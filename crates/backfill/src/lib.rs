@@ -13,8 +13,8 @@
 //! bytes, bytes consumed, parse state) so a re-run reads only appended bytes and skips
 //! unchanged files by a stat alone; and a compact binary index of every response imported (a sorted base searched in place plus an
 //! append-only log of changes, so a small run costs what it adds).
-//! The tolerant bounded line reader ([`lines`]) and the ledger are meant to be shared with the
-//! backfill of CCC's own logs (`usage.jsonl` and its rotations), a later issue.
+//! The tolerant bounded line reader ([`lines`]), the ledger and the index are shared with the
+//! backfill of CCC's own logs ([`ccp`]: `usage.jsonl`, its rotations, archives and copies).
 //!
 //! What it is not: it never copies transcript text (prompts, tool output, file contents) into
 //! anything it returns or writes: only numbers and identifiers. It prints nothing, does not
@@ -22,6 +22,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod agentos_py;
+pub mod ccp;
 mod claude;
 mod codex;
 mod dedupe;
@@ -34,6 +36,7 @@ mod line;
 pub mod lines;
 mod record;
 mod run;
+mod spool;
 
 pub use agentos_event_schema::v1::PrivacyTier;
 pub use error::Error;

@@ -166,15 +166,7 @@ const LOCK: &str = "import.lock";
 /// lock file. `progress` is called from the reading threads after each file.
 pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Pending, Error> {
     let dir = &opts.state_dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let lock_path = dir.join(LOCK);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io("open", &lock_path, e))?;
-    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+    let lock = lock_state_dir(dir, LOCK)?;
     let mut ledger = Ledger::load(&dir.join(LEDGER))?;
     let mut report = Report::default();
 
@@ -370,6 +362,21 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
     })
 }
 
+/// Create the state directory `dir` and hold its lock file `name` (exclusive, until the
+/// returned file is dropped): runs sharing the state run one after the other.
+pub(crate) fn lock_state_dir(dir: &Utf8Path, name: &str) -> Result<File, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let lock_path = dir.join(name);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io("open", &lock_path, e))?;
+    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+    Ok(lock)
+}
+
 type ReadResult = std::io::Result<(FileOut, FileEntry)>;
 
 /// Read every job on `threads` threads, largest files first.
@@ -436,7 +443,7 @@ fn read_job(job: &Job, entry: Option<&FileEntry>, buf: &mut Vec<u8>) -> ReadResu
     };
     // The stat from before reading: if the file grew meanwhile, the next run sees it.
     let entry = FileEntry {
-        agent: job.file.agent,
+        agent: Some(job.file.agent),
         dev: job.stat.dev,
         ino: job.stat.ino,
         size: job.stat.size,

@@ -181,6 +181,9 @@ enum Command {
     /// Import the agents' own history (Claude Code transcripts, Codex rollouts) as events;
     /// a re-run reads only what was appended since.
     Import(cmd::import::ImportArgs),
+    /// Backfill CCC/CCP's own usage logs (usage.jsonl, rotations, archive, tag copies) as
+    /// one turn event per request; a re-run reads only what changed.
+    Backfill(cmd::backfill::BackfillArgs),
     /// Show where AgentOS reads and writes: data dir, license, key ring, configuration, and
     /// where each setting came from.
     Paths(cmd::paths::PathsArgs),
@@ -213,6 +216,7 @@ fn main() -> ExitCode {
         Command::Usage(c) => cmd::usage::run(c, &cli.global),
         Command::Demo(a) => cmd::demo::demo(a, &cli.global),
         Command::Import(a) => cmd::import::import(a, &cli.global),
+        Command::Backfill(a) => cmd::backfill::backfill(a, &cli.global),
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
         Command::Ccc(c) => cmd::ccc::run(c, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),

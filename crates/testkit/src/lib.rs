@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod agent_history;
+pub mod ccp_logs;
 pub mod fake_ccc;
 pub mod recorded;
 

@@ -1,7 +1,10 @@
 //! Integration tests of the importers: hand-written fixtures with hand-computed totals, and
-//! generated histories for streaming, copies, incremental reads, rewrites and bounds.
+//! generated histories for streaming, copies, incremental reads, rewrites and bounds; the
+//! CCC log backfill (`ccp`).
 
+mod agentos_py;
 mod bounded;
+mod ccp;
 mod claude;
 mod codex;
 mod common;

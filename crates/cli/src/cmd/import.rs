@@ -84,14 +84,20 @@ fn sources(a: &ImportArgs) -> anyhow::Result<Sources> {
 }
 
 /// A one-line progress display on a terminal's stderr, shown only once the work has taken
-/// more than a moment, redrawn at most ten times a second.
-struct Bar {
+/// more than a moment, redrawn at most ten times a second (`import` and `backfill`).
+pub(crate) struct Bar {
+    label: &'static str,
     started: Instant,
     last: Mutex<Option<Instant>>,
 }
 
 impl Bar {
-    fn draw(&self, p: Progress) {
+    /// A bar labelled `label` (e.g. `importing`), started now.
+    pub(crate) fn new(label: &'static str) -> Bar {
+        Bar { label, started: Instant::now(), last: Mutex::new(None) }
+    }
+
+    pub(crate) fn draw(&self, p: Progress) {
         let now = Instant::now();
         if now.duration_since(self.started) < Duration::from_millis(400) {
             return;
@@ -105,7 +111,8 @@ impl Bar {
         let width = 30usize;
         let filled = (pct as usize * width / 100).min(width);
         eprint!(
-            "\rimporting [{}{}] {pct:>3}%  {}/{} files",
+            "\r{} [{}{}] {pct:>3}%  {}/{} files",
+            self.label,
             "#".repeat(filled),
             " ".repeat(width - filled),
             p.files_done,
@@ -113,7 +120,7 @@ impl Bar {
         );
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if self.last.lock().is_ok_and(|l| l.is_some()) {
             eprint!("\r{}\r", " ".repeat(60));
         }
@@ -140,8 +147,8 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         threads: 2,
         prices: Some(prices),
     };
-    let bar = (!a.quiet && !a.json && std::io::stderr().is_terminal())
-        .then(|| Bar { started: Instant::now(), last: Mutex::new(None) });
+    let bar =
+        (!a.quiet && !a.json && std::io::stderr().is_terminal()).then(|| Bar::new("importing"));
     let draw = |p: Progress| {
         if let Some(b) = &bar {
             b.draw(p);

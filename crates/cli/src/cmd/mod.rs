@@ -1,6 +1,7 @@
 //! One module per command group. Each exposes clap argument types and `run` functions that
 //! return the exit code (`Ok(ExitCode)`), or an error that `main` prints as one line with exit 2.
 
+pub mod backfill;
 pub mod ccc;
 pub mod demo;
 pub mod features;

@@ -1,5 +1,6 @@
 //! Integration tests of the `agentos` binary, one module per command group.
 
+mod backfill;
 mod ccc;
 mod features;
 mod import;

@@ -1,0 +1,520 @@
+//! Backfill of CCC/CCP's own usage logs (`docs/backfill.md`): every `usage.jsonl` line
+//! classified ([`parse`]), a request's lines joined by rid and decision time ([`join`]), each
+//! request written as one `turn` event with ids from its key ([`event`]), counted by outcome,
+//! model and day ([`report`]).
+//!
+//! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
+//! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
+//! the dedupe index (requests imported by earlier runs count once) and the event writer.
+//! Events are rendered to a spool file in the state directory while reading, so memory holds
+//! only the join window and this run's keys; the caller appends the spool to its event log
+//! and then [`CcpPending::commit`]s.
+
+mod discover;
+mod event;
+mod join;
+mod parse;
+mod report;
+mod results;
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+
+use agentos_event_schema::prices::PriceTable;
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use join::JOIN_WINDOW_SECS;
+pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
+pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile, UsageSnapshot};
+
+use crate::dedupe::Index;
+use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
+use crate::lines::{Line, LineReader, is_blank};
+use crate::record::Diagnostic;
+use crate::run::lock_state_dir;
+use crate::spool::SpoolWriter;
+use crate::{Agent, Error, Progress};
+use join::{Joiner, Open, Request};
+
+const LEDGER: &str = "ledger.json";
+const PENDING: &str = "pending.json";
+const SPOOL: &str = "spool.jsonl";
+const LOCK: &str = "backfill.lock";
+/// Largest pending file read (the decisions of one join window).
+const MAX_PENDING_BYTES: u64 = 256 << 20;
+
+/// What to backfill and where the backfill keeps its state.
+#[derive(Clone, Debug)]
+pub struct CcpOptions {
+    /// The CCP checkout (its `logs/` is read).
+    pub root: Utf8PathBuf,
+    /// The backfill's own state (ledger, index, pending decisions, lock), e.g.
+    /// `<data dir>/backfill/ccp`.
+    pub state_dir: Utf8PathBuf,
+    /// Write only requests whose decision is at or after this time (µs since the epoch).
+    /// Files are then read whole and the ledger is left as it was, so a later run without it
+    /// still finds the older requests (the index keeps the written ones from counting twice).
+    pub since_us: Option<i64>,
+    /// The current time (µs): decisions a join window older than this without a completion
+    /// are failed requests; younger ones wait for the next run.
+    pub now_us: i64,
+    /// Fail on the first bad line instead of skipping it.
+    pub strict: bool,
+    /// Estimates each request's cost (`turn.cost`, `price_table` = the table's id).
+    pub prices: Option<PriceTable>,
+}
+
+/// The result of [`prepare_ccp`]: the rendered events and the state to commit after them.
+/// Holds the backfill lock until dropped; dropping it without committing writes nothing.
+#[derive(Debug)]
+pub struct CcpPending {
+    report: CcpReport,
+    state_dir: Utf8PathBuf,
+    commit_ledger: bool,
+    ledger: Ledger,
+    index: Option<Index>,
+    pending: Vec<Open>,
+    spool: Utf8PathBuf,
+    _lock: File,
+}
+
+struct Job {
+    path: Utf8PathBuf,
+    stat: Stat,
+    /// Where to start: the ledger entry to resume (its path, for a rotated file).
+    resume: Option<String>,
+    action: &'static str,
+}
+
+/// Read what changed under `opts.root` since the last run, join the requests and render their
+/// events to the spool. Writes nothing else. `progress` is called after each file.
+pub fn prepare_ccp(
+    opts: &CcpOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CcpPending, Error> {
+    let dir = &opts.state_dir;
+    let lock = lock_state_dir(dir, LOCK)?;
+    let mut ledger = Ledger::load(&dir.join(LEDGER))?;
+    let mut pending = load_pending(&dir.join(PENDING))?;
+    let mut report = CcpReport { results: results::read(&opts.root), ..CcpReport::default() };
+
+    let logs = opts.root.join("logs");
+    if !logs.is_dir() {
+        return Err(Error::NotADirectory { path: logs });
+    }
+    let mut diags = Vec::new();
+    let files = discover::usage_files(&opts.root, &mut diags);
+    for d in diags {
+        report.files_skipped += 1;
+        report.file(FileReport {
+            path: d.file,
+            action: "unreadable",
+            lines: 0,
+            note: Some(d.reason),
+        });
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::new();
+    // (path, size, fingerprint) of the files not read, for the copy check.
+    let mut unchanged: Vec<(String, u64, String)> = Vec::new();
+    for path in files {
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => continue,
+            Err(e) => {
+                unreadable(&mut report, &path, &e);
+                continue;
+            }
+        };
+        let stat = Stat::of(&meta);
+        if (stat.dev, stat.ino) != (0, 0) && !seen.insert((stat.dev, stat.ino)) {
+            continue; // The same file by another path.
+        }
+        report.files_seen += 1;
+        if opts.since_us.is_some() {
+            jobs.push(Job { path, stat, resume: None, action: "read whole (--since)" });
+            continue;
+        }
+        let prefix = |len: u64| File::open(&path).and_then(|f| fingerprint(f, len)).map(|p| p.1);
+        let planned = ledger.plan(path.as_str(), &stat, prefix).and_then(|plan| {
+            Ok(match plan {
+                Plan::Unchanged => None,
+                Plan::Appended => Some((Some(path.to_string()), "appended")),
+                other => match ledger.moved_from(path.as_str(), &stat, prefix)? {
+                    Some(old) => Some((Some(old), "rotated")),
+                    None if other == Plan::New => Some((None, "new")),
+                    None => Some((None, "rewritten")),
+                },
+            })
+        });
+        match planned {
+            Ok(None) => {
+                if let Some(e) = ledger.files.get(path.as_str()) {
+                    unchanged.push((path.to_string(), e.size, e.fingerprint.clone()));
+                }
+                report.files_skipped += 1;
+                report.file(FileReport {
+                    path: path.to_string(),
+                    action: "unchanged",
+                    lines: 0,
+                    note: None,
+                });
+            }
+            Ok(Some((resume, action))) => jobs.push(Job { path, stat, resume, action }),
+            Err(e) => unreadable(&mut report, &path, &e),
+        }
+    }
+
+    let spool_path = dir.join(SPOOL);
+    let mut pending_out = CcpPending {
+        report: CcpReport::default(),
+        state_dir: dir.clone(),
+        commit_ledger: opts.since_us.is_none(),
+        ledger: Ledger::default(),
+        index: None,
+        pending: Vec::new(),
+        spool: spool_path.clone(),
+        _lock: lock,
+    };
+    if jobs.is_empty() && pending.is_empty() {
+        pending_out.report = report;
+        pending_out.ledger = ledger;
+        return Ok(pending_out);
+    }
+
+    let mut index = Index::open(dir)?;
+    // The index keys every request under one record (CCP has no sessions).
+    let session = index.session(Agent::ClaudeCode, "ccp-usage-log");
+    // A decision left pending may have been written since by a `since_us` run (which reads
+    // whole files and keeps no pending list): then it only swallows its lines.
+    for o in &mut pending {
+        o.known = index.get(o.req.key)?.is_some();
+    }
+    let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
+    index.expect_lookups((bytes_total / 256) as usize)?;
+    let mut joiner = Joiner::new(pending);
+    let mut read_files: Vec<(String, u64, String)> = Vec::new();
+    // Rendering and writing the events runs on a second thread, fed batches of requests.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Request>>(4);
+    let prices = opts.prices.as_ref();
+    let spool_at = &spool_path;
+    let keep = std::thread::scope(|s| -> Result<Vec<Open>, Error> {
+        let writer = s.spawn(move || -> Result<(), Error> {
+            let mut spool = SpoolWriter::create(spool_at)?;
+            let mut renderer = event::Renderer::new(prices);
+            for batch in rx {
+                for r in &batch {
+                    renderer.render(r)?;
+                    spool.line(&renderer.out)?;
+                }
+            }
+            spool.finish()
+        });
+        let mut sink = Sink {
+            report: &mut report,
+            index: &mut index,
+            session,
+            since: opts.since_us,
+            tx: Some(tx),
+            batch: Vec::with_capacity(BATCH_REQUESTS),
+        };
+        let mut done = Vec::new();
+        let mut bytes_done = 0;
+        for (i, job) in jobs.iter().enumerate() {
+            let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
+            let read =
+                read_file(job, entry.as_ref(), &mut joiner, &mut sink, &mut done, opts.strict);
+            let (entry, lines) = match read {
+                Ok(r) => r,
+                Err(ReadError::Io(e)) => {
+                    unreadable(sink.report, &job.path, &e);
+                    joiner.end_file();
+                    continue;
+                }
+                Err(ReadError::Fatal(e)) => return Err(e),
+            };
+            sink.report.files_read += 1;
+            read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
+            sink.report.file(FileReport {
+                path: job.path.to_string(),
+                action: job.action,
+                lines,
+                note: None,
+            });
+            if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
+                ledger.files.remove(old);
+            }
+            ledger.files.insert(job.path.to_string(), entry);
+            bytes_done += job.stat.size;
+            progress(Progress {
+                bytes_done,
+                bytes_total,
+                files_done: i as u64 + 1,
+                files_total: jobs.len() as u64,
+            });
+        }
+        copies(sink.report, &read_files, &unchanged);
+        sink.report.lines(&joiner.counts);
+        let keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
+        sink.drain(&mut done)?;
+        sink.send();
+        drop(sink);
+        writer.join().map_err(|_| {
+            Error::Encode(serde::ser::Error::custom("the event writer thread failed"))
+        })??;
+        Ok(keep)
+    })?;
+    report.pending = keep.len() as u64;
+    pending_out.report = report;
+    pending_out.ledger = ledger;
+    pending_out.index = Some(index);
+    pending_out.pending = keep;
+    Ok(pending_out)
+}
+
+/// Count the files read in this run that are byte-identical to another file (a tag snapshot
+/// made with `cp`). Only files of equal size and first bytes are hashed whole, so the check
+/// costs nothing when there are no copies.
+fn copies(
+    report: &mut CcpReport,
+    read: &[(String, u64, String)],
+    others: &[(String, u64, String)],
+) {
+    use std::collections::HashMap;
+    let mut groups: HashMap<(u64, &str), Vec<(&str, bool)>> = HashMap::new();
+    for (list, fresh) in [(others, false), (read, true)] {
+        for (path, size, fp) in list {
+            groups.entry((*size, fp.as_str())).or_default().push((path.as_str(), fresh));
+        }
+    }
+    for paths in groups.into_values().filter(|g| g.len() > 1 && g.iter().any(|p| p.1)) {
+        let mut by_hash: HashMap<String, &str> = HashMap::new();
+        for (path, fresh) in paths {
+            let Ok(hash) = hash_file(Utf8Path::new(path)) else { continue };
+            match by_hash.get(&hash) {
+                Some(first) if fresh => {
+                    report.duplicate_files += 1;
+                    let note = format!("byte-identical to {first}: nothing in it counted again");
+                    if let Some(f) = report.files.iter_mut().find(|f| f.path == path) {
+                        f.note = Some(note);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    by_hash.insert(hash, path);
+                }
+            }
+        }
+    }
+}
+
+/// SHA-256 of a whole file (hex of its first 16 bytes).
+fn hash_file(path: &Utf8Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(crate::events::hex(&ctx.finish().as_ref()[..16]))
+}
+
+fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
+    report.files_skipped += 1;
+    report.file(FileReport {
+        path: path.to_string(),
+        action: "unreadable",
+        lines: 0,
+        note: Some(format!("cannot read: {e}")),
+    });
+}
+
+/// Where finished requests go: counted, remembered in the index, and sent in batches to the
+/// thread that renders them to the spool.
+struct Sink<'a> {
+    report: &'a mut CcpReport,
+    index: &'a mut Index,
+    session: u32,
+    since: Option<i64>,
+    /// `None` once the writer has stopped (its error is reported when it is joined).
+    tx: Option<std::sync::mpsc::SyncSender<Vec<Request>>>,
+    batch: Vec<Request>,
+}
+
+/// Requests sent to the writer thread at a time.
+const BATCH_REQUESTS: usize = 1024;
+
+impl Sink<'_> {
+    fn drain(&mut self, done: &mut Vec<Request>) -> Result<(), Error> {
+        for r in done.drain(..) {
+            if self.since.is_some_and(|s| r.at_us < s) {
+                self.report.before_since += 1;
+                continue;
+            }
+            self.report.request(&r);
+            Joiner::remember(self.index, self.session, r.key);
+            if let Some(k) = r.done_key {
+                Joiner::remember(self.index, self.session, k);
+            }
+            self.batch.push(r);
+            if self.batch.len() >= BATCH_REQUESTS {
+                self.send();
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_REQUESTS));
+        if batch.is_empty() {
+            return;
+        }
+        if let Some(tx) = &self.tx
+            && tx.send(batch).is_err()
+        {
+            self.tx = None;
+        }
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Fatal(Error),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+impl From<Error> for ReadError {
+    fn from(e: Error) -> Self {
+        ReadError::Fatal(e)
+    }
+}
+
+/// Read one file from where its ledger entry says; returns its new entry and the lines read.
+fn read_file(
+    job: &Job,
+    entry: Option<&FileEntry>,
+    joiner: &mut Joiner,
+    sink: &mut Sink<'_>,
+    done: &mut Vec<Request>,
+    strict: bool,
+) -> Result<(FileEntry, u64), ReadError> {
+    let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
+    let mut file = File::open(&job.path)?;
+    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let name = job.path.as_str();
+    let mut reader = LineReader::new(BufReader::with_capacity(1 << 16, file), offset, first_line);
+    let mut lines = 0u64;
+    let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), ReadError> {
+        let d = Diagnostic { file: name.to_owned(), line: no, reason };
+        if strict {
+            return Err(ReadError::Fatal(Error::BadLine { line: d.to_string() }));
+        }
+        sink.report.bad_line(&d);
+        Ok(())
+    };
+    while let Some(line) = reader.next_line()? {
+        match line {
+            Line::Full { no, bytes } => {
+                lines += 1;
+                sink.report.lines += 1;
+                if is_blank(bytes) {
+                    sink.report.blank_lines += 1;
+                    continue;
+                }
+                let parsed = parse::parse_line(bytes);
+                if let Some(why) = parsed.problem {
+                    bad(sink, no, why)?;
+                }
+                for rec in &parsed.recs {
+                    joiner.feed(rec, 0, sink.index, done)?;
+                }
+                if !done.is_empty() {
+                    sink.drain(done)?;
+                }
+            }
+            Line::TooLong { no, len } => {
+                lines += 1;
+                sink.report.lines += 1;
+                bad(sink, no, format!("line of {len} bytes is over the limit, skipped"))?;
+            }
+            Line::Torn { no, .. } => {
+                bad(sink, no, "incomplete last line (read again once it is complete)".to_owned())?;
+            }
+        }
+    }
+    joiner.end_file();
+    let entry = FileEntry {
+        agent: None,
+        dev: job.stat.dev,
+        ino: job.stat.ino,
+        size: job.stat.size,
+        mtime_ns: job.stat.mtime_ns,
+        fp_len,
+        fingerprint: fp,
+        consumed: reader.consumed(),
+        next_line: reader.next_line_no(),
+        codex: None,
+    };
+    Ok((entry, lines))
+}
+
+fn load_pending(path: &Utf8Path) -> Result<Vec<Open>, Error> {
+    let Some(bytes) = agentos_fsio::read_bounded(path, MAX_PENDING_BYTES)? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_slice(&bytes).map_err(|e| Error::State {
+        path: path.to_owned(),
+        reason: format!("not a list of pending requests (line {})", e.line()),
+    })
+}
+
+impl CcpPending {
+    /// What was found and what the events will be.
+    pub fn report(&self) -> &CcpReport {
+        &self.report
+    }
+
+    /// Call `f` with batches of event lines, each line ending in `\n` (what an appender
+    /// writes in one go).
+    pub fn write_event_batches<E: From<Error>>(
+        &self,
+        f: impl FnMut(&str) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.report.events == 0 {
+            return Ok(());
+        }
+        crate::spool::batches(&self.spool, f)
+    }
+
+    /// Record that the events were written: the index, then the pending decisions and the
+    /// ledger (not with `--since`), each atomically. Call only after every event line was
+    /// appended.
+    pub fn commit(mut self) -> Result<CcpReport, Error> {
+        if let Some(index) = &mut self.index {
+            index.commit()?;
+            if self.commit_ledger {
+                let bytes = serde_json::to_vec(&self.pending)?;
+                agentos_fsio::write_atomic(&self.state_dir.join(PENDING), &bytes)?;
+                self.ledger.save(&self.state_dir.join(LEDGER))?;
+            }
+        }
+        Ok(std::mem::take(&mut self.report))
+    }
+}
+
+impl Drop for CcpPending {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.spool);
+    }
+}
