@@ -242,9 +242,7 @@ type JsonLines = Vec<(u64, serde_json::Value)>;
 
 /// The JSON lines of `path` with their numbers (missing file = none), and a diagnostic per
 /// line that is not JSON. Memory is bounded: a line longer than 64 MiB is skipped unread.
-fn read_json_lines(
-    path: &Utf8Path,
-) -> Result<(JsonLines, Vec<Diagnostic>), Error> {
+fn read_json_lines(path: &Utf8Path) -> Result<(JsonLines, Vec<Diagnostic>), Error> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
