@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use agentos_rollup::features::{FeaturesOptions, FeaturesReport, Status, features_report};
-use agentos_rollup::usage::{Period, PriceBook, UsageOptions, UsageReport, usage_report};
-use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, refresh_incremental, summarize_files};
+use agentos_rollup::usage::{Period, PriceBook, UsageOptions, UsageReport, usage_reports};
+use agentos_rollup::{SummaryOptions, read_summary, summarize_files};
 use camino::{Utf8Path, Utf8PathBuf};
 
 /// Cost and tokens of one model or agent.
@@ -141,14 +141,17 @@ pub fn collect(
 ) -> anyhow::Result<Snapshot> {
     let (today, week_start, zone_name) = days(zone)?;
     let cache = cache_dir.map(Utf8Path::to_owned);
-    let opts = |period| UsageOptions {
+    let opts = UsageOptions {
         timezone: zone.map(str::to_owned),
         since: Some(week_start.clone()),
         cache_dir: cache.clone(),
-        ..UsageOptions::new(period)
+        ..UsageOptions::new(Period::Daily)
     };
-    let daily = usage_report(files, book, &opts(Period::Daily))?;
-    let sessions = usage_report(files, book, &opts(Period::Session))?;
+    // One read for both: per day and per session.
+    let mut reports = usage_reports(files, book, &opts, &[Period::Daily, Period::Session])?;
+    let (Some(sessions), Some(daily)) = (reports.pop(), reports.pop()) else {
+        anyhow::bail!("the usage reports are missing");
+    };
     let mut snap = Snapshot {
         today_by_model: by_model(&daily, &today),
         week_by_model: by_model(&daily, &week_start),
@@ -162,13 +165,10 @@ pub fn collect(
         snap.alerts
             .push(format!("no price for {}: counted as $0", daily.unpriced_models.join(", ")));
     }
-    // The data dir's own log resumes from the rollup's checkpoint (a refresh reads only what
-    // was appended), as `rollup` and `session end` do.
+    // Capacity alerts: the data dir's summary as `session end` and `rollup` keep it (read, not
+    // recomputed, so a refresh stays cheap), else a rollup of the files named.
     let summary = match cache_dir {
-        Some(dir) => {
-            refresh_incremental(files, &SummaryOptions::default(), &dir.join(CHECKPOINT_FILE))?
-                .summary
-        }
+        Some(dir) => read_summary(&dir.join("metrics_summary.json")).unwrap_or_default(),
         None => summarize_files(files, &SummaryOptions::default())?.summary,
     };
     for a in &summary.capacity_alerts {

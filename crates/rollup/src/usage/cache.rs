@@ -155,8 +155,7 @@ fn encode(c: &Collected, mark: &Mark) -> Vec<u8> {
         w.u64(cell.responses);
         w.u64(cell.last as u64);
     }
-    let mut ids: Vec<u128> = c.seen.iter().copied().collect();
-    ids.sort_unstable();
+    let ids = c.seen.sorted();
     w.u64(ids.len() as u64);
     for id in ids {
         w.u128(id);
@@ -237,11 +236,12 @@ fn decode(bytes: &[u8]) -> Option<(Collected, Mark)> {
         };
         c.cells.insert(key, cell);
     }
-    let n = r.u64()?;
-    c.seen.reserve(usize::try_from(n).ok()?);
+    let n = usize::try_from(r.u64()?).ok()?;
+    let mut ids = Vec::with_capacity(n.min(body_len / 16));
     for _ in 0..n {
-        c.seen.insert(r.u128()?);
+        ids.push(r.u128()?);
     }
+    c.seen = super::seen::Seen::from_list(ids);
     r.0.is_empty().then_some((c, mark))
 }
 

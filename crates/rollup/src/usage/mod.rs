@@ -20,6 +20,7 @@ mod cache;
 mod prices;
 mod report;
 mod scan;
+mod seen;
 mod sessions;
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -146,14 +147,42 @@ pub fn usage_report(
     prices: &PriceBook,
     opts: &UsageOptions,
 ) -> Result<UsageReport, UsageError> {
-    let tz = report::time_zone(opts.timezone.as_deref())?;
+    let (collected, tz) = collect(files, prices, opts)?;
     let range = report::DayRange::parse(opts.since.as_deref(), opts.until.as_deref())?;
+    Ok(report::build(&collected, prices, opts, &tz, range))
+}
+
+/// One read of `files` (through the cache when `opts` names one) and the report's zone.
+fn collect(
+    files: &[Utf8PathBuf],
+    prices: &PriceBook,
+    opts: &UsageOptions,
+) -> Result<(scan::Collected, jiff::tz::TimeZone), UsageError> {
+    let tz = report::time_zone(opts.timezone.as_deref())?;
     let ctx = scan::Ctx { prices: &prices.table };
     let collected = match (&opts.cache_dir, files) {
         (Some(dir), [file]) => cached_scan(file, &dir.join(cache::CACHE_FILE), &ctx)?,
         _ => full_scan(files, &ctx)?,
     };
-    Ok(report::build(collected, prices, opts, &tz, range))
+    Ok((collected, tz))
+}
+
+/// [`usage_report`] for each of `periods` (`opts.period` aside) from one read of `files`.
+pub fn usage_reports(
+    files: &[Utf8PathBuf],
+    prices: &PriceBook,
+    opts: &UsageOptions,
+    periods: &[Period],
+) -> Result<Vec<UsageReport>, UsageError> {
+    let (collected, tz) = collect(files, prices, opts)?;
+    periods
+        .iter()
+        .map(|p| {
+            let range = report::DayRange::parse(opts.since.as_deref(), opts.until.as_deref())?;
+            let o = UsageOptions { period: *p, ..opts.clone() };
+            Ok(report::build(&collected, prices, &o, &tz, range))
+        })
+        .collect()
 }
 
 /// Every session of `files` with its repo, branch, window and per-model use, priced with

@@ -235,7 +235,7 @@ fn label(period: Period, first_day: i32) -> String {
 
 /// Group the cells (filters applied) into the report.
 pub(crate) fn build(
-    c: Collected,
+    c: &Collected,
     prices: &PriceBook,
     opts: &UsageOptions,
     tz: &TimeZone,
@@ -352,7 +352,7 @@ pub(crate) fn build(
         duplicates: c.duplicates,
         undated: c.undated,
         skipped_lines: c.diagnostics,
-        diagnostics: c.kept,
+        diagnostics: c.kept.clone(),
     }
 }
 

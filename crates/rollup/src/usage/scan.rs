@@ -7,8 +7,7 @@
 //! Memory: a few chunks in flight, the set of ids counted (16 bytes per event) and one cell
 //! per (quarter-hour, session, model).
 
-use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -21,7 +20,6 @@ use crate::Diagnostic;
 use crate::acc::HashMap;
 use crate::acc::check_magnitudes;
 use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
-use crate::dedupe::Passthrough;
 use crate::summary::MAX_KEPT_DIAGNOSTICS;
 use crate::view::{self, Line};
 
@@ -97,7 +95,7 @@ pub(crate) struct Collected {
     pub(crate) kept: Vec<Diagnostic>,
     pub(crate) session_ix: HashMap<String, u32>,
     pub(crate) model_ix: HashMap<String, u32>,
-    pub(crate) seen: HashSet<u128, BuildHasherDefault<Passthrough>>,
+    pub(crate) seen: super::seen::Seen,
 }
 
 enum Rec {
