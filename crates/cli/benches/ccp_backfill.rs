@@ -31,15 +31,7 @@ const QUICK_RUNS: usize = 5;
 const LINES_PER_REQUEST: f64 = 2.35;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let lines: u64 = args
-        .iter()
-        .position(|a| a == "--lines")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .or_else(|| std::env::var("CCP_BENCH_LINES").ok())
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(1_000_000);
+    let lines = agentos_testkit::bench_size("--lines", "CCP_BENCH_LINES", 1_000_000);
     let root = std::env::temp_dir().join(format!("agentos-ccp-bench-{}", std::process::id()));
     let result = run(&root, lines);
     let _ = std::fs::remove_dir_all(&root);

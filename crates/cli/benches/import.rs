@@ -35,15 +35,7 @@ const QUICK_RUNS: usize = 5;
 const PEER_PACKAGE: &str = "ccusage@20.0.24";
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let bytes: u64 = args
-        .iter()
-        .position(|a| a == "--bytes")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .or_else(|| std::env::var("IMPORT_BENCH_BYTES").ok())
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(1_500_000_000);
+    let bytes = agentos_testkit::bench_size("--bytes", "IMPORT_BENCH_BYTES", 1_500_000_000);
     let root = std::env::temp_dir().join(format!("agentos-import-bench-{}", std::process::id()));
     let result = run(&root, bytes);
     let _ = std::fs::remove_dir_all(&root);

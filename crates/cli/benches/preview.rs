@@ -21,15 +21,7 @@ const AGENTOS: &str = env!("CARGO_BIN_EXE_agentos");
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let events: u64 = args
-        .iter()
-        .position(|a| a == "--events")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .or_else(|| std::env::var("PREVIEW_BENCH_EVENTS").ok())
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(1_000_000);
+    let events = agentos_testkit::bench_size("--events", "PREVIEW_BENCH_EVENTS", 1_000_000);
     if let Err(e) = run(events) {
         eprintln!("bench failed: {e}");
         std::process::exit(1);

@@ -24,15 +24,7 @@ const AGENTOS: &str = env!("CARGO_BIN_EXE_agentos");
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let events: u64 = args
-        .iter()
-        .position(|a| a == "--events")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .or_else(|| std::env::var("USAGE_BENCH_EVENTS").ok())
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(300_000);
+    let events = agentos_testkit::bench_size("--events", "USAGE_BENCH_EVENTS", 300_000);
     let dir = std::env::temp_dir().join(format!("agentos-usage-bench-{}", std::process::id()));
     let result = run(&dir, events);
     let _ = std::fs::remove_dir_all(&dir);

@@ -21,6 +21,19 @@ pub mod recorded;
 
 pub use fake_ccc::FakeCcc;
 
+/// A benchmark's size: the number after `flag` on its command line (`-- --events 100000`),
+/// else the environment variable `env`, else `default`; `_` separators allowed (`1_000_000`).
+pub fn bench_size(flag: &str, env: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .or_else(|| std::env::var(env).ok())
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -27,6 +27,11 @@ fn agentos_utc(args: &[&str]) -> Output {
 /// model-a), and s2 ($0.5, 800 tokens) in a repository that no longer exists.
 fn html_report(s: &Scratch) -> (PathBuf, String) {
     let (data, _) = setup(s);
+    write_report(s, &data)
+}
+
+/// `report --html` of the data dir `data` into the scratch dir: the file and its text.
+fn write_report(s: &Scratch, data: &Path) -> (PathBuf, String) {
     let out = s.path().join("report.html");
     let o = agentos_utc(&[
         "--data-dir",
@@ -90,16 +95,7 @@ fn ccc_watch_snapshots_chart_quota_use_and_speed_per_day() {
     ];
     std::fs::write(data.join("ccc_usage.jsonl"), lines.join("\n") + "\n")
         .unwrap_or_else(|e| panic!("write: {e}"));
-    let out = s.path().join("r.html");
-    let o = agentos_utc(&[
-        "--data-dir",
-        data.to_str().unwrap_or_default(),
-        "report",
-        "--html",
-        out.to_str().unwrap_or_default(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let html = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("read: {e}"));
+    let (_, html) = write_report(&s, &data);
     assert_eq!(html.matches("<svg").count(), 6);
     assert!(html.contains("<title>2026-01-01 · glm-4.6: 50%</title>"), "{html}");
     assert!(html.contains("<title>2026-01-02 · glm-4.6: 70%</title>"), "{html}");
