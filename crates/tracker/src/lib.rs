@@ -1,0 +1,61 @@
+//! The tracker's pane parsers: what the coding agents show their users (Codex `/status`,
+//! Claude `/usage`, claude-monitor), what their usage exports say (Codex ccusage, GLM prompt
+//! counts) and what the routing proxy logs (telemetry), each turned into a typed result with
+//! the Python tracker's field names, nulls and `errors` (reference §7.6).
+//!
+//! What it is for: the measurement windows (`agentos window …`) snapshot these values before and
+//! after a window; this crate is the parsing half, with no I/O: every parser takes the text the
+//! caller read and returns a value that serialises to the tracker's dict. A parser never
+//! panics; what it cannot read becomes a null field plus an entry in `errors` (in order,
+//! without repeats). The only failure is input larger than [`MAX_INPUT_BYTES`].
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod ansi;
+pub mod ccusage;
+pub mod claude_monitor;
+pub mod claude_usage;
+pub mod codex_status;
+mod errors;
+pub mod glm_counts;
+pub mod proxy_telemetry;
+mod py;
+
+pub use ansi::strip_ansi;
+pub use ccusage::{CcusageScope, CodexCcusage, parse_codex_ccusage};
+pub use claude_monitor::{ClaudeMonitor, parse_claude_monitor_realtime};
+pub use claude_usage::{ClaudeUsage, parse_claude_usage};
+pub use codex_status::{CodexStatus, parse_codex_status};
+pub use errors::Errors;
+pub use glm_counts::{GlmCounts, parse_ccusage_counts};
+pub use proxy_telemetry::{ProxyTelemetry, parse_proxy_telemetry_stream};
+
+/// The largest input a parser accepts: 64 MiB, far beyond any pane capture or export, so a
+/// parse stays bounded in memory (its copies are at most a few times the input).
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a parser could not run at all (what it merely could not read is in the result's
+/// `errors`).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is larger than [`MAX_INPUT_BYTES`].
+    #[error("input is {len} bytes, more than the {max} bytes a tracker parser reads")]
+    TooLarge {
+        /// The input's length in bytes.
+        len: usize,
+        /// The limit, [`MAX_INPUT_BYTES`].
+        max: usize,
+    },
+}
+
+/// Refuse input past [`MAX_INPUT_BYTES`].
+fn check_size(text: &str) -> Result<(), Error> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(Error::TooLarge { len: text.len(), max: MAX_INPUT_BYTES });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,61 @@
+//! Unit tests of the Python conversions, the error list and the percentile.
+
+use serde_json::json;
+
+use crate::Errors;
+use crate::py;
+
+#[test]
+fn errors_keep_first_order_without_repeats() {
+    let mut e = Errors::default();
+    e.push("b");
+    e.push("a");
+    e.push("b");
+    assert_eq!(e, ["b", "a"]);
+    assert_eq!(serde_json::to_string(&e).unwrap(), r#"["b","a"]"#);
+}
+
+#[test]
+fn python_float() {
+    assert_eq!(py::float(&json!(3)), Some(3.0));
+    assert_eq!(py::float(&json!(" 2.5\n")), Some(2.5));
+    assert_eq!(py::float(&json!("1e3")), Some(1000.0));
+    assert_eq!(py::float(&json!(true)), Some(1.0));
+    assert_eq!(py::float(&json!(null)), None);
+    assert_eq!(py::float(&json!("")), None);
+    assert_eq!(py::float(&json!("1.2.3")), None);
+    assert_eq!(py::float(&json!([1])), None);
+}
+
+#[test]
+fn python_int_of_float_truncates_and_refuses_what_does_not_fit() {
+    assert_eq!(py::int(&json!("20.9")), Some(20));
+    assert_eq!(py::int(&json!(-2.7)), Some(-2));
+    assert_eq!(py::int(&json!(9_007_199_254_740_993_i64)), Some(9_007_199_254_740_993));
+    assert_eq!(py::int(&json!(1e19)), None);
+    assert_eq!(py::int(&json!("nan")), None);
+    assert_eq!(py::int(&json!("inf")), None);
+    assert_eq!(py::int_of_float(-9_223_372_036_854_775_808.0), Some(i64::MIN));
+}
+
+#[test]
+fn python_truthiness_and_or() {
+    let obj = json!({"a": 0, "b": 7, "c": "", "d": "x"});
+    let m = obj.as_object().unwrap();
+    assert_eq!(py::get_or(m, "a", "b"), &json!(7));
+    assert_eq!(py::get_or(m, "b", "a"), &json!(7));
+    assert_eq!(py::get_or(m, "c", "a"), &json!(0));
+    assert_eq!(py::get_or(m, "missing", "d"), &json!("x"));
+    assert_eq!(py::get_or(m, "missing", "gone"), &json!(null));
+    assert!(!py::truthy(&json!([])));
+    assert!(py::truthy(&json!({"k": 1})));
+}
+
+#[test]
+fn python_str() {
+    assert_eq!(py::str_of(&json!(200)), "200");
+    assert_eq!(py::str_of(&json!(true)), "True");
+    assert_eq!(py::str_of(&json!(null)), "None");
+    assert_eq!(py::string_or_empty(None), "");
+    assert_eq!(py::string_or_empty(Some(&json!(null))), "");
+}
