@@ -1,6 +1,7 @@
 //! The usage cache (`<data dir>/state/usage_cache.bin`): what a scan of `events.jsonl` gave —
-//! cells per (UTC quarter-hour, session, model), session details, the `event_id` hashes
-//! counted, and how far it read — so the next report reads only the bytes appended since.
+//! cells per (UTC quarter-hour, session, model), session details and how far it read, with the
+//! `event_id` hashes counted beside it (`usage_cache.ids.bin`, read only when new lines must be
+//! deduplicated) — so the next report reads only the bytes appended since.
 //!
 //! It is used only when it fits: same format version, same file (device and inode), the file
 //! at least as long as what was read, the same bytes at the start (first 64 KiB) and just
@@ -18,7 +19,9 @@ use crate::codec::Reader as R;
 use super::scan::{Cell, Collected, SessionMeta, Tok};
 use crate::dedupe::{checksum, id_hash_bytes};
 
-const MAGIC: &[u8; 8] = b"AOSUSE02";
+const MAGIC: &[u8; 8] = b"AOSUSE03";
+/// The ids file's magic.
+const IDS_MAGIC: &[u8; 8] = b"AOSUID01";
 /// Largest cache read (a cache over this is ignored: a full read rebuilds it).
 const MAX_CACHE: u64 = 1 << 30;
 const HEAD: u64 = 64 * 1024;
@@ -26,6 +29,12 @@ const TAIL: u64 = 4 * 1024;
 
 /// Where the cache of a data dir lives.
 pub(crate) const CACHE_FILE: &str = "state/usage_cache.bin";
+
+/// The `event_id` hashes counted, beside the cache: read only when there are new lines to
+/// dedupe (a report on an unchanged log reads the cells alone).
+pub(crate) fn ids_path(cache: &Utf8Path) -> camino::Utf8PathBuf {
+    cache.with_extension("ids.bin")
+}
 
 /// Which file, read how far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +124,18 @@ impl CacheFields for R<'_> {
 }
 
 /// The cache's bytes for `c` read up to `mark`.
-fn encode(c: &Collected, mark: &Mark) -> Vec<u8> {
+/// The ids file: magic, the sorted ids, a checksum.
+fn encode_ids(ids: &[u128]) -> Vec<u8> {
+    let mut w = W(IDS_MAGIC.to_vec());
+    for id in ids {
+        w.u128(*id);
+    }
+    let sum = checksum(&w.0);
+    w.u128(sum);
+    w.0
+}
+
+fn encode(c: &Collected, mark: &Mark, ids: &[u8]) -> Vec<u8> {
     let mut w = W(MAGIC.to_vec());
     for v in [mark.dev, mark.ino, mark.offset, mark.lines] {
         w.u64(v);
@@ -155,17 +175,14 @@ fn encode(c: &Collected, mark: &Mark) -> Vec<u8> {
         w.u64(cell.responses);
         w.u64(cell.last as u64);
     }
-    let ids = c.seen.sorted();
-    w.u64(ids.len() as u64);
-    for id in ids {
-        w.u128(id);
-    }
+    // Which ids file belongs to this cache.
+    w.u128(checksum(ids));
     let sum = checksum(&w.0);
     w.u128(sum);
     w.0
 }
 
-fn decode(bytes: &[u8]) -> Option<(Collected, Mark)> {
+fn decode(bytes: &[u8]) -> Option<(Collected, Mark, u128)> {
     let body_len = bytes.len().checked_sub(16)?;
     let (body, sum) = (bytes.get(..body_len)?, bytes.get(body_len..)?);
     if u128::from_le_bytes(sum.try_into().ok()?) != checksum(body) {
@@ -236,16 +253,28 @@ fn decode(bytes: &[u8]) -> Option<(Collected, Mark)> {
         };
         c.cells.insert(key, cell);
     }
-    let n = usize::try_from(r.u64()?).ok()?;
-    let mut ids = Vec::with_capacity(n.min(body_len / 16));
-    for _ in 0..n {
-        ids.push(r.u128()?);
-    }
-    c.seen = super::seen::Seen::from_list(ids);
-    r.0.is_empty().then_some((c, mark))
+    let ids = r.u128()?;
+    r.0.is_empty().then_some((c, mark, ids))
 }
 
-/// The cached scan of `file` when it fits (see the module docs).
+/// The ids of the ids file at `path` when its checksum is `expected`.
+fn decode_ids(path: &Utf8Path, expected: u128) -> Option<Vec<u128>> {
+    let bytes = agentos_fsio::read_bounded(path, MAX_CACHE).ok()??;
+    if checksum(&bytes) != expected {
+        return None;
+    }
+    // The whole file's checksum is the cache's record of it: no second pass needed.
+    let body = bytes.get(..bytes.len().checked_sub(16)?)?;
+    let (magic, ids) = (body.get(..8)?, body.get(8..)?);
+    if magic != IDS_MAGIC || ids.len() % 16 != 0 {
+        return None;
+    }
+    Some(ids.chunks_exact(16).filter_map(|c| c.try_into().ok().map(u128::from_le_bytes)).collect())
+}
+
+/// The cached scan of `file` when it fits (see the module docs). Its ids are read too when
+/// `file` grew past what was read (new lines must be deduplicated against them); a missing or
+/// mismatched ids file then means no cache.
 pub(crate) fn load(
     cache: &Utf8Path,
     file: &mut std::fs::File,
@@ -253,13 +282,19 @@ pub(crate) fn load(
     prices: u128,
 ) -> Option<(Collected, Mark)> {
     let bytes = agentos_fsio::read_bounded(cache, MAX_CACHE).ok()??;
-    let (c, mark) = decode(&bytes)?;
+    let (mut c, mark, ids) = decode(&bytes)?;
     let (dev, ino) = identity(meta);
     if (mark.dev, mark.ino) != (dev, ino) || meta.len() < mark.offset || mark.prices != prices {
         return None;
     }
     let (head, tail) = fingerprints(file, mark.offset).ok()?;
-    ((head, tail) == (mark.head, mark.tail)).then_some((c, mark))
+    if (head, tail) != (mark.head, mark.tail) {
+        return None;
+    }
+    if meta.len() > mark.offset {
+        c.seen = super::seen::Seen::from_list(decode_ids(&ids_path(cache), ids)?);
+    }
+    Some((c, mark))
 }
 
 /// Write the cache (atomically); `false` when it could not be written.
@@ -269,5 +304,9 @@ pub(crate) fn save(cache: &Utf8Path, c: &Collected, mark: &Mark) -> bool {
     {
         return false;
     }
-    agentos_fsio::write_atomic(cache, &encode(c, mark)).is_ok()
+    // The ids first: a crash between the two writes leaves a cache whose ids checksum does
+    // not match, which reads as no cache.
+    let ids = encode_ids(&c.seen.sorted());
+    agentos_fsio::write_atomic(&ids_path(cache), &ids).is_ok()
+        && agentos_fsio::write_atomic(cache, &encode(c, mark, &ids)).is_ok()
 }

@@ -529,3 +529,47 @@ fn session_activity_keeps_branch_and_window_through_the_cache() {
     assert_eq!(built, full);
     assert_eq!(cached, full);
 }
+
+#[test]
+fn the_ids_beside_the_cache_are_read_only_for_new_lines_and_a_lost_ids_file_is_a_full_read() {
+    let (dir, path) = write_fixture();
+    let cache = dir.path().join("state/usage_cache.bin");
+    let ids = dir.path().join("state/usage_cache.ids.bin");
+    let book = PriceBook::bundled();
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert!(cache.exists() && ids.exists());
+    // Unchanged log: the cells alone answer; the ids are not needed.
+    std::fs::remove_file(&ids).expect("remove ids");
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    // New lines, one a repeat of t3: without the ids the cache cannot dedupe them, so it is
+    // not used (the full read's answer, the repeat not counted twice), and both come back.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let repeat = turn(
+        "t3",
+        "s2",
+        "gpt-5-codex",
+        "2026-11-21T07:59:59Z",
+        1_000_000,
+        100_000,
+        0,
+        0,
+        2_000_000,
+    );
+    f.write_all(format!("2T00:00:00Z\"}}\n{repeat}\n").as_bytes()).expect("append");
+    drop(f);
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+    assert!(full["daily"].as_array().is_some_and(|d| !d.is_empty()));
+    assert!(ids.exists(), "the ids are written again");
+    // A damaged ids file with new lines to read: a full read again.
+    std::fs::write(&ids, b"garbage").expect("write");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let t12 =
+        turn("t12", "s1", "claude-haiku-4-5-20251001", "2026-11-25T10:00:00Z", 10, 0, 0, 0, 0);
+    f.write_all(format!("{t12}\n").as_bytes()).expect("append");
+    drop(f);
+    let (full, cached) = both(&dir, &path, &book, "UTC");
+    assert_eq!(full, cached);
+}
