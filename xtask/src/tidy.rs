@@ -24,11 +24,12 @@ pub const PUBLISHABLE: &[&str] = &[
     "agentos-ccc-client",
     "agentos-rollup",
     "agentos-backfill",
+    "agentos-otel",
     "agentos-cli",
 ];
 
 /// The crates that must do no I/O, by directory under `crates/`.
-pub const IO_FREE_CRATES: &[&str] = &["event-schema", "privacy"];
+pub const IO_FREE_CRATES: &[&str] = &["event-schema", "privacy", "otel"];
 
 /// The `std` modules that do I/O, named in the sources of an I/O-free crate.
 const IO_MODULES: &[&str] = &["fs", "net"];

@@ -1,0 +1,81 @@
+//! AgentOS → OpenTelemetry: the mapping of turns to OTLP log records (GenAI semantic
+//! conventions) and of rollup figures to OTLP metrics, in OTLP/HTTP JSON. No I/O: callers send
+//! the bodies (the `agentos-ccc-client` outbox does, under the privacy tier and license gate).
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod logs;
+mod metrics;
+pub mod model;
+pub mod semconv;
+
+pub use logs::{LogsBatch, event_ids, logs_request};
+pub use metrics::{metrics_request, names};
+
+use agentos_event_schema::Timestamp;
+
+/// The route of a logs request under an OTLP/HTTP endpoint.
+pub const LOGS_PATH: &str = "/v1/logs";
+/// The route of a metrics request.
+pub const METRICS_PATH: &str = "/v1/metrics";
+/// The instrumentation scope name.
+pub const SCOPE_NAME: &str = "agentos";
+
+/// What goes around the records: the resource and a time filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportOptions {
+    /// `service.name`.
+    pub service_name: String,
+    /// `service.version`.
+    pub service_version: String,
+    /// More resource attributes (e.g. from `OTEL_RESOURCE_ATTRIBUTES`).
+    pub resource: Vec<(String, String)>,
+    /// Turns earlier than this are left out.
+    pub since: Option<Timestamp>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions {
+            service_name: "agentos".to_owned(),
+            service_version: env!("CARGO_PKG_VERSION").to_owned(),
+            resource: Vec::new(),
+            since: None,
+        }
+    }
+}
+
+fn scope() -> model::Scope {
+    model::Scope { name: SCOPE_NAME.to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() }
+}
+
+/// What can go wrong turning a body into bytes or reading one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A body could not be encoded (not expected for these types).
+    #[error("could not encode the OTLP body: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// A body is not OTLP/HTTP JSON of the expected message.
+    #[error("not an OTLP JSON {what}: {reason}")]
+    Decode {
+        /// The message expected.
+        what: &'static str,
+        /// Why (serde's one-line message; never the body).
+        reason: String,
+    },
+}
+
+/// The JSON bytes of a request.
+pub fn to_json<T: serde::Serialize>(request: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(request).map_err(Error::Encode)
+}
+
+/// Read an `ExportLogsServiceRequest` from OTLP/HTTP JSON.
+pub fn parse_logs(body: &[u8]) -> Result<model::ExportLogsServiceRequest, Error> {
+    serde_json::from_slice(body)
+        .map_err(|e| Error::Decode { what: "logs request", reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests;

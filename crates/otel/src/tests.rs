@@ -1,0 +1,143 @@
+//! Unit tests: the wire shape of the OTLP JSON and the GenAI mapping, against hand-computed
+//! values.
+
+use agentos_event_schema::Timestamp;
+use agentos_event_schema::v1::Event;
+use agentos_privacy::{MinimizedPayload, Tier, event_payload};
+use serde_json::{Value as Json, json};
+
+use crate::model::AnyValue;
+use crate::{ExportOptions, logs_request, metrics_request, names, parse_logs, semconv as sc};
+
+fn attr<'a>(attrs: &'a [crate::model::KeyValue], key: &str) -> Option<&'a AnyValue> {
+    attrs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
+}
+
+fn redacted(line: &str) -> Json {
+    let event: Event = serde_json::from_str(line).unwrap();
+    event_payload(Tier::Full, &event).unwrap()
+}
+
+const TURN: &str = r#"{"type":"turn","event_id":"0b7c0c4e-1111-4222-8333-444455556666","ts":"2026-11-30T10:00:01Z","schema_version":"1.0.0","turn":{"turn_id":"t-1","session_id":"fix the login bug","model":"claude-sonnet-4-5","subagent":"main","tokens_in":12,"tokens_out":34,"input_kind":"text","latency_ms":1500.0,"cache_creation_tokens":200,"cache_creation_1h_tokens":50,"cache_read_tokens":3000,"responded_at":"2026-11-30T10:00:00.5Z"},"cost":{"provider":"anthropic","unit_costs":{},"estimated_usd":0.25}}"#;
+
+#[test]
+fn a_turn_maps_to_genai_attributes_with_cached_tokens_inside_input() {
+    let batch = logs_request(&[redacted(TURN)], &ExportOptions::default());
+    assert_eq!((batch.records, batch.skipped), (1, 0));
+    let rec = &batch.request.resource_logs[0].scope_logs[0].log_records[0];
+    let a = &rec.attributes;
+    // 12 uncached + 200 written + 3000 read = 3212.
+    assert_eq!(attr(a, sc::USAGE_INPUT_TOKENS), Some(&AnyValue::Int(3212)));
+    assert_eq!(attr(a, sc::UNCACHED_INPUT), Some(&AnyValue::Int(12)));
+    assert_eq!(attr(a, sc::USAGE_CACHE_READ), Some(&AnyValue::Int(3000)));
+    assert_eq!(attr(a, sc::USAGE_CACHE_CREATION), Some(&AnyValue::Int(200)));
+    assert_eq!(attr(a, sc::CACHE_CREATION_1H), Some(&AnyValue::Int(50)));
+    assert_eq!(attr(a, sc::USAGE_OUTPUT_TOKENS), Some(&AnyValue::Int(34)));
+    assert_eq!(attr(a, sc::REQUEST_MODEL), Some(&AnyValue::String("claude-sonnet-4-5".into())));
+    assert_eq!(attr(a, sc::SYSTEM), Some(&AnyValue::String("anthropic".into())));
+    assert_eq!(attr(a, sc::COST_USD), Some(&AnyValue::Double(0.25)));
+    assert_eq!(
+        attr(a, sc::EVENT_ID),
+        Some(&AnyValue::String("0b7c0c4e-1111-4222-8333-444455556666".into()))
+    );
+    // The session id left hashed, as privacy decided; the clear text is nowhere.
+    let sid = agentos_privacy::sha256_hex("fix the login bug");
+    assert_eq!(attr(a, sc::CONVERSATION_ID), Some(&AnyValue::String(sid)));
+    let body = String::from_utf8(crate::to_json(&batch.request).unwrap()).unwrap();
+    assert!(!body.contains("login bug"), "{body}");
+    // responded_at 2026-11-30T10:00:00.5Z = 1796032800.5 s; ts one half second later.
+    assert_eq!(rec.time_unix_nano, 1_796_032_800_500_000_000);
+    assert_eq!(rec.observed_time_unix_nano, 1_796_032_801_000_000_000);
+}
+
+#[test]
+fn the_wire_shape_is_otlp_json() {
+    let batch = logs_request(&[redacted(TURN)], &ExportOptions::default());
+    let v: Json = serde_json::from_slice(&crate::to_json(&batch.request).unwrap()).unwrap();
+    let rec = &v["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
+    assert_eq!(rec["timeUnixNano"], json!("1796032800500000000"));
+    assert_eq!(rec["severityNumber"], json!(9));
+    let input = rec["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|kv| kv["key"] == sc::USAGE_INPUT_TOKENS)
+        .unwrap();
+    assert_eq!(input["value"], json!({"intValue": "3212"}));
+    assert_eq!(
+        v["resourceLogs"][0]["resource"]["attributes"][0],
+        json!({"key": "service.name", "value": {"stringValue": "agentos"}})
+    );
+    assert_eq!(v["resourceLogs"][0]["scopeLogs"][0]["scope"]["name"], json!("agentos"));
+    // And it reads back.
+    assert_eq!(parse_logs(&crate::to_json(&batch.request).unwrap()).unwrap(), batch.request);
+}
+
+#[test]
+fn non_turns_and_turns_before_since_are_skipped_and_sessions_lend_their_agent() {
+    let session = r#"{"type":"session","event_id":"0b7c0c4e-1111-4222-8333-444455550000","ts":"2026-11-30T09:00:00Z","session":{"session_id":"fix the login bug","repo_id":"r","branch":"b","commit":"c","license_id":"l","privacy_tier":"full","created_at":"2026-11-30T09:00:00Z","metadata":{},"agent":"claude-code"}}"#;
+    let old = TURN.replace("2026-11-30T10:00:00.5Z", "2026-11-29T10:00:00Z");
+    let since = serde_json::from_value::<Timestamp>(json!("2026-11-30T00:00:00Z")).unwrap();
+    let opts = ExportOptions { since: Some(since), ..ExportOptions::default() };
+    let events = [redacted(session), redacted(&old), redacted(TURN), json!({"type": "turn"})];
+    let batch = logs_request(&events, &opts);
+    assert_eq!((batch.records, batch.skipped), (1, 3));
+    let rec = &batch.request.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(attr(&rec.attributes, sc::AGENT), Some(&AnyValue::String("claude-code".into())));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let junk = [
+        json!(null),
+        json!([1, 2]),
+        json!({"type": "turn", "turn": {"model": 5}}),
+        json!({"type": "turn", "ts": "nope", "turn": {"model": "m", "tokens_in": -1}}),
+        json!({"type": "turn", "ts": "2026-11-30T10:00:00Z", "turn": {"model": "m",
+            "tokens_in": "x", "latency_ms": "NaN"}}),
+    ];
+    let batch = logs_request(&junk, &ExportOptions::default());
+    assert_eq!((batch.records, batch.skipped), (1, 4));
+    for bad in [&b"{"[..], b"{\"resourceLogs\": 3}", b"\xff"] {
+        assert!(parse_logs(bad).is_err());
+    }
+}
+
+#[test]
+fn summary_figures_become_cumulative_sums_and_gauges() {
+    let payload: MinimizedPayload = serde_json::from_value(json!({
+        "schema_version": "1.0.0", "generated_at": "2026-11-30T12:00:00Z",
+        "period": {"start": "2026-11-30T10:00:00Z", "end": "2026-11-30T11:00:00Z"},
+        "sessions": 2, "turns": 7, "features_shipped": 3.0, "capacity_used": 0.5,
+        "features_per_capacity": 6.0, "avg_cls": null, "avg_impf": null,
+        "avg_churn_score": null, "tokens_in": 1000, "tokens_out": 250, "cost_usd": 1.5,
+        "cost_per_shipped_feature": 0.5}))
+    .unwrap();
+    let req = metrics_request(&payload, Timestamp::now(), &ExportOptions::default());
+    let v: Json = serde_json::from_slice(&crate::to_json(&req).unwrap()).unwrap();
+    let metrics = v["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().unwrap();
+    let by_name = |n: &str| metrics.iter().find(|m| m["name"] == n).unwrap().clone();
+    let cost = by_name(names::COST);
+    assert_eq!(cost["sum"]["aggregationTemporality"], json!(2));
+    assert_eq!(cost["sum"]["isMonotonic"], json!(true));
+    assert_eq!(cost["sum"]["dataPoints"][0]["asDouble"], json!(1.5));
+    // 2026-11-30T10:00:00Z = 1796032800 s; generated 2 h later.
+    assert_eq!(cost["sum"]["dataPoints"][0]["startTimeUnixNano"], json!("1796032800000000000"));
+    assert_eq!(cost["sum"]["dataPoints"][0]["timeUnixNano"], json!("1796040000000000000"));
+    let tokens = by_name(names::TOKENS);
+    assert_eq!(tokens["sum"]["dataPoints"][0]["asInt"], json!("1000"));
+    assert_eq!(tokens["sum"]["dataPoints"][1]["asInt"], json!("250"));
+    assert_eq!(
+        tokens["sum"]["dataPoints"][1]["attributes"][0],
+        json!({"key": "gen_ai.token.type", "value": {"stringValue": "output"}})
+    );
+    assert_eq!(
+        by_name(names::COST_PER_SHIPPED_FEATURE)["gauge"]["dataPoints"][0]["asDouble"],
+        json!(0.5)
+    );
+    assert_eq!(
+        by_name(names::FEATURES_PER_CAPACITY)["gauge"]["dataPoints"][0]["asDouble"],
+        json!(6.0)
+    );
+    assert_eq!(by_name(names::FEATURES_SHIPPED)["sum"]["dataPoints"][0]["asDouble"], json!(3.0));
+}
