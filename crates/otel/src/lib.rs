@@ -22,7 +22,7 @@ pub const METRICS_PATH: &str = "/v1/metrics";
 pub const SCOPE_NAME: &str = "agentos";
 
 /// What goes around the records: the resource and a time filter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportOptions {
     /// `service.name`.
     pub service_name: String,

@@ -47,6 +47,17 @@ impl Outbox {
     /// history recorded before the first full-tier event is never swept up. Call it before
     /// appending a full-tier event. No-op without an event log or when a watermark exists.
     pub fn ensure_watermark(&self) -> Result<(), Error> {
+        self.ensure_watermark_from(None)
+    }
+
+    /// Like [`Outbox::ensure_watermark`], but a missing watermark starts at the beginning of
+    /// the log: every full-tier session already recorded is swept up (an export of history,
+    /// e.g. to an OpenTelemetry collector). An existing watermark is kept.
+    pub fn ensure_watermark_at_start(&self) -> Result<(), Error> {
+        self.ensure_watermark_from(Some(0))
+    }
+
+    fn ensure_watermark_from(&self, start: Option<u64>) -> Result<(), Error> {
         let Some(src) = &self.source else { return Ok(()) };
         let path = self.watermark_path();
         if path.try_exists().unwrap_or(false) {
@@ -56,10 +67,11 @@ impl Outbox {
         if read_json::<Watermark>(&path)?.is_some() {
             return Ok(());
         }
-        let offset = match fs::metadata(src.log.path()) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(Error::io("stat", src.log.path(), e)),
+        let offset = match (start, fs::metadata(src.log.path())) {
+            (Some(start), _) => start,
+            (None, Ok(m)) => m.len(),
+            (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            (None, Err(e)) => return Err(Error::io("stat", src.log.path(), e)),
         };
         write_json_atomic(&path, &Watermark { offset, ..Watermark::default() }, "outbox watermark")
     }

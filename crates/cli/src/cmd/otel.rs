@@ -1,0 +1,155 @@
+//! `agentos otel export`: send AgentOS's numbers to an OpenTelemetry collector (OTLP/HTTP
+//! JSON) through the durable outbox, as far as the privacy tier and the license allow.
+//! Configuration: `PRIVACY_TIER`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`;
+//! `--tier`, `--endpoint` override them.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use agentos_ccc_client::{
+    OtlpConfig, OtlpExport, OtlpReport, PrivacyTier, Recorder, RecorderConfig,
+};
+use agentos_event_schema::Timestamp;
+use agentos_otel::ExportOptions;
+use anyhow::Context;
+use serde_json::json;
+
+use crate::Global;
+use crate::cmd::ccc::{parse_duration, parse_since};
+
+/// OpenTelemetry commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum OtelCmd {
+    /// Export to an OTLP/HTTP collector: `minimized` sends the summary's figures as metrics,
+    /// `full` also the redacted turns of full-tier sessions as log records, `local` nothing
+    /// (no connection is made). Batches wait in <data dir>/otel-outbox until the collector
+    /// takes them; a re-run sends what is new and retries what is waiting.
+    Export(ExportArgs),
+}
+
+/// Arguments of `otel export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// OTLP/HTTP endpoint; /v1/logs and /v1/metrics are appended (default:
+    /// $OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318). Headers come from
+    /// $OTEL_EXPORTER_OTLP_HEADERS (key=value,…).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Leave out turns before this time: YYYY-MM-DD (UTC), RFC 3339, epoch seconds or an age
+    /// such as 7d. Applies to turns not exported yet.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Keep running: export what is new every --interval until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// Pause between exports with --follow.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub interval: String,
+    /// Retry waiting batches now, ignoring their backoff.
+    #[arg(long)]
+    pub force: bool,
+    /// Privacy tier: local, minimized or full (default: $PRIVACY_TIER, else local).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<PrivacyTier>,
+    /// Print JSON `{"tier","exported","message","events_queued","metrics_key","delivered",
+    /// "pending","problem"}` (one line per round with --follow).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cmd: OtelCmd, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        OtelCmd::Export(a) => export(&a, global),
+    }
+}
+
+/// `--since`: a UTC day, or what `ccc samples --since` takes.
+fn since(text: &str) -> anyhow::Result<Timestamp> {
+    let t = text.trim();
+    let secs = match t.parse::<jiff::civil::Date>() {
+        Ok(day) => day.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp().as_second() as f64,
+        Err(_) => parse_since(t)?,
+    };
+    Timestamp::from_unix_seconds_f64(secs).with_context(|| format!("--since {t:?} is out of range"))
+}
+
+fn export(a: &ExportArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut config = RecorderConfig::from_env(global.data_dir.clone())?;
+    if let Some(tier) = a.tier {
+        config.tier = tier;
+    }
+    let tier = config.tier;
+    let otlp = OtlpConfig::from_vars(a.endpoint.as_deref(), &|n| std::env::var(n).ok())?;
+    let options = ExportOptions {
+        since: a.since.as_deref().map(since).transpose()?,
+        ..ExportOptions::default()
+    };
+    let interval = parse_duration(&a.interval)?;
+    let rec = Recorder::open(config, crate::metrics::RollupMetrics)?;
+    loop {
+        let outcome = rec.export_otlp(&otlp, options.clone(), a.force)?;
+        let code = print(&outcome, tier, &otlp, a.json);
+        let finished = !matches!(outcome, OtlpExport::Done(_));
+        if !a.follow || finished {
+            return Ok(code);
+        }
+        std::thread::sleep(interval.max(Duration::from_millis(100)));
+    }
+}
+
+fn print(outcome: &OtlpExport, tier: PrivacyTier, otlp: &OtlpConfig, as_json: bool) -> ExitCode {
+    let (message, code, report) = match outcome {
+        OtlpExport::LocalOnly => (
+            "local tier: nothing exported (no connection made)".to_owned(),
+            ExitCode::SUCCESS,
+            None,
+        ),
+        OtlpExport::Denied(m) => (m.clone(), ExitCode::from(1), None),
+        OtlpExport::Done(r) => (done_message(r, &otlp.endpoint), done_code(r), Some(r)),
+        _ => ("nothing exported".to_owned(), ExitCode::SUCCESS, None),
+    };
+    if as_json {
+        let v = json!({
+            "tier": tier.to_string(),
+            "exported": report.is_some(),
+            "message": message,
+            "endpoint": otlp.endpoint,
+            "events_queued": report.map(|r| r.events_queued),
+            "metrics_key": report.and_then(|r| r.metrics_key.clone()),
+            "delivered": report.map(|r| r.flush.delivered.len()),
+            "dead_lettered": report.map(|r| r.flush.dead_lettered.len()),
+            "pending": report.map(|r| r.flush.remaining),
+            "problem": report.and_then(|r| r.flush.problem.as_ref().map(|p| p.message.clone())),
+        });
+        outln!("{v}");
+    } else if report.is_some_and(|r| r.flush.problem.is_some()) || code != ExitCode::SUCCESS {
+        eprintln!("{message}");
+    } else {
+        outln!("{message}");
+    }
+    code
+}
+
+fn done_code(r: &OtlpReport) -> ExitCode {
+    if r.flush.dead_lettered.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn done_message(r: &OtlpReport, endpoint: &str) -> String {
+    let batches = |n: usize| if n == 1 { "1 batch".to_owned() } else { format!("{n} batches") };
+    let mut line = format!(
+        "{} queued, {} delivered to {endpoint}, {} pending",
+        crate::plural(r.events_queued as u64, "event"),
+        batches(r.flush.delivered.len()),
+        batches(r.flush.remaining),
+    );
+    if !r.flush.dead_lettered.is_empty() {
+        line.push_str(&format!(
+            "; {} rejected by the collector (kept in otel-outbox/dead)",
+            batches(r.flush.dead_lettered.len())
+        ));
+    }
+    if let Some(p) = &r.flush.problem {
+        line.push_str(&format!("; {}", p.message));
+    }
+    line
+}
