@@ -130,8 +130,14 @@ fn print(outcome: &OtlpExport, tier: PrivacyTier, otlp: &OtlpConfig, as_json: bo
     code
 }
 
+/// 1 when something was not delivered (rejected, or the collector is unreachable or failing:
+/// the batches stay queued), like `outbox flush`.
 fn done_code(r: &OtlpReport) -> ExitCode {
-    if r.flush.dead_lettered.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if r.flush.dead_lettered.is_empty() && r.flush.problem.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn done_message(r: &OtlpReport, endpoint: &str) -> String {
