@@ -39,6 +39,7 @@ mod fsutil;
 pub mod http;
 mod metrics;
 pub mod outbox;
+pub mod receiver;
 mod recorder;
 mod state;
 
@@ -56,6 +57,7 @@ pub use metrics::{Metrics, MetricsError, WindowFold};
 pub use outbox::{
     Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus, Target,
 };
+pub use receiver::{Handled, Receiver};
 pub use recorder::{
     OtlpExport, OtlpReport, Preview, PreviewPayload, Recorder, SessionReport, SessionStart,
     TurnInput, UploadGate, UploadOutcome, append_event, event_line, is_glm,

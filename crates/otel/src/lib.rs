@@ -7,6 +7,7 @@
 mod logs;
 mod metrics;
 pub mod model;
+pub mod receive;
 pub mod semconv;
 
 pub use logs::{LogsBatch, event_ids, logs_request};
@@ -73,8 +74,19 @@ pub fn to_json<T: serde::Serialize>(request: &T) -> Result<Vec<u8>, Error> {
 
 /// Read an `ExportLogsServiceRequest` from OTLP/HTTP JSON.
 pub fn parse_logs(body: &[u8]) -> Result<model::ExportLogsServiceRequest, Error> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::Decode { what: "logs request", reason: e.to_string() })
+    serde_json::from_slice(body).map_err(|e| decode_error("logs request", &e))
+}
+
+/// Where and what kind of error, never the input's text (serde quotes offending values, which
+/// could be a prompt or a secret).
+pub(crate) fn decode_error(what: &'static str, e: &serde_json::Error) -> Error {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "JSON of the wrong shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    Error::Decode { what, reason: format!("{kind} at line {} column {}", e.line(), e.column()) }
 }
 
 #[cfg(test)]

@@ -34,12 +34,11 @@ pub struct LogsBatch {
 pub fn logs_request(events: &[Json], opts: &ExportOptions) -> LogsBatch {
     let mut agents: BTreeMap<String, String> = BTreeMap::new();
     for ev in events {
-        if ev["type"] == "session" {
-            if let (Some(sid), Some(agent)) =
+        if ev["type"] == "session"
+            && let (Some(sid), Some(agent)) =
                 (text(&ev["session"]["session_id"]), ev["session"]["agent"].as_str())
-            {
-                agents.insert(sid, agent.to_owned());
-            }
+        {
+            agents.insert(sid, agent.to_owned());
         }
     }
     let mut records = Vec::new();
@@ -165,6 +164,7 @@ fn turn_record(ev: &Json, agents: &BTreeMap<String, String>) -> Option<(Timestam
         severity_text: "INFO".to_owned(),
         body: Some(AnyValue::String(sc::TURN_EVENT.to_owned())),
         attributes: attrs,
+        event_name: String::new(),
     };
     Some((at, record))
 }

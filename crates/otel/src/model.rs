@@ -81,6 +81,9 @@ pub struct LogRecord {
     /// Attributes.
     #[serde(default)]
     pub attributes: Vec<KeyValue>,
+    /// The event name (OTLP 1.5+; read, never written, so older receivers accept our bodies).
+    #[serde(default, skip_serializing)]
+    pub event_name: String,
 }
 
 /// `ExportMetricsServiceRequest` (`POST /v1/metrics`).
@@ -240,6 +243,15 @@ pub enum AnyValue {
     /// `boolValue`.
     #[serde(rename = "boolValue")]
     Bool(bool),
+    /// `arrayValue` (read only; kept as JSON).
+    #[serde(rename = "arrayValue")]
+    Array(serde_json::Value),
+    /// `kvlistValue` (read only; kept as JSON).
+    #[serde(rename = "kvlistValue")]
+    KvList(serde_json::Value),
+    /// `bytesValue` (base64; read only).
+    #[serde(rename = "bytesValue")]
+    Bytes(String),
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -7,5 +7,6 @@ mod lifecycle;
 mod metrics;
 mod otlp;
 mod outbox;
+mod receive;
 mod scenarios;
 mod support;

@@ -64,6 +64,7 @@ fn turn_ids(env: &Env) -> BTreeSet<String> {
 /// Python's `opentelemetry-proto` parses every body into its protobuf message (`json_format.Parse`
 /// refuses unknown fields and wrong shapes). Skipped with a message when python3 or the package
 /// is missing, unless `AGENTOS_REQUIRE_TEST_TOOLS` is set.
+#[allow(clippy::print_stderr)] // the skip message
 fn python_parses(requests: &[RecordedRequest]) {
     const SCRIPT: &str = r#"
 import json, sys

@@ -1,13 +1,13 @@
-//! `agentos otel export`: send AgentOS's numbers to an OpenTelemetry collector (OTLP/HTTP
+//! `agentos otel export`, `otel receive`: send AgentOS's numbers to an OpenTelemetry collector (OTLP/HTTP
 //! JSON) through the durable outbox, as far as the privacy tier and the license allow.
 //! Configuration: `PRIVACY_TIER`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`;
-//! `--tier`, `--endpoint` override them.
+//! `--tier`, `--endpoint` override them. `otel receive` records Claude Code's OTLP telemetry.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use agentos_ccc_client::{
-    OtlpConfig, OtlpExport, OtlpReport, PrivacyTier, Recorder, RecorderConfig,
+    OtlpConfig, OtlpExport, OtlpReport, PrivacyTier, Receiver, Recorder, RecorderConfig,
 };
 use agentos_event_schema::Timestamp;
 use agentos_otel::ExportOptions;
@@ -25,6 +25,30 @@ pub enum OtelCmd {
     /// (no connection is made). Batches wait in <data dir>/otel-outbox until the collector
     /// takes them; a re-run sends what is new and retries what is waiting.
     Export(ExportArgs),
+    /// Receive Claude Code's own telemetry (OTLP/HTTP JSON) and record each API request as a
+    /// turn in events.jsonl, once: requests already recorded or imported from transcripts are
+    /// skipped. Point Claude Code at it with CLAUDE_CODE_ENABLE_TELEMETRY=1,
+    /// OTEL_LOGS_EXPORTER=otlp, OTEL_EXPORTER_OTLP_PROTOCOL=http/json and
+    /// OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318. Runs until interrupted.
+    Receive(ReceiveArgs),
+}
+
+/// Arguments of `otel receive`.
+#[derive(Debug, clap::Args)]
+pub struct ReceiveArgs {
+    /// Address to listen on (loopback by default; another address exposes the receiver).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
+    pub listen: std::net::SocketAddr,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, value_name = "BYTES", default_value_t = agentos_ccc_client::receiver::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
+    /// Privacy tier recorded on sessions first seen here (default: $PRIVACY_TIER, else local).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<PrivacyTier>,
+    /// Print one JSON object per request (`{"status","recorded","duplicates","rejected",
+    /// "ignored","reason"}`) after a first `{"listening": ADDR}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `otel export`.
@@ -60,6 +84,7 @@ pub struct ExportArgs {
 pub fn run(cmd: OtelCmd, global: &Global) -> anyhow::Result<ExitCode> {
     match cmd {
         OtelCmd::Export(a) => export(&a, global),
+        OtelCmd::Receive(a) => receive(&a, global),
     }
 }
 
@@ -158,4 +183,39 @@ fn done_message(r: &OtlpReport, endpoint: &str) -> String {
         line.push_str(&format!("; {}", p.message));
     }
     line
+}
+
+fn receive(a: &ReceiveArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut config = RecorderConfig::from_env(global.data_dir.clone())?;
+    if let Some(tier) = a.tier {
+        config.tier = tier;
+    }
+    let mut receiver =
+        Receiver::bind(a.listen, &config.data_dir, config.tier)?.with_max_body(a.max_body);
+    let addr = receiver.local_addr()?;
+    if a.json {
+        outln!("{}", json!({"listening": addr.to_string()}));
+    } else {
+        outln!("listening on {addr}, recording into {}", config.data_dir.join("events.jsonl"));
+    }
+    loop {
+        let h = receiver.serve_one()?;
+        if a.json {
+            outln!(
+                "{}",
+                json!({"status": h.status, "recorded": h.recorded, "duplicates": h.duplicates,
+                    "rejected": h.rejected, "ignored": h.ignored, "reason": h.reason})
+            );
+        } else if let Some(reason) = &h.reason {
+            outln!("{} refused: {reason}", h.status);
+        } else {
+            outln!(
+                "{} recorded, {} already there, {} rejected, {} ignored",
+                crate::plural(h.recorded as u64, "turn"),
+                h.duplicates,
+                h.rejected,
+                h.ignored
+            );
+        }
+    }
 }

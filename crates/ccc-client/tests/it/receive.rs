@@ -1,0 +1,164 @@
+//! The OTLP receiver (`Receiver`): Claude Code's `api_request` events become v1 turns once;
+//! bad requests get a 4xx with a reason and the receiver goes on. Real sockets on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use agentos_ccc_client::{PrivacyTier, Receiver};
+use serde_json::{Value as Json, json};
+
+use crate::support::*;
+
+/// An OTLP/HTTP JSON logs body shaped like Claude Code's: string-valued numbers, a resource
+/// naming the service, an api_request per `(session, model, [in, out, read, write], cost)` and
+/// one user_prompt record carrying text that must never be recorded.
+pub fn claude_logs(requests: &[(&str, &str, [u64; 4], f64)]) -> Vec<u8> {
+    let s = |k: &str, v: &str| json!({"key": k, "value": {"stringValue": v}});
+    let mut records: Vec<Json> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, (session, model, t, cost))| {
+            json!({
+                "timeUnixNano": "1796032800000000000",
+                "body": {"stringValue": "claude_code.api_request"},
+                "attributes": [
+                    s("event.name", "api_request"),
+                    s("event.timestamp", &format!("2026-11-30T10:00:{:02}.000Z", i % 60)),
+                    {"key": "event.sequence", "value": {"intValue": i.to_string()}},
+                    s("session.id", session),
+                    s("user.email", "someone-secret@example.com"),
+                    s("model", model),
+                    s("input_tokens", &t[0].to_string()),
+                    s("output_tokens", &t[1].to_string()),
+                    s("cache_read_tokens", &t[2].to_string()),
+                    s("cache_creation_tokens", &t[3].to_string()),
+                    s("cost_usd", &cost.to_string()),
+                    s("duration_ms", "1500"),
+                ]
+            })
+        })
+        .collect();
+    records.push(json!({
+        "timeUnixNano": "1796032800000000000",
+        "body": {"stringValue": "claude_code.user_prompt"},
+        "attributes": [s("event.name", "user_prompt"), s("prompt", "my very secret prompt")]
+    }));
+    serde_json::to_vec(&json!({"resourceLogs": [{
+        "resource": {"attributes": [s("service.name", "claude-code"), s("service.version", "2.0.14")]},
+        "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]
+    }]}))
+    .unwrap()
+}
+
+/// POST over a fresh connection; (status, body).
+fn post(addr: std::net::SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, Json) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Json::Null))
+}
+
+/// Serve `n` requests on a thread while `client` runs.
+fn serving<T>(rx: Receiver, n: usize, client: impl FnOnce(std::net::SocketAddr) -> T) -> T {
+    let addr = rx.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let mut rx = rx;
+        (0..n).map(|_| rx.serve_one().unwrap()).collect::<Vec<_>>()
+    });
+    let out = client(addr);
+    server.join().unwrap();
+    out
+}
+
+#[test]
+fn claude_code_api_requests_become_turns_once_and_no_text_is_kept() {
+    let env = env();
+    let rx = Receiver::bind("127.0.0.1:0".parse().unwrap(), &env.data, PrivacyTier::Local).unwrap();
+    let body = claude_logs(&[
+        (
+            "0f6c1a9e-2c3b-4d5e-8f90-123456789abc",
+            "claude-sonnet-4-5-20250929",
+            [12, 340, 5000, 200],
+            0.0421,
+        ),
+        ("0f6c1a9e-2c3b-4d5e-8f90-123456789abc", "claude-haiku-4-5", [80, 9, 0, 0], 0.0001),
+    ]);
+    let (first, again) = serving(rx, 2, |addr| {
+        (
+            post(addr, "/v1/logs", "application/json", &body),
+            post(addr, "/v1/logs", "application/json", &body),
+        )
+    });
+    assert_eq!(first, (200, json!({"partialSuccess": {}})));
+    assert_eq!(again.0, 200);
+    let events = lines(&env.data.join("events.jsonl"));
+    assert_eq!(events.len(), 3, "one session event and two turns, once: {events:#?}");
+    assert_eq!(events[0]["type"], "session");
+    assert_eq!(events[0]["session"]["agent"], "claude-code");
+    assert_eq!(events[0]["session"]["cli_version"], "2.0.14");
+    let t = &events[1];
+    assert_eq!(t["turn"]["model"], "claude-sonnet-4-5-20250929");
+    assert_eq!(
+        [
+            &t["turn"]["tokens_in"],
+            &t["turn"]["tokens_out"],
+            &t["turn"]["cache_read_tokens"],
+            &t["turn"]["cache_creation_tokens"]
+        ],
+        [&json!(12), &json!(340), &json!(5000), &json!(200)]
+    );
+    assert!(close(&t["cost"]["estimated_usd"], 0.0421));
+    assert_eq!(t["cost"]["provider"], "anthropic");
+    assert!(close(&t["turn"]["latency_ms"], 1500.0));
+    assert_eq!(t["turn"]["responded_at"], "2026-11-30T10:00:00.000000Z");
+    let log = std::fs::read_to_string(env.data.join("events.jsonl")).unwrap();
+    assert!(!log.contains("secret"), "text from the telemetry reached the log");
+    // A new receiver over the same log (a restart) still drops the repeats.
+    let rx = Receiver::bind("127.0.0.1:0".parse().unwrap(), &env.data, PrivacyTier::Local).unwrap();
+    serving(rx, 1, |addr| post(addr, "/v1/logs", "application/json", &body));
+    assert_eq!(lines(&env.data.join("events.jsonl")).len(), 3);
+}
+
+#[test]
+fn bad_requests_get_a_reason_and_the_receiver_goes_on() {
+    let env = env();
+    let rx = Receiver::bind("127.0.0.1:0".parse().unwrap(), &env.data, PrivacyTier::Local)
+        .unwrap()
+        .with_max_body(4096);
+    let good = claude_logs(&[("s-1", "claude-sonnet-4-5", [1, 2, 3, 4], 0.5)]);
+    let answers = serving(rx, 8, |addr| {
+        let mut a = vec![
+            post(addr, "/v1/logs", "application/json", b"{\"resourceLogs\": [{\"scopeLogs\": \"my secret prompt\"}]}"),
+            post(addr, "/v1/logs", "application/json", b"{not json"),
+            post(addr, "/v1/logs", "application/x-protobuf", b"\x0a\x00"),
+            post(addr, "/v1/traces", "application/json", b"{}"),
+            post(addr, "/v1/logs", "application/json", &vec![b' '; 5000]),
+            post(addr, "/v1/metrics", "application/json", b"{\"resourceMetrics\": [{\"scopeMetrics\": [{\"metrics\": [{\"name\": \"claude_code.token.usage\", \"sum\": {}}]}]}]}"),
+        ];
+        // A client that hangs up mid-request costs only its connection.
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(b"POST /v1/logs HTTP/1.1\r\nContent-Length: 100\r\n\r\n{").unwrap();
+        drop(s);
+        a.push(post(addr, "/v1/logs", "application/json", &good));
+        a
+    });
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [400, 400, 415, 404, 413, 200, 200]);
+    for (status, body) in &answers[..5] {
+        let reason = body["message"].as_str().unwrap_or_else(|| panic!("{status}: {body}"));
+        assert!(!reason.contains("secret") && !reason.contains('\n'), "{reason}");
+    }
+    assert!(answers[2].1["message"].as_str().unwrap().contains("http/json"));
+    assert_eq!(lines(&env.data.join("events.jsonl")).len(), 2, "the good request was recorded");
+}
