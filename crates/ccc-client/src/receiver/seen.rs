@@ -1,9 +1,10 @@
 //! What the event log already holds, as far as the receiver needs it: the ids of every event,
-//! the usage fingerprint of every turn and the sessions that have a session event. Read
+//! the usage fingerprint of every response (a correction's increase added to the response it
+//! revises) and the sessions that have a session event. Read
 //! incrementally (only bytes appended since the last look, never into a torn last line);
 //! memory is a few bytes per event, never a line's text.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom};
@@ -18,6 +19,9 @@ use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
 pub(super) struct Seen {
     ids: HashSet<u64>,
     fingerprints: HashSet<[u8; 16]>,
+    /// Each response's usage by its event id, so a correction (the increase over a response
+    /// first seen mid-stream) yields the final usage's fingerprint.
+    usage: HashMap<u64, [u64; 4]>,
     sessions: HashSet<String>,
     offset: u64,
 }
@@ -75,17 +79,29 @@ impl Seen {
             self.ids.insert(id_hash(id.as_ref()));
         }
         match event {
-            Event::Turn(t) if t.turn.revises.is_none() => {
+            Event::Turn(t) => {
                 let t = &t.turn;
+                let mut tokens = [
+                    t.tokens_in,
+                    t.tokens_out,
+                    t.cache_read_tokens.unwrap_or(0),
+                    t.cache_creation_tokens.unwrap_or(0),
+                ];
+                let key = match &t.revises {
+                    Some(original) => id_hash(original.as_ref()),
+                    None => event.envelope().event_id.as_ref().map_or(0, |id| id_hash(id.as_ref())),
+                };
+                if t.revises.is_some() {
+                    let before = self.usage.get(&key).copied().unwrap_or_default();
+                    for (n, b) in tokens.iter_mut().zip(before) {
+                        *n = n.saturating_add(b);
+                    }
+                }
+                self.usage.insert(key, tokens);
                 self.fingerprints.insert(agentos_otel::receive::usage_fingerprint(
                     t.session_id.as_ref(),
                     &t.model,
-                    [
-                        t.tokens_in,
-                        t.tokens_out,
-                        t.cache_read_tokens.unwrap_or(0),
-                        t.cache_creation_tokens.unwrap_or(0),
-                    ],
+                    tokens,
                 ));
             }
             Event::Session(s) => {

@@ -162,3 +162,51 @@ fn bad_requests_get_a_reason_and_the_receiver_goes_on() {
     assert!(answers[2].1["message"].as_str().unwrap().contains("http/json"));
     assert_eq!(lines(&env.data.join("events.jsonl")).len(), 2, "the good request was recorded");
 }
+
+#[test]
+fn a_response_imported_mid_stream_and_corrected_is_matched_by_its_final_usage() {
+    let env = env();
+    std::fs::create_dir_all(&env.data).unwrap();
+    // As `agentos import` writes them: the response seen mid-stream (10 output tokens), then a
+    // correction carrying the increase (+290) once the transcript was complete.
+    let turn = |id: &str, out: u64, revises: Option<&str>| {
+        let mut t = json!({"type": "turn", "event_id": id, "ts": "2026-11-30T10:00:00Z",
+            "schema_version": "1.0.0", "turn": {"turn_id": id, "session_id": "s-9",
+            "model": "claude-opus-4-1", "subagent": "main", "tokens_in": if revises.is_some() { 0 } else { 7 },
+            "tokens_out": out, "input_kind": "text", "latency_ms": 0.0,
+            "cache_read_tokens": 0, "cache_creation_tokens": 0}});
+        if let Some(r) = revises {
+            t["turn"]["revises"] = json!(r);
+        }
+        t.to_string()
+    };
+    let original = "aaaaaaaa-0000-4000-8000-000000000001";
+    let log = format!(
+        "{}\n{}\n",
+        turn(original, 10, None),
+        turn("aaaaaaaa-0000-4000-8000-000000000002", 290, Some(original))
+    );
+    std::fs::write(env.data.join("events.jsonl"), &log).unwrap();
+    let mut rx =
+        Receiver::bind("127.0.0.1:0".parse().unwrap(), &env.data, PrivacyTier::Local).unwrap();
+    // Claude Code reports the final usage: 7 in, 300 out.
+    let h = rx
+        .handle(
+            "POST",
+            "/v1/logs",
+            "application/json",
+            &claude_logs(&[("s-9", "claude-opus-4-1", [7, 300, 0, 0], 0.1)]),
+        )
+        .unwrap();
+    assert_eq!((h.recorded, h.duplicates), (0, 1));
+    // The mid-stream usage alone is not what Claude Code reports; a different response is new.
+    let h = rx
+        .handle(
+            "POST",
+            "/v1/logs",
+            "application/json",
+            &claude_logs(&[("s-9", "claude-opus-4-1", [7, 301, 0, 0], 0.1)]),
+        )
+        .unwrap();
+    assert_eq!((h.recorded, h.duplicates), (1, 0));
+}

@@ -129,3 +129,154 @@ fn a_collector_that_is_down_keeps_the_batch_and_a_bad_header_is_a_usage_error() 
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("OTEL_EXPORTER_OTLP_HEADERS") && !err.contains("secret"), "{err}");
 }
+
+/// `agentos otel receive --listen 127.0.0.1:0 --json` running; its address and its stdout lines.
+struct Receiving {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Receiving {
+    fn start(data: &Path) -> Receiving {
+        use std::io::BufRead;
+        let mut child = agentos(data, "local")
+            .args(["otel", "receive", "--listen", "127.0.0.1:0", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut r = Receiving { child, addr: "127.0.0.1:1".parse().unwrap(), lines };
+        let first: serde_json::Value = serde_json::from_str(&r.next()).unwrap();
+        r.addr = first["listening"].as_str().unwrap().parse().unwrap();
+        r
+    }
+
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a line from the receiver")
+    }
+
+    /// POST a JSON body; the receiver's report line for it.
+    fn post(&self, body: &[u8]) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        serde_json::from_str(&self.next()).unwrap()
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Claude Code-shaped logs body: one api_request per (session, model, tokens).
+fn api_requests(requests: &[(String, String, [u64; 4])]) -> Vec<u8> {
+    let s = |k: &str, v: &str| serde_json::json!({"key": k, "value": {"stringValue": v}});
+    let records: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|(session, model, t)| {
+            serde_json::json!({
+                "timeUnixNano": "1796032800000000000",
+                "body": {"stringValue": "claude_code.api_request"},
+                "attributes": [s("event.name", "api_request"), s("session.id", session),
+                    s("model", model), s("input_tokens", &t[0].to_string()),
+                    s("output_tokens", &t[1].to_string()), s("cache_read_tokens", &t[2].to_string()),
+                    s("cache_creation_tokens", &t[3].to_string()), s("cost_usd", "0.01")]
+            })
+        })
+        .collect();
+    serde_json::to_vec(
+        &serde_json::json!({"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn received_requests_already_imported_from_transcripts_are_not_recorded_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/agent-history/claude");
+    std::fs::create_dir_all(dir.path().join("none")).unwrap();
+    let mut import = agentos(&data, "local");
+    import.env("HOME", dir.path()).env_remove("CLAUDE_CONFIG_DIR").env_remove("CODEX_HOME");
+    ok(
+        import,
+        &[
+            "import",
+            "--claude-dir",
+            fixture.to_str().unwrap(),
+            "--codex-home",
+            dir.path().join("none").to_str().unwrap(),
+        ],
+    );
+    let log = data.join("events.jsonl");
+    let read = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let imported = read();
+    // What Claude Code reported for each of those responses: its final usage (a correction's
+    // increase added to the turn it revises).
+    let mut usage: Vec<(String, String, String, [u64; 4])> = Vec::new();
+    for e in imported.iter().filter(|e| e["type"] == "turn") {
+        let t = &e["turn"];
+        let n = |k: &str| t[k].as_u64().unwrap_or(0);
+        let u =
+            [n("tokens_in"), n("tokens_out"), n("cache_read_tokens"), n("cache_creation_tokens")];
+        match t["revises"].as_str() {
+            Some(id) => {
+                let orig = usage.iter_mut().find(|x| x.0 == id).unwrap();
+                for i in 0..4 {
+                    orig.3[i] += u[i];
+                }
+            }
+            None => usage.push((
+                e["event_id"].as_str().unwrap().to_owned(),
+                t["session_id"].as_str().unwrap().to_owned(),
+                t["model"].as_str().unwrap().to_owned(),
+                u,
+            )),
+        }
+    }
+    assert!(usage.len() >= 3, "the fixture has Claude Code responses: {usage:?}");
+    let same: Vec<(String, String, [u64; 4])> =
+        usage.iter().map(|(_, s, m, u)| (s.clone(), m.clone(), *u)).collect();
+    let rx = Receiving::start(&data);
+    let report = rx.post(&api_requests(&same));
+    assert_eq!(
+        (report["recorded"].as_u64(), report["duplicates"].as_u64()),
+        (Some(0), Some(same.len() as u64)),
+        "{report}"
+    );
+    assert_eq!(read().len(), imported.len(), "nothing appended");
+    // A response the transcripts do not have is recorded, once.
+    let new = vec![(same[0].0.clone(), same[0].1.clone(), [1, 2, 3, 4])];
+    assert_eq!(rx.post(&api_requests(&new))["recorded"], 1);
+    assert_eq!(rx.post(&api_requests(&new))["duplicates"], 1);
+    assert_eq!(read().len(), imported.len() + 1);
+}
