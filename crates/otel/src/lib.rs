@@ -7,6 +7,7 @@
 mod logs;
 mod metrics;
 pub mod model;
+pub mod protobuf;
 pub mod receive;
 pub mod semconv;
 

@@ -141,3 +141,51 @@ fn summary_figures_become_cumulative_sums_and_gauges() {
     );
     assert_eq!(by_name(names::FEATURES_SHIPPED)["sum"]["dataPoints"][0]["asDouble"], json!(3.0));
 }
+
+/// Length-delimited field `n` holding `bytes`.
+fn ld(n: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![(n << 3) | 2, u8::try_from(bytes.len()).unwrap()];
+    v.extend_from_slice(bytes);
+    v
+}
+
+#[test]
+fn protobuf_logs_decode_by_hand_and_no_input_panics() {
+    use crate::protobuf::{count_metrics, decode_logs};
+    // KeyValue{key: "model", value: {string_value: "m1"}}, KeyValue{"n", {int_value: -2}}.
+    let model = [ld(1, b"model"), ld(2, &ld(1, b"m1"))].concat();
+    let neg =
+        [ld(1, b"n"), ld(2, &[0x18, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]
+            .concat();
+    // LogRecord{time_unix_nano (fixed64) = 1000, body "b", attributes, event_name "e"}.
+    let mut record = vec![0x09];
+    record.extend_from_slice(&1000u64.to_le_bytes());
+    record.extend([ld(5, &ld(1, b"b")), ld(6, &model), ld(6, &neg), ld(12, b"e")].concat());
+    // An unknown varint field (99) is skipped.
+    record.extend([0x98, 0x06, 0x01]);
+    let scope_logs = [ld(1, &ld(1, b"scope")), ld(2, &record)].concat();
+    let body = ld(1, &[ld(1, &ld(1, &ld(1, b"service.name"))), ld(2, &scope_logs)].concat());
+    let req = decode_logs(&body).unwrap();
+    let rec = &req.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(rec.time_unix_nano, 1000);
+    assert_eq!(rec.body, Some(AnyValue::String("b".into())));
+    assert_eq!(rec.event_name, "e");
+    assert_eq!(attr(&rec.attributes, "model"), Some(&AnyValue::String("m1".into())));
+    assert_eq!(attr(&rec.attributes, "n"), Some(&AnyValue::Int(-2)));
+    assert_eq!(req.resource_logs[0].scope_logs[0].scope.name, "scope");
+    // Every prefix and every single-byte change decodes or fails, never panics.
+    for cut in 0..body.len() {
+        let _ = decode_logs(&body[..cut]);
+        let _ = count_metrics(&body[..cut]);
+    }
+    for i in 0..body.len() {
+        for b in [0x00, 0x7f, 0x80, 0xff, body[i] ^ 0x07] {
+            let mut m = body.clone();
+            m[i] = b;
+            let _ = decode_logs(&m);
+            let _ = count_metrics(&m);
+        }
+    }
+    assert!(decode_logs(&[0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err(), "a length past the end");
+    assert!(decode_logs(&[0x0b]).is_err(), "groups are refused");
+}

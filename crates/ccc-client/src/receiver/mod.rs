@@ -1,4 +1,4 @@
-//! The OTLP/HTTP receiver for Claude Code's own telemetry (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`):
+//! The OTLP/HTTP receiver for Claude Code's own telemetry (JSON or protobuf encoding):
 //! `POST /v1/logs` records each `claude_code.api_request` as a v1 turn in `events.jsonl`;
 //! `POST /v1/metrics` is checked and acknowledged (the same requests, aggregated: not recorded).
 //!
@@ -45,6 +45,8 @@ pub struct Handled {
     pub ignored: usize,
     /// Why the request was refused, when it was (one line, no payload text).
     pub reason: Option<String>,
+    /// The request was protobuf (answered with an empty protobuf response).
+    pub protobuf: bool,
 }
 
 /// The receiver: a listening socket and the event log it records into.
@@ -122,22 +124,27 @@ impl Receiver {
             return Ok(refused(405, "use POST".to_owned()));
         }
         let ct = content_type.to_ascii_lowercase();
-        if ct.contains("protobuf") {
-            return Ok(refused(
-                415,
-                "protobuf is not supported: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json".to_owned(),
-            ));
-        }
-        if !ct.is_empty() && !ct.starts_with("application/json") {
-            return Ok(refused(415, "send application/json".to_owned()));
+        let protobuf = ct.starts_with("application/x-protobuf");
+        if !protobuf && !ct.is_empty() && !ct.starts_with("application/json") {
+            return Ok(refused(415, "send application/json or application/x-protobuf".to_owned()));
         }
         if path == "/v1/metrics" {
-            return Ok(match agentos_otel::receive::metric_names(body) {
-                Ok(names) => Handled { status: 200, ignored: names.len(), ..Handled::default() },
+            let counted = if protobuf {
+                agentos_otel::protobuf::count_metrics(body)
+            } else {
+                agentos_otel::receive::metric_names(body).map(|n| n.len())
+            };
+            return Ok(match counted {
+                Ok(n) => Handled { status: 200, ignored: n, protobuf, ..Handled::default() },
                 Err(e) => refused(400, e.to_string()),
             });
         }
-        let request = match agentos_otel::parse_logs(body) {
+        let parsed = if protobuf {
+            agentos_otel::protobuf::decode_logs(body)
+        } else {
+            agentos_otel::parse_logs(body)
+        };
+        let request = match parsed {
             Ok(r) => r,
             Err(e) => return Ok(refused(400, e.to_string())),
         };
@@ -145,6 +152,7 @@ impl Receiver {
         self.seen.refresh(&self.events)?;
         let mut handled = Handled {
             status: 200,
+            protobuf,
             rejected: received.rejected,
             ignored: received.other,
             ..Handled::default()
@@ -252,16 +260,12 @@ fn read_request(reader: &mut impl BufRead, max_body: usize) -> Result<Request, (
 }
 
 fn respond(mut stream: &TcpStream, h: &Handled) {
-    let body = match &h.reason {
-        // google.rpc.Status, as OTLP/HTTP answers failures.
-        Some(reason) => json!({"code": 3, "message": reason}),
-        None if h.rejected > 0 => json!({"partialSuccess": {
-            "rejectedLogRecords": h.rejected.to_string(),
-            "errorMessage": "api_request records without session.id, model or a time, or out of range",
-        }}),
-        None => json!({"partialSuccess": {}}),
-    }
-    .to_string();
+    // An empty `Export*ServiceResponse` is the empty protobuf message.
+    let (content_type, body) = if h.protobuf && h.reason.is_none() {
+        ("application/x-protobuf", String::new())
+    } else {
+        ("application/json", json_answer(h))
+    };
     let text = match h.status {
         200 => "OK",
         400 => "Bad Request",
@@ -275,11 +279,24 @@ fn respond(mut stream: &TcpStream, h: &Handled) {
         _ => "Error",
     };
     let head = format!(
-        "HTTP/1.1 {} {text}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {text}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         h.status,
         body.len()
     );
     // The client may be gone; nothing to do about it.
     let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
     let _ = stream.flush();
+}
+
+fn json_answer(h: &Handled) -> String {
+    match &h.reason {
+        // google.rpc.Status, as OTLP/HTTP answers failures.
+        Some(reason) => json!({"code": 3, "message": reason}),
+        None if h.rejected > 0 => json!({"partialSuccess": {
+            "rejectedLogRecords": h.rejected.to_string(),
+            "errorMessage": "api_request records without session.id, model or a time, or out of range",
+        }}),
+        None => json!({"partialSuccess": {}}),
+    }
+    .to_string()
 }

@@ -141,7 +141,7 @@ fn bad_requests_get_a_reason_and_the_receiver_goes_on() {
         let mut a = vec![
             post(addr, "/v1/logs", "application/json", b"{\"resourceLogs\": [{\"scopeLogs\": \"my secret prompt\"}]}"),
             post(addr, "/v1/logs", "application/json", b"{not json"),
-            post(addr, "/v1/logs", "application/x-protobuf", b"\x0a\x00"),
+            post(addr, "/v1/logs", "application/x-protobuf", b"\x0a\xff\x01secret"),
             post(addr, "/v1/traces", "application/json", b"{}"),
             post(addr, "/v1/logs", "application/json", &vec![b' '; 5000]),
             post(addr, "/v1/metrics", "application/json", b"{\"resourceMetrics\": [{\"scopeMetrics\": [{\"metrics\": [{\"name\": \"claude_code.token.usage\", \"sum\": {}}]}]}]}"),
@@ -154,12 +154,12 @@ fn bad_requests_get_a_reason_and_the_receiver_goes_on() {
         a
     });
     let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
-    assert_eq!(statuses, [400, 400, 415, 404, 413, 200, 200]);
+    assert_eq!(statuses, [400, 400, 400, 404, 413, 200, 200]);
     for (status, body) in &answers[..5] {
         let reason = body["message"].as_str().unwrap_or_else(|| panic!("{status}: {body}"));
         assert!(!reason.contains("secret") && !reason.contains('\n'), "{reason}");
     }
-    assert!(answers[2].1["message"].as_str().unwrap().contains("http/json"));
+    assert!(answers[2].1["message"].as_str().unwrap().contains("protobuf"), "{:?}", answers[2]);
     assert_eq!(lines(&env.data.join("events.jsonl")).len(), 2, "the good request was recorded");
 }
 
@@ -209,4 +209,93 @@ fn a_response_imported_mid_stream_and_corrected_is_matched_by_its_final_usage() 
         )
         .unwrap();
     assert_eq!((h.recorded, h.duplicates), (1, 0));
+}
+
+/// The Python OpenTelemetry SDK's OTLP/HTTP exporter (protobuf: the Python exporter has no JSON
+/// encoding) sends Claude Code-shaped events to the receiver. Skipped with a message when the
+/// packages are missing, unless `AGENTOS_REQUIRE_TEST_TOOLS` is set.
+#[test]
+#[allow(clippy::print_stderr)] // the skip message
+fn the_python_sdk_exporter_sends_to_the_receiver() {
+    const SCRIPT: &str = r#"
+import sys
+from opentelemetry._logs import LogRecord
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.sdk.resources import Resource
+provider = LoggerProvider(resource=Resource.create({"service.name": "claude-code", "service.version": "2.0.14"}))
+provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=sys.argv[1] + "/v1/logs", timeout=10)))
+log = provider.get_logger("com.anthropic.claude_code.events")
+base = 1796032800 * 10**9
+for i, (model, t) in enumerate([("claude-sonnet-4-5", (12, 340, 5000, 200)), ("claude-haiku-4-5", (80, 9, 0, 0))]):
+    log.emit(LogRecord(timestamp=base + i * 10**9, body="claude_code.api_request", attributes={
+        "event.name": "api_request", "session.id": "sdk-session-1", "model": model,
+        "input_tokens": str(t[0]), "output_tokens": str(t[1]), "cache_read_tokens": str(t[2]),
+        "cache_creation_tokens": str(t[3]), "cost_usd": "0.25", "duration_ms": 900,
+        "event.sequence": i, "user.email": "someone-secret@example.com"}))
+log.emit(LogRecord(timestamp=base, body="claude_code.user_prompt", attributes={"event.name": "user_prompt", "prompt": "a secret prompt"}))
+provider.shutdown()
+"#;
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http"])
+        .output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("AGENTOS_REQUIRE_TEST_TOOLS").is_none(),
+            "python3 with opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http is required"
+        );
+        eprintln!("skipped: pip install opentelemetry-sdk opentelemetry-exporter-otlp-proto-http");
+        return;
+    }
+    let env = env();
+    let rx = Receiver::bind("127.0.0.1:0".parse().unwrap(), &env.data, PrivacyTier::Local).unwrap();
+    let addr = rx.local_addr().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = stop.clone();
+    let server = std::thread::spawn(move || {
+        let mut rx = rx;
+        let mut handled = Vec::new();
+        // Bounded: the client sends three requests; the test's own wake-up ends it.
+        for _ in 0..20 {
+            let h = rx.serve_one().unwrap();
+            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            handled.push(h);
+        }
+        handled
+    });
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, &format!("http://{addr}")])
+        .output()
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = TcpStream::connect(addr); // wake the accept
+    let handled = server.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("Failed to export"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(handled.iter().all(|h| h.status == 200 && h.protobuf), "{handled:?}");
+    assert_eq!(handled.iter().map(|h| h.recorded).sum::<usize>(), 2, "{handled:?}");
+    let events = lines(&env.data.join("events.jsonl"));
+    let turns: Vec<_> = events.iter().filter(|e| e["type"] == "turn").collect();
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[0]["turn"]["model"], "claude-sonnet-4-5");
+    assert_eq!(
+        [
+            &turns[0]["turn"]["tokens_in"],
+            &turns[0]["turn"]["tokens_out"],
+            &turns[0]["turn"]["cache_read_tokens"],
+            &turns[0]["turn"]["cache_creation_tokens"]
+        ],
+        [&json!(12), &json!(340), &json!(5000), &json!(200)]
+    );
+    assert!(close(&turns[1]["turn"]["latency_ms"], 900.0), "an int attribute read as a number");
+    // The record's own time (no event.timestamp attribute): 2026-11-30T10:00:01Z.
+    assert_eq!(turns[1]["turn"]["responded_at"], "2026-11-30T10:00:01.000000Z");
+    assert!(!std::fs::read_to_string(env.data.join("events.jsonl")).unwrap().contains("secret"));
 }

@@ -251,8 +251,8 @@ fn received_requests_already_imported_from_transcripts_are_not_recorded_twice() 
         match t["revises"].as_str() {
             Some(id) => {
                 let orig = usage.iter_mut().find(|x| x.0 == id).unwrap();
-                for i in 0..4 {
-                    orig.3[i] += u[i];
+                for (total, more) in orig.3.iter_mut().zip(u) {
+                    *total += more;
                 }
             }
             None => usage.push((
