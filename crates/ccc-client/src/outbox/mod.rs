@@ -152,7 +152,7 @@ pub struct Batch {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct QueueItem {
+pub(super) struct QueueItem {
     event_id: String,
     event: Json,
 }
@@ -369,7 +369,8 @@ impl Outbox {
             Target::Otlp(_) => OTLP_BATCH_MAX_EVENTS,
         };
         for chunk in items.chunks(per_batch) {
-            let Some(batch) = self.event_batch(chunk)? else {
+            let refs: Vec<&QueueItem> = chunk.iter().map(|(_, i)| i).collect();
+            let Some(batch) = self.event_batch(&refs, None)? else {
                 // Nothing in it leaves (an OTLP batch of sessions only, or turns before
                 // `since`): the events are dispositioned.
                 for (path, _) in chunk {
@@ -388,8 +389,14 @@ impl Outbox {
 
     /// The batch for queued events, in this outbox's target's form; `None` when no record
     /// would be sent.
-    fn event_batch(&self, chunk: &[(Utf8PathBuf, QueueItem)]) -> Result<Option<Batch>, Error> {
-        let events: Vec<&Json> = chunk.iter().map(|(_, i)| &i.event).collect();
+    /// `key` fixes the idempotency key (OTLP batches built straight from the log are named by
+    /// their first event's offset, so a catch-up repeated after a crash rewrites the same one).
+    fn event_batch(
+        &self,
+        chunk: &[&QueueItem],
+        key: Option<String>,
+    ) -> Result<Option<Batch>, Error> {
+        let events: Vec<&Json> = chunk.iter().map(|i| &i.event).collect();
         let (key, kind, items, body, event_ids) = match &self.target {
             Target::Ccc => {
                 let key = format!("evb-{}", uuid::Uuid::new_v4());
@@ -410,15 +417,10 @@ impl Outbox {
                     .map_err(|source| Error::Encode { what: "OTLP logs", source })?;
                 let ids = chunk
                     .iter()
-                    .map(|(_, i)| i.event["event_id"].as_str().unwrap_or(&i.event_id).to_owned())
+                    .map(|i| i.event["event_id"].as_str().unwrap_or(&i.event_id).to_owned())
                     .collect();
-                (
-                    format!("otl-{}", uuid::Uuid::new_v4()),
-                    BatchKind::OtlpLogs,
-                    logs.records,
-                    body,
-                    ids,
-                )
+                let key = key.unwrap_or_else(|| format!("otl-{}", uuid::Uuid::new_v4()));
+                (key, BatchKind::OtlpLogs, logs.records, body, ids)
             }
         };
         Ok(Some(Batch {
@@ -432,6 +434,26 @@ impl Outbox {
             body,
             event_ids,
         }))
+    }
+
+    /// OTLP target: write the events of one catch-up stretch as a logs batch straight away
+    /// (no per-event queue files), keyed by the first event's log offset. A batch with that key
+    /// already pending (written before a crash, the watermark not yet advanced) is kept as is.
+    pub(super) fn write_direct_batch(
+        &self,
+        first_offset: u64,
+        items: &[QueueItem],
+        pending_keys: &std::collections::BTreeSet<String>,
+    ) -> Result<(), Error> {
+        let key = format!("otl-{first_offset:020}");
+        if items.is_empty() || pending_keys.contains(&key) {
+            return Ok(());
+        }
+        let refs: Vec<&QueueItem> = items.iter().collect();
+        if let Some(batch) = self.event_batch(&refs, Some(key))? {
+            self.write_pending(&batch)?;
+        }
+        Ok(())
     }
 
     fn pending_files(&self) -> Result<Vec<(Utf8PathBuf, Batch)>, Error> {

@@ -261,3 +261,31 @@ fn otlp_headers_parse_and_bad_ones_name_no_secret() {
         assert!(e.contains("entry 1") && !e.contains("secret"), "{e}");
     }
 }
+
+#[test]
+fn otlp_batches_come_straight_from_the_log_and_a_crash_before_the_watermark_repeats_none() {
+    let env = env();
+    let mut rec = licensed(&env, "full");
+    record(&mut rec, 1, 1500);
+    let outbox = rec.otlp_outbox(ExportOptions::default());
+    outbox.ensure_watermark_at_start().unwrap();
+    let watermark = env.data.join("otel-outbox/events.offset.json");
+    let before = std::fs::read(&watermark).unwrap();
+    assert_eq!(outbox.catch_up().unwrap(), 1502);
+    let first = outbox.pending().unwrap();
+    // 1 502 events (session, 1 500 turns, end) in batches of at most 1 000, no queue files.
+    assert_eq!(first.iter().map(|b| b.items).collect::<Vec<_>>(), [999, 501]);
+    assert!(!env.data.join("otel-outbox/queue").exists());
+    // A crash after the batches were written but before the watermark moved: the catch-up
+    // runs again over the same stretch and rewrites nothing twice.
+    std::fs::write(&watermark, before).unwrap();
+    outbox.catch_up().unwrap();
+    let again = outbox.pending().unwrap();
+    assert_eq!(again.len(), 2);
+    assert_eq!(
+        again.iter().map(|b| &b.key).collect::<Vec<_>>(),
+        first.iter().map(|b| &b.key).collect::<Vec<_>>()
+    );
+    let ids: BTreeSet<String> = again.iter().flat_map(|b| b.event_ids.clone()).collect();
+    assert_eq!(ids.len(), 1502);
+}
