@@ -280,3 +280,38 @@ fn received_requests_already_imported_from_transcripts_are_not_recorded_twice() 
     assert_eq!(rx.post(&api_requests(&new))["duplicates"], 1);
     assert_eq!(read().len(), imported.len() + 1);
 }
+
+#[test]
+fn follow_keeps_exporting_until_stopped() {
+    let collector = TestServer::always(Reply::json(200, "{}"));
+    let dir = tempfile::tempdir().unwrap();
+    session(dir.path());
+    let mut child = agentos(dir.path(), "minimized")
+        .args([
+            "otel",
+            "export",
+            "--follow",
+            "--interval",
+            "100ms",
+            "--json",
+            "--endpoint",
+            &collector.url(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Each round sends the current figures; wait (bounded) for a second round.
+    let mut waited = 0;
+    while collector.requests().len() < 2 && waited < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let requests = collector.requests();
+    assert!(requests.len() >= 2, "only {} export(s) while following", requests.len());
+    assert!(requests.iter().all(|r| r.path == "/v1/metrics"));
+    let keys: std::collections::BTreeSet<_> =
+        requests.iter().map(|r| r.header("idempotency-key").unwrap().to_owned()).collect();
+    assert_eq!(keys.len(), requests.len(), "each round is a new snapshot with its own key");
+}
