@@ -1,11 +1,12 @@
 //! Rollup figures as OTLP metrics. The input is the aggregate-only payload the privacy tier
 //! allows (`agentos_privacy::MinimizedPayload`): totals since the first event become
 //! cumulative sums (start = the period's first event), ratios become gauges. The payload holds
-//! no names by construction, so these points carry no model or provider attribute; per-model
-//! figures leave only with the full tier's turn records.
+//! no names by construction, so these points carry no model or provider attribute; in the full
+//! tier the per-model figures privacy allows (`agentos_privacy::per_model_payload`) become the
+//! `agentos.model.*` metrics with `gen_ai.request.model` and `gen_ai.provider.name`.
 
 use agentos_event_schema::Timestamp;
-use agentos_privacy::MinimizedPayload;
+use agentos_privacy::{MinimizedPayload, ModelFigures};
 
 use crate::logs::{nanos, resource};
 use crate::model::{
@@ -33,12 +34,21 @@ pub mod names {
     pub const COST_PER_SHIPPED_FEATURE: &str = "agentos.cost_per_shipped_feature";
     /// Features per unit of capacity (gauge).
     pub const FEATURES_PER_CAPACITY: &str = "agentos.features_per_capacity";
+    /// Per model: Σ estimated cost, USD (cumulative sum; full tier).
+    pub const MODEL_COST: &str = "agentos.model.cost";
+    /// Per model: Σ tokens by `gen_ai.token.type` (cumulative sum; full tier).
+    pub const MODEL_TOKENS: &str = "agentos.model.tokens";
+    /// Per model: turns (cumulative sum; full tier).
+    pub const MODEL_TURNS: &str = "agentos.model.turns";
+    /// Per model: cost per shipped feature, USD (gauge; full tier, when measured).
+    pub const MODEL_COST_PER_SHIPPED_FEATURE: &str = "agentos.model.cost_per_shipped_feature";
 }
 
 /// One `ExportMetricsServiceRequest` for a summary payload, taken at `now` (the payload's
 /// `generated_at` when it has one). Figures that are not finite or not defined are left out.
 pub fn metrics_request(
     payload: &MinimizedPayload,
+    per_model: &[ModelFigures],
     now: Timestamp,
     opts: &ExportOptions,
 ) -> ExportMetricsServiceRequest {
@@ -104,6 +114,46 @@ pub fn metrics_request(
     }
     if let Some(v) = payload.features_per_capacity.and_then(double) {
         metrics.push(gauge(names::FEATURES_PER_CAPACITY, "1", "features per capacity", v));
+    }
+    if !per_model.is_empty() {
+        let who = |f: &ModelFigures| {
+            vec![
+                KeyValue::string(sc::REQUEST_MODEL, f.model.clone()),
+                KeyValue::string(sc::PROVIDER_NAME, sc::provider_name(&f.provider)),
+            ]
+        };
+        let with = |f: &ModelFigures, kind: &str| {
+            let mut a = who(f);
+            a.push(KeyValue::string(sc::TOKEN_TYPE, kind));
+            a
+        };
+        let cost =
+            per_model.iter().filter_map(|f| double(f.cost_usd).map(|v| point(v, who(f)))).collect();
+        metrics.push(sum(names::MODEL_COST, "USD", "estimated cost by model", cost));
+        let tokens = per_model
+            .iter()
+            .flat_map(|f| {
+                [
+                    point(int(f.tokens_in), with(f, "input")),
+                    point(int(f.tokens_out), with(f, "output")),
+                ]
+            })
+            .collect();
+        metrics.push(sum(names::MODEL_TOKENS, "{token}", "tokens by model", tokens));
+        let turns = per_model.iter().map(|f| point(int(f.turns), who(f))).collect();
+        metrics.push(sum(names::MODEL_TURNS, "{turn}", "turns by model", turns));
+        let per_feature: Vec<NumberDataPoint> = per_model
+            .iter()
+            .filter_map(|f| f.cost_per_shipped_feature.and_then(double).map(|v| point(v, who(f))))
+            .collect();
+        if !per_feature.is_empty() {
+            metrics.push(Metric {
+                name: names::MODEL_COST_PER_SHIPPED_FEATURE.to_owned(),
+                description: "cost per shipped feature by model".to_owned(),
+                unit: "USD".to_owned(),
+                data: MetricData::Gauge { data_points: per_feature },
+            });
+        }
     }
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {

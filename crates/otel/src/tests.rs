@@ -113,7 +113,7 @@ fn summary_figures_become_cumulative_sums_and_gauges() {
         "avg_churn_score": null, "tokens_in": 1000, "tokens_out": 250, "cost_usd": 1.5,
         "cost_per_shipped_feature": 0.5}))
     .unwrap();
-    let req = metrics_request(&payload, Timestamp::now(), &ExportOptions::default());
+    let req = metrics_request(&payload, &[], Timestamp::now(), &ExportOptions::default());
     let v: Json = serde_json::from_slice(&crate::to_json(&req).unwrap()).unwrap();
     let metrics = v["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().unwrap();
     let by_name = |n: &str| metrics.iter().find(|m| m["name"] == n).unwrap().clone();
@@ -140,6 +140,39 @@ fn summary_figures_become_cumulative_sums_and_gauges() {
         json!(6.0)
     );
     assert_eq!(by_name(names::FEATURES_SHIPPED)["sum"]["dataPoints"][0]["asDouble"], json!(3.0));
+    assert!(metrics.iter().all(|m| !m["name"].as_str().unwrap().starts_with("agentos.model.")));
+
+    // Full tier: the per-model figures privacy allows, with model and provider attributes.
+    let figures: Vec<agentos_privacy::ModelFigures> = vec![agentos_privacy::ModelFigures {
+        model: "gemini-2.5-pro".into(),
+        provider: "google".into(),
+        turns: 4,
+        tokens_in: 40,
+        tokens_out: 80,
+        cost_usd: 2.5,
+        cost_per_shipped_feature: Some(1.25),
+    }];
+    let req = metrics_request(&payload, &figures, Timestamp::now(), &ExportOptions::default());
+    let v: Json = serde_json::from_slice(&crate::to_json(&req).unwrap()).unwrap();
+    let metrics = v["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().unwrap();
+    let by_name = |n: &str| metrics.iter().find(|m| m["name"] == n).unwrap().clone();
+    let cost = by_name(names::MODEL_COST);
+    assert_eq!(cost["sum"]["dataPoints"][0]["asDouble"], json!(2.5));
+    assert_eq!(
+        cost["sum"]["dataPoints"][0]["attributes"],
+        json!([{"key": "gen_ai.request.model", "value": {"stringValue": "gemini-2.5-pro"}},
+               {"key": "gen_ai.provider.name", "value": {"stringValue": "gcp.gemini"}}])
+    );
+    let tokens = by_name(names::MODEL_TOKENS)["sum"]["dataPoints"].clone();
+    assert_eq!(
+        (tokens[0]["asInt"].clone(), tokens[1]["asInt"].clone()),
+        (json!("40"), json!("80"))
+    );
+    assert_eq!(by_name(names::MODEL_TURNS)["sum"]["dataPoints"][0]["asInt"], json!("4"));
+    assert_eq!(
+        by_name(names::MODEL_COST_PER_SHIPPED_FEATURE)["gauge"]["dataPoints"][0]["asDouble"],
+        json!(1.25)
+    );
 }
 
 /// Length-delimited field `n` holding `bytes`.

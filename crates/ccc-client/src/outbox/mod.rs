@@ -276,6 +276,16 @@ impl Outbox {
 
     /// Queue one metrics summary upload; returns its idempotency key.
     pub fn enqueue_metrics(&self, payload: &MinimizedPayload) -> Result<String, Error> {
+        self.enqueue_metrics_with(payload, &[])
+    }
+
+    /// [`Outbox::enqueue_metrics`] with the per-model figures the tier allows (sent only by the
+    /// OTLP target, as `agentos.model.*` metrics).
+    pub fn enqueue_metrics_with(
+        &self,
+        payload: &MinimizedPayload,
+        per_model: &[agentos_privacy::ModelFigures],
+    ) -> Result<String, Error> {
         let (key, kind, body) = match &self.target {
             Target::Ccc => {
                 let key = format!("met-{}", uuid::Uuid::new_v4());
@@ -283,7 +293,8 @@ impl Outbox {
                 (key, BatchKind::Metrics, body)
             }
             Target::Otlp(opts) => {
-                let request = agentos_otel::metrics_request(payload, Timestamp::now(), opts);
+                let request =
+                    agentos_otel::metrics_request(payload, per_model, Timestamp::now(), opts);
                 let body = serde_json::to_value(request)
                     .map_err(|source| Error::Encode { what: "OTLP metrics", source })?;
                 (format!("otm-{}", uuid::Uuid::new_v4()), BatchKind::OtlpMetrics, body)

@@ -3,7 +3,8 @@
 //! `<data_dir>/otel-outbox/` with OTLP bodies, under the same privacy tier and license gate.
 //!
 //! `local` sends nothing and touches no file; `minimized` sends the summary's aggregate figures
-//! as metrics; `full` also sends the turns of full-tier sessions, redacted, as log records.
+//! as metrics; `full` also sends the turns of full-tier sessions, redacted, as log records, and
+//! the per-model figures privacy allows.
 //! The first export sweeps up the history already recorded (its watermark starts at the
 //! beginning of `events.jsonl`); later ones send what was appended since.
 
@@ -76,7 +77,10 @@ impl Recorder {
             // the next export sends the newer figures.
             let waiting = outbox.pending()?.iter().any(|b| b.kind == BatchKind::OtlpMetrics);
             if !waiting {
-                report.metrics_key = Some(outbox.enqueue_metrics(&payload)?);
+                // Model names leave only where privacy says (the full tier).
+                let per_model =
+                    agentos_privacy::per_model_payload(tier, &summary).unwrap_or_default();
+                report.metrics_key = Some(outbox.enqueue_metrics_with(&payload, &per_model)?);
             }
         }
         let sender = Sender::otlp(&otlp.endpoint, otlp.headers.clone(), self.timeouts);

@@ -174,7 +174,18 @@ fn collector_down_then_up_delivers_every_turn_once_by_key_and_python_parses_it()
     assert_eq!(unique.len(), sent.len(), "a turn was delivered twice");
     assert_eq!(unique.into_iter().collect::<BTreeSet<_>>(), turn_ids(&env), "a turn was lost");
     assert_eq!(sent.len(), 2 * 30 + 5);
-    assert!(delivered.iter().any(|r| r.path == "/v1/metrics"));
+    // Full tier: the per-model figures too, with the model and its provider.
+    let metrics: Vec<String> = delivered
+        .iter()
+        .filter(|r| r.path == "/v1/metrics")
+        .map(RecordedRequest::body_text)
+        .collect();
+    assert!(!metrics.is_empty());
+    assert!(metrics.iter().all(|b| b.contains(r#""name":"agentos.model.turns""#)
+        && b.contains(
+            r#"{"key":"gen_ai.request.model","value":{"stringValue":"claude-sonnet-4-5"}}"#
+        )
+        && b.contains(r#"{"key":"gen_ai.provider.name","value":{"stringValue":"anthropic"}}"#)));
     // Privacy: nothing identifying in clear, and the header secret is on no disk file.
     for r in &requests {
         let body = r.body_text();
@@ -213,6 +224,8 @@ fn minimized_exports_metrics_only_and_local_nothing() {
     let metrics = body["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().unwrap();
     let turns = metrics.iter().find(|m| m["name"] == "agentos.turns").unwrap();
     assert_eq!(turns["sum"]["dataPoints"][0]["asInt"], "3");
+    // Minimized: no name leaves, so no per-model figures.
+    assert!(!requests[0].body_text().contains("claude-sonnet"), "a model name left in minimized");
     let tokens = metrics.iter().find(|m| m["name"] == "agentos.tokens").unwrap();
     // 3 turns × 100 input tokens, 3 × 200 output.
     assert_eq!(tokens["sum"]["dataPoints"][0]["asInt"], "300");
