@@ -302,3 +302,33 @@ fn otlp_batches_come_straight_from_the_log_and_a_crash_before_the_watermark_repe
     let ids: BTreeSet<String> = again.iter().flat_map(|b| b.event_ids.clone()).collect();
     assert_eq!(ids.len(), 1502);
 }
+
+#[test]
+fn since_leaves_out_earlier_turns() {
+    let collector = TestServer::always(Reply::json(200, "{}"));
+    let env = env();
+    let mut rec = licensed(&env, "full");
+    record(&mut rec, 1, 3);
+    let tomorrow = agentos_event_schema::Timestamp::from_unix_seconds(
+        agentos_event_schema::Timestamp::now().as_unix_seconds() + 86_400,
+    );
+    let later = ExportOptions { since: tomorrow, ..ExportOptions::default() };
+    let OtlpExport::Done(r) = rec.export_otlp(&otlp(&collector.url()), later, true).unwrap() else {
+        panic!("not exported")
+    };
+    assert_eq!(r.events_queued, 5, "dispositioned");
+    let paths: Vec<String> = collector.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/v1/metrics"], "every turn is before --since: no logs batch");
+
+    let env = crate::support::env();
+    let mut rec = licensed(&env, "full");
+    record(&mut rec, 1, 3);
+    let collector = TestServer::always(Reply::json(200, "{}"));
+    let yesterday = agentos_event_schema::Timestamp::from_unix_seconds(
+        agentos_event_schema::Timestamp::now().as_unix_seconds() - 86_400,
+    );
+    let earlier = ExportOptions { since: yesterday, ..ExportOptions::default() };
+    rec.export_otlp(&otlp(&collector.url()), earlier, true).unwrap();
+    let logs = on(&collector, "/v1/logs");
+    assert_eq!(logs.iter().map(|r| record_ids(r).len()).sum::<usize>(), 3);
+}

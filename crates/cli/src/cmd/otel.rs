@@ -193,6 +193,11 @@ fn receive(a: &ReceiveArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut receiver =
         Receiver::bind(a.listen, &config.data_dir, config.tier)?.with_max_body(a.max_body);
     let addr = receiver.local_addr()?;
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {addr}, not loopback: anyone who can reach it can write turns into this data dir"
+        );
+    }
     if a.json {
         outln!("{}", json!({"listening": addr.to_string()}));
     } else {
