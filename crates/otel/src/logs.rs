@@ -31,9 +31,10 @@ pub struct LogsBatch {
 
 /// Map events to one `ExportLogsServiceRequest`: one record per turn, in order. Session events
 /// in the same slice lend their `agent` to their turns.
-pub fn logs_request(events: &[Json], opts: &ExportOptions) -> LogsBatch {
+pub fn logs_request<E: std::borrow::Borrow<Json>>(events: &[E], opts: &ExportOptions) -> LogsBatch {
     let mut agents: BTreeMap<String, String> = BTreeMap::new();
     for ev in events {
+        let ev = ev.borrow();
         if ev["type"] == "session"
             && let (Some(sid), Some(agent)) =
                 (text(&ev["session"]["session_id"]), ev["session"]["agent"].as_str())
@@ -44,7 +45,7 @@ pub fn logs_request(events: &[Json], opts: &ExportOptions) -> LogsBatch {
     let mut records = Vec::new();
     let mut skipped = 0;
     for ev in events {
-        match turn_record(ev, &agents) {
+        match turn_record(ev.borrow(), &agents) {
             Some((at, rec)) if opts.since.is_none_or(|s| at >= s) => records.push(rec),
             _ => skipped += 1,
         }

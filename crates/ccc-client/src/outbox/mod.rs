@@ -419,8 +419,7 @@ impl Outbox {
                 (key, BatchKind::Events, chunk.len(), body, Vec::new())
             }
             Target::Otlp(opts) => {
-                let owned: Vec<Json> = events.into_iter().cloned().collect();
-                let logs = agentos_otel::logs_request(&owned, opts);
+                let logs = agentos_otel::logs_request(&events, opts);
                 if logs.records == 0 {
                     return Ok(None);
                 }
