@@ -1,6 +1,8 @@
-//! AgentOS → OpenTelemetry: the mapping of turns to OTLP log records (GenAI semantic
-//! conventions) and of rollup figures to OTLP metrics, in OTLP/HTTP JSON. No I/O: callers send
-//! the bodies (the `agentos-ccc-client` outbox does, under the privacy tier and license gate).
+//! AgentOS ↔ OpenTelemetry: the mapping of turns to OTLP log records (GenAI semantic
+//! conventions) and of rollup figures to OTLP metrics, in OTLP/HTTP JSON, and of Claude Code's
+//! own OTLP telemetry to v1 turns ([`receive`], [`protobuf`]). No I/O: callers send and receive
+//! the bodies (`agentos-ccc-client`: the outbox under the privacy tier and license gate, and
+//! the receiver).
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
