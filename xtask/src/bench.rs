@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 11] = [
+pub const BENCHES: [Bench; 12] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -32,6 +32,13 @@ pub const BENCHES: [Bench; 11] = [
         name: "append",
         dir: "crates/ccc-client",
         takes_events: false,
+    },
+    // Export of N turns (default 1M) to a local sink collector through the outbox (≥ 100k/s).
+    Bench {
+        package: "agentos-ccc-client",
+        name: "otlp_export",
+        dir: "crates/ccc-client",
+        takes_events: true,
     },
     Bench { package: "agentos-rollup", name: "rollup", dir: "crates/rollup", takes_events: true },
     // `features_report` over a generated 10,000-commit repository and 2,000 sessions (≤ 2 s).

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 
 /// The library crates, by directory under `crates/`.
 pub const LIBRARY_CRATES: &[&str] =
-    &["event-schema", "privacy", "licensing", "ccc-client", "rollup", "backfill", "fsio"];
+    &["event-schema", "privacy", "licensing", "ccc-client", "rollup", "backfill", "fsio", "otel"];
 
 /// The string literals of `source` outside comments (`"…"`, `r"…"`, `r#"…"#`), escapes kept
 /// as written.

@@ -139,9 +139,13 @@ fn deps(package: &str, features: &[&str]) -> std::collections::BTreeSet<String> 
 #[test]
 fn only_ccc_client_and_licensing_with_issuer_reach_an_http_client() {
     let reach = |package: &str, features: &[&str]| deps(package, features).contains("ureq");
-    for package in
-        ["agentos-event-schema", "agentos-privacy", "agentos-licensing", "agentos-rollup"]
-    {
+    for package in [
+        "agentos-event-schema",
+        "agentos-privacy",
+        "agentos-licensing",
+        "agentos-rollup",
+        "agentos-otel",
+    ] {
         assert!(!reach(package, &[]), "{package} reaches ureq with its default features");
     }
     assert!(!reach("agentos-backfill", &[]));

@@ -1,7 +1,7 @@
 //! Tidy checks of the workspace's boundaries: which crates may do I/O and which may reach an
 //! HTTP client, checked on the sources and on Cargo's own dependency graph.
 //!
-//! `event-schema` and `privacy` do no I/O: their non-test sources name neither `std::fs` nor
+//! `event-schema`, `privacy` and `otel` do no I/O: their non-test sources name neither `std::fs` nor
 //! `std::net` ([`io_uses`], [`io_free_violations`]). Only `ccc-client`, and `licensing` with
 //! its `issuer` feature, reach `ureq` ([`normal_deps`] runs `cargo tree` for one package with
 //! its default features, the graph a crate that depends on it gets). The library crates and
@@ -24,12 +24,13 @@ pub const PUBLISHABLE: &[&str] = &[
     "agentos-ccc-client",
     "agentos-rollup",
     "agentos-backfill",
+    "agentos-otel",
     "agentos-tracker",
     "agentos-cli",
 ];
 
 /// The crates that must do no I/O, by directory under `crates/`.
-pub const IO_FREE_CRATES: &[&str] = &["event-schema", "privacy", "tracker"];
+pub const IO_FREE_CRATES: &[&str] = &["event-schema", "privacy", "tracker", "otel"];
 
 /// The `std` modules that do I/O, named in the sources of an I/O-free crate.
 const IO_MODULES: &[&str] = &["fs", "net"];

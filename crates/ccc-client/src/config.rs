@@ -119,3 +119,89 @@ pub fn normalize_base_url(url: &str) -> Result<String, Error> {
     }
     Ok(url.to_owned())
 }
+
+/// Default OTLP/HTTP endpoint (the collector's standard port on this machine).
+pub const DEFAULT_OTLP_ENDPOINT: &str = "http://localhost:4318";
+
+/// Where OTLP exports go, from the standard OpenTelemetry variables: `OTEL_EXPORTER_OTLP_ENDPOINT`
+/// (a base URL; `/v1/logs` and `/v1/metrics` are appended) and `OTEL_EXPORTER_OTLP_HEADERS`
+/// (`key=value,key2=value2`, values percent-decoded). Header values are secrets: never stored,
+/// never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtlpConfig {
+    /// The endpoint, without trailing `/`.
+    pub endpoint: String,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpConfig")
+            .field("endpoint", &self.endpoint)
+            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl OtlpConfig {
+    /// From the environment; `endpoint` (e.g. an `--endpoint` flag) wins over
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn from_vars(
+        endpoint: Option<&str>,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let endpoint = match endpoint {
+            Some(e) => e.to_owned(),
+            None => set("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .unwrap_or_else(|| DEFAULT_OTLP_ENDPOINT.to_owned()),
+        };
+        let endpoint = normalize_base_url(&endpoint)?;
+        let headers = match set("OTEL_EXPORTER_OTLP_HEADERS") {
+            Some(h) => parse_otlp_headers(&h)?,
+            None => Vec::new(),
+        };
+        Ok(OtlpConfig { endpoint, headers })
+    }
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, both percent-decoded and trimmed.
+/// The error names the position of a bad entry, never its text (it may hold a secret).
+pub fn parse_otlp_headers(text: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for (i, item) in text.split(',').enumerate() {
+        if item.trim().is_empty() {
+            continue;
+        }
+        let bad = || {
+            Error::Config(format!("OTEL_EXPORTER_OTLP_HEADERS: entry {} is not key=value", i + 1))
+        };
+        let (k, v) = item.split_once('=').ok_or_else(bad)?;
+        let (k, v) =
+            (percent_decode(k.trim()).ok_or_else(bad)?, percent_decode(v.trim()).ok_or_else(bad)?);
+        let valid_name = !k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        if !valid_name || v.bytes().any(|b| b.is_ascii_control()) {
+            return Err(bad());
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

@@ -17,6 +17,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The OTLP receiver could not listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A file the crate wrote is not what it should be.
     #[error("{path} is corrupt: {message} (move it aside and retry)")]
     Corrupt {

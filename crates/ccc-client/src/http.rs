@@ -1,4 +1,5 @@
-//! The only code in AgentOS that speaks HTTP to CCC: one `POST` per outbox batch.
+//! The only code in AgentOS that speaks HTTP to CCC or an OpenTelemetry collector: one `POST`
+//! per outbox batch.
 
 use std::fmt;
 use std::io::Read;
@@ -32,6 +33,10 @@ pub struct Sender {
     agent: ureq::Agent,
     base_url: String,
     api_key: Option<String>,
+    /// More request headers (OTLP: `OTEL_EXPORTER_OTLP_HEADERS`); values are secrets.
+    headers: Vec<(String, String)>,
+    /// Who is at the other end, in messages.
+    peer: &'static str,
 }
 
 impl fmt::Debug for Sender {
@@ -39,6 +44,7 @@ impl fmt::Debug for Sender {
         f.debug_struct("Sender")
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -108,7 +114,20 @@ impl Sender {
             .user_agent(concat!("agentos/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
-        Sender { agent, base_url: base_url.trim_end_matches('/').to_owned(), api_key }
+        Sender {
+            agent,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            headers: Vec::new(),
+            peer: "CCC",
+        }
+    }
+
+    /// A sender for an OTLP/HTTP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`: the signal paths
+    /// `/v1/logs`, `/v1/metrics` are appended), with extra headers whose values are treated as
+    /// secrets (never in a message, a state file or a `Debug` output).
+    pub fn otlp(endpoint: &str, headers: Vec<(String, String)>, timeouts: Timeouts) -> Self {
+        Sender { headers, peer: "OTLP collector", ..Sender::new(endpoint, None, timeouts) }
     }
 
     /// The base URL.
@@ -118,7 +137,17 @@ impl Sender {
 
     /// `text` with every occurrence of the API key replaced by `<redacted>`.
     fn scrub(&self, text: &str) -> String {
-        scrub(self.api_key.as_deref(), text)
+        let mut text = scrub(self.api_key.as_deref(), text);
+        for (_, value) in &self.headers {
+            text = scrub(Some(value.trim()), &text);
+        }
+        text
+    }
+
+    /// The longest secret, so a cut body keeps room to scrub one straddling the cut.
+    fn longest_secret(&self) -> usize {
+        let key = self.api_key.as_deref().map_or(0, str::len);
+        self.headers.iter().map(|(_, v)| v.len()).fold(key, usize::max)
     }
 
     /// `POST {base}{route}` with a JSON body and the batch's idempotency key.
@@ -132,12 +161,20 @@ impl Sender {
         if let Some(key) = &self.api_key {
             req = req.header("Authorization", format!("Bearer {key}"));
         }
+        for (name, value) in &self.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
         let mut resp = match req.send(body) {
             Ok(r) => r,
             Err(e) => {
                 return Attempt::Failed(Failure {
                     kind: ProblemKind::Unreachable,
-                    message: format!("CCC at {} is unreachable: {}", self.base_url, transport(&e)),
+                    message: format!(
+                        "{} at {} is unreachable: {}",
+                        self.peer,
+                        self.base_url,
+                        self.scrub(&transport(&e))
+                    ),
                     status: None,
                     body: None,
                     retry_after: None,
@@ -160,7 +197,7 @@ impl Sender {
         // the request must not get the API key written to disk. Scrub before cutting to the
         // limit: read a key's length past it, so a key straddling the limit is still whole
         // when scrubbed (cutting first would keep its first half).
-        let key_len = self.api_key.as_deref().map_or(0, str::len) as u64;
+        let key_len = self.longest_secret() as u64;
         // Best effort: the body only explains the failure; a short read keeps what arrived.
         let _ = resp
             .body_mut()
@@ -172,35 +209,44 @@ impl Sender {
         let (kind, message) = match status {
             401 | 403 => (
                 ProblemKind::Auth,
-                format!(
-                    "CCC refused the credentials (HTTP {status}): set CCC_API_KEY to a valid key; uploads stay queued"
-                ),
+                match self.peer {
+                    "CCC" => format!(
+                        "CCC refused the credentials (HTTP {status}): set CCC_API_KEY to a valid key; uploads stay queued"
+                    ),
+                    peer => format!(
+                        "{peer} refused the credentials (HTTP {status}): check the headers in OTEL_EXPORTER_OTLP_HEADERS; exports stay queued"
+                    ),
+                },
             ),
             404 | 405 => (
                 ProblemKind::NotAccepting,
                 format!(
-                    "this CCC does not accept uploads (HTTP {status} on POST {route}); uploads stay queued until it does"
+                    "this {} does not accept uploads (HTTP {status} on POST {route}); uploads stay queued until it does",
+                    self.peer
                 ),
             ),
             429 => (
                 ProblemKind::RateLimited,
-                "CCC is rate limiting (HTTP 429); retrying later".to_owned(),
+                format!("{} is rate limiting (HTTP 429); retrying later", self.peer),
             ),
             408 | 500..=599 => (
                 ProblemKind::ServerError,
-                format!("CCC failed (HTTP {status}: {snippet}); retrying later"),
+                format!("{} failed (HTTP {status}: {snippet}); retrying later", self.peer),
             ),
             300..=399 => (
                 ProblemKind::Redirect,
                 format!(
-                    "CCC answered with a redirect (HTTP {status} to {}): check AGENTOS_CCC_BASE_URL; uploads stay queued",
-                    location.as_deref().unwrap_or("?")
+                    "{} answered with a redirect (HTTP {status} to {}): check {}; uploads stay queued",
+                    self.peer,
+                    location.as_deref().unwrap_or("?"),
+                    if self.peer == "CCC" { "AGENTOS_CCC_BASE_URL" } else { "the endpoint" }
                 ),
             ),
             _ => (
                 ProblemKind::Rejected,
                 format!(
-                    "CCC rejected the upload (HTTP {status}: {snippet}); moved to the dead-letter directory"
+                    "{} rejected the upload (HTTP {status}: {snippet}); moved to the dead-letter directory",
+                    self.peer
                 ),
             ),
         };

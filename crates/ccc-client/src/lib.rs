@@ -39,6 +39,7 @@ mod fsutil;
 pub mod http;
 mod metrics;
 pub mod outbox;
+pub mod receiver;
 mod recorder;
 mod state;
 
@@ -48,15 +49,18 @@ pub use agentos_event_schema::v1::{
 pub use agentos_event_schema::{SessionId, TurnId};
 pub use agentos_privacy::Tier as PrivacyTier;
 pub use api::{ApiError, CccApi};
-pub use config::{RecorderConfig, default_data_dir};
+pub use config::{OtlpConfig, RecorderConfig, default_data_dir};
 pub use error::Error;
 pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
 pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
 pub use metrics::{Metrics, MetricsError, WindowFold};
-pub use outbox::{Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus};
+pub use outbox::{
+    Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus, Target,
+};
+pub use receiver::{Handled, Receiver};
 pub use recorder::{
-    Preview, PreviewPayload, Recorder, SessionReport, SessionStart, TurnInput, UploadGate,
-    UploadOutcome, append_event, event_line, is_glm,
+    OtlpExport, OtlpReport, Preview, PreviewPayload, Recorder, SessionReport, SessionStart,
+    TurnInput, UploadGate, UploadOutcome, append_event, event_line, is_glm,
 };
 
 #[cfg(test)]

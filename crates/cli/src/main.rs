@@ -191,6 +191,9 @@ enum Command {
     /// data dir.
     #[command(subcommand)]
     Ccc(cmd::ccc::CccCmd),
+    /// Export to an OpenTelemetry collector (OTLP/HTTP), as the privacy tier allows.
+    #[command(subcommand)]
+    Otel(cmd::otel::OtelCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
     /// `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
     Completions(cmd::paths::CompletionsArgs),
@@ -219,6 +222,7 @@ fn main() -> ExitCode {
         Command::Backfill(a) => cmd::backfill::backfill(a, &cli.global),
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
         Command::Ccc(c) => cmd::ccc::run(c, &cli.global),
+        Command::Otel(c) => cmd::otel::run(c, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };
     match result {

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::minimized::MINIMIZED_FIELDS;
+use crate::per_model::PER_MODEL_FIELDS;
 use crate::redact::{MAP_PATHS, RULES, Rule};
 use crate::{Tier, TierPolicy};
 
@@ -94,6 +95,16 @@ pub fn render_markdown() -> String {
     let maps: Vec<String> = MAP_PATHS.iter().map(|p| format!("`{p}`")).collect();
     md.push_str(&maps.join(", "));
     md.push_str(".\n");
+    md.push_str(
+        "\n## OpenTelemetry export\n\nThe OpenTelemetry export sends the same payloads to an \
+         OpenTelemetry collector in OTLP form (`docs/otel.md`): in `minimized` the summary \
+         above as metrics; in `full` also each redacted turn as a log record, and these \
+         figures per model (model names already leave in the full tier):\n\n",
+    );
+    md.push_str("| Key | Meaning |\n|---|---|\n");
+    for (name, meaning) in PER_MODEL_FIELDS {
+        let _ = writeln!(md, "| `{name}` | {meaning} |");
+    }
     md.push_str(
         "\n## Secrets\n\n`CCC_API_KEY` is sent only as `Authorization: Bearer` and is never \
          written to any file, log or error message; license signatures never appear in logs.\n",

@@ -27,11 +27,13 @@
 
 mod docs;
 mod minimized;
+mod per_model;
 mod redact;
 
 pub use agentos_event_schema::v1::PrivacyTier as Tier;
 pub use docs::render_markdown;
 pub use minimized::{InvalidVersion, MinimizedPayload, MinimizedPeriod, SchemaVersion};
+pub use per_model::ModelFigures;
 pub use redact::{
     Format, OTHER, RULES, Rule, content_hash, redact_event, redact_value, rule_for, sha256_hex,
 };
@@ -105,6 +107,13 @@ pub fn required_entitlement(tier: Tier) -> Option<&'static str> {
 /// summary. Both `minimized` and `full` send the same aggregate-only [`MinimizedPayload`].
 pub fn summary_payload(tier: Tier, summary: &MetricsSummary) -> Option<MinimizedPayload> {
     tier.uploads_summary().then(|| MinimizedPayload::from_summary(summary))
+}
+
+/// The per-model figures `tier` may send to an OpenTelemetry collector (usage and cost by
+/// model and provider), or `None`: only the `full` tier, where model names already leave with
+/// every redacted event, sends them.
+pub fn per_model_payload(tier: Tier, summary: &MetricsSummary) -> Option<Vec<ModelFigures>> {
+    tier.uploads_events().then(|| per_model::from_summary(summary))
 }
 
 /// The redacted event `tier` may upload, or `None` when the tier sends no events.

@@ -10,7 +10,7 @@ use agentos_event_schema::v1::Event;
 use agentos_privacy::{Tier, TierPolicy, event_payload};
 use serde::{Deserialize, Serialize};
 
-use super::Outbox;
+use super::{OTLP_BATCH_MAX_EVENTS, Outbox, QueueItem, Target};
 use crate::Error;
 use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
 use crate::fsutil::{read_json, write_json_atomic};
@@ -47,6 +47,17 @@ impl Outbox {
     /// history recorded before the first full-tier event is never swept up. Call it before
     /// appending a full-tier event. No-op without an event log or when a watermark exists.
     pub fn ensure_watermark(&self) -> Result<(), Error> {
+        self.ensure_watermark_from(None)
+    }
+
+    /// Like [`Outbox::ensure_watermark`], but a missing watermark starts at the beginning of
+    /// the log: every full-tier session already recorded is swept up (an export of history,
+    /// e.g. to an OpenTelemetry collector). An existing watermark is kept.
+    pub fn ensure_watermark_at_start(&self) -> Result<(), Error> {
+        self.ensure_watermark_from(Some(0))
+    }
+
+    fn ensure_watermark_from(&self, start: Option<u64>) -> Result<(), Error> {
         let Some(src) = &self.source else { return Ok(()) };
         let path = self.watermark_path();
         if path.try_exists().unwrap_or(false) {
@@ -56,10 +67,11 @@ impl Outbox {
         if read_json::<Watermark>(&path)?.is_some() {
             return Ok(());
         }
-        let offset = match fs::metadata(src.log.path()) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(Error::io("stat", src.log.path(), e)),
+        let offset = match (start, fs::metadata(src.log.path())) {
+            (Some(start), _) => start,
+            (None, Ok(m)) => m.len(),
+            (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            (None, Err(e)) => return Err(Error::io("stat", src.log.path(), e)),
         };
         write_json_atomic(&path, &Watermark { offset, ..Watermark::default() }, "outbox watermark")
     }
@@ -100,6 +112,15 @@ impl Outbox {
         let mut seen: BTreeMap<String, Tier> = BTreeMap::new();
         let mut queued = 0;
         let mut pos = wm.offset;
+        // OTLP: batches straight from the log (one file per batch, not per event).
+        let direct = matches!(self.target, Target::Otlp(_));
+        let pending_keys: BTreeSet<String> = if direct {
+            self.pending_files()?.into_iter().map(|(_, b)| b.key).collect()
+        } else {
+            BTreeSet::new()
+        };
+        let mut chunk: Vec<QueueItem> = Vec::new();
+        let mut chunk_start = 0;
         loop {
             let at = match lines.next().map_err(|e| Error::io("read", log, e))? {
                 LineRead::Line { start, complete: true } => start,
@@ -148,7 +169,18 @@ impl Outbox {
                         Some(id) => id.to_string(),
                         None => format!("offset-{at}"),
                     };
-                    self.enqueue_event(at, &id, payload)?;
+                    if direct {
+                        if chunk.is_empty() {
+                            chunk_start = at;
+                        }
+                        chunk.push(QueueItem { event_id: id, event: payload });
+                        if chunk.len() >= OTLP_BATCH_MAX_EVENTS {
+                            self.write_direct_batch(chunk_start, &chunk, &pending_keys)?;
+                            chunk.clear();
+                        }
+                    } else {
+                        self.enqueue_event(at, &id, payload)?;
+                    }
                     queued += 1;
                 }
                 Some(None) => {}
@@ -158,6 +190,8 @@ impl Outbox {
                 wm.full_sessions.remove(&sid);
             }
         }
+        // Before the watermark moves past them.
+        self.write_direct_batch(chunk_start, &chunk, &pending_keys)?;
         if pos == wm.offset {
             return Ok(0);
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentos_event_schema::Timestamp;
 use serde_json::json;
 
-use super::{BACKOFF_BASE, BACKOFF_CAP, BatchKind, LastError, Outbox, State, safe_name};
+use super::{BACKOFF_BASE, BACKOFF_CAP, LastError, Outbox, State, safe_name};
 use crate::Error;
 use crate::fsutil::{read_json, write_json_atomic};
 use crate::http::{Attempt, Failure, ProblemKind, Sender};
@@ -59,10 +59,8 @@ impl Outbox {
         let total = files.len();
         let mut done = 0;
         for (path, mut batch) in files {
-            let allowed = match batch.kind {
-                BatchKind::Events => opts.allow_events,
-                BatchKind::Metrics => opts.allow_metrics,
-            };
+            let allowed =
+                if batch.kind.carries_events() { opts.allow_events } else { opts.allow_metrics };
             if !allowed {
                 report.held += 1;
                 continue;

@@ -76,6 +76,9 @@ pub const EVENTS_ROUTE: &str = "/v1/events";
 pub const METRICS_ROUTE: &str = "/v1/metrics";
 /// Most events per batch.
 pub const BATCH_MAX_EVENTS: usize = 100;
+/// Most events per OTLP logs batch (a collector's default request limit is a few MiB; a
+/// turn's record is about 1 KiB).
+pub const OTLP_BATCH_MAX_EVENTS: usize = 1000;
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 const BACKOFF_CAP: Duration = Duration::from_secs(3600);
 const STALE_TEMP: Duration = Duration::from_secs(600);
@@ -88,6 +91,11 @@ pub enum BatchKind {
     Metrics,
     /// Redacted events (`POST /v1/events`).
     Events,
+    /// The minimized summary as an OTLP `ExportMetricsServiceRequest` (`POST /v1/metrics` of
+    /// an OTLP/HTTP endpoint).
+    OtlpMetrics,
+    /// Redacted turns as an OTLP `ExportLogsServiceRequest` (`POST /v1/logs`).
+    OtlpLogs,
 }
 
 impl BatchKind {
@@ -96,8 +104,26 @@ impl BatchKind {
         match self {
             BatchKind::Metrics => METRICS_ROUTE,
             BatchKind::Events => EVENTS_ROUTE,
+            BatchKind::OtlpMetrics => agentos_otel::METRICS_PATH,
+            BatchKind::OtlpLogs => agentos_otel::LOGS_PATH,
         }
     }
+
+    /// Whether it carries events (sent only in the `full` tier); otherwise a summary.
+    pub fn carries_events(self) -> bool {
+        matches!(self, BatchKind::Events | BatchKind::OtlpLogs)
+    }
+}
+
+/// Where an outbox delivers: CCC's ingest API, or an OpenTelemetry collector (OTLP/HTTP JSON).
+/// The same queue, batches, keys, backoff and dead letters serve both; only the bodies differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Target {
+    /// CCC: `POST /v1/events`, `POST /v1/metrics` with AgentOS's own bodies.
+    #[default]
+    Ccc,
+    /// OTLP/HTTP JSON: events become log records, the summary becomes metrics.
+    Otlp(agentos_otel::ExportOptions),
 }
 
 /// One upload as stored in `pending/`: its body is exactly what is sent.
@@ -119,10 +145,14 @@ pub struct Batch {
     pub last_error: Option<String>,
     /// The request body.
     pub body: Json,
+    /// The ids of the events an OTLP logs batch carries (as queued), for crash bookkeeping;
+    /// CCC event batches carry them in their body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_ids: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct QueueItem {
+pub(super) struct QueueItem {
     event_id: String,
     event: Json,
 }
@@ -175,12 +205,24 @@ pub struct OutboxStatus {
 pub struct Outbox {
     dir: Utf8PathBuf,
     source: Option<EventSource>,
+    target: Target,
 }
 
 impl Outbox {
     /// The outbox at `dir` (normally `<data_dir>/outbox`). Nothing is created until used.
     pub fn new(dir: impl Into<Utf8PathBuf>) -> Self {
-        Outbox { dir: dir.into(), source: None }
+        Outbox { dir: dir.into(), source: None, target: Target::Ccc }
+    }
+
+    /// Deliver to `target` (default: CCC). Keep one directory per target.
+    pub fn with_target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// Where it delivers.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// Feed full-tier events from `events` (normally `<data_dir>/events.jsonl`):
@@ -234,17 +276,40 @@ impl Outbox {
 
     /// Queue one metrics summary upload; returns its idempotency key.
     pub fn enqueue_metrics(&self, payload: &MinimizedPayload) -> Result<String, Error> {
-        let key = format!("met-{}", uuid::Uuid::new_v4());
-        let body = json!({"idempotency_key": key, "summary": payload});
+        self.enqueue_metrics_with(payload, &[])
+    }
+
+    /// [`Outbox::enqueue_metrics`] with the per-model figures the tier allows (sent only by the
+    /// OTLP target, as `agentos.model.*` metrics).
+    pub fn enqueue_metrics_with(
+        &self,
+        payload: &MinimizedPayload,
+        per_model: &[agentos_privacy::ModelFigures],
+    ) -> Result<String, Error> {
+        let (key, kind, body) = match &self.target {
+            Target::Ccc => {
+                let key = format!("met-{}", uuid::Uuid::new_v4());
+                let body = json!({"idempotency_key": key, "summary": payload});
+                (key, BatchKind::Metrics, body)
+            }
+            Target::Otlp(opts) => {
+                let request =
+                    agentos_otel::metrics_request(payload, per_model, Timestamp::now(), opts);
+                let body = serde_json::to_value(request)
+                    .map_err(|source| Error::Encode { what: "OTLP metrics", source })?;
+                (format!("otm-{}", uuid::Uuid::new_v4()), BatchKind::OtlpMetrics, body)
+            }
+        };
         self.write_pending(&Batch {
             key: key.clone(),
-            kind: BatchKind::Metrics,
+            kind,
             created_at: Timestamp::now(),
             items: 1,
             attempts: 0,
             next_attempt_at: None,
             last_error: None,
             body,
+            event_ids: Vec::new(),
         })?;
         Ok(key)
     }
@@ -294,6 +359,7 @@ impl Outbox {
                     }
                 }
             }
+            batched_ids.extend(batch.event_ids);
         }
         let mut items = Vec::new();
         for path in list_files(&self.queue_dir())? {
@@ -309,22 +375,19 @@ impl Outbox {
             items.push((path, item));
         }
         let mut written = 0;
-        for chunk in items.chunks(BATCH_MAX_EVENTS) {
-            let key = format!("evb-{}", uuid::Uuid::new_v4());
-            let events: Vec<&Json> = chunk.iter().map(|(_, i)| &i.event).collect();
-            let batch = Batch {
-                key: key.clone(),
-                kind: BatchKind::Events,
-                created_at: Timestamp::now(),
-                items: chunk.len() as u64,
-                attempts: 0,
-                next_attempt_at: None,
-                last_error: None,
-                body: json!({
-                    "idempotency_key": key,
-                    "schema_version": agentos_event_schema::v1::SCHEMA_VERSION,
-                    "events": events,
-                }),
+        let per_batch = match self.target {
+            Target::Ccc => BATCH_MAX_EVENTS,
+            Target::Otlp(_) => OTLP_BATCH_MAX_EVENTS,
+        };
+        for chunk in items.chunks(per_batch) {
+            let refs: Vec<&QueueItem> = chunk.iter().map(|(_, i)| i).collect();
+            let Some(batch) = self.event_batch(&refs, None)? else {
+                // Nothing in it leaves (an OTLP batch of sessions only, or turns before
+                // `since`): the events are dispositioned.
+                for (path, _) in chunk {
+                    fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+                }
+                continue;
             };
             self.write_pending(&batch)?;
             for (path, _) in chunk {
@@ -333,6 +396,74 @@ impl Outbox {
             written += 1;
         }
         Ok(written)
+    }
+
+    /// The batch for queued events, in this outbox's target's form; `None` when no record
+    /// would be sent.
+    /// `key` fixes the idempotency key (OTLP batches built straight from the log are named by
+    /// their first event's offset, so a catch-up repeated after a crash rewrites the same one).
+    fn event_batch(
+        &self,
+        chunk: &[&QueueItem],
+        key: Option<String>,
+    ) -> Result<Option<Batch>, Error> {
+        let events: Vec<&Json> = chunk.iter().map(|i| &i.event).collect();
+        let (key, kind, items, body, event_ids) = match &self.target {
+            Target::Ccc => {
+                let key = format!("evb-{}", uuid::Uuid::new_v4());
+                let body = json!({
+                    "idempotency_key": key,
+                    "schema_version": agentos_event_schema::v1::SCHEMA_VERSION,
+                    "events": events,
+                });
+                (key, BatchKind::Events, chunk.len(), body, Vec::new())
+            }
+            Target::Otlp(opts) => {
+                let logs = agentos_otel::logs_request(&events, opts);
+                if logs.records == 0 {
+                    return Ok(None);
+                }
+                let body = serde_json::to_value(logs.request)
+                    .map_err(|source| Error::Encode { what: "OTLP logs", source })?;
+                let ids = chunk
+                    .iter()
+                    .map(|i| i.event["event_id"].as_str().unwrap_or(&i.event_id).to_owned())
+                    .collect();
+                let key = key.unwrap_or_else(|| format!("otl-{}", uuid::Uuid::new_v4()));
+                (key, BatchKind::OtlpLogs, logs.records, body, ids)
+            }
+        };
+        Ok(Some(Batch {
+            key,
+            kind,
+            created_at: Timestamp::now(),
+            items: items as u64,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            body,
+            event_ids,
+        }))
+    }
+
+    /// OTLP target: write the events of one catch-up stretch as a logs batch straight away
+    /// (no per-event queue files), keyed by the first event's log offset. A batch with that key
+    /// already pending (written before a crash, the watermark not yet advanced) is kept as is.
+    pub(super) fn write_direct_batch(
+        &self,
+        first_offset: u64,
+        items: &[QueueItem],
+        pending_keys: &std::collections::BTreeSet<String>,
+    ) -> Result<(), Error> {
+        let key = format!("otl-{first_offset:020}");
+        if items.is_empty() || pending_keys.contains(&key) {
+            return Ok(());
+        }
+        let refs: Vec<&QueueItem> = items.iter().collect();
+        if let Some(batch) = self.event_batch(&refs, Some(key))? {
+            self.write_pending(&batch)?;
+        }
+        Ok(())
     }
 
     fn pending_files(&self) -> Result<Vec<(Utf8PathBuf, Batch)>, Error> {

@@ -38,6 +38,9 @@ use crate::outbox::{BATCH_MAX_EVENTS, FlushOptions, FlushReport, Outbox, OutboxS
 use crate::state::{ActiveSession, StateFiles};
 
 mod lifecycle;
+mod otlp;
+
+pub use otlp::{OtlpExport, OtlpReport};
 
 /// What `start_session` needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -412,9 +415,10 @@ impl Recorder {
         let mut payloads = Vec::new();
         if tier.uses_network() {
             for batch in self.outbox.pending()? {
-                let allowed = match batch.kind {
-                    crate::outbox::BatchKind::Events => tier.uploads_events(),
-                    crate::outbox::BatchKind::Metrics => tier.uploads_summary(),
+                let allowed = if batch.kind.carries_events() {
+                    tier.uploads_events()
+                } else {
+                    tier.uploads_summary()
                 };
                 if allowed {
                     payloads.push(PreviewPayload {

@@ -5,6 +5,8 @@ mod lifecycle;
 // The real metrics engine, exactly as the `agentos` CLI plugs it into the recorder (one copy).
 #[path = "../../../cli/src/metrics.rs"]
 mod metrics;
+mod otlp;
 mod outbox;
+mod receive;
 mod scenarios;
 mod support;

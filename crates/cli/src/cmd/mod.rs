@@ -7,6 +7,7 @@ pub mod demo;
 pub mod features;
 pub mod import;
 pub mod license;
+pub mod otel;
 pub mod paths;
 pub mod render;
 pub mod rollup;

@@ -6,6 +6,7 @@ mod features;
 mod import;
 mod import_e2e;
 mod license;
+mod otel;
 mod preview;
 mod report_html;
 mod rollup;

@@ -391,3 +391,25 @@ fn unknown_event_types_are_never_uploaded_and_redact_to_a_hash() {
         assert!(!text.contains(secret), "{secret:?} in {text}");
     }
 }
+
+#[test]
+fn per_model_figures_leave_only_in_the_full_tier() {
+    let mut s = summary();
+    s.usage_by_model.insert(
+        "claude-sonnet-4-5".into(),
+        Usage { turns: 4, tokens_in: 40, tokens_out: 80, cost_usd: 2.5 },
+    );
+    s.git_features.as_mut().unwrap().per_model.insert("claude-sonnet-4-5".into(), 1.25);
+    assert_eq!(crate::per_model_payload(Tier::Local, &s), None);
+    assert_eq!(crate::per_model_payload(Tier::Minimized, &s), None);
+    let figures = crate::per_model_payload(Tier::Full, &s).unwrap();
+    assert_eq!(figures.len(), 3);
+    let sonnet = figures.iter().find(|f| f.model == "claude-sonnet-4-5").unwrap();
+    assert_eq!(
+        (sonnet.provider.as_str(), sonnet.turns, sonnet.tokens_in, sonnet.tokens_out),
+        ("anthropic", 4, 40, 80)
+    );
+    assert_eq!((sonnet.cost_usd, sonnet.cost_per_shipped_feature), (2.5, Some(1.25)));
+    let m1 = figures.iter().find(|f| f.model == "m1").unwrap();
+    assert_eq!((m1.turns, m1.cost_per_shipped_feature), (2, None));
+}
