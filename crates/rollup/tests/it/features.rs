@@ -55,7 +55,7 @@ pub(crate) fn report(lines: &[String], grace_secs: i64) -> FeaturesReport {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let file = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap_or_default();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("write: {e}"));
-    let opts = FeaturesOptions { grace_secs, churn: true, ..FeaturesOptions::new() };
+    let opts = FeaturesOptions { grace_secs, ..FeaturesOptions::new() };
     features_report(&[file], &PriceBook::bundled(), &opts)
         .unwrap_or_else(|e| panic!("features: {e}"))
 }
