@@ -16,6 +16,7 @@
 pub mod bench;
 pub mod diff;
 pub mod layers;
+mod legacy;
 pub mod schema_check;
 pub mod tidy;
 
