@@ -1,7 +1,8 @@
 //! `agentos report --html FILE` as a person would see it: the file is self-contained (no
 //! script, no URL, a policy that forbids every fetch), its figures are the reports' own, and
 //! headless Chromium renders its charts (data points with a size on screen, no console error,
-//! no sideways scrolling on a phone-wide screen), leaving screenshots in Cargo's test scratch directory (`CARGO_TARGET_TMPDIR`).
+//! no sideways scrolling on a phone-wide screen), leaving screenshots in Cargo's test scratch
+//! directory (`CARGO_TARGET_TMPDIR`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
