@@ -31,6 +31,7 @@ mod cmd;
 mod dashboard;
 mod hints;
 mod metrics;
+mod numbers;
 mod preview;
 mod table;
 #[cfg(test)]

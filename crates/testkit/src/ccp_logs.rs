@@ -196,6 +196,23 @@ impl CcpTree {
                     )
                 )
             };
+            // The line CCP writes when a stream's headers arrive (never a request of its own).
+            let placeholder = || {
+                let head = ts + 0.02;
+                let text = line(
+                    head,
+                    &rid,
+                    lane,
+                    model,
+                    (0, 0),
+                    200,
+                    "streaming",
+                    "stream",
+                    20,
+                    r#""err_type":"","#,
+                );
+                Line { ts: head, text: format!("{text}}}") }
+            };
             // (failed, error status, tokens counted, tokens unknown, fallback, B1)
             let (failed, error, tokens) = match kind {
                 0..=44 => {
@@ -222,25 +239,7 @@ impl CcpTree {
                     (false, false, (0, 0))
                 }
                 50..=69 => {
-                    let head = ts + 0.02;
-                    lines.push(Line {
-                        ts: head,
-                        text: format!(
-                            "{}}}",
-                            line(
-                                head,
-                                &rid,
-                                lane,
-                                model,
-                                (0, 0),
-                                200,
-                                "streaming",
-                                "stream",
-                                20,
-                                r#""err_type":"","#
-                            )
-                        ),
-                    });
+                    lines.push(placeholder());
                     truth.placeholders += 1;
                     // Z.AI usage headers give a stream tokens; otherwise 0 (B3).
                     let t = if lane == "zai" && rng.below(2) == 0 { tok } else { (0, 0) };
@@ -259,25 +258,7 @@ impl CcpTree {
                     (false, false, t)
                 }
                 70..=74 => {
-                    let head = ts + 0.02;
-                    lines.push(Line {
-                        ts: head,
-                        text: format!(
-                            "{}}}",
-                            line(
-                                head,
-                                &rid,
-                                lane,
-                                model,
-                                (0, 0),
-                                200,
-                                "streaming",
-                                "stream",
-                                20,
-                                r#""err_type":"","#
-                            )
-                        ),
-                    });
+                    lines.push(placeholder());
                     truth.placeholders += 1;
                     lines.push(Line {
                         ts: end,

@@ -10,6 +10,7 @@ use agentos_rollup::{SummaryOptions, read_summary, summarize_files, write_summar
 use camino::Utf8PathBuf;
 
 use crate::Global;
+use crate::numbers::{percent_or_dash, usd};
 use crate::table::{cell, table_left_aligned};
 
 /// `--grace` unless given.
@@ -116,14 +117,6 @@ fn record_summary(
     Ok(())
 }
 
-fn money(usd: f64) -> String {
-    format!("${usd:.2}")
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", 100.0 * x))
-}
-
 /// The per-feature table's headers and rows (the terminal and the HTML report share them).
 pub fn features_table(r: &FeaturesReport) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let headers = vec![
@@ -151,11 +144,8 @@ pub fn features_table(r: &FeaturesReport) -> (Vec<&'static str>, Vec<Vec<String>
                 Status::Prototype => "prototype",
                 _ => "other",
             };
-            let by_model: Vec<String> = f
-                .models
-                .iter()
-                .map(|(m, c)| format!("{} {}", cell(m), money(c.cost_usd)))
-                .collect();
+            let by_model: Vec<String> =
+                f.models.iter().map(|(m, c)| format!("{} {}", cell(m), usd(c.cost_usd))).collect();
             let share = if f.lines_added == 0 {
                 "-".to_owned()
             } else {
@@ -172,12 +162,16 @@ pub fn features_table(r: &FeaturesReport) -> (Vec<&'static str>, Vec<Vec<String>
                 f.sessions.to_string(),
                 f.models.len().to_string(),
                 f.tokens.to_string(),
-                money(f.cost_usd),
+                usd(f.cost_usd),
                 by_model.join(", "),
                 f.commits.to_string(),
                 f.lines_added.to_string(),
                 share,
-                format!("{} / {}", pct(f.churn.churn_14d_agent), pct(f.churn.churn_14d_human)),
+                format!(
+                    "{} / {}",
+                    percent_or_dash(f.churn.churn_14d_agent),
+                    percent_or_dash(f.churn.churn_14d_human)
+                ),
             ]
         })
         .collect();
@@ -189,17 +183,17 @@ fn render(r: &FeaturesReport) -> String {
     let mut out = table_left_aligned(&headers, &rows, 3);
     out.push('\n');
     match r.cost_per_shipped_feature_usd {
-        Some(c) => out.push_str(&format!("Cost per shipped feature: {}\n", money(c))),
+        Some(c) => out.push_str(&format!("Cost per shipped feature: {}\n", usd(c))),
         None => out.push_str("Cost per shipped feature: - (no feature shipped)\n"),
     }
     for (m, c) in &r.per_model {
-        out.push_str(&format!("  {}: {}\n", cell(m), money(*c)));
+        out.push_str(&format!("  {}: {}\n", cell(m), usd(*c)));
     }
-    out.push_str(&format!("Unattributed cost: {}\n", money(r.unattributed_cost_usd)));
+    out.push_str(&format!("Unattributed cost: {}\n", usd(r.unattributed_cost_usd)));
     if !r.churn.churn_14d_agent_by_model.is_empty() {
         out.push_str("Churn 14d of agent-written lines, by model:\n");
         for (m, c) in &r.churn.churn_14d_agent_by_model {
-            out.push_str(&format!("  {}: {}\n", cell(m), pct(Some(*c))));
+            out.push_str(&format!("  {}: {}\n", cell(m), percent_or_dash(Some(*c))));
         }
     }
     out

@@ -10,6 +10,7 @@ use agentos_rollup::usage::{
 use camino::Utf8PathBuf;
 
 use crate::Global;
+use crate::numbers::usd;
 use crate::table::{cell, table_left_aligned};
 
 /// How many skipped lines are listed before the rest are summarised.
@@ -134,10 +135,6 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn money(usd: f64) -> String {
-    format!("${usd:.2}")
-}
-
 /// The table's headers and rows: a row per period (per-model sub-rows with `breakdown`) and
 /// a total row (the terminal and the HTML report share them).
 pub fn usage_table(r: &UsageReport, breakdown: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -172,7 +169,7 @@ pub fn usage_table(r: &UsageReport, breakdown: bool) -> (Vec<&'static str>, Vec<
                             .saturating_add(m.cache_creation_tokens)
                             .saturating_add(m.cache_read_tokens),
                     ),
-                    m.cost.map_or_else(|| "unpriced".to_owned(), money),
+                    m.cost.map_or_else(|| "unpriced".to_owned(), usd),
                 ]);
             }
         }
@@ -186,7 +183,7 @@ pub fn usage_table(r: &UsageReport, breakdown: bool) -> (Vec<&'static str>, Vec<
         thousands(t.cache_creation_tokens),
         thousands(t.cache_read_tokens),
         thousands(t.total_tokens),
-        format!("{}{}", money(t.total_cost), star(!r.unpriced_models.is_empty())),
+        format!("{}{}", usd(t.total_cost), star(!r.unpriced_models.is_empty())),
     ]);
     (headers, rows)
 }
@@ -230,7 +227,7 @@ fn main_row(row: &UsageRow, period: Period, star: &str) -> Vec<String> {
         thousands(t.cache_creation_tokens),
         thousands(t.cache_read_tokens),
         thousands(t.total_tokens),
-        format!("{}{star}", money(t.total_cost)),
+        format!("{}{star}", usd(t.total_cost)),
     ];
     if period == Period::Session
         && let Some(s) = &row.session

@@ -20,6 +20,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::cmd::features::features_table;
 use crate::cmd::render::model_table;
 use crate::cmd::usage::usage_table;
+use crate::numbers::{percent, usd};
 use page::Page;
 
 /// `text` safe inside HTML text and attribute values.
@@ -83,12 +84,12 @@ fn minutes(rfc3339: &str) -> String {
     }
 }
 
-fn money(usd: Option<f64>) -> String {
-    usd.map_or_else(|| "–".to_owned(), |c| format!("${c:.2}"))
+fn money(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_owned(), usd)
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".to_owned(), |x| format!("{:.0}%", 100.0 * x))
+    x.map_or_else(|| "–".to_owned(), percent)
 }
 
 /// The page.

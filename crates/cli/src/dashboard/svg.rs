@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::escape;
+use crate::numbers::{compact, percent, usd};
 
 /// The view box (the SVG scales to the page's width).
 const W: f64 = 720.0;
@@ -39,29 +40,14 @@ impl Unit {
     pub fn format(self, value: f64) -> String {
         match self {
             Unit::Usd if value.abs() >= 100.0 => format!("${value:.0}"),
-            Unit::Usd => format!("${value:.2}"),
+            Unit::Usd => usd(value),
             Unit::Tokens => compact(value),
             Unit::Count if value.fract() == 0.0 => format!("{value:.0}"),
             Unit::Count => format!("{value:.1}"),
             Unit::Ratio => format!("{value:.3}"),
-            Unit::Percent => format!("{:.0}%", 100.0 * value),
+            Unit::Percent => percent(value),
         }
     }
-}
-
-/// 1234 → "1.2k", 5600000 → "5.6M".
-fn compact(v: f64) -> String {
-    let a = v.abs();
-    let (d, s) = if a >= 1e9 {
-        (1e9, "B")
-    } else if a >= 1e6 {
-        (1e6, "M")
-    } else if a >= 1e3 {
-        (1e3, "k")
-    } else {
-        return format!("{v:.0}");
-    };
-    format!("{:.1}{s}", v / d)
 }
 
 /// How a chart draws its series.

@@ -8,6 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, Tabs, Wrap};
 
 use super::snapshot::{Snapshot, Spend};
+use crate::numbers::{compact, percent, percent_or_dash, usd};
 use crate::table::{cell, sanitize};
 
 /// The tabs, in order.
@@ -15,27 +16,6 @@ pub const TABS: [&str; 5] = ["Overview", "Usage", "Features", "CCC", "Alerts"];
 
 /// Rows of a spend table kept on the overview.
 const OVERVIEW_ROWS: usize = 5;
-
-fn money(usd: f64) -> String {
-    format!("${usd:.2}")
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_owned(), |x| format!("{:.0}%", 100.0 * x))
-}
-
-fn tokens(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1e9 {
-        format!("{:.1}B", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.1}M", n / 1e6)
-    } else if n >= 1e3 {
-        format!("{:.1}k", n / 1e3)
-    } else {
-        format!("{n:.0}")
-    }
-}
 
 /// Height a spend table needs for `rows` rows (borders and header included).
 fn spend_height(rows: usize) -> u16 {
@@ -46,12 +26,16 @@ fn spend_table<'a>(title: &'a str, rows: &'a [Spend], limit: usize) -> Table<'a>
     let mut body: Vec<Row<'_>> = rows
         .iter()
         .take(limit)
-        .map(|s| Row::new(vec![cell(&s.name), money(s.cost_usd), tokens(s.tokens)]))
+        .map(|s| Row::new(vec![cell(&s.name), usd(s.cost_usd), compact(s.tokens as f64)]))
         .collect();
     if rows.len() > limit {
         let (c, t) =
             rows[limit..].iter().fold((0.0, 0u64), |(c, t), s| (c + s.cost_usd, t + s.tokens));
-        body.push(Row::new(vec![format!("{} more", rows.len() - limit), money(c), tokens(t)]));
+        body.push(Row::new(vec![
+            format!("{} more", rows.len() - limit),
+            usd(c),
+            compact(t as f64),
+        ]));
     }
     if body.is_empty() {
         body.push(Row::new(vec!["nothing yet".to_owned(), String::new(), String::new()]));
@@ -69,17 +53,17 @@ fn features_lines(s: &Snapshot, limit: usize) -> Vec<Line<'static>> {
         Line::from(format!("shipped {} · in progress {}", f.shipped, f.in_progress)),
         Line::from(format!(
             "cost per shipped feature {}",
-            f.cost_per_shipped_usd.map_or_else(|| "-".to_owned(), money)
+            f.cost_per_shipped_usd.map_or_else(|| "-".to_owned(), usd)
         )),
-        Line::from(format!("unattributed cost {}", money(f.unattributed_usd))),
+        Line::from(format!("unattributed cost {}", usd(f.unattributed_usd))),
         Line::from(format!(
             "churn 14d agent {} / human {}",
-            pct(f.churn_14d_agent),
-            pct(f.churn_14d_human)
+            percent_or_dash(f.churn_14d_agent),
+            percent_or_dash(f.churn_14d_human)
         )),
     ];
     for (id, status, cost) in f.top.iter().take(limit) {
-        lines.push(Line::from(format!("  {} · {status} · {}", cell(id), money(*cost))));
+        lines.push(Line::from(format!("  {} · {status} · {}", cell(id), usd(*cost))));
     }
     lines
 }
@@ -215,8 +199,8 @@ fn ccc_table(s: &Snapshot, full: bool) -> Table<'_> {
             let mut cells = vec![
                 cell(&m.model),
                 state,
-                pct(Some(m.rolling_pct)),
-                format!("{}{buffer}", pct(Some(m.weekly_pct))),
+                percent(m.rolling_pct),
+                format!("{}{buffer}", percent(m.weekly_pct)),
                 format!("{:.0}/{:.0}", m.elr_out_tps, m.dirty_out_tps),
                 format!("{:.0}/{:.0} ms", m.ttft_ms_p50, m.ttft_ms_p90),
             ];
