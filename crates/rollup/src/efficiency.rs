@@ -9,7 +9,7 @@ use std::io::BufReader;
 
 use agentos_event_schema::v1::WindowRecord;
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 
 use crate::lines::{BoundedLines, Line};
 use crate::{Diagnostic, Error, tracker_windows};
@@ -190,7 +190,7 @@ pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {
             }
             continue;
         }
-        match serde_json::from_value::<WindowRecord>(v.clone()) {
+        match WindowRecord::deserialize(v) {
             Ok(r) => match out_of_range(&r) {
                 None if !seen.insert(r.window_id.clone()) => diagnostics.push(diag(
                     *line,

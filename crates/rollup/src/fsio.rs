@@ -1,6 +1,6 @@
 //! Canonical (sorted-key) JSON and the summary file, written atomically through `agentos-fsio`.
 
-use agentos_event_schema::v1::MetricsSummary;
+use agentos_event_schema::v1::{GitFeatures, MetricsSummary};
 use camino::Utf8Path;
 use serde_json::Value as Json;
 
@@ -49,8 +49,8 @@ const MAX_SUMMARY: u64 = 64 << 20;
 /// report reads git), so they stay until the next features report.
 pub fn write_summary(summary: &MetricsSummary, path: &Utf8Path) -> Result<(), Error> {
     let kept;
-    let summary = match (&summary.git_features, read_summary(path)) {
-        (None, Some(MetricsSummary { git_features: Some(g), .. })) => {
+    let summary = match (&summary.git_features, kept_git_features(path)) {
+        (None, Some(g)) => {
             kept = MetricsSummary { git_features: Some(g), ..summary.clone() };
             &kept
         }
@@ -58,6 +58,17 @@ pub fn write_summary(summary: &MetricsSummary, path: &Utf8Path) -> Result<(), Er
     };
     let bytes = canonical_json(summary, "metrics summary")?;
     write_atomic(path, &bytes)
+}
+
+/// The `git_features` of the summary at `path`, if any: only that key is built (a rollup
+/// writes the summary often, `session end` included).
+fn kept_git_features(path: &Utf8Path) -> Option<GitFeatures> {
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        git_features: Option<GitFeatures>,
+    }
+    let bytes = agentos_fsio::read_bounded(path, MAX_SUMMARY).ok()??;
+    serde_json::from_slice::<Kept>(&bytes).ok()?.git_features
 }
 
 /// The summary at `path`, when it is there and reads as one.

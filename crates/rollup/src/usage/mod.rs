@@ -175,14 +175,14 @@ pub fn usage_reports(
     periods: &[Period],
 ) -> Result<Vec<UsageReport>, UsageError> {
     let (collected, tz) = collect(files, prices, opts)?;
-    periods
+    let range = report::DayRange::parse(opts.since.as_deref(), opts.until.as_deref())?;
+    Ok(periods
         .iter()
         .map(|p| {
-            let range = report::DayRange::parse(opts.since.as_deref(), opts.until.as_deref())?;
             let o = UsageOptions { period: *p, ..opts.clone() };
-            Ok(report::build(&collected, prices, &o, &tz, range))
+            report::build(&collected, prices, &o, &tz, range)
         })
-        .collect()
+        .collect())
 }
 
 /// Every session of `files` with its repo, branch, window and per-model use, priced with
