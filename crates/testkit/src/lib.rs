@@ -17,6 +17,7 @@
 pub mod agent_history;
 pub mod ccp_logs;
 pub mod fake_ccc;
+pub mod git_repo;
 pub mod recorded;
 
 pub use fake_ccc::FakeCcc;

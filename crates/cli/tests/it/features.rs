@@ -2,38 +2,15 @@
 //! worked in it.
 
 use std::path::Path;
-use std::process::Command;
 
+use agentos_testkit::git_repo::Repo;
+use camino::Utf8Path;
 use serde_json::{Value as Json, json};
 
 use crate::rollup::{Scratch, agentos, text};
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const H: i64 = 3_600;
-
-fn git(dir: &Path, args: &[&str], at: i64) {
-    let date = format!("@{at} +0000");
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.invalid"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap_or_else(|e| panic!("git: {e}"));
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-}
-
-fn commit(dir: &Path, at: i64, subject: &str, file: &str, n: usize) {
-    let body: String = (1..=n).map(|i| format!("line {i}\n")).collect();
-    std::fs::write(dir.join(file), body).unwrap_or_else(|e| panic!("write: {e}"));
-    git(dir, &["add", "-A"], at);
-    git(dir, &["commit", "-q", "-m", subject], at);
-}
 
 /// A time on 2026-01-01 (all of this test's times are).
 fn ts(t: i64) -> String {
@@ -45,10 +22,10 @@ fn ts(t: i64) -> String {
 /// window, s1 costing $2 (recorded), and s2 ($0.5) in a repository that no longer exists.
 pub(crate) fn setup(s: &Scratch) -> (std::path::PathBuf, String) {
     let repo = s.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap_or_else(|e| panic!("mkdir: {e}"));
-    git(&repo, &["init", "-q", "-b", "main"], T0);
-    commit(&repo, T0 + H, "feat(login): form", "login.txt", 6);
-    commit(&repo, T0 + 2 * H, "feat(search): box", "search.txt", 2);
+    let lines = |n: usize| -> String { (1..=n).map(|i| format!("line {i}\n")).collect() };
+    let git = Repo::at(Utf8Path::from_path(&repo).unwrap_or_else(|| panic!("not UTF-8")));
+    git.commit_text(T0 + H, "feat(login): form", "login.txt", &lines(6));
+    git.commit_text(T0 + 2 * H, "feat(search): box", "search.txt", &lines(2));
     let data = s.path().join("data");
     std::fs::create_dir_all(&data).unwrap_or_else(|e| panic!("mkdir: {e}"));
     let sess = |id: &str, cwd: &str| {

@@ -5,7 +5,7 @@ use std::process::Command;
 use agentos_rollup::churn::{ChurnOptions, Tag, churn, parse_tag};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::gitrepo::Repo;
+use agentos_testkit::git_repo::Repo;
 
 const DAY: i64 = 86_400;
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z

@@ -5,7 +5,7 @@
 use agentos_rollup::churn::{ChurnOptions, ChurnReport, FeatureChurn, churn};
 use agentos_testkit::agent_history::Rng;
 
-use crate::gitrepo::Repo;
+use agentos_testkit::git_repo::Repo;
 
 const DAY: i64 = 86_400;
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z

@@ -8,7 +8,7 @@ use agentos_rollup::usage::PriceBook;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
-use crate::gitrepo::Repo;
+use agentos_testkit::git_repo::Repo;
 
 pub(crate) const H: i64 = 3_600;
 pub(crate) const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z

@@ -9,7 +9,7 @@ use agentos_testkit::agent_history::Rng;
 
 use crate::blame_oracle::blame_churn;
 use crate::features::{H, LineCommits as _, T0, close, report, session, turn};
-use crate::gitrepo::Repo;
+use agentos_testkit::git_repo::Repo;
 
 const DAY: i64 = 86_400;
 

@@ -8,7 +8,6 @@ mod differential;
 mod features;
 mod features_churn;
 mod files;
-mod gitrepo;
 mod incremental;
 mod sessions_base;
 mod tracker_efficiency;

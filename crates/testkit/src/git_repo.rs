@@ -1,13 +1,22 @@
-//! A scratch git repository for tests (churn, features): fixed author and committer dates, no
-//! user or system git configuration, no signing.
+//! A scratch git repository for tests: fixed author and committer dates, no user or system git
+//! configuration, no signing. Panics on failure (test support only).
 
 use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+/// A repository in a temporary directory of its own (removed on drop) or in a given one.
+#[derive(Debug)]
 pub struct Repo {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+    /// Its top directory.
     pub path: Utf8PathBuf,
+}
+
+impl Default for Repo {
+    fn default() -> Self {
+        Repo::new()
+    }
 }
 
 impl Repo {
@@ -20,8 +29,16 @@ impl Repo {
     pub fn with_branch(branch: &str) -> Repo {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap_or_default();
-        let repo = Repo { _dir: dir, path };
+        let repo = Repo { _dir: Some(dir), path };
         repo.git(&["init", "-q", "-b", branch], 0);
+        repo
+    }
+
+    /// An empty repository on `main` in `path` (created), kept when the value is dropped.
+    pub fn at(path: &Utf8Path) -> Repo {
+        std::fs::create_dir_all(path).unwrap_or_else(|e| panic!("mkdir {path}: {e}"));
+        let repo = Repo { _dir: None, path: path.to_owned() };
+        repo.git(&["init", "-q", "-b", "main"], 0);
         repo
     }
 
@@ -50,6 +67,7 @@ impl Repo {
         self.git(&["commit", "-q", "-m", message], at);
     }
 
+    /// Its top directory.
     pub fn root(&self) -> &Utf8Path {
         &self.path
     }
@@ -63,6 +81,6 @@ impl Repo {
         args.extend(extra);
         args.extend([url.as_str(), path.as_str()]);
         self.git(&args, 0);
-        Repo { _dir: dir, path }
+        Repo { _dir: Some(dir), path }
     }
 }
