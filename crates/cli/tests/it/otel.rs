@@ -1,17 +1,11 @@
 //! `agentos otel export` through the built binary against a fake collector on 127.0.0.1.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use agentos_testkit::{Reply, TestServer};
 
-fn fixture(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/licensing/packs")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
+use crate::session::{fixture, ok, run};
 
 fn agentos(data: &Path, tier: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
@@ -34,21 +28,6 @@ fn agentos(data: &Path, tier: &str) -> Command {
         .env("LICENSE_PACK_PATH", fixture("ok.pack"))
         .env("AGENTOS_PUBKEYS", fixture("test_pubkeys.json"));
     c
-}
-
-fn run(mut c: Command, args: &[&str]) -> Output {
-    c.args(args).output().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn ok(c: Command, args: &[&str]) -> String {
-    let out = run(c, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn session(data: &Path) {

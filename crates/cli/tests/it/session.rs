@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use agentos_testkit::{Reply, TestServer};
 
-fn fixture(rel: &str) -> String {
+/// A license fixture's path.
+pub(crate) fn fixture(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/licensing/packs")
         .join(rel)
@@ -71,11 +72,13 @@ fn agentos_at(dir: &Path, tier: &str, url: &str, pack: &str) -> Command {
     c
 }
 
-fn run(mut c: Command, args: &[&str]) -> Output {
+/// Run `c` with `args`.
+pub(crate) fn run(mut c: Command, args: &[&str]) -> Output {
     c.args(args).output().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn ok(c: Command, args: &[&str]) -> String {
+/// Run `c` with `args`; it must succeed: its stdout.
+pub(crate) fn ok(c: Command, args: &[&str]) -> String {
     let out = run(c, args);
     assert!(
         out.status.success(),
