@@ -169,14 +169,7 @@ pub(crate) fn attribute(
             let share = if total == 0 { 1.0 / n } else { lines as f64 / total as f64 };
             let feat = &mut feats[f];
             feat.sessions += 1;
-            for (model, u) in &s.models {
-                let tokens = (u.tokens as f64 * share).round() as u64;
-                let m = feat.models.entry(model.clone()).or_default();
-                m.cost_usd += u.cost * share;
-                m.tokens += tokens;
-                feat.cost_usd += u.cost * share;
-                feat.tokens += tokens;
-            }
+            super::add_share(s, share, &mut feat.models, &mut feat.cost_usd, &mut feat.tokens);
             attributed[w.session] += share;
         }
     }

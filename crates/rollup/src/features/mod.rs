@@ -22,7 +22,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
 use crate::Diagnostic;
-use crate::usage::{PriceBook, UsageError, session_activity};
+use crate::usage::{PriceBook, SessionActivity, UsageError, session_activity};
 
 /// Default grace around a session's window (seconds): commits this long after the last
 /// response (or before the first) still count as the session's.
@@ -239,6 +239,24 @@ impl FeaturesOptions {
     }
 }
 
+/// Add `share` of session `s`'s tokens and cost, per model, to `models` and the totals.
+pub(crate) fn add_share(
+    s: &SessionActivity,
+    share: f64,
+    models: &mut BTreeMap<String, ModelCost>,
+    cost_usd: &mut f64,
+    tokens: &mut u64,
+) {
+    for (model, u) in &s.models {
+        let t = (u.tokens as f64 * share).round() as u64;
+        let m = models.entry(model.clone()).or_default();
+        m.cost_usd += u.cost * share;
+        m.tokens += t;
+        *cost_usd += u.cost * share;
+        *tokens += t;
+    }
+}
+
 /// A session's window in a repository, grace included.
 #[derive(Clone, Debug)]
 pub(crate) struct Window {
@@ -420,14 +438,13 @@ pub fn features_report(
         if share <= 1e-9 {
             continue;
         }
-        for (model, u) in &s.models {
-            let tokens = (u.tokens as f64 * share).round() as u64;
-            let m = report.unattributed_models.entry(model.clone()).or_default();
-            m.cost_usd += u.cost * share;
-            m.tokens += tokens;
-            report.unattributed_cost_usd += u.cost * share;
-            report.unattributed_tokens += tokens;
-        }
+        add_share(
+            s,
+            share,
+            &mut report.unattributed_models,
+            &mut report.unattributed_cost_usd,
+            &mut report.unattributed_tokens,
+        );
     }
     report.churn =
         ChurnFigures::new(&churn_totals.agent, &churn_totals.human, churn_totals.by_model);
