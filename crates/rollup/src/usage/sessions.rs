@@ -37,6 +37,19 @@ pub(crate) struct SessionActivity {
 }
 
 impl SessionActivity {
+    /// A session with no activity seen yet.
+    fn empty(id: &str) -> Self {
+        SessionActivity {
+            id: id.to_owned(),
+            cwd: None,
+            branch: None,
+            first: i64::MAX,
+            last: i64::MIN,
+            models: BTreeMap::new(),
+            timeline: Vec::new(),
+        }
+    }
+
     /// The model active at `t`: the latest quarter-hour's at or before it, else the first.
     pub(crate) fn model_at(&self, t: i64) -> Option<&str> {
         let i = self.timeline.partition_point(|(q, _)| *q <= t);
@@ -59,15 +72,7 @@ pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
         else {
             continue;
         };
-        let act = slot.get_or_insert_with(|| SessionActivity {
-            id: name.clone(),
-            cwd: None,
-            branch: None,
-            first: i64::MAX,
-            last: i64::MIN,
-            models: BTreeMap::new(),
-            timeline: Vec::new(),
-        });
+        let act = slot.get_or_insert_with(|| SessionActivity::empty(name));
         act.last = act.last.max(cell.last);
         let start = i64::from(qh).saturating_mul(QUARTER);
         if let Some(f) = first_cell.get_mut(s) {
@@ -101,15 +106,7 @@ pub(crate) fn fold(c: &Collected) -> Vec<SessionActivity> {
         let mut act = match slot {
             Some(a) => a,
             None => match (meta.created, c.sessions.get(i)) {
-                (Some(_), Some(name)) => SessionActivity {
-                    id: name.clone(),
-                    cwd: None,
-                    branch: None,
-                    first: i64::MAX,
-                    last: i64::MIN,
-                    models: BTreeMap::new(),
-                    timeline: Vec::new(),
-                },
+                (Some(_), Some(name)) => SessionActivity::empty(name),
                 _ => continue,
             },
         };
