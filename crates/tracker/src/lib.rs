@@ -4,22 +4,36 @@
 //! the Python tracker's field names, nulls and `errors` (reference §7.6).
 //!
 //! What it is for: the measurement windows (`agentos window …`) snapshot these values before and
-//! after a window; this crate is the parsing half, with no I/O: every parser takes the text the
-//! caller read and returns a value that serialises to the tracker's dict. A parser never
-//! panics; what it cannot read becomes a null field plus an entry in `errors` (in order,
-//! without repeats). The only failure is input larger than [`MAX_INPUT_BYTES`].
+//! after a window. The parsers do no I/O: every parser takes the text the caller read and
+//! returns a value that serialises to the tracker's dict. A parser never panics; what it
+//! cannot read becomes a null field plus an entry in `errors` (in order, without repeats). The
+//! only failure is input larger than [`MAX_INPUT_BYTES`].
+//!
+//! The window commands' library half is here too: [`store`] (the tracker directory, locked
+//! appends, tolerant reads), [`ingest`], [`manual`] (override), [`finalize`] with
+//! [`normalize`] (grouping and deltas), [`audit`] and [`alias`] (the window state machine).
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod alias;
 mod ansi;
+pub mod audit;
 pub mod ccusage;
 pub mod claude_monitor;
 pub mod claude_usage;
 pub mod codex_status;
 mod errors;
+pub mod finalize;
 pub mod glm_counts;
+pub mod ingest;
+pub mod manual;
+pub mod normalize;
+pub mod numfmt;
 pub mod proxy_telemetry;
 mod py;
+pub mod snapshot;
+pub mod store;
+mod window_error;
 
 pub use ansi::strip_ansi;
 pub use ccusage::{CcusageScope, CodexCcusage, parse_codex_ccusage};
@@ -29,6 +43,7 @@ pub use codex_status::{CodexStatus, parse_codex_status};
 pub use errors::Errors;
 pub use glm_counts::{GlmCounts, parse_ccusage_counts};
 pub use proxy_telemetry::{ProxyTelemetry, parse_proxy_telemetry_stream};
+pub use window_error::WindowError;
 
 /// The largest input a parser accepts: 64 MiB, far beyond any pane capture or export, so a
 /// parse stays bounded in memory (its copies are at most a few times the input).
