@@ -195,6 +195,11 @@ enum Command {
     /// Export to an OpenTelemetry collector (OTLP/HTTP), as the privacy tier allows.
     #[command(subcommand)]
     Otel(cmd::otel::OtelCmd),
+    /// The measurement windows (the Python tracker's workflow): ingest panes, override,
+    /// finalize, audit, alias start/end/cross/delete. `--data-dir DIR` after `window` names
+    /// the tracker directory itself; otherwise it is <data dir>/tracker.
+    #[command(subcommand)]
+    Window(cmd::window::WindowCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
     /// `agentos completions bash > ~/.local/share/bash-completion/completions/agentos`.
     Completions(cmd::paths::CompletionsArgs),
@@ -224,6 +229,7 @@ fn main() -> ExitCode {
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
         Command::Ccc(c) => cmd::ccc::run(c, &cli.global),
         Command::Otel(c) => cmd::otel::run(c, &cli.global),
+        Command::Window(c) => cmd::window::run(c, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };
     match result {
