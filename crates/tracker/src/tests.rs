@@ -1,4 +1,5 @@
-//! Unit tests of the Python conversions, the error list and the percentile.
+//! Unit tests of the Python conversions, the error list, the percentile, and the window
+//! helpers: Python-style JSON, number formats, window ids and deltas.
 
 use serde_json::json;
 
@@ -58,4 +59,130 @@ fn python_str() {
     assert_eq!(py::str_of(&json!(null)), "None");
     assert_eq!(py::string_or_empty(None), "");
     assert_eq!(py::string_or_empty(Some(&json!(null))), "");
+}
+
+mod window {
+    //! The window helpers. Expected values come from Python 3 (`repr`, `json.dumps`,
+    //! `hashlib.sha256`) run on the same inputs, and from the reference's rules.
+
+    use crate::alias::increment_window;
+    use crate::normalize::{Num, window_delta};
+    use crate::numfmt::{fmtnum, pct, py_list_repr};
+    use crate::store::{OrderedValue, py_float_repr, snapshot_id, to_py_json, to_py_json_pretty};
+
+    #[test]
+    fn floats_are_written_as_python_repr() {
+        let cases = [
+            (118.0, "118.0"),
+            (1e-05, "1e-05"),
+            (1e16, "1e+16"),
+            (0.1, "0.1"),
+            (1.5e-07, "1.5e-07"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (-0.0, "-0.0"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (5.5, "5.5"),
+            (1463.2939497500001, "1463.2939497500001"),
+            (2.5e-4, "0.00025"),
+            (-3.25e20, "-3.25e+20"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(py_float_repr(v), want, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn rows_are_laid_out_as_python_json_dumps() {
+        let v = OrderedValue::parse(r#"{"a":"é╭\u001b\n\"","b":[1,2.0,null,true],"c":{},"d":[]}"#)
+            .unwrap();
+        let line = String::from_utf8(to_py_json(&v).unwrap()).unwrap();
+        assert_eq!(line, r#"{"a": "é╭\u001b\n\"", "b": [1, 2.0, null, true], "c": {}, "d": []}"#);
+        let state = OrderedValue::parse(
+            r#"{"provider":"glm","current_window":"W0-02","last_phase":null,"baseline_prompts":30.5,"x":[],"y":{}}"#,
+        )
+        .unwrap();
+        let pretty = String::from_utf8(to_py_json_pretty(&state).unwrap()).unwrap();
+        assert_eq!(
+            pretty,
+            "{\n  \"provider\": \"glm\",\n  \"current_window\": \"W0-02\",\n  \"last_phase\": null,\n  \"baseline_prompts\": 30.5,\n  \"x\": [],\n  \"y\": {}\n}"
+        );
+    }
+
+    #[test]
+    fn a_python_written_row_reads_back_to_the_same_bytes() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/tracker/codex/live_cases/current_live_snapshots.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let line = text.lines().next().unwrap();
+        let v = OrderedValue::parse(line).unwrap();
+        assert_eq!(String::from_utf8(to_py_json(&v).unwrap()).unwrap(), line);
+    }
+
+    #[test]
+    fn snapshot_id_is_sha256_of_the_nul_separated_fields() {
+        // python3: hashlib.sha256(b'codex\x00W0-01\x002025-10-19T01:30:16.269901+00:00\x00pane text')
+        assert_eq!(
+            snapshot_id("codex", "W0-01", "2025-10-19T01:30:16.269901+00:00", "pane text"),
+            "1b4bebe127acc09bd99758ce5b1f03cd0d2c01943253d57290610bc348d06f04"
+        );
+        assert_ne!(
+            snapshot_id("codex", "W0-01", "2025-10-19T01:30:16.269901+00:00", "pane text"),
+            snapshot_id("codex", "W0-0", "12025-10-19T01:30:16.269901+00:00", "pane text")
+        );
+    }
+
+    #[test]
+    fn window_ids_increment_as_the_reference_says() {
+        assert_eq!(increment_window("W0-01"), "W0-02");
+        assert_eq!(increment_window("W0-09"), "W0-10");
+        assert_eq!(increment_window("W0-99"), "W0-100");
+        assert_eq!(increment_window("W0-1"), "W0-2");
+        assert_eq!(increment_window("W0-AUTO"), "W0-AUTO-1");
+        assert_eq!(increment_window(""), "-1");
+        assert_eq!(increment_window("W0-19"), "W0-20");
+        // Longer than any integer type: decimal arithmetic on the text.
+        assert_eq!(increment_window("W99999999999999999999999"), "W100000000000000000000000");
+    }
+
+    #[test]
+    fn deltas_follow_the_wrap_rule() {
+        let i = |v| Some(Num::Int(v));
+        // §3.5: after ≥ before → after − before.
+        assert_eq!(window_delta(i(64), i(82)), i(18));
+        assert_eq!(window_delta(i(0), i(1)), i(1));
+        assert_eq!(window_delta(i(5), i(5)), i(0));
+        // after < before → (100 − before) + after: 82→64 reads as a reset, 18 + 64.
+        assert_eq!(window_delta(i(82), i(64)), i(82));
+        // A missing side → null.
+        assert_eq!(window_delta(None, i(3)), None);
+        assert_eq!(window_delta(i(3), None), None);
+        // Floats stay floats: (100 − 90.5) + 10.0.
+        assert_eq!(
+            window_delta(Some(Num::Float(90.5)), Some(Num::Float(10.0))),
+            Some(Num::Float(19.5))
+        );
+        // Out-of-range before (over 100) can go negative: (100 − 120) + 10.
+        assert_eq!(window_delta(i(120), i(10)), i(-10));
+        assert_eq!(window_delta(i(i64::MIN), i(i64::MAX)), None);
+    }
+
+    #[test]
+    fn numbers_format_as_the_tracker_prints_them() {
+        assert_eq!(fmtnum(118.0, 2), "118");
+        assert_eq!(fmtnum(5.5, 2), "5.50");
+        assert_eq!(fmtnum(7372723263.0, 2), "7372723263");
+        assert_eq!(fmtnum(-0.0, 2), "0");
+        assert_eq!(pct(Some(50.0), 1), "50%");
+        assert_eq!(pct(Some(12.5), 1), "12.5%");
+        assert_eq!(pct(Some(9.2), 1), "9.2%");
+        assert_eq!(pct(Some(0.0), 1), "0%");
+        assert_eq!(pct(None, 1), "n/a");
+        assert_eq!(pct(Some(f64::NAN), 1), "n/a");
+        assert_eq!(py_list_repr::<&str>(&[]), "[]");
+        assert_eq!(py_list_repr(&["insufficient-data"]), "['insufficient-data']");
+        assert_eq!(py_list_repr(&["a", "it's"]), r#"['a', "it's"]"#);
+    }
 }

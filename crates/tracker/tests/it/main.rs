@@ -1,6 +1,8 @@
 //! Integration tests of the tracker's parsers: every fixture of the Python tracker, with the
-//! values the reference (§7.6) states or a reading of the fixture gives, and hostile input.
+//! values the reference (§7.6) states or a reading of the fixture gives, and hostile input;
+//! the window store and commands (§7.2–7.5).
 
+mod alias;
 mod ccusage;
 mod claude_monitor;
 mod claude_usage;
@@ -8,6 +10,8 @@ mod codex_status;
 mod glm_counts;
 mod hostile;
 mod proxy_telemetry;
+mod store;
+mod window;
 
 /// The text of `fixtures/tracker/<rel>`.
 pub fn fixture(rel: &str) -> String {
