@@ -1,4 +1,5 @@
-//! Unit tests of the CLI's own helpers (terminal-safe cells and tables).
+//! Unit tests of the CLI's own helpers (terminal-safe cells and tables, where `--data-dir`
+//! points for `agentos window`).
 
 use crate::table::{MAX_CELL_WIDTH, cell, sanitize, table, table_left_aligned};
 use unicode_width::UnicodeWidthStr as _;
@@ -52,4 +53,23 @@ fn leading_columns_can_be_left_aligned_while_numbers_stay_right_aligned() {
     assert_eq!(row, "2026-01-10  a            7");
     let header = t.lines().next().unwrap_or_default();
     assert_eq!(header, "date        models  tokens");
+}
+
+/// Where `--data-dir` was written decides what it names for `agentos window`.
+#[test]
+fn window_data_dir_after_window_names_the_tracker_dir() {
+    use crate::cmd::window::{DataDirPlacement::*, data_dir_placement};
+    let at = |args: &[&str]| {
+        data_dir_placement(std::iter::once("agentos").chain(args.iter().copied()).map(Into::into))
+    };
+    assert_eq!(at(&["window", "--data-dir", "d", "ingest", "codex"]), AfterWindow);
+    assert_eq!(at(&["window", "ingest", "codex", "--data-dir", "d"]), AfterWindow);
+    assert_eq!(at(&["window", "ingest", "codex", "--data-dir=d"]), AfterWindow);
+    assert_eq!(at(&["--data-dir", "d", "window", "ingest", "codex"]), NotAfterWindow);
+    assert_eq!(at(&["--data-dir=d", "window", "audit"]), NotAfterWindow);
+    assert_eq!(at(&["--data-dir", "window", "audit", "--window", "W"]), NotAfterWindow);
+    assert_eq!(at(&["--data-dir", "a", "window", "--data-dir", "b", "audit"]), AfterWindow);
+    assert_eq!(at(&["window", "audit", "--", "--data-dir"]), NotAfterWindow);
+    assert_eq!(at(&["usage", "daily", "--data-dir", "d"]), NotAfterWindow);
+    assert_eq!(at(&[]), NotAfterWindow);
 }

@@ -17,7 +17,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 pub use append::{Stamped, append_row, encode_line, rewrite_without_line, write_state_atomic};
 pub use ordered::OrderedValue;
-pub(crate) use pyjson::{py_float_repr, to_py_json, to_py_json_pretty};
+pub(crate) use pyjson::to_py_json_pretty;
+#[cfg(test)]
+pub(crate) use pyjson::{py_float_repr, to_py_json};
 pub use read::{Corrupt, Loaded, MAX_LINE_BYTES, Row, read_rows};
 
 /// `schema_version` stamped on every row that lacks one (the Python tracker's value).
