@@ -67,6 +67,8 @@ struct Cli {
 pub struct Global {
     /// Where AgentOS keeps its local files (events.jsonl, outbox, summaries).
     /// Default: $AGENTOS_DATA_DIR, else the platform data directory (see `agentos paths`).
+    /// Written after `window`, it is the tracker directory itself (`agentos window
+    /// --data-dir data/week0/live …`).
     // Not `env = …`: clap would then show the flag as given in every usage line.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<Utf8PathBuf>,
