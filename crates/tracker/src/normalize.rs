@@ -96,8 +96,6 @@ pub struct Phases<'a> {
     pub before: Option<&'a Row>,
     /// The latest `after` snapshot.
     pub after: Option<&'a Row>,
-    /// Whether the provider has a snapshot of another phase (it still needs both).
-    pub other: bool,
 }
 
 /// Group sorted snapshots (§7.4): per provider (in order of first appearance), the latest
@@ -122,10 +120,8 @@ pub fn group(snapshots: &[Row]) -> Vec<(String, Phases<'_>)> {
         let slot = match phase {
             "before" => &mut out[idx].1.before,
             "after" => &mut out[idx].1.after,
-            _ => {
-                out[idx].1.other = true;
-                continue;
-            }
+            // Another phase still makes the provider known (and missing if it has no pair).
+            _ => continue,
         };
         let newer = slot
             .is_none_or(|cur| row.str_or_empty("captured_at") > cur.str_or_empty("captured_at"));

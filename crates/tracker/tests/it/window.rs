@@ -483,3 +483,17 @@ fn audit_lists_churn_records_in_their_key_order_and_reports_corrupt_lines() {
     let doc: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["finalize"], Value::Null);
 }
+
+#[test]
+fn a_provider_with_only_another_phase_is_missing_its_pair() {
+    let (_t, root) = scratch();
+    let dir = TrackerDir::new(root);
+    let v = ManualValues { weekly_pct: Some(1), ..Default::default() };
+    record_override(&dir, MeterProvider::Codex, "W", Phase::Before, &v, "").unwrap();
+    record_override(&dir, MeterProvider::Codex, "W", Phase::After, &v, "").unwrap();
+    let mut text = std::fs::read_to_string(dir.path(TrackerFile::Snapshots)).unwrap();
+    text.push_str("{\"window\": \"W\", \"provider\": \"claude\", \"phase\": \"during\", \"captured_at\": \"z\"}\n");
+    std::fs::write(dir.path(TrackerFile::Snapshots), text).unwrap();
+    let e = finalize(&dir, &FinalizeRequest::new("W")).unwrap_err();
+    assert_eq!(e.to_string(), "missing before/after snapshots for providers: claude");
+}
