@@ -19,6 +19,8 @@ pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
             backfill(e)
         } else if let Some(e) = cause.downcast_ref::<agentos_rollup::usage::UsageError>() {
             usage(e)
+        } else if let Some(e) = cause.downcast_ref::<agentos_tracker::WindowError>() {
+            window(e)
         } else {
             None
         }
@@ -122,6 +124,20 @@ pub fn usage(e: &agentos_rollup::usage::UsageError) -> Option<&'static str> {
         UsageError::Prices { .. } => Some(
             "fix or remove the price file (--prices FILE or <data dir>/prices.json; format in docs/usage.md)",
         ),
+        _ => None,
+    }
+}
+
+/// The command-line answer to a window command's refusal (the Python tracker's hints, so a
+/// Week-0 protocol's scripts read the same lines).
+pub fn window(e: &agentos_tracker::WindowError) -> Option<&'static str> {
+    use agentos_tracker::WindowError;
+    match e {
+        WindowError::NoBefore { .. } => Some("run start first"),
+        WindowError::GlmNoBaseline { action: "cross" } => {
+            Some("run zs before zx or provide --window")
+        }
+        WindowError::GlmNoBaseline { .. } => Some("run zs before ze or provide --window"),
         _ => None,
     }
 }

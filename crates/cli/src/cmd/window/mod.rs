@@ -70,7 +70,7 @@ pub fn run(cmd: WindowCmd, global: &Global) -> Result<ExitCode> {
 }
 
 /// The one line for a negative answer: the library's message with the command-line hint
-/// the Python tracker printed.
+/// (`hints::window`), or, where the answer is about a flag, the Python tracker's text naming it.
 fn refusal_line(e: &WindowError) -> String {
     match e {
         WindowError::PhaseRequired => "codex/claude ingest requires --phase".to_owned(),
@@ -80,16 +80,7 @@ fn refusal_line(e: &WindowError) -> String {
         WindowError::ClaudeOverrideEmpty => {
             "claude override requires at least one percentage flag".to_owned()
         }
-        WindowError::NoBefore { .. } => crate::hints::with(e, Some("run start first")),
-        WindowError::GlmNoBaseline { action } => {
-            let hint = if *action == "cross" {
-                "run zs before zx or provide --window"
-            } else {
-                "run zs before ze or provide --window"
-            };
-            crate::hints::with(e, Some(hint))
-        }
-        other => other.to_string(),
+        other => crate::hints::with(other, crate::hints::window(other)),
     }
 }
 
