@@ -192,6 +192,8 @@ enum Command {
     /// data dir.
     #[command(subcommand)]
     Ccc(cmd::ccc::CccCmd),
+    /// Measurement windows of the tracker: preview, advise, churn.
+    Window(cmd::window::WindowCmd),
     /// Export to an OpenTelemetry collector (OTLP/HTTP), as the privacy tier allows.
     #[command(subcommand)]
     Otel(cmd::otel::OtelCmd),
@@ -224,6 +226,7 @@ fn main() -> ExitCode {
         Command::Paths(a) => cmd::paths::paths(a, &cli.global),
         Command::Ccc(c) => cmd::ccc::run(c, &cli.global),
         Command::Otel(c) => cmd::otel::run(c, &cli.global),
+        Command::Window(c) => cmd::window::run(c, &cli.global),
         Command::Completions(a) => cmd::paths::completions::<Cli>(a),
     };
     match result {

@@ -237,6 +237,41 @@ pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {
     })
 }
 
+/// Estimate from the Python tracker's rows already read (`windows.jsonl` rows and its
+/// `glm_counts.jsonl` rows), as [`efficiency_file`] does for its tracker rows: a window
+/// finalized again counts once (its last row); a row that is not a tracker window row, or is
+/// malformed, is left out and said why (its position in `windows`, 0-based, and the reason).
+pub fn from_tracker_rows(
+    windows: &[serde_json::Value],
+    glm_counts: &[serde_json::Value],
+) -> (Vec<ProviderEfficiency>, Vec<(usize, String)>) {
+    let mut skipped = Vec::new();
+    let mut parsed = Vec::new();
+    for (i, v) in windows.iter().enumerate() {
+        if !tracker_windows::is_tracker_row(v) {
+            skipped.push((i, "not a tracker window row (window, providers)".to_owned()));
+            continue;
+        }
+        match tracker_windows::parse(v) {
+            Ok(w) => parsed.push(w),
+            Err(m) => skipped.push((i, format!("invalid tracker window row: {m}"))),
+        }
+    }
+    let mut latest: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, w) in parsed.iter().enumerate() {
+        latest.insert(w.window.clone(), i);
+    }
+    let parsed: Vec<_> = parsed
+        .into_iter()
+        .enumerate()
+        .filter(|(i, w)| latest.get(&w.window) == Some(i))
+        .map(|(_, w)| w)
+        .collect();
+    let glm = tracker_windows::glm_counts(glm_counts);
+    let by_provider = tracker_windows::observations(&parsed, &glm);
+    (by_provider.iter().map(|(p, obs)| estimate(p, obs)).collect(), skipped)
+}
+
 /// JSON values with their 1-based line numbers.
 type JsonLines = Vec<(u64, serde_json::Value)>;
 

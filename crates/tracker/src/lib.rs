@@ -18,8 +18,11 @@ pub mod claude_usage;
 pub mod codex_status;
 mod errors;
 pub mod glm_counts;
+pub mod preview;
 pub mod proxy_telemetry;
 mod py;
+pub mod pyfmt;
+pub mod store;
 
 pub use ansi::strip_ansi;
 pub use ccusage::{CcusageScope, CodexCcusage, parse_codex_ccusage};

@@ -14,3 +14,4 @@ pub mod rollup;
 pub mod schema;
 pub mod session;
 pub mod usage;
+pub mod window;

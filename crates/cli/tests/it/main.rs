@@ -14,3 +14,4 @@ mod schema;
 mod session;
 mod usage;
 mod ux;
+mod window;
