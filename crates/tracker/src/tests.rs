@@ -59,3 +59,52 @@ fn python_str() {
     assert_eq!(py::string_or_empty(None), "");
     assert_eq!(py::string_or_empty(Some(&json!(null))), "");
 }
+
+mod store_load_cap {
+    use crate::store::load::{Options, load_capped};
+
+    /// A line over the cap is reported and skipped without holding it; the next line reads.
+    #[test]
+    fn an_over_long_line_is_skipped_and_reading_goes_on() {
+        let p =
+            std::env::temp_dir().join(format!("agentos-tracker-cap-{}.jsonl", std::process::id()));
+        let long = format!("{{\"id\":\"{}\"}}\n", "x".repeat(100));
+        std::fs::write(&p, format!("{long}{{\"id\":\"ok\"}}\n")).unwrap();
+        let l = load_capped(&p, Options::default(), 64).unwrap();
+        let _ = std::fs::remove_file(&p);
+        assert_eq!(l.rows.len(), 1);
+        assert_eq!(l.rows[0]["id"], "ok");
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].line, 1);
+        assert_eq!(l.diagnostics[0].reason, "line longer than 64 bytes, skipped");
+    }
+}
+
+mod pyfmt {
+    use serde_json::json;
+
+    use crate::pyfmt::{fmtnum, pct};
+
+    /// The reference's examples (§7.7) and Python's half-even rounding of the binary value.
+    #[test]
+    fn fmtnum_and_pct_as_python() {
+        assert_eq!(pct(Some(&json!(50.0)), 1), "50%");
+        assert_eq!(pct(Some(&json!(12.5)), 1), "12.5%");
+        assert_eq!(pct(Some(&json!(9.2)), 1), "9.2%");
+        assert_eq!(pct(Some(&json!(0.0)), 1), "0%");
+        assert_eq!(pct(Some(&json!(null)), 1), "n/a");
+        assert_eq!(pct(None, 1), "n/a");
+        assert_eq!(pct(Some(&json!("x")), 1), "n/a");
+        // 49.96 is within 0.01 of 50? No (0.04): one decimal, rounded: 50.0%.
+        assert_eq!(pct(Some(&json!(49.96)), 1), "50.0%");
+        assert_eq!(pct(Some(&json!(49.995)), 1), "50%");
+        assert_eq!(fmtnum(118.0, 2), "118");
+        assert_eq!(fmtnum(2.0000001, 2), "2");
+        assert_eq!(fmtnum(0.125, 2), "0.12");
+        assert_eq!(fmtnum(0.375, 2), "0.38");
+        assert_eq!(fmtnum(-0.0, 2), "0");
+        assert_eq!(fmtnum(2.5, 0), "2");
+        assert_eq!(fmtnum(3.5, 0), "4");
+        assert_eq!(fmtnum(f64::NAN, 2), "n/a");
+    }
+}

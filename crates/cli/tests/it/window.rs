@@ -227,3 +227,88 @@ fn preview_without_windows_says_so_even_with_snapshots() {
         (Some(0), "no windows recorded\n".to_owned())
     );
 }
+
+#[test]
+fn preview_with_ccc_down_says_so_in_one_line_and_prints_the_rest() {
+    let s = Scratch::new();
+    let dir = s.path().join("live");
+    observed_store(&dir);
+    let url = agentos_testkit::refused_url();
+    let out = agentos(&dir, &url, &["preview"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rest = stdout.strip_prefix(OBSERVED).unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(rest.lines().count(), 1, "{rest}");
+    assert!(rest.starts_with(&format!("CCC at {url}: not reachable (")), "{rest}");
+    assert!(rest.ends_with("), showing local data only\n"), "{rest}");
+}
+
+#[test]
+fn preview_with_ccc_up_adds_a_line_per_provider_and_model() {
+    let s = Scratch::new();
+    let dir = s.path().join("live");
+    observed_store(&dir);
+    let ccc = agentos_testkit::FakeCcc::from_captures();
+    let out = agentos(&dir, &ccc.url(), &["preview"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rest = stdout.strip_prefix(OBSERVED).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(rest.starts_with(&format!("CCC at {} (asked ", ccc.url())), "{rest}");
+    let capture = |name: &str| -> Value {
+        serde_json::from_slice(&agentos_testkit::fake_ccc::capture(name))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (usage, quotas) = (capture("v1_usage.json"), capture("v1_quotas.json"));
+    let models = usage["models"].as_object().cloned().unwrap_or_default();
+    assert_eq!(rest.lines().count(), 1 + models.len(), "{rest}");
+    for (model, v) in &models {
+        // The provider is the quotas config's; a model it does not configure is "unknown".
+        let provider =
+            quotas["config"]["models"][model.as_str()]["provider"].as_str().unwrap_or("unknown");
+        let line = rest
+            .lines()
+            .find(|l| l.starts_with(&format!("  - {provider}/{model}: ")))
+            .unwrap_or_else(|| panic!("{provider}/{model}: {rest}"));
+        let f = |p: &[&str]| p.iter().fold(&v.clone(), |v, k| &v[*k]).as_f64().unwrap_or(0.0);
+        for want in [
+            format!("rolling {:.1}%", 100.0 * f(&["rolling_pct"])),
+            format!("weekly {:.1}%", 100.0 * f(&["weekly_pct"])),
+            format!("ELR {:.1} tok/s", f(&["speeds", "rolling", "out_elr_tps"])),
+            format!("dirty {:.1} tok/s", f(&["speeds", "rolling", "out_dirty_tps"])),
+            format!(
+                "TTFT p50 {:.0} ms / p90 {:.0} ms",
+                f(&["speeds", "ttft_ms", "p50"]),
+                f(&["speeds", "ttft_ms", "p90"])
+            ),
+            "fallbacks=n/a (no ccc watch file)".to_owned(),
+        ] {
+            assert!(line.contains(&want), "{want}: {line}");
+        }
+        let block = v["block"].as_bool().unwrap_or(false);
+        assert_eq!(line.contains("state=block"), block, "{line}");
+    }
+    // The tokens-limited model's weekly use is against its token quota.
+    let haiku = rest.lines().find(|l| l.contains("/claude-haiku-4.5:")).unwrap_or_default();
+    assert!(haiku.contains("tokens)") && haiku.contains("rolling 15.0% (150 of "), "{haiku}");
+}
+
+#[test]
+fn preview_json_carries_the_same_content() {
+    let s = Scratch::new();
+    let dir = s.path().join("live");
+    observed_store(&dir);
+    let url = agentos_testkit::refused_url();
+    let out = agentos(&dir, &url, &["preview", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let p = &v["preview"];
+    assert_eq!(p["windows"], json!([W]));
+    assert_eq!(p["providers"][0]["provider"], "claude");
+    assert_eq!(p["providers"][0]["unmeasured_features"], 2.0);
+    assert_eq!(p["providers"][1]["features"], 3.0);
+    assert_eq!(p["providers"][1]["capacity"], 18.0);
+    assert_eq!(p["outcome"], json!([{"window": W, "quality": 4.0, "outcome": "pass"}]));
+    assert_eq!(p["notes"], "n1");
+    assert_eq!(p["snapshots"][0]["notes"], json!(["hello"]));
+    assert!(v["ccc"]["error"].is_string(), "{v}");
+}

@@ -8,6 +8,7 @@ mod codex_status;
 mod glm_counts;
 mod hostile;
 mod proxy_telemetry;
+mod store_load;
 
 /// The text of `fixtures/tracker/<rel>`.
 pub fn fixture(rel: &str) -> String {
