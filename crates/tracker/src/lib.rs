@@ -11,6 +11,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod advise;
 mod ansi;
 pub mod ccusage;
 pub mod claude_monitor;

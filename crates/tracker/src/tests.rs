@@ -108,3 +108,66 @@ mod pyfmt {
         assert_eq!(fmtnum(f64::NAN, 2), "n/a");
     }
 }
+
+mod advise {
+    use serde_json::json;
+
+    use crate::advise::{CccUse, Verdict, advise};
+    use crate::preview::ProviderFigures;
+    use crate::store::load::Row;
+
+    fn fig(p: &str, e: Option<f64>) -> ProviderFigures {
+        ProviderFigures {
+            provider: p.to_owned(),
+            features: 0.0,
+            capacity: 0.0,
+            unit: "pp".to_owned(),
+            efficiency: e,
+            ci: None,
+            n: 1,
+            power: None,
+            unmeasured_features: 0.0,
+            unmeasured_windows: 0,
+        }
+    }
+
+    fn row(v: serde_json::Value) -> Row {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    /// By hand: codex 5h at 100 → wait; glm no reading → measure; claude blocked by CCC →
+    /// wait; mistral (no figures, snapshot only: no meter fields) → measure. Order: wait
+    /// (claude E 0.5 before codex E 0.2), then measure (glm E 0.1, then mistral without E).
+    #[test]
+    fn verdicts_and_ranking() {
+        let snaps = [
+            row(
+                json!({"provider": "codex", "captured_at": "1", "parsed": {"weekly_pct": 40, "fiveh_pct": 100}}),
+            ),
+            row(json!({"provider": "mistral", "captured_at": "1", "parsed": {"weekly_pct": 10}})),
+        ];
+        let ccc = [CccUse {
+            provider: "anthropic".into(),
+            model: "m".into(),
+            weekly_pp: 10.0,
+            rolling_pp: 5.0,
+            block: true,
+        }];
+        let figs = [fig("claude", Some(0.5)), fig("codex", Some(0.2)), fig("glm", Some(0.1))];
+        let a = advise(&figs, &snaps, Some(&ccc));
+        let got: Vec<(&str, Verdict)> =
+            a.iter().map(|a| (a.provider.as_str(), a.verdict)).collect();
+        assert_eq!(
+            got,
+            [
+                ("claude", Verdict::Wait),
+                ("codex", Verdict::Wait),
+                ("glm", Verdict::Measure),
+                ("mistral", Verdict::Measure),
+            ]
+        );
+        assert_eq!(a[1].weekly_room_pp, Some(50.0));
+        assert_eq!(a[1].fiveh_room_pp, Some(0.0));
+        assert!(a[0].blocked);
+    }
+}
