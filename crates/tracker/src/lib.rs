@@ -24,6 +24,7 @@ pub mod proxy_telemetry;
 mod py;
 pub mod pyfmt;
 pub mod store;
+pub mod tracker_churn;
 
 pub use ansi::strip_ansi;
 pub use ccusage::{CcusageScope, CodexCcusage, parse_codex_ccusage};
