@@ -4,10 +4,11 @@
 //! the Python tracker's field names, nulls and `errors` (reference §7.6).
 //!
 //! What it is for: the measurement windows (`agentos window …`) snapshot these values before and
-//! after a window; this crate is the parsing half, with no I/O: every parser takes the text the
-//! caller read and returns a value that serialises to the tracker's dict. A parser never
-//! panics; what it cannot read becomes a null field plus an entry in `errors` (in order,
-//! without repeats). The only failure is input larger than [`MAX_INPUT_BYTES`].
+//! after a window. The parsers do no I/O: every parser takes the text the caller read and
+//! returns a value that serialises to the tracker's dict. A parser never panics; what it cannot read becomes a null field plus an entry in `errors` (in order,
+//! without repeats). The only failure is input larger than [`MAX_INPUT_BYTES`]. [`store`] reads
+//! the tracker's files back; [`preview`], [`advise`] and [`tracker_churn`] are pure functions over
+//! the rows.
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
