@@ -19,8 +19,8 @@ use crate::Global;
 pub struct WindowCmd {
     /// A tracker data directory holding the tracker's files at its top level (the Python
     /// layout, e.g. data/week0/live). Default: <agentos data dir>/tracker.
-    // Same id as the global `--data-dir`, so clap does not propagate the global one here:
-    // after `window` the flag names the tracker's directory.
+    // Same id as the global `--data-dir` (clap refuses two `--data-dir` on one command), so
+    // clap gives both the last value given: where it was given is read from the arguments.
     #[arg(long = "data-dir", value_name = "DIR")]
     pub data_dir: Option<Utf8PathBuf>,
     #[command(subcommand)]
@@ -43,7 +43,36 @@ pub enum WindowSub {
 
 /// The tracker directory: `window --data-dir DIR` as it is, else `<data dir>/tracker`.
 pub fn tracker_dir(c: &WindowCmd, g: &Global) -> Utf8PathBuf {
-    c.data_dir.clone().unwrap_or_else(|| g.data_dir().join("tracker"))
+    match &c.data_dir {
+        Some(dir) if data_dir_after_subcommand(std::env::args_os().skip(1)) => dir.clone(),
+        _ => g.data_dir().join("tracker"),
+    }
+}
+
+/// Whether `--data-dir` is given after the subcommand (the first argument that is neither an
+/// option nor the global `--data-dir`'s value), before a `--`.
+fn data_dir_after_subcommand(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let (mut seen_sub, mut value_next) = (false, false);
+    for a in args {
+        let a = a.to_string_lossy();
+        if value_next {
+            value_next = false;
+            continue;
+        }
+        if a == "--" {
+            return false;
+        }
+        let is_flag = a == "--data-dir" || a.starts_with("--data-dir=");
+        if seen_sub && is_flag {
+            return true;
+        }
+        if a == "--data-dir" {
+            value_next = true;
+        } else if !a.starts_with('-') {
+            seen_sub = true;
+        }
+    }
+    false
 }
 
 pub fn run(c: WindowCmd, g: &Global) -> anyhow::Result<ExitCode> {
