@@ -345,7 +345,28 @@ pub fn normal_cdf(z: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::normal_cdf;
+    use super::{from_tracker_rows, normal_cdf};
+
+    /// The reference's quirk case (§3.3): windows (2 f, 10 pp) and (5 f, 0 pp). Fixed: E = 2/10
+    /// = 0.2 with the 5 features reported apart (the tracker said 0.7). W1 finalized twice: its
+    /// last row (2 f) counts, not the first (9 f). A row that is not a tracker row is reported.
+    #[test]
+    fn tracker_rows_already_read_fix_the_numerator_and_count_a_window_once() {
+        let row = |w: &str, f: i64, d: i64| {
+            serde_json::json!({"window": w, "features": {"codex": f},
+                "providers": {"codex": {"delta": {"weekly_pct": d}}}})
+        };
+        let rows =
+            [row("W1", 9, 10), row("W1", 2, 10), row("W2", 5, 0), serde_json::json!({"x": 1})];
+        let (report, skipped) = from_tracker_rows(&rows, &[]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, 3);
+        let codex = &report[0];
+        assert_eq!((codex.total_features, codex.total_capacity), (2.0, 10.0));
+        assert_eq!(codex.efficiency, Some(0.2));
+        assert_eq!((codex.unmeasured_features, codex.unmeasured_windows), (5.0, 1));
+        assert_eq!(codex.sample_size, 1);
+    }
 
     /// Values from Python 3 (`0.5 * math.erfc(-z / math.sqrt(2))`), the reference's formula.
     #[test]

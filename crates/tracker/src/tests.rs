@@ -171,3 +171,88 @@ mod advise {
         assert!(a[0].blocked);
     }
 }
+
+mod preview_and_churn {
+    use serde_json::json;
+
+    use crate::preview::{Input, preview};
+    use crate::store::load::Row;
+    use crate::tracker_churn::{ChurnRecord, ledger_row, parse_numstat};
+
+    fn row(v: serde_json::Value) -> Row {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    /// Several windows: one Outcome line each, sorted; the later row of a window wins;
+    /// `quality_score` null falls back to `quality`; no Notes line (reference §7.3.4).
+    #[test]
+    fn several_windows_get_an_outcome_line_each() {
+        let windows = [
+            row(
+                json!({"window": "W2", "finalized_at": "1", "quality_score": 2.25, "outcome": "fail", "notes": "x"}),
+            ),
+            row(
+                json!({"window": "W1", "finalized_at": "2", "quality_score": null, "quality": 3, "outcome": ""}),
+            ),
+            row(
+                json!({"window": "W2", "finalized_at": "3", "quality_score": 5, "outcome": "pass"}),
+            ),
+        ];
+        let input = Input {
+            window: None,
+            windows: &windows,
+            snapshots: &[],
+            anomalies: &[],
+            churn: &[],
+            proxy: &[],
+            ccusage: &[],
+            providers: &[],
+        };
+        let p = preview(&input).unwrap_or_else(|| panic!("no preview"));
+        assert_eq!(
+            p.lines(),
+            [
+                "Windows: W1, W2",
+                "Anomalies: 0 (see anomalies.jsonl)",
+                "Providers:",
+                "Outcome:",
+                "  - W1: quality=3.0, outcome=unknown",
+                "  - W2: quality=5.0, outcome=pass",
+            ]
+        );
+    }
+
+    #[test]
+    fn numstat_counts_binary_files_and_skips_other_lines() {
+        let s = parse_numstat("3\t1\ta.rs\n-\t-\timg.png\nwarning: x\n\n10\t0\tdir/b c.txt\n");
+        assert_eq!((s.files_changed, s.insertions, s.deletions), (3, 13, 1));
+    }
+
+    /// Python's csv: a field with a comma or a quote is quoted, quotes doubled; CRLF.
+    #[test]
+    fn ledger_rows_quote_minimally() {
+        let r = ChurnRecord {
+            window: "W\"1".into(),
+            provider: "codex".into(),
+            methodology: None,
+            commit_start: "a".into(),
+            commit_end: "b".into(),
+            files_changed: 1,
+            insertions: 2,
+            deletions: 5,
+            net: -3,
+            features: 0,
+            normalized_churn: None,
+            captured_at: String::new(),
+            notes: String::new(),
+            source: "churn",
+            paths: Some(vec!["x".into(), "y".into()]),
+            schema_version: "1.0.0",
+            tool_version: "0.1.0",
+        };
+        assert_eq!(
+            ledger_row(&r, "2025-10-19"),
+            "2025-10-19,\"W\"\"1\",codex,,a,b,1,2,5,-3,0,,\"paths=x,y\"\r\n"
+        );
+    }
+}
