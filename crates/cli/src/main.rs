@@ -198,7 +198,8 @@ enum Command {
     #[command(subcommand)]
     Otel(cmd::otel::OtelCmd),
     /// The measurement windows (the Python tracker's workflow): ingest panes, override,
-    /// finalize, audit, alias start/end/cross/delete. `--data-dir DIR` after `window` names
+    /// finalize, audit, alias start/end/cross/delete, preview (with CCC's live view), advise,
+    /// churn. `--data-dir DIR` after `window` names
     /// the tracker directory itself; otherwise it is <data dir>/tracker.
     #[command(subcommand)]
     Window(cmd::window::WindowCmd),

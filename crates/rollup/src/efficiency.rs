@@ -237,6 +237,41 @@ pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {
     })
 }
 
+/// Estimate from the Python tracker's rows already read (`windows.jsonl` rows and its
+/// `glm_counts.jsonl` rows), as [`efficiency_file`] does for its tracker rows: a window
+/// finalized again counts once (its last row); a row that is not a tracker window row, or is
+/// malformed, is left out and said why (its position in `windows`, 0-based, and the reason).
+pub fn from_tracker_rows(
+    windows: &[serde_json::Value],
+    glm_counts: &[serde_json::Value],
+) -> (Vec<ProviderEfficiency>, Vec<(usize, String)>) {
+    let mut skipped = Vec::new();
+    let mut parsed = Vec::new();
+    for (i, v) in windows.iter().enumerate() {
+        if !tracker_windows::is_tracker_row(v) {
+            skipped.push((i, "not a tracker window row (window, providers)".to_owned()));
+            continue;
+        }
+        match tracker_windows::parse(v) {
+            Ok(w) => parsed.push(w),
+            Err(m) => skipped.push((i, format!("invalid tracker window row: {m}"))),
+        }
+    }
+    let mut latest: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, w) in parsed.iter().enumerate() {
+        latest.insert(w.window.clone(), i);
+    }
+    let parsed: Vec<_> = parsed
+        .into_iter()
+        .enumerate()
+        .filter(|(i, w)| latest.get(&w.window) == Some(i))
+        .map(|(_, w)| w)
+        .collect();
+    let glm = tracker_windows::glm_counts(glm_counts);
+    let by_provider = tracker_windows::observations(&parsed, &glm);
+    (by_provider.iter().map(|(p, obs)| estimate(p, obs)).collect(), skipped)
+}
+
 /// JSON values with their 1-based line numbers.
 type JsonLines = Vec<(u64, serde_json::Value)>;
 
@@ -310,7 +345,28 @@ pub fn normal_cdf(z: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::normal_cdf;
+    use super::{from_tracker_rows, normal_cdf};
+
+    /// The reference's quirk case (§3.3): windows (2 f, 10 pp) and (5 f, 0 pp). Fixed: E = 2/10
+    /// = 0.2 with the 5 features reported apart (the tracker said 0.7). W1 finalized twice: its
+    /// last row (2 f) counts, not the first (9 f). A row that is not a tracker row is reported.
+    #[test]
+    fn tracker_rows_already_read_fix_the_numerator_and_count_a_window_once() {
+        let row = |w: &str, f: i64, d: i64| {
+            serde_json::json!({"window": w, "features": {"codex": f},
+                "providers": {"codex": {"delta": {"weekly_pct": d}}}})
+        };
+        let rows =
+            [row("W1", 9, 10), row("W1", 2, 10), row("W2", 5, 0), serde_json::json!({"x": 1})];
+        let (report, skipped) = from_tracker_rows(&rows, &[]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, 3);
+        let codex = &report[0];
+        assert_eq!((codex.total_features, codex.total_capacity), (2.0, 10.0));
+        assert_eq!(codex.efficiency, Some(0.2));
+        assert_eq!((codex.unmeasured_features, codex.unmeasured_windows), (5.0, 1));
+        assert_eq!(codex.sample_size, 1);
+    }
 
     /// Values from Python 3 (`0.5 * math.erfc(-z / math.sqrt(2))`), the reference's formula.
     #[test]

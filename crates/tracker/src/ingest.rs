@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::numfmt::{fmtnum, pct, py_list_repr};
+use crate::pyfmt::{fmtnum, pct, py_list_repr};
 use crate::snapshot::{GlmRow, MeterProvider, Phase, SnapshotRow, SummaryRow};
 use crate::store::{TrackerDir, TrackerFile, now_iso};
 use crate::window_error::WindowError;

@@ -11,10 +11,13 @@
 //!
 //! The window commands' library half is here too: [`store`] (the tracker directory, locked
 //! appends, tolerant reads), [`ingest`], [`manual`] (override), [`finalize`] with
-//! [`normalize`] (grouping and deltas), [`audit`] and [`alias`] (the window state machine).
+//! [`normalize`] (grouping and deltas), [`audit`] and [`alias`] (the window state machine)
+//! write the tracker's files; [`preview`], [`advise`] and [`tracker_churn`] are pure
+//! functions over the rows read back.
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod advise;
 pub mod alias;
 mod ansi;
 pub mod audit;
@@ -28,11 +31,13 @@ pub mod glm_counts;
 pub mod ingest;
 pub mod manual;
 pub mod normalize;
-pub mod numfmt;
+pub mod preview;
 pub mod proxy_telemetry;
 mod py;
+pub mod pyfmt;
 pub mod snapshot;
 pub mod store;
+pub mod tracker_churn;
 mod window_error;
 
 pub use ansi::strip_ansi;

@@ -7,7 +7,7 @@ mod state;
 
 use camino::Utf8Path;
 
-use crate::numfmt::fmtnum;
+use crate::pyfmt::fmtnum;
 use crate::snapshot::{GlmRow, MeterProvider, Phase, SnapshotRow};
 use crate::store::{self, Corrupt, TrackerDir, TrackerFile, now_iso};
 use crate::window_error::WindowError;

@@ -22,6 +22,10 @@ pub(crate) use pyjson::to_py_json_pretty;
 pub(crate) use pyjson::{py_float_repr, to_py_json};
 pub use read::{Corrupt, Loaded, MAX_LINE_BYTES, Row, read_rows};
 
+/// A row's fields: the Python tracker's dict, as the readers of [`crate::preview`],
+/// [`crate::advise`] and [`crate::tracker_churn`] take them ([`Row::value`]).
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
 /// `schema_version` stamped on every row that lacks one (the Python tracker's value).
 pub const SCHEMA_VERSION: &str = "1.0.0";
 /// `tool_version` stamped on every row that lacks one (the Python tracker's value, kept so

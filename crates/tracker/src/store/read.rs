@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 
 use super::Error;
 
-/// The longest line read (16 MiB; a pane capture is a few KiB): a longer line is skipped
-/// without being held and reported.
-pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The longest line read: 64 MiB, as every AgentOS JSONL reader (a pane capture is a few KiB;
+/// a stored one is at most [`crate::MAX_INPUT_BYTES`] before escaping). A longer line is
+/// skipped without being held and reported.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 
 /// One row of a tracker file.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ mod glm_counts;
 mod hostile;
 mod proxy_telemetry;
 mod store;
+mod store_load;
 mod window;
 
 /// The text of `fixtures/tracker/<rel>`.

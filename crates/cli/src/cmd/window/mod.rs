@@ -1,6 +1,6 @@
 //! `agentos window …`: the Python tracker's measurement-window workflow (`ingest`,
-//! `override`, `finalize`/`complete`, `audit`, `alias`), arguments and output only; the work
-//! is in `agentos_tracker`.
+//! `override`, `finalize`/`complete`, `audit`, `alias`, `preview`, `advise`, `churn`),
+//! arguments and output only; the work is in `agentos_tracker` (`docs/tracker.md`).
 //!
 //! Which directory: `--data-dir DIR` written after `window` (`agentos window --data-dir DIR
 //! ingest …` or `agentos window ingest … --data-dir DIR`) names the tracker directory itself
@@ -9,18 +9,22 @@
 //! before `window`, `AGENTOS_DATA_DIR`, or the platform default. When both are written, the
 //! one after `window` wins.
 
+pub mod advise;
 pub mod alias;
 pub mod audit;
+pub mod ccc;
+pub mod churn;
 pub mod finalize;
 pub mod ingest;
 pub mod manual;
+pub mod preview;
 
 use std::ffi::OsString;
 use std::io::Read;
 use std::process::ExitCode;
 
 use agentos_tracker::WindowError;
-use agentos_tracker::store::{Corrupt, TrackerDir};
+use agentos_tracker::store::{Corrupt, Fields, TrackerDir, TrackerFile};
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::Subcommand;
@@ -45,6 +49,15 @@ pub enum WindowCmd {
     Audit(audit::AuditArgs),
     /// The window state machine: start, end, cross (end and start the next), delete.
     Alias(alias::AliasArgs),
+    /// Print the windows, anomalies, features per capacity by provider, outcome, churn, proxy,
+    /// ccusage and snapshots, and CCC's live view per provider/model when CCC answers.
+    Preview(preview::PreviewArgs),
+    /// Rank the providers to run next: features per capacity and the capacity left before the
+    /// 10-point weekly buffer. Advice only: nothing is written, CCC's config is not changed.
+    Advise(advise::AdviseArgs),
+    /// Net lines changed over a window's commit range per feature; appends churn.jsonl and the
+    /// churn ledger CSV (see also `agentos churn`, churn per horizon of feature-tagged commits).
+    Churn(churn::ChurnArgs),
 }
 
 /// Run a window command.
@@ -56,6 +69,9 @@ pub fn run(cmd: WindowCmd, global: &Global) -> Result<ExitCode> {
         WindowCmd::Finalize(a) => finalize::run(a, &dir),
         WindowCmd::Audit(a) => audit::run(a, &dir),
         WindowCmd::Alias(a) => alias::run(a, &dir),
+        WindowCmd::Preview(a) => preview::run(&a, &dir, global),
+        WindowCmd::Advise(a) => advise::run(&a, &dir, global),
+        WindowCmd::Churn(a) => churn::run(&a, &dir),
     };
     match outcome {
         Ok(code) => Ok(code),
@@ -166,6 +182,31 @@ pub fn warn_corrupt(corrupt: &[Corrupt]) {
     for c in corrupt {
         eprintln!("warning: {c}; line skipped");
     }
+}
+
+/// The rows of `file` in the tracker directory (only `window`'s when given), as the readers
+/// of `preview`, `advise` and `churn` take them, `raw_text` dropped; each skipped line is
+/// printed to stderr as `warning: file:line: reason` and returned.
+pub fn load_rows(
+    dir: &TrackerDir,
+    file: TrackerFile,
+    window: Option<&str>,
+    diagnostics: &mut Vec<String>,
+) -> Result<Vec<Fields>> {
+    let loaded = dir.load(file, window)?;
+    for c in &loaded.corrupt {
+        eprintln!("warning: {c}; line skipped");
+        diagnostics.push(c.to_string());
+    }
+    Ok(loaded
+        .rows
+        .into_iter()
+        .map(|r| {
+            let mut fields = r.value;
+            fields.remove("raw_text");
+            fields
+        })
+        .collect())
 }
 
 /// `--state-dir`, else `<tracker dir>/state`.

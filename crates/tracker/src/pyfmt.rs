@@ -1,15 +1,35 @@
-//! The Python tracker's number formatting for its output lines (reference §7.7): `fmtnum`,
-//! `pct`, and Python's `repr` of a list of strings.
+//! The Python tracker's formatting for its output lines (reference §7.7), byte for byte:
+//! `fmtnum` (an integer when within 1e-6 of one, else fixed decimals), `pct` (a percentage,
+//! `n/a` for what is not a number), fixed decimals, and Python's `repr` of a list of strings. Rust's `{:.N}` rounds the exact binary value half to even, as
+//! Python's `format` does, so `0.125` is `0.12` in both.
 
-/// `fmtnum(v, decimals)`: the integer text of `round(v)` when `v` is within 1e-6 of it, else
-/// `v` with `decimals` fraction digits.
+use serde_json::Value;
+
+use crate::py;
+
+/// `fmtnum(v, decimals)`: the integer text of `round(v)` when `|v − round(v)| ≤ 1e-6`, else `v`
+/// with `decimals` fixed decimals. NaN and infinities (which Python cannot round) are `n/a`.
 pub fn fmtnum(v: f64, decimals: usize) -> String {
-    let r = v.round_ties_even() + 0.0; // -0.0 prints as 0, like Python's int
-    if v.is_finite() && (v - r).abs() <= 1e-6 {
-        format!("{r:.0}")
-    } else {
-        format!("{v:.decimals$}")
+    if !v.is_finite() {
+        return "n/a".to_owned();
     }
+    let r = v.round_ties_even();
+    if (v - r).abs() <= 1e-6 {
+        // `+ 0.0`: Python's int(round(-0.0)) is 0, never "-0".
+        format!("{:.0}", r + 0.0)
+    } else {
+        fixed(v, decimals)
+    }
+}
+
+/// `fmtnum` of a JSON value as `float(x or 0)` takes it (what is not a number is 0).
+pub fn fmtnum_json(v: Option<&Value>, decimals: usize) -> String {
+    fmtnum(v.and_then(py::float).unwrap_or(0.0), decimals)
+}
+
+/// `{v:.{decimals}f}`, with `-0.00` as Python prints it.
+pub fn fixed(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
 }
 
 /// `pct(v, digits)`: `n/a` for a missing or non-finite value; `{int}%` when `v` is within
@@ -23,8 +43,14 @@ pub fn pct(v: Option<f64>, digits: usize) -> String {
     if diff <= tol || diff <= 1e-9 * v.abs().max(r.abs()) {
         format!("{r:.0}%")
     } else {
-        format!("{v:.digits$}%")
+        format!("{}%", fixed(v, digits))
     }
+}
+
+/// [`pct`] of a JSON value as Python's `pct` takes it: what is not a number (null, text) is
+/// `n/a`.
+pub fn pct_json(v: Option<&Value>, digits: usize) -> String {
+    pct(v.and_then(py::float), digits)
 }
 
 /// Python's `repr` of a list of strings: `[]`, `['insufficient-data']`, `['a', 'b']`.
