@@ -7,10 +7,11 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 
 use agentos_event_schema::v1::Event;
-use agentos_privacy::{Tier, TierPolicy, event_payload};
+use agentos_otel::LogsBody;
+use agentos_privacy::{Tier, TierPolicy, event_payload, session_view, turn_view};
 use serde::{Deserialize, Serialize};
 
-use super::{OTLP_BATCH_MAX_EVENTS, Outbox, QueueItem, Target};
+use super::{OTLP_BATCH_MAX_BYTES, OTLP_BATCH_MAX_EVENTS, Outbox, Target};
 use crate::Error;
 use crate::eventlog::{BoundedLines, JsonlLog, LineRead, MAX_LINE_BYTES};
 use crate::fsutil::{read_json, write_json_atomic};
@@ -112,15 +113,19 @@ impl Outbox {
         let mut seen: BTreeMap<String, Tier> = BTreeMap::new();
         let mut queued = 0;
         let mut pos = wm.offset;
-        // OTLP: batches straight from the log (one file per batch, not per event).
-        let direct = matches!(self.target, Target::Otlp(_));
-        let pending_keys: BTreeSet<String> = if direct {
-            self.pending_files()?.into_iter().map(|(_, b)| b.key).collect()
-        } else {
-            BTreeSet::new()
+        // OTLP: batches straight from the log (one file per batch, not per event), each
+        // record written once from privacy's typed view of the turn.
+        let otlp = match &self.target {
+            Target::Otlp(opts) => Some(opts),
+            Target::Ccc => None,
         };
-        let mut chunk: Vec<QueueItem> = Vec::new();
+        let pending_keys: BTreeSet<String> =
+            if otlp.is_some() { self.pending_keys()? } else { BTreeSet::new() };
+        let mut chunk = otlp.map(|opts| (LogsBody::new(opts), opts));
+        let mut chunk_events = 0;
         let mut chunk_start = 0;
+        // Hashed session id → the agent its session event names (this catch-up's sessions).
+        let mut agents: BTreeMap<String, String> = BTreeMap::new();
         loop {
             let at = match lines.next().map_err(|e| Error::io("read", log, e))? {
                 LineRead::Line { start, complete: true } => start,
@@ -163,35 +168,55 @@ impl Outbox {
                 _ => continue,
             };
             // What leaves, if anything, is privacy's decision for the session's tier.
-            match session_tier.map(|tier| event_payload(tier, &event)) {
-                Some(Some(payload)) => {
-                    let id = match &event.envelope().event_id {
-                        Some(id) => id.to_string(),
-                        None => format!("offset-{at}"),
+            match (session_tier, chunk.as_mut()) {
+                (None, _) => wm.tier_unknown += 1,
+                (Some(tier), Some((body, opts))) => {
+                    let leaves = match &event {
+                        Event::Turn(t) => turn_view(tier, t).map(|view| {
+                            let agent = agents.get(view.session_id.as_ref());
+                            body.push(&view, agent.map(String::as_str));
+                        }),
+                        Event::Session(s) => session_view(tier, s).map(|view| {
+                            if let Some(agent) = view.agent {
+                                agents.insert(view.session_id.into_owned(), agent.to_owned());
+                            }
+                        }),
+                        _ => tier.uploads_events().then_some(()),
                     };
-                    if direct {
-                        if chunk.is_empty() {
+                    if leaves.is_some() {
+                        if chunk_events == 0 {
                             chunk_start = at;
                         }
-                        chunk.push(QueueItem { event_id: id, event: payload });
-                        if chunk.len() >= OTLP_BATCH_MAX_EVENTS {
-                            self.write_direct_batch(chunk_start, &chunk, &pending_keys)?;
-                            chunk.clear();
+                        chunk_events += 1;
+                        queued += 1;
+                        if chunk_events >= OTLP_BATCH_MAX_EVENTS
+                            || body.len() >= OTLP_BATCH_MAX_BYTES
+                        {
+                            let full = std::mem::replace(body, LogsBody::new(opts));
+                            self.write_direct_batch(chunk_start, full, &pending_keys)?;
+                            chunk_events = 0;
                         }
-                    } else {
-                        self.enqueue_event(at, &id, payload)?;
                     }
-                    queued += 1;
                 }
-                Some(None) => {}
-                None => wm.tier_unknown += 1,
+                (Some(tier), None) => {
+                    if let Some(payload) = event_payload(tier, &event) {
+                        let id = match &event.envelope().event_id {
+                            Some(id) => id.to_string(),
+                            None => format!("offset-{at}"),
+                        };
+                        self.enqueue_event(at, &id, payload)?;
+                        queued += 1;
+                    }
+                }
             }
             if matches!(event, Event::SessionEnd(_)) {
                 wm.full_sessions.remove(&sid);
             }
         }
         // Before the watermark moves past them.
-        self.write_direct_batch(chunk_start, &chunk, &pending_keys)?;
+        if let Some((body, _)) = chunk {
+            self.write_direct_batch(chunk_start, body, &pending_keys)?;
+        }
         if pos == wm.offset {
             return Ok(0);
         }

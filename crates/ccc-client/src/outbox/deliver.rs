@@ -7,6 +7,7 @@ use std::time::Duration;
 use agentos_event_schema::Timestamp;
 use serde_json::json;
 
+use super::batch_file::{Stored, read_raw_body, rewrite, whole};
 use super::{BACKOFF_BASE, BACKOFF_CAP, LastError, Outbox, State, safe_name};
 use crate::Error;
 use crate::fsutil::{read_json, write_json_atomic};
@@ -58,7 +59,8 @@ impl Outbox {
         let files = self.pending_files()?;
         let total = files.len();
         let mut done = 0;
-        for (path, mut batch) in files {
+        for (path, stored) in files {
+            let mut batch = stored.info();
             let allowed =
                 if batch.kind.carries_events() { opts.allow_events } else { opts.allow_metrics };
             if !allowed {
@@ -74,8 +76,20 @@ impl Outbox {
             if started.elapsed() >= opts.budget || report.problem.is_some() {
                 break;
             }
-            let body = serde_json::to_vec(&batch.body)
-                .map_err(|source| Error::Encode { what: "outbox batch", source })?;
+            // A raw batch is sent as written; a JSON one (CCC, or OTLP from an older version)
+            // as its body's JSON.
+            let body = match &stored {
+                Stored::Json(b) => serde_json::to_vec(&b.body)
+                    .map_err(|source| Error::Encode { what: "outbox batch", source })?,
+                Stored::Raw(_) => match read_raw_body(&path)? {
+                    Some(body) => body,
+                    // Gone since it was listed (another process has no lock: only a user).
+                    None => {
+                        done += 1;
+                        continue;
+                    }
+                },
+            };
             match sender.post(batch.kind.route(), &batch.key, &body) {
                 Attempt::Delivered { status } => {
                     self.sent_log().append_json(&json!({
@@ -91,15 +105,16 @@ impl Outbox {
                     done += 1;
                 }
                 Attempt::Failed(failure) if failure.kind == ProblemKind::Rejected => {
+                    let key = batch.key.clone();
                     let dead = json!({
-                        "batch": batch, "rejected_at": Timestamp::now(),
+                        "batch": whole(stored, &body), "rejected_at": Timestamp::now(),
                         "response": {"status": failure.status, "body": failure.body},
                     });
-                    let dead_path = self.dead_dir().join(format!("{}.json", safe_name(&batch.key)));
+                    let dead_path = self.dead_dir().join(format!("{}.json", safe_name(&key)));
                     write_json_atomic(&dead_path, &dead, "dead letter")?;
                     fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                     state.last_error = Some(last_error(&failure));
-                    report.dead_lettered.push(batch.key);
+                    report.dead_lettered.push(key);
                     done += 1;
                 }
                 Attempt::Failed(failure) => {
@@ -107,7 +122,7 @@ impl Outbox {
                     let delay = failure.retry_after.unwrap_or_else(|| backoff(batch.attempts));
                     batch.next_attempt_at = Some(after(delay));
                     batch.last_error = Some(failure.message.clone());
-                    write_json_atomic(&path, &batch, "outbox batch")?;
+                    rewrite(&path, &stored, &batch, &body)?;
                     state.last_error = Some(last_error(&failure));
                     report.problem = Some(failure);
                 }

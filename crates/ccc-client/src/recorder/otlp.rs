@@ -75,7 +75,7 @@ impl Recorder {
             // The figures are cumulative: a newer snapshot makes a waiting one redundant, but
             // the waiting one is kept (its key may already be known to the collector) and
             // the next export sends the newer figures.
-            let waiting = outbox.pending()?.iter().any(|b| b.kind == BatchKind::OtlpMetrics);
+            let waiting = outbox.pending_info()?.iter().any(|b| b.kind == BatchKind::OtlpMetrics);
             if !waiting {
                 // Model names leave only where privacy says (the full tier).
                 let per_model =
