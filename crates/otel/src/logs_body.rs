@@ -3,8 +3,6 @@
 //! model value per record. The records are those [`crate::logs_request`] builds from the
 //! redacted JSON of the same events (a test holds them equal).
 
-use std::io::Write as _;
-
 use agentos_event_schema::Timestamp;
 use agentos_event_schema::provider::provider_of_turn;
 use agentos_privacy::TurnView;
@@ -76,13 +74,15 @@ impl LogsBody {
         if self.records > 0 {
             b.push(b',');
         }
-        let _ = write!(
-            b,
-            r#"{{"timeUnixNano":"{}","observedTimeUnixNano":"{}","severityNumber":{SEVERITY_INFO},"severityText":"INFO","body":{{"stringValue":"{}"}},"attributes":["#,
-            nanos(at),
-            turn.ts.map_or(nanos(at), nanos),
-            sc::TURN_EVENT,
-        );
+        b.extend_from_slice(b"{\"timeUnixNano\":");
+        quoted_int(b, nanos(at));
+        b.extend_from_slice(b",\"observedTimeUnixNano\":");
+        quoted_int(b, turn.ts.map_or(nanos(at), nanos));
+        b.extend_from_slice(b",\"severityNumber\":");
+        let _ = serde_json::to_writer(&mut *b, &SEVERITY_INFO);
+        b.extend_from_slice(b",\"severityText\":\"INFO\",\"body\":{\"stringValue\":");
+        json_str(b, sc::TURN_EVENT);
+        b.extend_from_slice(b"},\"attributes\":[");
         let mut a = Attrs { b, first: true };
         a.string(sc::EVENT_NAME, sc::TURN_EVENT);
         a.string(sc::OPERATION_NAME, "chat");
@@ -162,8 +162,9 @@ impl Attrs<'_> {
 
     fn int(&mut self, key: &str, value: u64) {
         self.key(key);
-        let value = i64::try_from(value).unwrap_or(i64::MAX);
-        let _ = write!(self.b, "\"intValue\":\"{value}\"}}}}");
+        self.b.extend_from_slice(b"\"intValue\":");
+        quoted_int(self.b, value.min(i64::MAX.unsigned_abs()));
+        self.b.extend_from_slice(b"}}");
     }
 
     fn double(&mut self, key: &str, value: f64) {
@@ -181,6 +182,13 @@ impl Attrs<'_> {
             b"\"boolValue\":false}}"
         });
     }
+}
+
+/// A 64-bit integer as OTLP JSON writes it: a decimal string.
+fn quoted_int(b: &mut Vec<u8>, n: u64) {
+    b.push(b'"');
+    let _ = serde_json::to_writer(&mut *b, &n);
+    b.push(b'"');
 }
 
 /// `s` as a JSON string (escaped as serde_json escapes it).

@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::mpsc::SyncSender;
 
-use agentos_event_schema::v1::Event;
+use agentos_event_schema::v1::{Event, TurnEvent};
 use agentos_otel::LogsBody;
 use agentos_privacy::{Tier, TierPolicy, event_payload, session_view, turn_view};
+use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{OTLP_BATCH_MAX_BYTES, OTLP_BATCH_MAX_EVENTS, Outbox, Target};
@@ -85,6 +87,15 @@ impl Outbox {
     }
 
     pub(super) fn catch_up_locked(&self) -> Result<usize, Error> {
+        self.catch_up_notify(None)
+    }
+
+    /// [`Outbox::catch_up_locked`], sending the path of every OTLP batch it writes to `notify`
+    /// once the watermark is past its events (delivery while catching up).
+    pub(super) fn catch_up_notify(
+        &self,
+        notify: Option<&SyncSender<Utf8PathBuf>>,
+    ) -> Result<usize, Error> {
         let Some(src) = &self.source else { return Ok(0) };
         let wm_path = self.watermark_path();
         let Some(mut wm) = read_json::<Watermark>(&wm_path)? else { return Ok(0) };
@@ -141,7 +152,8 @@ impl Outbox {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let Ok(event) = serde_json::from_slice::<Event>(line) else {
+            let mut full = false;
+            let Some(event) = parse_event(line) else {
                 wm.unreadable += 1;
                 continue;
             };
@@ -170,7 +182,7 @@ impl Outbox {
             // What leaves, if anything, is privacy's decision for the session's tier.
             match (session_tier, chunk.as_mut()) {
                 (None, _) => wm.tier_unknown += 1,
-                (Some(tier), Some((body, opts))) => {
+                (Some(tier), Some((body, _))) => {
                     let leaves = match &event {
                         Event::Turn(t) => turn_view(tier, t).map(|view| {
                             let agent = agents.get(view.session_id.as_ref());
@@ -189,13 +201,8 @@ impl Outbox {
                         }
                         chunk_events += 1;
                         queued += 1;
-                        if chunk_events >= OTLP_BATCH_MAX_EVENTS
-                            || body.len() >= OTLP_BATCH_MAX_BYTES
-                        {
-                            let full = std::mem::replace(body, LogsBody::new(opts));
-                            self.write_direct_batch(chunk_start, full, &pending_keys)?;
-                            chunk_events = 0;
-                        }
+                        full = chunk_events >= OTLP_BATCH_MAX_EVENTS
+                            || body.len() >= OTLP_BATCH_MAX_BYTES;
                     }
                 }
                 (Some(tier), None) => {
@@ -212,18 +219,50 @@ impl Outbox {
             if matches!(event, Event::SessionEnd(_)) {
                 wm.full_sessions.remove(&sid);
             }
+            if let (true, Some((body, opts))) = (full, chunk.as_mut()) {
+                // The batch is on disk before the watermark moves past its events, and the
+                // watermark moves before it is handed to delivery: once delivered, a batch is
+                // never built again (a crash before this point rebuilds it, same key).
+                let body = std::mem::replace(body, LogsBody::new(opts));
+                chunk_events = 0;
+                let written = self.write_direct_batch(chunk_start, body, &pending_keys)?;
+                wm.offset = pos;
+                write_json_atomic(&wm_path, &wm, "outbox watermark")?;
+                if let (Some(path), Some(tx)) = (written, notify) {
+                    // Delivery may have stopped listening (it failed): the batch waits on disk.
+                    let _ = tx.send(path);
+                }
+            }
         }
         // Before the watermark moves past them.
-        if let Some((body, _)) = chunk {
-            self.write_direct_batch(chunk_start, body, &pending_keys)?;
+        let last = match chunk {
+            Some((body, _)) => self.write_direct_batch(chunk_start, body, &pending_keys)?,
+            None => None,
+        };
+        if pos != wm.offset {
+            wm.offset = pos;
+            write_json_atomic(&wm_path, &wm, "outbox watermark")?;
         }
-        if pos == wm.offset {
-            return Ok(0);
+        if let (Some(path), Some(tx)) = (last, notify) {
+            let _ = tx.send(path);
         }
-        wm.offset = pos;
-        write_json_atomic(&wm_path, &wm, "outbox watermark")?;
         Ok(queued)
     }
+}
+
+/// One line of the log as an event, `None` when it is not one. Turns, most of the log, are
+/// read straight into their type (an [`Event`] reads every line into a JSON map first); a line
+/// that does not read so is read as an [`Event`], so what is accepted does not change.
+fn parse_event(line: &[u8]) -> Option<Event> {
+    if let Ok(turn) = serde_json::from_slice::<TurnEvent>(line)
+        // `type` is no envelope field: it is kept with the unknown ones.
+        && turn.envelope.extra.get("type").and_then(serde_json::Value::as_str) == Some("turn")
+    {
+        let mut turn = turn;
+        turn.envelope.extra.remove("type");
+        return Some(Event::Turn(turn));
+    }
+    serde_json::from_slice::<Event>(line).ok()
 }
 
 /// The tier the session `sid` runs under, as far as it matters for uploads: `Some` when known
@@ -260,5 +299,35 @@ fn session_tier(
             Ok(Some(*tier))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast read of turns accepts exactly the lines, and reads exactly the events, that
+    /// reading an [`Event`] does.
+    #[test]
+    fn turns_read_straight_into_their_type_read_as_events_do() {
+        let turn = r#"{"type":"turn","event_id":"00000000-0000-4000-8000-000000000001","ts":"2026-11-30T10:00:00Z","turn":{"turn_id":"t","session_id":"s","model":"m","subagent":"a","tokens_in":1,"tokens_out":2,"input_kind":"text","latency_ms":1.5},"later":{"x":1}}"#;
+        let lines = [
+            turn.to_owned(),
+            turn.replace(r#""type":"turn""#, r#""type":"turnip""#),
+            turn.replace(r#""type":"turn","#, ""),
+            turn.replace(r#""tokens_in":1"#, r#""tokens_in":-1"#),
+            turn.replace(r#""tokens_in":1,"#, ""),
+            turn.replace(r#""type":"turn""#, r#""type":"turn","type":"turn""#),
+            turn.replace(r#""type":"turn""#, r#""type":"session""#),
+            r#"{"type":"session_end","session_id":"s","ended_at":"2026-11-30T11:00:00Z","notes":"n"}"#
+                .to_owned(),
+            "[1]".to_owned(),
+            "{".to_owned(),
+        ];
+        for line in &lines {
+            let want = serde_json::from_slice::<Event>(line.as_bytes()).ok();
+            assert_eq!(parse_event(line.as_bytes()), want, "{line}");
+        }
+        assert!(matches!(parse_event(lines[0].as_bytes()), Some(Event::Turn(_))));
     }
 }

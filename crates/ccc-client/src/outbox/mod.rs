@@ -333,9 +333,11 @@ impl Outbox {
     }
 
     /// An OTLP batch, in the raw form: its head, then `body` exactly as it will be sent.
-    fn write_raw_pending(&self, info: &BatchInfo, body: &[u8]) -> Result<(), Error> {
+    fn write_raw_pending(&self, info: &BatchInfo, body: &[u8]) -> Result<Utf8PathBuf, Error> {
         let name = batch_file::file_name(info.created_at, &safe_name(&info.key), RAW_EXT);
-        batch_file::write_raw(&self.pending_dir().join(name), info, body)
+        let path = self.pending_dir().join(name);
+        batch_file::write_raw(&path, info, body)?;
+        Ok(path)
     }
 
     fn lock(&self) -> Result<File, Error> {
@@ -448,7 +450,7 @@ impl Outbox {
                     .map_err(|source| Error::Encode { what: "OTLP logs", source })?;
                 let key = format!("otl-{}", uuid::Uuid::new_v4());
                 let info = BatchInfo::new(key, BatchKind::OtlpLogs, logs.records as u64);
-                self.write_raw_pending(&info, &body)
+                self.write_raw_pending(&info, &body).map(drop)
             }
         }
     }
@@ -461,13 +463,13 @@ impl Outbox {
         first_offset: u64,
         body: agentos_otel::LogsBody,
         pending_keys: &std::collections::BTreeSet<String>,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Utf8PathBuf>, Error> {
         let key = format!("otl-{first_offset:020}");
         if body.is_empty() || pending_keys.contains(&key) {
-            return Ok(());
+            return Ok(None);
         }
         let info = BatchInfo::new(key, BatchKind::OtlpLogs, body.records() as u64);
-        self.write_raw_pending(&info, &body.finish())
+        self.write_raw_pending(&info, &body.finish()).map(Some)
     }
 
     /// The keys of the pending batches, from their file names (nothing is read).

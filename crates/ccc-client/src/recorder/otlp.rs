@@ -67,8 +67,8 @@ impl Recorder {
         let outbox = self.otlp_outbox(options);
         let mut report = OtlpReport::default();
         if tier.uploads_events() {
+            // The flush catches up from the log while it delivers.
             outbox.ensure_watermark_at_start()?;
-            report.events_queued = outbox.catch_up()?;
         }
         let summary = self.refresh_summary()?;
         if let Some(payload) = agentos_privacy::summary_payload(tier, &summary) {
@@ -91,6 +91,7 @@ impl Recorder {
             budget: self.flush_budget,
         };
         report.flush = outbox.flush(&sender, &opts)?;
+        report.events_queued = report.flush.events_queued;
         Ok(OtlpExport::Done(report))
     }
 }

@@ -436,3 +436,54 @@ fn since_leaves_out_earlier_turns() {
     let logs = on(&collector, "/v1/logs");
     assert_eq!(logs.iter().map(|r| record_ids(r).len()).sum::<usize>(), 3);
 }
+
+/// One flush catches up and delivers at once (the catch-up on its own thread hands over each
+/// batch once the watermark is past it): a collector failing mid-way stops the sending, not the
+/// catch-up; the next flush sends the rest; every turn arrives once, batches in log order.
+#[test]
+fn a_flush_delivers_while_it_catches_up_and_a_failure_mid_way_loses_nothing() {
+    const TURNS: usize = 9000;
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let collector = TestServer::start(move |_| match c.fetch_add(1, Ordering::SeqCst) {
+        1 => Reply::text(503, "unavailable"),
+        _ => Reply::json(200, "{}"),
+    });
+    let env = env();
+    let outbox = logged_session(&env, TURNS);
+    outbox.ensure_watermark_at_start().unwrap();
+    let sender = agentos_ccc_client::Sender::otlp(&collector.url(), Vec::new(), Default::default());
+    let opts = agentos_ccc_client::outbox::FlushOptions {
+        allow_events: true,
+        allow_metrics: true,
+        force: true,
+        budget: std::time::Duration::from_secs(60),
+    };
+    let first = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!(first.events_queued, TURNS + 2);
+    assert_eq!(first.delivered.len(), 1, "{first:?}");
+    assert!(first.problem.is_some() && first.remaining >= 2, "{first:?}");
+    // The catch-up went to the end of the log all the same.
+    let log_len = std::fs::metadata(env.data.join("events.jsonl")).unwrap().len();
+    assert_eq!(outbox.status().unwrap().watermark, Some(log_len));
+    assert_eq!(outbox.pending_info().unwrap().len(), first.remaining);
+    let second = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!((second.remaining, second.events_queued), (0, 0), "{second:?}");
+    let requests = collector.requests();
+    let keys: Vec<&str> = requests.iter().map(|r| r.header("idempotency-key").unwrap()).collect();
+    let mut in_order = keys.clone();
+    in_order.dedup();
+    let mut sorted = in_order.clone();
+    sorted.sort();
+    assert_eq!(in_order, sorted, "batches out of log order");
+    assert_eq!(keys[1], keys[2], "the failed batch is retried first, under its key");
+    // Every request but the second was answered 200.
+    let sent: Vec<String> = requests
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .flat_map(|(_, r)| record_ids(r))
+        .collect();
+    assert_eq!(sent.len(), TURNS);
+    assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), TURNS, "a turn delivered twice");
+}
