@@ -19,11 +19,45 @@ pub struct LogsBody {
     suffix: Vec<u8>,
     records: usize,
     since: Option<Timestamp>,
+    prelude: Option<Prelude>,
+}
+
+/// The part of a record after its times that depends only on the model and its provider:
+/// severity, body, and the first attributes (event name, operation, provider, model).
+#[derive(Clone, Debug)]
+struct Prelude {
+    model: String,
+    cost_provider: Option<String>,
+    bytes: Vec<u8>,
+}
+
+impl Prelude {
+    fn new(model: &str, cost_provider: Option<&str>) -> Self {
+        let provider = sc::provider_name(provider_of_turn(model, cost_provider));
+        let mut b = Vec::new();
+        b.extend_from_slice(b",\"severityNumber\":");
+        let _ = serde_json::to_writer(&mut b, &SEVERITY_INFO);
+        b.extend_from_slice(b",\"severityText\":\"INFO\",\"body\":{\"stringValue\":");
+        json_str(&mut b, sc::TURN_EVENT);
+        b.extend_from_slice(b"},\"attributes\":[");
+        let mut a = Attrs { b: &mut b, first: true };
+        a.string(sc::EVENT_NAME, sc::TURN_EVENT);
+        a.string(sc::OPERATION_NAME, "chat");
+        a.string(sc::SYSTEM, provider);
+        a.string(sc::PROVIDER_NAME, provider);
+        a.string(sc::REQUEST_MODEL, model);
+        Prelude { model: model.to_owned(), cost_provider: cost_provider.map(str::to_owned), bytes: b }
+    }
 }
 
 impl LogsBody {
     /// An empty request with the resource and scope of `opts`.
     pub fn new(opts: &ExportOptions) -> Self {
+        Self::with_capacity(opts, 0)
+    }
+
+    /// [`LogsBody::new`] with room for `bytes` of records before the buffer grows.
+    pub fn with_capacity(opts: &ExportOptions, bytes: usize) -> Self {
         let empty = ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 resource: resource(opts),
@@ -36,7 +70,9 @@ impl LogsBody {
         let at =
             frame.windows(marker.len()).rposition(|w| w == marker).map_or(0, |i| i + marker.len());
         let (head, tail) = frame.split_at(at);
-        LogsBody { buf: head.to_vec(), suffix: tail.to_vec(), records: 0, since: opts.since }
+        let mut buf = Vec::with_capacity(head.len() + bytes + tail.len());
+        buf.extend_from_slice(head);
+        LogsBody { buf, suffix: tail.to_vec(), records: 0, since: opts.since, prelude: None }
     }
 
     /// Records written so far.
@@ -61,8 +97,6 @@ impl LogsBody {
         if self.since.is_some_and(|s| at < s) {
             return false;
         }
-        let provider = provider_of_turn(&turn.model, turn.cost_provider.as_deref());
-        let provider = sc::provider_name(provider);
         let cache_read = turn.cache_read_tokens;
         let cache_write = turn.cache_creation_tokens;
         // The conventions count cached tokens inside the input (see `logs::turn_record`).
@@ -78,17 +112,14 @@ impl LogsBody {
         quoted_int(b, nanos(at));
         b.extend_from_slice(b",\"observedTimeUnixNano\":");
         quoted_int(b, turn.ts.map_or(nanos(at), nanos));
-        b.extend_from_slice(b",\"severityNumber\":");
-        let _ = serde_json::to_writer(&mut *b, &SEVERITY_INFO);
-        b.extend_from_slice(b",\"severityText\":\"INFO\",\"body\":{\"stringValue\":");
-        json_str(b, sc::TURN_EVENT);
-        b.extend_from_slice(b"},\"attributes\":[");
-        let mut a = Attrs { b, first: true };
-        a.string(sc::EVENT_NAME, sc::TURN_EVENT);
-        a.string(sc::OPERATION_NAME, "chat");
-        a.string(sc::SYSTEM, provider);
-        a.string(sc::PROVIDER_NAME, provider);
-        a.string(sc::REQUEST_MODEL, &turn.model);
+        // What depends only on the model and its provider, rendered once per model.
+        let cost_provider = turn.cost_provider.as_deref();
+        let prelude = match &self.prelude {
+            Some(p) if p.model == *turn.model && p.cost_provider.as_deref() == cost_provider => p,
+            _ => self.prelude.insert(Prelude::new(&turn.model, cost_provider)),
+        };
+        b.extend_from_slice(&prelude.bytes);
+        let mut a = Attrs { b, first: false };
         a.int(sc::USAGE_INPUT_TOKENS, input);
         a.int(sc::USAGE_OUTPUT_TOKENS, turn.tokens_out);
         a.int(sc::UNCACHED_INPUT, turn.tokens_in);
@@ -143,38 +174,36 @@ struct Attrs<'a> {
 }
 
 impl Attrs<'_> {
-    fn key(&mut self, key: &str) {
-        if !self.first {
-            self.b.push(b',');
-        }
+    /// `key` is one of [`sc`]'s names: none holds a character JSON escapes.
+    fn key(&mut self, key: &'static str) {
+        self.b.extend_from_slice(if self.first { b"{\"key\":\"" } else { b",{\"key\":\"" });
         self.first = false;
-        self.b.extend_from_slice(b"{\"key\":");
-        json_str(self.b, key);
-        self.b.extend_from_slice(b",\"value\":{");
+        self.b.extend_from_slice(key.as_bytes());
+        self.b.extend_from_slice(b"\",\"value\":{");
     }
 
-    fn string(&mut self, key: &str, value: &str) {
+    fn string(&mut self, key: &'static str, value: &str) {
         self.key(key);
         self.b.extend_from_slice(b"\"stringValue\":");
         json_str(self.b, value);
         self.b.extend_from_slice(b"}}");
     }
 
-    fn int(&mut self, key: &str, value: u64) {
+    fn int(&mut self, key: &'static str, value: u64) {
         self.key(key);
         self.b.extend_from_slice(b"\"intValue\":");
         quoted_int(self.b, value.min(i64::MAX.unsigned_abs()));
         self.b.extend_from_slice(b"}}");
     }
 
-    fn double(&mut self, key: &str, value: f64) {
+    fn double(&mut self, key: &'static str, value: f64) {
         self.key(key);
         self.b.extend_from_slice(b"\"doubleValue\":");
         let _ = serde_json::to_writer(&mut *self.b, &value);
         self.b.extend_from_slice(b"}}");
     }
 
-    fn bool(&mut self, key: &str, value: bool) {
+    fn bool(&mut self, key: &'static str, value: bool) {
         self.key(key);
         self.b.extend_from_slice(if value {
             b"\"boolValue\":true}}"
@@ -191,7 +220,14 @@ fn quoted_int(b: &mut Vec<u8>, n: u64) {
     b.push(b'"');
 }
 
-/// `s` as a JSON string (escaped as serde_json escapes it).
+/// `s` as a JSON string (escaped as serde_json escapes it). Most texts here (names, hex
+/// digests, UUIDs) need no escape and are copied as they are.
 fn json_str(b: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *b, s);
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\' && c != 0x7f) {
+        b.push(b'"');
+        b.extend_from_slice(s.as_bytes());
+        b.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *b, s);
+    }
 }

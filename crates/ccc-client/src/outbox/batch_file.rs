@@ -139,15 +139,28 @@ fn read_raw_head(path: &Utf8Path) -> Result<Option<(BatchInfo, u64)>, Error> {
     Ok(Some((info, line.len() as u64)))
 }
 
-/// The body of a raw batch file, bytes as they are sent. `Ok(None)` when it vanished.
-pub(super) fn read_raw_body(path: &Utf8Path) -> Result<Option<Vec<u8>>, Error> {
-    let Some(mut bytes) = read_bounded(path)? else { return Ok(None) };
+/// A raw batch file's bytes: the body is what follows the head line.
+#[derive(Debug)]
+pub(super) struct RawBody {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl RawBody {
+    /// The body, bytes as they are sent.
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+}
+
+/// The body of a raw batch file. `Ok(None)` when it vanished.
+pub(super) fn read_raw_body(path: &Utf8Path) -> Result<Option<RawBody>, Error> {
+    let Some(bytes) = read_bounded(path)? else { return Ok(None) };
     let head_max = usize::try_from(MAX_HEAD).unwrap_or(usize::MAX);
     let Some(nl) = bytes.iter().take(head_max).position(|b| *b == b'\n') else {
         return Err(corrupt(path, "no batch head line"));
     };
-    bytes.drain(..=nl);
-    Ok(Some(bytes))
+    Ok(Some(RawBody { bytes, start: nl + 1 }))
 }
 
 /// Write a raw batch file atomically: the head line, then `body`.

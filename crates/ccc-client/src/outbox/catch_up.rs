@@ -132,7 +132,7 @@ impl Outbox {
         };
         let pending_keys: BTreeSet<String> =
             if otlp.is_some() { self.pending_keys()? } else { BTreeSet::new() };
-        let mut chunk = otlp.map(|opts| (LogsBody::new(opts), opts));
+        let mut chunk = otlp.map(|opts| (new_body(opts), opts));
         let mut chunk_events = 0;
         let mut chunk_start = 0;
         // Hashed session id → the agent its session event names (this catch-up's sessions).
@@ -223,7 +223,7 @@ impl Outbox {
                 // The batch is on disk before the watermark moves past its events, and the
                 // watermark moves before it is handed to delivery: once delivered, a batch is
                 // never built again (a crash before this point rebuilds it, same key).
-                let body = std::mem::replace(body, LogsBody::new(opts));
+                let body = std::mem::replace(body, new_body(opts));
                 chunk_events = 0;
                 let written = self.write_direct_batch(chunk_start, body, &pending_keys)?;
                 wm.offset = pos;
@@ -248,6 +248,11 @@ impl Outbox {
         }
         Ok(queued)
     }
+}
+
+/// An empty logs body with room for a whole batch (no reallocation while it fills).
+fn new_body(opts: &agentos_otel::ExportOptions) -> LogsBody {
+    LogsBody::with_capacity(opts, OTLP_BATCH_MAX_BYTES + 64 * 1024)
 }
 
 /// One line of the log as an event, `None` when it is not one. Turns, most of the log, are

@@ -50,6 +50,12 @@ pub struct FlushReport {
     pub events_queued: usize,
 }
 
+/// The bytes of a batch as sent.
+enum Body {
+    Json(Vec<u8>),
+    Raw(batch_file::RawBody),
+}
+
 /// One flush's progress.
 struct Run<'a> {
     sender: &'a Sender,
@@ -162,10 +168,12 @@ impl Outbox {
         // A raw batch is sent as written; a JSON one (CCC, or OTLP from an older version) as
         // its body's JSON.
         let body = match &stored {
-            Stored::Json(b) => serde_json::to_vec(&b.body)
-                .map_err(|source| Error::Encode { what: "outbox batch", source })?,
+            Stored::Json(b) => Body::Json(
+                serde_json::to_vec(&b.body)
+                    .map_err(|source| Error::Encode { what: "outbox batch", source })?,
+            ),
             Stored::Raw(_) => match read_raw_body(path)? {
-                Some(body) => body,
+                Some(body) => Body::Raw(body),
                 // Gone since it was listed (another process has no lock: only a user).
                 None => {
                     run.done += 1;
@@ -173,8 +181,12 @@ impl Outbox {
                 }
             },
         };
+        let body = match &body {
+            Body::Json(bytes) => bytes.as_slice(),
+            Body::Raw(raw) => raw.bytes(),
+        };
         let state = &mut run.state;
-        match run.sender.post(batch.kind.route(), &batch.key, &body) {
+        match run.sender.post(batch.kind.route(), &batch.key, body) {
             Attempt::Delivered { status } => {
                 self.sent_log().append_json(&json!({
                     "key": batch.key, "kind": batch.kind, "items": batch.items,
@@ -191,7 +203,7 @@ impl Outbox {
             Attempt::Failed(failure) if failure.kind == ProblemKind::Rejected => {
                 let key = batch.key.clone();
                 let dead = json!({
-                    "batch": whole(stored, &body), "rejected_at": Timestamp::now(),
+                    "batch": whole(stored, body), "rejected_at": Timestamp::now(),
                     "response": {"status": failure.status, "body": failure.body},
                 });
                 let dead_path = self.dead_dir().join(format!("{}.json", safe_name(&key)));
@@ -206,7 +218,7 @@ impl Outbox {
                 let delay = failure.retry_after.unwrap_or_else(|| backoff(batch.attempts));
                 batch.next_attempt_at = Some(after(delay));
                 batch.last_error = Some(failure.message.clone());
-                rewrite(path, &stored, &batch, &body)?;
+                rewrite(path, &stored, &batch, body)?;
                 state.last_error = Some(last_error(&failure));
                 report.problem = Some(failure);
             }

@@ -499,7 +499,7 @@ impl Outbox {
             let body = match &stored {
                 Stored::Json(_) => Vec::new(),
                 Stored::Raw(_) => match batch_file::read_raw_body(&path)? {
-                    Some(body) => body,
+                    Some(body) => body.bytes().to_vec(),
                     None => continue,
                 },
             };
