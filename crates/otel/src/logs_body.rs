@@ -46,7 +46,11 @@ impl Prelude {
         a.string(sc::SYSTEM, provider);
         a.string(sc::PROVIDER_NAME, provider);
         a.string(sc::REQUEST_MODEL, model);
-        Prelude { model: model.to_owned(), cost_provider: cost_provider.map(str::to_owned), bytes: b }
+        Prelude {
+            model: model.to_owned(),
+            cost_provider: cost_provider.map(str::to_owned),
+            bytes: b,
+        }
     }
 }
 

@@ -153,6 +153,13 @@ impl RawBody {
     }
 }
 
+impl From<Vec<u8>> for RawBody {
+    /// A body held in memory (just written).
+    fn from(bytes: Vec<u8>) -> Self {
+        RawBody { bytes, start: 0 }
+    }
+}
+
 /// The body of a raw batch file. `Ok(None)` when it vanished.
 pub(super) fn read_raw_body(path: &Utf8Path) -> Result<Option<RawBody>, Error> {
     let Some(bytes) = read_bounded(path)? else { return Ok(None) };

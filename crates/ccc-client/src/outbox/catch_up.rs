@@ -20,7 +20,7 @@ use crate::fsutil::{read_json, write_json_atomic};
 use crate::state::StateFiles;
 
 /// `events.offset.json`: how far `events.jsonl` has been dispositioned for upload.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(super) struct Watermark {
     /// Byte offset in `events.jsonl`: every complete line before it has been queued or
     /// judged ineligible.
@@ -35,6 +35,19 @@ pub(super) struct Watermark {
     /// Lines past the watermark that are not readable v1 events (skipped).
     #[serde(default)]
     pub(super) unreadable: u64,
+}
+
+/// An OTLP batch cut from the log and the watermark just past its events: written in this
+/// order, so the log is never read past a batch that is not on disk.
+#[derive(Debug)]
+pub(super) struct Cut {
+    /// Its idempotency key (`otl-<offset of its first event>`).
+    key: String,
+    /// Its records; `None` when a batch with this key is already pending (written before a
+    /// crash) or when nothing in it leaves.
+    body: Option<LogsBody>,
+    /// The watermark past it.
+    watermark: Watermark,
 }
 
 /// Where [`Outbox::catch_up`] reads events from.
@@ -90,12 +103,11 @@ impl Outbox {
         self.catch_up_notify(None)
     }
 
-    /// [`Outbox::catch_up_locked`], sending the path of every OTLP batch it writes to `notify`
+    /// [`Outbox::catch_up_locked`]; with `notify`, each OTLP batch is not written here but
+    /// handed over as a [`Cut`] (its body and the watermark just past it), for the receiver to
+    /// write in order and deliver (reading the log and writing or sending then overlap).
     /// once the watermark is past its events (delivery while catching up).
-    pub(super) fn catch_up_notify(
-        &self,
-        notify: Option<&SyncSender<Utf8PathBuf>>,
-    ) -> Result<usize, Error> {
+    pub(super) fn catch_up_notify(&self, notify: Option<&SyncSender<Cut>>) -> Result<usize, Error> {
         let Some(src) = &self.source else { return Ok(0) };
         let wm_path = self.watermark_path();
         let Some(mut wm) = read_json::<Watermark>(&wm_path)? else { return Ok(0) };
@@ -225,28 +237,55 @@ impl Outbox {
                 // never built again (a crash before this point rebuilds it, same key).
                 let body = std::mem::replace(body, new_body(opts));
                 chunk_events = 0;
-                let written = self.write_direct_batch(chunk_start, body, &pending_keys)?;
                 wm.offset = pos;
-                write_json_atomic(&wm_path, &wm, "outbox watermark")?;
-                if let (Some(path), Some(tx)) = (written, notify) {
-                    // Delivery may have stopped listening (it failed): the batch waits on disk.
-                    let _ = tx.send(path);
-                }
+                let key = format!("otl-{chunk_start:020}");
+                let body = (!pending_keys.contains(&key)).then_some(body);
+                self.cut(Cut { key, body, watermark: wm.clone() }, notify)?;
             }
         }
-        // Before the watermark moves past them.
-        let last = match chunk {
-            Some((body, _)) => self.write_direct_batch(chunk_start, body, &pending_keys)?,
-            None => None,
-        };
-        if pos != wm.offset {
+        // The last batch, before the watermark moves past its events.
+        let key = format!("otl-{chunk_start:020}");
+        let body =
+            chunk.map(|(body, _)| body).filter(|b| !b.is_empty() && !pending_keys.contains(&key));
+        if pos != wm.offset || body.is_some() {
             wm.offset = pos;
-            write_json_atomic(&wm_path, &wm, "outbox watermark")?;
-        }
-        if let (Some(path), Some(tx)) = (last, notify) {
-            let _ = tx.send(path);
+            self.cut(Cut { key, body, watermark: wm }, notify)?;
         }
         Ok(queued)
+    }
+
+    /// Write a cut (its batch, then the watermark past it), or hand it to `notify`.
+    fn cut(&self, cut: Cut, notify: Option<&SyncSender<Cut>>) -> Result<(), Error> {
+        match notify {
+            Some(tx) => tx.send(cut).map_err(|_| {
+                // The receiver writes every cut until it fails; it has returned its error.
+                Error::io("hand over", &self.dir, std::io::Error::other("delivery stopped"))
+            }),
+            None => self.write_cut(cut).map(drop),
+        }
+    }
+
+    /// Write a cut: its batch (when it has records), then the watermark. Returns the batch
+    /// written: its path, head and body.
+    pub(super) fn write_cut(
+        &self,
+        cut: Cut,
+    ) -> Result<Option<(Utf8PathBuf, super::BatchInfo, Vec<u8>)>, Error> {
+        let written = match cut.body.filter(|b| !b.is_empty()) {
+            Some(body) => {
+                let info = super::BatchInfo::new(
+                    cut.key,
+                    super::BatchKind::OtlpLogs,
+                    body.records() as u64,
+                );
+                let bytes = body.finish();
+                let path = self.write_raw_pending(&info, &bytes)?;
+                Some((path, info, bytes))
+            }
+            None => None,
+        };
+        write_json_atomic(&self.watermark_path(), &cut.watermark, "outbox watermark")?;
+        Ok(written)
     }
 }
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 use agentos_event_schema::Timestamp;
 use serde_json::json;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 
-use super::batch_file::{self, Stored, read_raw_body, rewrite, whole};
+use super::batch_file::{Stored, read_raw_body, rewrite, whole};
+use super::catch_up::Cut;
 use super::{BACKOFF_BASE, BACKOFF_CAP, LastError, Outbox, State, safe_name};
 use crate::Error;
 use crate::fsutil::{read_json, write_json_atomic};
@@ -53,7 +54,7 @@ pub struct FlushReport {
 /// The bytes of a batch as sent.
 enum Body {
     Json(Vec<u8>),
-    Raw(batch_file::RawBody),
+    Raw(super::batch_file::RawBody),
 }
 
 /// One flush's progress.
@@ -94,34 +95,43 @@ impl Outbox {
         if streaming {
             let existing = self.pending_files()?;
             let queued = std::thread::scope(|scope| -> Result<usize, Error> {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Utf8PathBuf>(2);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Cut>(2);
                 let catch_up = scope.spawn(move || self.catch_up_notify(Some(&tx)));
                 let mut sent = Ok(());
                 for (path, stored) in existing {
                     if sent.is_ok() {
                         attempted.insert(path.clone());
-                        sent = self.attempt(&path, stored, &mut run);
+                        sent = self.attempt(&path, stored, None, &mut run);
                     }
                 }
-                // Until the catch-up is done (it drops its end of the channel); after an error
-                // the channel is still drained so the catch-up finishes.
-                for path in rx {
-                    if sent.is_ok() {
-                        attempted.insert(path.clone());
-                        sent = match batch_file::read_stored(&path) {
-                            Ok(Some(stored)) => self.attempt(&path, stored, &mut run),
-                            Ok(None) => Ok(()),
-                            Err(e) => Err(e),
-                        };
+                // Every cut is written in order until one fails; then the receiver is dropped,
+                // so the catch-up stops at its next cut (nothing past a batch not on disk).
+                let mut written = Ok(());
+                for cut in &rx {
+                    match self.write_cut(cut) {
+                        Ok(Some((path, info, body))) => {
+                            attempted.insert(path.clone());
+                            if sent.is_ok() {
+                                sent = self.attempt(&path, Stored::Raw(info), Some(body), &mut run);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            written = Err(e);
+                            break;
+                        }
                     }
                 }
+                drop(rx);
                 let queued = catch_up.join().unwrap_or_else(|_| {
                     Err(Error::io(
                         "catch up",
                         &self.dir,
                         std::io::Error::other("the catch-up thread stopped"),
                     ))
-                })?;
+                });
+                written?;
+                let queued = queued?;
                 sent.map(|()| queued)
             })?;
             run.report.events_queued = queued;
@@ -133,7 +143,7 @@ impl Outbox {
         }
         for (path, stored) in self.pending_files()? {
             if !attempted.contains(&path) {
-                self.attempt(&path, stored, &mut run)?;
+                self.attempt(&path, stored, None, &mut run)?;
             }
         }
         run.report.remaining = run.total - run.done;
@@ -141,7 +151,14 @@ impl Outbox {
     }
 
     /// Consider one pending batch: hold it (tier), leave it (backoff), or send it once.
-    fn attempt(&self, path: &Utf8Path, stored: Stored, run: &mut Run<'_>) -> Result<(), Error> {
+    /// `written`: the body of a raw batch just written (not read back).
+    fn attempt(
+        &self,
+        path: &Utf8Path,
+        stored: Stored,
+        written: Option<Vec<u8>>,
+        run: &mut Run<'_>,
+    ) -> Result<(), Error> {
         run.total += 1;
         if run.stopped {
             return Ok(());
@@ -172,14 +189,16 @@ impl Outbox {
                 serde_json::to_vec(&b.body)
                     .map_err(|source| Error::Encode { what: "outbox batch", source })?,
             ),
-            Stored::Raw(_) => match read_raw_body(path)? {
-                Some(body) => Body::Raw(body),
-                // Gone since it was listed (another process has no lock: only a user).
-                None => {
-                    run.done += 1;
-                    return Ok(());
+            Stored::Raw(_) => {
+                match written.map_or_else(|| read_raw_body(path), |b| Ok(Some(b.into())))? {
+                    Some(body) => Body::Raw(body),
+                    // Gone since it was listed (another process has no lock: only a user).
+                    None => {
+                        run.done += 1;
+                        return Ok(());
+                    }
                 }
-            },
+            }
         };
         let body = match &body {
             Body::Json(bytes) => bytes.as_slice(),

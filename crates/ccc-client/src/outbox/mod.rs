@@ -333,7 +333,11 @@ impl Outbox {
     }
 
     /// An OTLP batch, in the raw form: its head, then `body` exactly as it will be sent.
-    fn write_raw_pending(&self, info: &BatchInfo, body: &[u8]) -> Result<Utf8PathBuf, Error> {
+    pub(super) fn write_raw_pending(
+        &self,
+        info: &BatchInfo,
+        body: &[u8],
+    ) -> Result<Utf8PathBuf, Error> {
         let name = batch_file::file_name(info.created_at, &safe_name(&info.key), RAW_EXT);
         let path = self.pending_dir().join(name);
         batch_file::write_raw(&path, info, body)?;
@@ -453,23 +457,6 @@ impl Outbox {
                 self.write_raw_pending(&info, &body).map(drop)
             }
         }
-    }
-
-    /// OTLP target: write one catch-up stretch's logs body as a batch straight away (no
-    /// per-event queue files), keyed by the first event's log offset. A batch with that key
-    /// already pending (written before a crash, the watermark not yet advanced) is kept as is.
-    pub(super) fn write_direct_batch(
-        &self,
-        first_offset: u64,
-        body: agentos_otel::LogsBody,
-        pending_keys: &std::collections::BTreeSet<String>,
-    ) -> Result<Option<Utf8PathBuf>, Error> {
-        let key = format!("otl-{first_offset:020}");
-        if body.is_empty() || pending_keys.contains(&key) {
-            return Ok(None);
-        }
-        let info = BatchInfo::new(key, BatchKind::OtlpLogs, body.records() as u64);
-        self.write_raw_pending(&info, &body.finish()).map(Some)
     }
 
     /// The keys of the pending batches, from their file names (nothing is read).
