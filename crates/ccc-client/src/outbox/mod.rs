@@ -9,6 +9,8 @@
 //!   by its byte offset in `events.jsonl` (zero-padded) and its id;
 //! - `pending/<micros>-<key>.json`: one batch (route, body, idempotency key, attempts, next
 //!   attempt time, last error), fixed before its first send so a replay carries the same key;
+//!   OTLP batches are `pending/<micros>-<key>.otlp`, the same head on one line and then the
+//!   body exactly as sent (`batch_file`; older `.json` OTLP batches are still delivered);
 //! - `dead/<key>.json`: a batch CCC rejected with a 4xx other than 401/403/404/405/429, with
 //!   the response;
 //! - `sent.jsonl`: one line per acknowledged batch; `state.json`: counters and the last error
