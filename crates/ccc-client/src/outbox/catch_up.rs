@@ -106,7 +106,6 @@ impl Outbox {
     /// [`Outbox::catch_up_locked`]; with `notify`, each OTLP batch is not written here but
     /// handed over as a [`Cut`] (its body and the watermark just past it), for the receiver to
     /// write in order and deliver (reading the log and writing or sending then overlap).
-    /// once the watermark is past its events (delivery while catching up).
     pub(super) fn catch_up_notify(&self, notify: Option<&SyncSender<Cut>>) -> Result<usize, Error> {
         let Some(src) = &self.source else { return Ok(0) };
         let wm_path = self.watermark_path();
@@ -232,9 +231,9 @@ impl Outbox {
                 wm.full_sessions.remove(&sid);
             }
             if let (true, Some((body, opts))) = (full, chunk.as_mut()) {
-                // The batch is on disk before the watermark moves past its events, and the
-                // watermark moves before it is handed to delivery: once delivered, a batch is
-                // never built again (a crash before this point rebuilds it, same key).
+                // Written (here or by the receiver of `notify`) batch first, then the
+                // watermark past it, and only then sent: once delivered, a batch is never
+                // built again (a crash before its watermark rebuilds it, same key).
                 let body = std::mem::replace(body, new_body(opts));
                 chunk_events = 0;
                 wm.offset = pos;
