@@ -129,7 +129,9 @@ impl Outbox {
         // catch-up), and never past the last newline: a torn last line is not judged until it
         // is complete.
         // Memory is bounded too: a line longer than the limit is read through, not held.
-        let mut lines = BoundedLines::new(file.take(len - wm.offset), wm.offset, MAX_LINE_BYTES);
+        let lines = BoundedLines::new(file.take(len - wm.offset), wm.offset, MAX_LINE_BYTES);
+        // A long stretch is read and parsed on a second thread, a block of lines at a time.
+        let threaded = len - wm.offset >= PARSE_THREAD_MIN_BYTES;
         let downgraded = src.state.downgraded()?;
         let mut active: Option<Option<(String, Option<Tier>)>> = None;
         let mut seen: BTreeMap<String, Tier> = BTreeMap::new();
@@ -148,100 +150,111 @@ impl Outbox {
         let mut chunk_start = 0;
         // Hashed session id → the agent its session event names (this catch-up's sessions).
         let mut agents: BTreeMap<String, String> = BTreeMap::new();
-        loop {
-            let at = match lines.next().map_err(|e| Error::io("read", log, e))? {
-                LineRead::Line { start, complete: true } => start,
-                LineRead::TooLong { start, len, complete: true } => {
-                    pos = start + len;
-                    wm.unreadable += 1;
-                    continue;
-                }
-                _ => break,
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let mut items = if threaded {
+                let (tx, rx) = std::sync::mpsc::sync_channel(4);
+                scope.spawn(move || read_blocks(lines, &tx));
+                Items::Threaded { rx, block: Vec::new().into_iter() }
+            } else {
+                Items::Inline(lines)
             };
-            let line = lines.line();
-            pos = at + line.len() as u64;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let mut full = false;
-            let Some(event) = parse_event(line) else {
-                wm.unreadable += 1;
-                continue;
-            };
-            let (sid, session_tier) = match &event {
-                Event::Session(s) => {
-                    let sid = s.session.session_id.to_string();
-                    let tier = s.session.privacy_tier;
-                    if tier.uploads_events() {
-                        wm.full_sessions.insert(sid.clone());
-                    } else {
-                        wm.full_sessions.remove(&sid);
+            loop {
+                let Some(item) = items.next().map_err(|e| Error::io("read", log, e))? else {
+                    break;
+                };
+                pos = item.end;
+                let at = item.at;
+                let event = match item.parsed {
+                    Parsed::Event(event) => *event,
+                    Parsed::Blank => continue,
+                    Parsed::Unreadable => {
+                        wm.unreadable += 1;
+                        continue;
                     }
-                    seen.insert(sid.clone(), tier);
-                    (sid, Some(tier))
-                }
-                Event::Turn(_) | Event::SessionEnd(_) => {
-                    let sid = event.session_id().map(ToString::to_string).unwrap_or_default();
-                    let tier =
-                        session_tier(&sid, &seen, &downgraded, &mut wm, &mut active, &src.state)?;
-                    (sid, tier)
-                }
-                // An event type this version does not know is never uploaded: privacy has no
-                // rule for what it carries.
-                _ => continue,
-            };
-            // What leaves, if anything, is privacy's decision for the session's tier.
-            match (session_tier, chunk.as_mut()) {
-                (None, _) => wm.tier_unknown += 1,
-                (Some(tier), Some((body, _))) => {
-                    let leaves = match &event {
-                        Event::Turn(t) => turn_view(tier, t).map(|view| {
-                            let agent = agents.get(view.session_id.as_ref());
-                            body.push(&view, agent.map(String::as_str));
-                        }),
-                        Event::Session(s) => session_view(tier, s).map(|view| {
-                            if let Some(agent) = view.agent {
-                                agents.insert(view.session_id.into_owned(), agent.to_owned());
-                            }
-                        }),
-                        _ => tier.uploads_events().then_some(()),
-                    };
-                    if leaves.is_some() {
-                        if chunk_events == 0 {
-                            chunk_start = at;
+                };
+                let mut full = false;
+                let (sid, session_tier) = match &event {
+                    Event::Session(s) => {
+                        let sid = s.session.session_id.to_string();
+                        let tier = s.session.privacy_tier;
+                        if tier.uploads_events() {
+                            wm.full_sessions.insert(sid.clone());
+                        } else {
+                            wm.full_sessions.remove(&sid);
                         }
-                        chunk_events += 1;
-                        queued += 1;
-                        full = chunk_events >= OTLP_BATCH_MAX_EVENTS
-                            || body.len() >= OTLP_BATCH_MAX_BYTES;
+                        seen.insert(sid.clone(), tier);
+                        (sid, Some(tier))
                     }
-                }
-                (Some(tier), None) => {
-                    if let Some(payload) = event_payload(tier, &event) {
-                        let id = match &event.envelope().event_id {
-                            Some(id) => id.to_string(),
-                            None => format!("offset-{at}"),
+                    Event::Turn(_) | Event::SessionEnd(_) => {
+                        let sid = event.session_id().map(ToString::to_string).unwrap_or_default();
+                        let tier = session_tier(
+                            &sid,
+                            &seen,
+                            &downgraded,
+                            &mut wm,
+                            &mut active,
+                            &src.state,
+                        )?;
+                        (sid, tier)
+                    }
+                    // An event type this version does not know is never uploaded: privacy has no
+                    // rule for what it carries.
+                    _ => continue,
+                };
+                // What leaves, if anything, is privacy's decision for the session's tier.
+                match (session_tier, chunk.as_mut()) {
+                    (None, _) => wm.tier_unknown += 1,
+                    (Some(tier), Some((body, _))) => {
+                        let leaves = match &event {
+                            Event::Turn(t) => turn_view(tier, t).map(|view| {
+                                let agent = agents.get(view.session_id.as_ref());
+                                body.push(&view, agent.map(String::as_str));
+                            }),
+                            Event::Session(s) => session_view(tier, s).map(|view| {
+                                if let Some(agent) = view.agent {
+                                    agents.insert(view.session_id.into_owned(), agent.to_owned());
+                                }
+                            }),
+                            _ => tier.uploads_events().then_some(()),
                         };
-                        self.enqueue_event(at, &id, payload)?;
-                        queued += 1;
+                        if leaves.is_some() {
+                            if chunk_events == 0 {
+                                chunk_start = at;
+                            }
+                            chunk_events += 1;
+                            queued += 1;
+                            full = chunk_events >= OTLP_BATCH_MAX_EVENTS
+                                || body.len() >= OTLP_BATCH_MAX_BYTES;
+                        }
+                    }
+                    (Some(tier), None) => {
+                        if let Some(payload) = event_payload(tier, &event) {
+                            let id = match &event.envelope().event_id {
+                                Some(id) => id.to_string(),
+                                None => format!("offset-{at}"),
+                            };
+                            self.enqueue_event(at, &id, payload)?;
+                            queued += 1;
+                        }
                     }
                 }
+                if matches!(event, Event::SessionEnd(_)) {
+                    wm.full_sessions.remove(&sid);
+                }
+                if let (true, Some((body, opts))) = (full, chunk.as_mut()) {
+                    // Written (here or by the receiver of `notify`) batch first, then the
+                    // watermark past it, and only then sent: once delivered, a batch is never
+                    // built again (a crash before its watermark rebuilds it, same key).
+                    let body = std::mem::replace(body, new_body(opts));
+                    chunk_events = 0;
+                    wm.offset = pos;
+                    let key = format!("otl-{chunk_start:020}");
+                    let body = (!pending_keys.contains(&key)).then_some(body);
+                    self.cut(Cut { key, body, watermark: wm.clone() }, notify)?;
+                }
             }
-            if matches!(event, Event::SessionEnd(_)) {
-                wm.full_sessions.remove(&sid);
-            }
-            if let (true, Some((body, opts))) = (full, chunk.as_mut()) {
-                // Written (here or by the receiver of `notify`) batch first, then the
-                // watermark past it, and only then sent: once delivered, a batch is never
-                // built again (a crash before its watermark rebuilds it, same key).
-                let body = std::mem::replace(body, new_body(opts));
-                chunk_events = 0;
-                wm.offset = pos;
-                let key = format!("otl-{chunk_start:020}");
-                let body = (!pending_keys.contains(&key)).then_some(body);
-                self.cut(Cut { key, body, watermark: wm.clone() }, notify)?;
-            }
-        }
+            Ok(())
+        })?;
         // The last batch, before the watermark moves past its events.
         let key = format!("otl-{chunk_start:020}");
         let body =
@@ -285,6 +298,102 @@ impl Outbox {
         };
         write_json_atomic(&self.watermark_path(), &cut.watermark, "outbox watermark")?;
         Ok(written)
+    }
+}
+
+/// A stretch of the log at least this long is read and parsed on a second thread.
+const PARSE_THREAD_MIN_BYTES: u64 = 1024 * 1024;
+/// Lines per block handed from the reading thread.
+const PARSE_BLOCK: usize = 512;
+
+/// One line of the log, read and parsed.
+struct Item {
+    /// Its offset.
+    at: u64,
+    /// The offset after it (its newline included).
+    end: u64,
+    parsed: Parsed,
+}
+
+enum Parsed {
+    Event(Box<Event>),
+    /// Only whitespace.
+    Blank,
+    /// Not a readable event, or longer than the line limit.
+    Unreadable,
+}
+
+/// The next complete line of `lines`, parsed; `None` at the end (or at a torn last line).
+fn read_item<R: Read>(lines: &mut BoundedLines<R>) -> std::io::Result<Option<Item>> {
+    Ok(match lines.next()? {
+        LineRead::Line { start, complete: true } => {
+            let line = lines.line();
+            let parsed = if line.iter().all(u8::is_ascii_whitespace) {
+                Parsed::Blank
+            } else {
+                parse_event(line).map_or(Parsed::Unreadable, |e| Parsed::Event(Box::new(e)))
+            };
+            Some(Item { at: start, end: start + line.len() as u64, parsed })
+        }
+        LineRead::TooLong { start, len, complete: true } => {
+            Some(Item { at: start, end: start + len, parsed: Parsed::Unreadable })
+        }
+        _ => None,
+    })
+}
+
+/// The reading thread: blocks of parsed lines, in order, until the end, an error (sent last)
+/// or the receiver is gone.
+fn read_blocks<R: Read>(mut lines: BoundedLines<R>, tx: &SyncSender<std::io::Result<Vec<Item>>>) {
+    let mut block = Vec::with_capacity(PARSE_BLOCK);
+    loop {
+        match read_item(&mut lines) {
+            Ok(Some(item)) => {
+                block.push(item);
+                if block.len() >= PARSE_BLOCK
+                    && tx
+                        .send(Ok(std::mem::replace(&mut block, Vec::with_capacity(PARSE_BLOCK))))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Ok(block));
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Ok(block));
+}
+
+/// Parsed lines, read here or by the reading thread.
+enum Items<R> {
+    Inline(BoundedLines<R>),
+    Threaded {
+        rx: std::sync::mpsc::Receiver<std::io::Result<Vec<Item>>>,
+        block: std::vec::IntoIter<Item>,
+    },
+}
+
+impl<R: Read> Items<R> {
+    fn next(&mut self) -> std::io::Result<Option<Item>> {
+        match self {
+            Items::Inline(lines) => read_item(lines),
+            Items::Threaded { rx, block } => loop {
+                if let Some(item) = block.next() {
+                    return Ok(Some(item));
+                }
+                match rx.recv() {
+                    Ok(Ok(next)) => *block = next.into_iter(),
+                    Ok(Err(e)) => return Err(e),
+                    // The reading thread is done.
+                    Err(_) => return Ok(None),
+                }
+            },
+        }
     }
 }
 
@@ -372,5 +481,49 @@ mod tests {
             assert_eq!(parse_event(line.as_bytes()), want, "{line}");
         }
         assert!(matches!(parse_event(lines[0].as_bytes()), Some(Event::Turn(_))));
+    }
+
+    /// The reading thread yields the same items, in the same order, as reading inline: events,
+    /// blank, unreadable and too long lines, across block boundaries, and nothing of a torn
+    /// last line.
+    #[test]
+    fn lines_parsed_on_the_reading_thread_are_those_read_inline() {
+        let turn = r#"{"type":"turn","turn":{"turn_id":"t","session_id":"s","model":"m","subagent":"a","tokens_in":1,"tokens_out":2,"input_kind":"text","latency_ms":1.5}}"#;
+        let too_long = "x".repeat(300);
+        let n = 3 * PARSE_BLOCK + 7;
+        let mut log = String::new();
+        for i in 0..n {
+            log.push_str(match i % 5 {
+                0 => "   ",
+                1 => "{not json",
+                2 => &too_long,
+                _ => turn,
+            });
+            log.push('\n');
+        }
+        log.push_str(turn);
+        let summary = |mut items: Items<&[u8]>| {
+            let mut out = Vec::new();
+            while let Some(item) = items.next().unwrap() {
+                let kind = match item.parsed {
+                    Parsed::Event(e) => format!("{:?}", e.kind()),
+                    Parsed::Blank => "blank".to_owned(),
+                    Parsed::Unreadable => "unreadable".to_owned(),
+                };
+                out.push((item.at, item.end, kind));
+            }
+            out
+        };
+        let lines = || BoundedLines::new(log.as_bytes(), 0, 200);
+        let inline = summary(Items::Inline(lines()));
+        let threaded = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            scope.spawn(move || read_blocks(lines(), &tx));
+            summary(Items::Threaded { rx, block: Vec::new().into_iter() })
+        });
+        assert_eq!(inline.len(), n, "the torn last line is not read");
+        assert_eq!(threaded, inline);
+        let turns = inline.iter().filter(|(_, _, k)| k == "Turn").count();
+        assert_eq!(turns, (0..n).filter(|i| i % 5 >= 3).count());
     }
 }
