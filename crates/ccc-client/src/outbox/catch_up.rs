@@ -1,6 +1,7 @@
-//! Catch-up: feeding full-tier events from `events.jsonl` into the queue. The watermark
-//! (`events.offset.json`) says how far the log has been dispositioned; each event's
-//! eligibility is decided by its session's tier (see the module docs of [`super`]).
+//! Catch-up: feeding full-tier events from `events.jsonl` into the queue (CCC) or straight
+//! into OTLP logs batches. The watermark (`events.offset.json`) says how far the log has been
+//! dispositioned; each event's eligibility is decided by its session's tier (see the module
+//! docs of [`super`]). A long stretch of the log is read and parsed on a second thread.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
