@@ -51,3 +51,13 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, Error> {
     agentos_fsio::read_json(path, MAX_JSON_FILE).map_err(|e| ours(e, path))
 }
+
+/// Write `bytes` atomically (temp file, fsync, rename, fsync of the directory).
+pub(crate) fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
+    agentos_fsio::write_atomic(path, bytes).map_err(|e| ours(e, path))
+}
+
+/// The bytes of a file of at most [`MAX_JSON_FILE`] bytes; `Ok(None)` when it does not exist.
+pub(crate) fn read_bounded(path: &Utf8Path) -> Result<Option<Vec<u8>>, Error> {
+    agentos_fsio::read_bounded(path, MAX_JSON_FILE).map_err(|e| ours(e, path))
+}

@@ -55,7 +55,7 @@ pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
 pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
 pub use metrics::{Metrics, MetricsError, WindowFold};
 pub use outbox::{
-    Batch, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus, Target,
+    Batch, BatchInfo, BatchKind, FlushOptions, FlushReport, LastError, Outbox, OutboxStatus, Target,
 };
 pub use receiver::{Handled, Receiver};
 pub use recorder::{

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod logs;
+mod logs_body;
 mod metrics;
 pub mod model;
 pub mod protobuf;
@@ -14,6 +15,7 @@ pub mod receive;
 pub mod semconv;
 
 pub use logs::{LogsBatch, event_ids, logs_request};
+pub use logs_body::LogsBody;
 pub use metrics::{metrics_request, names};
 
 use agentos_event_schema::Timestamp;

@@ -15,7 +15,7 @@ use crate::semconv as sc;
 use crate::{ExportOptions, scope};
 
 /// `SeverityNumber` INFO.
-const SEVERITY_INFO: i32 = 9;
+pub(crate) const SEVERITY_INFO: i32 = 9;
 
 /// A logs request and what went into it.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -222,3 +222,67 @@ fn protobuf_logs_decode_by_hand_and_no_input_panics() {
     assert!(decode_logs(&[0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err(), "a length past the end");
     assert!(decode_logs(&[0x0b]).is_err(), "groups are refused");
 }
+
+/// The one-pass body ([`crate::LogsBody`], from the privacy tier's typed views) holds exactly
+/// the records [`logs_request`] builds from the redacted JSON of the same events: sessions lend
+/// their agent, `since` and time-less turns are left out, odd ids are hashed, texts escaped.
+#[test]
+fn the_one_pass_body_equals_the_request_built_from_redacted_json() {
+    let session = r#"{"type":"session","event_id":"0b7c0c4e-1111-4222-8333-444455550000","ts":"2026-11-30T09:00:00Z","session":{"session_id":"fix the login bug","repo_id":"r","branch":"b","commit":"c","license_id":"l","privacy_tier":"full","created_at":"2026-11-30T09:00:00Z","metadata":{},"agent":"claude-code"}}"#;
+    let other_agent =
+        session.replace("claude-code", r#"my \"own\" agent"#).replace("login", "other");
+    let old = TURN.replace("2026-11-30T10:00:00.5Z", "2026-11-29T10:00:00Z");
+    let odd = TURN
+        .replace("0b7c0c4e-1111-4222-8333-444455556666", "not-a-uuid")
+        .replace("claude-sonnet-4-5", r#"model \"quoted\" \\ é\u0001"#)
+        .replace(r#""provider":"anthropic""#, r#""provider":"zai""#)
+        .replace(
+            r#""cache_read_tokens":3000,"#,
+            r#""sidechain":true,"capacity_used":0.5,"revises":"x y","#,
+        )
+        .replace("fix the login bug", "fix the other bug");
+    let no_time = r#"{"type":"turn","turn":{"turn_id":"t","session_id":"s","model":"m","subagent":"a","tokens_in":1,"tokens_out":2,"input_kind":"text","latency_ms":0}}"#;
+    let end = r#"{"type":"session_end","session_id":"fix the login bug","ended_at":"2026-11-30T11:00:00Z","notes":"n"}"#;
+    let lines = [session, &other_agent, TURN, &old, &odd, no_time, end, TURN];
+    let since = serde_json::from_value::<Timestamp>(json!("2026-11-30T00:00:00Z")).unwrap();
+    for opts in [
+        ExportOptions::default(),
+        ExportOptions {
+            since: Some(since),
+            resource: vec![("team".into(), "a\"b".into())],
+            ..ExportOptions::default()
+        },
+    ] {
+        let events: Vec<Event> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let json: Vec<Json> =
+            events.iter().map(|e| event_payload(Tier::Full, e).unwrap()).collect();
+        let want = logs_request(&json, &opts);
+        let mut body = crate::LogsBody::new(&opts);
+        let mut agents = std::collections::HashMap::new();
+        for e in &events {
+            if let Event::Session(s) = e {
+                let v = agentos_privacy::session_view(Tier::Full, s).unwrap();
+                if let Some(a) = v.agent {
+                    agents.insert(v.session_id.into_owned(), a.to_owned());
+                }
+            }
+        }
+        for e in &events {
+            if let Event::Turn(t) = e {
+                let v = agentos_privacy::turn_view(Tier::Full, t).unwrap();
+                let agent = agents.get(v.session_id.as_ref()).map(String::as_str);
+                body.push(&v, agent);
+            }
+        }
+        assert_eq!(body.records(), want.records);
+        let bytes = body.finish();
+        assert_eq!(
+            parse_logs(&bytes).unwrap(),
+            want.request,
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        // Byte for byte what serde writes for the same request.
+        assert_eq!(bytes, crate::to_json(&want.request).unwrap());
+    }
+}

@@ -29,6 +29,7 @@ mod docs;
 mod minimized;
 mod per_model;
 mod redact;
+mod turn_view;
 
 pub use agentos_event_schema::v1::PrivacyTier as Tier;
 pub use docs::render_markdown;
@@ -37,6 +38,7 @@ pub use per_model::ModelFigures;
 pub use redact::{
     Format, OTHER, RULES, Rule, content_hash, redact_event, redact_value, rule_for, sha256_hex,
 };
+pub use turn_view::{SessionView, Text, TurnView, session_view, turn_view};
 
 use agentos_event_schema::v1::{Event, MetricsSummary};
 

@@ -191,8 +191,14 @@ pub fn content_hash(text: &str) -> Json {
 /// Lower-case hex SHA-256 of the UTF-8 bytes of `text` (also the upload name of an unknown
 /// key).
 pub fn sha256_hex(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = digest::digest(&digest::SHA256, text.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(2 * d.as_ref().len());
+    for b in d.as_ref() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// What an enum value the allow-list does not list is replaced by.

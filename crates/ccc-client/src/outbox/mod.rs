@@ -9,6 +9,8 @@
 //!   by its byte offset in `events.jsonl` (zero-padded) and its id;
 //! - `pending/<micros>-<key>.json`: one batch (route, body, idempotency key, attempts, next
 //!   attempt time, last error), fixed before its first send so a replay carries the same key;
+//!   OTLP batches are `pending/<micros>-<key>.otlp`, the same head on one line and then the
+//!   body exactly as sent (`batch_file`; older `.json` OTLP batches are still delivered);
 //! - `dead/<key>.json`: a batch CCC rejected with a 4xx other than 401/403/404/405/429, with
 //!   the response;
 //! - `sent.jsonl`: one line per acknowledged batch; `state.json`: counters and the last error
@@ -63,10 +65,13 @@ use crate::fsutil::{is_temp_name, read_json, write_json_atomic};
 use crate::http::ProblemKind;
 pub use crate::state::DOWNGRADED_SESSIONS;
 
+mod batch_file;
 mod catch_up;
 mod deliver;
 
 use crate::state::StateFiles;
+pub use batch_file::BatchInfo;
+use batch_file::{RAW_EXT, Stored};
 use catch_up::{EventSource, Watermark};
 pub use deliver::{FlushOptions, FlushReport, backoff};
 
@@ -76,9 +81,13 @@ pub const EVENTS_ROUTE: &str = "/v1/events";
 pub const METRICS_ROUTE: &str = "/v1/metrics";
 /// Most events per batch.
 pub const BATCH_MAX_EVENTS: usize = 100;
-/// Most events per OTLP logs batch (a collector's default request limit is a few MiB; a
-/// turn's record is about 1 KiB).
-pub const OTLP_BATCH_MAX_EVENTS: usize = 1000;
+/// Most events per OTLP logs batch (a turn's record is about 1.1 KiB).
+pub const OTLP_BATCH_MAX_EVENTS: usize = 4000;
+/// A logs batch is closed once its body reaches this many bytes (4 MB), so it stays under
+/// 4 MiB, the smallest request limit common among OTLP receivers (gRPC's default message
+/// size; the OpenTelemetry Collector's OTLP/HTTP receiver takes 20 MiB, `agentos otel
+/// receive` 8 MiB).
+pub const OTLP_BATCH_MAX_BYTES: usize = 4_000_000;
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 const BACKOFF_CAP: Duration = Duration::from_secs(3600);
 const STALE_TEMP: Duration = Duration::from_secs(600);
@@ -286,41 +295,55 @@ impl Outbox {
         payload: &MinimizedPayload,
         per_model: &[agentos_privacy::ModelFigures],
     ) -> Result<String, Error> {
-        let (key, kind, body) = match &self.target {
+        match &self.target {
             Target::Ccc => {
                 let key = format!("met-{}", uuid::Uuid::new_v4());
                 let body = json!({"idempotency_key": key, "summary": payload});
-                (key, BatchKind::Metrics, body)
+                self.write_pending(&Batch {
+                    key: key.clone(),
+                    kind: BatchKind::Metrics,
+                    created_at: Timestamp::now(),
+                    items: 1,
+                    attempts: 0,
+                    next_attempt_at: None,
+                    last_error: None,
+                    body,
+                    event_ids: Vec::new(),
+                })?;
+                Ok(key)
             }
             Target::Otlp(opts) => {
                 let request =
                     agentos_otel::metrics_request(payload, per_model, Timestamp::now(), opts);
-                let body = serde_json::to_value(request)
+                let body = serde_json::to_vec(&request)
                     .map_err(|source| Error::Encode { what: "OTLP metrics", source })?;
-                (format!("otm-{}", uuid::Uuid::new_v4()), BatchKind::OtlpMetrics, body)
+                let key = format!("otm-{}", uuid::Uuid::new_v4());
+                self.write_raw_pending(
+                    &BatchInfo::new(key.clone(), BatchKind::OtlpMetrics, 1),
+                    &body,
+                )?;
+                Ok(key)
             }
-        };
-        self.write_pending(&Batch {
-            key: key.clone(),
-            kind,
-            created_at: Timestamp::now(),
-            items: 1,
-            attempts: 0,
-            next_attempt_at: None,
-            last_error: None,
-            body,
-            event_ids: Vec::new(),
-        })?;
-        Ok(key)
+        }
     }
 
-    fn pending_path(&self, batch: &Batch) -> Utf8PathBuf {
-        let micros = batch.created_at.as_unix_micros();
-        self.pending_dir().join(format!("{micros:020}-{}.json", safe_name(&batch.key)))
-    }
-
+    /// A CCC batch, in the JSON form.
     fn write_pending(&self, batch: &Batch) -> Result<(), Error> {
-        write_json_atomic(&self.pending_path(batch), batch, "outbox batch")
+        let name =
+            batch_file::file_name(batch.created_at, &safe_name(&batch.key), batch_file::JSON_EXT);
+        write_json_atomic(&self.pending_dir().join(name), batch, "outbox batch")
+    }
+
+    /// An OTLP batch, in the raw form: its head, then `body` exactly as it will be sent.
+    pub(super) fn write_raw_pending(
+        &self,
+        info: &BatchInfo,
+        body: &[u8],
+    ) -> Result<Utf8PathBuf, Error> {
+        let name = batch_file::file_name(info.created_at, &safe_name(&info.key), RAW_EXT);
+        let path = self.pending_dir().join(name);
+        batch_file::write_raw(&path, info, body)?;
+        Ok(path)
     }
 
     fn lock(&self) -> Result<File, Error> {
@@ -350,8 +373,15 @@ impl Outbox {
         for dir in [self.dir.clone(), self.queue_dir(), self.pending_dir(), self.dead_dir()] {
             clean_stale_temps(&dir);
         }
+        let queue = list_files(&self.queue_dir())?;
+        if queue.is_empty() {
+            return Ok(0);
+        }
+        // Raw (OTLP) batches are built straight from the log past the watermark, never from
+        // queue files: only JSON batches can hold a queued event.
         let mut batched_ids = std::collections::BTreeSet::new();
-        for (_, batch) in self.pending_files()? {
+        for (_, stored) in self.pending_files()? {
+            let Stored::Json(batch) = stored else { continue };
             if batch.kind == BatchKind::Events {
                 for id in batch.body["events"].as_array().into_iter().flatten() {
                     if let Some(id) = id["event_id"].as_str() {
@@ -362,7 +392,7 @@ impl Outbox {
             batched_ids.extend(batch.event_ids);
         }
         let mut items = Vec::new();
-        for path in list_files(&self.queue_dir())? {
+        for path in queue {
             let Some(item) = read_json::<QueueItem>(&path)? else { continue };
             // Compare the id as the batch body carries it: privacy may have hashed an id
             // that is not a recorder UUID, so the raw `item.event_id` would never match.
@@ -381,15 +411,9 @@ impl Outbox {
         };
         for chunk in items.chunks(per_batch) {
             let refs: Vec<&QueueItem> = chunk.iter().map(|(_, i)| i).collect();
-            let Some(batch) = self.event_batch(&refs, None)? else {
-                // Nothing in it leaves (an OTLP batch of sessions only, or turns before
-                // `since`): the events are dispositioned.
-                for (path, _) in chunk {
-                    fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-                }
-                continue;
-            };
-            self.write_pending(&batch)?;
+            // Nothing in it may leave (an OTLP batch of sessions only, or turns before
+            // `since`): the events are dispositioned all the same.
+            self.write_queued_batch(&refs)?;
             for (path, _) in chunk {
                 fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
             }
@@ -398,17 +422,12 @@ impl Outbox {
         Ok(written)
     }
 
-    /// The batch for queued events, in this outbox's target's form; `None` when no record
-    /// would be sent.
-    /// `key` fixes the idempotency key (OTLP batches built straight from the log are named by
-    /// their first event's offset, so a catch-up repeated after a crash rewrites the same one).
-    fn event_batch(
-        &self,
-        chunk: &[&QueueItem],
-        key: Option<String>,
-    ) -> Result<Option<Batch>, Error> {
+    /// Write the batch of queued events in this outbox's target's form (OTLP: nothing when no
+    /// record would be sent). OTLP queue files are left by versions that queued every event
+    /// before batching; newer ones batch straight from the log ([`Outbox::write_direct_batch`]).
+    fn write_queued_batch(&self, chunk: &[&QueueItem]) -> Result<(), Error> {
         let events: Vec<&Json> = chunk.iter().map(|i| &i.event).collect();
-        let (key, kind, items, body, event_ids) = match &self.target {
+        match &self.target {
             Target::Ccc => {
                 let key = format!("evb-{}", uuid::Uuid::new_v4());
                 let body = json!({
@@ -416,69 +435,71 @@ impl Outbox {
                     "schema_version": agentos_event_schema::v1::SCHEMA_VERSION,
                     "events": events,
                 });
-                (key, BatchKind::Events, chunk.len(), body, Vec::new())
+                self.write_pending(&Batch {
+                    key,
+                    kind: BatchKind::Events,
+                    created_at: Timestamp::now(),
+                    items: chunk.len() as u64,
+                    attempts: 0,
+                    next_attempt_at: None,
+                    last_error: None,
+                    body,
+                    event_ids: Vec::new(),
+                })
             }
             Target::Otlp(opts) => {
                 let logs = agentos_otel::logs_request(&events, opts);
                 if logs.records == 0 {
-                    return Ok(None);
+                    return Ok(());
                 }
-                let body = serde_json::to_value(logs.request)
+                let body = serde_json::to_vec(&logs.request)
                     .map_err(|source| Error::Encode { what: "OTLP logs", source })?;
-                let ids = chunk
-                    .iter()
-                    .map(|i| i.event["event_id"].as_str().unwrap_or(&i.event_id).to_owned())
-                    .collect();
-                let key = key.unwrap_or_else(|| format!("otl-{}", uuid::Uuid::new_v4()));
-                (key, BatchKind::OtlpLogs, logs.records, body, ids)
+                let key = format!("otl-{}", uuid::Uuid::new_v4());
+                let info = BatchInfo::new(key, BatchKind::OtlpLogs, logs.records as u64);
+                self.write_raw_pending(&info, &body).map(drop)
             }
-        };
-        Ok(Some(Batch {
-            key,
-            kind,
-            created_at: Timestamp::now(),
-            items: items as u64,
-            attempts: 0,
-            next_attempt_at: None,
-            last_error: None,
-            body,
-            event_ids,
-        }))
+        }
     }
 
-    /// OTLP target: write the events of one catch-up stretch as a logs batch straight away
-    /// (no per-event queue files), keyed by the first event's log offset. A batch with that key
-    /// already pending (written before a crash, the watermark not yet advanced) is kept as is.
-    pub(super) fn write_direct_batch(
-        &self,
-        first_offset: u64,
-        items: &[QueueItem],
-        pending_keys: &std::collections::BTreeSet<String>,
-    ) -> Result<(), Error> {
-        let key = format!("otl-{first_offset:020}");
-        if items.is_empty() || pending_keys.contains(&key) {
-            return Ok(());
-        }
-        let refs: Vec<&QueueItem> = items.iter().collect();
-        if let Some(batch) = self.event_batch(&refs, Some(key))? {
-            self.write_pending(&batch)?;
-        }
-        Ok(())
+    /// The keys of the pending batches, from their file names (nothing is read).
+    pub(super) fn pending_keys(&self) -> Result<std::collections::BTreeSet<String>, Error> {
+        Ok(list_pending(&self.pending_dir())?
+            .iter()
+            .filter_map(|p| p.file_name().and_then(batch_file::key_of_name).map(str::to_owned))
+            .collect())
     }
 
-    fn pending_files(&self) -> Result<Vec<(Utf8PathBuf, Batch)>, Error> {
+    /// Every pending file, oldest first: JSON batches whole, raw ones by their head.
+    fn pending_files(&self) -> Result<Vec<(Utf8PathBuf, Stored)>, Error> {
         let mut out = Vec::new();
-        for path in list_files(&self.pending_dir())? {
-            if let Some(batch) = read_json::<Batch>(&path)? {
-                out.push((path, batch));
+        for path in list_pending(&self.pending_dir())? {
+            if let Some(stored) = batch_file::read_stored(&path)? {
+                out.push((path, stored));
             }
         }
         Ok(out)
     }
 
-    /// Batches waiting for delivery, oldest first.
+    /// Batches waiting for delivery, oldest first, bodies included (reads every body: for
+    /// previews; [`Outbox::pending_info`] reads only what scheduling needs).
     pub fn pending(&self) -> Result<Vec<Batch>, Error> {
-        Ok(self.pending_files()?.into_iter().map(|(_, b)| b).collect())
+        let mut out = Vec::new();
+        for (path, stored) in self.pending_files()? {
+            let body = match &stored {
+                Stored::Json(_) => Vec::new(),
+                Stored::Raw(_) => match batch_file::read_raw_body(&path)? {
+                    Some(body) => body.bytes().to_vec(),
+                    None => continue,
+                },
+            };
+            out.push(batch_file::whole(stored, &body));
+        }
+        Ok(out)
+    }
+
+    /// Batches waiting for delivery, oldest first, without their bodies.
+    pub fn pending_info(&self) -> Result<Vec<BatchInfo>, Error> {
+        Ok(self.pending_files()?.iter().map(|(_, s)| s.info()).collect())
     }
 
     /// Redacted events queued but not yet batched, oldest first.
@@ -533,6 +554,26 @@ fn list_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
             continue;
         }
         out.push(entry.path().to_owned());
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Pending batch files of both forms in `dir`, sorted by name (oldest first); temp files
+/// skipped. Missing dir = empty.
+fn list_pending(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
+    let entries = match dir.read_dir_utf8() {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+        let name = entry.file_name();
+        if !name.starts_with('.') && batch_file::is_batch_name(name) {
+            out.push(entry.path().to_owned());
+        }
     }
     out.sort();
     Ok(out)

@@ -67,15 +67,15 @@ impl Recorder {
         let outbox = self.otlp_outbox(options);
         let mut report = OtlpReport::default();
         if tier.uploads_events() {
+            // The flush catches up from the log while it delivers.
             outbox.ensure_watermark_at_start()?;
-            report.events_queued = outbox.catch_up()?;
         }
         let summary = self.refresh_summary()?;
         if let Some(payload) = agentos_privacy::summary_payload(tier, &summary) {
             // The figures are cumulative: a newer snapshot makes a waiting one redundant, but
             // the waiting one is kept (its key may already be known to the collector) and
             // the next export sends the newer figures.
-            let waiting = outbox.pending()?.iter().any(|b| b.kind == BatchKind::OtlpMetrics);
+            let waiting = outbox.pending_info()?.iter().any(|b| b.kind == BatchKind::OtlpMetrics);
             if !waiting {
                 // Model names leave only where privacy says (the full tier).
                 let per_model =
@@ -91,6 +91,7 @@ impl Recorder {
             budget: self.flush_budget,
         };
         report.flush = outbox.flush(&sender, &opts)?;
+        report.events_queued = report.flush.events_queued;
         Ok(OtlpExport::Done(report))
     }
 }

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use agentos_ccc_client::outbox::{OTLP_BATCH_MAX_EVENTS, Target};
 use agentos_ccc_client::{
-    OtlpConfig, OtlpExport, OtlpReport, Recorder, config::parse_otlp_headers,
+    JsonlLog, OtlpConfig, OtlpExport, OtlpReport, Outbox, Recorder, config::parse_otlp_headers,
 };
 use agentos_otel::ExportOptions;
 use agentos_testkit::{RecordedRequest, Reply, TestServer};
@@ -275,32 +276,135 @@ fn otlp_headers_parse_and_bad_ones_name_no_secret() {
     }
 }
 
+/// A full-tier session of `turns` turns written straight to `events.jsonl` (faster than
+/// recording them), and the OTLP outbox that reads it.
+fn logged_session(env: &Env, turns: usize) -> Outbox {
+    use std::fmt::Write as _;
+    let mut log = String::from(
+        r#"{"type":"session","event_id":"00000000-0000-4000-8000-000000000000","ts":"2026-11-30T09:00:00Z","schema_version":"1.0.0","session":{"session_id":"s-1","repo_id":"r","branch":"main","commit":"c","license_id":"l","privacy_tier":"full","created_at":"2026-11-30T09:00:00Z","metadata":{},"agent":"claude-code"}}"#,
+    );
+    log.push('\n');
+    for i in 0..turns {
+        writeln!(
+            log,
+            r#"{{"type":"turn","event_id":"00000000-0000-4000-8000-{i:012}","ts":"2026-11-30T10:00:00Z","turn":{{"turn_id":"t-{i}","session_id":"s-1","model":"claude-sonnet-4-5","subagent":"main","tokens_in":{i},"tokens_out":2,"input_kind":"text","latency_ms":1.5,"cache_read_tokens":7}}}}"#
+        )
+        .unwrap();
+    }
+    log.push_str(r#"{"type":"session_end","session_id":"s-1","ended_at":"2026-11-30T11:00:00Z","notes":"n"}"#);
+    log.push('\n');
+    std::fs::create_dir_all(&env.data).unwrap();
+    std::fs::write(env.data.join("events.jsonl"), log).unwrap();
+    Outbox::new(env.data.join("otel-outbox"))
+        .with_event_log(
+            JsonlLog::new(env.data.join("events.jsonl")),
+            env.data.join("state/active_session.json"),
+        )
+        .with_target(Target::Otlp(ExportOptions::default()))
+}
+
 #[test]
 fn otlp_batches_come_straight_from_the_log_and_a_crash_before_the_watermark_repeats_none() {
+    const TURNS: usize = 9000;
     let env = env();
-    let mut rec = licensed(&env, "full");
-    record(&mut rec, 1, 1500);
-    let outbox = rec.otlp_outbox(ExportOptions::default());
+    let outbox = logged_session(&env, TURNS);
     outbox.ensure_watermark_at_start().unwrap();
     let watermark = env.data.join("otel-outbox/events.offset.json");
     let before = std::fs::read(&watermark).unwrap();
-    assert_eq!(outbox.catch_up().unwrap(), 1502);
-    let first = outbox.pending().unwrap();
-    // 1 502 events (session, 1 500 turns, end) in batches of at most 1 000, no queue files.
-    assert_eq!(first.iter().map(|b| b.items).collect::<Vec<_>>(), [999, 501]);
+    assert_eq!(outbox.catch_up().unwrap(), TURNS + 2, "session, turns and end dispositioned");
+    let first = outbox.pending_info().unwrap();
+    // Batches of at most OTLP_BATCH_MAX_EVENTS events and about OTLP_BATCH_MAX_BYTES: more
+    // than one for 9 002 events, every turn in exactly one, no queue files.
+    assert!(first.len() >= TURNS.div_ceil(OTLP_BATCH_MAX_EVENTS), "{first:?}");
+    assert!(first.iter().all(|b| b.items as usize <= OTLP_BATCH_MAX_EVENTS));
+    assert_eq!(first.iter().map(|b| b.items).sum::<u64>(), TURNS as u64);
     assert!(!env.data.join("otel-outbox/queue").exists());
+    let bodies = outbox.pending().unwrap();
+    for b in &bodies {
+        let bytes = serde_json::to_vec(&b.body).unwrap();
+        assert!(bytes.len() <= 4 * 1024 * 1024, "a body of {} bytes", bytes.len());
+    }
+    let ids = |batches: &[agentos_ccc_client::Batch]| -> Vec<String> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                agentos_otel::event_ids(
+                    &agentos_otel::parse_logs(&serde_json::to_vec(&b.body).unwrap()).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let sent = ids(&bodies);
+    assert_eq!(sent.len(), TURNS);
+    assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), TURNS, "a turn in two batches");
     // A crash after the batches were written but before the watermark moved: the catch-up
     // runs again over the same stretch and rewrites nothing twice.
     std::fs::write(&watermark, before).unwrap();
     outbox.catch_up().unwrap();
-    let again = outbox.pending().unwrap();
-    assert_eq!(again.len(), 2);
+    let again = outbox.pending_info().unwrap();
     assert_eq!(
         again.iter().map(|b| &b.key).collect::<Vec<_>>(),
         first.iter().map(|b| &b.key).collect::<Vec<_>>()
     );
-    let ids: BTreeSet<String> = again.iter().flat_map(|b| b.event_ids.clone()).collect();
-    assert_eq!(ids.len(), 1502);
+    assert_eq!(ids(&outbox.pending().unwrap()), sent);
+}
+
+/// Versions before the raw batch form wrote OTLP batches as JSON (`pending/*.json`, the body a
+/// JSON value): such a batch left on disk is still delivered, under its key, with its body,
+/// and a failed attempt keeps it in its form.
+#[test]
+fn an_otlp_batch_pending_in_the_older_json_form_is_still_delivered() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let collector = TestServer::start(move |_| match c.fetch_add(1, Ordering::SeqCst) {
+        0 => Reply::text(503, "unavailable"),
+        _ => Reply::json(200, "{}"),
+    });
+    let env = env();
+    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{
+        "scope": {"name": "agentos"}, "logRecords": [{"timeUnixNano": "1", "observedTimeUnixNano": "1",
+        "severityNumber": 9, "attributes": [{"key": "agentos.event_id", "value": {"stringValue": "e-1"}}]}]}]}]});
+    // The file exactly as the JSON form is written: pretty JSON, the ids beside the body.
+    let old = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "key": "otl-00000000000000000042", "kind": "otlp_logs",
+            "created_at": "2026-11-30T10:00:00Z", "items": 1, "attempts": 0,
+            "next_attempt_at": null, "last_error": null, "body": body, "event_ids": ["e-1"]}))
+        .unwrap()
+    );
+    let pending = env.data.join("otel-outbox/pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    let file = pending.join("00001796032800000000-otl-00000000000000000042.json");
+    std::fs::write(&file, old).unwrap();
+    let outbox = Outbox::new(env.data.join("otel-outbox"))
+        .with_target(Target::Otlp(ExportOptions::default()));
+    assert_eq!(outbox.pending_info().unwrap()[0].key, "otl-00000000000000000042");
+    let sender = agentos_ccc_client::Sender::otlp(&collector.url(), Vec::new(), Default::default());
+    let opts = agentos_ccc_client::outbox::FlushOptions {
+        allow_events: true,
+        allow_metrics: true,
+        force: true,
+        budget: std::time::Duration::from_secs(30),
+    };
+    let failed = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!(failed.remaining, 1);
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        (kept["attempts"].clone(), kept["body"].clone()),
+        (serde_json::json!(1), body.clone())
+    );
+    let done = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!((done.delivered.len(), done.remaining), (1, 0));
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 2);
+    for r in &requests {
+        assert_eq!(r.path, "/v1/logs");
+        assert_eq!(r.header("idempotency-key"), Some("otl-00000000000000000042"));
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(), body);
+    }
+    assert!(!file.exists());
+    python_parses(&requests[1..]);
 }
 
 #[test]
@@ -331,4 +435,55 @@ fn since_leaves_out_earlier_turns() {
     rec.export_otlp(&otlp(&collector.url()), earlier, true).unwrap();
     let logs = on(&collector, "/v1/logs");
     assert_eq!(logs.iter().map(|r| record_ids(r).len()).sum::<usize>(), 3);
+}
+
+/// One flush catches up and delivers at once (the catch-up on its own thread hands over each
+/// batch once the watermark is past it): a collector failing mid-way stops the sending, not the
+/// catch-up; the next flush sends the rest; every turn arrives once, batches in log order.
+#[test]
+fn a_flush_delivers_while_it_catches_up_and_a_failure_mid_way_loses_nothing() {
+    const TURNS: usize = 9000;
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let collector = TestServer::start(move |_| match c.fetch_add(1, Ordering::SeqCst) {
+        1 => Reply::text(503, "unavailable"),
+        _ => Reply::json(200, "{}"),
+    });
+    let env = env();
+    let outbox = logged_session(&env, TURNS);
+    outbox.ensure_watermark_at_start().unwrap();
+    let sender = agentos_ccc_client::Sender::otlp(&collector.url(), Vec::new(), Default::default());
+    let opts = agentos_ccc_client::outbox::FlushOptions {
+        allow_events: true,
+        allow_metrics: true,
+        force: true,
+        budget: std::time::Duration::from_secs(60),
+    };
+    let first = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!(first.events_queued, TURNS + 2);
+    assert_eq!(first.delivered.len(), 1, "{first:?}");
+    assert!(first.problem.is_some() && first.remaining >= 2, "{first:?}");
+    // The catch-up went to the end of the log all the same.
+    let log_len = std::fs::metadata(env.data.join("events.jsonl")).unwrap().len();
+    assert_eq!(outbox.status().unwrap().watermark, Some(log_len));
+    assert_eq!(outbox.pending_info().unwrap().len(), first.remaining);
+    let second = outbox.flush(&sender, &opts).unwrap();
+    assert_eq!((second.remaining, second.events_queued), (0, 0), "{second:?}");
+    let requests = collector.requests();
+    let keys: Vec<&str> = requests.iter().map(|r| r.header("idempotency-key").unwrap()).collect();
+    let mut in_order = keys.clone();
+    in_order.dedup();
+    let mut sorted = in_order.clone();
+    sorted.sort();
+    assert_eq!(in_order, sorted, "batches out of log order");
+    assert_eq!(keys[1], keys[2], "the failed batch is retried first, under its key");
+    // Every request but the second was answered 200.
+    let sent: Vec<String> = requests
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .flat_map(|(_, r)| record_ids(r))
+        .collect();
+    assert_eq!(sent.len(), TURNS);
+    assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), TURNS, "a turn delivered twice");
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::*;
 
 mod leaks;
+mod turn_view;
 
 const SECRETS: &[&str] = &[
     "acme/secret-repo",
