@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         privacy_tier: PrivacyTier::Local,
         threads: 2,
         prices: Some(agentos_event_schema::prices::PriceTable::bundled()),
+        received_fingerprints: None,
     };
     let pending = prepare(&opts, &|_| {})?;
     let read = t.elapsed();

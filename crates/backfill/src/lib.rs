@@ -34,6 +34,7 @@ mod indexfile;
 mod ledger;
 mod line;
 pub mod lines;
+mod received;
 mod record;
 mod run;
 mod spool;

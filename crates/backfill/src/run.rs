@@ -15,6 +15,7 @@ use crate::dedupe::{Index, KeyMap, KeyRec};
 use crate::discover::{self, SourceFile};
 use crate::events::{self, SessionFacts, TurnFacts};
 use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
+use crate::received::Received;
 use crate::record::{Diagnostic, FileOut, Response, Strings};
 use crate::{Agent, Error, PrivacyTier, claude, codex};
 
@@ -42,6 +43,11 @@ pub struct Options {
     /// `cost` with `price_table` set to the table's id); `None` writes no estimates. A cost
     /// the transcript itself recorded (`costUSD`) is kept as recorded.
     pub prices: Option<PriceTable>,
+    /// The OTLP receiver's list of the requests it recorded (`<data dir>/` +
+    /// `agentos_otel::receive::RECEIVED_FINGERPRINTS`): a response whose session, model and
+    /// final usage match one is not written again (counted in `Report::already_received`).
+    /// `None` consults nothing.
+    pub received_fingerprints: Option<Utf8PathBuf>,
 }
 
 /// How far the reading got (for a progress bar).
@@ -92,6 +98,9 @@ pub struct Report {
     /// Readings of a response already counted (streaming snapshots, copies in resumed
     /// sessions, re-imports, Codex re-emissions), dropped.
     pub duplicates: u64,
+    /// New responses the OTLP receiver had already recorded (same session, model and usage):
+    /// entered in the dedupe index, not written again.
+    pub already_received: u64,
     /// API-error placeholders (`<synthetic>`), skipped.
     pub synthetic: u64,
     /// Session events written (new sessions, and sessions whose time span grew).
@@ -317,6 +326,7 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
             p.resp.session = old.session;
         }
     }
+    skip_received(opts, &mut turns, &before, &mut index, &strings, &mut report)?;
     turns.sort_unstable_by_key(|p| (p.resp.ts, p.resp.key));
     let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
     for p in &turns {
@@ -349,7 +359,8 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
             emit.push(s);
         }
     }
-    report.duplicates = readings.saturating_sub(report.responses + report.corrections);
+    report.duplicates =
+        readings.saturating_sub(report.responses + report.corrections + report.already_received);
     report.sessions = emit.len() as u64;
     report.events = report.sessions + report.responses + report.corrections;
     Ok(Pending {
@@ -360,6 +371,38 @@ pub fn prepare(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<P
         changes: Some(Changes { ledger, index, strings, sessions: emit, turns, before }),
         _lock: lock,
     })
+}
+
+/// Drop the new responses the OTLP receiver already recorded (see [`Received`]), entering
+/// them in the dedupe index so a later run treats them as imported.
+fn skip_received(
+    opts: &Options,
+    turns: &mut Vec<Planned>,
+    before: &KeyMap<KeyRec>,
+    index: &mut Index,
+    strings: &Strings,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let Some(path) = &opts.received_fingerprints else { return Ok(()) };
+    let received = Received::load(path)?;
+    if received.is_empty() {
+        return Ok(());
+    }
+    let mut taken = Vec::new();
+    turns.retain(|p| {
+        let r = &p.resp;
+        let session = &index.sessions[r.session as usize].id;
+        if before.contains_key(&r.key) || !received.has(session, strings.get(r.model), &r.usage) {
+            return true;
+        }
+        taken.push(*r);
+        false
+    });
+    for r in taken {
+        report.already_received += 1;
+        index.set(r.key, KeyRec { session: r.session, usage: r.usage });
+    }
+    Ok(())
 }
 
 /// Create the state directory `dir` and hold its lock file `name` (exclusive, until the

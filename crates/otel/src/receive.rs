@@ -362,3 +362,44 @@ pub fn usage_fingerprint(session: &str, model: &str, tokens: [u64; 4]) -> [u8; 1
     k.copy_from_slice(&h[..16]);
     k
 }
+
+/// The file, in AgentOS's data dir, where the receiver lists the usage fingerprint of every
+/// request it recorded (one per line, 32 lowercase hex digits), so that a transcript import
+/// run *after* the receiver skips the same responses (see [`fingerprint_line`]).
+pub const RECEIVED_FINGERPRINTS: &str = "state/otel_received.fp";
+
+/// One line of [`RECEIVED_FINGERPRINTS`]: the fingerprint in lowercase hex, with its newline.
+pub fn fingerprint_line(f: &[u8; 16]) -> String {
+    let mut s = String::with_capacity(33);
+    for b in f {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s.push('\n');
+    s
+}
+
+/// A fingerprint read back from one line of [`RECEIVED_FINGERPRINTS`] (without its newline);
+/// `None` for anything else (a torn last line, junk).
+pub fn parse_fingerprint_line(line: &[u8]) -> Option<[u8; 16]> {
+    if line.len() != 32 {
+        return None;
+    }
+    let mut f = [0u8; 16];
+    for (i, pair) in line.chunks_exact(2).enumerate() {
+        let hi = hex_digit(pair[0])?;
+        let lo = hex_digit(pair[1])?;
+        f[i] = hi << 4 | lo;
+    }
+    Some(f)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}

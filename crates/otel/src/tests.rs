@@ -286,3 +286,22 @@ fn the_one_pass_body_equals_the_request_built_from_redacted_json() {
         assert_eq!(bytes, crate::to_json(&want.request).unwrap());
     }
 }
+
+/// A received fingerprint's line reads back to the same bytes (hex written by hand for one
+/// value); anything but 32 lowercase hex digits is not a fingerprint.
+#[test]
+fn received_fingerprint_lines_round_trip_and_junk_is_refused() {
+    use crate::receive::{fingerprint_line, parse_fingerprint_line};
+    let f: [u8; 16] = [0, 1, 2, 0x0f, 0x10, 0xab, 0xcd, 0xef, 0xff, 9, 10, 11, 12, 13, 14, 0x80];
+    let line = fingerprint_line(&f);
+    assert_eq!(line, "0001020f10abcdefff090a0b0c0d0e80\n");
+    assert_eq!(parse_fingerprint_line(line.trim_end().as_bytes()), Some(f));
+    for bad in [
+        "",
+        "0001020f10abcdefff090a0b0c0d0e8",
+        "0001020F10ABCDEFFF090A0B0C0D0E80",
+        "zz01020f10abcdefff090a0b0c0d0e80",
+    ] {
+        assert_eq!(parse_fingerprint_line(bad.as_bytes()), None, "{bad}");
+    }
+}

@@ -85,6 +85,7 @@ impl Env {
             privacy_tier: PrivacyTier::Local,
             threads: 2,
             prices: None,
+            received_fingerprints: None,
         }
     }
 

@@ -6,7 +6,10 @@
 //! [`MAX_HEADER_BYTES`], a body at most the configured limit (413 beyond it, unread), a read
 //! timeout. Anything malformed gets a 4xx with a one-line reason (never the payload's text) and
 //! the receiver goes on. A turn is appended only when the log has neither its id (a re-sent
-//! export) nor its usage fingerprint (the same response imported from the transcript).
+//! export) nor its usage fingerprint (the same response imported from the transcript). The
+//! fingerprints of the turns it appends are listed in
+//! [`agentos_otel::receive::RECEIVED_FINGERPRINTS`], so a transcript import run later skips
+//! them too: the dedupe holds in either order.
 
 mod seen;
 
@@ -54,6 +57,7 @@ pub struct Handled {
 pub struct Receiver {
     listener: TcpListener,
     events: JsonlLog,
+    received: JsonlLog,
     tier: PrivacyTier,
     max_body: usize,
     seen: Seen,
@@ -68,9 +72,10 @@ impl Receiver {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| Error::io("create directory", data_dir, e))?;
         let events = JsonlLog::new(data_dir.join("events.jsonl"));
+        let received = JsonlLog::new(data_dir.join(agentos_otel::receive::RECEIVED_FINGERPRINTS));
         let mut seen = Seen::default();
         seen.refresh(&events)?;
-        Ok(Receiver { listener, events, tier, max_body: DEFAULT_MAX_BODY, seen })
+        Ok(Receiver { listener, events, received, tier, max_body: DEFAULT_MAX_BODY, seen })
     }
 
     /// Refuse bodies larger than `bytes` (413).
@@ -158,6 +163,7 @@ impl Receiver {
             ..Handled::default()
         };
         let mut lines = String::new();
+        let mut fingerprints = String::new();
         for req in &received.requests {
             if self.seen.has_id(&req.event_id()) || self.seen.has_fingerprint(&req.fingerprint()) {
                 handled.duplicates += 1;
@@ -179,10 +185,14 @@ impl Receiver {
                 lines.push('\n');
                 self.seen.note(event);
             }
+            fingerprints.push_str(&agentos_otel::receive::fingerprint_line(&req.fingerprint()));
             handled.recorded += 1;
         }
         if !lines.is_empty() {
+            // The events first: a crash in between can only let a later transcript import
+            // write the same response again, never lose one.
             self.events.appender()?.append_lines(&lines)?;
+            self.received.appender()?.append_lines(&fingerprints)?;
         }
         Ok(handled)
     }

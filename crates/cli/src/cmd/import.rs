@@ -146,6 +146,7 @@ pub fn import(a: ImportArgs, g: &Global) -> anyhow::Result<ExitCode> {
         privacy_tier: tier,
         threads: 2,
         prices: Some(prices),
+        received_fingerprints: Some(data_dir.join(agentos_otel::receive::RECEIVED_FINGERPRINTS)),
     };
     let bar =
         (!a.quiet && !a.json && std::io::stderr().is_terminal()).then(|| Bar::new("importing"));
@@ -232,6 +233,12 @@ fn print_text(r: &Report, dry_run: bool) {
         outln!(
             "  {} of earlier responses (final usage larger than first seen)",
             plural(r.corrections, "correction")
+        );
+    }
+    if r.already_received > 0 {
+        outln!(
+            "  {} already recorded by `agentos otel receive` (not written again)",
+            plural(r.already_received, "response")
         );
     }
     outln!(

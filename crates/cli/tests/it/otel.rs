@@ -196,33 +196,31 @@ fn api_requests(requests: &[(String, String, [u64; 4])]) -> Vec<u8> {
 fn received_requests_already_imported_from_transcripts_are_not_recorded_twice() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/agent-history/claude");
-    std::fs::create_dir_all(dir.path().join("none")).unwrap();
-    let mut import = agentos(&data, "local");
-    import.env("HOME", dir.path()).env_remove("CLAUDE_CONFIG_DIR").env_remove("CODEX_HOME");
-    ok(
-        import,
-        &[
-            "import",
-            "--claude-dir",
-            fixture.to_str().unwrap(),
-            "--codex-home",
-            dir.path().join("none").to_str().unwrap(),
-        ],
-    );
-    let log = data.join("events.jsonl");
-    let read = || -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&log)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
+    import_fixture(dir.path(), &data);
+    let read = || events_of(&data);
     let imported = read();
-    // What Claude Code reported for each of those responses: its final usage (a correction's
-    // increase added to the turn it revises).
+    let same = final_usages(&imported);
+    assert!(same.len() >= 3, "the fixture has Claude Code responses: {same:?}");
+    let rx = Receiving::start(&data);
+    let report = rx.post(&api_requests(&same));
+    assert_eq!(
+        (report["recorded"].as_u64(), report["duplicates"].as_u64()),
+        (Some(0), Some(same.len() as u64)),
+        "{report}"
+    );
+    assert_eq!(read().len(), imported.len(), "nothing appended");
+    // A response the transcripts do not have is recorded, once.
+    let new = vec![(same[0].0.clone(), same[0].1.clone(), [1, 2, 3, 4])];
+    assert_eq!(rx.post(&api_requests(&new))["recorded"], 1);
+    assert_eq!(rx.post(&api_requests(&new))["duplicates"], 1);
+    assert_eq!(read().len(), imported.len() + 1);
+}
+
+/// What Claude Code reported for each imported response: (session, model, final usage), a
+/// correction's increase added to the turn it revises.
+fn final_usages(events: &[serde_json::Value]) -> Vec<(String, String, [u64; 4])> {
     let mut usage: Vec<(String, String, String, [u64; 4])> = Vec::new();
-    for e in imported.iter().filter(|e| e["type"] == "turn") {
+    for e in events.iter().filter(|e| e["type"] == "turn") {
         let t = &e["turn"];
         let n = |k: &str| t[k].as_u64().unwrap_or(0);
         let u =
@@ -242,22 +240,63 @@ fn received_requests_already_imported_from_transcripts_are_not_recorded_twice() 
             )),
         }
     }
-    assert!(usage.len() >= 3, "the fixture has Claude Code responses: {usage:?}");
-    let same: Vec<(String, String, [u64; 4])> =
-        usage.iter().map(|(_, s, m, u)| (s.clone(), m.clone(), *u)).collect();
-    let rx = Receiving::start(&data);
-    let report = rx.post(&api_requests(&same));
-    assert_eq!(
-        (report["recorded"].as_u64(), report["duplicates"].as_u64()),
-        (Some(0), Some(same.len() as u64)),
-        "{report}"
+    usage.into_iter().map(|(_, s, m, u)| (s, m, u)).collect()
+}
+
+/// `agentos import` of the Claude Code fixture into `data` (`--json`), returning its report.
+fn import_fixture(home: &Path, data: &Path) -> serde_json::Value {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/agent-history/claude");
+    std::fs::create_dir_all(home.join("none")).unwrap();
+    let mut import = agentos(data, "local");
+    import.env("HOME", home).env_remove("CLAUDE_CONFIG_DIR").env_remove("CODEX_HOME");
+    let out = ok(
+        import,
+        &[
+            "import",
+            "--json",
+            "--claude-dir",
+            fixture.to_str().unwrap(),
+            "--codex-home",
+            home.join("none").to_str().unwrap(),
+        ],
     );
-    assert_eq!(read().len(), imported.len(), "nothing appended");
-    // A response the transcripts do not have is recorded, once.
-    let new = vec![(same[0].0.clone(), same[0].1.clone(), [1, 2, 3, 4])];
-    assert_eq!(rx.post(&api_requests(&new))["recorded"], 1);
-    assert_eq!(rx.post(&api_requests(&new))["duplicates"], 1);
-    assert_eq!(read().len(), imported.len() + 1);
+    serde_json::from_str(&out).unwrap()
+}
+
+fn events_of(data: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(data.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The other order: the receiver records Claude Code's requests first, then the transcripts
+/// of the same responses are imported: each response is one turn, not two, and a re-import
+/// adds nothing.
+#[test]
+fn transcripts_imported_after_the_receiver_recorded_them_are_not_written_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    // What the fixture's responses are (imported into a scratch data dir).
+    let scratch = dir.path().join("scratch");
+    import_fixture(dir.path(), &scratch);
+    let same = final_usages(&events_of(&scratch));
+    assert!(same.len() >= 3, "the fixture has Claude Code responses: {same:?}");
+    let data = dir.path().join("data");
+    {
+        let rx = Receiving::start(&data);
+        let report = rx.post(&api_requests(&same));
+        assert_eq!(report["recorded"].as_u64(), Some(same.len() as u64), "{report}");
+    }
+    let turns = |data: &Path| events_of(data).iter().filter(|e| e["type"] == "turn").count();
+    assert_eq!(turns(&data), same.len());
+    let report = import_fixture(dir.path(), &data);
+    assert_eq!(report["already_received"].as_u64(), Some(same.len() as u64), "{report}");
+    assert_eq!(report["responses"].as_u64(), Some(0), "{report}");
+    assert_eq!(turns(&data), same.len(), "each response once");
+    let again = import_fixture(dir.path(), &data);
+    assert_eq!(again["events"].as_u64(), Some(0), "{again}");
+    assert_eq!(turns(&data), same.len());
 }
 
 #[test]
