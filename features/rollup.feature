@@ -1,6 +1,6 @@
 Feature: Rollups and reports turn the local logs into numbers users act on
-  `agentos rollup` streams events.jsonl into metrics_summary.json, progress.log.md and
-  trend.json; `agentos demo` records sample sessions in the local tier into its demo directory (the data dir when empty, else `<data dir>/demo`, replaced on each run),
+  `agentos rollup` streams events.jsonl into metrics_summary.json, progress.log.md,
+  trend.json and model_trend.json; `agentos demo` records sample sessions in the local tier into its demo directory (the data dir when empty, else `<data dir>/demo`, replaced on each run),
   rolls them up and prints the report. Bad lines are skipped with a diagnostic and counted;
   `--strict` makes them fatal.
 
@@ -13,6 +13,7 @@ Feature: Rollups and reports turn the local logs into numbers users act on
       | metrics_summary.json |
       | progress.log.md      |
       | trend.json           |
+      | model_trend.json     |
     And stdout contains "4 sessions, 17 turns"
     And stdout contains "ALERT anthropic: 93% of weekly capacity"
     And stdout contains "stop scheduling new windows"
@@ -21,14 +22,17 @@ Feature: Rollups and reports turn the local logs into numbers users act on
     When I run "agentos demo --data-dir demo"
     And I copy "demo/progress.log.md" to "progress.log.md.before"
     And I copy "demo/trend.json" to "trend.json.before"
+    And I copy "demo/model_trend.json" to "model_trend.json.before"
     And I run "agentos rollup --data-dir demo"
     Then the exit code is 0
     And "demo/progress.log.md" is byte-identical to "progress.log.md.before"
     And "demo/trend.json" is byte-identical to "trend.json.before"
+    And "demo/model_trend.json" is byte-identical to "model_trend.json.before"
     When I run "agentos rollup --data-dir demo"
     Then the exit code is 0
     And "demo/progress.log.md" is byte-identical to "progress.log.md.before"
     And "demo/trend.json" is byte-identical to "trend.json.before"
+    And "demo/model_trend.json" is byte-identical to "model_trend.json.before"
 
   Scenario: Reference scenario: one turn gives features per capacity 2.0
     Given the privacy tier is "local"

@@ -151,7 +151,7 @@ enum Command {
     /// See what the current privacy tier would send.
     #[command(subcommand)]
     Privacy(cmd::session::PrivacyCmd),
-    /// Roll event logs up into metrics_summary.json, progress.log.md and trend.json.
+    /// Roll event logs up into metrics_summary.json, progress.log.md, trend.json and model_trend.json.
     Rollup(cmd::rollup::RollupArgs),
     /// Print metrics as tables (or JSON) by model, session or day; `--by feature` is the
     /// `features` report.

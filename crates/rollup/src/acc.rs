@@ -195,6 +195,8 @@ pub(crate) struct Acc {
     pub(crate) days: HashMap<i64, RowAcc>,
     /// provider → day → capacity of timed turns.
     pub(crate) provider_days: HashMap<String, HashMap<i64, Sum>>,
+    /// Day × model trend (no serde default: an older checkpoint without it is read anew).
+    pub(crate) model_trend: crate::model_trend::ModelTrendAcc,
 }
 
 pub(crate) fn day_of(t: jiff::Timestamp) -> i64 {
@@ -344,6 +346,7 @@ impl Acc {
             u.cost.add(cost_usd);
         }
         self.cost.add(cost_usd);
+        self.model_trend.add(t, cost_usd, counted);
         if let Some(f) = &t.feature {
             let id = f.feature_id.as_ref();
             match self.features.get_mut(id) {
@@ -444,5 +447,6 @@ impl Acc {
                 mine.entry(d).or_default().merge(s);
             }
         }
+        self.model_trend.merge(o.model_trend);
     }
 }

@@ -47,6 +47,7 @@ mod gitrun;
 mod health;
 mod idsfile;
 mod lines;
+pub mod model_trend;
 pub mod progress;
 mod scan;
 mod sessfile;

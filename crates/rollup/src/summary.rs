@@ -106,6 +106,8 @@ pub struct Rollup {
     pub days: BTreeMap<String, Row>,
     /// Events skipped because an event with the same `event_id` was already counted.
     pub duplicates: u64,
+    /// Per UTC day × model, by date then model (`model_trend.json`, [`crate::model_trend`]).
+    pub model_days: Vec<crate::model_trend::ModelDay>,
 }
 
 /// The result of a summary refresh ([`refresh_incremental`](crate::refresh_incremental)): a
@@ -330,7 +332,8 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions, rows: bool) -> Resul
         .into_iter()
         .map(|(d, r)| (d.map_or_else(|| "unknown".to_owned(), day_name), r.row()))
         .collect();
-    Ok(Rollup { summary, diagnostics: kept, sessions, days, duplicates })
+    let model_days = if rows { acc.model_trend.rows() } else { Vec::new() };
+    Ok(Rollup { summary, diagnostics: kept, sessions, days, duplicates, model_days })
 }
 
 fn usage(u: &UsageAcc) -> Usage {

@@ -333,7 +333,7 @@ pub(crate) struct TurnLine<'a> {
     #[serde(default, deserialize_with = "object_opt")]
     value: Option<ValueCheck>,
     #[serde(default, deserialize_with = "object_opt")]
-    decision: Option<DecisionCheck>,
+    pub(crate) decision: Option<DecisionCheck>,
     #[serde(default, deserialize_with = "object_opt")]
     pub(crate) outcome: Option<OutcomeView>,
 }
@@ -369,6 +369,9 @@ pub(crate) struct TurnView<'a> {
     sidechain: Option<bool>,
     #[serde(default)]
     pub(crate) responded_at: Option<Ts>,
+    /// The CCP backfill's extra key: any value is tolerated (v1 allows extra keys).
+    #[serde(default)]
+    pub(crate) ccp: Option<crate::model_trend::CcpView>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,7 +423,7 @@ pub(crate) struct ValueCheck {
 #[allow(dead_code)]
 pub(crate) struct DecisionCheck {
     reroute_mode: Option<StrCheck>,
-    reroute_decision: Option<StrCheck>,
+    pub(crate) reroute_decision: Option<crate::model_trend::Reroute>,
     preferred_attempt: Option<IntOrBool>,
     warn_pct_auto: Option<f64>,
     warn_pct_confidence: Option<f64>,

@@ -12,8 +12,12 @@
 //! a `logs/dev/` log of its own, a BOM, CRLF line ends, blank lines, junk lines, a line with
 //! trailing prose, a line holding two objects and a torn last line.
 //!
-//! The truth ([`Truth`]) is kept by the generator as it decides each request, never computed
-//! from the files.
+//! Requests carry quota decisions (`reroute_decision`: a pass, a warning or a block) and
+//! streams a TTFT and stream time, for the trend per day × model.
+//!
+//! The truth ([`Truth`], and per request [`GenRequest`]: when it ended, latency, TTFT, stream
+//! time, fallbacks, 429, idle timeout, quota decision) is kept by the generator as it decides
+//! each request, never computed from the files.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -61,12 +65,28 @@ pub struct Truth {
 pub struct GenRequest {
     /// Decision time, epoch seconds.
     pub ts: f64,
+    /// When it ended: its completion's time, the decision's without one (epoch seconds).
+    pub at: f64,
     /// The model.
     pub model: String,
     /// Whether it failed.
     pub failed: bool,
     /// Tokens in and out.
     pub tokens: (u64, u64),
+    /// The completion's `latency_ms` (`None`: decision only).
+    pub latency_ms: Option<u64>,
+    /// The completion's `stream_ms`, when it logged one.
+    pub stream_ms: Option<u64>,
+    /// The completion's `ttft_ms` (streams).
+    pub ttft_ms: Option<u64>,
+    /// Fallback decision lines.
+    pub fallbacks: u64,
+    /// Met a 429 (the first attempt's status of a fallback).
+    pub status_429: bool,
+    /// A stream ended by the idle timeout.
+    pub idle_timeout: bool,
+    /// The quota decision logged (`reroute_decision`).
+    pub reroute: &'static str,
 }
 
 /// A generated tree.
@@ -124,13 +144,28 @@ fn line(
     )
 }
 
-const ROUTING: &str =
-    r#""reroute_mode":"hybrid","reroute_decision":"quota_pass","preferred_attempt":true}"#;
+/// The routing keys that end decision and completion lines.
+fn routing(reroute: &str) -> String {
+    format!(r#""reroute_mode":"hybrid","reroute_decision":"{reroute}","preferred_attempt":true}}"#)
+}
 
-fn decision(ts: f64, rid: &str, lane: &str, model: &str, why: &str) -> String {
+const PASS: &str = "quota_pass";
+
+/// The quota decision of a request, from its latency (no draw from the RNG, so adding it
+/// changed no other value): mostly a pass, 1 in 20 a warning, 1 in 20 a block.
+fn reroute_of(latency: u64) -> &'static str {
+    match latency % 20 {
+        0 => "quota_warn_attempt",
+        1 => "quota_block",
+        _ => PASS,
+    }
+}
+
+fn decision(ts: f64, rid: &str, lane: &str, model: &str, why: &str, reroute: &str) -> String {
     format!(
-        r#"{},"event":"decision","decision":"{why}","decision_reason":"{why}","warn_pct_cfg":0.8,{ROUTING}"#,
-        line(ts, rid, lane, model, (0, 0), -1, "", "", 0, r#""err_type":"","#)
+        r#"{},"event":"decision","decision":"{why}","decision_reason":"{why}","warn_pct_cfg":0.8,{}"#,
+        line(ts, rid, lane, model, (0, 0), -1, "", "", 0, r#""err_type":"","#),
+        routing(reroute)
     )
 }
 
@@ -172,7 +207,11 @@ impl CcpTree {
             let latency = rng.range(80, 90_000);
             let end = ts + latency as f64 / 1000.0;
             let tok = (rng.range(1, 50_000), rng.range(1, 8_000));
-            lines.push(Line { ts, text: decision(ts, &rid, lane, model, "pass_through") });
+            let reroute = reroute_of(latency);
+            lines.push(Line { ts, text: decision(ts, &rid, lane, model, "pass_through", reroute) });
+            // A stream's first line and last chunk (no draw from the RNG).
+            let (ttft, stream_ms) = (20 + latency % 700, latency / 2);
+            let stream_tail = format!(r#""stream_ms":{stream_ms},"ttft_ms":{ttft},"#);
             let done = |tokens: (u64, u64),
                         status: i64,
                         reason: &str,
@@ -181,7 +220,7 @@ impl CcpTree {
                         extra: &str,
                         why: &str| {
                 format!(
-                    r#"{},"decision_reason":"{why}",{ROUTING}"#,
+                    r#"{},"decision_reason":"{why}",{}"#,
                     line(
                         end,
                         &rid,
@@ -193,7 +232,8 @@ impl CcpTree {
                         op,
                         latency,
                         &format!(r#"{extra}"err_type":"{err}","#)
-                    )
+                    ),
+                    routing(reroute)
                 )
             };
             // The line CCP writes when a stream's headers arrive (never a request of its own).
@@ -213,6 +253,9 @@ impl CcpTree {
                 );
                 Line { ts: head, text: format!("{text}}}") }
             };
+            // What the completion logged: latency, stream_ms, ttft_ms (none: no completion).
+            let mut logged = (Some(latency), None, None);
+            let (mut fallbacks, mut status_429, mut idle_timeout) = (0, false, false);
             // (failed, error status, tokens counted, tokens unknown, fallback, B1)
             let (failed, error, tokens) = match kind {
                 0..=44 => {
@@ -228,6 +271,7 @@ impl CcpTree {
                             "pass_through",
                         ),
                     });
+                    logged.1 = Some(latency);
                     (false, false, tok)
                 }
                 45..=49 => {
@@ -245,16 +289,9 @@ impl CcpTree {
                     let t = if lane == "zai" && rng.below(2) == 0 { tok } else { (0, 0) };
                     lines.push(Line {
                         ts: end,
-                        text: done(
-                            t,
-                            200,
-                            "streaming",
-                            "stream",
-                            "",
-                            r#""stream_ms":50,"ttft_ms":120,"#,
-                            "pass_through",
-                        ),
+                        text: done(t, 200, "streaming", "stream", "", &stream_tail, "pass_through"),
                     });
+                    logged = (Some(latency), Some(stream_ms), Some(ttft));
                     (false, false, t)
                 }
                 70..=74 => {
@@ -268,10 +305,12 @@ impl CcpTree {
                             "stream_timeout",
                             "stream",
                             "idle_timeout",
-                            r#""stream_ms":50,"ttft_ms":120,"#,
+                            &stream_tail,
                             "pass_through",
                         ),
                     });
+                    logged = (Some(latency), Some(stream_ms), Some(ttft));
+                    idle_timeout = true;
                     (true, true, (0, 0))
                 }
                 75..=84 => {
@@ -279,9 +318,11 @@ impl CcpTree {
                     let fb = ts + latency as f64 / 2000.0;
                     lines.push(Line {
                         ts: fb,
-                        text: decision(fb, &rid, "anthropic", model, "fallback"),
+                        text: decision(fb, &rid, "anthropic", model, "fallback", reroute),
                     });
                     truth.fallbacks += 1;
+                    fallbacks = 1;
+                    status_429 = true;
                     truth.fallback_status_unknown += 1;
                     lines.push(Line {
                         ts: end,
@@ -296,7 +337,11 @@ impl CcpTree {
                     });
                     (true, true, (0, 0))
                 }
-                _ => (true, false, (0, 0)), // Dial error or timeout: decision only.
+                _ => {
+                    // Dial error or timeout: decision only.
+                    logged = (None, None, None);
+                    (true, false, (0, 0))
+                }
             };
             truth.requests += 1;
             if failed {
@@ -320,7 +365,20 @@ impl CcpTree {
             m[2] += tokens.0;
             m[3] += tokens.1;
             *truth.by_day.entry(utc_day(ts)).or_default() += 1;
-            reqs.push(GenRequest { ts, model: model.to_owned(), failed, tokens });
+            reqs.push(GenRequest {
+                ts,
+                at: if logged.0.is_some() { end } else { ts },
+                model: model.to_owned(),
+                failed,
+                tokens,
+                latency_ms: logged.0,
+                stream_ms: logged.1,
+                ttft_ms: logged.2,
+                fallbacks,
+                status_429,
+                idle_timeout,
+                reroute,
+            });
         }
         // Write order = time order (stable: a request's lines keep their order).
         lines.sort_by(|a, b| a.ts.total_cmp(&b.ts));
@@ -366,7 +424,7 @@ impl CcpTree {
             }
             if k == 4 {
                 // A torn last line: a request CCP was still writing (not counted).
-                let torn = decision(end_ts, "ffff0000", "zai", MODELS[0], "pass_through");
+                let torn = decision(end_ts, "ffff0000", "zai", MODELS[0], "pass_through", PASS);
                 out.extend_from_slice(&torn.as_bytes()[..torn.len() / 2]);
                 truth.bad_lines += 1;
             }
@@ -380,10 +438,10 @@ impl CcpTree {
         for (j, model) in ["claude-haiku-4.5", "glm-4.6"].iter().enumerate() {
             let t = 1_793_491_200.0 + 3600.0 * j as f64 + 0.25;
             let rid = format!("dev0000{j}");
-            writeln!(dev, "{}", decision(t, &rid, "zai", model, "forced_model"))?;
+            writeln!(dev, "{}", decision(t, &rid, "zai", model, "forced_model", PASS))?;
             writeln!(
                 dev,
-                r#"{},"decision_reason":"forced_model",{ROUTING}"#,
+                r#"{},"decision_reason":"forced_model",{}"#,
                 line(
                     t + 0.5,
                     &rid,
@@ -395,7 +453,8 @@ impl CcpTree {
                     "nonstream",
                     500,
                     r#""err_type":"","#
-                )
+                ),
+                routing(PASS)
             )?;
             truth.requests += 1;
             truth.completed += 1;
@@ -408,9 +467,17 @@ impl CcpTree {
             *truth.by_day.entry(utc_day(t)).or_default() += 1;
             reqs.push(GenRequest {
                 ts: t,
+                at: t + 0.5,
                 model: (*model).to_owned(),
                 failed: false,
                 tokens: (10, 20),
+                latency_ms: Some(500),
+                stream_ms: None,
+                ttft_ms: None,
+                fallbacks: 0,
+                status_429: false,
+                idle_timeout: false,
+                reroute: PASS,
             });
         }
         reqs.sort_by(|a, b| a.ts.total_cmp(&b.ts));

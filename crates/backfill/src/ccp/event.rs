@@ -4,17 +4,18 @@
 //! under `turn.ccp`.
 //!
 //! [`turn_line`] builds it through the importer's event writer (`events::turn_event`, the
-//! typed reference); [`Renderer`] writes the same event from flat borrowed structs with the
-//! price of each model looked up once, as the backfill does for every request (a test holds
-//! the two equal).
+//! typed reference); [`Renderer`] writes the same event by hand with the price of each model
+//! looked up once, as the backfill does for every request (a test holds it equal to the typed
+//! reference, and byte for byte to serde's rendering of derived structs, `event_serde.rs`).
 
-use std::collections::{BTreeMap, HashMap};
+#[cfg(test)]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
 use agentos_event_schema::provider::provider_for_model;
 use agentos_event_schema::v1::{Decision, Event};
 use agentos_event_schema::{EventId, Timestamp};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::join::{End, Request};
@@ -138,90 +139,30 @@ pub(crate) fn turn_line(r: &Request, prices: Option<&PriceTable>) -> Result<Stri
     Ok(serde_json::to_string(&Event::Turn(t))?)
 }
 
-#[derive(Serialize)]
-struct LineOut<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    event_id: &'a str,
-    ts: &'a str,
-    schema_version: &'static str,
-    turn: TurnOut<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost: Option<CostOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision: Option<DecisionOut<'a>>,
+fn raw(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(s.as_bytes());
 }
 
-#[derive(Serialize)]
-struct TurnOut<'a> {
-    turn_id: &'a str,
-    session_id: &'a str,
-    model: &'a str,
-    subagent: &'a str,
-    tokens_in: u64,
-    tokens_out: u64,
-    input_kind: &'static str,
-    latency_ms: f64,
-    attribution: &'a BTreeMap<String, f64>,
-    capacity_used: Option<f64>,
-    responded_at: &'a str,
-    ccp: CcpOut<'a>,
+/// A JSON string: as is when nothing in it needs escaping (serde_json escapes only `"`, `\\`
+/// and control characters), else through serde_json.
+fn string(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        raw(out, s);
+        out.push(b'"');
+        return Ok(());
+    }
+    Ok(serde_json::to_writer(out, s)?)
 }
 
-#[derive(Serialize)]
-struct CcpOut<'a> {
-    source: &'static str,
-    rid: &'a str,
-    end: &'static str,
-    failed: bool,
-    status: Option<i64>,
-    fallbacks: u32,
-    tokens_unknown: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_attempt_status: Option<i64>,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    op: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    err_type: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    upstream: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ttft_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_ms: Option<f64>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    no_decision: bool,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    decision_reason: &'a str,
+fn int(out: &mut Vec<u8>, n: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = write!(out, "{n}");
 }
 
-#[derive(Serialize)]
-struct CostOut<'a> {
-    provider: &'a str,
-    estimated_usd: f64,
-    price_table: &'a str,
-}
-
-#[derive(Serialize)]
-struct DecisionOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reroute_mode: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reroute_decision: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    preferred_attempt: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warn_pct_auto: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warn_pct_confidence: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gap_seconds_p50: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gap_seconds_p95: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gap_samples: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warn_pct_cfg: Option<f64>,
+/// A number as serde_json writes it (its own shortest float form).
+fn float(out: &mut Vec<u8>, v: f64) -> Result<(), Error> {
+    Ok(serde_json::to_writer(out, &v)?)
 }
 
 /// Renders requests as turn event lines, the price of each model looked up once.
@@ -229,6 +170,7 @@ struct DecisionOut<'a> {
 pub(crate) struct Renderer<'a> {
     prices: Option<&'a PriceTable>,
     by_model: HashMap<String, Option<ModelPrice>>,
+    #[cfg(test)]
     empty: BTreeMap<String, f64>,
     /// The line rendered last.
     pub out: Vec<u8>,
@@ -236,111 +178,177 @@ pub(crate) struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     pub fn new(prices: Option<&'a PriceTable>) -> Renderer<'a> {
-        Renderer { prices, by_model: HashMap::new(), empty: BTreeMap::new(), out: Vec::new() }
+        Renderer {
+            prices,
+            by_model: HashMap::new(),
+            #[cfg(test)]
+            empty: BTreeMap::new(),
+            out: Vec::new(),
+        }
     }
 
-    /// Render `r` into [`Renderer::out`] (one compact JSON line, no newline).
+    /// The price of `model`, looked up once per model.
+    fn price(&mut self, model: &str) -> Option<&ModelPrice> {
+        let table = self.prices?;
+        if !self.by_model.contains_key(model) {
+            let price = table.lookup(model).map(|(_, p)| p.clone());
+            self.by_model.insert(model.to_owned(), price);
+        }
+        self.by_model.get(model).and_then(Option::as_ref)
+    }
+
+    /// Render `r` into [`Renderer::out`] (one compact JSON line, no newline), written by hand:
+    /// the bytes serde writes for the same event (a test holds them equal), without its
+    /// per-byte escaping of the ids and times this module makes.
     pub fn render(&mut self, r: &Request) -> Result<(), Error> {
         let key = r.key.to_le_bytes();
         let event_id = events::uuid_of(&[b"agentos-backfill/ccp-turn-event", &key]);
         let turn_id = events::uuid_of(&[b"agentos-backfill/ccp-turn", &key]);
-        let session = session_id(r.at_us);
         let model = if r.model.is_empty() { "unknown" } else { r.model.as_str() };
         let lane = if r.lane.is_empty() { "unknown" } else { r.lane.as_str() };
         let at = if r.end == Some(End::NoCompletion) { r.at_us } else { r.end_us };
         let mut buf = [0u8; 27];
-        let ts = crate::line::timestamp(&mut buf, at).to_owned();
-        let cost = match self.prices {
-            None => None,
-            Some(table) => {
-                if !self.by_model.contains_key(model) {
-                    let price = table.lookup(model).map(|(_, p)| p.clone());
-                    self.by_model.insert(model.to_owned(), price);
-                }
-                self.by_model.get(model).and_then(Option::as_ref).map(|price| CostOut {
-                    provider: provider_for_model(model),
-                    estimated_usd: price
-                        .cost(&Tokens {
-                            input: r.tokens_in,
-                            output: r.tokens_out,
-                            cache_write: 0,
-                            cache_write_1h: 0,
-                            cache_read: 0,
-                        })
-                        .min(agentos_event_schema::v1::limits::ESTIMATED_USD.max),
-                    price_table: table.id.as_str(),
+        let ts = crate::line::timestamp(&mut buf, at);
+        let cost = self.price(model).map(|price| {
+            price
+                .cost(&Tokens {
+                    input: r.tokens_in,
+                    output: r.tokens_out,
+                    cache_write: 0,
+                    cache_write_1h: 0,
+                    cache_read: 0,
                 })
+                .min(agentos_event_schema::v1::limits::ESTIMATED_USD.max)
+        });
+        let o = &mut self.out;
+        o.clear();
+        raw(o, r#"{"type":"turn","event_id":""#);
+        raw(o, &event_id);
+        raw(o, r#"","ts":""#);
+        raw(o, ts);
+        raw(o, r#"","schema_version":""#);
+        raw(o, agentos_event_schema::v1::SCHEMA_VERSION);
+        raw(o, r#"","turn":{"turn_id":""#);
+        raw(o, &turn_id);
+        raw(o, r#"","session_id":"ccp-"#);
+        // The session is the decision's UTC day.
+        let mut day_buf = [0u8; 27];
+        let decided = crate::line::timestamp(&mut day_buf, r.at_us);
+        raw(o, decided.get(..10).unwrap_or(decided));
+        raw(o, r#"","model":"#);
+        string(o, model)?;
+        raw(o, r#","subagent":"#);
+        string(o, lane)?;
+        raw(o, r#","tokens_in":"#);
+        int(o, r.tokens_in);
+        raw(o, r#","tokens_out":"#);
+        int(o, r.tokens_out);
+        raw(o, r#","input_kind":"text","latency_ms":"#);
+        float(o, r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max))?;
+        raw(o, r#","attribution":{},"capacity_used":null,"responded_at":""#);
+        raw(o, ts);
+        raw(o, r#"","ccp":{"source":"ccp-usage-log","rid":"#);
+        string(o, &r.rid)?;
+        raw(o, r#","end":""#);
+        raw(
+            o,
+            match r.end {
+                Some(End::Completed) | None => "completed",
+                Some(End::Error) => "error",
+                Some(End::NoCompletion) => "no_completion",
+            },
+        );
+        raw(o, r#"","failed":"#);
+        let failed = matches!(r.end, Some(End::Error | End::NoCompletion));
+        raw(o, if failed { "true" } else { "false" });
+        raw(o, r#","status":"#);
+        match r.status {
+            Some(v) => int(o, v),
+            None => raw(o, "null"),
+        }
+        raw(o, r#","fallbacks":"#);
+        int(o, r.fallbacks);
+        raw(o, r#","tokens_unknown":"#);
+        raw(o, if r.tokens_unknown { "true" } else { "false" });
+        if let Some(v) = r.first_status {
+            raw(o, r#","first_attempt_status":"#);
+            int(o, v);
+        }
+        for (k, v) in
+            [(",\"op\":", &r.op), (",\"err_type\":", &r.err_type), (",\"upstream\":", &r.upstream)]
+        {
+            if !v.is_empty() {
+                raw(o, k);
+                string(o, v)?;
             }
-        };
+        }
+        for (k, v) in [(",\"ttft_ms\":", r.ttft_ms), (",\"stream_ms\":", r.stream_ms)] {
+            if let Some(v) = v {
+                raw(o, k);
+                float(o, v)?;
+            }
+        }
+        if r.no_decision {
+            raw(o, r#","no_decision":true"#);
+        }
+        if !r.decision.is_empty() {
+            raw(o, r#","decision_reason":"#);
+            string(o, &r.decision)?;
+        }
+        raw(o, "}}");
+        if let (Some(usd), Some(table)) = (cost, self.prices) {
+            raw(o, r#","cost":{"provider":"#);
+            string(o, provider_for_model(model))?;
+            raw(o, r#","estimated_usd":"#);
+            float(o, usd)?;
+            raw(o, r#","price_table":"#);
+            string(o, &table.id)?;
+            raw(o, "}");
+        }
         let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
         let nonneg = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
-        let decision = DecisionOut {
-            reroute_mode: r.reroute_mode.as_deref(),
-            reroute_decision: r.reroute_decision.as_deref(),
-            preferred_attempt: r.preferred_attempt.map(u64::from),
-            warn_pct_auto: finite(r.warn_pct_auto),
-            warn_pct_confidence: finite(r.warn_pct_confidence),
-            gap_seconds_p50: nonneg(r.gap_seconds_p50),
-            gap_seconds_p95: nonneg(r.gap_seconds_p95),
-            gap_samples: nonneg(r.gap_samples),
-            warn_pct_cfg: finite(r.warn_pct_cfg),
+        let mut first = true;
+        let mut open = |o: &mut Vec<u8>, key: &str| {
+            raw(o, if first { r#","decision":{""# } else { r#",""# });
+            first = false;
+            raw(o, key);
+            raw(o, r#"":"#);
         };
-        let has_decision = decision.reroute_mode.is_some()
-            || decision.reroute_decision.is_some()
-            || decision.preferred_attempt.is_some()
-            || decision.warn_pct_auto.is_some()
-            || decision.warn_pct_confidence.is_some()
-            || decision.gap_seconds_p50.is_some()
-            || decision.gap_seconds_p95.is_some()
-            || decision.gap_samples.is_some()
-            || decision.warn_pct_cfg.is_some();
-        let line = LineOut {
-            kind: "turn",
-            event_id: &event_id,
-            ts: &ts,
-            schema_version: agentos_event_schema::v1::SCHEMA_VERSION,
-            turn: TurnOut {
-                turn_id: &turn_id,
-                session_id: &session,
-                model,
-                subagent: lane,
-                tokens_in: r.tokens_in,
-                tokens_out: r.tokens_out,
-                input_kind: "text",
-                latency_ms: r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max),
-                attribution: &self.empty,
-                capacity_used: None,
-                responded_at: &ts,
-                ccp: CcpOut {
-                    source: "ccp-usage-log",
-                    rid: &r.rid,
-                    end: match r.end {
-                        Some(End::Completed) | None => "completed",
-                        Some(End::Error) => "error",
-                        Some(End::NoCompletion) => "no_completion",
-                    },
-                    failed: matches!(r.end, Some(End::Error | End::NoCompletion)),
-                    status: r.status,
-                    fallbacks: r.fallbacks,
-                    tokens_unknown: r.tokens_unknown,
-                    first_attempt_status: r.first_status,
-                    op: &r.op,
-                    err_type: &r.err_type,
-                    upstream: &r.upstream,
-                    ttft_ms: r.ttft_ms,
-                    stream_ms: r.stream_ms,
-                    no_decision: r.no_decision,
-                    decision_reason: &r.decision,
-                },
-            },
-            cost,
-            decision: has_decision.then_some(decision),
-        };
-        self.out.clear();
-        serde_json::to_writer(&mut self.out, &line)?;
+        for (k, v) in [("reroute_mode", &r.reroute_mode), ("reroute_decision", &r.reroute_decision)]
+        {
+            if let Some(v) = v {
+                open(o, k);
+                string(o, v)?;
+            }
+        }
+        if let Some(p) = r.preferred_attempt {
+            open(o, "preferred_attempt");
+            int(o, u64::from(p));
+        }
+        for (k, v) in [
+            ("warn_pct_auto", finite(r.warn_pct_auto)),
+            ("warn_pct_confidence", finite(r.warn_pct_confidence)),
+            ("gap_seconds_p50", nonneg(r.gap_seconds_p50)),
+            ("gap_seconds_p95", nonneg(r.gap_seconds_p95)),
+            ("gap_samples", nonneg(r.gap_samples)),
+            ("warn_pct_cfg", finite(r.warn_pct_cfg)),
+        ] {
+            if let Some(v) = v {
+                open(o, k);
+                float(o, v)?;
+            }
+        }
+        if !first {
+            raw(o, "}");
+        }
+        raw(o, "}");
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "event_serde.rs"]
+mod reference;
 
 #[cfg(test)]
 mod tests {
@@ -359,7 +367,10 @@ mod tests {
             rid: format!("{:08x}", rng.next_u64() as u32),
             at_us: 1_793_491_200_000_000 + rng.below(1 << 40) as i64,
             end_us: 1_793_491_300_000_000 + rng.below(1 << 40) as i64,
-            model: pick(rng, &["claude-sonnet-4.5", "glm-4.6", "", "my/odd \"model\""]),
+            model: pick(
+                rng,
+                &["claude-sonnet-4.5", "glm-4.6", "", "my/odd \"model\"", "tab\tmodel"],
+            ),
             lane: pick(rng, &["zai", "anthropic", ""]),
             upstream: pick(rng, &["zai", "anth", ""]),
             op: pick(rng, &["nonstream", "stream", ""]),
@@ -398,7 +409,14 @@ mod tests {
             let mut renderer = Renderer::new(prices);
             for _ in 0..2000 {
                 let r = random_request(&mut rng);
+                renderer.render_serde(&r).unwrap();
+                let derived = renderer.out.clone();
                 renderer.render(&r).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&renderer.out),
+                    String::from_utf8_lossy(&derived),
+                    "the hand-written line is serde's, byte for byte"
+                );
                 let fast: serde_json::Value = serde_json::from_slice(&renderer.out).unwrap();
                 let typed: serde_json::Value =
                     serde_json::from_str(&turn_line(&r, prices).unwrap()).unwrap();

@@ -12,6 +12,7 @@
 
 mod discover;
 mod event;
+mod fast;
 mod join;
 mod parse;
 mod report;
@@ -274,8 +275,8 @@ pub fn prepare_ccp(
 }
 
 /// Count the files read in this run that are byte-identical to another file (a tag snapshot
-/// made with `cp`). Only files of equal size and first bytes are hashed whole, so the check
-/// costs nothing when there are no copies.
+/// made with `cp`). Only files of equal size and first bytes are compared, byte for byte, so
+/// the check costs nothing when there are no copies.
 fn copies(
     report: &mut CcpReport,
     read: &[(String, u64, String)],
@@ -289,10 +290,25 @@ fn copies(
         }
     }
     for paths in groups.into_values().filter(|g| g.len() > 1 && g.iter().any(|p| p.1)) {
-        let mut by_hash: HashMap<String, &str> = HashMap::new();
+        // One path per distinct content, in order: a later equal file copies the first.
+        let mut distinct: Vec<&str> = Vec::new();
         for (path, fresh) in paths {
-            let Ok(hash) = hash_file(Utf8Path::new(path)) else { continue };
-            match by_hash.get(&hash) {
+            let mut first = None;
+            for d in &distinct {
+                match same_bytes(Utf8Path::new(d), Utf8Path::new(path)) {
+                    Ok(true) => {
+                        first = Some(*d);
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(_) => {
+                        first = Some("");
+                        break;
+                    }
+                }
+            }
+            match first {
+                Some("") => {} // Unreadable now: not a copy we can vouch for.
                 Some(first) if fresh => {
                     report.duplicate_files += 1;
                     let note = format!("byte-identical to {first}: nothing in it counted again");
@@ -301,27 +317,41 @@ fn copies(
                     }
                 }
                 Some(_) => {}
-                None => {
-                    by_hash.insert(hash, path);
-                }
+                None => distinct.push(path),
             }
         }
     }
 }
 
-/// SHA-256 of a whole file (hex of its first 16 bytes).
-fn hash_file(path: &Utf8Path) -> std::io::Result<String> {
-    let mut f = File::open(path)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
+/// Whether two files hold the same bytes (compared in 1 MiB pieces).
+fn same_bytes(a: &Utf8Path, b: &Utf8Path) -> std::io::Result<bool> {
+    let (mut fa, mut fb) = (File::open(a)?, File::open(b)?);
+    if fa.metadata()?.len() != fb.metadata()?.len() {
+        return Ok(false);
     }
-    Ok(crate::events::hex(&ctx.finish().as_ref()[..16]))
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = fill(&mut fa, &mut ba)?;
+        let m = fill(&mut fb, &mut bb)?;
+        if n != m || ba[..n] != bb[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Read until `buf` is full or the file ends; the bytes read.
+fn fill(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
@@ -432,12 +462,16 @@ fn read_file(
                     sink.report.blank_lines += 1;
                     continue;
                 }
-                let parsed = parse::parse_line(bytes);
-                if let Some(why) = parsed.problem {
-                    bad(sink, no, why)?;
-                }
-                for rec in &parsed.recs {
-                    joiner.feed(rec, 0, sink.index, done)?;
+                if let Some(rec) = parse::fast_record(bytes) {
+                    joiner.feed(&rec, 0, sink.index, done)?;
+                } else {
+                    let parsed = parse::parse_line(bytes);
+                    if let Some(why) = parsed.problem {
+                        bad(sink, no, why)?;
+                    }
+                    for rec in &parsed.recs {
+                        joiner.feed(rec, 0, sink.index, done)?;
+                    }
                 }
                 if !done.is_empty() {
                     sink.drain(done)?;

@@ -133,6 +133,13 @@ pub(crate) struct Parsed<'a> {
     pub problem: Option<String>,
 }
 
+/// The line's one usage record through the lean scanner ([`super::fast`]), when it is a plain
+/// flat object with a usable time; `None`: read it with [`parse_line`].
+pub(crate) fn fast_record(bytes: &[u8]) -> Option<Rec<'_>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    super::fast::scan(bytes).filter(|r| r.micros().is_some())
+}
+
 /// Read every usage record on a line. Never quotes the line's text in a reason.
 pub(crate) fn parse_line(bytes: &[u8]) -> Parsed<'_> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -12,6 +12,7 @@ use agentos_backfill::agentos_py::{PyOptions, PyReport, prepare_py};
 use agentos_backfill::ccp::{CcpOptions, CcpReport, prepare_ccp};
 use agentos_ccc_client::JsonlLog;
 use agentos_event_schema::Timestamp;
+use agentos_rollup::model_trend::ModelDay;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
 use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, read_model_health, summarize_incremental};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -41,7 +42,7 @@ pub struct BackfillArgs {
     /// Stop at the first line that cannot be used (default: report it and go on).
     #[arg(long)]
     pub strict: bool,
-    /// Do not refresh metrics_summary.json, progress.log.md and trend.json after writing
+    /// Do not refresh metrics_summary.json, progress.log.md, trend.json and model_trend.json after writing
     /// (`agentos rollup` does it later).
     #[arg(long)]
     pub no_summary: bool,
@@ -95,19 +96,19 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     // The summary, progress log and trend follow the events just written.
     // The latest saved `/v1/usage` response under results/ gives the summary's model health.
     let health = ccp.as_ref().and_then(|r| r.results.usage_snapshots.last()).map(|s| &s.path);
-    let written = if wrote > 0 && !a.dry_run && !a.no_summary {
+    let (written, trend) = if wrote > 0 && !a.dry_run && !a.no_summary {
         match refresh_summary(&data_dir, &events, health.map(Utf8Path::new)) {
-            Ok(paths) => paths,
+            Ok(done) => done,
             Err(e) => {
                 eprintln!(
                     "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
                     crate::table::sanitize(&format!("{e:#}"), 400)
                 );
-                Vec::new()
+                (Vec::new(), Vec::new())
             }
         }
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     if a.json {
         let mut v = match &ccp {
@@ -120,6 +121,8 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
             }
             m.insert("dry_run".to_owned(), json!(a.dry_run));
             m.insert("written".to_owned(), json!(written));
+            // The refreshed trendline per UTC day × model (empty when nothing was refreshed).
+            m.insert("trend".to_owned(), serde_json::to_value(&trend)?);
         }
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -200,19 +203,21 @@ fn backfill_py(
     pending.commit().map_err(fail)
 }
 
-/// Roll the data dir's log up from its checkpoint, as `agentos rollup` does.
+/// Roll the data dir's log up from its checkpoint, as `agentos rollup` does; the paths written
+/// and the trend per day × model.
 fn refresh_summary(
     data_dir: &Utf8Path,
     events: &Utf8Path,
     usage_json: Option<&Utf8Path>,
-) -> anyhow::Result<Vec<Utf8PathBuf>> {
+) -> anyhow::Result<(Vec<Utf8PathBuf>, Vec<ModelDay>)> {
     let checkpoint = data_dir.join(CHECKPOINT_FILE);
     let opts = SummaryOptions {
         model_health: usage_json.map(read_model_health).transpose()?,
         ..SummaryOptions::default()
     };
     let r = summarize_incremental(&[events.to_owned()], &opts, &checkpoint)?;
-    super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))
+    let paths = super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))?;
+    Ok((paths, r.model_days))
 }
 
 /// Append `events` lines (handed over in batches by `write`) under the event log's lock, then

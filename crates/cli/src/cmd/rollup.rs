@@ -32,7 +32,7 @@ pub struct RollupArgs {
     #[arg(long = "events", value_name = "FILE")]
     pub events: Vec<Utf8PathBuf>,
     /// Where to write the summary. Default: <data dir>/metrics_summary.json.
-    /// progress.log.md and trend.json are written next to it.
+    /// progress.log.md, trend.json and model_trend.json are written next to it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<Utf8PathBuf>,
     /// Fail (exit 1) on the first malformed or schema-invalid line instead of skipping it.
@@ -246,7 +246,7 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Write the summary, progress log and trend; return the paths written.
+/// Write the summary, progress log, trend and trend per day × model; return the paths written.
 pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
     write_summary(&r.summary, out)?;
     let dir = match out.parent() {
@@ -256,9 +256,11 @@ pub fn write_outputs(r: &Rollup, out: &Utf8Path) -> anyhow::Result<Vec<Utf8PathB
     let trend_path = dir.join("trend.json");
     let log_path = dir.join("progress.log.md");
     let trend = update_trend(&trend_path, r)?;
+    let model_trend_path = dir.join("model_trend.json");
+    agentos_rollup::model_trend::update_model_trend(&model_trend_path, r)?;
     let today = r.summary.generated_at.map(|t| t.utc_date()).unwrap_or_default();
     update_progress_log(&log_path, &today, r, Some(&trend))?;
-    Ok(vec![out.to_owned(), log_path, trend_path])
+    Ok(vec![out.to_owned(), log_path, trend_path, model_trend_path])
 }
 
 pub fn report(a: ReportArgs, g: &Global) -> anyhow::Result<ExitCode> {

@@ -147,3 +147,106 @@ fn a_saved_usage_snapshot_gives_the_summary_its_model_health() {
         serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
     assert!(summary["model_health"]["claude-haiku-4.5"].is_object(), "{summary}");
 }
+
+/// The value of rank ⌈pct·n/100⌉ of `values` in ascending order (nearest rank).
+fn nearest_rank(values: &mut [f64], pct: usize) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let rank = (pct * values.len()).div_ceil(100).max(1);
+    values.get(rank - 1).copied()
+}
+
+/// Within the trend's stated accuracy (1 %) of `want`; `null` exactly when there is none.
+fn near(got: &Json, want: Option<f64>, what: &str) {
+    match want {
+        None => assert!(got.is_null(), "{what}: {got} for none"),
+        Some(w) => {
+            let g = got.as_f64().unwrap_or_else(|| panic!("{what}: {got}"));
+            assert!((g - w).abs() <= 0.01 * w + 1e-9, "{what}: {g} vs {w}");
+        }
+    }
+}
+
+#[test]
+fn the_trend_per_day_and_model_matches_the_generated_truth() {
+    let s = Scratch::new();
+    let root = s.path().join("ccp");
+    let tree = CcpTree::generate(&root, 1500, 33).unwrap();
+    let data = s.path().join("data");
+    // Prices of our own, so each request's cost is computed here by hand.
+    let prices = s.path().join("prices.json");
+    let per_million =
+        [("claude-sonnet-4.5", 3.0, 15.0), ("claude-haiku-4.5", 1.0, 5.0), ("glm-4.6", 0.6, 2.2)];
+    let models: serde_json::Map<String, Json> = per_million
+        .iter()
+        .map(|(m, i, o)| ((*m).to_owned(), serde_json::json!({"input": i, "output": o})))
+        .collect();
+    let table = serde_json::json!({"id": "test", "date": "2026-11-30", "models": models});
+    std::fs::write(&prices, table.to_string()).unwrap();
+    let r = json_of(&backfill(&data, &root, &["--json", "--prices", prices.to_str().unwrap()]));
+    let rows = r["trend"].as_array().unwrap();
+
+    // The generator's requests grouped by the UTC day they ended on and their model.
+    let mut cells: std::collections::BTreeMap<(String, String), Vec<_>> = Default::default();
+    for q in &tree.requests {
+        let day = agentos_testkit::ccp_logs::utc_day(q.at);
+        cells.entry((day, q.model.clone())).or_default().push(q);
+    }
+    assert_eq!(rows.len(), cells.len(), "one row per day × model");
+    assert!(cells.len() > 20, "{} cells: several days and models", cells.len());
+    let (mut warn, mut block, mut too_many) = (0, 0, 0);
+    for (row, ((day, model), reqs)) in rows.iter().zip(&cells) {
+        let what = format!("{day} {model}");
+        assert_eq!(
+            (row["date"].as_str(), row["model"].as_str()),
+            (Some(day.as_str()), Some(model.as_str()))
+        );
+        let count = |f: &dyn Fn(&&&agentos_testkit::ccp_logs::GenRequest) -> bool| {
+            reqs.iter().filter(f).count() as u64
+        };
+        assert_eq!(row["requests"], reqs.len() as u64, "{what}");
+        assert_eq!(row["failed"], count(&|q| q.failed), "{what}");
+        assert_eq!(row["tokens_in"], reqs.iter().map(|q| q.tokens.0).sum::<u64>(), "{what}");
+        assert_eq!(row["tokens_out"], reqs.iter().map(|q| q.tokens.1).sum::<u64>(), "{what}");
+        assert_eq!(row["fallbacks"], reqs.iter().map(|q| q.fallbacks).sum::<u64>(), "{what}");
+        assert_eq!(row["status_429"], count(&|q| q.status_429), "{what}");
+        assert_eq!(row["idle_timeouts"], count(&|q| q.idle_timeout), "{what}");
+        assert_eq!(row["quota_warn"], count(&|q| q.reroute == "quota_warn_attempt"), "{what}");
+        assert_eq!(row["quota_block"], count(&|q| q.reroute == "quota_block"), "{what}");
+        warn += count(&|q| q.reroute == "quota_warn_attempt");
+        block += count(&|q| q.reroute == "quota_block");
+        too_many += count(&|q| q.status_429);
+        let (_, pin, pout) = per_million.iter().find(|p| p.0 == model).unwrap();
+        let cost: f64 =
+            reqs.iter().map(|q| (q.tokens.0 as f64 * pin + q.tokens.1 as f64 * pout) / 1e6).sum();
+        near(&row["cost_usd"], Some(cost), &format!("{what} cost"));
+        let mut lat: Vec<f64> =
+            reqs.iter().filter_map(|q| q.latency_ms.map(|v| v as f64)).collect();
+        let mut ttft: Vec<f64> = reqs.iter().filter_map(|q| q.ttft_ms.map(|v| v as f64)).collect();
+        assert_eq!(row["latency_samples"], lat.len() as u64, "{what}");
+        assert_eq!(row["ttft_samples"], ttft.len() as u64, "{what}");
+        near(&row["latency_ms_p50"], nearest_rank(&mut lat, 50), &format!("{what} p50"));
+        near(&row["latency_ms_p95"], nearest_rank(&mut lat, 95), &format!("{what} p95"));
+        near(&row["ttft_ms_p50"], nearest_rank(&mut ttft, 50), &format!("{what} ttft p50"));
+        near(&row["ttft_ms_p90"], nearest_rank(&mut ttft, 90), &format!("{what} ttft p90"));
+        // ELR: Σ out / Σ (stream time, else latency); dirty: Σ out / Σ latency (contract §6.2).
+        let out: u64 = reqs.iter().map(|q| q.tokens.1).sum();
+        let latency_s: f64 = reqs.iter().map(|q| q.latency_ms.unwrap_or(0) as f64 / 1000.0).sum();
+        let effective_s: f64 = reqs
+            .iter()
+            .map(|q| q.stream_ms.filter(|s| *s > 0).or(q.latency_ms).unwrap_or(0) as f64 / 1000.0)
+            .sum();
+        let tps = |secs: f64| (secs > 0.0).then(|| out as f64 / secs);
+        near(&row["out_elr_tps"], tps(effective_s), &format!("{what} elr"));
+        near(&row["out_dirty_tps"], tps(latency_s), &format!("{what} dirty"));
+    }
+    assert!(warn > 0 && block > 0 && too_many > 0, "the tree has each kind");
+
+    // The same rows are in model_trend.json; `agentos rollup` resumes and writes the same bytes.
+    let file = std::fs::read(data.join("model_trend.json")).unwrap();
+    let stored: Json = serde_json::from_slice(&file).unwrap();
+    assert_eq!(&stored["rows"], &r["trend"]);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.env_remove("AGENTOS_DATA_DIR").env("HOME", &data).arg("--data-dir").arg(&data).arg("rollup");
+    assert!(c.output().unwrap().status.success());
+    assert_eq!(std::fs::read(data.join("model_trend.json")).unwrap(), file);
+}

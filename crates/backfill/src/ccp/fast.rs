@@ -1,0 +1,414 @@
+//! A lean field scanner for the common usage line: one flat JSON object (strings without
+//! escapes, numbers, booleans, `null`), read straight into the borrowed [`Rec`] without
+//! serde's machinery. Anything else — an escape, a nested value, a duplicate field, a number
+//! of the wrong kind, several objects or trailing text, a missing `ts` or `rid` — returns
+//! `None` and the line goes through serde ([`super::parse::parse_line`]), so what a line
+//! yields never depends on which path read it (a test holds the two equal field by field,
+//! `f64` bits included: serde_json is built with `float_roundtrip`, correctly rounded like
+//! `str::parse`).
+
+use std::borrow::Cow;
+
+use super::parse::Rec;
+use crate::record::Text;
+
+#[derive(Clone, Copy)]
+enum Field {
+    Ts,
+    Rid,
+    Str(StrField),
+    Int(IntField),
+    Float(FloatField),
+    PreferredAttempt,
+    Other,
+}
+
+#[derive(Clone, Copy)]
+enum StrField {
+    Lane,
+    Model,
+    Reason,
+    Op,
+    ErrType,
+    Upstream,
+    Event,
+    Decision,
+    DecisionReason,
+    RerouteMode,
+    RerouteDecision,
+}
+
+#[derive(Clone, Copy)]
+enum IntField {
+    InputTokens,
+    OutputTokens,
+    Status,
+}
+
+#[derive(Clone, Copy)]
+enum FloatField {
+    LatencyMs,
+    StreamMs,
+    TtftMs,
+    WarnPctCfg,
+    WarnPctAuto,
+    WarnPctConfidence,
+    GapP50,
+    GapP95,
+    GapSamples,
+}
+
+/// The field a key names and its bit in the "seen" mask (serde refuses a repeated field).
+fn field(key: &[u8]) -> (Field, u32) {
+    use {FloatField as F, IntField as I, StrField as S};
+    match key {
+        b"ts" => (Field::Ts, 0),
+        b"rid" => (Field::Rid, 1),
+        b"lane" => (Field::Str(S::Lane), 2),
+        b"model" => (Field::Str(S::Model), 3),
+        b"input_tokens" => (Field::Int(I::InputTokens), 4),
+        b"output_tokens" => (Field::Int(I::OutputTokens), 5),
+        b"status" => (Field::Int(I::Status), 6),
+        b"reason" => (Field::Str(S::Reason), 7),
+        b"op" => (Field::Str(S::Op), 8),
+        b"latency_ms" => (Field::Float(F::LatencyMs), 9),
+        b"stream_ms" => (Field::Float(F::StreamMs), 10),
+        b"ttft_ms" => (Field::Float(F::TtftMs), 11),
+        b"err_type" => (Field::Str(S::ErrType), 12),
+        b"upstream" => (Field::Str(S::Upstream), 13),
+        b"event" => (Field::Str(S::Event), 14),
+        b"decision" => (Field::Str(S::Decision), 15),
+        b"decision_reason" => (Field::Str(S::DecisionReason), 16),
+        b"reroute_mode" => (Field::Str(S::RerouteMode), 17),
+        b"reroute_decision" => (Field::Str(S::RerouteDecision), 18),
+        b"preferred_attempt" => (Field::PreferredAttempt, 19),
+        b"warn_pct_cfg" => (Field::Float(F::WarnPctCfg), 20),
+        b"warn_pct_auto" => (Field::Float(F::WarnPctAuto), 21),
+        b"warn_pct_confidence" => (Field::Float(F::WarnPctConfidence), 22),
+        b"gap_seconds_p50" => (Field::Float(F::GapP50), 23),
+        b"gap_seconds_p95" => (Field::Float(F::GapP95), 24),
+        b"gap_samples" => (Field::Float(F::GapSamples), 25),
+        _ => (Field::Other, 31),
+    }
+}
+
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let ok = self.text.as_bytes().get(self.at..).is_some_and(|r| r.starts_with(word));
+        if ok {
+            self.at += word.len();
+        }
+        ok
+    }
+
+    /// A string without escapes or control characters (else `None`: serde decides).
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let b = self.text.as_bytes();
+        let start = self.at;
+        let mut i = start;
+        // One pass (the strings are short): the closing quote, or an escape or a control
+        // character, which serde reads (or refuses) instead.
+        loop {
+            match *b.get(i)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        self.text.get(start..i)
+    }
+
+    /// A JSON number's text (strict grammar) and whether it is an integer.
+    fn number(&mut self) -> Option<(&'a str, bool)> {
+        let b = self.text.as_bytes();
+        let start = self.at;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        let mut integer = true;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            integer = false;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            integer = false;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        self.at = i;
+        Some((self.text.get(start..i)?, integer))
+    }
+
+    fn float(&mut self) -> Option<f64> {
+        let (tok, _) = self.number()?;
+        tok.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// An integer serde reads as `i64` (not `-0`, which serde_json reads as a float).
+    fn int(&mut self) -> Option<i64> {
+        let (tok, integer) = self.number()?;
+        if !integer || tok == "-0" {
+            return None;
+        }
+        tok.parse::<i64>().ok()
+    }
+
+    /// Skip a scalar value of a key the backfill does not use.
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true").then_some(()),
+            b'f' => self.literal(b"false").then_some(()),
+            b'n' => self.literal(b"null").then_some(()),
+            _ => self.number().map(|_| ()),
+        }
+    }
+}
+
+fn empty_rec<'a>() -> Rec<'a> {
+    Rec {
+        ts: 0.0,
+        rid: Text(Cow::Borrowed("")),
+        lane: None,
+        model: None,
+        input_tokens: None,
+        output_tokens: None,
+        status: None,
+        reason: None,
+        op: None,
+        latency_ms: None,
+        stream_ms: None,
+        ttft_ms: None,
+        err_type: None,
+        upstream: None,
+        event: None,
+        decision: None,
+        decision_reason: None,
+        reroute_mode: None,
+        reroute_decision: None,
+        preferred_attempt: None,
+        warn_pct_cfg: None,
+        warn_pct_auto: None,
+        warn_pct_confidence: None,
+        gap_seconds_p50: None,
+        gap_seconds_p95: None,
+        gap_samples: None,
+    }
+}
+
+/// The line's one usage record, when it is a plain flat object (BOM already stripped);
+/// `None`: let serde read it.
+pub(crate) fn scan(bytes: &[u8]) -> Option<Rec<'_>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut c = Cursor { text, at: 0 };
+    let mut rec = empty_rec();
+    let mut seen = 0u32;
+    c.skip_ws();
+    c.eat(b'{')?;
+    c.skip_ws();
+    loop {
+        let key = c.string()?;
+        c.skip_ws();
+        c.eat(b':')?;
+        c.skip_ws();
+        let (f, bit) = field(key.as_bytes());
+        if bit != 31 {
+            if seen & (1 << bit) != 0 {
+                return None;
+            }
+            seen |= 1 << bit;
+        }
+        let null = c.peek() == Some(b'n') && c.literal(b"null");
+        match f {
+            Field::Ts => rec.ts = if null { return None } else { c.float()? },
+            Field::Rid => {
+                rec.rid = if null { return None } else { Text(Cow::Borrowed(c.string()?)) }
+            }
+            Field::Str(s) => {
+                let v = if null { None } else { Some(Text(Cow::Borrowed(c.string()?))) };
+                use StrField as S;
+                *match s {
+                    S::Lane => &mut rec.lane,
+                    S::Model => &mut rec.model,
+                    S::Reason => &mut rec.reason,
+                    S::Op => &mut rec.op,
+                    S::ErrType => &mut rec.err_type,
+                    S::Upstream => &mut rec.upstream,
+                    S::Event => &mut rec.event,
+                    S::Decision => &mut rec.decision,
+                    S::DecisionReason => &mut rec.decision_reason,
+                    S::RerouteMode => &mut rec.reroute_mode,
+                    S::RerouteDecision => &mut rec.reroute_decision,
+                } = v;
+            }
+            Field::Int(i) => {
+                let v = if null { None } else { Some(c.int()?) };
+                *match i {
+                    IntField::InputTokens => &mut rec.input_tokens,
+                    IntField::OutputTokens => &mut rec.output_tokens,
+                    IntField::Status => &mut rec.status,
+                } = v;
+            }
+            Field::Float(x) => {
+                let v = if null { None } else { Some(c.float()?) };
+                use FloatField as F;
+                *match x {
+                    F::LatencyMs => &mut rec.latency_ms,
+                    F::StreamMs => &mut rec.stream_ms,
+                    F::TtftMs => &mut rec.ttft_ms,
+                    F::WarnPctCfg => &mut rec.warn_pct_cfg,
+                    F::WarnPctAuto => &mut rec.warn_pct_auto,
+                    F::WarnPctConfidence => &mut rec.warn_pct_confidence,
+                    F::GapP50 => &mut rec.gap_seconds_p50,
+                    F::GapP95 => &mut rec.gap_seconds_p95,
+                    F::GapSamples => &mut rec.gap_samples,
+                } = v;
+            }
+            Field::PreferredAttempt => {
+                rec.preferred_attempt = if null {
+                    None
+                } else if c.literal(b"true") {
+                    Some(true)
+                } else if c.literal(b"false") {
+                    Some(false)
+                } else {
+                    return None;
+                };
+            }
+            Field::Other => {
+                if !null {
+                    c.skip_scalar()?;
+                }
+            }
+        }
+        c.skip_ws();
+        match c.peek()? {
+            b',' => {
+                c.at += 1;
+                c.skip_ws();
+            }
+            b'}' => {
+                c.at += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    c.skip_ws();
+    // ts and rid are required; one object and nothing after it.
+    (seen & 0b11 == 0b11 && c.at == text.len()).then_some(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_rec(line: &str) -> Option<String> {
+        let mut it = serde_json::Deserializer::from_str(line).into_iter::<Rec<'_>>();
+        let rec = it.next()?.ok()?;
+        it.next().is_none().then(|| format!("{rec:?}"))
+    }
+
+    /// Whatever the fast path accepts, serde reads the same (f64 bits included); what it
+    /// refuses, serde decides.
+    #[test]
+    fn the_scanner_reads_exactly_what_serde_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        agentos_testkit::ccp_logs::CcpTree::generate(dir.path(), 400, 7).unwrap();
+        let mut lines: Vec<String> = Vec::new();
+        for f in ["logs/usage.jsonl.2", "logs/usage.jsonl", "logs/dev/usage.jsonl"] {
+            let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+            lines.extend(text.lines().map(str::to_owned));
+        }
+        let fast_count = lines.iter().filter(|l| scan(l.as_bytes()).is_some()).count();
+        assert!(fast_count * 10 > lines.len() * 9, "the generated lines take the fast path");
+        let odd = [
+            r#"{"ts":1795310558.568518,"rid":"a"}"#,
+            r#"  {"rid":"a" , "ts" : 1e9 , "x":{"y":1}}  "#,
+            r#"{"ts":1795310558.5685181234567,"rid":"a","status":-0}"#,
+            r#"{"ts":-0,"rid":"a","latency_ms":-0,"status":-1}"#,
+            r#"{"ts":1,"rid":"a","ts":2}"#,
+            r#"{"ts":1,"rid":"a","input_tokens":1.0}"#,
+            r#"{"ts":1,"rid":"a","input_tokens":9223372036854775808}"#,
+            r#"{"ts":1,"rid":"a","latency_ms":18446744073709551616}"#,
+            r#"{"ts":1,"rid":"a","latency_ms":1e400}"#,
+            r#"{"ts":1,"rid":"a","latency_ms":1e-400}"#,
+            r#"{"ts":1,"rid":"a","model":"m\u00e9"}"#,
+            r#"{"ts":1,"rid":"a","model":"mé","op":null,"preferred_attempt":false}"#,
+            r#"{"ts":1,"rid":null}"#,
+            r#"{"ts":null,"rid":"a"}"#,
+            r#"{"ts":1,"rid":"a","preferred_attempt":1}"#,
+            r#"{"ts":1,"rid":"a","status":"200"}"#,
+            r#"{"ts":1,"rid":"a"}{"ts":2,"rid":"b"}"#,
+            r#"{"ts":1,"rid":"a"} trailing"#,
+            r#"{"ts":01,"rid":"a"}"#,
+            r#"{"ts":1.,"rid":"a"}"#,
+            r#"{"ts":+1,"rid":"a"}"#,
+            r#"{"ts":1,"rid":"a",}"#,
+            r#"{"rid":"a"}"#,
+            r#"{}"#,
+            "{\"ts\":1,\"rid\":\"a\tb\"}",
+            r#"{"ts":1,"rid":"a","other":[1,2],"h2":true,"n":null,"e":-1.5E+3}"#,
+        ];
+        lines.extend(odd.iter().map(|s| (*s).to_owned()));
+        for line in &lines {
+            if let Some(rec) = scan(line.as_bytes()) {
+                assert_eq!(Some(format!("{rec:?}")), serde_rec(line), "{line}");
+            }
+        }
+        // The odd lines the scanner must read itself, and those it must leave to serde.
+        assert!(scan(odd[1].as_bytes()).is_none(), "nested value: serde");
+        assert!(scan(odd[25].as_bytes()).is_none(), "array: serde");
+        assert!(scan(odd[3].as_bytes()).is_some_and(|r| r.ts.to_bits() == (-0.0f64).to_bits()));
+        for i in [2, 4, 5, 6, 8, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24] {
+            assert!(scan(odd[i].as_bytes()).is_none(), "{}", odd[i]);
+        }
+        for i in [0, 3, 7, 9, 11] {
+            assert!(scan(odd[i].as_bytes()).is_some(), "{}", odd[i]);
+        }
+    }
+}
