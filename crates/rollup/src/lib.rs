@@ -50,6 +50,7 @@ mod lines;
 pub mod progress;
 mod scan;
 mod sessfile;
+mod sessions;
 mod summary;
 mod tracker_windows;
 pub mod usage;
