@@ -20,7 +20,7 @@ pub struct Bench {
 }
 
 /// The benchmarks `cargo xtask bench` knows.
-pub const BENCHES: [Bench; 12] = [
+pub const BENCHES: [Bench; 13] = [
     Bench {
         package: "agentos-licensing",
         name: "verify",
@@ -64,6 +64,9 @@ pub const BENCHES: [Bench; 12] = [
     // `agentos backfill --ccp-root` of a generated ~1M-line CCP log tree vs `wc -l` on the
     // same files (≤ 15×), and its re-run (≤ 5 %) (size: `CCP_BENCH_LINES`).
     Bench { package: "agentos-cli", name: "ccp_backfill", dir: "crates/cli", takes_events: false },
+    // `agentos rollup` over 1M lines of 500k never-ended sessions: peak RSS of a whole read
+    // (≤ 128 MiB) and of the checkpointed run (size: `ROLLUP_MEMORY_BENCH_SESSIONS`).
+    Bench { package: "agentos-cli", name: "rollup_memory", dir: "crates/cli", takes_events: false },
 ];
 
 impl Bench {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use agentos_event_schema::catalog::SchemaKind;
 use agentos_event_schema::ccp::detect_kind;
@@ -364,10 +363,12 @@ fn check_metrics(agent: &ureq::Agent, base: &str, opts: &CheckOptions, report: &
     let url = format!("{}/metrics", base.trim_end_matches('/'));
     let fetched = agent.get(&url).call().map_err(|e| e.to_string()).and_then(|mut resp| {
         let status = resp.status().as_u16();
-        let body = resp.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        let body = agentos_transport::read_body(&mut resp, agentos_transport::caps::METRICS)
+            .map_err(|e| e.to_string())?;
         if status != 200 {
             return Err(format!("HTTP {status}"));
         }
+        let body = String::from_utf8(body).map_err(|e| e.to_string())?;
         Exposition::parse(&body).map_err(|e| e.to_string())
     });
     let exposition = match fetched {
@@ -398,22 +399,19 @@ fn check_metrics(agent: &ureq::Agent, base: &str, opts: &CheckOptions, report: &
 }
 
 fn check_url(base: &str, opts: &CheckOptions, report: &mut Report) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(5)))
-        .timeout_global(Some(Duration::from_secs(15)))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    // The shared transport policy: timeouts, no redirects, no proxy from the environment.
+    let agent = agentos_transport::agent(agentos_transport::Limits::default());
     for (path, kind) in CCC_ENDPOINTS {
         let url = format!("{}{path}", base.trim_end_matches('/'));
         let fetched = agent.get(&url).call().map_err(|e| e.to_string()).and_then(|mut resp| {
             let status = resp.status().as_u16();
-            let body = resp.body_mut().read_to_string().map_err(|e| e.to_string())?;
+            let body = agentos_transport::read_body(&mut resp, agentos_transport::caps::JSON)
+                .map_err(|e| e.to_string())?;
             // /readyz answers 503 with a JSON body when the providers catalog is broken.
             if status >= 400 && !(path == "/readyz" && status == 503) {
                 return Err(format!("HTTP {status}"));
             }
-            serde_json::from_str::<Json>(&body).map_err(|e| format!("body is not JSON: {e}"))
+            serde_json::from_slice::<Json>(&body).map_err(|e| format!("body is not JSON: {e}"))
         });
         let value = match fetched {
             Ok(v) => v,

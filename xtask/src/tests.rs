@@ -151,6 +151,10 @@ fn only_ccc_client_and_licensing_with_issuer_reach_an_http_client() {
     assert!(!reach("agentos-backfill", &[]));
     assert!(reach("agentos-licensing", &["issuer"]), "the issuer client needs ureq");
     assert!(reach("agentos-ccc-client", &[]), "ccc-client delivers the outbox over HTTP");
+    // Both clients take their agent from the one transport policy.
+    assert!(deps("agentos-ccc-client", &[]).contains("agentos-transport"));
+    assert!(deps("agentos-licensing", &["issuer"]).contains("agentos-transport"));
+    assert!(!deps("agentos-licensing", &[]).contains("agentos-transport"));
 }
 
 /// Issue #9: `ccc-client` records and uploads but computes no metrics, so it does not depend

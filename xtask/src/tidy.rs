@@ -2,8 +2,9 @@
 //! HTTP client, checked on the sources and on Cargo's own dependency graph.
 //!
 //! `event-schema`, `privacy` and `otel` do no I/O: their non-test sources name neither `std::fs` nor
-//! `std::net` ([`io_uses`], [`io_free_violations`]). Only `ccc-client`, and `licensing` with
-//! its `issuer` feature, reach `ureq` ([`normal_deps`] runs `cargo tree` for one package with
+//! `std::net` ([`io_uses`], [`io_free_violations`]). Only `transport` (the one HTTP policy),
+//! `ccc-client`, and `licensing` with its `issuer` feature, reach `ureq` ([`normal_deps`] runs
+//! `cargo tree` for one package with
 //! its default features, the graph a crate that depends on it gets). The library crates and
 //! the CLI carry what publishing needs, the internal crates stay unpublishable
 //! ([`publish_problems`], from `cargo metadata`). Outside `privacy` no crate makes a privacy
@@ -26,6 +27,7 @@ pub const PUBLISHABLE: &[&str] = &[
     "agentos-backfill",
     "agentos-otel",
     "agentos-tracker",
+    "agentos-transport",
     "agentos-cli",
 ];
 

@@ -6,12 +6,14 @@
 //! | `PRIVACY_TIER` | `local`, `minimized` or `full` | `local` |
 //! | `AGENTOS_CCC_BASE_URL` | CCC base URL | `http://127.0.0.1:8082` |
 //! | `CCC_API_KEY` | sent as `Authorization: Bearer` (never stored or logged) | none |
+//! | `AGENTOS_ALLOW_INSECURE_HTTP` | `1`: plain `http://` may carry the key and uploads to a host that is not loopback | refused |
 //! | `LICENSE_PACK_PATH`, `AGENTOS_PUBKEYS`, `CCP_LICENSE_PUBKEY_B64` | license (see `agentos-licensing`) | `<data_dir>/license.pack` |
 
 use std::fmt;
 
 use agentos_licensing::LicenseConfig;
 use agentos_privacy::Tier;
+use agentos_transport::Cleartext;
 use camino::Utf8PathBuf;
 
 use crate::Error;
@@ -49,6 +51,9 @@ pub struct RecorderConfig {
     pub api_key: Option<String>,
     /// Where the license comes from.
     pub license: LicenseConfig,
+    /// Whether uploads (to CCC or an OTLP collector) may use plain `http://` to a host that is
+    /// not loopback (`AGENTOS_ALLOW_INSECURE_HTTP`).
+    pub cleartext: Cleartext,
 }
 
 impl fmt::Debug for RecorderConfig {
@@ -59,6 +64,7 @@ impl fmt::Debug for RecorderConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("license", &self.license)
+            .field("cleartext", &self.cleartext)
             .finish()
     }
 }
@@ -100,7 +106,8 @@ impl RecorderConfig {
         };
         // A key read from a file often ends in a newline, which is not valid in a header.
         let api_key = set("CCC_API_KEY").map(|k| k.trim().to_owned());
-        Ok(RecorderConfig { data_dir, tier, base_url, api_key, license })
+        let cleartext = Cleartext::from_vars(var);
+        Ok(RecorderConfig { data_dir, tier, base_url, api_key, license, cleartext })
     }
 
     /// Override the base URL (e.g. from `--base-url`), checking it.

@@ -1,14 +1,16 @@
 //! The only code in AgentOS that speaks HTTP to CCC or an OpenTelemetry collector: one `POST`
-//! per outbox batch.
+//! per outbox batch, under the shared transport policy (`agentos-transport`: no plain
+//! `http://` to another machine unless allowed, timeouts, no redirects, no proxy).
 
 use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
+use agentos_transport::{Cleartext, Limits, caps, check_url};
 use serde::{Deserialize, Serialize};
 
-/// Largest response body kept (for dead letters and error messages).
-const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+/// Largest response body kept (for dead letters and error messages): an excerpt.
+const MAX_RESPONSE_BODY: u64 = caps::SMALL;
 /// Longest `Retry-After` honoured; longer values are capped.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
@@ -22,8 +24,10 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
+    /// The shared defaults ([`agentos_transport::DEFAULT_CONNECT`], `DEFAULT_TOTAL`).
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(5), total: Duration::from_secs(15) }
+        let Limits { connect, total } = Limits::default();
+        Timeouts { connect, total }
     }
 }
 
@@ -37,6 +41,8 @@ pub struct Sender {
     headers: Vec<(String, String)>,
     /// Who is at the other end, in messages.
     peer: &'static str,
+    /// Whether plain `http://` may go to another machine.
+    cleartext: Cleartext,
 }
 
 impl fmt::Debug for Sender {
@@ -65,6 +71,8 @@ pub enum ProblemKind {
     NotAccepting,
     /// A redirect: kept; the base URL is probably wrong.
     Redirect,
+    /// Plain `http://` to another machine, not allowed: kept, nothing was sent.
+    Cleartext,
     /// Any other 4xx: the batch is moved to the dead-letter directory.
     Rejected,
 }
@@ -106,21 +114,23 @@ pub struct Failure {
 impl Sender {
     /// A sender for `base_url` (no trailing `/`) with the given timeouts.
     pub fn new(base_url: &str, api_key: Option<String>, timeouts: Timeouts) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_global(Some(timeouts.total))
-            .user_agent(concat!("agentos/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent =
+            agentos_transport::agent(Limits { connect: timeouts.connect, total: timeouts.total });
         Sender {
             agent,
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key,
             headers: Vec::new(),
             peer: "CCC",
+            cleartext: Cleartext::LoopbackOnly,
         }
+    }
+
+    /// Whether plain `http://` may go to another machine (by default only to loopback: the
+    /// key and the uploads would travel unencrypted).
+    pub fn with_cleartext(mut self, cleartext: Cleartext) -> Self {
+        self.cleartext = cleartext;
+        self
     }
 
     /// A sender for an OTLP/HTTP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`: the signal paths
@@ -153,6 +163,16 @@ impl Sender {
     /// `POST {base}{route}` with a JSON body and the batch's idempotency key.
     pub fn post(&self, route: &str, idempotency_key: &str, body: &[u8]) -> Attempt {
         let url = format!("{}{route}", self.base_url);
+        // Before any socket: the key and the batch never leave in clear for another machine.
+        if let Err(e) = check_url(&url, self.cleartext) {
+            return Attempt::Failed(Failure {
+                kind: ProblemKind::Cleartext,
+                message: format!("{}: {e}; uploads stay queued", self.peer),
+                status: None,
+                body: None,
+                retry_after: None,
+            });
+        }
         let mut req = self
             .agent
             .post(&url)

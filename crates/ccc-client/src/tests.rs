@@ -380,3 +380,58 @@ fn state_files_round_trip_and_read_older_state() {
     assert_eq!(listed, ["s-1"]);
     assert_eq!(files.downgraded().unwrap().into_iter().collect::<Vec<_>>(), ["s-1"]);
 }
+
+/// `http://0x7f.1:<port>`: the resolver reaches 127.0.0.1, but the URL does not say loopback
+/// literally, so it counts as another machine (a stand-in for a remote CCC in tests).
+fn disguised(server: &agentos_testkit::TestServer) -> String {
+    format!("http://0x7f.1:{}", server.addr().port())
+}
+
+#[test]
+fn the_sender_never_sends_the_key_in_clear_to_another_machine() {
+    use agentos_testkit::{Reply, TestServer};
+    use agentos_transport::Cleartext;
+    let server = TestServer::always(Reply::empty(202));
+    let url = disguised(&server);
+    for sender in [
+        Sender::new(&url, Some("sk-hidden".into()), Timeouts::default()),
+        Sender::otlp(&url, vec![("x-token".into(), "hdr-secret".into())], Timeouts::default()),
+    ] {
+        let Attempt::Failed(f) = sender.post("/v1/events", "k1", b"{}") else {
+            panic!("sent in clear")
+        };
+        assert_eq!(f.kind, ProblemKind::Cleartext);
+        assert!(f.kind.keeps_batch());
+        assert!(f.message.contains("0x7f.1") && f.message.contains("unencrypted"), "{f:?}");
+        assert!(!f.message.contains("sk-hidden") && !f.message.contains("hdr-secret"));
+    }
+    assert_eq!(server.connections(), 0, "a socket was opened");
+    // Allowed explicitly, the same URL reaches the server: the refusal was the only obstacle.
+    let allowed = Sender::new(&url, Some("sk-hidden".into()), Timeouts::default())
+        .with_cleartext(Cleartext::Allowed);
+    assert_eq!(allowed.post("/v1/events", "k1", b"{}"), Attempt::Delivered { status: 202 });
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn the_sender_does_not_follow_a_redirect() {
+    use agentos_testkit::{Reply, TestServer};
+    let target = TestServer::always(Reply::empty(202));
+    let redirect = TestServer::always(
+        Reply::empty(302).with_header("Location", &format!("{}/v1/events", target.url())),
+    );
+    let s = Sender::new(&redirect.url(), Some("sk-hidden".into()), Timeouts::default());
+    let Attempt::Failed(f) = s.post("/v1/events", "k1", b"{}") else { panic!("delivered") };
+    assert_eq!((f.kind, f.status), (ProblemKind::Redirect, Some(302)));
+    assert_eq!(target.connections(), 0, "the redirect was followed");
+}
+
+#[test]
+fn the_recorder_config_allows_cleartext_only_when_the_environment_says_so() {
+    use agentos_transport::Cleartext;
+    let (_d, dir) = tmp();
+    let c = RecorderConfig::from_vars(Some(dir.clone()), &vars(&[])).unwrap();
+    assert_eq!(c.cleartext, Cleartext::LoopbackOnly);
+    let on = vars(&[("AGENTOS_ALLOW_INSECURE_HTTP", "1")]);
+    assert_eq!(RecorderConfig::from_vars(Some(dir), &on).unwrap().cleartext, Cleartext::Allowed);
+}

@@ -4,6 +4,17 @@
 
 use agentos_licensing::Error as LicenseError;
 
+/// What to do when plain `http://` to another machine was refused.
+pub const CLEARTEXT: &str = "or pass --allow-insecure-http (or set AGENTOS_ALLOW_INSECURE_HTTP=1) if the network on the way is trusted";
+
+/// A failed delivery's message with the hint its kind has (plain `http://` refused).
+pub fn failure(f: &agentos_ccc_client::Failure) -> String {
+    match f.kind {
+        agentos_ccc_client::ProblemKind::Cleartext => with(&f.message, Some(CLEARTEXT)),
+        _ => f.message.clone(),
+    }
+}
+
 /// The hint for the first error in `e`'s chain that has one.
 pub fn for_chain(e: &anyhow::Error) -> Option<&'static str> {
     e.chain().find_map(|cause| {
@@ -59,6 +70,7 @@ pub fn license(e: &LicenseError) -> Option<&'static str> {
             "pass --issuer URL (and --invite CODE) or log in once with `agentos license login --issuer URL`"
         }
         LicenseError::PolicySignatureMismatch => "check the key given with --pubkey",
+        LicenseError::IssuerCleartext(_) => CLEARTEXT,
         _ => return None,
     })
 }
@@ -95,6 +107,7 @@ pub fn ccc_api(e: &agentos_ccc_client::ApiError) -> Option<&'static str> {
         ApiError::PersistenceDisabled { .. } => {
             Some("start CCC with CCP_PERSIST=1 to keep per-request history")
         }
+        ApiError::Cleartext(_) => Some(CLEARTEXT),
         _ => None,
     }
 }

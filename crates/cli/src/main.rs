@@ -75,6 +75,11 @@ pub struct Global {
     /// Where `data_dir` came from (filled in by [`Global::resolve`]).
     #[arg(skip)]
     pub data_dir_source: Source,
+    /// Send the API key, uploads and license requests over plain http:// to a host that is not
+    /// this machine (unencrypted: anyone on the way can read them). Also
+    /// AGENTOS_ALLOW_INSECURE_HTTP=1. Default: http:// only to localhost / 127.0.0.0/8 / ::1.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
 }
 
 /// Where a setting came from.
@@ -98,6 +103,12 @@ impl Global {
             self.data_dir = Some(Utf8PathBuf::from(v));
             self.data_dir_source = Source::Env("AGENTOS_DATA_DIR");
         }
+    }
+
+    /// Whether plain `http://` may go to another machine: `--allow-insecure-http`, else
+    /// `AGENTOS_ALLOW_INSECURE_HTTP`.
+    pub fn cleartext(&self) -> agentos_transport::Cleartext {
+        agentos_transport::Cleartext::from_env().or_allowed(self.allow_insecure_http)
     }
 
     /// The data dir: `--data-dir` / `AGENTOS_DATA_DIR`, else the platform default.

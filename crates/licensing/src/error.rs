@@ -142,6 +142,10 @@ pub enum Error {
         /// The transport error.
         detail: String,
     },
+    /// Plain `http://` to an issuer that is not loopback, not allowed: nothing was sent.
+    #[cfg(feature = "issuer")]
+    #[error("license issuer: {0}")]
+    IssuerCleartext(agentos_transport::UrlError),
     /// The issuer answered 429.
     #[error("license issuer {url} is rate limiting requests; try again in {retry_after_secs} s")]
     IssuerRateLimited {

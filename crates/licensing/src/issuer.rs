@@ -3,18 +3,21 @@
 //! [`refresh`], which verify what the issuer sends before anything is installed.
 //!
 //! The issuer's own `pubKeyB64` is never trusted: packs are verified against the configured
-//! [`KeyRing`](crate::KeyRing) only. Every request has a connect and an overall timeout; polling
-//! is bounded by the server's `interval`, the code's `expires_in` and [`LoginOptions::timeout`].
+//! [`KeyRing`](crate::KeyRing) only. Every request follows the shared transport policy
+//! (`agentos-transport`: connect and overall timeouts, a body cap, no redirects, no proxy from
+//! the environment, plain `http://` only to loopback unless allowed); polling is bounded by the
+//! server's `interval`, the code's `expires_in` and [`LoginOptions::timeout`].
 
 use std::time::{Duration, Instant};
 
+use agentos_transport::{BodyError, Cleartext, Limits, caps, check_url};
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::store::write_atomic;
 use crate::{Error, LicenseConfig, VerifiedLicense};
 
-const BODY_LIMIT: u64 = 1024 * 1024;
+const BODY_LIMIT: u64 = caps::ISSUER;
 
 /// Body of `POST /v1/license/issue`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -146,6 +149,7 @@ struct PollBody {
 pub struct IssuerClient {
     base: String,
     agent: ureq::Agent,
+    cleartext: Cleartext,
 }
 
 struct Answer {
@@ -154,19 +158,29 @@ struct Answer {
 }
 
 impl IssuerClient {
-    /// A client with a 5 s connect and 20 s overall timeout per request.
+    /// A client with the shared default timeouts ([`agentos_transport::Limits`]: 5 s to
+    /// connect, 15 s per request). Plain `http://` goes only to loopback unless
+    /// [`IssuerClient::with_cleartext`] allows more.
     pub fn new(base_url: &str) -> IssuerClient {
-        IssuerClient::with_timeout(base_url, Duration::from_secs(20))
+        IssuerClient::with_timeout(base_url, Limits::default().total)
     }
 
-    /// A client with the given overall per-request timeout.
+    /// A client with the given overall per-request timeout (connect: the shared default, at
+    /// most `timeout`).
     pub fn with_timeout(base_url: &str, timeout: Duration) -> IssuerClient {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(timeout.min(Duration::from_secs(5))))
-            .timeout_global(Some(timeout))
-            .build();
-        IssuerClient { base: base_url.trim_end_matches('/').to_owned(), agent: config.into() }
+        let agent = agentos_transport::agent(Limits { total: timeout, ..Limits::default() });
+        IssuerClient {
+            base: base_url.trim_end_matches('/').to_owned(),
+            agent,
+            cleartext: Cleartext::LoopbackOnly,
+        }
+    }
+
+    /// Whether plain `http://` may go to another machine (the device id, invite code and
+    /// license would travel unencrypted).
+    pub fn with_cleartext(mut self, cleartext: Cleartext) -> IssuerClient {
+        self.cleartext = cleartext;
+        self
     }
 
     /// The issuer's base URL.
@@ -176,6 +190,7 @@ impl IssuerClient {
 
     fn post(&self, path: &str, body: &impl Serialize) -> Result<(String, Answer), Error> {
         let url = format!("{}{path}", self.base);
+        check_url(&url, self.cleartext).map_err(Error::IssuerCleartext)?;
         let json = serde_json::to_string(body).map_err(|e| Error::IssuerResponse {
             url: url.clone(),
             detail: format!("cannot encode request: {e}"),
@@ -194,17 +209,17 @@ impl IssuerClient {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
-        let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_string().map_err(
-            |e| match e {
-                ureq::Error::Timeout(_) | ureq::Error::Io(_) => unreachable(e),
-                _ => Error::IssuerResponse {
-                    url: url.clone(),
-                    detail: format!(
-                        "unreadable body, not UTF-8 text of at most {BODY_LIMIT} bytes"
-                    ),
-                },
+        let bytes = agentos_transport::read_body(&mut resp, BODY_LIMIT).map_err(|e| match e {
+            BodyError::TooLarge { limit } => Error::IssuerResponse {
+                url: url.clone(),
+                detail: format!("the body is larger than {limit} bytes"),
             },
-        )?;
+            e => Error::IssuerUnreachable { url: url.clone(), detail: e.to_string() },
+        })?;
+        let body = String::from_utf8(bytes).map_err(|e| Error::IssuerResponse {
+            url: url.clone(),
+            detail: format!("the body is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
         if status == 429 {
             return Err(Error::IssuerRateLimited {
                 url,

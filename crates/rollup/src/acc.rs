@@ -6,6 +6,7 @@ use agentos_event_schema::Timestamp;
 use agentos_event_schema::v1::{FeatureStatus, OutcomeKind};
 use serde::{Deserialize, Serialize};
 
+use crate::sessions::Sessions;
 use crate::summary::Row;
 use crate::view::{self, Line};
 use agentos_event_schema::provider::provider_of_turn;
@@ -122,11 +123,40 @@ pub(crate) struct AttrAcc {
 /// checkpointed run, so bytes appended later come later), chunk, line in the chunk.
 pub(crate) type Pos = (usize, u64, u64, u64);
 
+/// A session's time in 8 bytes, to the microsecond (what every output of it keeps: rows,
+/// days), or none (`i64::MIN`). Truncating first and taking the earliest after is the same
+/// as the other way round, so the result equals a full-precision fold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct When(i64);
+
+impl Default for When {
+    fn default() -> When {
+        When(i64::MIN)
+    }
+}
+
+impl When {
+    pub(crate) fn of(t: Option<jiff::Timestamp>) -> When {
+        t.map_or_else(When::default, |t| When(t.as_microsecond().max(i64::MIN + 1)))
+    }
+    pub(crate) fn get(self) -> Option<jiff::Timestamp> {
+        (self.0 != i64::MIN).then(|| jiff::Timestamp::from_microsecond(self.0).ok()).flatten()
+    }
+    /// Keep the earlier of this time and `t`.
+    pub(crate) fn keep_earliest(&mut self, t: jiff::Timestamp) {
+        let t = When::of(Some(t));
+        if self.0 == i64::MIN || t.0 < self.0 {
+            *self = t;
+        }
+    }
+}
+
+/// One session's state: 104 bytes (the per-session table holds one per session ever seen).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct SessAcc {
     pub(crate) row: RowAcc,
-    pub(crate) created: Option<jiff::Timestamp>,
-    pub(crate) first_seen: Option<jiff::Timestamp>,
+    pub(crate) created: When,
+    pub(crate) first_seen: When,
     pub(crate) ended: bool,
     /// Turns of this session that carry no time: attributed to the session's day at the end.
     /// Whether a `session` event (non-empty id) was seen: only those count as sessions.
@@ -144,8 +174,12 @@ pub(crate) struct Undated {
 impl SessAcc {
     pub(crate) fn merge(&mut self, o: SessAcc) {
         self.row.merge(&o.row);
-        self.created = min_opt(self.created, o.created);
-        self.first_seen = min_opt(self.first_seen, o.first_seen);
+        if let Some(t) = o.created.get() {
+            self.created.keep_earliest(t);
+        }
+        if let Some(t) = o.first_seen.get() {
+            self.first_seen.keep_earliest(t);
+        }
         self.ended |= o.ended;
         self.announced |= o.announced;
         if let Some(u) = o.undated {
@@ -157,18 +191,7 @@ impl SessAcc {
         }
     }
     pub(crate) fn start(&self) -> Option<jiff::Timestamp> {
-        self.created.or(self.first_seen)
-    }
-}
-
-pub(crate) fn min_opt(
-    a: Option<jiff::Timestamp>,
-    b: Option<jiff::Timestamp>,
-) -> Option<jiff::Timestamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
+        self.created.get().or(self.first_seen.get())
     }
 }
 
@@ -190,7 +213,7 @@ pub(crate) struct Acc {
     pub(crate) period: Option<(jiff::Timestamp, jiff::Timestamp)>,
     /// In the checkpoint's binary section (`codec.rs`), not its JSON.
     #[serde(skip)]
-    pub(crate) sessions: HashMap<String, SessAcc>,
+    pub(crate) sessions: Sessions,
     /// UTC day number (days since the epoch) → totals of timed turns.
     pub(crate) days: HashMap<i64, RowAcc>,
     /// provider → day → capacity of timed turns.
@@ -274,8 +297,8 @@ impl Acc {
                 if let Some(ts) = s.ts {
                     self.see_time(ts.0);
                 }
-                if let Some(sess) = slot(&mut self.sessions, id) {
-                    sess.created = min_opt(sess.created, Some(created));
+                if let Some(sess) = self.sessions.slot(id) {
+                    sess.created.keep_earliest(created);
                     sess.announced |= !id.is_empty();
                 }
             }
@@ -288,10 +311,10 @@ impl Acc {
                 if let Some(ts) = e.ts {
                     self.see_time(ts.0);
                 }
-                if let Some(sess) = slot(&mut self.sessions, id) {
+                if let Some(sess) = self.sessions.slot(id) {
                     sess.ended = true;
                     let at = e.ts.map_or(e.ended_at.0, |t| t.0);
-                    sess.first_seen = min_opt(sess.first_seen, Some(at));
+                    sess.first_seen.keep_earliest(at);
                 }
             }
             Line::Turn(t) => {
@@ -384,10 +407,10 @@ impl Acc {
                 p.entry(day).or_default().add(c);
             }
         }
-        let Some(sess) = slot(&mut self.sessions, &turn.session_id) else { return };
+        let Some(sess) = self.sessions.slot(&turn.session_id) else { return };
         sess.row.merge(&row);
         match t.ts {
-            Some(ts) => sess.first_seen = min_opt(sess.first_seen, Some(ts.0)),
+            Some(ts) => sess.first_seen.keep_earliest(ts.0),
             None => {
                 let u = sess.undated.get_or_insert_with(Box::default);
                 u.row.merge(&row);
@@ -435,9 +458,7 @@ impl Acc {
             self.see_time(a);
             self.see_time(b);
         }
-        for (id, s) in o.sessions {
-            self.sessions.entry(id).or_default().merge(s);
-        }
+        self.sessions.merge(o.sessions);
         for (d, r) in o.days {
             self.days.entry(d).or_default().merge(&r);
         }

@@ -332,6 +332,7 @@ fn resume(
     if opts.session.is_some() {
         return crate::summarize_files(paths, opts);
     }
+    let rows = rows && !opts.no_session_rows;
     match run(paths, opts, checkpoint, true, rows)? {
         Some(r) => Ok(r),
         None => run(paths, opts, checkpoint, false, rows)?

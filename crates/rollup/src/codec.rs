@@ -7,7 +7,8 @@
 //! ended, announced, undated), the present timestamps (`i128` nanoseconds), and the undated
 //! share as JSON (`u32` length + bytes; legacy logs only). All little-endian.
 
-use crate::acc::{HashMap, RowAcc, SessAcc, Sum, Undated};
+use crate::acc::{RowAcc, SessAcc, Sum, Undated, When};
+use crate::sessions::Sessions;
 
 const CREATED: u8 = 1;
 const FIRST_SEEN: u8 = 2;
@@ -26,8 +27,8 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 }
 
 /// Encode every session at the end of `out` (the order does not matter).
-pub(crate) fn encode_sessions(out: &mut Vec<u8>, sessions: &HashMap<String, SessAcc>) {
-    for (id, s) in sessions {
+pub(crate) fn encode_sessions(out: &mut Vec<u8>, sessions: &Sessions) {
+    for (id, s) in sessions.iter() {
         encode_session(out, id, s);
     }
 }
@@ -43,8 +44,8 @@ pub(crate) fn encode_session(out: &mut Vec<u8>, id: &str, s: &SessAcc) {
     }
     let undated = s.undated.as_ref().and_then(|u| serde_json::to_vec(u).ok());
     let flags = [
-        (s.created.is_some(), CREATED),
-        (s.first_seen.is_some(), FIRST_SEEN),
+        (s.created.get().is_some(), CREATED),
+        (s.first_seen.get().is_some(), FIRST_SEEN),
         (s.ended, ENDED),
         (s.announced, ANNOUNCED),
         (undated.is_some(), UNDATED),
@@ -53,7 +54,7 @@ pub(crate) fn encode_session(out: &mut Vec<u8>, id: &str, s: &SessAcc) {
     .filter(|(on, _)| *on)
     .fold(0u8, |f, (_, bit)| f | bit);
     out.push(flags);
-    for t in [s.created, s.first_seen].into_iter().flatten() {
+    for t in [s.created.get(), s.first_seen.get()].into_iter().flatten() {
         out.extend_from_slice(&t.as_nanosecond().to_le_bytes());
     }
     if let Some(u) = undated {
@@ -100,14 +101,13 @@ impl<'a> Reader<'a> {
 }
 
 /// Decode what [`encode_sessions`] wrote; `None` when the bytes are not exactly that.
-pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<HashMap<String, SessAcc>> {
+pub(crate) fn decode_sessions(bytes: &[u8]) -> Option<Sessions> {
     let mut r = Reader(bytes);
     // A hint: a session with a 36-byte id and one timestamp takes 130 bytes.
-    let mut out: HashMap<String, SessAcc> =
-        HashMap::with_capacity_and_hasher(bytes.len() / 130, Default::default());
+    let mut out = Sessions::with_capacity(bytes.len() / 130);
     while !r.0.is_empty() {
         let (id, s) = r.session()?;
-        if out.insert(id, s).is_some() {
+        if out.insert(&id, s).is_some() {
             return None;
         }
     }
@@ -144,8 +144,8 @@ impl Reader<'_> {
         };
         let s = SessAcc {
             row,
-            created,
-            first_seen,
+            created: When::of(created),
+            first_seen: When::of(first_seen),
             ended: flags & ENDED != 0,
             announced: flags & ANNOUNCED != 0,
             undated,

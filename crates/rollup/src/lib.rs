@@ -51,6 +51,7 @@ pub mod model_trend;
 pub mod progress;
 mod scan;
 mod sessfile;
+mod sessions;
 mod summary;
 mod tracker_windows;
 pub mod usage;

@@ -14,10 +14,11 @@
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
-use crate::acc::{HashMap, SessAcc};
+use crate::acc::SessAcc;
 use crate::basefile::{self, BaseFile, BaseRef};
 use crate::codec::{decode_session, encode_session};
 use crate::dedupe::id_hash;
+use crate::sessions::Sessions;
 
 const MAGIC: &[u8; 8] = b"AGOSSES\x01";
 /// Bytes of one index entry.
@@ -47,13 +48,13 @@ pub(crate) struct SessRef {
 pub(crate) fn write_sessions(
     dir: &Utf8Path,
     name: String,
-    base: &HashMap<String, SessAcc>,
-    work: &HashMap<String, SessAcc>,
+    base: &Sessions,
+    work: &Sessions,
 ) -> Result<SessRef, crate::Error> {
     let mut all: Vec<(u128, &str, &SessAcc)> = work
         .iter()
-        .chain(base.iter().filter(|(id, _)| !work.contains_key(*id)))
-        .map(|(id, s)| (id_hash(id), id.as_str(), s))
+        .chain(base.iter().filter(|(id, _)| !work.contains_key(id)))
+        .map(|(id, s)| (id_hash(id), id, s))
         .collect();
     all.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut records = Vec::with_capacity(130 * all.len());
@@ -149,12 +150,11 @@ impl SessFile {
     }
 
     /// Every session, when the whole file matches its checksum and holds what its index says.
-    pub(crate) fn load(&self) -> Option<HashMap<String, SessAcc>> {
+    pub(crate) fn load(&self) -> Option<Sessions> {
         let bytes = self.0.load()?;
         let n = usize::try_from(self.0.count()).ok()?;
         let index = bytes.get(HEAD as usize..HEAD as usize + n.checked_mul(ENTRY as usize)?)?;
-        let mut out: HashMap<String, SessAcc> =
-            HashMap::with_capacity_and_hasher(n, Default::default());
+        let mut out = Sessions::with_capacity(n);
         let mut last = None;
         for e in index.chunks_exact(ENTRY as usize) {
             let (h, at, len) = entry(e)?;
@@ -164,7 +164,7 @@ impl SessFile {
                 return None;
             }
             last = Some(h);
-            out.insert(id, s);
+            out.insert(&id, s);
         }
         Some(out)
     }
@@ -173,7 +173,7 @@ impl SessFile {
 /// The base's sessions not yet in the working set: all in memory, or left in their file.
 #[derive(Debug)]
 enum Base {
-    Mem(HashMap<String, SessAcc>),
+    Mem(Sessions),
     Disk(SessFile),
 }
 
@@ -188,7 +188,7 @@ pub(crate) struct Stored {
 
 impl Default for Stored {
     fn default() -> Stored {
-        Stored { base: Base::Mem(HashMap::default()), r: SessRef::default() }
+        Stored { base: Base::Mem(Sessions::default()), r: SessRef::default() }
     }
 }
 
@@ -196,14 +196,9 @@ impl Stored {
     /// The base `r` names in `dir`, beside the working set `work`: left on disk when `lazy`
     /// and the summary can do without reading it, else read whole (but for the sessions in
     /// `work`, whose state there is newer). `None` when it is missing or not the file written.
-    pub(crate) fn open(
-        dir: &Utf8Path,
-        r: SessRef,
-        work: &HashMap<String, SessAcc>,
-        lazy: bool,
-    ) -> Option<Stored> {
+    pub(crate) fn open(dir: &Utf8Path, r: SessRef, work: &Sessions, lazy: bool) -> Option<Stored> {
         if r.base.count == 0 {
-            return Some(Stored { base: Base::Mem(HashMap::default()), r });
+            return Some(Stored { base: Base::Mem(Sessions::default()), r });
         }
         let file = SessFile::open(dir, &r)?;
         let base = if lazy && r.undated == 0 {
@@ -217,11 +212,7 @@ impl Stored {
     }
 
     /// Move the stored state of each of `ids` not in `work` yet into `work`.
-    pub(crate) fn fault_in<'a>(
-        &mut self,
-        ids: impl Iterator<Item = &'a String>,
-        work: &mut HashMap<String, SessAcc>,
-    ) {
+    pub(crate) fn fault_in<'a>(&mut self, ids: impl Iterator<Item = &'a str>, work: &mut Sessions) {
         if self.r.base.count == 0 {
             return;
         }
@@ -235,7 +226,7 @@ impl Stored {
             };
             if let Some(s) = found {
                 self.r.shadowed += u64::from(s.announced);
-                work.insert(id.clone(), s);
+                work.insert(id, s);
             }
         }
     }
@@ -248,7 +239,7 @@ impl Stored {
     /// Whether the base must be rewritten to hold `work`; then it is read into memory if it
     /// was left on disk (`None` when that read fails its checksum: the caller reads
     /// everything again).
-    pub(crate) fn compact(&mut self, work: &HashMap<String, SessAcc>) -> Option<bool> {
+    pub(crate) fn compact(&mut self, work: &Sessions) -> Option<bool> {
         let base_len = usize::try_from(self.r.base.count).unwrap_or(usize::MAX);
         if work.len() <= DELTA_MIN.max(base_len / 128) {
             return Some(false);
@@ -262,7 +253,7 @@ impl Stored {
     }
 
     /// The sessions of the base not in the working set, when in memory.
-    pub(crate) fn rest(&self) -> Option<&HashMap<String, SessAcc>> {
+    pub(crate) fn rest(&self) -> Option<&Sessions> {
         match &self.base {
             Base::Mem(m) => Some(m),
             Base::Disk(_) => None,
@@ -275,7 +266,7 @@ impl Stored {
     }
 
     /// Sessions announced, here and in `work`.
-    pub(crate) fn announced(&self, work: &HashMap<String, SessAcc>) -> u64 {
+    pub(crate) fn announced(&self, work: &Sessions) -> u64 {
         let here = match &self.base {
             Base::Mem(m) => m.values().filter(|s| s.announced).count() as u64,
             Base::Disk(_) => self.r.announced.saturating_sub(self.r.shadowed),

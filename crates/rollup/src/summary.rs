@@ -41,6 +41,9 @@ pub struct SummaryOptions {
     pub weekly_capacity: BTreeMap<String, f64>,
     /// Value of `generated_at` (default: now).
     pub generated_at: Option<Timestamp>,
+    /// Leave [`Rollup::sessions`] empty: those rows cost memory per session (~150 bytes
+    /// each); the summary, its session count and the days are the same without them.
+    pub no_session_rows: bool,
 }
 
 /// A line that was skipped.
@@ -153,7 +156,10 @@ pub(crate) fn paths_name(paths: &[Utf8PathBuf], i: usize) -> Utf8PathBuf {
 /// The summary and breakdowns of everything added up; the per-session rows only when `rows`
 /// (they need every stored session in memory).
 pub(crate) fn finish(totals: Totals, opts: &SummaryOptions, rows: bool) -> Result<Rollup, Error> {
-    let Totals { mut acc, stored, kept, diagnostics, duplicates, .. } = totals;
+    let rows = rows && !opts.no_session_rows;
+    // The ids counted are not needed any more: free them before the rows are built.
+    let Totals { mut acc, stored, kept, diagnostics, duplicates, seen } = totals;
+    drop(seen);
     if rows && stored.rest().is_none() {
         return Err(Error::Internal("per-session rows without the stored sessions".to_owned()));
     }
@@ -181,7 +187,7 @@ pub(crate) fn finish(totals: Totals, opts: &SummaryOptions, rows: bool) -> Resul
     let session_rows: Vec<SessionRow> = if rows {
         all()
             .map(|(id, s)| SessionRow {
-                session_id: id.clone(),
+                session_id: id.to_owned(),
                 started: s.start().and_then(ts),
                 ended: s.ended,
                 row: s.row.row(),

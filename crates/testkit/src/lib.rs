@@ -87,6 +87,18 @@ pub enum Reply {
     Delay(Duration, Box<Reply>),
     /// Close the connection without answering (a dropped connection).
     Drop,
+    /// Send `status` and headers, then the body `chunk` by `chunk`, `times` times with
+    /// `every` between (a server that drips its body; bounded, ends with the connection).
+    Drip {
+        /// HTTP status code.
+        status: u16,
+        /// One piece of the body.
+        chunk: Vec<u8>,
+        /// The pause before each piece.
+        every: Duration,
+        /// How many pieces.
+        times: usize,
+    },
 }
 
 impl Reply {
@@ -118,7 +130,7 @@ impl Reply {
         match &mut self {
             Reply::Respond { headers, .. } => headers.push((name.into(), value.into())),
             Reply::Delay(_, inner) => **inner = inner.as_ref().clone().with_header(name, value),
-            Reply::Drop => {}
+            Reply::Drop | Reply::Drip { .. } => {}
         }
         self
     }
@@ -247,6 +259,10 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<RecordedRequest>>, handler: &Ha
                 write_response(stream, status, &headers, &body);
                 return;
             }
+            Reply::Drip { status, chunk, every, times } => {
+                drip(stream, status, &chunk, every, times);
+                return;
+            }
         }
     }
 }
@@ -316,6 +332,21 @@ fn write_response(mut stream: TcpStream, status: u16, headers: &[(String, String
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
     let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+fn drip(mut stream: TcpStream, status: u16, chunk: &[u8], every: Duration, times: usize) {
+    let head = format!("HTTP/1.1 {status} {}\r\nConnection: close\r\n\r\n", reason(status));
+    if stream.write_all(head.as_bytes()).and_then(|()| stream.flush()).is_err() {
+        return;
+    }
+    for _ in 0..times {
+        std::thread::sleep(every);
+        // The client gave up (its timeout ran out): stop dripping.
+        if stream.write_all(chunk).and_then(|()| stream.flush()).is_err() {
+            return;
+        }
+    }
     let _ = stream.shutdown(Shutdown::Write);
 }
 

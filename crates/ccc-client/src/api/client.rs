@@ -1,6 +1,7 @@
 //! [`CccApi`]: the read side of CCC over ureq, one method per endpoint CCP really serves
 //! (contract §2): bounded bodies, per-endpoint timeouts, typed errors, the API key sent when
-//! set and never shown.
+//! set and never shown, and never in clear to another machine (the shared transport policy of
+//! `agentos-transport`).
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use agentos_event_schema::ccp::{
     QuotasResponse, ReadyzResponse, RollupsResponse, SamplesResponse, UsageResponse,
 };
+use agentos_transport::{BodyError, Cleartext, Limits, caps, check_url, is_timeout};
 use serde::de::DeserializeOwned;
 
 use super::errors::ApiError;
@@ -17,11 +19,11 @@ use crate::config::DEFAULT_BASE_URL;
 use crate::http::{scrub, transport, truncate_to};
 
 /// Largest JSON body read (samples of a busy week stay far below it).
-const MAX_JSON_BODY: u64 = 64 * 1024 * 1024;
+const MAX_JSON_BODY: u64 = caps::JSON;
 /// Largest `/metrics` body read.
-const MAX_METRICS_BODY: u64 = 16 * 1024 * 1024;
+const MAX_METRICS_BODY: u64 = caps::METRICS;
 /// Largest body read for an error excerpt, `/healthz` or the reload answer.
-const MAX_SMALL_BODY: u64 = 64 * 1024;
+const MAX_SMALL_BODY: u64 = caps::SMALL;
 /// Characters of a body quoted in an error.
 const EXCERPT_CHARS: usize = 200;
 
@@ -41,10 +43,13 @@ pub struct ReadTimeouts {
 }
 
 impl Default for ReadTimeouts {
+    /// The shared connect and overall timeouts ([`agentos_transport::Limits`]); CCP's 2 s
+    /// per `/readyz` probe.
     fn default() -> Self {
+        let Limits { connect, total } = Limits::default();
         ReadTimeouts {
-            connect: Duration::from_secs(3),
-            total: Duration::from_secs(15),
+            connect,
+            total,
             readyz_probe: Duration::from_secs(2),
             readyz_slack: Duration::from_secs(1),
             readyz_providers: 5,
@@ -115,6 +120,8 @@ pub struct CccApi {
     base_url: String,
     api_key: Option<String>,
     timeouts: ReadTimeouts,
+    /// Whether plain `http://` may go to another machine.
+    cleartext: Cleartext,
     /// Most providers `/readyz` has listed so far (0 = not asked yet).
     providers_seen: AtomicUsize,
 }
@@ -125,12 +132,14 @@ impl fmt::Debug for CccApi {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeouts", &self.timeouts)
+            .field("cleartext", &self.cleartext)
             .finish_non_exhaustive()
     }
 }
 
 impl CccApi {
-    /// A client for `base_url` (`http(s)://host[:port]`, trailing `/` ignored).
+    /// A client for `base_url` (`http(s)://host[:port]`, trailing `/` ignored). Plain
+    /// `http://` goes only to loopback unless [`CccApi::with_cleartext`] allows more.
     pub fn new(
         base_url: &str,
         api_key: Option<String>,
@@ -138,20 +147,32 @@ impl CccApi {
     ) -> Result<CccApi, ApiError> {
         let base_url = crate::config::normalize_base_url(base_url)
             .map_err(|_| ApiError::BaseUrl(base_url.trim().to_owned()))?;
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_global(Some(timeouts.total))
-            .user_agent(concat!("agentos/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent =
+            agentos_transport::agent(Limits { connect: timeouts.connect, total: timeouts.total });
         let api_key = api_key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
-        Ok(CccApi { agent, base_url, api_key, timeouts, providers_seen: AtomicUsize::new(0) })
+        Ok(CccApi {
+            agent,
+            base_url,
+            api_key,
+            timeouts,
+            cleartext: Cleartext::LoopbackOnly,
+            providers_seen: AtomicUsize::new(0),
+        })
     }
 
-    /// From the environment: `AGENTOS_CCC_BASE_URL` (default `http://127.0.0.1:8082`) and
-    /// `CCC_API_KEY`.
+    /// Whether plain `http://` may go to another machine (the key would travel unencrypted).
+    pub fn with_cleartext(mut self, cleartext: Cleartext) -> Self {
+        self.cleartext = cleartext;
+        self
+    }
+
+    /// Refuse, before any socket, a URL the key may not travel to.
+    fn check(&self) -> Result<(), ApiError> {
+        check_url(&self.base_url, self.cleartext).map_err(ApiError::Cleartext)
+    }
+
+    /// From the environment: `AGENTOS_CCC_BASE_URL` (default `http://127.0.0.1:8082`),
+    /// `CCC_API_KEY` and `AGENTOS_ALLOW_INSECURE_HTTP`.
     pub fn from_env(timeouts: ReadTimeouts) -> Result<CccApi, ApiError> {
         Self::from_vars(&|name| std::env::var(name).ok(), timeouts)
     }
@@ -163,7 +184,8 @@ impl CccApi {
     ) -> Result<CccApi, ApiError> {
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let url = set("AGENTOS_CCC_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        CccApi::new(&url, set("CCC_API_KEY"), timeouts)
+        Ok(CccApi::new(&url, set("CCC_API_KEY"), timeouts)?
+            .with_cleartext(Cleartext::from_vars(var)))
     }
 
     /// The base URL, without trailing `/`.
@@ -223,6 +245,7 @@ impl CccApi {
     /// `POST /v1/quotas/reload[?file=…]`: make CCC re-read its quotas file (204). CCC
     /// answers 400 with its reason when the file is missing or invalid.
     pub fn reload_quotas(&self, file: Option<&str>) -> Result<(), ApiError> {
+        self.check()?;
         let query: Vec<(&str, String)> = file.map(|f| ("file", f.to_owned())).into_iter().collect();
         let url = self.url("/v1/quotas/reload", &query);
         let mut req = self
@@ -330,6 +353,7 @@ impl CccApi {
         timeout: Duration,
         cap: u64,
     ) -> Result<(String, u16, Vec<u8>), ApiError> {
+        self.check()?;
         let url = self.url(route, query);
         let mut req = self
             .agent
@@ -358,20 +382,20 @@ impl CccApi {
         let status = resp.status().as_u16();
         // An error answer is read only as far as its excerpt needs.
         let cap = if (200..300).contains(&status) { cap } else { MAX_SMALL_BODY };
-        match resp.body_mut().with_config().limit(cap).read_to_vec() {
+        match agentos_transport::read_body(&mut resp, cap) {
             Ok(body) => Ok((status, body)),
-            Err(ureq::Error::BodyExceedsLimit(limit)) if (200..300).contains(&status) => {
+            Err(BodyError::TooLarge { limit }) if (200..300).contains(&status) => {
                 Err(ApiError::TooLarge { url: url.to_owned(), limit })
             }
             // The excerpt of an oversized error page is not worth failing for.
-            Err(ureq::Error::BodyExceedsLimit(_)) => Ok((status, Vec::new())),
-            Err(e) if is_timeout(&e) => {
+            Err(BodyError::TooLarge { .. }) => Ok((status, Vec::new())),
+            Err(BodyError::Timeout) => {
                 Err(ApiError::Timeout { url: url.to_owned(), after: timeout })
             }
             Err(e) => Err(ApiError::Malformed {
                 url: url.to_owned(),
                 pointer: String::new(),
-                message: format!("the body ended early ({})", self.scrub_cut(&transport(&e))),
+                message: self.scrub_cut(&e.to_string()),
             }),
         }
     }
@@ -441,16 +465,6 @@ fn percent_encode(v: &str) -> String {
         }
     }
     out
-}
-
-fn is_timeout(e: &ureq::Error) -> bool {
-    match e {
-        ureq::Error::Timeout(_) => true,
-        ureq::Error::Io(io) => {
-            matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
-        }
-        _ => false,
-    }
 }
 
 /// RFC 6901 pointer of a serde path (`""` for the document itself).

@@ -58,6 +58,9 @@ pub enum ApiError {
         /// The URL asked.
         url: String,
     },
+    /// Plain `http://` to a host that is not loopback, not allowed: nothing was sent.
+    #[error("CCC: {0}")]
+    Cleartext(agentos_transport::UrlError),
     /// The base URL is not `http(s)://host…`.
     #[error("CCC base URL {0:?} must be http:// or https:// followed by a host")]
     BaseUrl(String),

@@ -393,7 +393,8 @@ impl Recorder {
         if !tier.uses_network() || !self.uploads_allowed() {
             return Ok(None);
         }
-        let sender = Sender::new(&self.config.base_url, self.config.api_key.clone(), self.timeouts);
+        let sender = Sender::new(&self.config.base_url, self.config.api_key.clone(), self.timeouts)
+            .with_cleartext(self.config.cleartext);
         let opts = FlushOptions {
             allow_events: tier.uploads_events(),
             allow_metrics: tier.uploads_summary(),

@@ -83,7 +83,8 @@ impl Recorder {
                 report.metrics_key = Some(outbox.enqueue_metrics_with(&payload, &per_model)?);
             }
         }
-        let sender = Sender::otlp(&otlp.endpoint, otlp.headers.clone(), self.timeouts);
+        let sender = Sender::otlp(&otlp.endpoint, otlp.headers.clone(), self.timeouts)
+            .with_cleartext(self.config.cleartext);
         let opts = FlushOptions {
             allow_events: tier.uploads_events(),
             allow_metrics: tier.uploads_summary(),

@@ -284,7 +284,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
         LicenseCmd::Login { issuer, invite, email, timeout, keys } => {
             let cfg = config(global, &keys);
             warn_key_problems(&cfg);
-            let client = IssuerClient::new(&issuer);
+            let client = IssuerClient::new(&issuer).with_cleartext(global.cleartext());
             let opts = LoginOptions {
                 invite_code: invite,
                 email,
@@ -312,7 +312,7 @@ pub fn run(cmd: LicenseCmd, global: &Global) -> anyhow::Result<ExitCode> {
                 bail!(Error::NoIssuer);
             };
             let invite = invite.or_else(|| remembered.and_then(|s| s.invite_code));
-            let client = IssuerClient::new(&url);
+            let client = IssuerClient::new(&url).with_cleartext(global.cleartext());
             let opts =
                 LoginOptions { timeout: Duration::from_secs(120), ..LoginOptions::default() };
             match issuer::refresh(&cfg, &client, invite.as_deref(), &opts) {

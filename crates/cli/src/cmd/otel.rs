@@ -103,6 +103,7 @@ fn export(a: &ExportArgs, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(tier) = a.tier {
         config.tier = tier;
     }
+    config.cleartext = global.cleartext();
     let tier = config.tier;
     let otlp = OtlpConfig::from_vars(a.endpoint.as_deref(), &|n| std::env::var(n).ok())?;
     let options = ExportOptions {
@@ -144,7 +145,7 @@ fn print(outcome: &OtlpExport, tier: PrivacyTier, otlp: &OtlpConfig, as_json: bo
             "delivered": report.map(|r| r.flush.delivered.len()),
             "dead_lettered": report.map(|r| r.flush.dead_lettered.len()),
             "pending": report.map(|r| r.flush.remaining),
-            "problem": report.and_then(|r| r.flush.problem.as_ref().map(|p| p.message.clone())),
+            "problem": report.and_then(|r| r.flush.problem.as_ref().map(crate::hints::failure)),
         });
         outln!("{v}");
     } else if report.is_some_and(|r| r.flush.problem.is_some()) || code != ExitCode::SUCCESS {
@@ -180,7 +181,7 @@ fn done_message(r: &OtlpReport, endpoint: &str) -> String {
         ));
     }
     if let Some(p) = &r.flush.problem {
-        line.push_str(&format!("; {}", p.message));
+        line.push_str(&format!("; {}", crate::hints::failure(p)));
     }
     line
 }

@@ -216,6 +216,8 @@ pub fn rollup(a: RollupArgs, g: &Global) -> anyhow::Result<ExitCode> {
             None => read_watch_health(&g.data_dir().join(CCC_WATCH_FILE))?,
         },
         weekly_capacity: parse_weekly(&a.weekly_capacity)?,
+        // The summary, progress log and trend need no per-session rows (memory per session).
+        no_session_rows: true,
         ..SummaryOptions::default()
     };
     // The data dir's own log resumes from the checkpoint `session end` keeps; other files

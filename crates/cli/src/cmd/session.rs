@@ -240,6 +240,7 @@ fn recorder(global: &Global, flags: &UploadFlags) -> anyhow::Result<Recorder> {
     if let Some(url) = &flags.base_url {
         config.set_base_url(url)?;
     }
+    config.cleartext = global.cleartext();
     Ok(Recorder::open(config, crate::metrics::RollupMetrics)?)
 }
 
@@ -413,7 +414,7 @@ fn print_flush(report: &FlushReport) {
         eprintln!("dead-lettered {} rejected by CCC", batches(report.dead_lettered.len()));
     }
     if let Some(p) = &report.problem {
-        eprintln!("{}", p.message);
+        eprintln!("{}", crate::hints::failure(p));
     }
     if report.waiting > 0 {
         let when = report.next_attempt_at.map(|t| t.to_string()).unwrap_or_default();

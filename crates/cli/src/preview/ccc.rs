@@ -66,14 +66,17 @@ fn row(s: &ModelSnapshot, events: Option<&Json>) -> CccModel {
 
 /// Ask CCC (short timeouts: a frame must not wait long) and read the watch file of `data_dir`.
 /// The status line, and the models (empty when CCC is down).
-pub fn read(data_dir: Option<&Utf8Path>) -> (String, Vec<CccModel>) {
+pub fn read(
+    data_dir: Option<&Utf8Path>,
+    cleartext: agentos_transport::Cleartext,
+) -> (String, Vec<CccModel>) {
     let timeouts = ReadTimeouts {
         connect: Duration::from_millis(500),
         total: Duration::from_secs(2),
         ..ReadTimeouts::default()
     };
     let api = match CccApi::from_env(timeouts) {
-        Ok(api) => api,
+        Ok(api) => api.with_cleartext(cleartext),
         Err(e) => return (format!("CCC: {e}"), Vec::new()),
     };
     let url = api.base_url().to_owned();

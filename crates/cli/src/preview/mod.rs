@@ -53,6 +53,7 @@ struct Source {
     book: PriceBook,
     cache: Option<Utf8PathBuf>,
     zone: Option<String>,
+    cleartext: agentos_transport::Cleartext,
 }
 
 impl Source {
@@ -72,7 +73,7 @@ impl Source {
             self.zone.as_deref(),
             with_features,
         )?;
-        (s.ccc, s.ccc_models) = ccc::read(self.cache.as_deref());
+        (s.ccc, s.ccc_models) = ccc::read(self.cache.as_deref(), self.cleartext);
         Ok(s)
     }
 }
@@ -102,6 +103,7 @@ pub fn run(a: PreviewArgs, g: &Global) -> anyhow::Result<ExitCode> {
         book,
         cache: a.events.is_empty().then(|| g.data_dir()),
         zone: a.timezone.clone(),
+        cleartext: g.cleartext(),
     };
     if a.once {
         let snap = source.snapshot(!a.no_features)?;
@@ -150,7 +152,7 @@ fn live(source: &Source, every: Duration, features: bool) -> anyhow::Result<Exit
             let with_features = features && features_at.elapsed() >= FEATURES_EVERY;
             if refresh && !with_features && source.stamp() == stamp {
                 // Nothing new locally: only CCC is asked again.
-                (snap.ccc, snap.ccc_models) = ccc::read(source.cache.as_deref());
+                (snap.ccc, snap.ccc_models) = ccc::read(source.cache.as_deref(), source.cleartext);
                 refreshed = Instant::now();
             } else if refresh {
                 stamp = source.stamp();

@@ -479,3 +479,67 @@ fn an_endless_watch_needs_a_sensible_interval() {
     assert_eq!(out.status.code(), Some(2));
     assert!(ccc.requests().is_empty());
 }
+
+/// `http://0x7f.1:<port>` of `ccc`: the resolver reaches 127.0.0.1, but the URL does not say
+/// loopback literally, so it stands for a CCC on another machine.
+fn disguised(ccc: &FakeCcc) -> String {
+    let port = ccc.url().rsplit(':').next().unwrap_or_default().to_owned();
+    format!("http://0x7f.1:{port}")
+}
+
+#[test]
+fn the_key_goes_in_clear_to_another_machine_only_with_the_flag_or_the_variable() {
+    let ccc = FakeCcc::from_captures();
+    let data = Data::new("cleartext");
+    let url = disguised(&ccc);
+    let with_key = |extra: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+        c.env_remove("AGENTOS_ALLOW_INSECURE_HTTP")
+            .env("AGENTOS_DATA_DIR", &data.0)
+            .env("AGENTOS_CCC_BASE_URL", &url)
+            .env("CCC_API_KEY", "sk-cli-secret");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = with_key(&[], &["ccc", "usage", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("refusing plain http:// to 0x7f.1"), "{err}");
+    assert!(err.contains("--allow-insecure-http") && err.contains("AGENTOS_ALLOW_INSECURE_HTTP"));
+    assert!(!err.contains("sk-cli-secret"), "{err}");
+    assert!(ccc.requests().is_empty(), "the key went out in clear");
+    let out = with_key(&[], &["--allow-insecure-http", "ccc", "usage", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let per_run = ccc.requests().len();
+    assert!(per_run > 0);
+    let out = with_key(&[("AGENTOS_ALLOW_INSECURE_HTTP", "1")], &["ccc", "usage", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(ccc.requests().len(), 2 * per_run);
+}
+
+#[test]
+fn proxy_variables_never_route_the_key_to_another_host() {
+    let ccc = FakeCcc::from_captures();
+    let proxy = agentos_testkit::TestServer::always(Reply::json(200, "{}"));
+    let data = Data::new("proxy");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.env("AGENTOS_DATA_DIR", &data.0)
+        .env("AGENTOS_CCC_BASE_URL", ccc.url())
+        .env("CCC_API_KEY", "sk-cli-secret")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
+    {
+        c.env(var, proxy.url());
+    }
+    let out = c.args(["ccc", "usage", "--json"]).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(proxy.connections(), 0, "the request went through the proxy");
+    let reqs = ccc.requests();
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert_eq!(r.header("authorization"), Some("Bearer sk-cli-secret"), "{}", r.path);
+    }
+}

@@ -333,3 +333,30 @@ fn follow_keeps_exporting_until_stopped() {
         requests.iter().map(|r| r.header("idempotency-key").unwrap().to_owned()).collect();
     assert_eq!(keys.len(), requests.len(), "each round is a new snapshot with its own key");
 }
+
+#[test]
+fn a_collector_on_another_machine_over_plain_http_needs_the_flag() {
+    let collector = TestServer::always(Reply::json(200, "{}"));
+    let dir = tempfile::tempdir().unwrap();
+    session(dir.path());
+    // 0x7f.1 resolves to 127.0.0.1 but is not loopback written literally: "another machine".
+    let endpoint = format!("http://0x7f.1:{}", collector.addr().port());
+    let mut c = agentos(dir.path(), "minimized");
+    c.env_remove("AGENTOS_ALLOW_INSECURE_HTTP")
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20otel-secret-token");
+    let out = run(c, &["otel", "export", "--json", "--endpoint", &endpoint]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["delivered"].as_u64(), v["pending"].as_u64()), (Some(0), Some(1)), "{v}");
+    let problem = v["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("unencrypted") && problem.contains("--allow-insecure-http"), "{v}");
+    assert!(!problem.contains("otel-secret-token"));
+    assert_eq!(collector.connections(), 0, "the headers went out in clear");
+    let mut c = agentos(dir.path(), "minimized");
+    c.env("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20otel-secret-token");
+    let out = ok(
+        c,
+        &["--allow-insecure-http", "otel", "export", "--json", "--force", "--endpoint", &endpoint],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["delivered"].as_u64(), v["pending"].as_u64()), (Some(1), Some(0)), "{v}");
+}

@@ -349,3 +349,59 @@ fn oversized_issuer_body_is_a_bad_response_not_an_outage() {
     assert!(!msg.contains("aaaa") && !msg.contains('\n'), "{msg}");
     assert!(matches!(load_installed(&env.cfg), Err(Error::NotInstalled { .. })));
 }
+
+#[test]
+fn the_issuer_is_never_asked_in_clear_on_another_machine_unless_allowed() {
+    let env = env();
+    let server = issuer(Arc::new(AtomicI64::new(NOW + 3600)), 0);
+    // 0x7f.1 resolves to 127.0.0.1 but is not loopback written literally: "another machine".
+    let url = format!("http://0x7f.1:{}", server.addr().port());
+    let r = bind_device(&env.cfg, &IssuerClient::new(&url), "GOOD", None);
+    let e = r.err().unwrap_or_else(|| panic!("asked in clear"));
+    assert!(matches!(e, Error::IssuerCleartext(_)), "{e:?}");
+    assert!(e.to_string().contains("unencrypted"), "{e}");
+    let r = login(&env.cfg, &IssuerClient::new(&url), &fast(), &mut |_| {});
+    assert!(matches!(r, Err(Error::IssuerCleartext(_))), "{r:?}");
+    assert_eq!(server.connections(), 0, "a socket was opened");
+    assert!(matches!(load_installed(&env.cfg), Err(Error::NotInstalled { .. })));
+    let allowed = IssuerClient::new(&url).with_cleartext(agentos_transport::Cleartext::Allowed);
+    assert!(bind_device(&env.cfg, &allowed, "GOOD", None).is_ok());
+}
+
+#[test]
+fn the_issuer_client_does_not_follow_a_redirect() {
+    let env = env();
+    let target = issuer(Arc::new(AtomicI64::new(NOW + 3600)), 0);
+    let redirect = TestServer::always(
+        Reply::empty(307).with_header("Location", &format!("{}/v1/license/issue", target.url())),
+    );
+    let r = bind_device(&env.cfg, &IssuerClient::new(&redirect.url()), "GOOD", None);
+    assert!(matches!(r, Err(Error::IssuerRejected { status: 307, .. })), "{r:?}");
+    assert_eq!(target.connections(), 0, "the redirect was followed");
+}
+
+#[test]
+fn an_issuer_answer_over_the_cap_or_dripping_is_refused_whole() {
+    let env = env();
+    let cap = agentos_transport::caps::ISSUER as usize;
+    let pack = mint(&key(0), Some(DEVICE), NOW + 3600, NOW);
+    // A valid answer padded past the cap: refused, not cut and parsed.
+    let padded = format!("{}{}", issue_body(&pack), " ".repeat(cap));
+    let big = TestServer::always(Reply::json(200, &padded));
+    let r = bind_device(&env.cfg, &IssuerClient::new(&big.url()), "GOOD", None);
+    let e = r.err().unwrap_or_else(|| panic!("read"));
+    assert!(
+        matches!(&e, Error::IssuerResponse { detail, .. } if detail.contains("larger")),
+        "{e:?}"
+    );
+    let drip = TestServer::always(Reply::Drip {
+        status: 200,
+        chunk: b" ".to_vec(),
+        every: Duration::from_millis(100),
+        times: 50,
+    });
+    let client = IssuerClient::with_timeout(&drip.url(), Duration::from_millis(600));
+    let r = bind_device(&env.cfg, &client, "GOOD", None);
+    assert!(matches!(r, Err(Error::IssuerUnreachable { .. })), "{r:?}");
+    assert!(matches!(load_installed(&env.cfg), Err(Error::NotInstalled { .. })));
+}

@@ -332,3 +332,90 @@ fn a_full_read_without_a_base_removes_the_old_base_files() {
     assert_eq!((base_files(&dir).len(), ids(&dir)), (0, 0));
     assert_eq!(shape(&r), shape(&full(&paths)));
 }
+
+/// A `session` event for an id given as written.
+fn session_named(id: &str, event: &str) -> String {
+    json!({"type": "session", "event_id": event, "session": {
+        "session_id": id, "repo_id": "r", "branch": "b", "commit": "c",
+        "license_id": "l", "privacy_tier": "local", "created_at": "2026-11-02T09:00:00Z"}})
+    .to_string()
+        + "\n"
+}
+
+/// A timed turn of a session given by id.
+fn turn_named(id: &str, event: &str) -> String {
+    json!({"type": "turn", "event_id": event, "ts": "2026-11-02T10:00:00Z",
+        "turn": {"turn_id": event, "session_id": id, "model": "m", "subagent": "main",
+            "tokens_in": 1, "tokens_out": 1, "input_kind": "text", "latency_ms": 1.0}})
+    .to_string()
+        + "\n"
+}
+
+/// Issue #17: an adversarial history of many distinct sessions that never end — ids that
+/// differ only in case, a trailing character or their last of 128 characters, sessions
+/// announced twice, turns of sessions never announced — gives the exact count (counted here
+/// by hand), read whole, resumed after an append that touches old sessions, and with or
+/// without the per-session rows.
+#[test]
+fn many_never_ended_sessions_are_counted_exactly() {
+    let (_d, dir) = tmp();
+    let log = dir.join("events.jsonl");
+    let long = "x".repeat(122);
+    let mut ids: Vec<String> = Vec::new();
+    for i in 0..3000u32 {
+        ids.push(format!("s{i}"));
+        ids.push(format!("S{i}"));
+        ids.push(format!("s{i}."));
+        // 128 characters, told apart by the last one only.
+        ids.push(format!("{i:05}{long}a"));
+        ids.push(format!("{i:05}{long}b"));
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    let announced = distinct.len() as u64;
+    let mut text = String::new();
+    for (n, id) in ids.iter().enumerate() {
+        text.push_str(&session_named(id, &format!("a{n}")));
+        text.push_str(&turn_named(id, &format!("t{n}")));
+    }
+    // Turns of sessions no `session` event announces: counted as turns, never as sessions.
+    for n in 0..500 {
+        text.push_str(&turn_named(&format!("ghost-{n}"), &format!("g{n}")));
+    }
+    let turns = ids.len() as u64 + 500;
+    std::fs::write(&log, &text).unwrap_or_else(|e| panic!("{e}"));
+    let files = [log.clone()];
+    let ck = dir.join("state").join("rollup_checkpoint.bin");
+    let full = summarize_files(&files, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((full.summary.sessions, full.summary.turns), (announced, turns));
+    assert_eq!(full.sessions.len() as u64, announced + 500);
+    let first = summarize_incremental(&files, &opts(), &ck).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.summary.sessions, announced);
+    // Appended: each old session announced again (a new event id), plus new ones.
+    let mut more = String::new();
+    for (n, id) in ids.iter().enumerate().step_by(7) {
+        more.push_str(&session_named(id, &format!("again{n}")));
+        more.push_str(&turn_named(id, &format!("more{n}")));
+    }
+    for n in 0..100 {
+        more.push_str(&session_named(&format!("new-{n}"), &format!("new{n}")));
+    }
+    let again = ids.iter().step_by(7).count() as u64;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| f.write_all(more.as_bytes()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (announced, turns) = (announced + 100, turns + again);
+    for no_session_rows in [false, true] {
+        let o = SummaryOptions { no_session_rows, ..opts() };
+        let resumed = summarize_incremental(&files, &o, &ck).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((resumed.summary.sessions, resumed.summary.turns), (announced, turns));
+        assert_eq!(resumed.sessions.is_empty(), no_session_rows);
+        let refreshed = refresh_incremental(&files, &o, &ck).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(refreshed.summary.sessions, announced);
+    }
+    let whole = summarize_files(&files, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(whole.summary.sessions, announced);
+    let rows: u64 = whole.sessions.iter().map(|s| s.row.turns).sum();
+    assert_eq!(rows, turns);
+}

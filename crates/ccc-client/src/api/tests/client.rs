@@ -356,3 +356,73 @@ fn every_truncation_of_every_json_capture_is_malformed_never_a_panic() {
         }
     }
 }
+
+/// A timeout short enough for a dripping server, generous for a connect on 127.0.0.1.
+fn brief() -> ReadTimeouts {
+    ReadTimeouts { total: Duration::from_millis(600), ..quick() }
+}
+
+#[test]
+fn the_key_never_goes_in_clear_to_another_machine_unless_allowed() {
+    use agentos_transport::Cleartext;
+    let ccc = FakeCcc::from_captures();
+    // 0x7f.1 resolves to 127.0.0.1 but is not loopback written literally: "another machine".
+    let port = ccc.url().rsplit(':').next().unwrap_or_default().to_owned();
+    let url = format!("http://0x7f.1:{port}");
+    let c =
+        CccApi::new(&url, Some("sk-ccc-secret".into()), quick()).unwrap_or_else(|e| panic!("{e}"));
+    let e = c.usage().err().unwrap_or_else(|| panic!("sent in clear"));
+    assert!(matches!(e, ApiError::Cleartext(_)), "{e:?}");
+    assert!(e.to_string().contains("unencrypted") && !e.to_string().contains("sk-ccc"), "{e}");
+    assert!(matches!(c.reload_quotas(None), Err(ApiError::Cleartext(_))));
+    assert!(matches!(c.healthz(), Err(ApiError::Cleartext(_))));
+    assert!(ccc.requests().is_empty(), "sent in clear");
+    let allowed = c.with_cleartext(Cleartext::Allowed);
+    assert!(allowed.usage().is_ok());
+    // From the environment: the variable allows it, its absence does not.
+    let env = |allow: bool| {
+        let url = url.clone();
+        move |name: &str| match name {
+            "AGENTOS_CCC_BASE_URL" => Some(url.clone()),
+            "AGENTOS_ALLOW_INSECURE_HTTP" if allow => Some("1".to_owned()),
+            _ => None,
+        }
+    };
+    let from = |allow| CccApi::from_vars(&env(allow), quick()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(from(false).usage(), Err(ApiError::Cleartext(_))));
+    assert!(from(true).usage().is_ok());
+}
+
+#[test]
+fn a_redirect_is_not_followed() {
+    let ccc = FakeCcc::from_captures();
+    let redirect = TestServer::always(
+        Reply::empty(302).with_header("Location", &format!("{}/v1/usage", ccc.url())),
+    );
+    let e = api(&redirect.url()).usage().err().unwrap_or_else(|| panic!("followed"));
+    assert!(matches!(e, ApiError::Status { status: 302, .. }), "{e:?}");
+    assert!(ccc.requests().is_empty(), "the redirect was followed");
+}
+
+#[test]
+fn a_body_over_its_cap_is_refused_and_one_at_the_cap_is_read() {
+    let cap = agentos_transport::caps::SMALL as usize;
+    let over = TestServer::always(Reply::text(200, &"x".repeat(cap + 1)));
+    let e = api(&over.url()).healthz().err().unwrap_or_else(|| panic!("read"));
+    assert!(matches!(e, ApiError::TooLarge { limit, .. } if limit == cap as u64), "{e:?}");
+    let at = TestServer::always(Reply::text(200, &"x".repeat(cap)));
+    assert_eq!(api(&at.url()).healthz(), Ok(()));
+}
+
+#[test]
+fn a_dripping_body_is_a_timeout() {
+    let server = TestServer::always(Reply::Drip {
+        status: 200,
+        chunk: b" ".to_vec(),
+        every: Duration::from_millis(100),
+        times: 50,
+    });
+    let c = CccApi::new(&server.url(), None, brief()).unwrap_or_else(|e| panic!("{e}"));
+    let e = c.usage().err().unwrap_or_else(|| panic!("read"));
+    assert!(matches!(e, ApiError::Timeout { .. }), "{e:?}");
+}

@@ -49,8 +49,8 @@ fn read(path: &Utf8Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8 text"))
 }
 
-pub fn run(a: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    let api = client(&a.conn, ReadTimeouts::default())?;
+pub fn run(a: &ConfigArgs, g: &crate::Global) -> anyhow::Result<ExitCode> {
+    let api = client(&a.conn, ReadTimeouts::default(), g)?;
     // What CCC runs with; when it is down, the files are still reviewed.
     let live = (|| -> Result<_, agentos_ccc_client::ApiError> {
         Ok((api.quotas()?, api.usage()?, api.readyz()?))

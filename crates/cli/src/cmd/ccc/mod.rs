@@ -146,8 +146,9 @@ pub struct MetricsArgs {
     pub raw: bool,
 }
 
-/// The client for `conn`: `--base-url`, else the environment.
-fn client(conn: &Conn, timeouts: ReadTimeouts) -> anyhow::Result<CccApi> {
+/// The client for `conn`: `--base-url`, else the environment; plain `http://` to another
+/// machine only with `--allow-insecure-http` / `AGENTOS_ALLOW_INSECURE_HTTP`.
+fn client(conn: &Conn, timeouts: ReadTimeouts, g: &Global) -> anyhow::Result<CccApi> {
     let api = match &conn.base_url {
         Some(url) => {
             let key = std::env::var("CCC_API_KEY").ok();
@@ -155,18 +156,18 @@ fn client(conn: &Conn, timeouts: ReadTimeouts) -> anyhow::Result<CccApi> {
         }
         None => CccApi::from_env(timeouts)?,
     };
-    Ok(api)
+    Ok(api.with_cleartext(g.cleartext()))
 }
 
 pub fn run(c: CccCmd, g: &Global) -> anyhow::Result<ExitCode> {
     match c {
         CccCmd::Status(a) => status(&a, g),
-        CccCmd::Usage(a) => usage(&a),
-        CccCmd::Quotas(a) => quotas(a),
-        CccCmd::Samples(a) => samples(&a),
-        CccCmd::Rollups(a) => rollups(&a),
-        CccCmd::Metrics(a) => metrics(&a),
-        CccCmd::Config(a) => config::run(&a),
+        CccCmd::Usage(a) => usage(&a, g),
+        CccCmd::Quotas(a) => quotas(a, g),
+        CccCmd::Samples(a) => samples(&a, g),
+        CccCmd::Rollups(a) => rollups(&a, g),
+        CccCmd::Metrics(a) => metrics(&a, g),
+        CccCmd::Config(a) => config::run(&a, g),
         CccCmd::Watch(a) => watch::run(&a, g),
     }
 }
@@ -182,7 +183,7 @@ fn status(a: &StatusArgs, g: &Global) -> anyhow::Result<ExitCode> {
     if let Some(n) = a.providers {
         timeouts.readyz_providers = n;
     }
-    let api = client(&a.conn, timeouts)?;
+    let api = client(&a.conn, timeouts, g)?;
     let local = watch::local_status(&g.data_dir());
     let live = (|| -> Result<_, agentos_ccc_client::ApiError> {
         api.healthz()?;
@@ -228,8 +229,8 @@ fn status(a: &StatusArgs, g: &Global) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn usage(a: &ReadArgs) -> anyhow::Result<ExitCode> {
-    let api = client(&a.conn, ReadTimeouts::default())?;
+fn usage(a: &ReadArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let api = client(&a.conn, ReadTimeouts::default(), g)?;
     let usage = api.usage()?;
     let quotas = api.quotas()?;
     let snaps = assemble(&usage, &quotas, None);
@@ -241,15 +242,15 @@ fn usage(a: &ReadArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn quotas(a: QuotasArgs) -> anyhow::Result<ExitCode> {
+fn quotas(a: QuotasArgs, g: &Global) -> anyhow::Result<ExitCode> {
     if let Some(QuotasAction::Reload(r)) = a.action {
-        let api = client(&r.conn, ReadTimeouts::default())?;
+        let api = client(&r.conn, ReadTimeouts::default(), g)?;
         api.reload_quotas(r.file.as_deref())?;
         let q = api.quotas()?;
         outln!("CCC reloaded its quotas from {} at {}.", shown_path(&q.path), q.loaded);
         return Ok(ExitCode::SUCCESS);
     }
-    let api = client(&a.read.conn, ReadTimeouts::default())?;
+    let api = client(&a.read.conn, ReadTimeouts::default(), g)?;
     let q = api.quotas()?;
     if a.read.json {
         print_json(&q)?;
@@ -263,8 +264,8 @@ fn shown_path(p: &str) -> String {
     if p.is_empty() { "(no file: CCC's defaults)".to_owned() } else { p.to_owned() }
 }
 
-fn samples(a: &SamplesArgs) -> anyhow::Result<ExitCode> {
-    let api = client(&a.read.conn, ReadTimeouts::default())?;
+fn samples(a: &SamplesArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let api = client(&a.read.conn, ReadTimeouts::default(), g)?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
     let resp = api.samples(&SamplesQuery { since, model: a.model.clone() })?;
     if a.read.json {
@@ -275,8 +276,8 @@ fn samples(a: &SamplesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rollups(a: &RollupsArgs) -> anyhow::Result<ExitCode> {
-    let api = client(&a.read.conn, ReadTimeouts::default())?;
+fn rollups(a: &RollupsArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let api = client(&a.read.conn, ReadTimeouts::default(), g)?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
     let resp = api.rollups(&RollupsQuery {
         granularity: Some(a.granularity.clone()),
@@ -291,8 +292,8 @@ fn rollups(a: &RollupsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn metrics(a: &MetricsArgs) -> anyhow::Result<ExitCode> {
-    let api = client(&a.read.conn, ReadTimeouts::default())?;
+fn metrics(a: &MetricsArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    let api = client(&a.read.conn, ReadTimeouts::default(), g)?;
     if a.raw {
         out!("{}", api.metrics_text()?);
         return Ok(ExitCode::SUCCESS);

@@ -83,7 +83,7 @@ pub fn run(a: &WatchArgs, g: &Global) -> anyhow::Result<ExitCode> {
             a.interval
         );
     }
-    let api = client(&a.conn, ReadTimeouts::default())?;
+    let api = client(&a.conn, ReadTimeouts::default(), g)?;
     let log = JsonlLog::new(g.data_dir().join(WATCH_FILE));
     let mut w = Watcher::default();
     let diags = log.scan(|_, v| {

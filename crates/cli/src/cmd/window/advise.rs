@@ -153,7 +153,7 @@ pub fn run(a: &AdviseArgs, dir: &TrackerDir, g: &Global) -> anyhow::Result<ExitC
     let glm = load_rows(dir, TrackerFile::GlmCounts, None, &mut diags)?;
     let figs: Vec<ProviderFigures> =
         efficiency(&windows, &glm, &mut diags).iter().map(figures).collect();
-    let overlay = (!a.no_ccc).then(|| ccc::read(&g.data_dir()));
+    let overlay = (!a.no_ccc).then(|| ccc::read(&g.data_dir(), g.cleartext()));
     let uses: Option<Vec<CccUse>> = overlay.as_ref().filter(|o| o.error.is_none()).map(|o| {
         o.models
             .iter()

@@ -30,7 +30,7 @@ pub struct Overlay {
 }
 
 /// Ask CCC (short timeouts) and read the watch file of `data_dir`.
-pub fn read(data_dir: &Utf8Path) -> Overlay {
+pub fn read(data_dir: &Utf8Path, cleartext: agentos_transport::Cleartext) -> Overlay {
     let timeouts = ReadTimeouts {
         connect: Duration::from_millis(500),
         total: Duration::from_secs(3),
@@ -45,7 +45,7 @@ pub fn read(data_dir: &Utf8Path) -> Overlay {
         asked_at: asked_at.clone(),
     };
     let api = match CccApi::from_env(timeouts) {
-        Ok(api) => api,
+        Ok(api) => api.with_cleartext(cleartext),
         Err(e) => return down(String::new(), e.to_string()),
     };
     let url = api.base_url().to_owned();

@@ -84,7 +84,7 @@ pub fn run(a: &PreviewArgs, dir: &TrackerDir, g: &Global) -> anyhow::Result<Exit
         providers: &providers,
     };
     let p = preview(&input);
-    let overlay = (!a.no_ccc && p.is_some()).then(|| ccc::read(&g.data_dir()));
+    let overlay = (!a.no_ccc && p.is_some()).then(|| ccc::read(&g.data_dir(), g.cleartext()));
     if a.json {
         let doc = json!({
             "tracker_dir": dir.root(),
