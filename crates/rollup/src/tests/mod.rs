@@ -13,6 +13,7 @@ use crate::progress::{replace_section, update_progress_log, update_trend};
 use crate::*;
 
 mod features;
+mod merge_props;
 mod progress;
 mod sessfile;
 mod watch_health;
