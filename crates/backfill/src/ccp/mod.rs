@@ -13,7 +13,7 @@
 mod discover;
 mod event;
 mod join;
-mod parse;
+pub(crate) mod parse;
 mod report;
 mod results;
 
