@@ -15,18 +15,24 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let parsed = validate::parse_json(data);
-    let valid = parsed
-        .as_ref()
-        .is_ok_and(|v| validate::validate(SchemaKind::V1Event, v).is_empty());
+    let valid =
+        parsed.as_ref().is_ok_and(|v| validate::validate(SchemaKind::V1Event, v).is_empty());
     // What the validator accepts, the typed reader reads.
     if valid {
-        assert!(serde_json::from_slice::<Event>(data).is_ok(), "valid line the `Event` type refuses");
+        assert!(
+            serde_json::from_slice::<Event>(data).is_ok(),
+            "valid line the `Event` type refuses"
+        );
     } else {
         let _ = serde_json::from_slice::<Event>(data);
     }
     let mut text = data.to_vec();
     text.push(b'\n');
-    let rollup = match summarize_reader(Utf8Path::new("x.jsonl"), text.as_slice(), &SummaryOptions::default()) {
+    let rollup = match summarize_reader(
+        Utf8Path::new("x.jsonl"),
+        text.as_slice(),
+        &SummaryOptions::default(),
+    ) {
         Ok(r) => r,
         Err(e) => panic!("rollup failed on one line: {e}"),
     };
