@@ -30,6 +30,8 @@ mod dedupe;
 pub mod discover;
 mod error;
 mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 mod indexfile;
 mod ledger;
 mod line;

@@ -43,6 +43,8 @@ mod dedupe;
 pub mod efficiency;
 pub mod features;
 mod fsio;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gitrun;
 mod health;
 mod idsfile;

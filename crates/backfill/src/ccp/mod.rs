@@ -14,7 +14,7 @@ mod discover;
 mod event;
 mod fast;
 mod join;
-mod parse;
+pub(crate) mod parse;
 mod report;
 mod results;
 

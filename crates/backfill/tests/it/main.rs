@@ -11,3 +11,4 @@ mod common;
 mod fixture;
 mod incremental;
 mod privacy;
+mod rerun_props;

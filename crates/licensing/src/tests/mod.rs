@@ -14,6 +14,7 @@ use crate::*;
 mod bytes;
 mod hostile;
 mod keyring;
+mod props;
 
 const NOW: i64 = 1_761_200_000;
 const FAR: i64 = 4_102_444_800;

@@ -15,6 +15,7 @@ use crate::*;
 mod dedupe;
 mod features;
 mod model_trend;
+mod merge_props;
 mod progress;
 mod sessfile;
 mod watch_health;

@@ -173,3 +173,24 @@ fn churn_never_decreases_with_the_horizon() {
     }
     assert!(measured > 6, "the histories churn something: {measured}");
 }
+
+proptest::proptest! {
+    // Generated git histories are slow (≈ 30 git commands each): 4 cases, on top of the six
+    // fixed seeds above.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4))]
+    #[test]
+    fn churn_never_decreases_with_the_horizon_on_any_history_and_horizons(
+        seed in 1u64..u64::MAX,
+        horizons in proptest::collection::btree_set(1u32..60, 1..5),
+    ) {
+        let repo = branchy_history(seed);
+        let opts = ChurnOptions { horizons: horizons.into_iter().collect() };
+        let r = churn(repo.root(), &opts).unwrap_or_else(|e| panic!("churn: {e}"));
+        for f in &r.features {
+            let mut h: Vec<(u32, u64)> = f.horizons.iter().map(|h| (h.days, h.churned)).collect();
+            h.sort_unstable();
+            proptest::prop_assert!(h.windows(2).all(|w| w[0].1 <= w[1].1), "seed {} {}: {:?}", seed, f.feature_id, h);
+            proptest::prop_assert!(h.iter().all(|x| x.1 <= f.lines_added), "seed {} {}: {:?}", seed, f.feature_id, h);
+        }
+    }
+}

@@ -194,3 +194,23 @@ fn validator_and_rollup_agree_on_every_generated_line() {
     // Both verdicts are well represented.
     assert!(accepted > 100 && corpus.len() - accepted > 1000, "{accepted} of {}", corpus.len());
 }
+
+/// A repeated key: the validator (a JSON value keeps the last one, as Python's json does) and
+/// the rollup read the same line, counting the last value (found by `fuzz/event_differential`:
+/// the rollup's borrowed structs refused a repeated key, or judged its first value).
+#[test]
+fn a_repeated_key_is_read_as_its_last_value_by_validator_and_rollup_alike() {
+    let turn = r#"{"type": "turn", "event_id": "e1", "ts": "2026-11-22T01:02:03Z", "turn": {"turn_id": "t1", "session_id": "s", "model": "m", "subagent": "main", "tokens_in": 7, "tokens_out": 2, "input_kind": "text", "latency_ms": 1.0, "tokens_in": 10}}"#;
+    let end_bad_first = r#"{"type": "session_end", "session_id": "s", "ended_at": "2026-1", "ended_at": "2026-11-22T01:09:59Z"}"#;
+    let end_bad_last = r#"{"type": "session_end", "session_id": "s", "ended_at": "2026-11-22T01:09:59Z", "ended_at": "2026-1"}"#;
+    for (line, valid) in [(turn, true), (end_bad_first, true), (end_bad_last, false)] {
+        assert_eq!(validator_accepts(line.as_bytes()), valid, "validator: {line}");
+        assert_eq!(rollup_verdict(line.as_bytes()).0, valid, "rollup: {line}");
+    }
+    // The turn counts with its last `tokens_in`: 10, not 7 (nor 17).
+    let text = format!("{turn}\n");
+    let r = summarize_reader(Utf8Path::new("x.jsonl"), text.as_bytes(), &SummaryOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tokens_in: u64 = r.summary.usage_by_model.values().map(|u| u.tokens_in).sum();
+    assert_eq!((r.summary.turns, tokens_in), (1, 10));
+}

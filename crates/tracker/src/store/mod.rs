@@ -20,6 +20,8 @@ pub use ordered::OrderedValue;
 pub(crate) use pyjson::to_py_json_pretty;
 #[cfg(test)]
 pub(crate) use pyjson::{py_float_repr, to_py_json};
+#[doc(hidden)]
+pub use read::read_rows_from;
 pub use read::{Corrupt, Loaded, MAX_LINE_BYTES, Row, read_rows};
 
 /// A row's fields: the Python tracker's dict, as the readers of [`crate::preview`],

@@ -110,8 +110,21 @@ pub fn read_rows(path: &Utf8Path, window: Option<&str>) -> Result<Loaded, Error>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
         Err(e) => return Err(Error::io("open", path, e)),
     };
+    read_rows_from(BufReader::new(file), path, window)
+}
+
+/// [`read_rows`] over any reader (`path` names it in [`Loaded::corrupt`]); the fuzz targets'
+/// entry point, not part of the API.
+///
+/// # Errors
+/// [`Error::Io`] when the reader fails.
+#[doc(hidden)]
+pub fn read_rows_from(
+    mut reader: impl BufRead,
+    path: &Utf8Path,
+    window: Option<&str>,
+) -> Result<Loaded, Error> {
     let window = window.filter(|w| !w.is_empty());
-    let mut reader = BufReader::new(file);
     let mut out = Loaded::default();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
