@@ -21,6 +21,7 @@ mod join;
 mod parse;
 mod report;
 mod results;
+mod sym;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
