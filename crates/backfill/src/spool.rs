@@ -26,6 +26,11 @@ impl SpoolWriter {
         Ok(SpoolWriter { path: path.to_owned(), out: BufWriter::with_capacity(1 << 20, file) })
     }
 
+    /// Append whole lines, each ending in `\n`.
+    pub fn write(&mut self, lines: &[u8]) -> Result<(), Error> {
+        self.out.write_all(lines).map_err(|e| Error::io("write", &self.path, e))
+    }
+
     /// Append one line (a `\n` is added).
     pub fn line(&mut self, line: &[u8]) -> Result<(), Error> {
         let io = |e| Error::io("write", &self.path, e);

@@ -42,8 +42,8 @@ fn decision(r: &Request) -> Option<Decision> {
             m.insert(k.to_owned(), v);
         }
     };
-    put("reroute_mode", r.reroute_mode.clone().map(Value::from));
-    put("reroute_decision", r.reroute_decision.clone().map(Value::from));
+    put("reroute_mode", r.reroute_mode.as_deref().map(Value::from));
+    put("reroute_decision", r.reroute_decision.as_deref().map(Value::from));
     put("preferred_attempt", r.preferred_attempt.map(|b| Value::from(u64::from(b))));
     let finite = |v: Option<f64>| v.filter(|v| v.is_finite()).map(Value::from);
     put("warn_pct_cfg", finite(r.warn_pct_cfg));
@@ -370,10 +370,11 @@ mod tests {
             model: pick(
                 rng,
                 &["claude-sonnet-4.5", "glm-4.6", "", "my/odd \"model\"", "tab\tmodel"],
-            ),
-            lane: pick(rng, &["zai", "anthropic", ""]),
-            upstream: pick(rng, &["zai", "anth", ""]),
-            op: pick(rng, &["nonstream", "stream", ""]),
+            )
+            .into(),
+            lane: pick(rng, &["zai", "anthropic", ""]).into(),
+            upstream: pick(rng, &["zai", "anth", ""]).into(),
+            op: pick(rng, &["nonstream", "stream", ""]).into(),
             tokens_in: rng.below(100_000),
             tokens_out: rng.below(10_000),
             latency_ms: rng.below(100_000) as f64 + 0.25,
@@ -381,15 +382,17 @@ mod tests {
             stream_ms: maybe(rng, 50.5),
             status: (rng.below(3) > 0).then_some(200),
             first_status: maybe(rng, 429.0).map(|v| v as i64),
-            err_type: pick(rng, &["", "429", "idle_timeout"]),
+            err_type: pick(rng, &["", "429", "idle_timeout"]).into(),
             fallbacks: rng.below(3) as u32,
             fallback_ts: Vec::new(),
             end,
             tokens_unknown: rng.below(2) == 0,
             no_decision: rng.below(4) == 0,
-            decision: pick(rng, &["pass_through", "fallback", ""]),
-            reroute_mode: (rng.below(3) > 0).then(|| pick(rng, &["hybrid", "run2cap", "new_mode"])),
-            reroute_decision: (rng.below(3) > 0).then(|| pick(rng, &["quota_pass", "quota_block"])),
+            decision: pick(rng, &["pass_through", "fallback", ""]).into(),
+            reroute_mode: (rng.below(3) > 0)
+                .then(|| pick(rng, &["hybrid", "run2cap", "new_mode"]).into()),
+            reroute_decision: (rng.below(3) > 0)
+                .then(|| pick(rng, &["quota_pass", "quota_block"]).into()),
             preferred_attempt: (rng.below(3) > 0).then_some(rng.below(2) == 0),
             warn_pct_cfg: maybe(rng, 0.8),
             warn_pct_auto: maybe(rng, 0.72),

@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{Kind, Rec, is_fallback_reason};
+use super::sym::{Interner, Sym};
 use crate::dedupe::{Index, KeyMap, KeyRec};
 use crate::{Error, events};
 
@@ -51,11 +52,11 @@ pub(crate) struct Request {
     pub at_us: i64,
     /// Completion time (the decision's without one), µs.
     pub end_us: i64,
-    pub model: String,
+    pub model: Sym,
     /// Final lane (after fallbacks).
-    pub lane: String,
-    pub upstream: String,
-    pub op: String,
+    pub lane: Sym,
+    pub upstream: Sym,
+    pub op: Sym,
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub latency_ms: f64,
@@ -66,7 +67,7 @@ pub(crate) struct Request {
     pub status: Option<i64>,
     /// On a fallback completion (bug B1): the logged status, which is the first attempt's.
     pub first_status: Option<i64>,
-    pub err_type: String,
+    pub err_type: Sym,
     pub fallbacks: u32,
     /// Fallback line times seen (dedupes copies of them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -76,9 +77,9 @@ pub(crate) struct Request {
     pub tokens_unknown: bool,
     /// A completion whose decision line was never seen (e.g. rotated away).
     pub no_decision: bool,
-    pub decision: String,
-    pub reroute_mode: Option<String>,
-    pub reroute_decision: Option<String>,
+    pub decision: Sym,
+    pub reroute_mode: Option<Sym>,
+    pub reroute_decision: Option<Sym>,
     pub preferred_attempt: Option<bool>,
     pub warn_pct_cfg: Option<f64>,
     pub warn_pct_auto: Option<f64>,
@@ -150,6 +151,8 @@ pub(crate) struct Joiner {
     /// Keys emitted in this run (the index answers for earlier runs).
     run_keys: KeyMap<()>,
     window_us: i64,
+    /// The run's model, lane, upstream … strings.
+    names: Interner,
     pub counts: LineCounts,
 }
 
@@ -161,12 +164,16 @@ fn completion_key(rid: &str, ts: f64) -> u128 {
     events::key128(&[b"ccp/completion", rid.as_bytes(), &ts.to_bits().to_le_bytes()])
 }
 
-fn s(t: &Option<crate::record::Text<'_>>) -> String {
-    Rec::str_of(t).to_owned()
-}
+type Text<'a> = Option<crate::record::Text<'a>>;
 
-fn opt(t: &Option<crate::record::Text<'_>>) -> Option<String> {
-    t.as_deref().filter(|v| !v.is_empty()).map(str::to_owned)
+impl Interner {
+    fn s(&mut self, t: &Text<'_>) -> Sym {
+        self.get(Rec::str_of(t))
+    }
+
+    fn opt(&mut self, t: &Text<'_>) -> Option<Sym> {
+        t.as_deref().filter(|v| !v.is_empty()).map(|v| self.get(v))
+    }
 }
 
 fn nonneg(v: Option<i64>) -> u64 {
@@ -214,12 +221,12 @@ impl Joiner {
                     rid: rid.to_owned(),
                     at_us: at,
                     end_us: at,
-                    model: s(&rec.model),
-                    lane: s(&rec.lane),
-                    upstream: s(&rec.upstream),
-                    decision: s(&rec.decision),
-                    reroute_mode: opt(&rec.reroute_mode),
-                    reroute_decision: opt(&rec.reroute_decision),
+                    model: self.names.s(&rec.model),
+                    lane: self.names.s(&rec.lane),
+                    upstream: self.names.s(&rec.upstream),
+                    decision: self.names.s(&rec.decision),
+                    reroute_mode: self.names.opt(&rec.reroute_mode),
+                    reroute_decision: self.names.opt(&rec.reroute_decision),
                     preferred_attempt: rec.preferred_attempt,
                     warn_pct_cfg: rec.warn_pct_cfg,
                     warn_pct_auto: rec.warn_pct_auto,
@@ -235,6 +242,9 @@ impl Joiner {
             }
             Kind::Fallback => {
                 self.counts.fallbacks += 1;
+                let lane = self.names.s(&rec.lane);
+                let upstream = self.names.s(&rec.upstream);
+                let decision = self.names.s(&rec.decision);
                 let Some(o) = self.find(rid, at) else {
                     self.counts.orphan_lines += 1;
                     return Ok(());
@@ -246,11 +256,11 @@ impl Joiner {
                 }
                 o.req.fallback_ts.push(bits);
                 o.req.fallbacks += 1;
-                o.req.lane = s(&rec.lane);
-                o.req.upstream = s(&rec.upstream);
+                o.req.lane = lane;
+                o.req.upstream = upstream;
                 if o.req.decision.is_empty() || !is_fallback_reason(&o.req.decision) {
                     // The first fallback reason is what B1 turns on.
-                    o.req.decision = s(&rec.decision);
+                    o.req.decision = decision;
                 }
             }
             Kind::Placeholder => self.counts.placeholders += 1,
@@ -273,17 +283,17 @@ impl Joiner {
                             key: done,
                             rid: rid.to_owned(),
                             at_us: at,
-                            model: s(&rec.model),
-                            decision: s(&rec.decision_reason),
-                            reroute_mode: opt(&rec.reroute_mode),
-                            reroute_decision: opt(&rec.reroute_decision),
+                            model: self.names.s(&rec.model),
+                            decision: self.names.s(&rec.decision_reason),
+                            reroute_mode: self.names.opt(&rec.reroute_mode),
+                            reroute_decision: self.names.opt(&rec.reroute_decision),
                             preferred_attempt: rec.preferred_attempt,
                             no_decision: true,
                             ..Request::default()
                         }
                     }
                 };
-                complete(&mut req, rec, at);
+                complete(&mut req, rec, at, &mut self.names);
                 req.done_key = Some(done);
                 self.run_keys.insert(done, ());
                 self.emit(req, out);
@@ -393,20 +403,20 @@ impl Joiner {
 
 /// Fill a request from its completion line (bug B1: a fallback completion logs the first
 /// attempt's status, so the client's is unknown).
-fn complete(req: &mut Request, rec: &Rec<'_>, at: i64) {
+fn complete(req: &mut Request, rec: &Rec<'_>, at: i64, names: &mut Interner) {
     req.end_us = at;
     if req.model.is_empty() {
-        req.model = s(&rec.model);
+        req.model = names.s(&rec.model);
     }
-    req.lane = s(&rec.lane);
-    req.upstream = s(&rec.upstream);
-    req.op = s(&rec.op);
+    req.lane = names.s(&rec.lane);
+    req.upstream = names.s(&rec.upstream);
+    req.op = names.s(&rec.op);
     req.tokens_in = nonneg(rec.input_tokens);
     req.tokens_out = nonneg(rec.output_tokens);
     req.latency_ms = rec.latency_ms.filter(|v| v.is_finite() && *v >= 0.0).unwrap_or(0.0);
     req.ttft_ms = rec.ttft_ms.filter(|v| v.is_finite() && *v >= 0.0);
     req.stream_ms = rec.stream_ms.filter(|v| v.is_finite() && *v >= 0.0);
-    req.err_type = s(&rec.err_type);
+    req.err_type = names.s(&rec.err_type);
     let status = rec.status.unwrap_or(0);
     let reason = Rec::str_of(&rec.decision_reason);
     let b1 = matches!(reason, "fallback" | "quota_overshoot")

@@ -6,9 +6,13 @@
 //! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
 //! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
 //! the dedupe index (requests imported by earlier runs count once) and the event writer.
-//! Events are rendered to a spool file in the state directory while reading, so memory holds
-//! only the join window and this run's keys; the caller appends the spool to its event log
-//! and then [`CcpPending::commit`]s.
+//! Memory holds only the join window and this run's keys: the events are rendered while
+//! reading and handed, in batches of whole lines, either straight to the caller's appender
+//! ([`backfill_ccp`]: each event written once) or to a spool file in the state directory
+//! ([`prepare_ccp`]: nothing reaches the event log before the whole input was read, for
+//! `--strict`). Either way the caller forces the events to disk and then
+//! [`CcpPending::commit`]s: the ledger, the index and the pending decisions never get ahead of
+//! the events.
 
 mod discover;
 mod event;
@@ -17,6 +21,7 @@ mod join;
 pub(crate) mod parse;
 mod report;
 mod results;
+mod sym;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -75,7 +80,8 @@ pub struct CcpPending {
     ledger: Ledger,
     index: Option<Index>,
     pending: Vec<Open>,
-    spool: Utf8PathBuf,
+    /// The spool holding the events ([`prepare_ccp`] only; removed on drop).
+    spool: Option<Utf8PathBuf>,
     _lock: File,
 }
 
@@ -87,12 +93,62 @@ struct Job {
     action: &'static str,
 }
 
+/// Event lines handed to the appender at a time (about 4 MB of whole lines).
+const BATCH_BYTES: usize = 4 << 20;
+
 /// Read what changed under `opts.root` since the last run, join the requests and render their
-/// events to the spool. Writes nothing else. `progress` is called after each file.
+/// events to a spool in the state directory, handed over later by
+/// [`CcpPending::write_event_batches`]. Writes nothing else. `progress` is called after each
+/// file.
 pub fn prepare_ccp(
     opts: &CcpOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CcpPending, Error> {
+    let path = opts.state_dir.join(SPOOL);
+    let mut spool: Option<SpoolWriter> = None;
+    let run = backfill_ccp(opts, progress, |lines: &str| -> Result<(), Error> {
+        let w = match &mut spool {
+            Some(w) => w,
+            None => spool.insert(SpoolWriter::create(&path)?),
+        };
+        w.write(lines.as_bytes())
+    });
+    let created = spool.is_some();
+    let finished = spool.map_or(Ok(()), SpoolWriter::finish);
+    match (run, finished) {
+        (Ok(mut p), Ok(())) => {
+            p.spool = created.then_some(path);
+            Ok(p)
+        }
+        (run, finished) => {
+            // Only a spool this run created (a spool left by a crash is emptied by the next
+            // run's create).
+            if created {
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(run.err().or(finished.err()).unwrap_or_else(|| {
+                Error::Encode(serde::ser::Error::custom("the spool could not be finished"))
+            }))
+        }
+    }
+}
+
+/// Read what changed under `opts.root` since the last run, join the requests and hand their
+/// event lines to `append` as they are rendered, in batches of whole lines (each ending in
+/// `\n`, about 4 MB), on a second thread: each event is written once. The ledger, index and
+/// pending decisions are only written by [`CcpPending::commit`], which the caller calls after
+/// forcing the appended lines to disk; a run that fails or is interrupted before that leaves
+/// them as they were, so the next run renders exactly the same events again (same ids, same
+/// bytes: readers drop the repeats by `event_id`). `progress` is called after each file.
+pub fn backfill_ccp<E, F>(
+    opts: &CcpOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+    mut append: F,
+) -> Result<CcpPending, E>
+where
+    E: From<Error> + Send,
+    F: FnMut(&str) -> Result<(), E> + Send,
+{
     let dir = &opts.state_dir;
     let lock = lock_state_dir(dir, LOCK)?;
     let mut ledger = Ledger::load(&dir.join(LEDGER))?;
@@ -101,7 +157,7 @@ pub fn prepare_ccp(
 
     let logs = opts.root.join("logs");
     if !logs.is_dir() {
-        return Err(Error::NotADirectory { path: logs });
+        return Err(Error::NotADirectory { path: logs }.into());
     }
     let mut diags = Vec::new();
     let files = discover::usage_files(&opts.root, &mut diags);
@@ -167,7 +223,6 @@ pub fn prepare_ccp(
         }
     }
 
-    let spool_path = dir.join(SPOOL);
     let mut pending_out = CcpPending {
         report: CcpReport::default(),
         state_dir: dir.clone(),
@@ -175,7 +230,7 @@ pub fn prepare_ccp(
         ledger: Ledger::default(),
         index: None,
         pending: Vec::new(),
-        spool: spool_path.clone(),
+        spool: None,
         _lock: lock,
     };
     if jobs.is_empty() && pending.is_empty() {
@@ -199,18 +254,22 @@ pub fn prepare_ccp(
     // Rendering and writing the events runs on a second thread, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Request>>(4);
     let prices = opts.prices.as_ref();
-    let spool_at = &spool_path;
-    let keep = std::thread::scope(|s| -> Result<Vec<Open>, Error> {
-        let writer = s.spawn(move || -> Result<(), Error> {
-            let mut spool = SpoolWriter::create(spool_at)?;
+    let append = &mut append;
+    let keep = std::thread::scope(|s| -> Result<Vec<Open>, E> {
+        let writer = s.spawn(move || -> Result<(), E> {
             let mut renderer = event::Renderer::new(prices);
+            let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (64 << 10));
             for batch in rx {
                 for r in &batch {
                     renderer.render(r)?;
-                    spool.line(&renderer.out)?;
+                    buf.extend_from_slice(&renderer.out);
+                    buf.push(b'\n');
+                }
+                if buf.len() >= BATCH_BYTES {
+                    hand_over(&mut buf, append)?;
                 }
             }
-            spool.finish()
+            hand_over(&mut buf, append)
         });
         let mut sink = Sink {
             report: &mut report,
@@ -233,7 +292,7 @@ pub fn prepare_ccp(
                     joiner.end_file();
                     continue;
                 }
-                Err(ReadError::Fatal(e)) => return Err(e),
+                Err(ReadError::Fatal(e)) => return Err(e.into()),
             };
             sink.report.files_read += 1;
             read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
@@ -262,7 +321,7 @@ pub fn prepare_ccp(
         sink.send();
         drop(sink);
         writer.join().map_err(|_| {
-            Error::Encode(serde::ser::Error::custom("the event writer thread failed"))
+            E::from(Error::Encode(serde::ser::Error::custom("the event writer thread failed")))
         })??;
         Ok(keep)
     })?;
@@ -272,6 +331,21 @@ pub fn prepare_ccp(
     pending_out.index = Some(index);
     pending_out.pending = keep;
     Ok(pending_out)
+}
+
+/// Hand the whole lines in `buf` to `append` and empty it.
+fn hand_over<E: From<Error>>(
+    buf: &mut Vec<u8>,
+    append: &mut impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    let text = std::str::from_utf8(buf)
+        .map_err(|_| Error::Encode(serde::ser::Error::custom("an event line is not UTF-8")))?;
+    append(text)?;
+    buf.clear();
+    Ok(())
 }
 
 /// Count the files read in this run that are byte-identical to another file (a tag snapshot
@@ -519,16 +593,17 @@ impl CcpPending {
         &self.report
     }
 
-    /// Call `f` with batches of event lines, each line ending in `\n` (what an appender
-    /// writes in one go).
+    /// Call `f` with batches of the spooled event lines ([`prepare_ccp`]), each line ending in
+    /// `\n` (what an appender writes in one go). Nothing after [`backfill_ccp`], which handed
+    /// them over already.
     pub fn write_event_batches<E: From<Error>>(
         &self,
         f: impl FnMut(&str) -> Result<(), E>,
     ) -> Result<(), E> {
-        if self.report.events == 0 {
-            return Ok(());
+        match &self.spool {
+            Some(spool) if self.report.events > 0 => crate::spool::batches(spool, f),
+            _ => Ok(()),
         }
-        crate::spool::batches(&self.spool, f)
     }
 
     /// Record that the events were written: the index, then the pending decisions and the
@@ -549,6 +624,8 @@ impl CcpPending {
 
 impl Drop for CcpPending {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.spool);
+        if let Some(spool) = &self.spool {
+            let _ = std::fs::remove_file(spool);
+        }
     }
 }

@@ -9,11 +9,11 @@ use agentos_backfill::{Error, Progress};
 use agentos_testkit::ccp_logs::{CcpTree, Truth, utc_day};
 use camino::{Utf8Path, Utf8PathBuf};
 
-fn utf8(p: &Path) -> Utf8PathBuf {
+pub(crate) fn utf8(p: &Path) -> Utf8PathBuf {
     Utf8PathBuf::from_path_buf(p.to_owned()).unwrap()
 }
 
-fn opts(root: &Utf8Path, state: &Utf8Path, now_ts: f64) -> CcpOptions {
+pub(crate) fn opts(root: &Utf8Path, state: &Utf8Path, now_ts: f64) -> CcpOptions {
     CcpOptions {
         root: root.to_owned(),
         state_dir: state.to_owned(),
@@ -25,7 +25,7 @@ fn opts(root: &Utf8Path, state: &Utf8Path, now_ts: f64) -> CcpOptions {
 }
 
 /// One run: prepare, append the events to `events`, commit.
-fn run(o: &CcpOptions, events: &Utf8Path) -> CcpReport {
+pub(crate) fn run(o: &CcpOptions, events: &Utf8Path) -> CcpReport {
     let pending = prepare_ccp(o, &|_: Progress| {}).unwrap();
     let mut out = std::fs::OpenOptions::new().create(true).append(true).open(events).unwrap();
     pending
@@ -50,11 +50,11 @@ fn last_ts(bytes: &[u8]) -> f64 {
         .unwrap()
 }
 
-fn later(t: &CcpTree) -> f64 {
+pub(crate) fn later(t: &CcpTree) -> f64 {
     t.end_ts + 3.0 * JOIN_WINDOW_SECS as f64
 }
 
-fn assert_truth(r: &CcpReport, t: &Truth) {
+pub(crate) fn assert_truth(r: &CcpReport, t: &Truth) {
     assert_eq!(r.requests, t.requests, "requests");
     assert_eq!(r.completed, t.completed, "completed");
     assert_eq!(r.failed, t.failed, "failed");
@@ -77,7 +77,7 @@ fn assert_truth(r: &CcpReport, t: &Truth) {
 }
 
 /// Every written line is a valid v1 turn event; ids are unique.
-fn check_events(path: &Utf8Path, want: u64) {
+pub(crate) fn check_events(path: &Utf8Path, want: u64) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut ids = std::collections::HashSet::new();
     for line in text.lines() {

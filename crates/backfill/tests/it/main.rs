@@ -5,6 +5,7 @@
 mod agentos_py;
 mod bounded;
 mod ccp;
+mod ccp_direct;
 mod claude;
 mod codex;
 mod common;

@@ -2,15 +2,16 @@
 //! rotations, archive moves, tag snapshots, `logs/dev/**`) into the data dir's `events.jsonl`
 //! as one turn event per request, incrementally. Classification, joins and the ledger live in
 //! `agentos_backfill::ccp` (`docs/backfill.md`); this module resolves the flags, appends the
-//! events under the event log's lock, commits, and reports.
+//! events under the event log's lock as they are rendered (spooled first with `--strict`),
+//! syncs, commits, and reports.
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use agentos_backfill::Progress;
 use agentos_backfill::agentos_py::{PyOptions, PyReport, prepare_py};
-use agentos_backfill::ccp::{CcpOptions, CcpReport, prepare_ccp};
-use agentos_ccc_client::JsonlLog;
+use agentos_backfill::ccp::{self, CcpOptions, CcpReport, prepare_ccp};
+use agentos_ccc_client::{Appender, JsonlLog};
 use agentos_event_schema::Timestamp;
 use agentos_rollup::model_trend::ModelDay;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
@@ -166,16 +167,52 @@ fn backfill_ccp(
             b.draw(p);
         }
     };
-    let pending = prepare_ccp(&opts, &draw);
+    if a.strict {
+        // Spooled: the first bad line stops the run before anything reaches the event log.
+        let pending = prepare_ccp(&opts, &draw);
+        if let Some(b) = &bar {
+            b.clear();
+        }
+        let pending = pending.map_err(fail)?;
+        if a.dry_run {
+            return Ok(pending.report().clone());
+        }
+        append(|f| pending.write_event_batches(f), pending.report().events, events)?;
+        return pending.commit().map_err(fail);
+    }
+    // Each batch of event lines goes straight to the event log, under its lock (taken at the
+    // first batch, held to the end); one fsync at the end, then the ledger is committed. A
+    // crash before the commit leaves whole lines (and at worst a torn last one the readers
+    // skip); the next run writes the same events again, which readers drop by `event_id`.
+    let log = JsonlLog::new(events);
+    let mut appender: Option<Appender> = None;
+    let dry_run = a.dry_run;
+    let pending = ccp::backfill_ccp(&opts, &draw, |lines: &str| -> anyhow::Result<()> {
+        if dry_run {
+            return Ok(());
+        }
+        let out = match &mut appender {
+            Some(out) => out,
+            None => appender.insert(log.appender()?),
+        };
+        Ok(out.append_lines(lines)?)
+    });
     if let Some(b) = &bar {
         b.clear();
     }
-    let pending = pending.map_err(fail)?;
+    let pending = pending.map_err(|e| match e.downcast::<agentos_backfill::Error>() {
+        Ok(e) => fail(e),
+        Err(e) => e,
+    })?;
+    if let Some(out) = &appender {
+        out.sync()?;
+    }
     if a.dry_run {
         return Ok(pending.report().clone());
     }
-    append(|f| pending.write_event_batches(f), pending.report().events, events)?;
-    pending.commit().map_err(fail)
+    let report = pending.commit().map_err(fail);
+    drop(appender);
+    report
 }
 
 fn backfill_py(
