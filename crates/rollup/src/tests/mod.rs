@@ -14,8 +14,8 @@ use crate::*;
 
 mod dedupe;
 mod features;
-mod model_trend;
 mod merge_props;
+mod model_trend;
 mod progress;
 mod sessfile;
 mod watch_health;
