@@ -71,6 +71,16 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// (`.<name>.tmp.<pid>.<n>`, see [`is_temp_name`]), fsync, rename over `path`, then fsync of
 /// the directory (best effort). Creates the parent directory.
 pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] with the content streamed by `write` into the temporary file (buffered),
+/// for a file too large to hold in memory first. Nothing replaces `path` unless `write`
+/// succeeds.
+pub fn write_atomic_with(
+    path: &Utf8Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let err = |source| Error::Io { action: "write", path: path.to_owned(), source };
     let dir = match path.parent() {
         Some(d) if !d.as_str().is_empty() => d.to_owned(),
@@ -84,8 +94,9 @@ pub fn write_atomic(path: &Utf8Path, bytes: &[u8]) -> Result<(), Error> {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)

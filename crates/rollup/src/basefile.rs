@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
-use crate::dedupe::checksum;
+use std::io::Write;
+
+use crate::dedupe::{Checksum, checksum};
 
 /// Bytes hashed at each end of the file by the cheap check.
 const ENDS: u64 = 4 << 10;
@@ -80,23 +82,92 @@ pub(crate) fn write_base(
     bytes: &[u8],
     count: u64,
 ) -> Result<BaseRef, crate::Error> {
+    write_base_streamed(dir, name, bytes.len() as u64, count, |w| w.write_all(bytes))
+}
+
+/// [`write_base`] with the `len` bytes streamed by `write` to the file rather than held in
+/// memory: the checksum and the end stamps are computed on the way. Fails (writing nothing)
+/// when `write` produces another length.
+pub(crate) fn write_base_streamed(
+    dir: &Utf8Path,
+    name: String,
+    len: u64,
+    count: u64,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<BaseRef, crate::Error> {
     let path = dir.join(&name);
-    crate::write_atomic(&path, bytes)?;
+    let e = ENDS.min(len);
+    let mut tap =
+        Tap { sum: Checksum::new(len), head: Vec::new(), tail: Vec::new(), pos: 0, len, e };
+    agentos_fsio::write_atomic_with(&path, |w| {
+        let mut t = TapWriter { inner: w, tap: &mut tap };
+        write(&mut t)?;
+        if t.tap.pos == len {
+            Ok(())
+        } else {
+            Err(std::io::Error::other("the base file came out at another length than announced"))
+        }
+    })
+    .map_err(|e| match e {
+        agentos_fsio::Error::Io { source, .. } => {
+            crate::Error::Write { path: path.clone(), source }
+        }
+        other => crate::Error::Write { path: path.clone(), source: std::io::Error::other(other) },
+    })?;
     let meta = std::fs::metadata(&path)
         .map_err(|source| crate::Error::Write { path: path.clone(), source })?;
     let (dev, ino, mtime_ns) = stamp(&meta);
-    let n = bytes.len();
-    let e = (ENDS as usize).min(n);
     Ok(BaseRef {
         file: name,
         count,
-        len: n as u64,
-        check: format!("{:032x}", checksum(bytes)),
+        len,
+        check: format!("{:032x}", tap.sum.finish()),
         dev,
         ino,
         mtime_ns,
-        ends: ends_of(bytes.get(..e).unwrap_or_default(), bytes.get(n - e..).unwrap_or_default()),
+        ends: ends_of(&tap.head, &tap.tail),
     })
+}
+
+/// What is computed of a base file as it is written: its checksum and its first and last
+/// `e` bytes.
+struct Tap {
+    sum: Checksum,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    pos: u64,
+    len: u64,
+    e: u64,
+}
+
+struct TapWriter<'a> {
+    inner: &'a mut dyn Write,
+    tap: &'a mut Tap,
+}
+
+impl Write for TapWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let done = &buf[..n];
+        let t = &mut *self.tap;
+        t.sum.update(done);
+        let (start, end) = (t.pos, t.pos + n as u64);
+        if start < t.e {
+            let upto = (t.e.min(end) - start) as usize;
+            t.head.extend_from_slice(&done[..upto]);
+        }
+        let tail_from = t.len.saturating_sub(t.e);
+        if end > tail_from {
+            let from = tail_from.saturating_sub(start) as usize;
+            t.tail.extend_from_slice(&done[from.min(n)..]);
+        }
+        t.pos = end;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Remove the files in `dir` named `<prefix>*.bin` but `keep` (best effort).

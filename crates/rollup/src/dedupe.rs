@@ -44,6 +44,57 @@ pub(crate) fn checksum(bytes: &[u8]) -> u128 {
     id_hash_bytes(words.remainder()) ^ h
 }
 
+/// [`checksum`] computed on the way, for a file written piece by piece: the same value for
+/// the same bytes however they are split. `len` is the total the pieces will add up to.
+pub(crate) struct Checksum {
+    h: u128,
+    word: [u8; 16],
+    filled: usize,
+}
+
+impl Checksum {
+    pub(crate) fn new(len: u64) -> Checksum {
+        Checksum {
+            h: 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d ^ u128::from(len),
+            word: [0; 16],
+            filled: 0,
+        }
+    }
+
+    fn mix(&mut self, w: [u8; 16]) {
+        const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+        self.h = (self.h ^ u128::from_le_bytes(w)).wrapping_mul(PRIME);
+        self.h ^= self.h >> 64;
+    }
+
+    pub(crate) fn update(&mut self, mut bytes: &[u8]) {
+        if self.filled > 0 {
+            let take = (16 - self.filled).min(bytes.len());
+            self.word[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
+            self.filled += take;
+            bytes = &bytes[take..];
+            if self.filled < 16 {
+                return;
+            }
+            self.mix(self.word);
+            self.filled = 0;
+        }
+        let mut words = bytes.chunks_exact(16);
+        for w in &mut words {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(w);
+            self.mix(b);
+        }
+        let rest = words.remainder();
+        self.word[..rest.len()].copy_from_slice(rest);
+        self.filled = rest.len();
+    }
+
+    pub(crate) fn finish(&self) -> u128 {
+        id_hash_bytes(&self.word[..self.filled]) ^ self.h
+    }
+}
+
 /// The keys are hashes already: use (the mix of) their bits.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Passthrough(u64);

@@ -44,7 +44,9 @@ pub(crate) struct SessRef {
 }
 
 /// Write every session of `base` and `work` (a session in both: the one in `work`) as the
-/// base file `name` in `dir`.
+/// base file `name` in `dir`, streamed: each record is encoded once to learn its length (for
+/// the index, which comes first) and again to be written, so the file is never held whole in
+/// memory (it would double a large history's peak).
 pub(crate) fn write_sessions(
     dir: &Utf8Path,
     name: String,
@@ -57,23 +59,36 @@ pub(crate) fn write_sessions(
         .map(|(id, s)| (id_hash(id), id, s))
         .collect();
     all.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let mut records = Vec::with_capacity(130 * all.len());
-    let mut index = Vec::with_capacity(all.len() * ENTRY as usize);
-    let start = HEAD + ENTRY * all.len() as u64;
-    for (h, id, s) in &all {
-        let at = records.len();
-        encode_session(&mut records, id, s);
-        index.extend_from_slice(&h.to_le_bytes());
-        index.extend_from_slice(&(start + at as u64).to_le_bytes());
-        index.extend_from_slice(&((records.len() - at) as u32).to_le_bytes());
+    let mut record = Vec::with_capacity(256);
+    let mut lens = Vec::with_capacity(all.len());
+    let mut records_len = 0u64;
+    for (_, id, s) in &all {
+        record.clear();
+        encode_session(&mut record, id, s);
+        lens.push(record.len() as u32);
+        records_len += record.len() as u64;
     }
-    let mut bytes = Vec::with_capacity(HEAD as usize + index.len() + records.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&(all.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&index);
-    bytes.extend_from_slice(&records);
+    let start = HEAD + ENTRY * all.len() as u64;
+    let base_ref =
+        basefile::write_base_streamed(dir, name, start + records_len, all.len() as u64, |w| {
+            w.write_all(MAGIC)?;
+            w.write_all(&(all.len() as u64).to_le_bytes())?;
+            let mut at = start;
+            for ((h, _, _), len) in all.iter().zip(&lens) {
+                w.write_all(&h.to_le_bytes())?;
+                w.write_all(&at.to_le_bytes())?;
+                w.write_all(&len.to_le_bytes())?;
+                at += u64::from(*len);
+            }
+            for (_, id, s) in &all {
+                record.clear();
+                encode_session(&mut record, id, s);
+                w.write_all(&record)?;
+            }
+            Ok(())
+        })?;
     Ok(SessRef {
-        base: basefile::write_base(dir, name, &bytes, all.len() as u64)?,
+        base: base_ref,
         announced: all.iter().filter(|(_, _, s)| s.announced).count() as u64,
         undated: all.iter().filter(|(_, _, s)| s.undated.is_some()).count() as u64,
         shadowed: 0,

@@ -28,3 +28,21 @@ fn the_ids_counted_answer_like_a_hash_set_across_many_merges() {
     sorted.sort_unstable();
     assert_eq!(all, sorted);
 }
+
+/// The checksum computed piece by piece (as a base file is streamed) equals the one over the
+/// whole bytes, for every length around the 16-byte word and any split.
+#[test]
+fn the_streamed_checksum_equals_the_whole_one_however_the_bytes_are_split() {
+    use crate::dedupe::{Checksum, checksum};
+    let bytes: Vec<u8> = (0..200u32).map(|i| (i.wrapping_mul(37) ^ (i >> 3)) as u8).collect();
+    for len in [0, 1, 15, 16, 17, 31, 32, 33, 100, 200] {
+        let data = &bytes[..len];
+        for cut in [1, 3, 7, 16, 17, 64] {
+            let mut c = Checksum::new(len as u64);
+            for piece in data.chunks(cut) {
+                c.update(piece);
+            }
+            assert_eq!(c.finish(), checksum(data), "len {len}, pieces of {cut}");
+        }
+    }
+}
