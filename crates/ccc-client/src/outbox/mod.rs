@@ -541,27 +541,18 @@ fn safe_name(s: &str) -> String {
 
 /// Regular `*.json` files in `dir`, sorted by name; temp files skipped. Missing dir = empty.
 fn list_files(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
-    let entries = match dir.read_dir_utf8() {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list", dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
-        let name = entry.file_name();
-        if name.starts_with('.') || !name.ends_with(".json") {
-            continue;
-        }
-        out.push(entry.path().to_owned());
-    }
-    out.sort();
-    Ok(out)
+    list_named(dir, |name| name.ends_with(".json"))
 }
 
 /// Pending batch files of both forms in `dir`, sorted by name (oldest first); temp files
 /// skipped. Missing dir = empty.
 fn list_pending(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
+    list_named(dir, batch_file::is_batch_name)
+}
+
+/// The entries of `dir` whose name `wanted` accepts, dot-files (temp files) skipped, sorted by
+/// name. Missing dir = empty.
+fn list_named(dir: &Utf8Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<Utf8PathBuf>, Error> {
     let entries = match dir.read_dir_utf8() {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -571,7 +562,7 @@ fn list_pending(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Error> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("list", dir, e))?;
         let name = entry.file_name();
-        if !name.starts_with('.') && batch_file::is_batch_name(name) {
+        if !name.starts_with('.') && wanted(name) {
             out.push(entry.path().to_owned());
         }
     }

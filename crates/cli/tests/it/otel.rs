@@ -5,28 +5,12 @@ use std::process::Command;
 
 use agentos_testkit::{Reply, TestServer};
 
-use crate::session::{fixture, ok, run};
+use crate::session::{agentos_at, ok, run};
 
+/// `agentos` on `data` at `tier`, with no CCC key and CCC unreachable.
 fn agentos(data: &Path, tier: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
-    for var in [
-        "PRIVACY_TIER",
-        "AGENTOS_CCC_BASE_URL",
-        "CCC_API_KEY",
-        "LICENSE_PACK_PATH",
-        "AGENTOS_PUBKEYS",
-        "CCP_LICENSE_PUBKEY_B64",
-        "AGENTOS_DATA_DIR",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("AGENTOS_DATA_DIR", data)
-        .env("PRIVACY_TIER", tier)
-        .env("AGENTOS_CCC_BASE_URL", agentos_testkit::refused_url())
-        .env("LICENSE_PACK_PATH", fixture("ok.pack"))
-        .env("AGENTOS_PUBKEYS", fixture("test_pubkeys.json"));
+    let mut c = agentos_at(data, tier, &agentos_testkit::refused_url(), "ok.pack");
+    c.env_remove("CCC_API_KEY");
     c
 }
 

@@ -50,7 +50,9 @@ fn agentos(data: &Data, tier: &str, url: &str, pack: &str) -> Command {
     agentos_at(&data.0, tier, url, pack)
 }
 
-fn agentos_at(dir: &Path, tier: &str, url: &str, pack: &str) -> Command {
+/// `agentos` with the data dir, tier, CCC URL (and a key) and license pack given, nothing
+/// inherited from the environment that names them (the OTLP endpoint included).
+pub(crate) fn agentos_at(dir: &Path, tier: &str, url: &str, pack: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
     for var in [
         "PRIVACY_TIER",
@@ -60,6 +62,8 @@ fn agentos_at(dir: &Path, tier: &str, url: &str, pack: &str) -> Command {
         "AGENTOS_PUBKEYS",
         "CCP_LICENSE_PUBKEY_B64",
         "AGENTOS_DATA_DIR",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
     ] {
         c.env_remove(var);
     }
