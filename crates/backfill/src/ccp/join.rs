@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{Kind, Rec, is_fallback_reason};
+use super::reader::Pre;
 use super::sym::{Interner, Sym};
 use crate::dedupe::{Index, KeyMap, KeyRec};
 use crate::{Error, events};
@@ -160,7 +161,7 @@ pub(crate) fn decision_key(rid: &str, ts: f64) -> u128 {
     events::key128(&[b"ccp/decision", rid.as_bytes(), &ts.to_bits().to_le_bytes()])
 }
 
-fn completion_key(rid: &str, ts: f64) -> u128 {
+pub(crate) fn completion_key(rid: &str, ts: f64) -> u128 {
     events::key128(&[b"ccp/completion", rid.as_bytes(), &ts.to_bits().to_le_bytes()])
 }
 
@@ -194,20 +195,22 @@ impl Joiner {
         Ok(self.run_keys.contains_key(&key) || index.get(key)?.is_some())
     }
 
-    /// Feed one record of file number `file`; finished requests go to `out`.
+    /// Feed one record of file number `file` (`pre`: its [`Pre::of`]); finished requests go
+    /// to `out`.
     pub fn feed(
         &mut self,
         rec: &Rec<'_>,
+        pre: Pre,
         file: u32,
         index: &mut Index,
         out: &mut Vec<Request>,
     ) -> Result<(), Error> {
-        let at = rec.micros().unwrap_or(0);
+        let at = pre.at;
         let rid: &str = &rec.rid;
-        match rec.kind() {
+        match pre.kind {
             Kind::Decision => {
                 self.counts.decisions += 1;
-                let key = decision_key(rid, rec.ts);
+                let key = pre.key;
                 if self.opens.get(rid).is_some_and(|l| l.iter().any(|o| o.req.key == key)) {
                     self.counts.duplicate_lines += 1;
                     return Ok(());
@@ -266,7 +269,7 @@ impl Joiner {
             Kind::Placeholder => self.counts.placeholders += 1,
             Kind::Completion | Kind::LegacyCompletion => {
                 self.counts.completions += 1;
-                let done = completion_key(rid, rec.ts);
+                let done = pre.key;
                 let found = self.take(rid, at);
                 let mut req = match found {
                     Some(o) if o.known => {

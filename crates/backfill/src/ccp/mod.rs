@@ -14,17 +14,18 @@
 //! [`CcpPending::commit`]s: the ledger, the index and the pending decisions never get ahead of
 //! the events.
 
+mod copies;
 mod discover;
 mod event;
 mod fast;
 mod join;
 pub(crate) mod parse;
+mod reader;
 mod report;
 mod results;
 mod sym;
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use agentos_event_schema::prices::PriceTable;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -34,13 +35,13 @@ pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
 pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile, UsageSnapshot};
 
 use crate::dedupe::Index;
-use crate::ledger::{FINGERPRINT_BYTES, FileEntry, Ledger, Plan, Stat, fingerprint};
-use crate::lines::{Line, LineReader, is_blank};
+use crate::ledger::{FileEntry, Ledger, Plan, Stat, fingerprint};
 use crate::record::Diagnostic;
 use crate::run::lock_state_dir;
 use crate::spool::SpoolWriter;
 use crate::{Agent, Error, Progress};
 use join::{Joiner, Open, Request};
+use reader::{Batch, Item, Msg, Pre};
 
 const LEDGER: &str = "ledger.json";
 const PENDING: &str = "pending.json";
@@ -255,6 +256,10 @@ where
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Request>>(4);
     let prices = opts.prices.as_ref();
     let append = &mut append;
+    let entries: Vec<Option<FileEntry>> = jobs
+        .iter()
+        .map(|job| job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned())
+        .collect();
     let keep = std::thread::scope(|s| -> Result<Vec<Open>, E> {
         let writer = s.spawn(move || -> Result<(), E> {
             let mut renderer = event::Renderer::new(prices);
@@ -279,20 +284,36 @@ where
             tx: Some(tx),
             batch: Vec::with_capacity(BATCH_REQUESTS),
         };
+        // The files are read and scanned on a third thread, their lines joined here in order.
+        let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Msg>(8);
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Batch>();
+        let jobs = &jobs;
+        let entries = &entries;
+        s.spawn(move || reader::read_jobs(jobs, entries, &lines_tx, &free_rx));
         let mut done = Vec::new();
-        let mut bytes_done = 0;
-        for (i, job) in jobs.iter().enumerate() {
-            let entry = job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned();
-            let read =
-                read_file(job, entry.as_ref(), &mut joiner, &mut sink, &mut done, opts.strict);
-            let (entry, lines) = match read {
-                Ok(r) => r,
-                Err(ReadError::Io(e)) => {
-                    unreadable(sink.report, &job.path, &e);
-                    joiner.end_file();
+        let (mut bytes_done, mut current, mut file_lines) = (0, 0, 0);
+        for msg in lines_rx {
+            let (i, outcome) = match msg {
+                Msg::Lines(batch) => {
+                    let name = jobs.get(current).map_or("", |j| j.path.as_str());
+                    file_lines +=
+                        feed_batch(&batch, name, &mut joiner, &mut sink, &mut done, opts.strict)?;
+                    let _ = free_tx.send(batch);
                     continue;
                 }
-                Err(ReadError::Fatal(e)) => return Err(e.into()),
+                Msg::Done { job, entry } => (job, Ok(entry)),
+                Msg::Failed { job, error } => (job, Err(error)),
+            };
+            current = i + 1;
+            let lines = std::mem::take(&mut file_lines);
+            joiner.end_file();
+            let Some(job) = jobs.get(i) else { continue };
+            let entry = match outcome {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable(sink.report, &job.path, &e);
+                    continue;
+                }
             };
             sink.report.files_read += 1;
             read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
@@ -314,7 +335,7 @@ where
                 files_total: jobs.len() as u64,
             });
         }
-        copies(sink.report, &read_files, &unchanged);
+        copies::count(sink.report, &read_files, &unchanged);
         sink.report.lines(&joiner.counts);
         let keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
         sink.drain(&mut done)?;
@@ -346,86 +367,6 @@ fn hand_over<E: From<Error>>(
     append(text)?;
     buf.clear();
     Ok(())
-}
-
-/// Count the files read in this run that are byte-identical to another file (a tag snapshot
-/// made with `cp`). Only files of equal size and first bytes are compared, byte for byte, so
-/// the check costs nothing when there are no copies.
-fn copies(
-    report: &mut CcpReport,
-    read: &[(String, u64, String)],
-    others: &[(String, u64, String)],
-) {
-    use std::collections::HashMap;
-    let mut groups: HashMap<(u64, &str), Vec<(&str, bool)>> = HashMap::new();
-    for (list, fresh) in [(others, false), (read, true)] {
-        for (path, size, fp) in list {
-            groups.entry((*size, fp.as_str())).or_default().push((path.as_str(), fresh));
-        }
-    }
-    for paths in groups.into_values().filter(|g| g.len() > 1 && g.iter().any(|p| p.1)) {
-        // One path per distinct content, in order: a later equal file copies the first.
-        let mut distinct: Vec<&str> = Vec::new();
-        for (path, fresh) in paths {
-            let mut first = None;
-            for d in &distinct {
-                match same_bytes(Utf8Path::new(d), Utf8Path::new(path)) {
-                    Ok(true) => {
-                        first = Some(*d);
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(_) => {
-                        first = Some("");
-                        break;
-                    }
-                }
-            }
-            match first {
-                Some("") => {} // Unreadable now: not a copy we can vouch for.
-                Some(first) if fresh => {
-                    report.duplicate_files += 1;
-                    let note = format!("byte-identical to {first}: nothing in it counted again");
-                    if let Some(f) = report.files.iter_mut().find(|f| f.path == path) {
-                        f.note = Some(note);
-                    }
-                }
-                Some(_) => {}
-                None => distinct.push(path),
-            }
-        }
-    }
-}
-
-/// Whether two files hold the same bytes (compared in 1 MiB pieces).
-fn same_bytes(a: &Utf8Path, b: &Utf8Path) -> std::io::Result<bool> {
-    let (mut fa, mut fb) = (File::open(a)?, File::open(b)?);
-    if fa.metadata()?.len() != fb.metadata()?.len() {
-        return Ok(false);
-    }
-    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
-    loop {
-        let n = fill(&mut fa, &mut ba)?;
-        let m = fill(&mut fb, &mut bb)?;
-        if n != m || ba[..n] != bb[..m] {
-            return Ok(false);
-        }
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-}
-
-/// Read until `buf` is full or the file ends; the bytes read.
-fn fill(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
@@ -486,95 +427,57 @@ impl Sink<'_> {
     }
 }
 
-enum ReadError {
-    Io(std::io::Error),
-    Fatal(Error),
-}
-
-impl From<std::io::Error> for ReadError {
-    fn from(e: std::io::Error) -> Self {
-        ReadError::Io(e)
-    }
-}
-
-impl From<Error> for ReadError {
-    fn from(e: Error) -> Self {
-        ReadError::Fatal(e)
-    }
-}
-
-/// Read one file from where its ledger entry says; returns its new entry and the lines read.
-fn read_file(
-    job: &Job,
-    entry: Option<&FileEntry>,
+/// Join the lines of one batch of file `name`; the lines counted (a torn last line is not).
+fn feed_batch(
+    batch: &Batch,
+    name: &str,
     joiner: &mut Joiner,
     sink: &mut Sink<'_>,
     done: &mut Vec<Request>,
     strict: bool,
-) -> Result<(FileEntry, u64), ReadError> {
-    let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
-    let mut file = File::open(&job.path)?;
-    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let name = job.path.as_str();
-    let mut reader = LineReader::new(BufReader::with_capacity(1 << 16, file), offset, first_line);
+) -> Result<u64, Error> {
     let mut lines = 0u64;
-    let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), ReadError> {
+    let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), Error> {
         let d = Diagnostic { file: name.to_owned(), line: no, reason };
         if strict {
-            return Err(ReadError::Fatal(Error::BadLine { line: d.to_string() }));
+            return Err(Error::BadLine { line: d.to_string() });
         }
         sink.report.bad_line(&d);
         Ok(())
     };
-    while let Some(line) = reader.next_line()? {
-        match line {
-            Line::Full { no, bytes } => {
-                lines += 1;
-                sink.report.lines += 1;
-                if is_blank(bytes) {
-                    sink.report.blank_lines += 1;
-                    continue;
-                }
-                if let Some(rec) = parse::fast_record(bytes) {
-                    joiner.feed(&rec, 0, sink.index, done)?;
-                } else {
-                    let parsed = parse::parse_line(bytes);
-                    if let Some(why) = parsed.problem {
-                        bad(sink, no, why)?;
-                    }
-                    for rec in &parsed.recs {
-                        joiner.feed(rec, 0, sink.index, done)?;
-                    }
-                }
-                if !done.is_empty() {
-                    sink.drain(done)?;
+    for item in &batch.items {
+        if !matches!(item, Item::Torn { .. }) {
+            lines += 1;
+            sink.report.lines += 1;
+        }
+        match *item {
+            Item::Fast { rec, pre } => {
+                if let Some(rec) = batch.rec(rec) {
+                    joiner.feed(&rec, pre, 0, sink.index, done)?;
                 }
             }
-            Line::TooLong { no, len } => {
-                lines += 1;
-                sink.report.lines += 1;
+            Item::Slow { no, at, len } => {
+                let parsed = parse::parse_line(batch.raw(at, len));
+                if let Some(why) = parsed.problem {
+                    bad(sink, no, why)?;
+                }
+                for rec in &parsed.recs {
+                    joiner.feed(rec, Pre::of(rec), 0, sink.index, done)?;
+                }
+            }
+            Item::Blank => sink.report.blank_lines += 1,
+            Item::TooLong { no, len } => {
                 bad(sink, no, format!("line of {len} bytes is over the limit, skipped"))?;
             }
-            Line::Torn { no, .. } => {
+            Item::Torn { no } => {
                 bad(sink, no, "incomplete last line (read again once it is complete)".to_owned())?;
             }
         }
+        if !done.is_empty() {
+            sink.drain(done)?;
+        }
     }
-    joiner.end_file();
-    let entry = FileEntry {
-        agent: None,
-        dev: job.stat.dev,
-        ino: job.stat.ino,
-        size: job.stat.size,
-        mtime_ns: job.stat.mtime_ns,
-        fp_len,
-        fingerprint: fp,
-        consumed: reader.consumed(),
-        next_line: reader.next_line_no(),
-        codex: None,
-    };
-    Ok((entry, lines))
+    Ok(lines)
 }
 
 fn load_pending(path: &Utf8Path) -> Result<Vec<Open>, Error> {

@@ -122,6 +122,43 @@ fn generated_tree_counts_exactly_and_a_rerun_changes_nothing() {
     assert_eq!(std::fs::read(&events).unwrap(), before);
 }
 
+/// Files of several thousand lines (read in many batches, on a thread of its own): every
+/// line of every file is counted once, in the file it belongs to, and the truth holds.
+#[test]
+fn long_files_count_each_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(&dir.path().join("ccp"));
+    let tree = CcpTree::generate(root.as_std_path(), 12_000, 17).unwrap();
+    let state = utf8(&dir.path().join("state"));
+    let events = utf8(&dir.path().join("events.jsonl"));
+    let r = run(&opts(&root, &state, later(&tree)), &events);
+    assert_truth(&r, &tree.truth);
+    let mut total = 0;
+    for f in &r.files {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        assert_eq!(f.lines, newlines, "{}", f.path);
+        total += newlines;
+    }
+    assert!(r.files.iter().any(|f| f.lines > 5_000), "{:?}", r.files);
+    assert_eq!(r.lines, total);
+    // Each placeholder line is counted once per file that holds it (the copy holds its own).
+    let placeholders: u64 = r
+        .files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f.path).unwrap();
+            let placeholder = |l: &&str| {
+                l.contains("\"reason\":\"streaming\"")
+                    && !l.contains("stream_ms")
+                    && !l.contains("decision_reason")
+            };
+            text.lines().filter(placeholder).count() as u64
+        })
+        .sum();
+    assert_eq!(r.placeholder_lines, placeholders);
+}
+
 #[test]
 fn appends_and_a_rotation_between_runs_count_each_request_once() {
     let dir = tempfile::tempdir().unwrap();

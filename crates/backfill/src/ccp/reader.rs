@@ -1,0 +1,395 @@
+//! The reading half of a CCP backfill, on a thread of its own: each file's new lines read from
+//! where its ledger entry stopped and put through the lean scanner ([`super::fast`]), its
+//! records sent to the joining thread in [`Batch`]es, in file order, with their kind, time
+//! and dedupe key worked out ([`Pre`]). A line the scanner does not read whole goes over as
+//! its bytes and is read by serde on the joining side ([`super::parse::parse_line`]), which
+//! also reports it, so what a line yields does not depend on the thread that read it.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use super::Job;
+use super::join::{completion_key, decision_key};
+use super::parse::{Kind, Rec, fast_record};
+use crate::ledger::{FINGERPRINT_BYTES, FileEntry, fingerprint};
+use crate::lines::{Line, LineReader, is_blank};
+use crate::record::Text;
+
+/// Lines a batch holds at most.
+const BATCH_LINES: usize = 2048;
+
+/// What the joiner needs of a record besides its fields, computed once where it is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pre {
+    pub kind: Kind,
+    /// The line's time, µs (0 when out of range: serde's path refuses such a record).
+    pub at: i64,
+    /// Dedupe key of a decision or completion line (0 for the other kinds).
+    pub key: u128,
+}
+
+impl Pre {
+    pub fn of(rec: &Rec<'_>) -> Pre {
+        let kind = rec.kind();
+        let key = match kind {
+            Kind::Decision => decision_key(&rec.rid, rec.ts),
+            Kind::Completion | Kind::LegacyCompletion => completion_key(&rec.rid, rec.ts),
+            Kind::Fallback | Kind::Placeholder => 0,
+        };
+        Pre { kind, at: rec.micros().unwrap_or(0), key }
+    }
+}
+
+/// One line of a batch.
+pub(super) enum Item {
+    /// Read by the scanner: its record is the batch's `recs[rec]`.
+    Fast {
+        rec: usize,
+        pre: Pre,
+    },
+    /// For serde: the line's bytes at `at..at + len` of the batch's raw bytes.
+    Slow {
+        no: u64,
+        at: usize,
+        len: usize,
+    },
+    Blank,
+    TooLong {
+        no: u64,
+        len: u64,
+    },
+    Torn {
+        no: u64,
+    },
+}
+
+/// Lines of one file, in order.
+#[derive(Default)]
+pub(super) struct Batch {
+    text: String,
+    recs: Vec<Spans>,
+    raw: Vec<u8>,
+    pub items: Vec<Item>,
+}
+
+impl Batch {
+    /// The record of a [`Item::Fast`] line, borrowed from the batch.
+    pub fn rec(&self, i: usize) -> Option<Rec<'_>> {
+        Some(self.recs.get(i)?.rec(&self.text))
+    }
+
+    /// The bytes of an [`Item::Slow`] line.
+    pub fn raw(&self, at: usize, len: usize) -> &[u8] {
+        self.raw.get(at..at + len).unwrap_or_default()
+    }
+
+    /// An empty batch, reusing one that came back when there is one.
+    fn reused(free: &Receiver<Batch>) -> Batch {
+        let mut b = free.try_recv().unwrap_or_default();
+        b.text.clear();
+        b.recs.clear();
+        b.raw.clear();
+        b.items.clear();
+        b
+    }
+
+    fn full(&self) -> bool {
+        self.items.len() >= BATCH_LINES
+    }
+}
+
+/// What the reading thread sends, in order.
+pub(super) enum Msg {
+    Lines(Batch),
+    /// Job `job`'s file was read to its end: its new ledger entry.
+    Done {
+        job: usize,
+        entry: FileEntry,
+    },
+    /// Job `job`'s file could not be read (the lines sent before the error stand).
+    Failed {
+        job: usize,
+        error: std::io::Error,
+    },
+}
+
+/// Read every job's file in turn, sending its lines and then its outcome; `entries[i]` is the
+/// ledger entry job `i` resumes. Batches coming back on `free` are reused. Stops when the
+/// joining side hangs up.
+pub(super) fn read_jobs(
+    jobs: &[Job],
+    entries: &[Option<FileEntry>],
+    tx: &SyncSender<Msg>,
+    free: &Receiver<Batch>,
+) {
+    let mut buf = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let entry = entries.get(i).and_then(Option::as_ref);
+        let msg = match read_file(job, entry, tx, free, &mut buf) {
+            Ok(Some(entry)) => Msg::Done { job: i, entry },
+            Ok(None) => return,
+            Err(error) => Msg::Failed { job: i, error },
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
+/// Send one file's lines from where `entry` stopped; its new entry, `None` if the joining side
+/// hung up.
+fn read_file(
+    job: &Job,
+    entry: Option<&FileEntry>,
+    tx: &SyncSender<Msg>,
+    free: &Receiver<Batch>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<FileEntry>> {
+    let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
+    let mut file = File::open(&job.path)?;
+    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let cap = crate::lines::MAX_LINE_BYTES;
+    let mut reader = LineReader::with_buffer(file, offset, first_line, cap, std::mem::take(buf));
+    let mut batch = Batch::reused(free);
+    let send = |batch: Batch| tx.send(Msg::Lines(batch)).is_ok();
+    loop {
+        let line = match reader.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                // The lines read so far stand, as they would have on one thread.
+                if !batch.items.is_empty() {
+                    send(batch);
+                }
+                return Err(e);
+            }
+        };
+        let item = match line {
+            Line::Full { bytes, .. } if is_blank(bytes) => Item::Blank,
+            Line::Full { no, bytes } => match fast_record(bytes) {
+                Some(rec) => match Spans::of(rec, &mut batch.text) {
+                    Some((rec, pre)) => {
+                        batch.recs.push(rec);
+                        Item::Fast { rec: batch.recs.len() - 1, pre }
+                    }
+                    None => slow(&mut batch.raw, no, bytes),
+                },
+                None => slow(&mut batch.raw, no, bytes),
+            },
+            Line::TooLong { no, len } => Item::TooLong { no, len },
+            Line::Torn { no, .. } => Item::Torn { no },
+        };
+        batch.items.push(item);
+        if batch.full() && !send(std::mem::replace(&mut batch, Batch::reused(free))) {
+            return Ok(None);
+        }
+    }
+    if !batch.items.is_empty() && !send(batch) {
+        return Ok(None);
+    }
+    let entry = FileEntry {
+        agent: None,
+        dev: job.stat.dev,
+        ino: job.stat.ino,
+        size: job.stat.size,
+        mtime_ns: job.stat.mtime_ns,
+        fp_len,
+        fingerprint: fp,
+        consumed: reader.consumed(),
+        next_line: reader.next_line_no(),
+        codex: None,
+    };
+    *buf = reader.into_buffer();
+    Ok(Some(entry))
+}
+
+fn slow(raw: &mut Vec<u8>, no: u64, bytes: &[u8]) -> Item {
+    let at = raw.len();
+    raw.extend_from_slice(bytes);
+    Item::Slow { no, at, len: bytes.len() }
+}
+
+/// Where a string of a record lies in its batch's text.
+type Span = Option<(u32, u32)>;
+
+/// A scanned [`Rec`] whose strings are spans of the batch's text (the record cannot borrow
+/// from a batch that moves between threads).
+pub(super) struct Spans {
+    ts: f64,
+    rid: (u32, u32),
+    lane: Span,
+    model: Span,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    status: Option<i64>,
+    reason: Span,
+    op: Span,
+    latency_ms: Option<f64>,
+    stream_ms: Option<f64>,
+    ttft_ms: Option<f64>,
+    err_type: Span,
+    upstream: Span,
+    event: Span,
+    decision: Span,
+    decision_reason: Span,
+    reroute_mode: Span,
+    reroute_decision: Span,
+    preferred_attempt: Option<bool>,
+    warn_pct_cfg: Option<f64>,
+    warn_pct_auto: Option<f64>,
+    warn_pct_confidence: Option<f64>,
+    gap_seconds_p50: Option<f64>,
+    gap_seconds_p95: Option<f64>,
+    gap_samples: Option<f64>,
+}
+
+impl Spans {
+    /// `rec` with its strings appended to `text`; `None` (nothing appended) when one of them
+    /// does not fit a span.
+    fn of(rec: Rec<'_>, text: &mut String) -> Option<(Spans, Pre)> {
+        let pre = Pre::of(&rec);
+        let start = text.len();
+        let Rec {
+            ts,
+            rid,
+            lane,
+            model,
+            input_tokens,
+            output_tokens,
+            status,
+            reason,
+            op,
+            latency_ms,
+            stream_ms,
+            ttft_ms,
+            err_type,
+            upstream,
+            event,
+            decision,
+            decision_reason,
+            reroute_mode,
+            reroute_decision,
+            preferred_attempt,
+            warn_pct_cfg,
+            warn_pct_auto,
+            warn_pct_confidence,
+            gap_seconds_p50,
+            gap_seconds_p95,
+            gap_samples,
+        } = rec;
+        let mut ok = true;
+        let mut put = |t: &Text<'_>| -> (u32, u32) {
+            let (at, len) = (u32::try_from(text.len()), u32::try_from(t.len()));
+            text.push_str(t);
+            match (at, len) {
+                (Ok(at), Ok(len)) => (at, len),
+                _ => {
+                    ok = false;
+                    (0, 0)
+                }
+            }
+        };
+        let rid = put(&rid);
+        let mut opt = |t: Option<Text<'_>>| t.map(|t| put(&t));
+        let spans = Spans {
+            ts,
+            rid,
+            lane: opt(lane),
+            model: opt(model),
+            input_tokens,
+            output_tokens,
+            status,
+            reason: opt(reason),
+            op: opt(op),
+            latency_ms,
+            stream_ms,
+            ttft_ms,
+            err_type: opt(err_type),
+            upstream: opt(upstream),
+            event: opt(event),
+            decision: opt(decision),
+            decision_reason: opt(decision_reason),
+            reroute_mode: opt(reroute_mode),
+            reroute_decision: opt(reroute_decision),
+            preferred_attempt,
+            warn_pct_cfg,
+            warn_pct_auto,
+            warn_pct_confidence,
+            gap_seconds_p50,
+            gap_seconds_p95,
+            gap_samples,
+        };
+        if ok {
+            Some((spans, pre))
+        } else {
+            text.truncate(start);
+            None
+        }
+    }
+
+    fn rec<'a>(&self, text: &'a str) -> Rec<'a> {
+        let s = |(at, len): (u32, u32)| {
+            let (at, len) = (at as usize, len as usize);
+            Text(Cow::Borrowed(text.get(at..at + len).unwrap_or_default()))
+        };
+        let o = |span: Span| span.map(s);
+        Rec {
+            ts: self.ts,
+            rid: s(self.rid),
+            lane: o(self.lane),
+            model: o(self.model),
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            status: self.status,
+            reason: o(self.reason),
+            op: o(self.op),
+            latency_ms: self.latency_ms,
+            stream_ms: self.stream_ms,
+            ttft_ms: self.ttft_ms,
+            err_type: o(self.err_type),
+            upstream: o(self.upstream),
+            event: o(self.event),
+            decision: o(self.decision),
+            decision_reason: o(self.decision_reason),
+            reroute_mode: o(self.reroute_mode),
+            reroute_decision: o(self.reroute_decision),
+            preferred_attempt: self.preferred_attempt,
+            warn_pct_cfg: self.warn_pct_cfg,
+            warn_pct_auto: self.warn_pct_auto,
+            warn_pct_confidence: self.warn_pct_confidence,
+            gap_seconds_p50: self.gap_seconds_p50,
+            gap_seconds_p95: self.gap_seconds_p95,
+            gap_samples: self.gap_samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record taken apart into spans and put together again reads as the scanner read it.
+    #[test]
+    fn spans_give_back_the_scanned_record() {
+        let dir = tempfile::tempdir().unwrap();
+        agentos_testkit::ccp_logs::CcpTree::generate(dir.path(), 300, 3).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("logs/usage.jsonl")).unwrap();
+        let mut batch = Batch::default();
+        let mut kept = Vec::new();
+        for line in text.lines() {
+            let Some(rec) = fast_record(line.as_bytes()) else { continue };
+            let (want, want_pre) = (format!("{rec:?}"), Pre::of(&rec));
+            let (spans, pre) = Spans::of(rec, &mut batch.text).expect("fits");
+            assert_eq!(format!("{pre:?}"), format!("{want_pre:?}"));
+            batch.recs.push(spans);
+            kept.push(want);
+        }
+        assert!(kept.len() > 100, "{}", kept.len());
+        for (i, want) in kept.iter().enumerate() {
+            assert_eq!(&format!("{:?}", batch.rec(i).unwrap()), want);
+        }
+    }
+}
