@@ -40,6 +40,25 @@ pub fn codex_file(bytes: &[u8]) -> std::io::Result<Counts> {
     Ok(counts(&out))
 }
 
+/// Whether the lean scanner reads the line as serde does (`fuzz/fuzz_targets/ccp_line.rs`):
+/// what it accepts, first learning the key order and then predicting it, must be serde's one
+/// record, field for field.
+pub fn ccp_fast_agrees(bytes: &[u8]) -> bool {
+    use crate::ccp::fast::KeyOrder;
+    use crate::ccp::parse::fast_record;
+    let mut keys = KeyOrder::default();
+    let learned = fast_record(bytes, &mut keys).map(|r| format!("{r:?}"));
+    let predicted = fast_record(bytes, &mut keys).map(|r| format!("{r:?}"));
+    if learned != predicted {
+        return false;
+    }
+    let Some(fast) = learned else { return true };
+    let parsed = parse_line(bytes);
+    parsed.problem.is_none()
+        && parsed.recs.len() == 1
+        && parsed.recs.first().map(|r| format!("{r:?}")) == Some(fast)
+}
+
 /// Classify every usage record on one CCC log line: the kinds (as `Debug` names), whether the
 /// line had a problem, and the problem text (`fuzz/fuzz_targets/ccp_line.rs`).
 pub fn ccp_line(bytes: &[u8]) -> (Vec<String>, Option<String>) {

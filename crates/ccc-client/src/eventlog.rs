@@ -311,6 +311,28 @@ impl Appender {
     pub fn sync(&self) -> Result<(), Error> {
         self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
     }
+
+    /// A second handle on the log that forces what was appended so far to disk from another
+    /// thread: a long run of appends starts its writeback early, and its last
+    /// [`Appender::sync`] has less left to wait for.
+    pub fn sync_handle(&self) -> Result<LogSync, Error> {
+        let file = self.file.try_clone().map_err(|e| Error::io("open", &self.path, e))?;
+        Ok(LogSync { file, path: self.path.clone() })
+    }
+}
+
+/// See [`Appender::sync_handle`].
+#[derive(Debug)]
+pub struct LogSync {
+    file: File,
+    path: Utf8PathBuf,
+}
+
+impl LogSync {
+    /// Force the lines appended so far to disk (fsync).
+    pub fn sync(&self) -> Result<(), Error> {
+        self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
+    }
 }
 
 /// What [`BoundedLines::next`] read.

@@ -123,20 +123,14 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters (else `None`: serde decides).
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
-        let b = self.text.as_bytes();
         let start = self.at;
-        let mut i = start;
-        // One pass (the strings are short): the closing quote, or an escape or a control
-        // character, which serde reads (or refuses) instead.
-        loop {
-            match *b.get(i)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => i += 1,
-            }
+        let end = special(self.text.as_bytes(), start)?;
+        // The first quote, backslash or control character: only a quote ends a plain string.
+        if self.text.as_bytes().get(end) != Some(&b'"') {
+            return None;
         }
-        self.at = i + 1;
-        self.text.get(start..i)
+        self.at = end + 1;
+        self.text.get(start..end)
     }
 
     /// A JSON number's text (strict grammar) and whether it is an integer.
@@ -209,6 +203,63 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Where the first `"`, `\\` or control character (< 0x20) at or after `from` lies, eight
+/// bytes at a time (the lowest flagged byte of a word is exact: a borrow only runs upwards).
+fn special(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        let hits = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f)).map(|p| i + p)
+}
+
+/// The slot of [`KeyOrder`] for the first key of a line.
+const START: usize = 32;
+/// Keys remembered after each key.
+const FOLLOWERS: usize = 4;
+
+/// The keys seen after each key (by its bit; `START` for the first), as their exact bytes
+/// from the opening quote to the colon: CCP writes its keys in a fixed order, so the next key
+/// is nearly always one of the few seen after this one before, recognised by comparing bytes
+/// instead of reading the key. A key whose bytes differ in any way is read as before.
+#[derive(Default)]
+pub(crate) struct KeyOrder {
+    next: Vec<Vec<(Vec<u8>, Field, u32)>>,
+}
+
+impl KeyOrder {
+    fn predict(&self, previous: usize, rest: &[u8]) -> Option<(Field, u32, usize)> {
+        self.next
+            .get(previous)?
+            .iter()
+            .find(|(key, ..)| rest.starts_with(key))
+            .map(|(key, f, bit)| (*f, *bit, key.len()))
+    }
+
+    fn learn(&mut self, previous: usize, key: &[u8], (f, bit): (Field, u32)) {
+        if self.next.len() <= START {
+            self.next.resize_with(START + 1, Vec::new);
+        }
+        let Some(list) = self.next.get_mut(previous) else { return };
+        if list.len() == FOLLOWERS {
+            list.pop();
+        }
+        list.insert(0, (key.to_vec(), f, bit));
+    }
+}
+
 fn empty_rec<'a>() -> Rec<'a> {
     Rec {
         ts: 0.0,
@@ -241,8 +292,8 @@ fn empty_rec<'a>() -> Rec<'a> {
 }
 
 /// The line's one usage record, when it is a plain flat object (BOM already stripped);
-/// `None`: let serde read it.
-pub(crate) fn scan(bytes: &[u8]) -> Option<Rec<'_>> {
+/// `None`: let serde read it. `keys` remembers the key order of earlier lines.
+pub(crate) fn scan<'a>(bytes: &'a [u8], keys: &mut KeyOrder) -> Option<Rec<'a>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let mut c = Cursor { text, at: 0 };
     let mut rec = empty_rec();
@@ -250,12 +301,25 @@ pub(crate) fn scan(bytes: &[u8]) -> Option<Rec<'_>> {
     c.skip_ws();
     c.eat(b'{')?;
     c.skip_ws();
+    let mut previous = START;
     loop {
-        let key = c.string()?;
+        let (f, bit) = match keys.predict(previous, c.text.as_bytes().get(c.at..)?) {
+            Some((f, bit, len)) => {
+                c.at += len;
+                (f, bit)
+            }
+            None => {
+                let from = c.at;
+                let key = c.string()?;
+                c.skip_ws();
+                c.eat(b':')?;
+                let fb = field(key.as_bytes());
+                keys.learn(previous, c.text.as_bytes().get(from..c.at)?, fb);
+                fb
+            }
+        };
+        previous = bit as usize;
         c.skip_ws();
-        c.eat(b':')?;
-        c.skip_ws();
-        let (f, bit) = field(key.as_bytes());
         if bit != 31 {
             if seen & (1 << bit) != 0 {
                 return None;
@@ -353,6 +417,36 @@ mod tests {
         it.next().is_none().then(|| format!("{rec:?}"))
     }
 
+    /// The word-at-a-time search finds what a byte loop finds, at every alignment.
+    #[test]
+    fn special_bytes_are_found_as_a_byte_loop_finds_them() {
+        let slow = |b: &[u8], from: usize| {
+            b[from..].iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f)).map(|p| from + p)
+        };
+        let alphabet: &[u8] = b"a\"\\\x00\x1f\x20\x7f\x80\xff\x21\x5b\x5d\x01";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Mostly plain letters, like the strings CCP writes.
+                        if state.is_multiple_of(4) {
+                            alphabet[(state >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a' + (state >> 16) as u8 % 26
+                        }
+                    })
+                    .collect();
+                for from in 0..=len {
+                    assert_eq!(special(&bytes, from), slow(&bytes, from), "{bytes:?} from {from}");
+                }
+            }
+        }
+    }
+
     /// Whatever the fast path accepts, serde reads the same (f64 bits included); what it
     /// refuses, serde decides.
     #[test]
@@ -364,7 +458,8 @@ mod tests {
             let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
             lines.extend(text.lines().map(str::to_owned));
         }
-        let fast_count = lines.iter().filter(|l| scan(l.as_bytes()).is_some()).count();
+        let mut keys = KeyOrder::default();
+        let fast_count = lines.iter().filter(|l| scan(l.as_bytes(), &mut keys).is_some()).count();
         assert!(fast_count * 10 > lines.len() * 9, "the generated lines take the fast path");
         let odd = [
             r#"{"ts":1795310558.568518,"rid":"a"}"#,
@@ -393,22 +488,38 @@ mod tests {
             r#"{}"#,
             "{\"ts\":1,\"rid\":\"a\tb\"}",
             r#"{"ts":1,"rid":"a","other":[1,2],"h2":true,"n":null,"e":-1.5E+3}"#,
+            // Keys in the learned order but written differently: read, not predicted.
+            r#"{"ts":1,"rid":"a","lane" :"x","model":"m","op":"o"}"#,
+            r#"{"ts":1,"rid":"a","la\u006ee":"x"}"#,
+            r#"{"ts":1,"rid":"a","rid":"b"}"#,
+            r#"{"ts":1,"rid":"a","lanes":"x","lane":"y"}"#,
         ];
         lines.extend(odd.iter().map(|s| (*s).to_owned()));
         for line in &lines {
-            if let Some(rec) = scan(line.as_bytes()) {
-                assert_eq!(Some(format!("{rec:?}")), serde_rec(line), "{line}");
+            // With the key order of every line before (predicted keys) and without (read keys).
+            let learned = scan(line.as_bytes(), &mut keys).map(|r| format!("{r:?}"));
+            let fresh = scan(line.as_bytes(), &mut KeyOrder::default()).map(|r| format!("{r:?}"));
+            assert_eq!(learned, fresh, "{line}");
+            if let Some(rec) = learned {
+                assert_eq!(Some(rec), serde_rec(line), "{line}");
             }
         }
         // The odd lines the scanner must read itself, and those it must leave to serde.
-        assert!(scan(odd[1].as_bytes()).is_none(), "nested value: serde");
-        assert!(scan(odd[25].as_bytes()).is_none(), "array: serde");
-        assert!(scan(odd[3].as_bytes()).is_some_and(|r| r.ts.to_bits() == (-0.0f64).to_bits()));
+        assert!(scan(odd[1].as_bytes(), &mut keys).is_none(), "nested value: serde");
+        assert!(scan(odd[25].as_bytes(), &mut keys).is_none(), "array: serde");
+        assert!(
+            scan(odd[3].as_bytes(), &mut keys)
+                .is_some_and(|r| r.ts.to_bits() == (-0.0f64).to_bits())
+        );
         for i in [2, 4, 5, 6, 8, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24] {
-            assert!(scan(odd[i].as_bytes()).is_none(), "{}", odd[i]);
+            assert!(scan(odd[i].as_bytes(), &mut keys).is_none(), "{}", odd[i]);
         }
-        for i in [0, 3, 7, 9, 11] {
-            assert!(scan(odd[i].as_bytes()).is_some(), "{}", odd[i]);
+        assert!(scan(odd[26].as_bytes(), &mut keys).is_some_and(|r| r.lane.is_some()));
+        for i in [27, 28] {
+            assert!(scan(odd[i].as_bytes(), &mut keys).is_none(), "{}", odd[i]);
+        }
+        for i in [0, 3, 7, 9, 11, 29] {
+            assert!(scan(odd[i].as_bytes(), &mut keys).is_some(), "{}", odd[i]);
         }
     }
 }

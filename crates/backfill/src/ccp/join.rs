@@ -90,10 +90,17 @@ pub(crate) struct Request {
     pub gap_samples: Option<f64>,
 }
 
+/// Requests finished by the join, in order, on their way to be counted and written.
+#[allow(
+    clippy::vec_box,
+    reason = "a request is about 400 bytes, moved several times on its way to the writer: a pointer moves instead"
+)]
+pub(crate) type Finished = Vec<Box<Request>>;
+
 /// A decision waiting for its completion.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Open {
-    pub req: Request,
+    pub req: Box<Request>,
     /// Already imported (a copy): its lines are swallowed, nothing is emitted.
     pub known: bool,
     /// The file it came from in this run (`u32::MAX`: an earlier file or run).
@@ -203,7 +210,7 @@ impl Joiner {
         pre: Pre,
         file: u32,
         index: &mut Index,
-        out: &mut Vec<Request>,
+        out: &mut Finished,
     ) -> Result<(), Error> {
         let at = pre.at;
         let rid: &str = &rec.rid;
@@ -219,7 +226,7 @@ impl Joiner {
                 if known {
                     self.counts.duplicate_lines += 1;
                 }
-                let req = Request {
+                let req = Box::new(Request {
                     key,
                     rid: rid.to_owned(),
                     at_us: at,
@@ -238,7 +245,7 @@ impl Joiner {
                     gap_seconds_p95: rec.gap_seconds_p95,
                     gap_samples: rec.gap_samples,
                     ..Request::default()
-                };
+                });
                 self.opens.entry(rid.to_owned()).or_default().push(Open { req, known, file });
                 self.queue.push_back((at, key, rid.to_owned()));
                 self.expire(at, file, out);
@@ -282,7 +289,7 @@ impl Joiner {
                             self.counts.duplicate_lines += 1;
                             return Ok(());
                         }
-                        Request {
+                        Box::new(Request {
                             key: done,
                             rid: rid.to_owned(),
                             at_us: at,
@@ -293,7 +300,7 @@ impl Joiner {
                             preferred_attempt: rec.preferred_attempt,
                             no_decision: true,
                             ..Request::default()
-                        }
+                        })
                     }
                 };
                 complete(&mut req, rec, at, &mut self.names);
@@ -331,13 +338,13 @@ impl Joiner {
         Some(o)
     }
 
-    fn emit(&mut self, req: Request, out: &mut Vec<Request>) {
+    fn emit(&mut self, req: Box<Request>, out: &mut Finished) {
         self.run_keys.insert(req.key, ());
         out.push(req);
     }
 
     /// Fail the current file's decisions the file has moved a window past.
-    fn expire(&mut self, now: i64, file: u32, out: &mut Vec<Request>) {
+    fn expire(&mut self, now: i64, file: u32, out: &mut Finished) {
         while let Some((at, key, _)) = self.queue.front() {
             if now - *at <= self.window_us {
                 break;
@@ -348,7 +355,7 @@ impl Joiner {
         }
     }
 
-    fn fail(&mut self, rid: &str, key: u128, file: Option<u32>, out: &mut Vec<Request>) {
+    fn fail(&mut self, rid: &str, key: u128, file: Option<u32>, out: &mut Finished) {
         let Some(list) = self.opens.get_mut(rid) else { return };
         let Some(i) =
             list.iter().position(|o| o.req.key == key && file.is_none_or(|f| o.file == f))
@@ -378,7 +385,7 @@ impl Joiner {
 
     /// The run is done: decisions older than a window before `now_us` failed; the younger
     /// ones (a request still in flight) are kept for the next run.
-    pub fn finish(mut self, now_us: i64, out: &mut Vec<Request>) -> Vec<Open> {
+    pub fn finish(mut self, now_us: i64, out: &mut Finished) -> Vec<Open> {
         let mut keep = Vec::new();
         let mut all: Vec<Open> = self.opens.drain().flat_map(|(_, l)| l).collect();
         all.sort_by_key(|o| (o.req.at_us, o.req.key));

@@ -17,7 +17,7 @@
 mod copies;
 mod discover;
 mod event;
-mod fast;
+pub(crate) mod fast;
 mod join;
 pub(crate) mod parse;
 mod reader;
@@ -40,7 +40,7 @@ use crate::record::Diagnostic;
 use crate::run::lock_state_dir;
 use crate::spool::SpoolWriter;
 use crate::{Agent, Error, Progress};
-use join::{Joiner, Open, Request};
+use join::{Finished, Joiner, Open};
 use reader::{Batch, Item, Msg, Pre};
 
 const LEDGER: &str = "ledger.json";
@@ -253,7 +253,7 @@ where
     let mut joiner = Joiner::new(pending);
     let mut read_files: Vec<(String, u64, String)> = Vec::new();
     // Rendering and writing the events runs on a second thread, fed batches of requests.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Request>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
     let prices = opts.prices.as_ref();
     let append = &mut append;
     let entries: Vec<Option<FileEntry>> = jobs
@@ -387,15 +387,15 @@ struct Sink<'a> {
     session: u32,
     since: Option<i64>,
     /// `None` once the writer has stopped (its error is reported when it is joined).
-    tx: Option<std::sync::mpsc::SyncSender<Vec<Request>>>,
-    batch: Vec<Request>,
+    tx: Option<std::sync::mpsc::SyncSender<Finished>>,
+    batch: Finished,
 }
 
 /// Requests sent to the writer thread at a time.
 const BATCH_REQUESTS: usize = 1024;
 
 impl Sink<'_> {
-    fn drain(&mut self, done: &mut Vec<Request>) -> Result<(), Error> {
+    fn drain(&mut self, done: &mut Finished) -> Result<(), Error> {
         for r in done.drain(..) {
             if self.since.is_some_and(|s| r.at_us < s) {
                 self.report.before_since += 1;
@@ -433,7 +433,7 @@ fn feed_batch(
     name: &str,
     joiner: &mut Joiner,
     sink: &mut Sink<'_>,
-    done: &mut Vec<Request>,
+    done: &mut Finished,
     strict: bool,
 ) -> Result<u64, Error> {
     let mut lines = 0u64;

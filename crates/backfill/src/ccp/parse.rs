@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 
+use super::fast::KeyOrder;
 use crate::record::{Text, json_reason};
 
 /// What a line records (contract §3.1).
@@ -133,11 +134,12 @@ pub(crate) struct Parsed<'a> {
     pub problem: Option<String>,
 }
 
-/// The line's one usage record through the lean scanner ([`super::fast`]), when it is a plain
-/// flat object with a usable time; `None`: read it with [`parse_line`].
-pub(crate) fn fast_record(bytes: &[u8]) -> Option<Rec<'_>> {
+/// The line's one usage record through the lean scanner ([`super::fast`], `keys`: the key
+/// order of the lines it read before), when it is a plain flat object with a usable time;
+/// `None`: read it with [`parse_line`].
+pub(crate) fn fast_record<'a>(bytes: &'a [u8], keys: &mut KeyOrder) -> Option<Rec<'a>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    super::fast::scan(bytes).filter(|r| r.micros().is_some())
+    super::fast::scan(bytes, keys).filter(|r| r.micros().is_some())
 }
 
 /// Read every usage record on a line. Never quotes the line's text in a reason.

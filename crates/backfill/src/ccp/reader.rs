@@ -11,6 +11,7 @@ use std::io::{Seek, SeekFrom};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use super::Job;
+use super::fast::KeyOrder;
 use super::join::{completion_key, decision_key};
 use super::parse::{Kind, Rec, fast_record};
 use crate::ledger::{FINGERPRINT_BYTES, FileEntry, fingerprint};
@@ -124,10 +125,10 @@ pub(super) fn read_jobs(
     tx: &SyncSender<Msg>,
     free: &Receiver<Batch>,
 ) {
-    let mut buf = Vec::new();
+    let (mut buf, mut keys) = (Vec::new(), KeyOrder::default());
     for (i, job) in jobs.iter().enumerate() {
         let entry = entries.get(i).and_then(Option::as_ref);
-        let msg = match read_file(job, entry, tx, free, &mut buf) {
+        let msg = match read_file(job, entry, tx, free, &mut buf, &mut keys) {
             Ok(Some(entry)) => Msg::Done { job: i, entry },
             Ok(None) => return,
             Err(error) => Msg::Failed { job: i, error },
@@ -146,6 +147,7 @@ fn read_file(
     tx: &SyncSender<Msg>,
     free: &Receiver<Batch>,
     buf: &mut Vec<u8>,
+    keys: &mut KeyOrder,
 ) -> std::io::Result<Option<FileEntry>> {
     let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
     let mut file = File::open(&job.path)?;
@@ -169,7 +171,7 @@ fn read_file(
         };
         let item = match line {
             Line::Full { bytes, .. } if is_blank(bytes) => Item::Blank,
-            Line::Full { no, bytes } => match fast_record(bytes) {
+            Line::Full { no, bytes } => match fast_record(bytes, keys) {
                 Some(rec) => match Spans::of(rec, &mut batch.text) {
                     Some((rec, pre)) => {
                         batch.recs.push(rec);
@@ -379,8 +381,9 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("logs/usage.jsonl")).unwrap();
         let mut batch = Batch::default();
         let mut kept = Vec::new();
+        let mut keys = KeyOrder::default();
         for line in text.lines() {
-            let Some(rec) = fast_record(line.as_bytes()) else { continue };
+            let Some(rec) = fast_record(line.as_bytes(), &mut keys) else { continue };
             let (want, want_pre) = (format!("{rec:?}"), Pre::of(&rec));
             let (spans, pre) = Spans::of(rec, &mut batch.text).expect("fits");
             assert_eq!(format!("{pre:?}"), format!("{want_pre:?}"));
