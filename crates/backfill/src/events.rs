@@ -17,13 +17,30 @@ use crate::record::Usage;
 
 /// SHA-256 over the parts, each length-prefixed (so `("ab","c")` and `("a","bc")` differ).
 pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for p in parts {
-        ctx.update(&(p.len() as u64).to_le_bytes());
-        ctx.update(p);
-    }
+    // Short inputs (ids, keys) are framed in one buffer and hashed in one call.
+    let framed: usize = parts.iter().map(|p| 8 + p.len()).sum();
+    let mut small = [0u8; 256];
+    let digest = match small.get_mut(..framed) {
+        Some(buf) => {
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + 8].copy_from_slice(&(p.len() as u64).to_le_bytes());
+                buf[at + 8..at + 8 + p.len()].copy_from_slice(p);
+                at += 8 + p.len();
+            }
+            ring::digest::digest(&ring::digest::SHA256, buf)
+        }
+        None => {
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            for p in parts {
+                ctx.update(&(p.len() as u64).to_le_bytes());
+                ctx.update(p);
+            }
+            ctx.finish()
+        }
+    };
     let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
+    out.copy_from_slice(digest.as_ref());
     out
 }
 
@@ -48,17 +65,33 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// A UUID-shaped id (`8-4-4-4-12` hex) from the parts.
 pub(crate) fn uuid_of(parts: &[&[u8]]) -> String {
+    uuid(parts).as_str().to_owned()
+}
+
+/// [`uuid_of`] without an allocation.
+pub(crate) fn uuid(parts: &[&[u8]]) -> Uuid {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let h = sha256(parts);
-    let mut s = String::with_capacity(36);
+    let mut s = [b'-'; 36];
+    let mut at = 0;
     for (i, b) in h[..16].iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            at += 1;
         }
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+        s[at] = DIGITS[(b >> 4) as usize];
+        s[at + 1] = DIGITS[(b & 15) as usize];
+        at += 2;
     }
-    s
+    Uuid(s)
+}
+
+/// A UUID's 36 characters.
+pub(crate) struct Uuid([u8; 36]);
+
+impl Uuid {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// The `event_id` of the turn a key first produced.
@@ -238,4 +271,31 @@ pub(crate) fn turn_event(f: &TurnFacts<'_>) -> Event {
         decision: None,
         outcome: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hashed in one call or streamed, the framing and the digest are the same, at the edge
+    /// of the short buffer and past it.
+    #[test]
+    fn short_and_streamed_hashes_agree() {
+        let streamed = |parts: &[&[u8]]| {
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            for p in parts {
+                ctx.update(&(p.len() as u64).to_le_bytes());
+                ctx.update(p);
+            }
+            ctx.finish().as_ref().to_vec()
+        };
+        let bytes: Vec<u8> = (0..400u32).map(|i| (i * 7 + 3) as u8).collect();
+        for split in [0, 1, 31, 120, 239, 240, 241, 300] {
+            for rest in [0, 8, 16, 100] {
+                let parts: [&[u8]; 2] = [&bytes[..split], &bytes[split..split + rest]];
+                assert_eq!(sha256(&parts).to_vec(), streamed(&parts), "{split} {rest}");
+            }
+        }
+        assert_eq!(sha256(&[]).to_vec(), streamed(&[]));
+    }
 }

@@ -46,9 +46,10 @@ pub fn codex_file(bytes: &[u8]) -> std::io::Result<Counts> {
 pub fn ccp_fast_agrees(bytes: &[u8]) -> bool {
     use crate::ccp::fast::KeyOrder;
     use crate::ccp::parse::fast_record;
+    let Ok(line) = std::str::from_utf8(bytes) else { return true };
     let mut keys = KeyOrder::default();
-    let learned = fast_record(bytes, &mut keys).map(|r| format!("{r:?}"));
-    let predicted = fast_record(bytes, &mut keys).map(|r| format!("{r:?}"));
+    let learned = fast_record(line, &mut keys).map(|r| format!("{r:?}"));
+    let predicted = fast_record(line, &mut keys).map(|r| format!("{r:?}"));
     if learned != predicted {
         return false;
     }

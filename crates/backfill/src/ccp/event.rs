@@ -155,9 +155,32 @@ fn string(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
     Ok(serde_json::to_writer(out, s)?)
 }
 
-fn int(out: &mut Vec<u8>, n: impl std::fmt::Display) {
-    use std::io::Write as _;
-    let _ = write!(out, "{n}");
+/// An integer in decimal (what `Display` writes), without the formatting machinery.
+fn int(out: &mut Vec<u8>, n: impl Into<i64>) {
+    let n: i64 = n.into();
+    if n < 0 {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A token count (`u64`) in decimal.
+fn count(out: &mut Vec<u8>, n: u64) {
+    match i64::try_from(n) {
+        Ok(n) => int(out, n),
+        Err(_) => out.extend_from_slice(n.to_string().as_bytes()),
+    }
 }
 
 /// A number as serde_json writes it (its own shortest float form).
@@ -202,8 +225,8 @@ impl<'a> Renderer<'a> {
     /// per-byte escaping of the ids and times this module makes.
     pub fn render(&mut self, r: &Request) -> Result<(), Error> {
         let key = r.key.to_le_bytes();
-        let event_id = events::uuid_of(&[b"agentos-backfill/ccp-turn-event", &key]);
-        let turn_id = events::uuid_of(&[b"agentos-backfill/ccp-turn", &key]);
+        let event_id = events::uuid(&[b"agentos-backfill/ccp-turn-event", &key]);
+        let turn_id = events::uuid(&[b"agentos-backfill/ccp-turn", &key]);
         let model = if r.model.is_empty() { "unknown" } else { r.model.as_str() };
         let lane = if r.lane.is_empty() { "unknown" } else { r.lane.as_str() };
         let at = if r.end == Some(End::NoCompletion) { r.at_us } else { r.end_us };
@@ -223,13 +246,13 @@ impl<'a> Renderer<'a> {
         let o = &mut self.out;
         o.clear();
         raw(o, r#"{"type":"turn","event_id":""#);
-        raw(o, &event_id);
+        raw(o, event_id.as_str());
         raw(o, r#"","ts":""#);
         raw(o, ts);
         raw(o, r#"","schema_version":""#);
         raw(o, agentos_event_schema::v1::SCHEMA_VERSION);
         raw(o, r#"","turn":{"turn_id":""#);
-        raw(o, &turn_id);
+        raw(o, turn_id.as_str());
         raw(o, r#"","session_id":"ccp-"#);
         // The session is the decision's UTC day.
         let mut day_buf = [0u8; 27];
@@ -240,9 +263,9 @@ impl<'a> Renderer<'a> {
         raw(o, r#","subagent":"#);
         string(o, lane)?;
         raw(o, r#","tokens_in":"#);
-        int(o, r.tokens_in);
+        count(o, r.tokens_in);
         raw(o, r#","tokens_out":"#);
-        int(o, r.tokens_out);
+        count(o, r.tokens_out);
         raw(o, r#","input_kind":"text","latency_ms":"#);
         float(o, r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max))?;
         raw(o, r#","attribution":{},"capacity_used":null,"responded_at":""#);
@@ -323,7 +346,7 @@ impl<'a> Renderer<'a> {
         }
         if let Some(p) = r.preferred_attempt {
             open(o, "preferred_attempt");
-            int(o, u64::from(p));
+            int(o, i64::from(p));
         }
         for (k, v) in [
             ("warn_pct_auto", finite(r.warn_pct_auto)),
@@ -364,7 +387,7 @@ mod tests {
         Request {
             key: u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()),
             done_key: None,
-            rid: format!("{:08x}", rng.next_u64() as u32),
+            rid: format!("{:08x}", rng.next_u64() as u32).into(),
             at_us: 1_793_491_200_000_000 + rng.below(1 << 40) as i64,
             end_us: 1_793_491_300_000_000 + rng.below(1 << 40) as i64,
             model: pick(
@@ -375,12 +398,15 @@ mod tests {
             lane: pick(rng, &["zai", "anthropic", ""]).into(),
             upstream: pick(rng, &["zai", "anth", ""]).into(),
             op: pick(rng, &["nonstream", "stream", ""]).into(),
-            tokens_in: rng.below(100_000),
+            // Integers at their extremes too: written by hand, they must read as serde's.
+            tokens_in: [rng.below(100_000), 0, u64::MAX, i64::MAX as u64 + 1]
+                [rng.below(4) as usize],
             tokens_out: rng.below(10_000),
             latency_ms: rng.below(100_000) as f64 + 0.25,
             ttft_ms: maybe(rng, 120.0),
             stream_ms: maybe(rng, 50.5),
-            status: (rng.below(3) > 0).then_some(200),
+            status: (rng.below(3) > 0)
+                .then(|| [200, -1, 0, i64::MIN, i64::MAX][rng.below(5) as usize]),
             first_status: maybe(rng, 429.0).map(|v| v as i64),
             err_type: pick(rng, &["", "429", "idle_timeout"]).into(),
             fallbacks: rng.below(3) as u32,

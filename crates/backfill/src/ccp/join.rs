@@ -48,7 +48,7 @@ pub(crate) struct Request {
     /// decision is not read again is then still known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done_key: Option<u128>,
-    pub rid: String,
+    pub rid: Sym,
     /// Decision time (completion time without a decision), µs.
     pub at_us: i64,
     /// Completion time (the decision's without one), µs.
@@ -148,14 +148,14 @@ impl std::hash::Hasher for RidHasher {
     }
 }
 
-type RidMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<RidHasher>>;
+type RidMap<V> = HashMap<Sym, V, std::hash::BuildHasherDefault<RidHasher>>;
 
 /// The join state.
 #[derive(Debug, Default)]
 pub(crate) struct Joiner {
     opens: RidMap<Vec<Open>>,
     /// The current file's decisions in file order, for expiry.
-    queue: VecDeque<(i64, u128, String)>,
+    queue: VecDeque<(i64, u128, Sym)>,
     /// Keys emitted in this run (the index answers for earlier runs).
     run_keys: KeyMap<()>,
     window_us: i64,
@@ -226,9 +226,11 @@ impl Joiner {
                 if known {
                     self.counts.duplicate_lines += 1;
                 }
+                // One copy of the rid for the request, the open list and the expiry queue.
+                let shared = Sym::new(rid);
                 let req = Box::new(Request {
                     key,
-                    rid: rid.to_owned(),
+                    rid: shared.clone(),
                     at_us: at,
                     end_us: at,
                     model: self.names.s(&rec.model),
@@ -246,8 +248,8 @@ impl Joiner {
                     gap_samples: rec.gap_samples,
                     ..Request::default()
                 });
-                self.opens.entry(rid.to_owned()).or_default().push(Open { req, known, file });
-                self.queue.push_back((at, key, rid.to_owned()));
+                self.opens.entry(shared.clone()).or_default().push(Open { req, known, file });
+                self.queue.push_back((at, key, shared));
                 self.expire(at, file, out);
             }
             Kind::Fallback => {
@@ -291,7 +293,7 @@ impl Joiner {
                         }
                         Box::new(Request {
                             key: done,
-                            rid: rid.to_owned(),
+                            rid: Sym::new(rid),
                             at_us: at,
                             model: self.names.s(&rec.model),
                             decision: self.names.s(&rec.decision_reason),

@@ -137,9 +137,9 @@ pub(crate) struct Parsed<'a> {
 /// The line's one usage record through the lean scanner ([`super::fast`], `keys`: the key
 /// order of the lines it read before), when it is a plain flat object with a usable time;
 /// `None`: read it with [`parse_line`].
-pub(crate) fn fast_record<'a>(bytes: &'a [u8], keys: &mut KeyOrder) -> Option<Rec<'a>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    super::fast::scan(bytes, keys).filter(|r| r.micros().is_some())
+pub(crate) fn fast_record<'a>(line: &'a str, keys: &mut KeyOrder) -> Option<Rec<'a>> {
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    super::fast::scan(line, keys).filter(|r| r.micros().is_some())
 }
 
 /// Read every usage record on a line. Never quotes the line's text in a reason.

@@ -171,16 +171,17 @@ fn read_file(
         };
         let item = match line {
             Line::Full { bytes, .. } if is_blank(bytes) => Item::Blank,
-            Line::Full { no, bytes } => match fast_record(bytes, keys) {
-                Some(rec) => match Spans::of(rec, &mut batch.text) {
+            Line::Full { no, bytes } => {
+                let line = std::str::from_utf8(bytes).ok();
+                let scanned = line.and_then(|l| Some((fast_record(l, keys)?, l)));
+                match scanned.and_then(|(rec, l)| Spans::of(rec, l, &mut batch.text)) {
                     Some((rec, pre)) => {
                         batch.recs.push(rec);
                         Item::Fast { rec: batch.recs.len() - 1, pre }
                     }
                     None => slow(&mut batch.raw, no, bytes),
-                },
-                None => slow(&mut batch.raw, no, bytes),
-            },
+                }
+            }
             Line::TooLong { no, len } => Item::TooLong { no, len },
             Line::Torn { no, .. } => Item::Torn { no },
         };
@@ -249,11 +250,12 @@ pub(super) struct Spans {
 }
 
 impl Spans {
-    /// `rec` with its strings appended to `text`; `None` (nothing appended) when one of them
-    /// does not fit a span.
-    fn of(rec: Rec<'_>, text: &mut String) -> Option<(Spans, Pre)> {
+    /// `rec`, read from `line`, with `line` appended to `text` and its strings as spans of
+    /// it; `None` (nothing appended) when a string does not lie within the line or a span
+    /// does not fit.
+    fn of(rec: Rec<'_>, line: &str, text: &mut String) -> Option<(Spans, Pre)> {
         let pre = Pre::of(&rec);
-        let start = text.len();
+        let base = text.len();
         let Rec {
             ts,
             rid,
@@ -282,20 +284,22 @@ impl Spans {
             gap_seconds_p95,
             gap_samples,
         } = rec;
+        let start = line.as_ptr() as usize;
         let mut ok = true;
-        let mut put = |t: &Text<'_>| -> (u32, u32) {
-            let (at, len) = (u32::try_from(text.len()), u32::try_from(t.len()));
-            text.push_str(t);
-            match (at, len) {
-                (Ok(at), Ok(len)) => (at, len),
+        let mut span = |t: &Text<'_>| -> (u32, u32) {
+            // Where the string lies in the line (the scanner borrows it from there).
+            let at = (t.as_ptr() as usize).wrapping_sub(start);
+            let fits = at <= line.len() && t.len() <= line.len() - at;
+            match (u32::try_from(base + at), u32::try_from(t.len())) {
+                (Ok(at), Ok(len)) if fits => (at, len),
                 _ => {
                     ok = false;
                     (0, 0)
                 }
             }
         };
-        let rid = put(&rid);
-        let mut opt = |t: Option<Text<'_>>| t.map(|t| put(&t));
+        let rid = span(&rid);
+        let mut opt = |t: Option<Text<'_>>| t.map(|t| span(&t));
         let spans = Spans {
             ts,
             rid,
@@ -324,12 +328,11 @@ impl Spans {
             gap_seconds_p95,
             gap_samples,
         };
-        if ok {
-            Some((spans, pre))
-        } else {
-            text.truncate(start);
-            None
+        if !ok {
+            return None;
         }
+        text.push_str(line);
+        Some((spans, pre))
     }
 
     fn rec<'a>(&self, text: &'a str) -> Rec<'a> {
@@ -383,9 +386,9 @@ mod tests {
         let mut kept = Vec::new();
         let mut keys = KeyOrder::default();
         for line in text.lines() {
-            let Some(rec) = fast_record(line.as_bytes(), &mut keys) else { continue };
+            let Some(rec) = fast_record(line, &mut keys) else { continue };
             let (want, want_pre) = (format!("{rec:?}"), Pre::of(&rec));
-            let (spans, pre) = Spans::of(rec, &mut batch.text).expect("fits");
+            let (spans, pre) = Spans::of(rec, line, &mut batch.text).expect("fits");
             assert_eq!(format!("{pre:?}"), format!("{want_pre:?}"));
             batch.recs.push(spans);
             kept.push(want);

@@ -48,6 +48,19 @@ impl std::fmt::Debug for Sym {
     }
 }
 
+/// Hashed as its text, so a map keyed by `Sym` is looked up by `&str`.
+impl std::hash::Hash for Sym {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+impl std::borrow::Borrow<str> for Sym {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl PartialEq<str> for Sym {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
