@@ -139,27 +139,28 @@ pub(crate) fn turn_line(r: &Request, prices: Option<&PriceTable>) -> Result<Stri
     Ok(serde_json::to_string(&Event::Turn(t))?)
 }
 
-fn raw(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(s.as_bytes());
+fn raw(out: &mut String, s: &str) {
+    out.push_str(s);
 }
 
 /// A JSON string: as is when nothing in it needs escaping (serde_json escapes only `"`, `\\`
 /// and control characters), else through serde_json.
-fn string(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+fn string(out: &mut String, s: &str) -> Result<(), Error> {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
+        out.push('"');
         raw(out, s);
-        out.push(b'"');
+        out.push('"');
         return Ok(());
     }
-    Ok(serde_json::to_writer(out, s)?)
+    out.push_str(&serde_json::to_string(s)?);
+    Ok(())
 }
 
 /// An integer in decimal (what `Display` writes), without the formatting machinery.
-fn int(out: &mut Vec<u8>, n: impl Into<i64>) {
+fn int(out: &mut String, n: impl Into<i64>) {
     let n: i64 = n.into();
     if n < 0 {
-        out.push(b'-');
+        out.push('-');
     }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -172,20 +173,26 @@ fn int(out: &mut Vec<u8>, n: impl Into<i64>) {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// A token count (`u64`) in decimal.
-fn count(out: &mut Vec<u8>, n: u64) {
+fn count(out: &mut String, n: u64) {
     match i64::try_from(n) {
         Ok(n) => int(out, n),
-        Err(_) => out.extend_from_slice(n.to_string().as_bytes()),
+        Err(_) => out.push_str(&n.to_string()),
     }
 }
 
 /// A number as serde_json writes it (its own shortest float form).
-fn float(out: &mut Vec<u8>, v: f64) -> Result<(), Error> {
-    Ok(serde_json::to_writer(out, &v)?)
+fn float(out: &mut String, v: f64) -> Result<(), Error> {
+    // The longest float serde_json writes is 24 bytes ("-1.7976931348623157e308").
+    let mut buf = [0u8; 32];
+    let mut w = std::io::Cursor::new(&mut buf[..]);
+    serde_json::to_writer(&mut w, &v)?;
+    let n = w.position() as usize;
+    out.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
+    Ok(())
 }
 
 /// Renders requests as turn event lines, the price of each model looked up once.
@@ -196,7 +203,7 @@ pub(crate) struct Renderer<'a> {
     #[cfg(test)]
     empty: BTreeMap<String, f64>,
     /// The line rendered last.
-    pub out: Vec<u8>,
+    pub out: String,
 }
 
 impl<'a> Renderer<'a> {
@@ -206,7 +213,7 @@ impl<'a> Renderer<'a> {
             by_model: HashMap::new(),
             #[cfg(test)]
             empty: BTreeMap::new(),
-            out: Vec::new(),
+            out: String::new(),
         }
     }
 
@@ -331,7 +338,7 @@ impl<'a> Renderer<'a> {
         let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
         let nonneg = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
         let mut first = true;
-        let mut open = |o: &mut Vec<u8>, key: &str| {
+        let mut open = |o: &mut String, key: &str| {
             raw(o, if first { r#","decision":{""# } else { r#",""# });
             first = false;
             raw(o, key);
@@ -402,7 +409,8 @@ mod tests {
             tokens_in: [rng.below(100_000), 0, u64::MAX, i64::MAX as u64 + 1]
                 [rng.below(4) as usize],
             tokens_out: rng.below(10_000),
-            latency_ms: rng.below(100_000) as f64 + 0.25,
+            latency_ms: [rng.below(100_000) as f64 + 0.25, f64::MAX, 5e-324, 1e21]
+                [rng.below(4) as usize],
             ttft_ms: maybe(rng, 120.0),
             stream_ms: maybe(rng, 50.5),
             status: (rng.below(3) > 0)
@@ -421,7 +429,10 @@ mod tests {
                 .then(|| pick(rng, &["quota_pass", "quota_block"]).into()),
             preferred_attempt: (rng.below(3) > 0).then_some(rng.below(2) == 0),
             warn_pct_cfg: maybe(rng, 0.8),
-            warn_pct_auto: maybe(rng, 0.72),
+            warn_pct_auto: {
+                let v = [0.72, -f64::MAX, -2.5e-308][rng.below(3) as usize];
+                maybe(rng, v)
+            },
             warn_pct_confidence: maybe(rng, 0.5),
             gap_seconds_p50: maybe(rng, 30.0),
             gap_seconds_p95: maybe(rng, 48.0),
@@ -442,11 +453,10 @@ mod tests {
                 let derived = renderer.out.clone();
                 renderer.render(&r).unwrap();
                 assert_eq!(
-                    String::from_utf8_lossy(&renderer.out),
-                    String::from_utf8_lossy(&derived),
+                    renderer.out, derived,
                     "the hand-written line is serde's, byte for byte"
                 );
-                let fast: serde_json::Value = serde_json::from_slice(&renderer.out).unwrap();
+                let fast: serde_json::Value = serde_json::from_str(&renderer.out).unwrap();
                 let typed: serde_json::Value =
                     serde_json::from_str(&turn_line(&r, prices).unwrap()).unwrap();
                 assert_eq!(fast, typed);

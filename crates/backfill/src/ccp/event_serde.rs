@@ -194,8 +194,7 @@ impl Renderer<'_> {
             cost,
             decision: has_decision.then_some(decision),
         };
-        self.out.clear();
-        serde_json::to_writer(&mut self.out, &line)?;
+        self.out = serde_json::to_string(&line)?;
         Ok(())
     }
 }

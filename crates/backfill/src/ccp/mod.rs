@@ -263,12 +263,12 @@ where
     let keep = std::thread::scope(|s| -> Result<Vec<Open>, E> {
         let writer = s.spawn(move || -> Result<(), E> {
             let mut renderer = event::Renderer::new(prices);
-            let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (64 << 10));
+            let mut buf = String::with_capacity(BATCH_BYTES + (64 << 10));
             for batch in rx {
                 for r in &batch {
                     renderer.render(r)?;
-                    buf.extend_from_slice(&renderer.out);
-                    buf.push(b'\n');
+                    buf.push_str(&renderer.out);
+                    buf.push('\n');
                 }
                 if buf.len() >= BATCH_BYTES {
                     hand_over(&mut buf, append)?;
@@ -356,15 +356,13 @@ where
 
 /// Hand the whole lines in `buf` to `append` and empty it.
 fn hand_over<E: From<Error>>(
-    buf: &mut Vec<u8>,
+    buf: &mut String,
     append: &mut impl FnMut(&str) -> Result<(), E>,
 ) -> Result<(), E> {
     if buf.is_empty() {
         return Ok(());
     }
-    let text = std::str::from_utf8(buf)
-        .map_err(|_| Error::Encode(serde::ser::Error::custom("an event line is not UTF-8")))?;
-    append(text)?;
+    append(buf)?;
     buf.clear();
     Ok(())
 }

@@ -163,10 +163,10 @@ impl CcpReport {
         self.input_tokens += r.tokens_in;
         self.output_tokens += r.tokens_out;
         let model = if r.model.is_empty() { "unknown" } else { r.model.as_str() };
-        if !self.by_model.contains_key(model) {
-            self.by_model.insert(model.to_owned(), ModelCounts::default());
-        }
-        let Some(m) = self.by_model.get_mut(model) else { return };
+        let m = match self.by_model.get_mut(model) {
+            Some(m) => m,
+            None => self.by_model.entry(model.to_owned()).or_default(),
+        };
         m.requests += 1;
         m.failed += u64::from(failed);
         m.input_tokens += r.tokens_in;
