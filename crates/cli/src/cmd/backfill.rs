@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use agentos_backfill::Progress;
 use agentos_backfill::agentos_py::{PyOptions, PyReport, prepare_py};
-use agentos_backfill::ccp::{self, CcpOptions, CcpReport, prepare_ccp};
+use agentos_backfill::ccp::{self, CcpOptions, CcpPending, CcpReport, prepare_ccp};
 use agentos_ccc_client::{Appender, JsonlLog, LogSync};
 use agentos_event_schema::Timestamp;
 use agentos_rollup::model_trend::ModelDay;
@@ -85,32 +85,49 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let data_dir = g.data_dir();
     let since_us = a.since.as_deref().map(since).transpose()?;
     let events = data_dir.join("events.jsonl");
-    let ccp = match &a.ccp_root {
+    let mut ccp_run = match &a.ccp_root {
         Some(root) => Some(backfill_ccp(&a, root, &data_dir, since_us, &events)?),
         None => None,
     };
     let py = match &a.agentos_py {
-        Some(dir) => Some(backfill_py(&a, dir, &data_dir, &events)?),
+        Some(dir) => {
+            // The Python events go after the CCP ones, once those are committed.
+            ccp_run = ccp_run.map(|r| r.commit().map(CcpRun::Done)).transpose()?;
+            Some(backfill_py(&a, dir, &data_dir, &events)?)
+        }
         None => None,
     };
-    let wrote = ccp.as_ref().map_or(0, |r| r.events) + py.as_ref().map_or(0, |r| r.events);
-    // The summary, progress log and trend follow the events just written.
+    let wrote =
+        ccp_run.as_ref().map_or(0, |r| r.report().events) + py.as_ref().map_or(0, |r| r.events);
+    // The summary, progress log and trend follow the events just written (synced already), while
+    // the backfill's own state is committed on another thread.
     // The latest saved `/v1/usage` response under results/ gives the summary's model health.
-    let health = ccp.as_ref().and_then(|r| r.results.usage_snapshots.last()).map(|s| &s.path);
-    let (written, trend) = if wrote > 0 && !a.dry_run && !a.no_summary {
-        match refresh_summary(&data_dir, &events, health.map(Utf8Path::new)) {
-            Ok(done) => done,
-            Err(e) => {
-                eprintln!(
-                    "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
-                    crate::table::sanitize(&format!("{e:#}"), 400)
-                );
-                (Vec::new(), Vec::new())
+    let health = ccp_run
+        .as_ref()
+        .and_then(|r| r.report().results.usage_snapshots.last())
+        .map(|s| Utf8PathBuf::from(&s.path));
+    let refresh = wrote > 0 && !a.dry_run && !a.no_summary;
+    let (ccp, (written, trend)) = std::thread::scope(|s| -> anyhow::Result<_> {
+        let committed = s.spawn(|| ccp_run.map(CcpRun::commit).transpose());
+        let summary = if refresh {
+            match refresh_summary(&data_dir, &events, health.as_deref()) {
+                Ok(done) => done,
+                Err(e) => {
+                    eprintln!(
+                        "warning: the events were written but the summary was not refreshed ({}); run `agentos rollup`",
+                        crate::table::sanitize(&format!("{e:#}"), 400)
+                    );
+                    (Vec::new(), Vec::new())
+                }
             }
-        }
-    } else {
-        (Vec::new(), Vec::new())
-    };
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let ccp = committed
+            .join()
+            .map_err(|_| anyhow::anyhow!("committing the backfill's state stopped"))??;
+        Ok((ccp, summary))
+    })?;
     if a.json {
         let mut v = match &ccp {
             Some(r) => serde_json::to_value(r)?,
@@ -143,13 +160,39 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A CCP backfill whose events are written and synced.
+#[allow(clippy::large_enum_variant, reason = "one value per run, moved once or twice")]
+enum CcpRun {
+    /// Nothing left to do (a dry run, or committed already).
+    Done(CcpReport),
+    /// The ledger, index and pending decisions still to commit; the event log's lock is held
+    /// until then.
+    Synced { pending: CcpPending, _lock: Option<Appender> },
+}
+
+impl CcpRun {
+    fn report(&self) -> &CcpReport {
+        match self {
+            CcpRun::Done(r) => r,
+            CcpRun::Synced { pending, .. } => pending.report(),
+        }
+    }
+
+    fn commit(self) -> anyhow::Result<CcpReport> {
+        match self {
+            CcpRun::Done(r) => Ok(r),
+            CcpRun::Synced { pending, _lock } => pending.commit().map_err(fail),
+        }
+    }
+}
+
 fn backfill_ccp(
     a: &BackfillArgs,
     root: &Utf8Path,
     data_dir: &Utf8Path,
     since_us: Option<i64>,
     events: &Utf8Path,
-) -> anyhow::Result<CcpReport> {
+) -> anyhow::Result<CcpRun> {
     let book = load_prices(Some(&data_dir_prices(data_dir)), a.prices.as_deref())?;
     let mut prices = book.table;
     prices.id = book.sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join("+");
@@ -175,10 +218,10 @@ fn backfill_ccp(
         }
         let pending = pending.map_err(fail)?;
         if a.dry_run {
-            return Ok(pending.report().clone());
+            return Ok(CcpRun::Done(pending.report().clone()));
         }
         append(|f| pending.write_event_batches(f), pending.report().events, events)?;
-        return pending.commit().map_err(fail);
+        return Ok(CcpRun::Synced { pending, _lock: None });
     }
     // Each batch of event lines goes straight to the event log, under its lock (taken at the
     // first batch, held to the end); one fsync at the end, then the ledger is committed. A
@@ -218,11 +261,9 @@ fn backfill_ccp(
         out.sync()?;
     }
     if a.dry_run {
-        return Ok(pending.report().clone());
+        return Ok(CcpRun::Done(pending.report().clone()));
     }
-    let report = pending.commit().map_err(fail);
-    drop(appender);
-    report
+    Ok(CcpRun::Synced { pending, _lock: appender })
 }
 
 /// Syncs the event log on a thread of its own every [`EarlySync::EVERY`] bytes appended, so
