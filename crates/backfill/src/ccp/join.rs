@@ -198,6 +198,11 @@ impl Joiner {
         j
     }
 
+    /// Make room for `n` keys of this run.
+    pub fn reserve_keys(&mut self, n: usize) {
+        self.run_keys.reserve(n);
+    }
+
     fn known(&self, index: &mut Index, key: u128) -> Result<bool, Error> {
         Ok(self.run_keys.contains_key(&key) || index.get(key)?.is_some())
     }

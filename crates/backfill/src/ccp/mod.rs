@@ -49,6 +49,8 @@ const SPOOL: &str = "spool.jsonl";
 const LOCK: &str = "backfill.lock";
 /// Largest pending file read (the decisions of one join window).
 const MAX_PENDING_BYTES: u64 = 256 << 20;
+/// Most keys the join's table makes room for before it has seen them (about 17 MiB).
+const MAX_RESERVED_KEYS: usize = 1 << 20;
 
 /// What to backfill and where the backfill keeps its state.
 #[derive(Clone, Debug)]
@@ -251,6 +253,9 @@ where
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
     index.expect_lookups((bytes_total / 256) as usize)?;
     let mut joiner = Joiner::new(pending);
+    // About two keys a request and 2.7 lines of ~350 bytes a request: room for this run's keys
+    // up front rather than growing the table (a hint, capped).
+    joiner.reserve_keys(((bytes_total / 480) as usize).min(MAX_RESERVED_KEYS));
     let mut read_files: Vec<(String, u64, String)> = Vec::new();
     // Rendering and writing the events runs on a second thread, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
