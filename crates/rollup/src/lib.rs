@@ -56,6 +56,7 @@ mod sessfile;
 mod sessions;
 mod summary;
 mod tracker_windows;
+mod tsfast;
 pub mod usage;
 mod view;
 pub mod window;

@@ -270,6 +270,9 @@ impl<'de> Deserialize<'de> for Ts {
                 f.write_str("an RFC 3339 timestamp string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Ts, E> {
+                if let Some(t) = crate::tsfast::parse(s) {
+                    return Ok(Ts(t));
+                }
                 s.parse::<jiff::Timestamp>()
                     .map(Ts)
                     .map_err(|e| E::custom(format_args!("invalid RFC 3339 timestamp {s:?}: {e}")))
