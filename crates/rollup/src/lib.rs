@@ -57,6 +57,7 @@ mod sessions;
 mod summary;
 mod tracker_windows;
 mod tsfast;
+mod turnscan;
 pub mod usage;
 mod view;
 pub mod window;
