@@ -267,20 +267,23 @@ impl<'a> Cursor<'a> {
 }
 
 /// The index of the first `"`, `\\` or control character at or after `i` (`b.len()` if
-/// none): eight bytes at a time, then byte by byte from the word that holds one.
+/// none): eight bytes at a time, the last few byte by byte.
 fn special(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `x` is zero (exact as a whole-word test).
+    // The high bit of each byte of `x` below 0x01 (zero), resp. below 0x20. A borrow starts
+    // only at such a byte, so the lowest bit set marks the first one exactly (bits above it
+    // may be false alarms).
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     while let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
         let w = u64::from_le_bytes(word);
         let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
         let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
-        // Some byte is below 0x20.
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        if quote | backslash | control != 0 {
-            break;
+        let found = quote | backslash | control;
+        if found != 0 {
+            // Little-endian: the lowest byte is the first.
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
