@@ -7,6 +7,11 @@ use std::io::Read;
 
 /// Bytes handed to a worker at a time (plus the rest of the line that straddles the boundary).
 pub(crate) const CHUNK: usize = 1 << 20;
+/// The capacity a fresh chunk buffer is made with: a chunk of lines shorter than 64 KiB never
+/// makes [`LineChunks::next_into`] reallocate it (it reads at most 64 KiB past [`CHUNK`]).
+pub(crate) const BUF_CAPACITY: usize = CHUNK + READ_MIN;
+/// The least a read asks for.
+const READ_MIN: usize = 64 * 1024;
 /// Longest line kept: an event line is a few hundred bytes; a longer one (a binary file, a
 /// runaway writer) is dropped by the reader and reported, so memory stays bounded.
 pub(crate) const MAX_LINE: usize = 64 << 20;
@@ -43,7 +48,7 @@ impl<R: Read> LineChunks<R> {
         // than a chunk stays linear).
         let mut has_newline = buf.get(..filled).is_some_and(|b| b.contains(&b'\n'));
         loop {
-            let want = CHUNK.saturating_sub(filled).max(64 * 1024);
+            let want = CHUNK.saturating_sub(filled).max(READ_MIN);
             if buf.len() < filled + want {
                 buf.resize(filled + want, 0);
             }
@@ -65,7 +70,7 @@ impl<R: Read> LineChunks<R> {
                 buf.extend_from_slice(OVERLONG_LINE.as_bytes());
                 buf.push(b'\n');
                 buf.extend_from_slice(&rest);
-                buf.shrink_to(CHUNK + 64 * 1024);
+                buf.shrink_to(BUF_CAPACITY);
                 filled = buf.len();
                 has_newline = true;
                 if !found {
@@ -173,6 +178,19 @@ mod tests {
             assert!(back == data, "the chunks give the input back (step {step})");
             assert!(reader.asked.iter().all(|&n| n >= 64 * 1024), "{:?}", reader.asked);
         }
+    }
+
+    /// A fresh buffer of [`BUF_CAPACITY`] is never reallocated by a log of short lines.
+    #[test]
+    fn a_fresh_buffer_keeps_its_capacity() {
+        let data = log(60_000);
+        let mut chunks = LineChunks::new(data.as_slice());
+        let mut buf = Vec::with_capacity(BUF_CAPACITY);
+        let cap = buf.capacity();
+        while !chunks.next_into(&mut buf).unwrap() {
+            assert_eq!(buf.capacity(), cap);
+        }
+        assert_eq!(buf.capacity(), cap);
     }
 
     /// A line longer than [`MAX_LINE`] is replaced, the lines around it kept.
