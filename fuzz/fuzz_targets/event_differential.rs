@@ -1,5 +1,6 @@
 //! The v1 event line reader and the rollup's fast path against `Event` + schema validation:
-//! the rollup counts a line exactly when the validator accepts it (issue #17, differential).
+//! the rollup counts a line exactly when the validator accepts it (issue #17, differential),
+//! and its turn-line scanner reads what serde reads (issue #13).
 #![no_main]
 
 use agentos_event_schema::catalog::SchemaKind;
@@ -25,6 +26,13 @@ fuzz_target!(|data: &[u8]| {
         );
     } else {
         let _ = serde_json::from_slice::<Event>(data);
+    }
+    // The rollup's turn-line scanner reads what serde reads.
+    if let Ok(line) = std::str::from_utf8(data) {
+        assert!(
+            agentos_rollup::fuzzing::turn_paths_agree(line),
+            "the turn scanner and serde disagree"
+        );
     }
     let mut text = data.to_vec();
     text.push(b'\n');

@@ -1,5 +1,5 @@
 //! Entry points for the fuzz targets in `fuzz/` (not part of the API; hidden from the docs):
-//! the bounded line reader of the side files over bytes.
+//! the bounded line reader of the side files over bytes, the turn-line scanner against serde.
 
 use std::io::BufReader;
 
@@ -30,6 +30,23 @@ pub fn bounded_lines(bytes: &[u8], max: usize, capacity: usize) -> std::io::Resu
             Line::Eof => return Ok(out),
             Line::Text { torn } => out.push(Item::Text { bytes: buf.clone(), torn }),
             Line::TooLong => out.push(Item::TooLong),
+        }
+    }
+}
+
+/// Whether the rollup's turn-line scanner and serde read `line` alike: where the scanner
+/// reads a line (a `"type":"turn"` line of the common shape), serde reads the same view;
+/// everything else is serde's alone.
+pub fn turn_paths_agree(line: &str) -> bool {
+    let line = line.trim_ascii();
+    if crate::view::peek_type(line.as_bytes()) != Some(b"turn") {
+        return true;
+    }
+    match crate::turnscan::scan(line) {
+        None => true,
+        Some(t) => {
+            let fast = format!("{:?}", crate::view::Line::Turn(t));
+            crate::view::with_line_serde(line, |l| format!("{l:?}")) == Ok(fast)
         }
     }
 }

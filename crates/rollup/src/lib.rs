@@ -56,6 +56,8 @@ mod sessfile;
 mod sessions;
 mod summary;
 mod tracker_windows;
+mod tsfast;
+mod turnscan;
 pub mod usage;
 mod view;
 pub mod window;

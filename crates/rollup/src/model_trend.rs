@@ -138,7 +138,7 @@ pub(crate) struct CcpView {
 }
 
 #[derive(Clone, Copy)]
-enum CcpKey {
+pub(crate) enum CcpKey {
     End,
     Failed,
     Status,
@@ -150,6 +150,23 @@ enum CcpKey {
     Other,
 }
 
+impl CcpKey {
+    /// The key `s` names.
+    pub(crate) fn of(s: &str) -> CcpKey {
+        match s {
+            "end" => CcpKey::End,
+            "failed" => CcpKey::Failed,
+            "status" => CcpKey::Status,
+            "first_attempt_status" => CcpKey::FirstStatus,
+            "err_type" => CcpKey::ErrType,
+            "fallbacks" => CcpKey::Fallbacks,
+            "ttft_ms" => CcpKey::Ttft,
+            "stream_ms" => CcpKey::Stream,
+            _ => CcpKey::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for CcpKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -159,17 +176,7 @@ impl<'de> Deserialize<'de> for CcpKey {
                 f.write_str("a key")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<CcpKey, E> {
-                Ok(match s {
-                    "end" => CcpKey::End,
-                    "failed" => CcpKey::Failed,
-                    "status" => CcpKey::Status,
-                    "first_attempt_status" => CcpKey::FirstStatus,
-                    "err_type" => CcpKey::ErrType,
-                    "fallbacks" => CcpKey::Fallbacks,
-                    "ttft_ms" => CcpKey::Ttft,
-                    "stream_ms" => CcpKey::Stream,
-                    _ => CcpKey::Other,
-                })
+                Ok(CcpKey::of(s))
             }
         }
         d.deserialize_str(V)
@@ -179,7 +186,7 @@ impl<'de> Deserialize<'de> for CcpKey {
 /// Any JSON value, read for what it may tell: a boolean, a number or one of the strings the
 /// trend looks for. Never an error.
 #[derive(Clone, Copy, Default)]
-struct Loose {
+pub(crate) struct Loose {
     flag: Option<bool>,
     num: Option<f64>,
     word: Word,
@@ -194,6 +201,24 @@ enum Word {
     IdleTimeout,
 }
 
+impl Loose {
+    pub(crate) fn flag(v: bool) -> Loose {
+        Loose { flag: Some(v), ..Loose::default() }
+    }
+    pub(crate) fn num(v: f64) -> Loose {
+        Loose { num: Some(v), ..Loose::default() }
+    }
+    pub(crate) fn word(s: &str) -> Loose {
+        let word = match s {
+            "no_completion" => Word::NoCompletion,
+            "429" => Word::Status429,
+            "idle_timeout" => Word::IdleTimeout,
+            _ => Word::None,
+        };
+        Loose { word, ..Loose::default() }
+    }
+}
+
 impl<'de> Deserialize<'de> for Loose {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -203,7 +228,7 @@ impl<'de> Deserialize<'de> for Loose {
                 f.write_str("any value")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Loose, E> {
-                Ok(Loose { flag: Some(v), ..Loose::default() })
+                Ok(Loose::flag(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Loose, E> {
                 Ok(Loose { num: Some(v as f64), ..Loose::default() })
@@ -212,16 +237,10 @@ impl<'de> Deserialize<'de> for Loose {
                 Ok(Loose { num: Some(v as f64), ..Loose::default() })
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Loose, E> {
-                Ok(Loose { num: Some(v), ..Loose::default() })
+                Ok(Loose::num(v))
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Loose, E> {
-                let word = match s {
-                    "no_completion" => Word::NoCompletion,
-                    "429" => Word::Status429,
-                    "idle_timeout" => Word::IdleTimeout,
-                    _ => Word::None,
-                };
-                Ok(Loose { word, ..Loose::default() })
+                Ok(Loose::word(s))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Loose, E> {
                 Ok(Loose::default())
@@ -245,6 +264,28 @@ impl<'de> Deserialize<'de> for Loose {
     }
 }
 
+impl CcpView {
+    /// Read one key of the object (in order: a repeated key counts again, as it reads).
+    pub(crate) fn take(&mut self, k: CcpKey, v: Loose) {
+        let nonneg = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
+        match k {
+            CcpKey::End => self.no_completion = v.word == Word::NoCompletion,
+            CcpKey::Failed => self.failed = v.flag == Some(true),
+            CcpKey::Status | CcpKey::FirstStatus => self.saw_429 |= v.num == Some(429.0),
+            CcpKey::ErrType => {
+                self.saw_429 |= v.word == Word::Status429;
+                self.idle_timeout = v.word == Word::IdleTimeout;
+            }
+            CcpKey::Fallbacks => {
+                self.fallbacks = nonneg(v.num).map_or(0, |n| n.min(u32::MAX as f64) as u64)
+            }
+            CcpKey::Ttft => self.ttft_ms = nonneg(v.num),
+            CcpKey::Stream => self.stream_ms = nonneg(v.num),
+            CcpKey::Other => {}
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for CcpView {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -255,24 +296,8 @@ impl<'de> Deserialize<'de> for CcpView {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CcpView, A::Error> {
                 let mut c = CcpView::default();
-                let nonneg = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
                 while let Some(k) = map.next_key::<CcpKey>()? {
-                    let v: Loose = map.next_value()?;
-                    match k {
-                        CcpKey::End => c.no_completion = v.word == Word::NoCompletion,
-                        CcpKey::Failed => c.failed = v.flag == Some(true),
-                        CcpKey::Status | CcpKey::FirstStatus => c.saw_429 |= v.num == Some(429.0),
-                        CcpKey::ErrType => {
-                            c.saw_429 |= v.word == Word::Status429;
-                            c.idle_timeout = v.word == Word::IdleTimeout;
-                        }
-                        CcpKey::Fallbacks => {
-                            c.fallbacks = nonneg(v.num).map_or(0, |n| n.min(u32::MAX as f64) as u64)
-                        }
-                        CcpKey::Ttft => c.ttft_ms = nonneg(v.num),
-                        CcpKey::Stream => c.stream_ms = nonneg(v.num),
-                        CcpKey::Other => {}
-                    }
+                    c.take(k, map.next_value()?);
                 }
                 Ok(c)
             }
@@ -315,6 +340,17 @@ pub(crate) enum Reroute {
     Block,
 }
 
+impl Reroute {
+    /// What the decision string `s` counts as.
+    pub(crate) fn of(s: &str) -> Reroute {
+        match s {
+            "quota_warn_attempt" | "quota_preemptive_warn" => Reroute::Warn,
+            "quota_block" => Reroute::Block,
+            _ => Reroute::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Reroute {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -324,11 +360,7 @@ impl<'de> Deserialize<'de> for Reroute {
                 f.write_str("a string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Reroute, E> {
-                Ok(match s {
-                    "quota_warn_attempt" | "quota_preemptive_warn" => Reroute::Warn,
-                    "quota_block" => Reroute::Block,
-                    _ => Reroute::Other,
-                })
+                Ok(Reroute::of(s))
             }
         }
         d.deserialize_str(V)

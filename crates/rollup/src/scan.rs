@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use camino::Utf8Path;
 
 use crate::acc::Acc;
-use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
+use crate::chunks::{BUF_CAPACITY, LineChunks, OVERLONG_LINE};
 use crate::dedupe::{Passthrough, Seen};
 use crate::sessfile::Stored;
 use crate::summary::{Diagnostic, MAX_KEPT_DIAGNOSTICS, SummaryOptions};
@@ -332,7 +332,7 @@ fn read_chunks<R: Read>(
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
+        let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUF_CAPACITY));
         let eof = chunks.next_into(&mut buf)?;
         if !buf.is_empty() || idx == 0 {
             let Some(tx) = senders.get((idx % workers) as usize) else {

@@ -14,6 +14,9 @@
 //! numbers (`attribution`, `unit_costs`) holding numbers, string
 //! arrays holding strings. Fields the views do not name are checked by these "check" types
 //! without being kept; unknown keys are tolerated (the v1 evolution rule).
+//!
+//! A turn line of the common shape is read into [`TurnLine`] by `turnscan` without serde;
+//! serde (here) decides every line the scanner declines.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -261,6 +264,16 @@ impl<'de> Deserialize<'de> for NonNeg {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ts(pub(crate) jiff::Timestamp);
 
+impl Ts {
+    /// The timestamp `s` writes (the common shape read directly, jiff decides the rest).
+    pub(crate) fn parse(s: &str) -> Result<Ts, jiff::Error> {
+        match crate::tsfast::parse(s) {
+            Some(t) => Ok(Ts(t)),
+            None => s.parse::<jiff::Timestamp>().map(Ts),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Ts {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -270,8 +283,7 @@ impl<'de> Deserialize<'de> for Ts {
                 f.write_str("an RFC 3339 timestamp string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Ts, E> {
-                s.parse::<jiff::Timestamp>()
-                    .map(Ts)
+                Ts::parse(s)
                     .map_err(|e| E::custom(format_args!("invalid RFC 3339 timestamp {s:?}: {e}")))
             }
         }
@@ -331,7 +343,7 @@ pub(crate) struct TurnLine<'a> {
     #[serde(borrow, default, deserialize_with = "object_opt")]
     pub(crate) cost: Option<CostView<'a>>,
     #[serde(default, deserialize_with = "object_opt")]
-    value: Option<ValueCheck>,
+    pub(crate) value: Option<ValueCheck>,
     #[serde(default, deserialize_with = "object_opt")]
     pub(crate) decision: Option<DecisionCheck>,
     #[serde(default, deserialize_with = "object_opt")]
@@ -341,15 +353,15 @@ pub(crate) struct TurnLine<'a> {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct TurnView<'a> {
-    turn_id: StrCheck,
+    pub(crate) turn_id: StrCheck,
     #[serde(borrow)]
     pub(crate) session_id: Cow<'a, str>,
     #[serde(borrow)]
     pub(crate) model: Cow<'a, str>,
-    subagent: StrCheck,
+    pub(crate) subagent: StrCheck,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
-    input_kind: StrCheck,
+    pub(crate) input_kind: StrCheck,
     pub(crate) latency_ms: NonNeg,
     #[serde(default, borrow)]
     pub(crate) attribution: Attribution<'a>,
@@ -366,7 +378,7 @@ pub(crate) struct TurnView<'a> {
     #[serde(default)]
     pub(crate) cache_read_tokens: Option<u64>,
     #[serde(default)]
-    sidechain: Option<bool>,
+    pub(crate) sidechain: Option<bool>,
     #[serde(default)]
     pub(crate) responded_at: Option<Ts>,
     /// The CCP backfill's extra key: any value is tolerated (v1 allows extra keys).
@@ -382,7 +394,7 @@ pub(crate) struct MeasurementView {
     pub(crate) churn_score: f64,
     pub(crate) feature_delta: f64,
     #[serde(default)]
-    errors: StrSeq,
+    pub(crate) errors: StrSeq,
 }
 
 #[derive(Debug, Deserialize)]
@@ -390,10 +402,10 @@ pub(crate) struct MeasurementView {
 pub(crate) struct FeatureView<'a> {
     #[serde(borrow)]
     pub(crate) feature_id: Cow<'a, str>,
-    spec_ref: StrCheck,
+    pub(crate) spec_ref: StrCheck,
     pub(crate) status: FeatureStatus,
     #[serde(default)]
-    notes: Option<StrCheck>,
+    pub(crate) notes: Option<StrCheck>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -402,7 +414,7 @@ pub(crate) struct CostView<'a> {
     #[serde(borrow)]
     pub(crate) provider: Cow<'a, str>,
     #[serde(default)]
-    unit_costs: NumMapCheck,
+    pub(crate) unit_costs: NumMapCheck,
     pub(crate) estimated_usd: NonNeg,
     /// Set when `estimated_usd` is a table's estimate, not a recorded price.
     #[serde(default)]
@@ -412,25 +424,25 @@ pub(crate) struct CostView<'a> {
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct ValueCheck {
-    summary: StrCheck,
+    pub(crate) summary: StrCheck,
     #[serde(default)]
-    links: StrSeq,
+    pub(crate) links: StrSeq,
     #[serde(default)]
-    evidence_refs: StrSeq,
+    pub(crate) evidence_refs: StrSeq,
 }
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct DecisionCheck {
-    reroute_mode: Option<StrCheck>,
+    pub(crate) reroute_mode: Option<StrCheck>,
     pub(crate) reroute_decision: Option<crate::model_trend::Reroute>,
-    preferred_attempt: Option<IntOrBool>,
-    warn_pct_auto: Option<f64>,
-    warn_pct_confidence: Option<f64>,
-    gap_seconds_p50: Option<NonNeg>,
-    gap_seconds_p95: Option<NonNeg>,
-    gap_samples: Option<NonNeg>,
-    warn_pct_cfg: Option<f64>,
+    pub(crate) preferred_attempt: Option<IntOrBool>,
+    pub(crate) warn_pct_auto: Option<f64>,
+    pub(crate) warn_pct_confidence: Option<f64>,
+    pub(crate) gap_seconds_p50: Option<NonNeg>,
+    pub(crate) gap_seconds_p95: Option<NonNeg>,
+    pub(crate) gap_samples: Option<NonNeg>,
+    pub(crate) warn_pct_cfg: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -505,6 +517,17 @@ fn skip_ws(b: &[u8]) -> &[u8] {
 /// Parse one (trimmed, non-empty) line and hand the accepted event to `f`; `Err` says what is
 /// wrong, in the words of the v1 schema where possible.
 pub(crate) fn with_line<R>(text: &str, f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
+    // A turn line of the common shape is read without serde; serde decides everything else.
+    if peek_type(text.as_bytes()) == Some(b"turn")
+        && let Some(t) = crate::turnscan::scan(text)
+    {
+        return Ok(f(Line::Turn(t)));
+    }
+    with_line_serde(text, f)
+}
+
+/// [`with_line`] through serde alone (the reference the turn scanner is held to).
+pub(crate) fn with_line_serde<R>(text: &str, f: impl FnOnce(Line<'_>) -> R) -> Result<R, String> {
     let bytes = text.as_bytes();
     let fast = match peek_type(bytes) {
         Some(b"turn") => serde_json::from_str::<TurnLine<'_>>(text).map(Line::Turn),

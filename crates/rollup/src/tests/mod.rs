@@ -18,6 +18,7 @@ mod merge_props;
 mod model_trend;
 mod progress;
 mod sessfile;
+mod turnscan;
 mod watch_health;
 
 fn roll(text: &str) -> Rollup {

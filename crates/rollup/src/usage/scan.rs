@@ -19,7 +19,7 @@ use agentos_event_schema::provider::provider_of_turn;
 use crate::Diagnostic;
 use crate::acc::HashMap;
 use crate::acc::check_magnitudes;
-use crate::chunks::{CHUNK, LineChunks, OVERLONG_LINE};
+use crate::chunks::{BUF_CAPACITY, LineChunks, OVERLONG_LINE};
 use crate::summary::MAX_KEPT_DIAGNOSTICS;
 use crate::view::{self, Line};
 
@@ -459,7 +459,7 @@ fn read_chunks<R: Read>(
     let mut chunks = LineChunks::new(reader);
     let mut idx = 0u64;
     loop {
-        let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 64 * 1024));
+        let mut buf = free.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUF_CAPACITY));
         let eof = chunks.next_into(&mut buf)?;
         // At the end, what follows the last newline goes alone, as the tail.
         let tail = if eof {

@@ -1,0 +1,329 @@
+//! The JSON reading under the turn scanner: a cursor over one line that reads strings without
+//! escapes, numbers by the strict JSON grammar, literals and objects, and returns `None` on
+//! anything else (the scanner then leaves the line to serde).
+
+use std::borrow::Cow;
+
+use crate::view::{NonNeg, StrCheck, StrSeq, Ts};
+
+/// Longest number token read here (ryu writes at most 24 bytes); longer ones go to serde.
+const MAX_NUMBER: usize = 40;
+
+pub(super) struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Cursor { text, at: 0 }
+    }
+
+    /// Whether the whole line has been read.
+    pub(super) fn at_end(&self) -> bool {
+        self.at == self.text.len()
+    }
+
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    pub(super) fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    pub(super) fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    pub(super) fn literal(&mut self, word: &[u8]) -> bool {
+        let ok = self.text.as_bytes().get(self.at..).is_some_and(|r| r.starts_with(word));
+        if ok {
+            self.at += word.len();
+        }
+        ok
+    }
+
+    /// Whether the value is `null` (consumed when it is).
+    pub(super) fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null")
+    }
+
+    pub(super) fn boolean(&mut self) -> Option<bool> {
+        if self.literal(b"true") {
+            Some(true)
+        } else if self.literal(b"false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// A string without escapes or control characters (else `None`: serde decides).
+    pub(super) fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let b = self.text.as_bytes();
+        let start = self.at;
+        let i = special(b, start);
+        if *b.get(i)? != b'"' {
+            return None;
+        }
+        self.at = i + 1;
+        self.text.get(start..i)
+    }
+
+    /// A JSON number's text (strict grammar, at most [`MAX_NUMBER`] bytes, an exponent of at
+    /// most three digits) and whether it is plain digits (no sign, fraction or exponent).
+    pub(super) fn number(&mut self) -> Option<(&'a str, bool)> {
+        let b = self.text.as_bytes();
+        let start = self.at;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        let negative = b.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        let mut plain = !negative;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            plain = false;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            plain = false;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !(1..=3).contains(&digits(&mut i)) {
+                return None;
+            }
+        }
+        if i - start > MAX_NUMBER {
+            return None;
+        }
+        self.at = i;
+        Some((self.text.get(start..i)?, plain))
+    }
+
+    /// A number read as `f64` (any JSON number that is finite as a double).
+    pub(super) fn float(&mut self) -> Option<f64> {
+        let (tok, _) = self.number()?;
+        tok.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// A number ≥ 0 (`-0` included, as `NonNeg` reads it).
+    pub(super) fn nonneg(&mut self) -> Option<NonNeg> {
+        self.float().filter(|v| *v >= 0.0).map(NonNeg)
+    }
+
+    /// An integer serde reads as `u64`: plain digits that fit.
+    pub(super) fn uint(&mut self) -> Option<u64> {
+        let (tok, plain) = self.number()?;
+        if !plain {
+            return None;
+        }
+        tok.parse::<u64>().ok()
+    }
+
+    /// Skip the scalar value of a key no view names (serde ignores it, checking its syntax).
+    pub(super) fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b't' | b'f' => self.boolean().map(|_| ()),
+            b'n' => self.null().then_some(()),
+            // Syntax only: serde's `IgnoredAny` takes `1e400` too.
+            _ => self.number_syntax(),
+        }
+    }
+
+    /// A number of any size, checked for its grammar only.
+    pub(super) fn number_syntax(&mut self) -> Option<()> {
+        let b = self.text.as_bytes();
+        let mut i = self.at;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i).then_some(())?;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            digits(&mut i).then_some(())?;
+        }
+        self.at = i;
+        Some(())
+    }
+
+    /// An object: `each` reads the value of every key (the cursor on it).
+    pub(super) fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        self.skip_ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.skip_ws();
+            self.eat(b':')?;
+            self.skip_ws();
+            each(self, key)?;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_ws();
+                }
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array of strings (`StrSeq`).
+    pub(super) fn strings(&mut self) -> Option<StrSeq> {
+        self.eat(b'[')?;
+        self.skip_ws();
+        if self.eat(b']').is_some() {
+            return Some(StrSeq);
+        }
+        loop {
+            self.string()?;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_ws();
+                }
+                b']' => {
+                    self.at += 1;
+                    return Some(StrSeq);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `null` is `None`, else what `read` reads.
+    pub(super) fn opt<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if self.null() { Some(None) } else { read(self).map(Some) }
+    }
+
+    pub(super) fn str_check(&mut self) -> Option<StrCheck> {
+        self.string().map(|_| StrCheck)
+    }
+
+    pub(super) fn cow(&mut self) -> Option<Cow<'a, str>> {
+        self.string().map(Cow::Borrowed)
+    }
+
+    pub(super) fn ts(&mut self) -> Option<Ts> {
+        Ts::parse(self.string()?).ok()
+    }
+}
+
+/// The index of the first `"`, `\\` or control character at or after `i` (`b.len()` if
+/// none): eight bytes at a time, the last few byte by byte.
+fn special(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` below 0x01 (zero), resp. below 0x20. A borrow starts
+    // only at such a byte, so the lowest bit set marks the first one exactly (bits above it
+    // may be false alarms).
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let w = u64::from_le_bytes(word);
+        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let found = quote | backslash | control;
+        if found != 0 {
+            // Little-endian: the lowest byte is the first.
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if matches!(c, b'"' | b'\\' | 0..=0x1f) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::special;
+
+    /// The word-at-a-time search finds what a byte-by-byte one finds, wherever the byte is.
+    #[test]
+    fn special_finds_the_first_quote_backslash_or_control_byte() {
+        let naive = |b: &[u8], i: usize| {
+            (i..b.len()).find(|&k| matches!(b[k], b'"' | b'\\' | 0..=0x1f)).unwrap_or(b.len())
+        };
+        let fillers: [u8; 6] = [b'a', b' ', 0x20, 0x7f, 0x80, 0xff];
+        let specials: [u8; 6] = [b'"', b'\\', 0, b'\t', b'\n', 0x1f];
+        for len in 0..24 {
+            for filler in fillers {
+                let plain = vec![filler; len];
+                for start in 0..=len {
+                    assert_eq!(special(&plain, start), naive(&plain, start));
+                }
+                for at in 0..len {
+                    for s in specials {
+                        let mut b = plain.clone();
+                        b[at] = s;
+                        for start in 0..=len {
+                            assert_eq!(special(&b, start), naive(&b, start), "{b:?} {start}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
