@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 use crate::turnscan;
 use crate::view::{self, Line};
 
-/// Lines the CCP backfill writes (`/work/bench/d1/events.jsonl`: a completion, an idle timeout,
-/// a decision without completion, a 429 fallback).
+/// Lines the CCP backfill writes (from its run on the bench's 1M-line tree: a completion, an
+/// idle timeout, a decision without completion, a 429 fallback).
 const BACKFILL: [&str; 4] = [
     r#"{"type":"turn","event_id":"00f9fdac-3231-9a92-c64a-d96ffc7e9976","ts":"2026-11-01T00:00:42.694142Z","schema_version":"1.1.0","turn":{"turn_id":"f4434531-5712-a01b-b8af-dda0d4be55ef","session_id":"ccp-2026-11-01","model":"claude-haiku-4.5","subagent":"anthropic","tokens_in":11118,"tokens_out":2324,"input_kind":"text","latency_ms":9830.0,"attribution":{},"capacity_used":null,"responded_at":"2026-11-01T00:00:42.694142Z","ccp":{"source":"ccp-usage-log","rid":"c2808322","end":"completed","failed":false,"status":200,"fallbacks":0,"tokens_unknown":false,"op":"nonstream","upstream":"anth","stream_ms":9830.0,"decision_reason":"pass_through"}},"cost":{"provider":"anthropic","estimated_usd":0.022738,"price_table":"agentos-2026-11-30"},"decision":{"reroute_mode":"hybrid","reroute_decision":"quota_pass","preferred_attempt":1,"warn_pct_cfg":0.8}}"#,
     r#"{"type":"turn","event_id":"957c6c14-cbff-4271-5c95-5209bfce61e4","ts":"2026-11-01T00:00:54.260169Z","schema_version":"1.1.0","turn":{"turn_id":"32529d37-b935-e1f7-d634-9d2f37ac4f8a","session_id":"ccp-2026-11-01","model":"glm-4.6","subagent":"zai","tokens_in":0,"tokens_out":0,"input_kind":"text","latency_ms":30972.0,"attribution":{},"capacity_used":null,"responded_at":"2026-11-01T00:00:54.260169Z","ccp":{"source":"ccp-usage-log","rid":"48bc8f9e","end":"error","failed":true,"status":200,"fallbacks":0,"tokens_unknown":false,"op":"stream","err_type":"idle_timeout","upstream":"zai","ttft_ms":192.0,"stream_ms":15486.0,"decision_reason":"pass_through"}},"cost":{"provider":"zai","estimated_usd":0.0,"price_table":"agentos-2026-11-30"}}"#,
