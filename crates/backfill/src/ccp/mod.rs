@@ -6,8 +6,9 @@
 //! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
 //! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
 //! the dedupe index (requests imported by earlier runs count once) and the event writer.
-//! Memory holds only the join window and this run's keys: the events are rendered while
-//! reading and handed, in batches of whole lines, either straight to the caller's appender
+//! A run uses three threads: one reads and scans the files ([`reader`]), the calling thread
+//! joins the requests in file order, a third renders them. Memory holds only the join window,
+//! the batches in flight and this run's keys: the events are rendered while reading and handed, in batches of whole lines, either straight to the caller's appender
 //! ([`backfill_ccp`]: each event written once) or to a spool file in the state directory
 //! ([`prepare_ccp`]: nothing reaches the event log before the whole input was read, for
 //! `--strict`). Either way the caller forces the events to disk and then
@@ -138,7 +139,7 @@ pub fn prepare_ccp(
 
 /// Read what changed under `opts.root` since the last run, join the requests and hand their
 /// event lines to `append` as they are rendered, in batches of whole lines (each ending in
-/// `\n`, about 4 MB), on a second thread: each event is written once. The ledger, index and
+/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, index and
 /// pending decisions are only written by [`CcpPending::commit`], which the caller calls after
 /// forcing the appended lines to disk; a run that fails or is interrupted before that leaves
 /// them as they were, so the next run renders exactly the same events again (same ids, same
@@ -257,7 +258,7 @@ where
     // up front rather than growing the table (a hint, capped).
     joiner.reserve_keys(((bytes_total / 480) as usize).min(MAX_RESERVED_KEYS));
     let mut read_files: Vec<(String, u64, String)> = Vec::new();
-    // Rendering and writing the events runs on a second thread, fed batches of requests.
+    // Rendering and writing the events runs on a thread of its own, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
     let prices = opts.prices.as_ref();
     let append = &mut append;
