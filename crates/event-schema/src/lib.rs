@@ -9,7 +9,8 @@
 //! `results/METRICS*.json` and license claims. [`catalog`] names one JSON Schema per type and
 //! [`validate`] (feature `validate`, off by default) checks a `serde_json::Value` against it,
 //! returning every violation with its JSON pointer. [`provider`] is the one model → provider
-//! table; [`prices`] the dated token price table and its model-family matcher.
+//! table; [`prices`] the dated token price table and its model-family matcher; [`scan`] the
+//! byte-level help the fast line readers share.
 //!
 //! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
 //! id or timestamp), computes no metrics and makes no privacy decisions.
@@ -29,6 +30,7 @@ mod ids;
 mod nullable;
 pub mod prices;
 pub mod provider;
+pub mod scan;
 mod time;
 pub mod v1;
 #[cfg(feature = "validate")]

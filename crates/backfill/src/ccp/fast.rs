@@ -124,7 +124,7 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        let end = special(self.text.as_bytes(), start)?;
+        let end = agentos_event_schema::scan::string_run_end(self.text.as_bytes(), start);
         // The first quote, backslash or control character: only a quote ends a plain string.
         if self.text.as_bytes().get(end) != Some(&b'"') {
             return None;
@@ -211,28 +211,6 @@ impl<'a> Cursor<'a> {
             _ => self.number().map(|_| ()),
         }
     }
-}
-
-/// Where the first `"`, `\\` or control character (< 0x20) at or after `from` lies, eight
-/// bytes at a time (the lowest flagged byte of a word is exact: a borrow only runs upwards).
-fn special(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut i = from;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(w);
-        let hits = zero_byte(w ^ (ONES * u64::from(b'"')))
-            | zero_byte(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b.get(i..)?.iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f)).map(|p| i + p)
 }
 
 /// The slot of [`KeyOrder`] for the first key of a line.
@@ -424,36 +402,6 @@ mod tests {
         let mut it = serde_json::Deserializer::from_str(line).into_iter::<Rec<'_>>();
         let rec = it.next()?.ok()?;
         it.next().is_none().then(|| format!("{rec:?}"))
-    }
-
-    /// The word-at-a-time search finds what a byte loop finds, at every alignment.
-    #[test]
-    fn special_bytes_are_found_as_a_byte_loop_finds_them() {
-        let slow = |b: &[u8], from: usize| {
-            b[from..].iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f)).map(|p| from + p)
-        };
-        let alphabet: &[u8] = b"a\"\\\x00\x1f\x20\x7f\x80\xff\x21\x5b\x5d\x01";
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for len in 0..40 {
-            for _ in 0..200 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        // Mostly plain letters, like the strings CCP writes.
-                        if state.is_multiple_of(4) {
-                            alphabet[(state >> 8) as usize % alphabet.len()]
-                        } else {
-                            b'a' + (state >> 16) as u8 % 26
-                        }
-                    })
-                    .collect();
-                for from in 0..=len {
-                    assert_eq!(special(&bytes, from), slow(&bytes, from), "{bytes:?} from {from}");
-                }
-            }
-        }
     }
 
     /// Whatever the fast path accepts, serde reads the same (f64 bits included); what it

@@ -66,7 +66,7 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let b = self.text.as_bytes();
         let start = self.at;
-        let i = special(b, start);
+        let i = agentos_event_schema::scan::string_run_end(b, start);
         if *b.get(i)? != b'"' {
             return None;
         }
@@ -263,67 +263,5 @@ impl<'a> Cursor<'a> {
 
     pub(super) fn ts(&mut self) -> Option<Ts> {
         Ts::parse(self.string()?).ok()
-    }
-}
-
-/// The index of the first `"`, `\\` or control character at or after `i` (`b.len()` if
-/// none): eight bytes at a time, the last few byte by byte.
-fn special(b: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `x` below 0x01 (zero), resp. below 0x20. A borrow starts
-    // only at such a byte, so the lowest bit set marks the first one exactly (bits above it
-    // may be false alarms).
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        let w = u64::from_le_bytes(word);
-        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let found = quote | backslash | control;
-        if found != 0 {
-            // Little-endian: the lowest byte is the first.
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if matches!(c, b'"' | b'\\' | 0..=0x1f) {
-            break;
-        }
-        i += 1;
-    }
-    i
-}
-
-#[cfg(test)]
-mod tests {
-    use super::special;
-
-    /// The word-at-a-time search finds what a byte-by-byte one finds, wherever the byte is.
-    #[test]
-    fn special_finds_the_first_quote_backslash_or_control_byte() {
-        let naive = |b: &[u8], i: usize| {
-            (i..b.len()).find(|&k| matches!(b[k], b'"' | b'\\' | 0..=0x1f)).unwrap_or(b.len())
-        };
-        let fillers: [u8; 6] = [b'a', b' ', 0x20, 0x7f, 0x80, 0xff];
-        let specials: [u8; 6] = [b'"', b'\\', 0, b'\t', b'\n', 0x1f];
-        for len in 0..24 {
-            for filler in fillers {
-                let plain = vec![filler; len];
-                for start in 0..=len {
-                    assert_eq!(special(&plain, start), naive(&plain, start));
-                }
-                for at in 0..len {
-                    for s in specials {
-                        let mut b = plain.clone();
-                        b[at] = s;
-                        for start in 0..=len {
-                            assert_eq!(special(&b, start), naive(&b, start), "{b:?} {start}");
-                        }
-                    }
-                }
-            }
-        }
     }
 }
