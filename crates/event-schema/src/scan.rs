@@ -1,5 +1,6 @@
 //! Byte-level help for the fast readers of JSON lines (the CCC log scanner in the backfill, the
-//! turn-line scanner in the rollup): where a JSON string's plain run ends.
+//! turn-line scanner in the rollup): where a JSON string's plain run ends, and the strict JSON
+//! number grammar.
 
 /// The index of the first `"`, `\` or control character (< 0x20) at or after `from` in `b`
 /// (`b.len()` when there is none): where a string without escapes ends, or where a reader
@@ -33,9 +34,99 @@ pub fn string_run_end(b: &[u8], from: usize) -> usize {
     i.min(b.len())
 }
 
+/// A JSON number token at the start of some bytes, by the strict grammar (what serde_json
+/// accepts): an optional `-`, `0` or a digit run not starting with `0`, an optional fraction
+/// of at least one digit, an optional exponent of at least one digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumberToken {
+    /// Its length in bytes.
+    pub len: usize,
+    /// It starts with `-`.
+    pub negative: bool,
+    /// It has a fraction (`.` and digits).
+    pub fraction: bool,
+    /// The digits of its exponent (0: no exponent).
+    pub exponent_digits: usize,
+}
+
+impl NumberToken {
+    /// Digits only (maybe negative): no fraction, no exponent.
+    pub fn is_integer(&self) -> bool {
+        !self.fraction && self.exponent_digits == 0
+    }
+}
+
+/// The number token `b` starts with, `None` when it does not start with one.
+pub fn number_token(b: &[u8]) -> Option<NumberToken> {
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - from
+    };
+    let mut i = 0;
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return None,
+    }
+    let mut fraction = false;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        fraction = true;
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    let mut exponent_digits = 0;
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        exponent_digits = digits(&mut i);
+        if exponent_digits == 0 {
+            return None;
+        }
+    }
+    Some(NumberToken { len: i, negative, fraction, exponent_digits })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::string_run_end;
+    use super::{number_token, string_run_end};
+
+    /// The grammar accepts what serde_json reads as a number, and stops where its token ends.
+    #[test]
+    fn number_tokens_follow_the_json_grammar() {
+        for (text, len) in [
+            ("0", 1),
+            ("-0", 2),
+            ("12,", 2),
+            ("1.5e+3}", 6),
+            ("-0.25E-7 ", 8),
+            ("7e400", 5),
+            ("01", 1),
+        ] {
+            let tok = number_token(text.as_bytes()).unwrap();
+            assert_eq!(tok.len, len, "{text}");
+            let token = &text[..len];
+            assert!(serde_json::from_str::<serde_json::Value>(token).is_ok() || token == "7e400");
+        }
+        for bad in ["", "-", "+1", ".5", "1.", "1e", "1e+", "-x", "a1"] {
+            assert_eq!(number_token(bad.as_bytes()), None, "{bad}");
+        }
+        let t = number_token(b"-12.5e10").unwrap();
+        assert!(t.negative && t.fraction && t.exponent_digits == 2 && !t.is_integer());
+        assert!(number_token(b"-120").unwrap().is_integer());
+    }
 
     /// The word-at-a-time search finds what a byte-by-byte one finds, wherever the byte is and
     /// wherever the search starts.

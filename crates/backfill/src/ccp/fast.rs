@@ -135,46 +135,10 @@ impl<'a> Cursor<'a> {
 
     /// A JSON number's text (strict grammar) and whether it is an integer.
     fn number(&mut self) -> Option<(&'a str, bool)> {
-        let b = self.text.as_bytes();
         let start = self.at;
-        let mut i = start;
-        let digits = |i: &mut usize| {
-            let from = *i;
-            while b.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
-            *i > from
-        };
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                digits(&mut i);
-            }
-            _ => return None,
-        }
-        let mut integer = true;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            integer = false;
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            integer = false;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        self.at = i;
-        Some((self.text.get(start..i)?, integer))
+        let tok = agentos_event_schema::scan::number_token(self.text.as_bytes().get(start..)?)?;
+        self.at = start + tok.len;
+        Some((self.text.get(start..self.at)?, tok.is_integer()))
     }
 
     fn float(&mut self) -> Option<f64> {

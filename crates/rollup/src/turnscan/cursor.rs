@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use agentos_event_schema::scan::number_token;
+
 use crate::view::{NonNeg, StrCheck, StrSeq, Ts};
 
 /// Longest number token read here (ryu writes at most 24 bytes); longer ones go to serde.
@@ -77,50 +79,13 @@ impl<'a> Cursor<'a> {
     /// A JSON number's text (strict grammar, at most [`MAX_NUMBER`] bytes, an exponent of at
     /// most three digits) and whether it is plain digits (no sign, fraction or exponent).
     pub(super) fn number(&mut self) -> Option<(&'a str, bool)> {
-        let b = self.text.as_bytes();
         let start = self.at;
-        let mut i = start;
-        let digits = |i: &mut usize| {
-            let from = *i;
-            while b.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
-            *i - from
-        };
-        let negative = b.get(i) == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                digits(&mut i);
-            }
-            _ => return None,
-        }
-        let mut plain = !negative;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            plain = false;
-            if digits(&mut i) == 0 {
-                return None;
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            plain = false;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !(1..=3).contains(&digits(&mut i)) {
-                return None;
-            }
-        }
-        if i - start > MAX_NUMBER {
+        let tok = number_token(self.text.as_bytes().get(start..)?)?;
+        if tok.exponent_digits > 3 || tok.len > MAX_NUMBER {
             return None;
         }
-        self.at = i;
-        Some((self.text.get(start..i)?, plain))
+        self.at = start + tok.len;
+        Some((self.text.get(start..self.at)?, tok.is_integer() && !tok.negative))
     }
 
     /// A number read as `f64` (any JSON number that is finite as a double).
@@ -156,37 +121,8 @@ impl<'a> Cursor<'a> {
 
     /// A number of any size, checked for its grammar only.
     pub(super) fn number_syntax(&mut self) -> Option<()> {
-        let b = self.text.as_bytes();
-        let mut i = self.at;
-        let digits = |i: &mut usize| {
-            let from = *i;
-            while b.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
-            *i > from
-        };
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                digits(&mut i);
-            }
-            _ => return None,
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            digits(&mut i).then_some(())?;
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            digits(&mut i).then_some(())?;
-        }
-        self.at = i;
+        let tok = number_token(self.text.as_bytes().get(self.at..)?)?;
+        self.at += tok.len;
         Some(())
     }
 
