@@ -137,7 +137,7 @@ pub fn prepare_py(opts: &PyOptions) -> Result<PyPending, Error> {
     let mut run_keys: KeyMap<()> = KeyMap::default();
     let io = |e| Error::io("read", &path, e);
     let mut file = File::open(&path).map_err(io)?;
-    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES).map_err(io)?;
+    let fp = fingerprint(&file, FINGERPRINT_BYTES).map_err(io)?;
     file.seek(SeekFrom::Start(offset)).map_err(io)?;
     let mut reader = LineReader::new(BufReader::new(file), offset, first_line);
     let r = &mut out.report;
@@ -206,18 +206,7 @@ pub fn prepare_py(opts: &PyOptions) -> Result<PyPending, Error> {
     writer.finish()?;
     ledger.files.insert(
         path.to_string(),
-        FileEntry {
-            agent: None,
-            dev: stat.dev,
-            ino: stat.ino,
-            size: stat.size,
-            mtime_ns: stat.mtime_ns,
-            fp_len,
-            fingerprint: fp,
-            consumed: reader.consumed(),
-            next_line: reader.next_line_no(),
-            codex: None,
-        },
+        FileEntry::read(&stat, fp, reader.consumed(), reader.next_line_no()),
     );
     out.ledger = ledger;
     out.index = Some(index);

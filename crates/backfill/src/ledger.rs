@@ -65,6 +65,30 @@ pub(crate) struct FileEntry {
     pub codex: Option<CodexState>,
 }
 
+impl FileEntry {
+    /// A file of `stat` whose first `fp_len` bytes have fingerprint `fingerprint`, read up to
+    /// byte `consumed` (line `next_line` next); no agent, no Codex state.
+    pub fn read(
+        stat: &Stat,
+        (fp_len, fingerprint): (u64, String),
+        consumed: u64,
+        next_line: u64,
+    ) -> Self {
+        FileEntry {
+            agent: None,
+            dev: stat.dev,
+            ino: stat.ino,
+            size: stat.size,
+            mtime_ns: stat.mtime_ns,
+            fp_len,
+            fingerprint,
+            consumed,
+            next_line,
+            codex: None,
+        }
+    }
+}
+
 /// Every source file ever read, by path.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Ledger {

@@ -476,7 +476,7 @@ fn read_job(job: &Job, entry: Option<&FileEntry>, buf: &mut Vec<u8>) -> ReadResu
     };
     let path = &job.file.path;
     let mut file = File::open(path)?;
-    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
+    let fp = fingerprint(&file, FINGERPRINT_BYTES)?;
     file.seek(SeekFrom::Start(offset))?;
     let name = path.as_str();
     let fallback = &job.file.fallback_session;
@@ -487,15 +487,8 @@ fn read_job(job: &Job, entry: Option<&FileEntry>, buf: &mut Vec<u8>) -> ReadResu
     // The stat from before reading: if the file grew meanwhile, the next run sees it.
     let entry = FileEntry {
         agent: Some(job.file.agent),
-        dev: job.stat.dev,
-        ino: job.stat.ino,
-        size: job.stat.size,
-        mtime_ns: job.stat.mtime_ns,
-        fp_len,
-        fingerprint: fp,
-        consumed: out.consumed,
-        next_line: out.next_line,
         codex: out.codex.clone(),
+        ..FileEntry::read(&job.stat, fp, out.consumed, out.next_line)
     };
     Ok((out, entry))
 }

@@ -151,7 +151,7 @@ fn read_file(
 ) -> std::io::Result<Option<FileEntry>> {
     let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
     let mut file = File::open(&job.path)?;
-    let (fp_len, fp) = fingerprint(&file, FINGERPRINT_BYTES)?;
+    let fp = fingerprint(&file, FINGERPRINT_BYTES)?;
     file.seek(SeekFrom::Start(offset))?;
     let cap = crate::lines::MAX_LINE_BYTES;
     let mut reader = LineReader::with_buffer(file, offset, first_line, cap, std::mem::take(buf));
@@ -193,18 +193,7 @@ fn read_file(
     if !batch.items.is_empty() && !send(batch) {
         return Ok(None);
     }
-    let entry = FileEntry {
-        agent: None,
-        dev: job.stat.dev,
-        ino: job.stat.ino,
-        size: job.stat.size,
-        mtime_ns: job.stat.mtime_ns,
-        fp_len,
-        fingerprint: fp,
-        consumed: reader.consumed(),
-        next_line: reader.next_line_no(),
-        codex: None,
-    };
+    let entry = FileEntry::read(&job.stat, fp, reader.consumed(), reader.next_line_no());
     *buf = reader.into_buffer();
     Ok(Some(entry))
 }
