@@ -104,7 +104,13 @@ impl JsonlLog {
                 .map_err(|e| Error::io("read", &self.path, e))?;
             torn = last[0] != b'\n';
         }
-        Ok(Appender { file, path: self.path.clone(), torn, buf: Vec::new() })
+        Ok(Appender {
+            file,
+            path: self.path.clone(),
+            torn,
+            buf: Vec::new(),
+            early: EarlySync::new(EARLY_SYNC_BYTES),
+        })
     }
 
     /// Parse every line, calling `f` with each JSON value and its line number; returns the
@@ -253,12 +259,66 @@ impl JsonlLog {
 
 /// An open, locked log; each [`Appender::append_line`] is still one `write_all` of a whole
 /// line. Dropping it releases the lock.
+///
+/// A long run of appends (an import, a backfill) starts the disk's work early: every
+/// [`EARLY_SYNC_BYTES`] appended, a side thread syncs the file without anyone waiting for it,
+/// so the caller's final [`Appender::sync`] has little left to wait for.
 #[derive(Debug)]
 pub struct Appender {
     file: File,
     path: Utf8PathBuf,
     torn: bool,
     buf: Vec<u8>,
+    early: EarlySync,
+}
+
+/// Bytes appended between two early syncs (see [`Appender`]).
+pub const EARLY_SYNC_BYTES: u64 = 32 << 20;
+
+/// The side thread of [`Appender`]'s early syncs, started at the first threshold crossed. Its
+/// errors are ignored: the caller's own [`Appender::sync`] reports what failed.
+#[derive(Debug)]
+struct EarlySync {
+    every: u64,
+    since: u64,
+    worker: Option<(std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl EarlySync {
+    fn new(every: u64) -> EarlySync {
+        EarlySync { every, since: 0, worker: None }
+    }
+
+    fn appended(&mut self, file: &File, bytes: usize) {
+        self.since += bytes as u64;
+        if self.since < self.every {
+            return;
+        }
+        self.since = 0;
+        if self.worker.is_none() {
+            let Ok(handle) = file.try_clone() else { return };
+            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+            let thread = std::thread::spawn(move || {
+                while rx.recv().is_ok() {
+                    let _ = handle.sync_data();
+                }
+            });
+            self.worker = Some((tx, thread));
+        }
+        if let Some((tx, _)) = &self.worker {
+            // Already busy syncing: that sync or the caller's final one covers these bytes.
+            let _ = tx.try_send(());
+        }
+    }
+}
+
+impl Drop for EarlySync {
+    fn drop(&mut self) {
+        if let Some((tx, thread)) = self.worker.take() {
+            drop(tx);
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Appender {
@@ -304,32 +364,11 @@ impl Appender {
             return Err(Error::io("append to", &self.path, e));
         }
         self.torn = false;
+        self.early.appended(&self.file, lines.len());
         Ok(())
     }
 
     /// Force the appended lines to disk (fsync).
-    pub fn sync(&self) -> Result<(), Error> {
-        self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
-    }
-
-    /// A second handle on the log that forces what was appended so far to disk from another
-    /// thread: a long run of appends starts its writeback early, and its last
-    /// [`Appender::sync`] has less left to wait for.
-    pub fn sync_handle(&self) -> Result<LogSync, Error> {
-        let file = self.file.try_clone().map_err(|e| Error::io("open", &self.path, e))?;
-        Ok(LogSync { file, path: self.path.clone() })
-    }
-}
-
-/// See [`Appender::sync_handle`].
-#[derive(Debug)]
-pub struct LogSync {
-    file: File,
-    path: Utf8PathBuf,
-}
-
-impl LogSync {
-    /// Force the lines appended so far to disk (fsync).
     pub fn sync(&self) -> Result<(), Error> {
         self.file.sync_data().map_err(|e| Error::io("sync", &self.path, e))
     }
@@ -421,5 +460,37 @@ impl<R: Read> BoundedLines<R> {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past the threshold the side thread starts and syncs; the lines are whole and in order,
+    /// and dropping the appender waits for it.
+    #[test]
+    fn early_syncs_start_past_the_threshold_and_keep_every_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8PathBuf::from_path_buf(dir.path().join("events.jsonl")).unwrap();
+        let log = JsonlLog::new(&path);
+        let mut out = log.appender().unwrap();
+        out.early = EarlySync::new(256);
+        let batch: String = (0..4).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        out.append_lines(&batch).unwrap();
+        assert!(out.early.worker.is_none(), "under the threshold: no thread");
+        for _ in 0..20 {
+            out.append_lines(&batch).unwrap();
+        }
+        assert!(out.early.worker.is_some(), "past the threshold: the side thread runs");
+        out.sync().unwrap();
+        drop(out);
+        let (lines, bad) = log.read_all().unwrap();
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(lines.len(), 84);
+        let ns: Vec<u64> = lines.iter().map(|v| v["n"].as_u64().unwrap()).collect();
+        assert!(ns.chunks(4).all(|c| c == [0, 1, 2, 3]));
+        // The lock went with the appender (and its side thread's handle).
+        assert!(File::open(&path).unwrap().try_lock().is_ok());
     }
 }

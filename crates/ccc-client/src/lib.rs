@@ -51,7 +51,7 @@ pub use agentos_privacy::Tier as PrivacyTier;
 pub use api::{ApiError, CccApi};
 pub use config::{OtlpConfig, RecorderConfig, default_data_dir};
 pub use error::Error;
-pub use eventlog::{Appender, JsonlLog, LogDiagnostic, LogSync};
+pub use eventlog::{Appender, JsonlLog, LogDiagnostic};
 pub use http::{Attempt, Failure, ProblemKind, Sender, Timeouts};
 pub use metrics::{Metrics, MetricsError, WindowFold};
 pub use outbox::{

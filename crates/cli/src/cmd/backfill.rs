@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use agentos_backfill::Progress;
 use agentos_backfill::agentos_py::{PyOptions, PyReport, prepare_py};
 use agentos_backfill::ccp::{self, CcpOptions, CcpPending, CcpReport, prepare_ccp};
-use agentos_ccc_client::{Appender, JsonlLog, LogSync};
+use agentos_ccc_client::{Appender, JsonlLog};
 use agentos_event_schema::Timestamp;
 use agentos_rollup::model_trend::ModelDay;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
@@ -229,7 +229,6 @@ fn backfill_ccp(
     // skip); the next run writes the same events again, which readers drop by `event_id`.
     let log = JsonlLog::new(events);
     let mut appender: Option<Appender> = None;
-    let mut early: Option<EarlySync> = None;
     let dry_run = a.dry_run;
     let pending = ccp::backfill_ccp(&opts, &draw, |lines: &str| -> anyhow::Result<()> {
         if dry_run {
@@ -237,19 +236,10 @@ fn backfill_ccp(
         }
         let out = match &mut appender {
             Some(out) => out,
-            None => {
-                let out = log.appender()?;
-                early = out.sync_handle().ok().map(EarlySync::start);
-                appender.insert(out)
-            }
+            None => appender.insert(log.appender()?),
         };
-        out.append_lines(lines)?;
-        if let Some(e) = &mut early {
-            e.appended(lines.len());
-        }
-        Ok(())
+        Ok(out.append_lines(lines)?)
     });
-    drop(early);
     if let Some(b) = &bar {
         b.clear();
     }
@@ -264,49 +254,6 @@ fn backfill_ccp(
         return Ok(CcpRun::Done(pending.report().clone()));
     }
     Ok(CcpRun::Synced { pending, _lock: appender })
-}
-
-/// Syncs the event log on a thread of its own every [`EarlySync::EVERY`] bytes appended, so
-/// the disk writes while the backfill goes on and the final sync has little left to wait for.
-/// Its own errors are ignored: the final [`Appender::sync`] reports what failed.
-struct EarlySync {
-    tx: Option<std::sync::mpsc::SyncSender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    since: usize,
-}
-
-impl EarlySync {
-    const EVERY: usize = 32 << 20;
-
-    fn start(sync: LogSync) -> EarlySync {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-        let thread = std::thread::spawn(move || {
-            while rx.recv().is_ok() {
-                let _ = sync.sync();
-            }
-        });
-        EarlySync { tx: Some(tx), thread: Some(thread), since: 0 }
-    }
-
-    fn appended(&mut self, bytes: usize) {
-        self.since += bytes;
-        if self.since >= Self::EVERY {
-            self.since = 0;
-            // Already busy syncing: that sync or the final one covers these bytes too.
-            if let Some(tx) = &self.tx {
-                let _ = tx.try_send(());
-            }
-        }
-    }
-}
-
-impl Drop for EarlySync {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 fn backfill_py(
