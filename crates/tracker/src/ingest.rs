@@ -154,12 +154,9 @@ pub fn ingest(dir: &TrackerDir, req: &IngestRequest<'_>) -> Result<Ingested, Win
                 CodexCcusage::Weekly(wk) => ("weekly", wk.total_tokens),
             };
             let row = summary(w, name, Some(scope), req.notes, raw_text, &parsed);
-            dir.append(TrackerFile::CodexCcusage, &row)?;
             let tokens = fmtnum(total as f64, 2);
-            Ok(Ingested {
-                file: TrackerFile::CodexCcusage,
-                message: format!("stored codex ccusage {scope} summary for {w} (tokens={tokens})"),
-            })
+            let message = format!("stored codex ccusage {scope} summary for {w} (tokens={tokens})");
+            stored(dir, TrackerFile::CodexCcusage, &row, message)
         }
         IngestSource::Glm => {
             let parsed = crate::parse_ccusage_counts(req.text)?;
@@ -173,41 +170,39 @@ pub fn ingest(dir: &TrackerDir, req: &IngestRequest<'_>) -> Result<Ingested, Win
                 source: "ingest",
                 prompts_used: parsed.prompts_used,
             };
-            dir.append(TrackerFile::GlmCounts, &row)?;
-            Ok(Ingested {
-                file: TrackerFile::GlmCounts,
-                message: format!(
-                    "stored glm prompts for {w} (prompts={})",
-                    fmtnum(parsed.prompts_used, 2)
-                ),
-            })
+            let message =
+                format!("stored glm prompts for {w} (prompts={})", fmtnum(parsed.prompts_used, 2));
+            stored(dir, TrackerFile::GlmCounts, &row, message)
         }
         IngestSource::ClaudeMonitor => {
             let parsed = crate::parse_claude_monitor_realtime(req.text)?;
             let row = summary(w, name, None, req.notes, raw_text, &parsed);
-            dir.append(TrackerFile::ClaudeMonitor, &row)?;
-            Ok(Ingested {
-                file: TrackerFile::ClaudeMonitor,
-                message: format!(
-                    "stored claude monitor summary for {w} (usage={})",
-                    pct(parsed.token_usage_pct, 1)
-                ),
-            })
+            let usage = pct(parsed.token_usage_pct, 1);
+            let message = format!("stored claude monitor summary for {w} (usage={usage})");
+            stored(dir, TrackerFile::ClaudeMonitor, &row, message)
         }
         IngestSource::ProxyTelemetry => {
             let parsed = crate::parse_proxy_telemetry_stream(req.text)?;
             let row = summary(w, name, None, req.notes, raw_text, &parsed);
-            dir.append(TrackerFile::ProxyTelemetry, &row)?;
-            Ok(Ingested {
-                file: TrackerFile::ProxyTelemetry,
-                message: format!(
-                    "stored proxy telemetry for {w} (events={}, routed={})",
-                    parsed.total,
-                    pct(Some(parsed.routed_to_glm_pct), 1)
-                ),
-            })
+            let routed = pct(Some(parsed.routed_to_glm_pct), 1);
+            let message = format!(
+                "stored proxy telemetry for {w} (events={}, routed={routed})",
+                parsed.total
+            );
+            stored(dir, TrackerFile::ProxyTelemetry, &row, message)
         }
     }
+}
+
+/// Append `row` to `file` and say so.
+fn stored(
+    dir: &TrackerDir,
+    file: TrackerFile,
+    row: &impl Serialize,
+    message: String,
+) -> Result<Ingested, WindowError> {
+    dir.append(file, row)?;
+    Ok(Ingested { file, message })
 }
 
 fn summary<'a, P: Serialize>(

@@ -60,7 +60,7 @@ impl std::ops::Deref for Sym {
 
 impl From<String> for Sym {
     fn from(s: String) -> Sym {
-        Sym(if s.is_empty() { Repr::Empty } else { Repr::Own(Arc::from(s)) })
+        Sym::new(&s)
     }
 }
 
