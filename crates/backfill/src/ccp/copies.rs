@@ -1,60 +1,78 @@
-//! Byte-identical copies among the usage files (a tag snapshot made with `cp`): counted and
-//! named in the report, their lines swallowed by the join as repeats.
+//! Byte-identical copies among the usage files (a tag snapshot made with `cp`): found before
+//! anything is read, so a copy is not read at all (every line in it is a line of the file it
+//! copies), only counted, named in the report and remembered in the ledger as that file is.
 
 use std::fs::File;
 use std::io::Read;
 
 use camino::Utf8Path;
 
-use super::report::CcpReport;
+use super::Job;
+use super::report::{CcpReport, FileReport};
+use crate::ledger::{FileEntry, Ledger};
 
-/// Count the files read in this run that are byte-identical to another file (a tag snapshot
-/// made with `cp`). Only files of equal size and first bytes are compared, byte for byte, so
-/// the check costs nothing when there are no copies.
-pub(super) fn count(
+/// For each job, the path of the file it is a byte-identical copy of: an earlier job that is
+/// not itself a copy, or a file left unchanged since it was read (`unchanged`: path and size).
+/// Only files of equal size are compared, byte for byte, so the check costs nothing when there
+/// are no copies; empty files are nobody's copy. A file that cannot be read now is not a copy
+/// (it is read, and fails, as a job).
+pub(super) fn find(jobs: &[Job], unchanged: &[(String, u64)]) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let size = job.stat.size;
+        let earlier = jobs.iter().zip(&out).filter(|(_, copy)| copy.is_none()).map(|(j, _)| {
+            // Jobs first (what this run reads), then the files read by earlier runs.
+            (j.path.as_str(), j.stat.size)
+        });
+        let kept = unchanged.iter().map(|(p, s)| (p.as_str(), *s));
+        let original = earlier
+            .chain(kept)
+            .filter(|&(path, s)| s == size && size > 0 && path != job.path.as_str())
+            .find(|&(path, _)| same_bytes(Utf8Path::new(path), &job.path).unwrap_or(false))
+            .map(|(path, _)| path.to_owned());
+        out.push(original);
+    }
+    out
+}
+
+/// Count and name the copies not read, and remember each in the ledger as its original is now
+/// remembered (how far it was read, its fingerprint), so the next run skips it as unchanged.
+/// A copy whose original was not read to the size it had when they were compared (it grew
+/// meanwhile, or could not be read) is not remembered: the next run reads it, and its
+/// lines count once all the same. Whether the ledger changed.
+pub(super) fn remember(
     report: &mut CcpReport,
-    read: &[(String, u64, String)],
-    others: &[(String, u64, String)],
-) {
-    use std::collections::HashMap;
-    let mut groups: HashMap<(u64, &str), Vec<(&str, bool)>> = HashMap::new();
-    for (list, fresh) in [(others, false), (read, true)] {
-        for (path, size, fp) in list {
-            groups.entry((*size, fp.as_str())).or_default().push((path.as_str(), fresh));
+    ledger: &mut Ledger,
+    copied: &[(Job, Option<String>)],
+) -> bool {
+    let mut changed = false;
+    for (job, original) in copied {
+        let Some(original) = original else { continue };
+        report.files_skipped += 1;
+        report.duplicate_files += 1;
+        report.file(FileReport {
+            path: job.path.to_string(),
+            action: "copy",
+            lines: 0,
+            note: Some(format!(
+                "byte-identical to {original}: not read, its lines are that file's"
+            )),
+        });
+        let entry = ledger.files.get(original).filter(|e| e.size == job.stat.size);
+        let Some(entry) = entry.cloned() else { continue };
+        if let Some(old) = job.resume.as_deref().filter(|old| *old != job.path.as_str()) {
+            ledger.files.remove(old);
         }
+        let copy = FileEntry::read(
+            &job.stat,
+            (entry.fp_len, entry.fingerprint),
+            entry.consumed,
+            entry.next_line,
+        );
+        ledger.files.insert(job.path.to_string(), copy);
+        changed = true;
     }
-    for paths in groups.into_values().filter(|g| g.len() > 1 && g.iter().any(|p| p.1)) {
-        // One path per distinct content, in order: a later equal file copies the first.
-        let mut distinct: Vec<&str> = Vec::new();
-        for (path, fresh) in paths {
-            let mut first = None;
-            for d in &distinct {
-                match same_bytes(Utf8Path::new(d), Utf8Path::new(path)) {
-                    Ok(true) => {
-                        first = Some(*d);
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(_) => {
-                        first = Some("");
-                        break;
-                    }
-                }
-            }
-            match first {
-                Some("") => {} // Unreadable now: not a copy we can vouch for.
-                Some(first) if fresh => {
-                    report.duplicate_files += 1;
-                    let note = format!("byte-identical to {first}: nothing in it counted again");
-                    if let Some(f) = report.files.iter_mut().find(|f| f.path == path) {
-                        f.note = Some(note);
-                    }
-                }
-                Some(_) => {}
-                None => distinct.push(path),
-            }
-        }
-    }
+    changed
 }
 
 /// Whether two files hold the same bytes (compared in 1 MiB pieces).

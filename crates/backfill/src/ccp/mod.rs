@@ -81,6 +81,8 @@ pub struct CcpPending {
     report: CcpReport,
     state_dir: Utf8PathBuf,
     commit_ledger: bool,
+    /// Whether a copy was remembered in the ledger (saved even when nothing was read).
+    ledger_changed: bool,
     ledger: Ledger,
     index: Option<Index>,
     pending: Vec<Open>,
@@ -177,8 +179,8 @@ where
 
     let mut seen = std::collections::HashSet::new();
     let mut jobs = Vec::new();
-    // (path, size, fingerprint) of the files not read, for the copy check.
-    let mut unchanged: Vec<(String, u64, String)> = Vec::new();
+    // (path, size) of the files not read, for the copy check.
+    let mut unchanged: Vec<(String, u64)> = Vec::new();
     for path in files {
         let meta = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
@@ -212,7 +214,7 @@ where
         match planned {
             Ok(None) => {
                 if let Some(e) = ledger.files.get(path.as_str()) {
-                    unchanged.push((path.to_string(), e.size, e.fingerprint.clone()));
+                    unchanged.push((path.to_string(), e.size));
                 }
                 report.files_skipped += 1;
                 report.file(FileReport {
@@ -227,10 +229,17 @@ where
         }
     }
 
+    // A byte-identical copy of another file is not read: its lines are that file's.
+    let originals = copies::find(&jobs, &unchanged);
+    let (jobs, copied): (Vec<_>, Vec<_>) =
+        jobs.into_iter().zip(originals).partition(|(_, original)| original.is_none());
+    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
+
     let mut pending_out = CcpPending {
         report: CcpReport::default(),
         state_dir: dir.clone(),
         commit_ledger: opts.since_us.is_none(),
+        ledger_changed: false,
         ledger: Ledger::default(),
         index: None,
         pending: Vec::new(),
@@ -238,6 +247,7 @@ where
         _lock: lock,
     };
     if jobs.is_empty() && pending.is_empty() {
+        pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
         pending_out.report = report;
         pending_out.ledger = ledger;
         return Ok(pending_out);
@@ -257,7 +267,6 @@ where
     // About two keys a request and 2.7 lines of ~350 bytes a request: room for this run's keys
     // up front rather than growing the table (a hint, capped).
     joiner.reserve_keys(((bytes_total / 480) as usize).min(MAX_RESERVED_KEYS));
-    let mut read_files: Vec<(String, u64, String)> = Vec::new();
     // Rendering and writing the events runs on a thread of its own, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
     let prices = opts.prices.as_ref();
@@ -322,7 +331,6 @@ where
                 }
             };
             sink.report.files_read += 1;
-            read_files.push((job.path.to_string(), entry.size, entry.fingerprint.clone()));
             sink.report.file(FileReport {
                 path: job.path.to_string(),
                 action: job.action,
@@ -341,7 +349,6 @@ where
                 files_total: jobs.len() as u64,
             });
         }
-        copies::count(sink.report, &read_files, &unchanged);
         sink.report.lines(&joiner.counts);
         let keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
         sink.drain(&mut done)?;
@@ -352,6 +359,7 @@ where
         })??;
         Ok(keep)
     })?;
+    pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
     report.pending = keep.len() as u64;
     pending_out.report = report;
     pending_out.ledger = ledger;
@@ -524,6 +532,8 @@ impl CcpPending {
                 agentos_fsio::write_atomic(&self.state_dir.join(PENDING), &bytes)?;
                 self.ledger.save(&self.state_dir.join(LEDGER))?;
             }
+        } else if self.commit_ledger && self.ledger_changed {
+            self.ledger.save(&self.state_dir.join(LEDGER))?;
         }
         Ok(std::mem::take(&mut self.report))
     }

@@ -122,6 +122,44 @@ fn generated_tree_counts_exactly_and_a_rerun_changes_nothing() {
     assert_eq!(std::fs::read(&events).unwrap(), before);
 }
 
+/// A tag snapshot taken after a run, of a file that run read (its torn last line included):
+/// the next run compares it, does not read it, names it and remembers it, so the run after
+/// finds it unchanged; a copy that then grows is read like any grown file.
+#[test]
+fn a_copy_made_after_a_run_is_not_read_and_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(&dir.path().join("ccp"));
+    let tree = CcpTree::generate(root.as_std_path(), 300, 11).unwrap();
+    let state = utf8(&dir.path().join("state"));
+    let events = utf8(&dir.path().join("events.jsonl"));
+    let o = opts(&root, &state, later(&tree));
+    run(&o, &events);
+    let before = std::fs::read(&events).unwrap();
+    let tag = root.join("logs/usage_v2_tag.jsonl");
+    std::fs::copy(root.join("logs/usage.jsonl"), &tag).unwrap();
+
+    let r = run(&o, &events);
+    assert_eq!((r.requests, r.lines, r.bad_lines, r.files_read), (0, 0, 0, 0), "{r:?}");
+    assert_eq!(r.duplicate_files, 1);
+    let f = r.files.iter().find(|f| f.path == tag.as_str()).unwrap();
+    assert_eq!((f.action, f.lines), ("copy", 0));
+    assert!(f.note.as_deref().unwrap().contains("logs/usage.jsonl"), "{f:?}");
+    assert_eq!(std::fs::read(&events).unwrap(), before);
+
+    let r = run(&o, &events);
+    let f = r.files.iter().find(|f| f.path == tag.as_str()).unwrap();
+    assert_eq!((f.action, r.duplicate_files, r.files_read), ("unchanged", 0, 0));
+
+    // Grown past its original: no longer a copy, read from where its original's reading
+    // stopped (the torn line, now complete, is one more request).
+    let mut grown = std::fs::read(&tag).unwrap();
+    grown.extend_from_slice(b"\n");
+    std::fs::write(&tag, &grown).unwrap();
+    let r = run(&o, &events);
+    let f = r.files.iter().find(|f| f.path == tag.as_str()).unwrap();
+    assert_eq!((f.action, f.lines, r.files_read), ("appended", 1, 1), "{r:?}");
+}
+
 /// Files of several thousand lines (read in many batches, on a thread of its own): every
 /// line of every file is counted once, in the file it belongs to, and the truth holds.
 #[test]
@@ -134,7 +172,11 @@ fn long_files_count_each_line_once() {
     let r = run(&opts(&root, &state, later(&tree)), &events);
     assert_truth(&r, &tree.truth);
     let mut total = 0;
-    for f in &r.files {
+    // The byte-identical copy is not read at all.
+    let (copies, read): (Vec<_>, Vec<_>) = r.files.iter().partition(|f| f.action == "copy");
+    assert_eq!(copies.len() as u64, tree.truth.duplicate_files, "{:?}", r.files);
+    assert!(copies.iter().all(|f| f.lines == 0), "{copies:?}");
+    for f in &read {
         let bytes = std::fs::read(&f.path).unwrap();
         let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         assert_eq!(f.lines, newlines, "{}", f.path);
@@ -142,9 +184,8 @@ fn long_files_count_each_line_once() {
     }
     assert!(r.files.iter().any(|f| f.lines > 5_000), "{:?}", r.files);
     assert_eq!(r.lines, total);
-    // Each placeholder line is counted once per file that holds it (the copy holds its own).
-    let placeholders: u64 = r
-        .files
+    // Each placeholder line is counted once per file read that holds it.
+    let placeholders: u64 = read
         .iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f.path).unwrap();
