@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use camino::Utf8Path;
 
 use crate::acc::Acc;
-use crate::chunks::{BUF_CAPACITY, LineChunks, OVERLONG_LINE};
+use crate::chunks::{BUF_CAPACITY, LineChunks, LineRanges, OVERLONG_LINE};
 use crate::dedupe::{Passthrough, Seen};
 use crate::sessfile::Stored;
 use crate::summary::{Diagnostic, MAX_KEPT_DIAGNOSTICS, SummaryOptions};
@@ -119,21 +119,14 @@ fn process_chunk(chunk: Chunk, ctx: &Ctx<'_>, before: Option<&Seen>) -> ChunkRes
     };
     // Validate UTF-8 once per chunk (fast); only a chunk with invalid bytes is checked per line.
     let whole = std::str::from_utf8(body).ok();
-    let mut lines = body.split(|&b| b == b'\n').peekable();
-    let mut text_lines = whole.map(|t| Lines { rest: Some(t) });
     let (acc, ids) = (&mut out.acc, &mut out.ids);
-    loop {
-        let (raw, is_last) = match text_lines.as_mut() {
-            Some(it) => match it.next() {
-                Some(l) => (Ok(l), false),
-                None => break,
-            },
-            None => match lines.next() {
-                Some(l) => {
-                    (std::str::from_utf8(l).map_err(|e| e.to_string()), lines.peek().is_none())
-                }
-                None => break,
-            },
+    for piece in LineRanges::new(body) {
+        let is_last = piece.end == body.len();
+        let raw = match whole {
+            Some(t) => Ok(t.get(piece).unwrap_or_default()),
+            None => {
+                std::str::from_utf8(body.get(piece).unwrap_or_default()).map_err(|e| e.to_string())
+            }
         };
         out.lines += 1;
         let raw = match raw {
@@ -179,7 +172,6 @@ fn process_chunk(chunk: Chunk, ctx: &Ctx<'_>, before: Option<&Seen>) -> ChunkRes
             }
             Err(message) => message,
         };
-        let is_last = is_last || (whole.is_some() && line_is_last(body, raw));
         let torn = out.chunk.last && is_last && !ends_with_newline;
         if torn {
             let message = format!("torn last line (no trailing newline), skipped: {message}");
@@ -190,36 +182,6 @@ fn process_chunk(chunk: Chunk, ctx: &Ctx<'_>, before: Option<&Seen>) -> ChunkRes
         }
     }
     out
-}
-
-/// `text.split('\n')`, each newline found by the `memchr` crate's vector search (the standard
-/// library's search goes a word at a time: a few percent of a rollup).
-struct Lines<'a> {
-    rest: Option<&'a str>,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let rest = self.rest?;
-        match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(i) => {
-                self.rest = rest.get(i + 1..);
-                rest.get(..i)
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
-    }
-}
-
-/// Whether `line` (a slice of `body`) is its last line.
-fn line_is_last(body: &[u8], line: &str) -> bool {
-    let end = line.as_ptr() as usize + line.len();
-    end == body.as_ptr() as usize + body.len()
 }
 
 /// Counts what passes through: every byte, and how many came after the last newline.
@@ -370,27 +332,5 @@ fn read_chunks<R: Read>(
         if eof {
             return Ok(());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Lines;
-
-    /// The vector search splits exactly as `str::split('\n')` does, empty pieces included.
-    #[test]
-    fn lines_split_as_str_split_does() {
-        for text in
-            ["", "\n", "a", "a\n", "a\nb", "\n\n", "é\nü\n\nx", "{\"a\":1}\r\n{}", "\n a \n"]
-        {
-            let got: Vec<&str> = Lines { rest: Some(text) }.collect();
-            let want: Vec<&str> = text.split('\n').collect();
-            assert_eq!(got, want, "{text:?}");
-        }
-        let long = "x".repeat(1000) + "\n" + &"y".repeat(77) + "\n";
-        assert_eq!(
-            Lines { rest: Some(&long) }.collect::<Vec<_>>(),
-            long.split('\n').collect::<Vec<_>>()
-        );
     }
 }

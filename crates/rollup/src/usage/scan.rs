@@ -19,7 +19,7 @@ use agentos_event_schema::provider::provider_of_turn;
 use crate::Diagnostic;
 use crate::acc::HashMap;
 use crate::acc::check_magnitudes;
-use crate::chunks::{BUF_CAPACITY, LineChunks, OVERLONG_LINE};
+use crate::chunks::{BUF_CAPACITY, LineChunks, LineRanges, OVERLONG_LINE};
 use crate::summary::MAX_KEPT_DIAGNOSTICS;
 use crate::view::{self, Line};
 
@@ -181,13 +181,11 @@ fn process(chunk: Chunk, ctx: &Ctx<'_>) -> ChunkOut {
     let data = chunk.data.as_slice();
     let body = data.strip_suffix(b"\n").unwrap_or(data);
     let torn_possible = chunk.tail;
-    let pieces: Vec<&[u8]> =
-        if data.is_empty() { Vec::new() } else { body.split(|&b| b == b'\n').collect() };
-    let count = pieces.len();
-    for (i, raw) in pieces.into_iter().enumerate() {
+    let pieces = LineRanges::new(body).take(if data.is_empty() { 0 } else { usize::MAX });
+    for piece in pieces {
         out.lines += 1;
-        let is_last = i + 1 == count;
-        let text = match std::str::from_utf8(raw) {
+        let is_last = piece.end == body.len();
+        let text = match std::str::from_utf8(body.get(piece).unwrap_or_default()) {
             Ok(t) => t.trim_ascii(),
             Err(e) => {
                 out.diags.push((out.lines, format!("invalid utf-8: {e}")));
