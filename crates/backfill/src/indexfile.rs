@@ -22,6 +22,7 @@
 use std::fs::File;
 
 use camino::Utf8Path;
+use sha2::Digest as _;
 
 use crate::dedupe::{KeyRec, SessionRec};
 use crate::record::{SessionMeta, Usage};
@@ -189,7 +190,7 @@ impl Base {
     pub fn all_keys(&self, path: &Utf8Path) -> Result<Vec<(u128, KeyRec)>, Error> {
         let Some(file) = &self.file else { return Ok(Vec::new()) };
         let mut out = Vec::with_capacity(self.n_keys as usize);
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut ctx = sha2::Sha256::new();
         let per = (1 << 20) / KEY_BYTES;
         let mut buf = vec![0u8; per * KEY_BYTES];
         let mut done = 0u64;
@@ -199,7 +200,7 @@ impl Base {
             let chunk = &mut buf[..n * KEY_BYTES];
             read_at(file, chunk, self.keys_offset + done * KEY_BYTES as u64)
                 .map_err(|e| Error::io("read", path, e))?;
-            ctx.update(chunk);
+            ctx.update(&*chunk);
             for rec in chunk.chunks_exact(KEY_BYTES) {
                 let (k, r) = decode_key(rec, self.n_sessions)
                     .ok_or_else(|| damaged(path, "key of an unknown session"))?;
@@ -211,7 +212,7 @@ impl Base {
             }
             done += n as u64;
         }
-        if ctx.finish().as_ref() != self.keys_sum {
+        if ctx.finalize().as_slice() != self.keys_sum {
             return Err(damaged(path, "checksum mismatch"));
         }
         Ok(out)
@@ -251,7 +252,7 @@ pub(crate) fn write_base(
     for (k, r) in keys {
         encode_key(&mut b, *k, r);
     }
-    let keys_sum = ring::digest::digest(&ring::digest::SHA256, &b[keys_at..]);
+    let keys_sum = sha2::Sha256::digest(&b[keys_at..]);
     b[HEADER_BYTES - 32..HEADER_BYTES].copy_from_slice(keys_sum.as_ref());
     let sum = events::sha256(&[&b[..HEADER_BYTES], &b[HEADER_BYTES..keys_at - 32]]);
     b[keys_at - 32..keys_at].copy_from_slice(&sum);
