@@ -48,7 +48,8 @@ pub(super) fn remember(
     let mut changed = false;
     for (job, original) in copied {
         let Some(original) = original else { continue };
-        report.files_skipped += 1;
+        // Read (compared whole), its lines not counted again.
+        report.files_read += 1;
         report.duplicate_files += 1;
         report.file(FileReport {
             path: job.path.to_string(),

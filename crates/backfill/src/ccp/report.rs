@@ -99,7 +99,7 @@ pub struct CcpReport {
     pub duplicate_files: u64,
     /// Files found.
     pub files_seen: u64,
-    /// Files read (new, appended, rotated or rewritten).
+    /// Files read (new, appended, rotated, rewritten, or a byte-identical copy of another).
     pub files_read: u64,
     /// Files skipped (unchanged or unreadable).
     pub files_skipped: u64,
