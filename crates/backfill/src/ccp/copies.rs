@@ -1,6 +1,7 @@
 //! Byte-identical copies among the usage files (a tag snapshot made with `cp`): found before
-//! anything is read, so a copy is not read at all (every line in it is a line of the file it
-//! copies), only counted, named in the report and remembered in the ledger as that file is.
+//! anything else is read, so a copy is not read line by line (every line in it is a line of
+//! the file it copies), only counted, named in the report and remembered in the ledger as that
+//! file is.
 
 use std::fs::File;
 use std::io::Read;
@@ -56,7 +57,7 @@ pub(super) fn remember(
             action: "copy",
             lines: 0,
             note: Some(format!(
-                "byte-identical to {original}: not read, its lines are that file's"
+                "byte-identical to {original}: its lines are that file's, not counted again"
             )),
         });
         let entry = ledger.files.get(original).filter(|e| e.size == job.stat.size);
