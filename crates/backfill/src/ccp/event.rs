@@ -199,11 +199,29 @@ fn float(out: &mut String, v: f64) -> Result<(), Error> {
 #[derive(Debug)]
 pub(crate) struct Renderer<'a> {
     prices: Option<&'a PriceTable>,
-    by_model: HashMap<String, Option<ModelPrice>>,
+    /// Per model: its price (when the table has one) and its provider, worked out once.
+    by_model: HashMap<String, (Option<ModelPrice>, String)>,
     #[cfg(test)]
     empty: BTreeMap<String, f64>,
     /// The line rendered last.
     pub out: String,
+}
+
+/// The price of `model` (with a price table) and its provider, looked up once per model in
+/// `known`.
+fn model_facts<'m>(
+    known: &'m mut HashMap<String, (Option<ModelPrice>, String)>,
+    prices: Option<&PriceTable>,
+    model: &'m str,
+) -> (Option<&'m ModelPrice>, &'m str) {
+    if !known.contains_key(model) {
+        let price = prices.and_then(|t| t.lookup(model)).map(|(_, p)| p.clone());
+        known.insert(model.to_owned(), (price, provider_for_model(model).to_owned()));
+    }
+    match known.get(model) {
+        Some((price, provider)) => (price.as_ref(), provider.as_str()),
+        None => (None, provider_for_model(model)),
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -215,16 +233,6 @@ impl<'a> Renderer<'a> {
             empty: BTreeMap::new(),
             out: String::new(),
         }
-    }
-
-    /// The price of `model`, looked up once per model.
-    fn price(&mut self, model: &str) -> Option<&ModelPrice> {
-        let table = self.prices?;
-        if !self.by_model.contains_key(model) {
-            let price = table.lookup(model).map(|(_, p)| p.clone());
-            self.by_model.insert(model.to_owned(), price);
-        }
-        self.by_model.get(model).and_then(Option::as_ref)
     }
 
     /// Render `r` into [`Renderer::out`] (one compact JSON line, no newline), written by hand:
@@ -239,7 +247,8 @@ impl<'a> Renderer<'a> {
         let at = if r.end == Some(End::NoCompletion) { r.at_us } else { r.end_us };
         let mut buf = [0u8; 27];
         let ts = crate::line::timestamp(&mut buf, at);
-        let cost = self.price(model).map(|price| {
+        let (price, provider) = model_facts(&mut self.by_model, self.prices, model);
+        let cost = price.map(|price| {
             price
                 .cost(&Tokens {
                     input: r.tokens_in,
@@ -328,7 +337,7 @@ impl<'a> Renderer<'a> {
         raw(o, "}}");
         if let (Some(usd), Some(table)) = (cost, self.prices) {
             raw(o, r#","cost":{"provider":"#);
-            string(o, provider_for_model(model))?;
+            string(o, provider)?;
             raw(o, r#","estimated_usd":"#);
             float(o, usd)?;
             raw(o, r#","price_table":"#);

@@ -111,11 +111,8 @@ impl Renderer<'_> {
         let cost = match self.prices {
             None => None,
             Some(table) => {
-                if !self.by_model.contains_key(model) {
-                    let price = table.lookup(model).map(|(_, p)| p.clone());
-                    self.by_model.insert(model.to_owned(), price);
-                }
-                self.by_model.get(model).and_then(Option::as_ref).map(|price| CostOut {
+                // Looked up each time: the reference keeps no cache of its own.
+                table.lookup(model).map(|(_, price)| CostOut {
                     provider: provider_for_model(model),
                     estimated_usd: price
                         .cost(&Tokens {
