@@ -1,6 +1,6 @@
-//! Byte-level help for the fast readers of JSON lines (the CCC log scanner in the backfill, the
-//! turn-line scanner in the rollup): where a JSON string's plain run ends, and the strict JSON
-//! number grammar.
+//! Byte-level help for the fast readers and writers of JSON lines (the CCC log scanner and the
+//! turn writer in the backfill, the turn-line scanner in the rollup): where a JSON string's plain
+//! run ends, and the strict JSON number grammar.
 
 /// The index of the first `"`, `\` or control character (< 0x20) at or after `from` in `b`
 /// (`b.len()` when there is none): where a string without escapes ends, or where a reader

@@ -146,7 +146,8 @@ fn raw(out: &mut String, s: &str) {
 /// A JSON string: as is when nothing in it needs escaping (serde_json escapes only `"`, `\\`
 /// and control characters), else through serde_json.
 fn string(out: &mut String, s: &str) -> Result<(), Error> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // Nothing to escape (no quote, backslash or control character), eight bytes at a time.
+    if agentos_event_schema::scan::string_run_end(s.as_bytes(), 0) == s.len() {
         out.push('"');
         raw(out, s);
         out.push('"');
@@ -408,7 +409,16 @@ mod tests {
             end_us: 1_793_491_300_000_000 + rng.below(1 << 40) as i64,
             model: pick(
                 rng,
-                &["claude-sonnet-4.5", "glm-4.6", "", "my/odd \"model\"", "tab\tmodel"],
+                &[
+                    "claude-sonnet-4.5",
+                    "glm-4.6",
+                    "",
+                    "my/odd \"model\"",
+                    "tab\tmodel",
+                    // To escape past the first eight bytes, in a whole word and in the tail.
+                    "a-longer-model\\x",
+                    "claude-3\u{1}",
+                ],
             )
             .into(),
             lane: pick(rng, &["zai", "anthropic", ""]).into(),
