@@ -204,8 +204,6 @@ pub(crate) struct Renderer<'a> {
     by_model: HashMap<String, (Option<ModelPrice>, String)>,
     #[cfg(test)]
     empty: BTreeMap<String, f64>,
-    /// The line rendered last.
-    pub out: String,
 }
 
 /// The price of `model` (with a price table) and its provider, looked up once per model in
@@ -232,14 +230,22 @@ impl<'a> Renderer<'a> {
             by_model: HashMap::new(),
             #[cfg(test)]
             empty: BTreeMap::new(),
-            out: String::new(),
         }
     }
 
-    /// Render `r` into [`Renderer::out`] (one compact JSON line, no newline), written by hand:
-    /// the bytes serde writes for the same event (a test holds them equal), without its
-    /// per-byte escaping of the ids and times this module makes.
-    pub fn render(&mut self, r: &Request) -> Result<(), Error> {
+    /// Append `r` to `o` as one compact JSON line (no newline), written by hand: the bytes
+    /// serde writes for the same event (a test holds them equal), without its per-byte
+    /// escaping of the ids and times this module makes. On an error `o` is as it was.
+    pub fn render(&mut self, r: &Request, o: &mut String) -> Result<(), Error> {
+        let at = o.len();
+        let written = self.write(r, o);
+        if written.is_err() {
+            o.truncate(at);
+        }
+        written
+    }
+
+    fn write(&mut self, r: &Request, o: &mut String) -> Result<(), Error> {
         let key = r.key.to_le_bytes();
         let event_id = events::uuid(&[b"agentos-backfill/ccp-turn-event", &key]);
         let turn_id = events::uuid(&[b"agentos-backfill/ccp-turn", &key]);
@@ -260,8 +266,6 @@ impl<'a> Renderer<'a> {
                 })
                 .min(agentos_event_schema::v1::limits::ESTIMATED_USD.max)
         });
-        let o = &mut self.out;
-        o.clear();
         raw(o, r#"{"type":"turn","event_id":""#);
         raw(o, event_id.as_str());
         raw(o, r#"","ts":""#);
@@ -468,14 +472,13 @@ mod tests {
             let mut renderer = Renderer::new(prices);
             for _ in 0..2000 {
                 let r = random_request(&mut rng);
-                renderer.render_serde(&r).unwrap();
-                let derived = renderer.out.clone();
-                renderer.render(&r).unwrap();
-                assert_eq!(
-                    renderer.out, derived,
-                    "the hand-written line is serde's, byte for byte"
-                );
-                let fast: serde_json::Value = serde_json::from_str(&renderer.out).unwrap();
+                let derived = renderer.render_serde(&r).unwrap();
+                // Appended after what the buffer holds.
+                let mut out = String::from("{}\n");
+                renderer.render(&r, &mut out).unwrap();
+                let line = out.strip_prefix("{}\n").unwrap();
+                assert_eq!(line, derived, "the hand-written line is serde's, byte for byte");
+                let fast: serde_json::Value = serde_json::from_str(line).unwrap();
                 let typed: serde_json::Value =
                     serde_json::from_str(&turn_line(&r, prices).unwrap()).unwrap();
                 assert_eq!(fast, typed);

@@ -98,7 +98,7 @@ struct DecisionOut<'a> {
 
 impl Renderer<'_> {
     /// [`Renderer::render`] through serde's derived structs: the reference it is held to.
-    pub fn render_serde(&mut self, r: &Request) -> Result<(), Error> {
+    pub fn render_serde(&mut self, r: &Request) -> Result<String, Error> {
         let key = r.key.to_le_bytes();
         let event_id = events::uuid_of(&[b"agentos-backfill/ccp-turn-event", &key]);
         let turn_id = events::uuid_of(&[b"agentos-backfill/ccp-turn", &key]);
@@ -191,7 +191,6 @@ impl Renderer<'_> {
             cost,
             decision: has_decision.then_some(decision),
         };
-        self.out = serde_json::to_string(&line)?;
-        Ok(())
+        Ok(serde_json::to_string(&line)?)
     }
 }

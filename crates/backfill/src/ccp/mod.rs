@@ -281,8 +281,7 @@ where
             let mut buf = String::with_capacity(BATCH_BYTES + (64 << 10));
             for batch in rx {
                 for r in &batch {
-                    renderer.render(r)?;
-                    buf.push_str(&renderer.out);
+                    renderer.render(r, &mut buf)?;
                     buf.push('\n');
                 }
                 if buf.len() >= BATCH_BYTES {
