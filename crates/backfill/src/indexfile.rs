@@ -37,6 +37,8 @@ pub(crate) const BUCKETS: usize = 1 << BUCKET_BITS;
 pub(crate) const KEY_BYTES: usize = 16 + 4 + 5 * 8;
 const HEADER_BYTES: usize = 8 + 16 + 16 + 8 + 8 + 8 + 32;
 const TABLE_BYTES: usize = (BUCKETS + 1) * 4;
+/// Key records encoded at a time when a base is written.
+const WRITE_BLOCK: usize = 4096;
 /// Largest sessions section read (a few hundred bytes a session).
 const MAX_SESSIONS_BYTES: u64 = 256 << 20;
 /// Largest log read (it is merged long before).
@@ -231,15 +233,28 @@ pub(crate) fn write_base(
     encode_sessions(&mut sbytes, sessions.iter());
     let keys_at = HEADER_BYTES + sbytes.len() + TABLE_BYTES + 32;
     let file_len = (keys_at + keys.len() * KEY_BYTES) as u64;
-    // One buffer: the key records are encoded in place, the checksums filled in after.
-    let mut b = Vec::with_capacity(file_len as usize);
+    // The key records are encoded twice, a block at a time: once for their checksum (which the
+    // header holds), then as they are written, so the file is never held in memory whole.
+    let encoded = |block: &[(u128, KeyRec)], out: &mut Vec<u8>| {
+        out.clear();
+        for (k, r) in block {
+            encode_key(out, *k, r);
+        }
+    };
+    let mut block = Vec::with_capacity(WRITE_BLOCK * KEY_BYTES);
+    let mut keys_hash = sha2::Sha256::new();
+    for part in keys.chunks(WRITE_BLOCK) {
+        encoded(part, &mut block);
+        keys_hash.update(&block);
+    }
+    let mut b = Vec::with_capacity(keys_at);
     b.extend_from_slice(BASE_MAGIC);
     b.extend_from_slice(&id);
     b.extend_from_slice(&prev);
     b.extend_from_slice(&(sbytes.len() as u64).to_le_bytes());
     b.extend_from_slice(&(keys.len() as u64).to_le_bytes());
     b.extend_from_slice(&file_len.to_le_bytes());
-    b.extend_from_slice(&[0; 32]);
+    b.extend_from_slice(&keys_hash.finalize());
     b.extend_from_slice(&sbytes);
     let mut i = 0usize;
     for bucket_no in 0..=BUCKETS {
@@ -248,15 +263,16 @@ pub(crate) fn write_base(
         }
         b.extend_from_slice(&(i as u32).to_le_bytes());
     }
-    b.extend_from_slice(&[0; 32]);
-    for (k, r) in keys {
-        encode_key(&mut b, *k, r);
-    }
-    let keys_sum = sha2::Sha256::digest(&b[keys_at..]);
-    b[HEADER_BYTES - 32..HEADER_BYTES].copy_from_slice(keys_sum.as_ref());
-    let sum = events::sha256(&[&b[..HEADER_BYTES], &b[HEADER_BYTES..keys_at - 32]]);
-    b[keys_at - 32..keys_at].copy_from_slice(&sum);
-    agentos_fsio::write_atomic(path, &b)?;
+    let sum = events::sha256(&[&b[..HEADER_BYTES], &b[HEADER_BYTES..]]);
+    b.extend_from_slice(&sum);
+    agentos_fsio::write_atomic_with(path, |w| {
+        w.write_all(&b)?;
+        for part in keys.chunks(WRITE_BLOCK) {
+            encoded(part, &mut block);
+            w.write_all(&block)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
