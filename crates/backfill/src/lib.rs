@@ -13,8 +13,9 @@
 //! bytes, bytes consumed, parse state) so a re-run reads only appended bytes and skips
 //! unchanged files by a stat alone; and a compact binary index of every response imported (a sorted base searched in place plus an
 //! append-only log of changes, so a small run costs what it adds).
-//! The tolerant bounded line reader ([`lines`]), the ledger and the index are shared with the
-//! backfill of CCC's own logs ([`ccp`]: `usage.jsonl`, its rotations, archives and copies).
+//! The tolerant bounded line reader ([`lines`]) and the ledger are shared with the backfill of
+//! CCC's own logs ([`ccp`]: `usage.jsonl`, its rotations, archives and copies), which keeps
+//! its request keys by day instead.
 //!
 //! What it is not: it never copies transcript text (prompts, tool output, file contents) into
 //! anything it returns or writes: only numbers and identifiers. It prints nothing, does not

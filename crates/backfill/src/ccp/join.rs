@@ -7,7 +7,7 @@
 //! decisions of the last window are held, so memory does not grow with the history.
 //!
 //! Exact duplicates (rotations read again, archive moves, byte-identical tag snapshots) count
-//! once: a decision already open or already imported (the dedupe index) only swallows its
+//! once: a decision already open or already seen ([`Seen`]) only swallows its
 //! later lines; a completion or fallback line seen before is dropped.
 
 use std::collections::{HashMap, VecDeque};
@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{Kind, Rec, is_fallback_reason};
 use super::reader::Pre;
+use super::seen::Seen;
 use super::sym::{Interner, Sym};
-use crate::dedupe::{Index, KeyMap, KeyRec};
 use crate::{Error, events};
 
 /// How long after its decision a request's completion may come (streams included).
@@ -156,8 +156,6 @@ pub(crate) struct Joiner {
     opens: RidMap<Vec<Open>>,
     /// The current file's decisions in file order, for expiry.
     queue: VecDeque<(i64, u128, Sym)>,
-    /// Keys emitted in this run (the index answers for earlier runs).
-    run_keys: KeyMap<()>,
     window_us: i64,
     /// The run's model, lane, upstream … strings.
     names: Interner,
@@ -198,23 +196,15 @@ impl Joiner {
         j
     }
 
-    /// Make room for `n` keys of this run.
-    pub fn reserve_keys(&mut self, n: usize) {
-        self.run_keys.reserve(n);
-    }
-
-    fn known(&self, index: &mut Index, key: u128) -> Result<bool, Error> {
-        Ok(self.run_keys.contains_key(&key) || index.get(key)?.is_some())
-    }
-
     /// Feed one record of file number `file` (`pre`: its [`Pre::of`]); finished requests go
-    /// to `out`.
+    /// to `out`. `seen` answers whether a key was seen; the caller notes the keys of what
+    /// comes out in it before the next record.
     pub fn feed(
         &mut self,
         rec: &Rec<'_>,
         pre: Pre,
         file: u32,
-        index: &mut Index,
+        seen: &mut Seen,
         out: &mut Finished,
     ) -> Result<(), Error> {
         let at = pre.at;
@@ -227,7 +217,7 @@ impl Joiner {
                     self.counts.duplicate_lines += 1;
                     return Ok(());
                 }
-                let known = self.run_keys.contains_key(&key) || index.get(key)?.is_some();
+                let known = seen.contains(key, at)?;
                 if known {
                     self.counts.duplicate_lines += 1;
                 }
@@ -292,7 +282,7 @@ impl Joiner {
                     }
                     Some(o) => o.req,
                     None => {
-                        if self.known(index, done)? {
+                        if seen.contains(done, at)? {
                             self.counts.duplicate_lines += 1;
                             return Ok(());
                         }
@@ -312,8 +302,7 @@ impl Joiner {
                 };
                 complete(&mut req, rec, at, &mut self.names);
                 req.done_key = Some(done);
-                self.run_keys.insert(done, ());
-                self.emit(req, out);
+                out.push(req);
             }
         }
         Ok(())
@@ -345,11 +334,6 @@ impl Joiner {
         Some(o)
     }
 
-    fn emit(&mut self, req: Box<Request>, out: &mut Finished) {
-        self.run_keys.insert(req.key, ());
-        out.push(req);
-    }
-
     /// Fail the current file's decisions the file has moved a window past.
     fn expire(&mut self, now: i64, file: u32, out: &mut Finished) {
         while let Some((at, key, _)) = self.queue.front() {
@@ -376,7 +360,7 @@ impl Joiner {
         if !o.known {
             let mut req = o.req;
             req.end = Some(End::NoCompletion);
-            self.emit(req, out);
+            out.push(req);
         }
     }
 
@@ -403,18 +387,12 @@ impl Joiner {
             if now_us - o.req.at_us > self.window_us {
                 let mut req = o.req;
                 req.end = Some(End::NoCompletion);
-                self.emit(req, out);
+                out.push(req);
             } else {
                 keep.push(o);
             }
         }
         keep
-    }
-
-    /// Record this run's emitted keys in the index (after `--since` filtering, the caller
-    /// passes only what it wrote).
-    pub fn remember(index: &mut Index, session: u32, key: u128) {
-        index.set(key, KeyRec { session, usage: Default::default() });
     }
 }
 

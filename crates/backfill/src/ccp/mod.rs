@@ -5,14 +5,14 @@
 //!
 //! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
 //! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
-//! the dedupe index (requests imported by earlier runs count once) and the event writer.
+//! and the event writer; its dedupe is its own ([`seen`]: keys by day, bounded in memory).
 //! A run uses three threads: one reads and scans the files ([`reader`]), the calling thread
 //! joins the requests in file order, a third renders them. Memory holds only the join window,
-//! the batches in flight and this run's keys: the events are rendered while reading and handed, in batches of whole lines, either straight to the caller's appender
+//! the batches in flight and a bounded number of keys ([`seen`]): the events are rendered while reading and handed, in batches of whole lines, either straight to the caller's appender
 //! ([`backfill_ccp`]: each event written once) or to a spool file in the state directory
 //! ([`prepare_ccp`]: nothing reaches the event log before the whole input was read, for
 //! `--strict`). Either way the caller forces the events to disk and then
-//! [`CcpPending::commit`]s: the ledger, the index and the pending decisions never get ahead of
+//! [`CcpPending::commit`]s: the ledger, the seen keys and the pending decisions never get ahead of
 //! the events.
 
 mod copies;
@@ -24,6 +24,8 @@ pub(crate) mod parse;
 mod reader;
 mod report;
 mod results;
+mod seen;
+mod seenfile;
 mod sym;
 
 use std::fs::File;
@@ -35,14 +37,14 @@ pub use join::JOIN_WINDOW_SECS;
 pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
 pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile, UsageSnapshot};
 
-use crate::dedupe::Index;
 use crate::ledger::{FileEntry, Ledger, Plan, Stat, fingerprint};
 use crate::record::Diagnostic;
 use crate::run::lock_state_dir;
 use crate::spool::SpoolWriter;
-use crate::{Agent, Error, Progress};
+use crate::{Error, Progress};
 use join::{Finished, Joiner, Open};
 use reader::{Batch, Item, Msg, Pre};
+use seen::Seen;
 
 const LEDGER: &str = "ledger.json";
 const PENDING: &str = "pending.json";
@@ -50,20 +52,18 @@ const SPOOL: &str = "spool.jsonl";
 const LOCK: &str = "backfill.lock";
 /// Largest pending file read (the decisions of one join window).
 const MAX_PENDING_BYTES: u64 = 256 << 20;
-/// Most keys the join's table makes room for before it has seen them (about 17 MiB).
-const MAX_RESERVED_KEYS: usize = 1 << 20;
 
 /// What to backfill and where the backfill keeps its state.
 #[derive(Clone, Debug)]
 pub struct CcpOptions {
     /// The CCP checkout (its `logs/` is read).
     pub root: Utf8PathBuf,
-    /// The backfill's own state (ledger, index, pending decisions, lock), e.g.
+    /// The backfill's own state (ledger, seen keys, pending decisions, lock), e.g.
     /// `<data dir>/backfill/ccp`.
     pub state_dir: Utf8PathBuf,
     /// Write only requests whose decision is at or after this time (µs since the epoch).
     /// Files are then read whole and the ledger is left as it was, so a later run without it
-    /// still finds the older requests (the index keeps the written ones from counting twice).
+    /// still finds the older requests (the seen keys keep the written ones from counting twice).
     pub since_us: Option<i64>,
     /// The current time (µs): decisions a join window older than this without a completion
     /// are failed requests; younger ones wait for the next run.
@@ -84,7 +84,7 @@ pub struct CcpPending {
     /// Whether a copy was remembered in the ledger (saved even when nothing was read).
     ledger_changed: bool,
     ledger: Ledger,
-    index: Option<Index>,
+    seen: Option<Seen>,
     pending: Vec<Open>,
     /// The spool holding the events ([`prepare_ccp`] only; removed on drop).
     spool: Option<Utf8PathBuf>,
@@ -141,7 +141,7 @@ pub fn prepare_ccp(
 
 /// Read what changed under `opts.root` since the last run, join the requests and hand their
 /// event lines to `append` as they are rendered, in batches of whole lines (each ending in
-/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, index and
+/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, seen keys and
 /// pending decisions are only written by [`CcpPending::commit`], which the caller calls after
 /// forcing the appended lines to disk; a run that fails or is interrupted before that leaves
 /// them as they were, so the next run renders exactly the same events again (same ids, same
@@ -241,7 +241,7 @@ where
         commit_ledger: opts.since_us.is_none(),
         ledger_changed: false,
         ledger: Ledger::default(),
-        index: None,
+        seen: None,
         pending: Vec::new(),
         spool: None,
         _lock: lock,
@@ -253,20 +253,14 @@ where
         return Ok(pending_out);
     }
 
-    let mut index = Index::open(dir)?;
-    // The index keys every request under one record (CCP has no sessions).
-    let session = index.session(Agent::ClaudeCode, "ccp-usage-log");
+    let mut seen = Seen::open(dir);
     // A decision left pending may have been written since by a `since_us` run (which reads
     // whole files and keeps no pending list): then it only swallows its lines.
     for o in &mut pending {
-        o.known = index.get(o.req.key)?.is_some();
+        o.known = seen.contains(o.req.key, o.req.at_us)?;
     }
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
-    index.expect_lookups((bytes_total / 256) as usize)?;
     let mut joiner = Joiner::new(pending);
-    // About two keys a request and 2.7 lines of ~350 bytes a request: room for this run's keys
-    // up front rather than growing the table (a hint, capped).
-    joiner.reserve_keys(((bytes_total / 480) as usize).min(MAX_RESERVED_KEYS));
     // Rendering and writing the events runs on a thread of its own, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
     let prices = opts.prices.as_ref();
@@ -292,8 +286,7 @@ where
         });
         let mut sink = Sink {
             report: &mut report,
-            index: &mut index,
-            session,
+            seen: &mut seen,
             since: opts.since_us,
             tx: Some(tx),
             batch: Vec::with_capacity(BATCH_REQUESTS),
@@ -362,7 +355,7 @@ where
     report.pending = keep.len() as u64;
     pending_out.report = report;
     pending_out.ledger = ledger;
-    pending_out.index = Some(index);
+    pending_out.seen = Some(seen);
     pending_out.pending = keep;
     Ok(pending_out)
 }
@@ -390,12 +383,11 @@ fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
     });
 }
 
-/// Where finished requests go: counted, remembered in the index, and sent in batches to the
-/// thread that renders them to the spool.
+/// Where finished requests go: their keys noted as seen, counted, and sent in batches to the
+/// thread that renders them.
 struct Sink<'a> {
     report: &'a mut CcpReport,
-    index: &'a mut Index,
-    session: u32,
+    seen: &'a mut Seen,
     since: Option<i64>,
     /// `None` once the writer has stopped (its error is reported when it is joined).
     tx: Option<std::sync::mpsc::SyncSender<Finished>>,
@@ -408,15 +400,18 @@ const BATCH_REQUESTS: usize = 1024;
 impl Sink<'_> {
     fn drain(&mut self, done: &mut Finished) -> Result<(), Error> {
         for r in done.drain(..) {
-            if self.since.is_some_and(|s| r.at_us < s) {
+            // A request before `--since` is not written, so not remembered either; its keys
+            // are noted still, so its copies in this run count once.
+            let written = self.since.is_none_or(|s| r.at_us >= s);
+            self.seen.insert(r.key, r.at_us, written)?;
+            if let Some(k) = r.done_key {
+                self.seen.insert(k, r.end_us, written)?;
+            }
+            if !written {
                 self.report.before_since += 1;
                 continue;
             }
             self.report.request(&r);
-            Joiner::remember(self.index, self.session, r.key);
-            if let Some(k) = r.done_key {
-                Joiner::remember(self.index, self.session, k);
-            }
             self.batch.push(r);
             if self.batch.len() >= BATCH_REQUESTS {
                 self.send();
@@ -464,7 +459,7 @@ fn feed_batch(
         match *item {
             Item::Fast { rec, pre } => {
                 if let Some(rec) = batch.rec(rec) {
-                    joiner.feed(&rec, pre, 0, sink.index, done)?;
+                    joiner.feed(&rec, pre, 0, sink.seen, done)?;
                 }
             }
             Item::Slow { no, at, len } => {
@@ -473,7 +468,9 @@ fn feed_batch(
                     bad(sink, no, why)?;
                 }
                 for rec in &parsed.recs {
-                    joiner.feed(rec, Pre::of(rec), 0, sink.index, done)?;
+                    joiner.feed(rec, Pre::of(rec), 0, sink.seen, done)?;
+                    // Two copies of one request on one line: the first one's keys are seen.
+                    sink.drain(done)?;
                 }
             }
             Item::Blank => sink.report.blank_lines += 1,
@@ -520,12 +517,12 @@ impl CcpPending {
         }
     }
 
-    /// Record that the events were written: the index, then the pending decisions and the
+    /// Record that the events were written: the seen keys, then the pending decisions and the
     /// ledger (not with `--since`), each atomically. Call only after every event line was
     /// appended.
     pub fn commit(mut self) -> Result<CcpReport, Error> {
-        if let Some(index) = &mut self.index {
-            index.commit()?;
+        if let Some(seen) = &mut self.seen {
+            seen.commit()?;
             if self.commit_ledger {
                 let bytes = serde_json::to_vec(&self.pending)?;
                 agentos_fsio::write_atomic(&self.state_dir.join(PENDING), &bytes)?;
