@@ -268,7 +268,15 @@ mod tests {
             };
             assert!(caught, "byte {i} flipped went unnoticed");
         }
-        std::fs::write(&path, &clean[..clean.len() - 1]).unwrap();
-        assert!(matches!(MonthFile::open(&path), Err(Error::State { .. })));
+        // Cut short anywhere: refused when opened, or its days cannot all be read.
+        for len in 0..clean.len() {
+            std::fs::write(&path, &clean[..len]).unwrap();
+            let caught = match MonthFile::open(&path) {
+                Err(_) => true,
+                Ok(Some(m)) => [3, 9].iter().any(|d| m.read_day(*d, &mut Vec::new()).is_err()),
+                Ok(None) => false,
+            };
+            assert!(caught, "cut to {len} bytes went unnoticed");
+        }
     }
 }
