@@ -303,7 +303,7 @@ impl Index {
 
 /// Damage to either index file is reported on the state directory: the two are one index,
 /// and removing the directory (not one file) is what makes the next import start over.
-fn in_dir(dir: &Utf8Path, e: Error) -> Error {
+pub(crate) fn in_dir(dir: &Utf8Path, e: Error) -> Error {
     match e {
         Error::State { path, reason } => Error::State {
             path: dir.to_owned(),

@@ -23,7 +23,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::seenfile::{DAY_US, MonthFile, MonthWriter, decode_keys, encode_keys, month_of};
 use crate::Error;
-use crate::dedupe::{KeyHasher, KeyMap};
+use crate::dedupe::{KeyHasher, KeyMap, in_dir};
 use crate::indexfile::read_at;
 
 /// The directory of the month files, in the state directory.
@@ -62,8 +62,10 @@ type DayMap<V> = HashMap<i64, V, BuildHasherDefault<KeyHasher>>;
 #[derive(Debug)]
 pub(crate) struct Seen {
     dir: Utf8PathBuf,
-    /// Where the scratch file is made (the state directory: not a RAM disk like `/tmp` may be).
-    scratch_dir: Utf8PathBuf,
+    /// Where the scratch file is made (not a RAM disk like `/tmp` may be), and what damage is
+    /// reported on: the month files are one record with the ledger, and removing the whole
+    /// directory is what makes the next run read everything again.
+    state_dir: Utf8PathBuf,
     days: DayMap<Day>,
     /// The month files' tables, by month (`None`: no file).
     months: HashMap<i64, Option<MonthFile>>,
@@ -81,7 +83,7 @@ impl Seen {
     pub fn open(state_dir: &Utf8Path) -> Seen {
         Seen {
             dir: state_dir.join(DIR),
-            scratch_dir: state_dir.to_owned(),
+            state_dir: state_dir.to_owned(),
             days: DayMap::default(),
             months: HashMap::new(),
             scratch: None,
@@ -96,13 +98,19 @@ impl Seen {
     /// Whether `key`, of a line at `at_us`, was seen: by an earlier run or by this one.
     pub fn contains(&mut self, key: u128, at_us: i64) -> Result<bool, Error> {
         let day = at_us.div_euclid(DAY_US);
-        Ok(self.day(day)?.keys.contains_key(&key))
+        match self.day(day) {
+            Ok(d) => Ok(d.keys.contains_key(&key)),
+            Err(e) => Err(in_dir(&self.state_dir, e)),
+        }
     }
 
     /// Note `key` of a line at `at_us` as seen; `remember`: recorded at the commit too.
     pub fn insert(&mut self, key: u128, at_us: i64, remember: bool) -> Result<(), Error> {
         let day = at_us.div_euclid(DAY_US);
-        let d = self.day(day)?;
+        let d = match self.day(day) {
+            Ok(d) => d,
+            Err(e) => return Err(in_dir(&self.state_dir, e)),
+        };
         if d.keys.insert(key, ()).is_none() {
             if remember {
                 d.fresh.push(key)
@@ -110,7 +118,7 @@ impl Seen {
                 d.passing.push(key)
             }
             self.held += 1;
-            self.let_go(day)?;
+            self.let_go(day).map_err(|e| in_dir(&self.state_dir, e))?;
         }
         Ok(())
     }
@@ -137,7 +145,7 @@ impl Seen {
             month.read_day(day, &mut keys)?;
         }
         for b in self.blocks.get(&day).into_iter().flatten() {
-            read_block(self.scratch.as_ref(), &self.scratch_dir, *b, &mut keys)?;
+            read_block(self.scratch.as_ref(), &self.state_dir, *b, &mut keys)?;
         }
         let mut map = KeyMap::with_capacity_and_hasher(keys.len(), BuildHasherDefault::default());
         map.extend(keys.into_iter().map(|k| (k, ())));
@@ -179,10 +187,10 @@ impl Seen {
         if keys.is_empty() {
             return Ok(());
         }
-        let io = |e| Error::io("write a scratch file in", &self.scratch_dir, e);
+        let io = |e| Error::io("write a scratch file in", &self.state_dir, e);
         let file = match &mut self.scratch {
             Some(f) => f,
-            None => self.scratch.insert(tempfile::tempfile_in(&self.scratch_dir).map_err(io)?),
+            None => self.scratch.insert(tempfile::tempfile_in(&self.state_dir).map_err(io)?),
         };
         let mut bytes = Vec::new();
         encode_keys(keys, &mut bytes);
@@ -196,6 +204,10 @@ impl Seen {
     /// Record this run's keys to remember: every month that has some is rewritten (a day at a
     /// time, earlier runs' keys with this run's) and replaced atomically.
     pub fn commit(&mut self) -> Result<(), Error> {
+        self.write_months().map_err(|e| in_dir(&self.state_dir, e))
+    }
+
+    fn write_months(&mut self) -> Result<(), Error> {
         let mut months: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
         let fresh = self.days.iter().filter(|(_, d)| !d.fresh.is_empty()).map(|(day, _)| *day);
         let spilled = self.blocks.iter().filter(|(_, b)| b.iter().any(|b| b.remember));
@@ -247,7 +259,7 @@ impl Seen {
             m.read_day(day, out)?;
         }
         for b in self.blocks.get(&day).into_iter().flatten().filter(|b| b.remember) {
-            read_block(self.scratch.as_ref(), &self.scratch_dir, *b, out)?;
+            read_block(self.scratch.as_ref(), &self.state_dir, *b, out)?;
         }
         if let Some(d) = self.days.get(&day) {
             out.extend_from_slice(&d.fresh);
@@ -258,14 +270,14 @@ impl Seen {
 
 fn read_block(
     scratch: Option<&File>,
-    scratch_dir: &Utf8Path,
+    state_dir: &Utf8Path,
     b: Block,
     out: &mut Vec<u128>,
 ) -> Result<(), Error> {
     let mut bytes = vec![0u8; b.count * 16];
     let read = scratch
         .map_or(Err(std::io::ErrorKind::NotFound.into()), |f| read_at(f, &mut bytes, b.offset));
-    read.map_err(|e| Error::io("read a scratch file in", scratch_dir, e))?;
+    read.map_err(|e| Error::io("read a scratch file in", state_dir, e))?;
     decode_keys(&bytes, out);
     Ok(())
 }

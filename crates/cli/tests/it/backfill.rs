@@ -250,3 +250,49 @@ fn the_trend_per_day_and_model_matches_the_generated_truth() {
     assert!(c.output().unwrap().status.success());
     assert_eq!(std::fs::read(data.join("model_trend.json")).unwrap(), file);
 }
+
+/// A damaged month of seen keys stops the run with the file named and what to do; removing the
+/// state as told makes the next run read everything again without counting anything twice.
+#[test]
+fn a_damaged_seen_keys_file_is_named_and_removing_the_state_recovers() {
+    let s = Scratch::new();
+    let root = s.path().join("ccp");
+    let tree = CcpTree::generate(&root, 120, 5).unwrap();
+    let data = s.path().join("data");
+    json_of(&backfill(&data, &root, &["--json"]));
+    let state = data.join("backfill").join("ccp");
+    let months: Vec<_> =
+        std::fs::read_dir(state.join("seen")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!months.is_empty());
+    for m in &months {
+        let bytes = std::fs::read(m).unwrap();
+        std::fs::write(m, &bytes[..bytes.len() - 1]).unwrap();
+    }
+    // A partial tag snapshot: read line by line, its keys looked up in the damaged months.
+    let archive = std::fs::read_dir(root.join("logs").join("archive")).unwrap();
+    let first = archive.map(|e| e.unwrap().path()).next().unwrap();
+    let head: Vec<u8> = std::fs::read(&first)
+        .unwrap()
+        .split_inclusive(|b| *b == b'\n')
+        .take(6)
+        .flatten()
+        .copied()
+        .collect();
+    std::fs::write(root.join("logs").join("usage_partial.jsonl"), head).unwrap();
+
+    let out = backfill(&data, &root, &["--json"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("damaged") && err.contains(".keys: "), "{err}");
+    assert!(err.contains(&format!("{} is damaged", state.display())), "{err}");
+    assert!(err.contains("agentos backfill"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::remove_dir_all(&state).unwrap();
+    let again = json_of(&backfill(&data, &root, &["--json"]));
+    // Everything read again: the same requests, written again with the same ids.
+    assert_eq!(again["requests"], tree.truth.requests);
+    let summary: Json =
+        serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["turns"], tree.truth.requests);
+}

@@ -110,7 +110,7 @@ fn a_run_without_a_commit_records_nothing() {
 }
 
 #[test]
-fn a_damaged_month_is_reported_on_its_file() {
+fn a_damaged_month_is_reported_on_the_state_directory_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let state = utf8(dir.path());
     let at = FIRST_DAY * DAY_US;
@@ -121,8 +121,12 @@ fn a_damaged_month_is_reported_on_its_file() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[8] ^= 1; // the first key's first byte
     std::fs::write(&path, &bytes).unwrap();
+    // Reported on the state directory (removing it, not the file, starts over), naming the file.
     match Seen::open(&state).contains(key(1), at) {
-        Err(Error::State { path: p, .. }) => assert_eq!(p, path),
+        Err(Error::State { path: p, reason }) => {
+            assert_eq!(p, state);
+            assert!(reason.starts_with("2026-10.keys: "), "{reason}");
+        }
         other => panic!("{other:?}"),
     }
     // Another month is unaffected.
