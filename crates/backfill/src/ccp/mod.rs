@@ -167,6 +167,9 @@ where
     }
     let mut diags = Vec::new();
     let files = discover::usage_files(&opts.root, &mut diags);
+    // The report lists the files in this order, whatever became of each.
+    let order: std::collections::HashMap<String, usize> =
+        files.iter().enumerate().map(|(i, p)| (p.to_string(), i)).collect();
     for d in diags {
         report.files_skipped += 1;
         report.file(FileReport {
@@ -248,6 +251,7 @@ where
     };
     if jobs.is_empty() && pending.is_empty() {
         pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
+        report.files.sort_by_key(|f| order.get(&f.path));
         pending_out.report = report;
         pending_out.ledger = ledger;
         return Ok(pending_out);
@@ -353,6 +357,7 @@ where
     })?;
     pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
     report.pending = keep.len() as u64;
+    report.files.sort_by_key(|f| order.get(&f.path));
     pending_out.report = report;
     pending_out.ledger = ledger;
     pending_out.seen = Some(seen);

@@ -176,6 +176,11 @@ fn long_files_count_each_line_once() {
     let (copies, read): (Vec<_>, Vec<_>) = r.files.iter().partition(|f| f.action == "copy");
     assert_eq!(copies.len() as u64, tree.truth.duplicate_files, "{:?}", r.files);
     assert!(copies.iter().all(|f| f.lines == 0), "{copies:?}");
+    // Listed in the order of reading: the tag copy after `usage.jsonl`, before `logs/dev/`.
+    let at = |p: &dyn Fn(&str) -> bool| r.files.iter().position(|f| p(&f.path)).unwrap();
+    let copy_at = at(&|p| p == copies[0].path);
+    assert!(at(&|p| p.ends_with("logs/usage.jsonl")) < copy_at, "{:?}", r.files);
+    assert!(copy_at < at(&|p| p.contains("/dev/")), "{:?}", r.files);
     for f in &read {
         let bytes = std::fs::read(&f.path).unwrap();
         let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
