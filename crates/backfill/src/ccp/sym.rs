@@ -1,16 +1,19 @@
 //! The repeated short strings of a CCP request (model, lane, upstream, op, error type,
 //! decision fields), interned: a request holds a reference to the one copy of each distinct
-//! value instead of a `String` of its own, so joining a request allocates for its rid only,
-//! and the threads that join and render requests share no reference counts.
+//! value instead of a `String` of its own, and a short value of its own (a rid: 8 hex
+//! characters) is held inline, so joining a request allocates for no string and the threads
+//! that join and render requests share no reference counts.
 //!
 //! The copies live for the rest of the process in one table shared by every run; it is
 //! bounded ([`MAX_SHARED`] strings of at most [`MAX_SHARED_LEN`] bytes, under 1 MiB in all).
-//! A value past the bound, or longer, gets a reference-counted copy of its own, as any
-//! [`Sym::new`] does. Each run's [`Interner`] keeps the values it met in a local map (at most
+//! A value past the bound, or longer, gets a copy of its own, as any [`Sym::new`] does (inline
+//! up to 24 bytes). Each run's [`Interner`] keeps the values it met in a local map (at most
 //! [`MAX_INTERNED`]), so the shared table is locked only for a value new to the run.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use compact_str::CompactString;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -33,13 +36,14 @@ enum Repr {
     Empty,
     /// From the process-wide table.
     Shared(&'static str),
-    Own(Arc<str>),
+    /// Inline up to 24 bytes, on the heap beyond.
+    Own(CompactString),
 }
 
 impl Sym {
     /// `s` on its own (not interned).
     pub fn new(s: &str) -> Sym {
-        Sym(if s.is_empty() { Repr::Empty } else { Repr::Own(Arc::from(s)) })
+        Sym(if s.is_empty() { Repr::Empty } else { Repr::Own(CompactString::new(s)) })
     }
 
     pub fn as_str(&self) -> &str {
