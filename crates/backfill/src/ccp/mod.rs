@@ -8,12 +8,13 @@
 //! and the event writer; its dedupe is its own ([`seen`]: keys by day, bounded in memory).
 //! A run uses three threads: one reads and scans the files ([`reader`]), the calling thread
 //! joins the requests in file order, a third renders them. Memory holds only the join window,
-//! the batches in flight and a bounded number of keys ([`seen`]): the events are rendered while reading and handed, in batches of whole lines, either straight to the caller's appender
-//! ([`backfill_ccp`]: each event written once) or to a spool file in the state directory
-//! ([`prepare_ccp`]: nothing reaches the event log before the whole input was read, for
-//! `--strict`). Either way the caller forces the events to disk and then
-//! [`CcpPending::commit`]s: the ledger, the seen keys and the pending decisions never get ahead of
-//! the events.
+//! the batches in flight and a bounded number of keys ([`seen`]): the events are rendered
+//! while reading and handed, in batches of whole lines, either straight to the caller's
+//! appender ([`backfill_ccp`]: each event written once) or to a spool file in the state
+//! directory ([`prepare_ccp`]: nothing reaches the event log before the whole input was read,
+//! for `--strict`). Either way the caller forces the events to disk and then
+//! [`CcpPending::commit`]s: the ledger, the seen keys and the pending decisions never get
+//! ahead of the events.
 
 mod copies;
 mod discover;

@@ -487,3 +487,26 @@ fn a_since_run_between_two_runs_does_not_count_a_pending_request_twice() {
     assert_eq!((again.requests, again.pending), (0, 0), "{again:?}");
     check_events(&events, 1);
 }
+
+/// A line holding the same object twice (a writer that repeated itself), and a completion
+/// with no decision repeated across two objects of one line: each request counts once, the
+/// second copies as duplicate lines.
+#[test]
+fn the_same_request_twice_on_one_line_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    let c = done(T0 + 1.0, "abcd0001", (10, 1), 200, "pass_through");
+    let orphan = done(T0 + 50.0, "abcd0009", (7, 3), 200, "pass_through");
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[dec(T0, "abcd0001", "pass_through"), format!("{c}{c}"), format!("{orphan}{orphan}")],
+    );
+    let events = root.join("events.jsonl");
+    let r = run(&opts(&root, &root.join("state"), T0 + 1e5), &events);
+    assert_eq!(r.requests, 2, "{r:?}");
+    assert_eq!((r.input_tokens, r.output_tokens), (17, 4));
+    assert_eq!(r.no_decision, 1);
+    assert_eq!(r.duplicate_lines, 2);
+    check_events(&events, 2);
+}
