@@ -76,6 +76,20 @@ fn string(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
 /// late in 9999).
 pub(crate) const LAST_FAST: i64 = 253_370_764_799_999_999;
 
+/// The proleptic Gregorian (year, month, day) of day number `days` (days since 1970-01-01,
+/// any sign): Howard Hinnant's `civil_from_days`.
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 /// `micros` since the epoch as `Timestamp` writes it (`YYYY-MM-DDTHH:MM:SS.ffffffZ`): by
 /// arithmetic for years 1970 to 9998, through `Timestamp` otherwise.
 pub(crate) fn timestamp(buf: &mut [u8; 27], micros: i64) -> &str {
@@ -88,16 +102,7 @@ pub(crate) fn timestamp(buf: &mut [u8; 27], micros: i64) -> &str {
     let secs = micros / 1_000_000;
     let frac = micros % 1_000_000;
     let (days, sod) = (secs / 86_400, secs % 86_400);
-    // Days to civil date (Howard Hinnant's algorithm), for days >= 0.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(days);
     let mut put = |at: usize, width: usize, mut v: i64| {
         for i in (at..at + width).rev() {
             buf[i] = b'0' + (v % 10) as u8;

@@ -157,42 +157,24 @@ fn string(out: &mut String, s: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// An integer in decimal (what `Display` writes), without the formatting machinery.
+/// An integer in decimal (what `Display` and serde_json write).
 fn int(out: &mut String, n: impl Into<i64>) {
-    let n: i64 = n.into();
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.push_str(itoa::Buffer::new().format(n.into()));
 }
 
 /// A token count (`u64`) in decimal.
 fn count(out: &mut String, n: u64) {
-    match i64::try_from(n) {
-        Ok(n) => int(out, n),
-        Err(_) => out.push_str(&n.to_string()),
-    }
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// A number as serde_json writes it (its own shortest float form).
+/// A number as serde_json writes it: the shortest form that reads back the same (`zmij`,
+/// serde_json's own float formatter), `null` for a NaN or an infinity.
 fn float(out: &mut String, v: f64) -> Result<(), Error> {
-    // The longest float serde_json writes is 24 bytes ("-1.7976931348623157e308").
-    let mut buf = [0u8; 32];
-    let mut w = std::io::Cursor::new(&mut buf[..]);
-    serde_json::to_writer(&mut w, &v)?;
-    let n = w.position() as usize;
-    out.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
+    if v.is_finite() {
+        out.push_str(zmij::Buffer::new().format_finite(v));
+    } else {
+        out.push_str("null");
+    }
     Ok(())
 }
 

@@ -48,15 +48,7 @@ pub(crate) struct MonthFile {
 /// The month (years × 12 + month − 1, proleptic Gregorian, UTC) of day number `day`
 /// (days since 1970-01-01), and its file name `YYYY-MM.keys`.
 pub(crate) fn month_of(day: i64) -> (i64, String) {
-    // Howard Hinnant's civil_from_days.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, _) = crate::line::civil_from_days(day);
     (year * 12 + month - 1, format!("{year:04}-{month:02}.keys"))
 }
 
