@@ -28,6 +28,8 @@ mod results;
 mod seen;
 mod seenfile;
 mod sym;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 

@@ -90,7 +90,7 @@ impl Seen {
             scratch_len: 0,
             blocks: DayMap::default(),
             held: 0,
-            budget: HELD_KEYS,
+            budget: budget(),
             tick: 0,
         }
     }
@@ -280,6 +280,25 @@ fn read_block(
     read.map_err(|e| Error::io("read a scratch file in", state_dir, e))?;
     decode_keys(&bytes, out);
     Ok(())
+}
+
+#[cfg(not(test))]
+fn budget() -> usize {
+    HELD_KEYS
+}
+
+/// Tests of whole runs set a small budget here (nextest runs each test in a process of its
+/// own; 0: the real one).
+#[cfg(test)]
+pub(crate) static TEST_BUDGET: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(test)]
+fn budget() -> usize {
+    match TEST_BUDGET.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => HELD_KEYS,
+        n => n,
+    }
 }
 
 #[cfg(test)]
