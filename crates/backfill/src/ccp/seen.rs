@@ -23,7 +23,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::seenfile::{DAY_US, MonthFile, MonthWriter, decode_keys, encode_keys, month_of};
 use crate::Error;
-use crate::dedupe::{KeyHasher, KeyMap, in_dir};
+use super::join::RidHasher;
+use crate::dedupe::{KeyMap, in_dir};
 use crate::indexfile::read_at;
 
 /// The directory of the month files, in the state directory.
@@ -56,7 +57,9 @@ struct Day {
     used: u64,
 }
 
-type DayMap<V> = HashMap<i64, V, BuildHasherDefault<KeyHasher>>;
+/// Day numbers are consecutive integers, not uniform hashes: hashed (FxHash) rather than taken
+/// as they are.
+type DayMap<V> = HashMap<i64, V, BuildHasherDefault<RidHasher>>;
 
 /// The keys seen, by day.
 #[derive(Debug)]
