@@ -155,7 +155,7 @@ struct Fresh {
 
 impl Fresh {
     fn contains(&self, h: u128) -> bool {
-        self.recent.contains(&h) || self.sorted.binary_search(&h).is_ok()
+        self.recent.contains(&h) || holds(&self.sorted, h)
     }
 
     /// Add `h`, known to be in neither part.
@@ -210,6 +210,46 @@ pub(crate) struct SeenParts {
     pub(crate) delta: Vec<u128>,
 }
 
+/// Whether the sorted `v` holds `h`. Ids are uniform hashes, so the search starts where `h`
+/// would be in a uniform spread and widens from there by doubling steps: it lands within a
+/// few cache lines of the answer where a plain bisection of a large run misses the cache at
+/// most of its steps. Any other order is still searched exactly, in O(log n).
+fn holds(v: &[u128], h: u128) -> bool {
+    let n = v.len();
+    if n < 64 {
+        return v.binary_search(&h).is_ok();
+    }
+    // (top 64 bits of h) × n / 2⁶⁴: in 0..n.
+    let guess = ((u128::from((h >> 64) as u64) * n as u128) >> 64) as usize;
+    let below = |i: usize| v.get(i).is_some_and(|x| *x < h);
+    // The answer (the first index not below h) lies in lo..=hi.
+    let (mut lo, mut hi) = (0, n);
+    let mut step = 1;
+    if below(guess) {
+        lo = guess + 1;
+        while let Some(probe) = guess.checked_add(step).filter(|p| *p < n) {
+            if !below(probe) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        hi = guess;
+        while let Some(probe) = guess.checked_sub(step) {
+            if below(probe) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
+    let at = lo + v.get(lo..hi).map_or(0, |w| w.partition_point(|x| *x < h));
+    v.get(at) == Some(&h)
+}
+
 fn strictly_sorted(v: &[u128]) -> bool {
     v.windows(2).all(|w| matches!(w, [a, b] if a < b))
 }
@@ -247,9 +287,9 @@ impl Seen {
     }
 
     fn known(&self, h: u128) -> bool {
-        self.delta.binary_search(&h).is_ok()
+        holds(&self.delta, h)
             || match &self.base {
-                Base::Mem(v) => v.binary_search(&h).is_ok(),
+                Base::Mem(v) => holds(v, h),
                 Base::Disk(f) => f.contains(h),
             }
     }
@@ -287,5 +327,47 @@ impl Seen {
             Base::Disk(f) => f.load().filter(|v| strictly_sorted(v))?,
         };
         Some(SeenParts { base: Some(merge(base, delta)), delta: Vec::new() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+
+    fn splitmix(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The guided search answers as a bisection does: on uniform runs and on runs crowded
+    /// at one end (the guess far from the answer), for every element, its neighbours, and
+    /// values beyond both ends.
+    #[test]
+    fn the_guided_search_answers_as_bisection_does() {
+        let mut seed = 7;
+        for n in [0usize, 1, 63, 64, 65, 1000, 50_000] {
+            let uniform: Vec<u128> = (0..n)
+                .map(|_| u128::from(splitmix(&mut seed)) << 64 | u128::from(splitmix(&mut seed)))
+                .collect();
+            let low: Vec<u128> = (0..n as u128).map(|i| i * 3 + 1).collect();
+            let high: Vec<u128> = (0..n as u128).map(|i| u128::MAX - 3 * (n as u128 - i)).collect();
+            for mut v in [uniform, low, high] {
+                v.sort_unstable();
+                v.dedup();
+                let mut probes: Vec<u128> = vec![0, 1, u128::MAX, u128::MAX - 1];
+                for x in &v {
+                    probes.extend([*x, x.wrapping_add(1), x.wrapping_sub(1)]);
+                }
+                for _ in 0..1000 {
+                    probes.push(u128::from(splitmix(&mut seed)) << 64);
+                }
+                for p in probes {
+                    assert_eq!(holds(&v, p), v.binary_search(&p).is_ok(), "n {n}, {p}");
+                }
+            }
+        }
     }
 }

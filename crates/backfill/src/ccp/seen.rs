@@ -21,9 +21,9 @@ use std::io::{Seek, SeekFrom, Write};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::join::RidHasher;
 use super::seenfile::{DAY_US, MonthFile, MonthWriter, decode_keys, encode_keys, month_of};
 use crate::Error;
-use super::join::RidHasher;
 use crate::dedupe::{KeyMap, in_dir};
 use crate::indexfile::read_at;
 
