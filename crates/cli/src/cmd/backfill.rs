@@ -357,14 +357,17 @@ fn print_text(r: &CcpReport, dry_run: bool) {
             m.output_tokens
         );
     }
+    let copies = match r.duplicate_files {
+        1 => "1 byte-identical copy".to_owned(),
+        n => format!("{n} byte-identical copies"),
+    };
     outln!(
-        "files: {} read, {} skipped, {} byte-identical copies; lines: {} read, {} duplicates dropped, {} placeholders, {} bad",
+        "files: {} read, {} skipped, {copies}; lines: {} read, {} dropped, {}, {} bad",
         r.files_read,
         r.files_skipped,
-        r.duplicate_files,
         r.lines,
-        r.duplicate_lines,
-        r.placeholder_lines,
+        plural(r.duplicate_lines, "duplicate"),
+        plural(r.placeholder_lines, "placeholder"),
         r.bad_lines
     );
     if r.pending > 0 {

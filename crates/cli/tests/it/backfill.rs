@@ -296,3 +296,32 @@ fn a_damaged_seen_keys_file_is_named_and_removing_the_state_recovers() {
         serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
     assert_eq!(summary["turns"], tree.truth.requests);
 }
+
+/// The bundled log tree the README backfills: the real captures' six requests (five of
+/// claude-haiku-4.5, one of claude-sonnet-4.5, counted by hand from the files), its tag
+/// snapshot a byte-identical copy, nothing new on a second run.
+#[test]
+fn the_bundled_log_tree_backfills_as_the_readme_says() {
+    let s = Scratch::new();
+    let data = s.path().join("data");
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ccp-tree");
+    let r = json_of(&backfill(&data, &tree, &["--json"]));
+    assert_eq!(r["requests"], 6);
+    assert_eq!(r["by_model"]["claude-haiku-4.5"]["requests"], 5);
+    assert_eq!(r["by_model"]["claude-sonnet-4.5"]["requests"], 1);
+    assert_eq!((&r["input_tokens"], &r["output_tokens"]), (&Json::from(500), &Json::from(250)));
+    assert_eq!(r["duplicate_files"], 1);
+    assert_eq!(r["bad_lines"], 0);
+    let again = json_of(&backfill(&data, &tree, &["--json"]));
+    assert_eq!(again["requests"], 0);
+    // The text report, on a data dir of its own.
+    let out = backfill(&s.path().join("text"), &tree, &[]);
+    let said = text(&out.stdout);
+    assert!(said.starts_with("wrote 6 requests: 6 completed"), "{said}");
+    assert!(
+        said.contains(
+            "1 byte-identical copy; lines: 13 read, 0 duplicates dropped, 1 placeholder, 0 bad"
+        ),
+        "{said}"
+    );
+}
