@@ -214,7 +214,7 @@ impl Index {
             return Ok(());
         }
         let mut keys = std::mem::take(&mut self.fresh);
-        sort_by_key(&mut keys);
+        keys.sort_unstable_by_key(|e| e.0);
         let sessions = std::mem::take(&mut self.dirty)
             .into_iter()
             .map(|i| (i, self.sessions[i as usize].clone()))
@@ -332,74 +332,4 @@ fn new_id(keys: usize) -> BaseId {
     let mut id = [0u8; 16];
     id.copy_from_slice(&sum[..16]);
     id
-}
-
-/// Sort `keys` by key (the order among equal keys unspecified), on two threads when there are
-/// many: keys are SHA-256 prefixes, spread evenly, so one pass splits them by their top bit
-/// into two halves of about the same size, sorted side by side (the commit that sorts them
-/// runs when the rest of a large import is done and a core is free).
-fn sort_by_key(keys: &mut [(u128, KeyRec)]) {
-    /// Fewer records are sorted on the calling thread alone.
-    const SPLIT_FROM: usize = 1 << 16;
-    if keys.len() < SPLIT_FROM {
-        keys.sort_unstable_by_key(|e| e.0);
-        return;
-    }
-    let high = |e: &(u128, KeyRec)| e.0 >> 127 == 1;
-    // Keys with the top bit clear to the front, set to the back.
-    let (mut i, mut j) = (0, keys.len());
-    loop {
-        while i < j && keys.get(i).is_some_and(|e| !high(e)) {
-            i += 1;
-        }
-        while i < j && keys.get(j - 1).is_some_and(high) {
-            j -= 1;
-        }
-        if i + 1 >= j {
-            break;
-        }
-        keys.swap(i, j - 1);
-        i += 1;
-        j -= 1;
-    }
-    let (low, high) = keys.split_at_mut(i);
-    std::thread::scope(|s| {
-        s.spawn(|| low.sort_unstable_by_key(|e| e.0));
-        high.sort_unstable_by_key(|e| e.0);
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Split in two or not, the keys come out in order and none is lost: even keys, keys all
-    /// on one side of the split, a mixture with repeats, and small inputs.
-    #[test]
-    fn split_sort_orders_as_a_plain_sort() {
-        let rec =
-            |i: u64| KeyRec { session: i as u32, usage: Usage { input: i, ..Usage::default() } };
-        let even = |i: u64| u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-        let cases: Vec<Vec<u128>> = vec![
-            (0..200_000u64).map(even).collect(),
-            (0..100_000u64).map(|i| u128::from(i * 7919 % 100_000)).collect(),
-            (0..100_000u64).map(|i| u128::MAX - u128::from(i)).collect(),
-            (0..150_000u64)
-                .map(|i| if i % 3 == 0 { even(i % 1000) } else { u128::from(i) })
-                .collect(),
-            (0..100u64).map(even).collect(),
-            Vec::new(),
-        ];
-        for keys in cases {
-            let mut got: Vec<(u128, KeyRec)> =
-                keys.iter().enumerate().map(|(i, k)| (*k, rec(i as u64))).collect();
-            let mut want = got.clone();
-            want.sort_by_key(|e| (e.0, e.1.session));
-            sort_by_key(&mut got);
-            assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
-            // The same records: equal keys may come in any order.
-            got.sort_by_key(|e| (e.0, e.1.session));
-            assert_eq!(got, want);
-        }
-    }
 }

@@ -169,13 +169,12 @@ fn count(out: &mut String, n: u64) {
 
 /// A number as serde_json writes it: the shortest form that reads back the same (`zmij`,
 /// serde_json's own float formatter), `null` for a NaN or an infinity.
-fn float(out: &mut String, v: f64) -> Result<(), Error> {
+fn float(out: &mut String, v: f64) {
     if v.is_finite() {
         out.push_str(zmij::Buffer::new().format_finite(v));
     } else {
         out.push_str("null");
     }
-    Ok(())
 }
 
 /// Renders requests as turn event lines, the price of each model looked up once.
@@ -270,7 +269,7 @@ impl<'a> Renderer<'a> {
         raw(o, r#","tokens_out":"#);
         count(o, r.tokens_out);
         raw(o, r#","input_kind":"text","latency_ms":"#);
-        float(o, r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max))?;
+        float(o, r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max));
         raw(o, r#","attribution":{},"capacity_used":null,"responded_at":""#);
         raw(o, ts);
         raw(o, r#"","ccp":{"source":"ccp-usage-log","rid":"#);
@@ -311,7 +310,7 @@ impl<'a> Renderer<'a> {
         for (k, v) in [(",\"ttft_ms\":", r.ttft_ms), (",\"stream_ms\":", r.stream_ms)] {
             if let Some(v) = v {
                 raw(o, k);
-                float(o, v)?;
+                float(o, v);
             }
         }
         if r.no_decision {
@@ -326,7 +325,7 @@ impl<'a> Renderer<'a> {
             raw(o, r#","cost":{"provider":"#);
             string(o, provider)?;
             raw(o, r#","estimated_usd":"#);
-            float(o, usd)?;
+            float(o, usd);
             raw(o, r#","price_table":"#);
             string(o, &table.id)?;
             raw(o, "}");
@@ -361,7 +360,7 @@ impl<'a> Renderer<'a> {
         ] {
             if let Some(v) = v {
                 open(o, k);
-                float(o, v)?;
+                float(o, v);
             }
         }
         if !first {

@@ -144,11 +144,12 @@ pub fn prepare_ccp(
 
 /// Read what changed under `opts.root` since the last run, join the requests and hand their
 /// event lines to `append` as they are rendered, in batches of whole lines (each ending in
-/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, seen keys and
-/// pending decisions are only written by [`CcpPending::commit`], which the caller calls after
-/// forcing the appended lines to disk; a run that fails or is interrupted before that leaves
-/// them as they were, so the next run renders exactly the same events again (same ids, same
-/// bytes: readers drop the repeats by `event_id`). `progress` is called after each file.
+/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, seen
+/// keys and pending decisions are only written by [`CcpPending::commit`], which the caller
+/// calls after forcing the appended lines to disk; a run that fails or is interrupted before
+/// that leaves them as they were, so the next run renders exactly the same events again (same
+/// ids, same bytes: readers drop the repeats by `event_id`). `progress` is called after each
+/// file.
 pub fn backfill_ccp<E, F>(
     opts: &CcpOptions,
     progress: &(dyn Fn(Progress) + Sync),
@@ -183,7 +184,8 @@ where
         });
     }
 
-    let mut seen = std::collections::HashSet::new();
+    // (device, inode) of the files found: the same file by two paths is read once.
+    let mut identities = std::collections::HashSet::new();
     let mut jobs = Vec::new();
     // (path, size) of the files not read, for the copy check.
     let mut unchanged: Vec<(String, u64)> = Vec::new();
@@ -197,7 +199,7 @@ where
             }
         };
         let stat = Stat::of(&meta);
-        if (stat.dev, stat.ino) != (0, 0) && !seen.insert((stat.dev, stat.ino)) {
+        if (stat.dev, stat.ino) != (0, 0) && !identities.insert((stat.dev, stat.ino)) {
             continue; // The same file by another path.
         }
         report.files_seen += 1;
@@ -252,12 +254,17 @@ where
         spool: None,
         _lock: lock,
     };
-    if jobs.is_empty() && pending.is_empty() {
-        pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
+    // The copies remembered in the ledger as their originals are (after these were read), and
+    // the files listed in the order found.
+    let finish = |mut out: CcpPending, mut report: CcpReport, mut ledger: Ledger| {
+        out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
         report.files.sort_by_key(|f| order.get(&f.path));
-        pending_out.report = report;
-        pending_out.ledger = ledger;
-        return Ok(pending_out);
+        out.report = report;
+        out.ledger = ledger;
+        out
+    };
+    if jobs.is_empty() && pending.is_empty() {
+        return Ok(finish(pending_out, report, ledger));
     }
 
     let mut seen = Seen::open(dir);
@@ -358,14 +365,10 @@ where
         })??;
         Ok(keep)
     })?;
-    pending_out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
     report.pending = keep.len() as u64;
-    report.files.sort_by_key(|f| order.get(&f.path));
-    pending_out.report = report;
-    pending_out.ledger = ledger;
     pending_out.seen = Some(seen);
     pending_out.pending = keep;
-    Ok(pending_out)
+    Ok(finish(pending_out, report, ledger))
 }
 
 /// Hand the whole lines in `buf` to `append` and empty it.

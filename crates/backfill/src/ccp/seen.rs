@@ -218,9 +218,13 @@ impl Seen {
             let (month, name) = month_of(day);
             months.entry(month).or_insert_with(|| (name, BTreeSet::new())).1.insert(day);
         }
-        for (name, mut days) in months.into_values() {
+        for (month, (name, mut days)) in months {
             let path = self.dir.join(&name);
-            let old = MonthFile::open(&path)?;
+            // Its table as read when its days were loaded (the lock keeps it so).
+            let old = match self.months.remove(&month) {
+                Some(table) => table,
+                None => MonthFile::open(&path)?,
+            };
             days.extend(old.iter().flat_map(|m| m.days.iter().map(|e| e.day)));
             let mut failed = None;
             let written = agentos_fsio::write_atomic_with(&path, |out| {
