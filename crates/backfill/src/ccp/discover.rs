@@ -32,7 +32,7 @@ fn rank(name: &str) -> Option<(u8, i64, String)> {
     Some((0, 0, name.to_owned())) // `usage-YYYYMMDD-HHMMSS.jsonl` (archive moves)
 }
 
-/// The usage log files of one directory, in reading order.
+/// The usage log files of one directory, in reading order, and its subdirectories.
 fn logs_in(dir: &Utf8Path, diags: &mut Vec<Diagnostic>) -> (Vec<Utf8PathBuf>, Vec<Utf8PathBuf>) {
     let mut files: Vec<((u8, i64, String), Utf8PathBuf)> = Vec::new();
     let mut dirs = Vec::new();
@@ -79,7 +79,15 @@ pub(crate) fn usage_files(root: &Utf8Path, diags: &mut Vec<Diagnostic>) -> Vec<U
     let mut out = logs_in(&logs.join("archive"), diags).0;
     out.extend(logs_in(&logs, diags).0);
     let mut stack = vec![(logs.join("dev"), 0)];
+    // (device, inode) of the directories listed: a link back up the tree is not walked again.
+    let mut listed = std::collections::HashSet::new();
     while let Some((dir, depth)) = stack.pop() {
+        if let Ok(meta) = std::fs::metadata(&dir) {
+            let stat = crate::ledger::Stat::of(&meta);
+            if (stat.dev, stat.ino) != (0, 0) && !listed.insert((stat.dev, stat.ino)) {
+                continue;
+            }
+        }
         let (files, dirs) = logs_in(&dir, diags);
         out.extend(files);
         if depth < MAX_DEPTH {
@@ -135,5 +143,23 @@ mod tests {
             ]
         );
         assert!(diags.is_empty());
+    }
+
+    /// A link back up `logs/dev` is not followed round again: each directory is listed once.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_loop_under_dev_lists_each_directory_once() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(t.path()).unwrap();
+        let sub = root.join("logs/dev/a");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("usage.jsonl"), "").unwrap();
+        std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
+        let mut diags = Vec::new();
+        let got: Vec<String> = usage_files(root, &mut diags)
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_string())
+            .collect();
+        assert_eq!(got, ["logs/dev/a/usage.jsonl"]);
     }
 }

@@ -31,6 +31,7 @@ mod sym;
 #[cfg(test)]
 mod tests;
 
+use std::collections::hash_map::Entry;
 use std::fs::File;
 
 use agentos_event_schema::prices::PriceTable;
@@ -184,23 +185,37 @@ where
         });
     }
 
-    // (device, inode) of the files found: the same file by two paths is read once.
-    let mut identities = std::collections::HashSet::new();
+    // (device, inode) of the files found, and the path each was first found by: the same
+    // file by two paths is read once.
+    let mut identities = std::collections::HashMap::new();
     let mut jobs = Vec::new();
     // (path, size) of the files not read, for the copy check.
     let mut unchanged: Vec<(String, u64)> = Vec::new();
     for path in files {
         let meta = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
-            Ok(_) => continue,
+            Ok(_) => {
+                let why = "not a regular file (a pipe, socket or device): not read";
+                skipped(&mut report, &path, why.to_owned());
+                continue;
+            }
             Err(e) => {
                 unreadable(&mut report, &path, &e);
                 continue;
             }
         };
         let stat = Stat::of(&meta);
-        if (stat.dev, stat.ino) != (0, 0) && !identities.insert((stat.dev, stat.ino)) {
-            continue; // The same file by another path.
+        if (stat.dev, stat.ino) != (0, 0) {
+            match identities.entry((stat.dev, stat.ino)) {
+                Entry::Occupied(first) => {
+                    let why = format!("the same file as {} (a link): read once", first.get());
+                    skipped(&mut report, &path, why);
+                    continue;
+                }
+                Entry::Vacant(v) => {
+                    v.insert(path.to_string());
+                }
+            }
         }
         report.files_seen += 1;
         if opts.since_us.is_some() {
@@ -382,6 +397,17 @@ fn hand_over<E: From<Error>>(
     append(buf)?;
     buf.clear();
     Ok(())
+}
+
+/// A file found but not read, and why.
+fn skipped(report: &mut CcpReport, path: &Utf8Path, why: String) {
+    report.files_skipped += 1;
+    report.file(FileReport {
+        path: path.to_string(),
+        action: "skipped",
+        lines: 0,
+        note: Some(why),
+    });
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {

@@ -510,3 +510,43 @@ fn the_same_request_twice_on_one_line_counts_once() {
     assert_eq!(r.duplicate_lines, 2);
     check_events(&events, 2);
 }
+
+/// A link to a log (under `logs/dev`, where trees link logs of other checkouts), a link back
+/// up the tree and a named pipe with a log's name: the log is read once, the link and the
+/// pipe are listed as skipped with why, and the run neither walks round the loop nor waits
+/// on the pipe.
+#[cfg(unix)]
+#[test]
+fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    write_log(
+        &root,
+        "usage.jsonl",
+        &[dec(T0, "abcd0001", "pass_through"), done(T0 + 1.0, "abcd0001", (7, 3), 200, "ok")],
+    );
+    let dev = root.join("logs/dev/other");
+    std::fs::create_dir_all(&dev).unwrap();
+    std::os::unix::fs::symlink(root.join("logs/usage.jsonl"), dev.join("usage.jsonl")).unwrap();
+    std::os::unix::fs::symlink("..", dev.join("up")).unwrap();
+    let pipe = root.join("logs/usage.jsonl.1");
+    let made = std::process::Command::new("mkfifo").arg(pipe.as_str()).status();
+    let has_pipe = made.is_ok_and(|s| s.success());
+
+    let events = root.join("events.jsonl");
+    let r = run(&opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64), &events);
+    assert_eq!((r.requests, r.input_tokens, r.output_tokens, r.files_read), (1, 7, 3, 1), "{r:?}");
+    let link = r.files.iter().find(|f| f.path == dev.join("usage.jsonl").as_str()).unwrap();
+    assert_eq!(link.action, "skipped");
+    let note = link.note.as_deref().unwrap_or_default();
+    assert!(note.contains(root.join("logs/usage.jsonl").as_str()), "{note}");
+    // The loop `logs/dev/other/up` → `logs/dev` is listed once: the link is met once.
+    assert_eq!(r.files.iter().filter(|f| f.action == "skipped").count(), 1 + usize::from(has_pipe));
+    if has_pipe {
+        let p = r.files.iter().find(|f| f.path == pipe.as_str()).unwrap();
+        assert_eq!(p.action, "skipped");
+        assert!(p.note.as_deref().unwrap_or_default().contains("not a regular file"), "{p:?}");
+    }
+    assert_eq!(r.files_skipped, 1 + u64::from(has_pipe));
+    check_events(&events, 1);
+}

@@ -370,6 +370,15 @@ fn print_text(r: &CcpReport, dry_run: bool) {
         plural(r.placeholder_lines, "placeholder"),
         r.bad_lines
     );
+    for f in r.files.iter().filter(|f| matches!(f.action, "unreadable" | "skipped")) {
+        let note = f.note.as_deref().unwrap_or_default();
+        outln!(
+            "  {} {}: {}",
+            f.action,
+            crate::table::sanitize(&f.path, 400),
+            crate::table::sanitize(note, 400)
+        );
+    }
     if r.pending > 0 {
         outln!("  {} still in flight, joined by the next run", plural(r.pending, "request"));
     }

@@ -325,3 +325,29 @@ fn the_bundled_log_tree_backfills_as_the_readme_says() {
         "{said}"
     );
 }
+
+/// The text report names each file it did not read and why: a link to a log read by its own
+/// path (and the JSON lists it the same way).
+#[cfg(unix)]
+#[test]
+fn the_text_report_says_which_files_were_skipped_and_why() {
+    let s = Scratch::new();
+    let root = s.path().join("ccp");
+    CcpTree::generate(&root, 20, 5).unwrap();
+    let link = root.join("logs/dev/linked/usage.jsonl");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(root.join("logs/usage.jsonl"), &link).unwrap();
+    let out = backfill(&s.path().join("text"), &root, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    let want = format!(
+        "  skipped {}: the same file as {} (a link): read once\n",
+        link.display(),
+        root.join("logs/usage.jsonl").display()
+    );
+    assert!(said.contains(&want), "{said}");
+    let r = json_of(&backfill(&s.path().join("json"), &root, &["--json"]));
+    let files = r["files"].as_array().unwrap();
+    let listed = files.iter().find(|f| f["path"] == link.to_str().unwrap()).unwrap();
+    assert_eq!(listed["action"], "skipped");
+}
