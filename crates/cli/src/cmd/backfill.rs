@@ -148,7 +148,7 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
             print_text(r, a.dry_run);
         }
         if let Some(p) = &py {
-            print_py(p, a.dry_run);
+            print_py(p, a.agentos_py.as_deref(), a.dry_run);
         }
         for p in written {
             outln!("wrote {p}");
@@ -315,7 +315,16 @@ fn append(
     Ok(())
 }
 
-fn print_py(r: &PyReport, dry_run: bool) {
+fn print_py(r: &PyReport, dir: Option<&Utf8Path>, dry_run: bool) {
+    if r.file == "missing" {
+        let dir =
+            dir.map_or(String::new(), |d| format!(" {}", crate::table::sanitize(d.as_str(), 400)));
+        outln!(
+            "Python AgentOS data dir{dir}: no {} there, nothing imported (the Python tool writes it in its data dir)",
+            agentos_backfill::agentos_py::EVENT_LOG
+        );
+        return;
+    }
     let verb = if dry_run { "would import" } else { "imported" };
     outln!(
         "Python AgentOS data dir ({}): {verb} {}, {} already imported, {} lines not events, {} bad",

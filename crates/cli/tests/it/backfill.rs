@@ -128,6 +128,17 @@ fn agentos_py_imports_the_python_event_log_and_rolls_it_up() {
     let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
     c.arg("--data-dir").arg(&data).arg("backfill");
     assert_eq!(c.output().unwrap().status.code(), Some(2));
+
+    // A directory without the Python event log: said so, not "imported 0 events".
+    let empty = s.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agentos"));
+    c.env_remove("AGENTOS_DATA_DIR").env("HOME", &data);
+    c.arg("--data-dir").arg(&data).args(["backfill", "--agentos-py"]).arg(&empty);
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains(&format!("{}: no windows.jsonl there", empty.display())), "{said}");
 }
 
 #[test]
