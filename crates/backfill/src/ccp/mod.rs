@@ -196,7 +196,7 @@ where
             Ok(m) if m.is_file() => m,
             Ok(_) => {
                 let why = "not a regular file (a pipe, socket or device): not read";
-                skipped(&mut report, &path, why.to_owned());
+                skipped(&mut report, &path, "skipped", why.to_owned());
                 continue;
             }
             Err(e) => {
@@ -208,8 +208,13 @@ where
         if (stat.dev, stat.ino) != (0, 0) {
             match identities.entry((stat.dev, stat.ino)) {
                 Entry::Occupied(first) => {
-                    let why = format!("the same file as {} (a link): read once", first.get());
-                    skipped(&mut report, &path, why);
+                    // A link to a log found first by its own path: a copy in all but bytes.
+                    report.duplicate_files += 1;
+                    let why = format!(
+                        "the same file as {} (a link): its lines are that file's, not counted again",
+                        first.get()
+                    );
+                    skipped(&mut report, &path, "copy", why);
                     continue;
                 }
                 Entry::Vacant(v) => {
@@ -399,15 +404,10 @@ fn hand_over<E: From<Error>>(
     Ok(())
 }
 
-/// A file found but not read, and why.
-fn skipped(report: &mut CcpReport, path: &Utf8Path, why: String) {
+/// A file found but not read: what it is (`action`) and why.
+fn skipped(report: &mut CcpReport, path: &Utf8Path, action: &'static str, why: String) {
     report.files_skipped += 1;
-    report.file(FileReport {
-        path: path.to_string(),
-        action: "skipped",
-        lines: 0,
-        note: Some(why),
-    });
+    report.file(FileReport { path: path.to_string(), action, lines: 0, note: Some(why) });
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {

@@ -31,9 +31,8 @@ pub struct FileReport {
     /// The path.
     pub path: String,
     /// `new`, `appended`, `rotated` (a renamed file resumed where it was left), `rewritten`,
-    /// `unchanged` (skipped: a stat told), `copy` (byte-identical to another file),
-    /// `unreadable` or `skipped` (not read: a link to a file read by another path, or not a
-    /// regular file; the note says which).
+    /// `unchanged` (skipped: a stat told), `copy` (byte-identical to another file, or a link
+    /// to a file read by another path), `unreadable`, `skipped` (not a regular file).
     pub action: &'static str,
     /// Lines read from it.
     pub lines: u64,

@@ -512,9 +512,9 @@ fn the_same_request_twice_on_one_line_counts_once() {
 }
 
 /// A link to a log (under `logs/dev`, where trees link logs of other checkouts), a link back
-/// up the tree and a named pipe with a log's name: the log is read once, the link and the
-/// pipe are listed as skipped with why, and the run neither walks round the loop nor waits
-/// on the pipe.
+/// up the tree and a named pipe with a log's name: the log is read once, the link is a copy
+/// of it and the pipe is listed as skipped, each with why, and the run neither walks round the
+/// loop nor waits on the pipe.
 #[cfg(unix)]
 #[test]
 fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
@@ -537,11 +537,13 @@ fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
     let r = run(&opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64), &events);
     assert_eq!((r.requests, r.input_tokens, r.output_tokens, r.files_read), (1, 7, 3, 1), "{r:?}");
     let link = r.files.iter().find(|f| f.path == dev.join("usage.jsonl").as_str()).unwrap();
-    assert_eq!(link.action, "skipped");
+    assert_eq!(link.action, "copy");
     let note = link.note.as_deref().unwrap_or_default();
     assert!(note.contains(root.join("logs/usage.jsonl").as_str()), "{note}");
     // The loop `logs/dev/other/up` → `logs/dev` is listed once: the link is met once.
-    assert_eq!(r.files.iter().filter(|f| f.action == "skipped").count(), 1 + usize::from(has_pipe));
+    assert_eq!(r.duplicate_files, 1);
+    assert_eq!(r.files.iter().filter(|f| f.action == "copy").count(), 1);
+    assert_eq!(r.files.iter().filter(|f| f.action == "skipped").count(), usize::from(has_pipe));
     if has_pipe {
         let p = r.files.iter().find(|f| f.path == pipe.as_str()).unwrap();
         assert_eq!(p.action, "skipped");

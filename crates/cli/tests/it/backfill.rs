@@ -337,28 +337,34 @@ fn the_bundled_log_tree_backfills_as_the_readme_says() {
     );
 }
 
-/// The text report names each file it did not read and why: a link to a log read by its own
-/// path (and the JSON lists it the same way).
+/// The text report names each file it did not read and why (a named pipe with a log's name,
+/// never opened); a link to a log read by its own path counts as a byte-identical copy.
 #[cfg(unix)]
 #[test]
 fn the_text_report_says_which_files_were_skipped_and_why() {
     let s = Scratch::new();
     let root = s.path().join("ccp");
     CcpTree::generate(&root, 20, 5).unwrap();
+    let copies = |r: &Json| r["duplicate_files"].as_u64().unwrap();
+    let before = copies(&json_of(&backfill(&s.path().join("plain"), &root, &["--json"])));
     let link = root.join("logs/dev/linked/usage.jsonl");
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(root.join("logs/usage.jsonl"), &link).unwrap();
+    let pipe = root.join("logs/usage.jsonl.9");
+    let made = Command::new("mkfifo").arg(&pipe).status().unwrap();
+    assert!(made.success());
+
     let out = backfill(&s.path().join("text"), &root, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     let want = format!(
-        "  skipped {}: the same file as {} (a link): read once\n",
-        link.display(),
-        root.join("logs/usage.jsonl").display()
+        "  skipped {}: not a regular file (a pipe, socket or device): not read\n",
+        pipe.display()
     );
     assert!(said.contains(&want), "{said}");
     let r = json_of(&backfill(&s.path().join("json"), &root, &["--json"]));
+    assert_eq!(copies(&r), before + 1);
     let files = r["files"].as_array().unwrap();
     let listed = files.iter().find(|f| f["path"] == link.to_str().unwrap()).unwrap();
-    assert_eq!(listed["action"], "skipped");
+    assert_eq!(listed["action"], "copy");
 }
