@@ -208,13 +208,17 @@ where
         if (stat.dev, stat.ino) != (0, 0) {
             match identities.entry((stat.dev, stat.ino)) {
                 Entry::Occupied(first) => {
-                    // A link to a log found first by its own path: a copy in all but bytes.
-                    report.duplicate_files += 1;
-                    let why = format!(
-                        "the same file as {} (a link): its lines are that file's, not counted again",
-                        first.get()
-                    );
-                    skipped(&mut report, &path, "copy", why);
+                    // A link to a log found first by its own path: a copy in all but bytes,
+                    // unchanged as its original is.
+                    let original = first.get();
+                    let why = format!("the same file as {original} (a link)");
+                    if unchanged.iter().any(|(p, _)| p == original) {
+                        skipped(&mut report, &path, "unchanged", why);
+                    } else {
+                        report.duplicate_files += 1;
+                        let why = format!("{why}: its lines are that file's, not counted again");
+                        skipped(&mut report, &path, "copy", why);
+                    }
                     continue;
                 }
                 Entry::Vacant(v) => {

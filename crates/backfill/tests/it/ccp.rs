@@ -551,4 +551,11 @@ fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
     }
     assert_eq!(r.files_skipped, 1 + u64::from(has_pipe));
     check_events(&events, 1);
+    // Again: the log is unchanged, and so is its link.
+    let again =
+        run(&opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64), &events);
+    assert_eq!((again.requests, again.duplicate_files, again.files_read), (0, 0, 0), "{again:?}");
+    let link = again.files.iter().find(|f| f.path == dev.join("usage.jsonl").as_str()).unwrap();
+    assert_eq!(link.action, "unchanged");
+    check_events(&events, 1);
 }
