@@ -17,12 +17,11 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The import's own state file is damaged or from an unknown version. Removing the
-    /// import state directory makes the next import read everything again; the events it
-    /// writes then carry the same ids, so nothing is counted twice.
-    #[error(
-        "the import state file {path} is damaged ({reason}); remove it to read all sources again"
-    )]
+    /// The import's own state is damaged or from an unknown version: `path` is the file, or
+    /// the state directory when the file cannot be removed alone. Removing it makes the next
+    /// import read everything again; the events it writes then carry the same ids, so nothing
+    /// is counted twice.
+    #[error("the import state {path} is damaged ({reason}); remove it to read all sources again")]
     State {
         /// The file.
         path: Utf8PathBuf,

@@ -529,13 +529,15 @@ fn feed_batch(
     Ok(lines)
 }
 
+/// The requests left in flight by the last run. Damage is reported on the state directory:
+/// the file alone is no way to start over (the lines of those requests are consumed).
 fn load_pending(path: &Utf8Path) -> Result<Vec<Open>, Error> {
     let Some(bytes) = agentos_fsio::read_bounded(path, MAX_PENDING_BYTES)? else {
         return Ok(Vec::new());
     };
     serde_json::from_slice(&bytes).map_err(|e| Error::State {
-        path: path.to_owned(),
-        reason: format!("not a list of pending requests (line {})", e.line()),
+        path: path.parent().unwrap_or(path).to_owned(),
+        reason: format!("{PENDING}: not a list of pending requests (line {})", e.line()),
     })
 }
 

@@ -559,3 +559,31 @@ fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
     assert_eq!(link.action, "unchanged");
     check_events(&events, 1);
 }
+
+/// A damaged list of requests in flight is reported on the state directory (removing the file
+/// alone would not read their lines again); removing the directory, as the error says, reads
+/// everything again.
+#[test]
+fn damaged_pending_requests_name_the_state_dir_to_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(dir.path());
+    write_log(&root, "usage.jsonl", &[dec(T0, "abcd0001", "pass_through")]);
+    let state = root.join("state");
+    let events = root.join("events.jsonl");
+    // Young enough to stay in flight.
+    let o = opts(&root, &state, T0 + 1.0);
+    let r = run(&o, &events);
+    assert_eq!((r.requests, r.pending), (0, 1), "{r:?}");
+    std::fs::write(state.join("pending.json"), "{\"x\":").unwrap();
+    match prepare_ccp(&o, &|_: Progress| {}) {
+        Err(Error::State { path, reason }) => {
+            assert_eq!(path, state);
+            assert!(reason.starts_with("pending.json: "), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|p| p.report().clone())),
+    }
+    std::fs::remove_dir_all(&state).unwrap();
+    let later = opts(&root, &state, T0 + 10.0 * JOIN_WINDOW_SECS as f64);
+    let r = run(&later, &events);
+    assert_eq!((r.requests, r.no_completion), (1, 1), "{r:?}");
+}
