@@ -159,9 +159,10 @@ pub(crate) fn read(root: &Utf8Path) -> CcpResults {
             let text = String::from_utf8_lossy(&b);
             match last_json_block(&text).map(serde_json::from_str::<Vec<ProbeRow>>) {
                 Some(Ok(rows)) => out.glm_limit_probe = Some(rows),
-                Some(Err(e)) => out
-                    .problems
-                    .push(format!("{probe}: last json block: {}", crate::record::json_reason(&e))),
+                Some(Err(e)) => out.problems.push(format!(
+                    "{probe}: last json block: {} (expected a list of {{\"model\", \"gap_seconds_p50\", \"gap_seconds_p95\", \"samples\"}})",
+                    crate::record::json_reason(&e)
+                )),
                 None => out.problems.push(format!("{probe}: no ```json block")),
             }
         }
@@ -291,5 +292,19 @@ mod tests {
         assert_eq!(got.rollups[0].models["m"], [2, 3, 11, 6]);
         assert_eq!(got.summaries.len(), 1);
         assert_eq!(got.summaries[0].modified.len(), 10);
+    }
+
+    /// A last block that is JSON but not the table: reported with what was expected.
+    #[test]
+    fn a_probe_block_of_another_shape_says_what_was_expected() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(t.path()).unwrap();
+        std::fs::create_dir_all(root.join("results")).unwrap();
+        let md = "```json\n{\"model\":\"glm-4.6\"}\n```\n";
+        std::fs::write(root.join("results/GLM_LIMIT_PROBE.md"), md).unwrap();
+        let got = read(root);
+        assert!(got.glm_limit_probe.is_none());
+        assert_eq!(got.problems.len(), 1, "{:?}", got.problems);
+        assert!(got.problems[0].contains("expected a list of {\"model\""), "{:?}", got.problems);
     }
 }
