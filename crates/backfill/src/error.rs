@@ -23,7 +23,7 @@ pub enum Error {
     /// is counted twice.
     #[error("the import state {path} is damaged ({reason}); remove it to read all sources again")]
     State {
-        /// The file.
+        /// The file, or the state directory.
         path: Utf8PathBuf,
         /// What is wrong with it.
         reason: String,

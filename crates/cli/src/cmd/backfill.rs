@@ -147,8 +147,8 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
         if let Some(r) = &ccp {
             print_text(r, a.dry_run);
         }
-        if let Some(p) = &py {
-            print_py(p, a.agentos_py.as_deref(), a.dry_run);
+        if let (Some(p), Some(dir)) = (&py, &a.agentos_py) {
+            print_py(p, dir, a.dry_run);
         }
         for p in written {
             outln!("wrote {p}");
@@ -315,12 +315,11 @@ fn append(
     Ok(())
 }
 
-fn print_py(r: &PyReport, dir: Option<&Utf8Path>, dry_run: bool) {
+fn print_py(r: &PyReport, dir: &Utf8Path, dry_run: bool) {
     if r.file == "missing" {
-        let dir =
-            dir.map_or(String::new(), |d| format!(" {}", crate::table::sanitize(d.as_str(), 400)));
         outln!(
-            "Python AgentOS data dir{dir}: no {} there, nothing imported (the Python tool writes it in its data dir)",
+            "Python AgentOS data dir {}: no {} there, nothing imported (the Python tool writes it in its data dir)",
+            crate::table::sanitize(dir.as_str(), 400),
             agentos_backfill::agentos_py::EVENT_LOG
         );
         return;
