@@ -332,25 +332,19 @@ impl Seen {
 
 #[cfg(test)]
 mod tests {
-    use super::holds;
+    use agentos_testkit::agent_history::Rng;
 
-    fn splitmix(state: &mut u64) -> u64 {
-        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+    use super::holds;
 
     /// The guided search answers as a bisection does: on uniform runs and on runs crowded
     /// at one end (the guess far from the answer), for every element, its neighbours, and
     /// values beyond both ends.
     #[test]
     fn the_guided_search_answers_as_bisection_does() {
-        let mut seed = 7;
+        let mut rng = Rng::new(7);
         for n in [0usize, 1, 63, 64, 65, 1000, 50_000] {
             let uniform: Vec<u128> = (0..n)
-                .map(|_| u128::from(splitmix(&mut seed)) << 64 | u128::from(splitmix(&mut seed)))
+                .map(|_| u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
                 .collect();
             let low: Vec<u128> = (0..n as u128).map(|i| i * 3 + 1).collect();
             let high: Vec<u128> = (0..n as u128).map(|i| u128::MAX - 3 * (n as u128 - i)).collect();
@@ -362,7 +356,7 @@ mod tests {
                     probes.extend([*x, x.wrapping_add(1), x.wrapping_sub(1)]);
                 }
                 for _ in 0..1000 {
-                    probes.push(u128::from(splitmix(&mut seed)) << 64);
+                    probes.push(u128::from(rng.next_u64()) << 64);
                 }
                 for p in probes {
                     assert_eq!(holds(&v, p), v.binary_search(&p).is_ok(), "n {n}, {p}");

@@ -36,6 +36,20 @@ pub(super) fn find(jobs: &[Job], unchanged: &[(String, u64)]) -> Vec<Option<Stri
     out
 }
 
+/// A link to a log found first by its own path, `original`: a copy in all but bytes, never
+/// read. Listed `unchanged` when its original is, else as a `copy` counted as one.
+pub(super) fn link(report: &mut CcpReport, path: &Utf8Path, original: &str, unchanged: bool) {
+    let why = format!("the same file as {original} (a link)");
+    let (action, note) = if unchanged {
+        ("unchanged", why)
+    } else {
+        report.duplicate_files += 1;
+        ("copy", format!("{why}: its lines are that file's, not counted again"))
+    };
+    report.files_skipped += 1;
+    report.file(FileReport { path: path.to_string(), action, lines: 0, note: Some(note) });
+}
+
 /// Count and name the copies not read, and remember each in the ledger as its original is now
 /// remembered (how far it was read, its fingerprint), so the next run skips it as unchanged.
 /// A copy whose original was not read to the size it had when they were compared (it grew

@@ -31,7 +31,6 @@ mod sym;
 #[cfg(test)]
 mod tests;
 
-use std::collections::hash_map::Entry;
 use std::fs::File;
 
 use agentos_event_schema::prices::PriceTable;
@@ -187,7 +186,7 @@ where
 
     // (device, inode) of the files found, and the path each was first found by: the same
     // file by two paths is read once.
-    let mut identities = std::collections::HashMap::new();
+    let mut identities: std::collections::HashMap<(u64, u64), String> = Default::default();
     let mut jobs = Vec::new();
     // (path, size) of the files not read, for the copy check.
     let mut unchanged: Vec<(String, u64)> = Vec::new();
@@ -195,8 +194,7 @@ where
         let meta = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
             Ok(_) => {
-                let why = "not a regular file (a pipe, socket or device): not read";
-                skipped(&mut report, &path, "skipped", why.to_owned());
+                skipped(&mut report, &path, "not a regular file (a pipe, socket or device)");
                 continue;
             }
             Err(e) => {
@@ -205,26 +203,14 @@ where
             }
         };
         let stat = Stat::of(&meta);
-        if (stat.dev, stat.ino) != (0, 0) {
-            match identities.entry((stat.dev, stat.ino)) {
-                Entry::Occupied(first) => {
-                    // A link to a log found first by its own path: a copy in all but bytes,
-                    // unchanged as its original is.
-                    let original = first.get();
-                    let why = format!("the same file as {original} (a link)");
-                    if unchanged.iter().any(|(p, _)| p == original) {
-                        skipped(&mut report, &path, "unchanged", why);
-                    } else {
-                        report.duplicate_files += 1;
-                        let why = format!("{why}: its lines are that file's, not counted again");
-                        skipped(&mut report, &path, "copy", why);
-                    }
-                    continue;
-                }
-                Entry::Vacant(v) => {
-                    v.insert(path.to_string());
-                }
+        let identity = (stat.dev, stat.ino);
+        if identity != (0, 0) {
+            if let Some(original) = identities.get(&identity) {
+                let original_unchanged = unchanged.iter().any(|(p, _)| p == original);
+                copies::link(&mut report, &path, original, original_unchanged);
+                continue;
             }
+            identities.insert(identity, path.to_string());
         }
         report.files_seen += 1;
         if opts.since_us.is_some() {
@@ -408,10 +394,11 @@ fn hand_over<E: From<Error>>(
     Ok(())
 }
 
-/// A file found but not read: what it is (`action`) and why.
-fn skipped(report: &mut CcpReport, path: &Utf8Path, action: &'static str, why: String) {
+/// A file found but not read, and why.
+fn skipped(report: &mut CcpReport, path: &Utf8Path, why: &str) {
     report.files_skipped += 1;
-    report.file(FileReport { path: path.to_string(), action, lines: 0, note: Some(why) });
+    let note = Some(format!("{why}: not read"));
+    report.file(FileReport { path: path.to_string(), action: "skipped", lines: 0, note });
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {

@@ -101,19 +101,18 @@ impl Seen {
     /// Whether `key`, of a line at `at_us`, was seen: by an earlier run or by this one.
     pub fn contains(&mut self, key: u128, at_us: i64) -> Result<bool, Error> {
         let day = at_us.div_euclid(DAY_US);
-        match self.day(day) {
-            Ok(d) => Ok(d.keys.contains_key(&key)),
-            Err(e) => Err(in_dir(&self.state_dir, e)),
-        }
+        let known = self.day(day).map(|d| d.keys.contains_key(&key));
+        known.map_err(|e| in_dir(&self.state_dir, e))
     }
 
     /// Note `key` of a line at `at_us` as seen; `remember`: recorded at the commit too.
     pub fn insert(&mut self, key: u128, at_us: i64, remember: bool) -> Result<(), Error> {
         let day = at_us.div_euclid(DAY_US);
-        let d = match self.day(day) {
-            Ok(d) => d,
-            Err(e) => return Err(in_dir(&self.state_dir, e)),
-        };
+        self.note(day, key, remember).map_err(|e| in_dir(&self.state_dir, e))
+    }
+
+    fn note(&mut self, day: i64, key: u128, remember: bool) -> Result<(), Error> {
+        let d = self.day(day)?;
         if d.keys.insert(key, ()).is_none() {
             if remember {
                 d.fresh.push(key)
@@ -121,7 +120,7 @@ impl Seen {
                 d.passing.push(key)
             }
             self.held += 1;
-            self.let_go(day).map_err(|e| in_dir(&self.state_dir, e))?;
+            self.let_go(day)?;
         }
         Ok(())
     }

@@ -534,7 +534,8 @@ fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
     let has_pipe = made.is_ok_and(|s| s.success());
 
     let events = root.join("events.jsonl");
-    let r = run(&opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64), &events);
+    let o = opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64);
+    let r = run(&o, &events);
     assert_eq!((r.requests, r.input_tokens, r.output_tokens, r.files_read), (1, 7, 3, 1), "{r:?}");
     let link = r.files.iter().find(|f| f.path == dev.join("usage.jsonl").as_str()).unwrap();
     assert_eq!(link.action, "copy");
@@ -552,8 +553,7 @@ fn links_and_pipes_are_listed_not_read_twice_or_waited_on() {
     assert_eq!(r.files_skipped, 1 + u64::from(has_pipe));
     check_events(&events, 1);
     // Again: the log is unchanged, and so is its link.
-    let again =
-        run(&opts(&root, &root.join("state"), T0 + 10.0 * JOIN_WINDOW_SECS as f64), &events);
+    let again = run(&o, &events);
     assert_eq!((again.requests, again.duplicate_files, again.files_read), (0, 0, 0), "{again:?}");
     let link = again.files.iter().find(|f| f.path == dev.join("usage.jsonl").as_str()).unwrap();
     assert_eq!(link.action, "unchanged");
