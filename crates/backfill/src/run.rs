@@ -167,8 +167,8 @@ struct Job {
 const LEDGER: &str = "ledger.json";
 /// Turns rendered per batch (about 5 MB of lines).
 const BATCH_TURNS: usize = 8192;
-/// Session lines per batch.
-const BATCH_BYTES: usize = 4 << 20;
+/// Session lines per batch (about 1 MB: still in the core's cache when written).
+const BATCH_BYTES: usize = 1 << 20;
 const LOCK: &str = "import.lock";
 
 /// Find and read what changed since the last run; plan the events. Writes nothing but the

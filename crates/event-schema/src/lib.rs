@@ -10,7 +10,8 @@
 //! [`validate`] (feature `validate`, off by default) checks a `serde_json::Value` against it,
 //! returning every violation with its JSON pointer. [`provider`] is the one model → provider
 //! table; [`prices`] the dated token price table and its model-family matcher; [`scan`] the
-//! byte-level help the fast line readers share.
+//! byte-level help the fast line readers share; [`facts`] what a writer hands a reader in the
+//! same process instead of the line.
 //!
 //! What it is not: it does no I/O (no files, no network, no clock except when asked for a fresh
 //! id or timestamp), computes no metrics and makes no privacy decisions.
@@ -26,6 +27,7 @@
 
 pub mod catalog;
 pub mod ccp;
+pub mod facts;
 mod ids;
 mod nullable;
 pub mod prices;

@@ -350,6 +350,32 @@ fn run(
     resume: bool,
     rows: bool,
 ) -> Result<Option<Rollup>, Error> {
+    match read_to_end(paths, opts, checkpoint, resume, rows)? {
+        Some(read) => read.close(opts, checkpoint, rows),
+        None => Ok(None),
+    }
+}
+
+/// A rollup that has read every input to its end, neither saved nor finished yet.
+pub(crate) struct ReadToEnd {
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) totals: Totals,
+    pub(crate) generation: u64,
+    /// Per input: the bytes and lines of whole lines consumed.
+    pub(crate) reached: Vec<(u64, u64)>,
+    /// Diagnostics of the consumed lines, over every run.
+    pub(crate) consumed_diags: u64,
+    loaded_ids: IdsRef,
+}
+
+/// [`run`]'s reading: resumed from the checkpoint when `resume` and it fits; `None` as there.
+pub(crate) fn read_to_end(
+    paths: &[Utf8PathBuf],
+    opts: &SummaryOptions,
+    checkpoint: &Utf8Path,
+    resume: bool,
+    rows: bool,
+) -> Result<Option<ReadToEnd>, Error> {
     let inputs = open_inputs(paths)?;
     let dir = checkpoint.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
     let resumed = resume.then(|| load(checkpoint)).flatten().and_then(|l| {
@@ -371,7 +397,7 @@ fn run(
         let stored = Stored::open(&dir, l.header.sessions.clone(), &l.header.acc.sessions, lazy)?;
         Some((Seen::from_sorted(base, l.delta)?, stored, l.header))
     });
-    let (mut totals, generation, starts, mut consumed_diags, loaded_ids) = match resumed {
+    let (totals, generation, starts, consumed_diags, loaded_ids) = match resumed {
         Some((seen, stored, header)) => {
             let starts: Vec<(u64, u64)> =
                 header.files.iter().map(|m| (m.offset, m.lines)).collect();
@@ -387,38 +413,71 @@ fn run(
         }
         None => (Totals::default(), 0, vec![(0, 0); inputs.len()], 0, IdsRef::default()),
     };
-    let mut marks = Vec::with_capacity(inputs.len());
-    for (input, (offset, lines)) in inputs.iter().zip(starts) {
-        let read_err = |source| Error::Read { path: input.path.clone(), source };
-        let Some(mut f) = input.file.as_ref() else {
-            marks.push(mark(input, 0, 0).map_err(read_err)?);
-            continue;
+    let mut read =
+        ReadToEnd { inputs, totals, generation, reached: starts, consumed_diags, loaded_ids };
+    for i in 0..read.inputs.len() {
+        read.read_rest(i, opts)?;
+    }
+    Ok(Some(read))
+}
+
+impl ReadToEnd {
+    /// Read input `i` from where it was reached to its end.
+    pub(crate) fn read_rest(&mut self, i: usize, opts: &SummaryOptions) -> Result<(), Error> {
+        let (Some(input), Some(reached)) = (self.inputs.get(i), self.reached.get_mut(i)) else {
+            return Ok(());
         };
+        let Some(mut f) = input.file.as_ref() else {
+            return Ok(());
+        };
+        let (offset, lines) = *reached;
+        let read_err = |source| Error::Read { path: input.path.clone(), source };
         f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
-        let span = scan(input.idx, generation, &input.path, f, opts, lines, &mut totals)?;
-        consumed_diags += span.diagnostics;
-        marks.push(mark(input, offset + span.bytes, lines + span.lines).map_err(read_err)?);
+        let span = scan(input.idx, self.generation, &input.path, f, opts, lines, &mut self.totals)?;
+        self.consumed_diags += span.diagnostics;
+        *reached = (offset + span.bytes, lines + span.lines);
+        Ok(())
     }
-    let Some(seen) = std::mem::take(&mut totals.seen).into_parts() else {
-        return Ok(None);
-    };
-    if totals.stored.failed() {
-        return Ok(None);
+
+    /// Save the checkpoint and finish the rollup; `None` as [`run`] says.
+    pub(crate) fn close(
+        mut self,
+        opts: &SummaryOptions,
+        checkpoint: &Utf8Path,
+        rows: bool,
+    ) -> Result<Option<Rollup>, Error> {
+        let mut marks = Vec::with_capacity(self.inputs.len());
+        for (input, (offset, lines)) in self.inputs.iter().zip(&self.reached) {
+            let read_err = |source| Error::Read { path: input.path.clone(), source };
+            marks.push(mark(input, *offset, *lines).map_err(read_err)?);
+        }
+        let mut totals = self.totals;
+        let Some(seen) = std::mem::take(&mut totals.seen).into_parts() else {
+            return Ok(None);
+        };
+        if totals.stored.failed() {
+            return Ok(None);
+        }
+        let Some(compact) = totals.stored.compact(&totals.acc.sessions) else {
+            return Ok(None);
+        };
+        let header = HeaderOut {
+            generation: self.generation,
+            ids: IdsRef::default(),
+            sessions: SessRef::default(),
+            files: &marks,
+            diagnostics: self.consumed_diags,
+            duplicates: totals.duplicates,
+            acc: &totals.acc,
+        };
+        let parts = Parts {
+            seen,
+            loaded_ids: std::mem::take(&mut self.loaded_ids),
+            stored: &totals.stored,
+            compact,
+        };
+        // Not fatal: without a checkpoint the next call reads everything.
+        let _ = save(checkpoint, header, parts);
+        finish(totals, opts, rows).map(Some)
     }
-    let Some(compact) = totals.stored.compact(&totals.acc.sessions) else {
-        return Ok(None);
-    };
-    let header = HeaderOut {
-        generation,
-        ids: IdsRef::default(),
-        sessions: SessRef::default(),
-        files: &marks,
-        diagnostics: consumed_diags,
-        duplicates: totals.duplicates,
-        acc: &totals.acc,
-    };
-    let parts = Parts { seen, loaded_ids, stored: &totals.stored, compact };
-    // Not fatal: without a checkpoint the next call reads everything.
-    let _ = save(checkpoint, header, parts);
-    finish(totals, opts, rows).map(Some)
 }

@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 mod acc;
+mod appending;
 mod basefile;
 mod checkpoint;
 mod chunks;
@@ -66,6 +67,7 @@ use camino::Utf8PathBuf;
 
 pub use acc::MAX_MAGNITUDE;
 pub use agentos_event_schema::v1::MetricsSummary;
+pub use appending::{Appending, summarize_appending};
 pub use checkpoint::{refresh_incremental, summarize_incremental};
 pub(crate) use fsio::write_atomic;
 pub use fsio::{read_summary, write_summary};

@@ -30,7 +30,7 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         self.diagnostics += 1;
         if self.kept.len() < MAX_KEPT_DIAGNOSTICS {
             self.kept.push(d);

@@ -431,7 +431,7 @@ pub(crate) struct ValueCheck {
     pub(crate) evidence_refs: StrSeq,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[allow(dead_code)]
 pub(crate) struct DecisionCheck {
     pub(crate) reroute_mode: Option<StrCheck>,

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
+use agentos_event_schema::facts::{self, CcpFacts, CostFacts};
 use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
 use agentos_event_schema::provider::provider_for_model;
 use agentos_event_schema::v1::{Decision, Event};
@@ -216,17 +217,28 @@ impl<'a> Renderer<'a> {
 
     /// Append `r` to `o` as one compact JSON line (no newline), written by hand: the bytes
     /// serde writes for the same event (a test holds them equal), without its per-byte
-    /// escaping of the ids and times this module makes. On an error `o` is as it was.
-    pub fn render(&mut self, r: &Request, o: &mut String) -> Result<(), Error> {
+    /// escaping of the ids and times this module makes. `tell` is told what the line says
+    /// (when it was written). On an error `o` is as it was.
+    pub fn render(
+        &mut self,
+        r: &Request,
+        o: &mut String,
+        tell: &mut dyn FnMut(&facts::TurnFacts<'_>),
+    ) -> Result<(), Error> {
         let at = o.len();
-        let written = self.write(r, o);
+        let written = self.write(r, o, tell);
         if written.is_err() {
             o.truncate(at);
         }
         written
     }
 
-    fn write(&mut self, r: &Request, o: &mut String) -> Result<(), Error> {
+    fn write(
+        &mut self,
+        r: &Request,
+        o: &mut String,
+        tell: &mut dyn FnMut(&facts::TurnFacts<'_>),
+    ) -> Result<(), Error> {
         let key = r.key.to_le_bytes();
         let event_id = events::uuid(&[b"agentos-backfill/ccp-turn-event", &key]);
         let turn_id = events::uuid(&[b"agentos-backfill/ccp-turn", &key]);
@@ -255,11 +267,13 @@ impl<'a> Renderer<'a> {
         raw(o, agentos_event_schema::v1::SCHEMA_VERSION);
         raw(o, r#"","turn":{"turn_id":""#);
         raw(o, turn_id.as_str());
-        raw(o, r#"","session_id":"ccp-"#);
+        raw(o, r#"","session_id":""#);
         // The session is the decision's UTC day.
         let mut day_buf = [0u8; 27];
         let decided = crate::line::timestamp(&mut day_buf, r.at_us);
-        raw(o, decided.get(..10).unwrap_or(decided));
+        let mut session_buf = [0u8; 14];
+        let session_id = session_of_day(&mut session_buf, decided);
+        raw(o, session_id);
         raw(o, r#"","model":"#);
         string(o, model)?;
         raw(o, r#","subagent":"#);
@@ -269,20 +283,19 @@ impl<'a> Renderer<'a> {
         raw(o, r#","tokens_out":"#);
         count(o, r.tokens_out);
         raw(o, r#","input_kind":"text","latency_ms":"#);
-        float(o, r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max));
+        let latency_ms = r.latency_ms.min(agentos_event_schema::v1::limits::LATENCY_MS.max);
+        float(o, latency_ms);
         raw(o, r#","attribution":{},"capacity_used":null,"responded_at":""#);
         raw(o, ts);
         raw(o, r#"","ccp":{"source":"ccp-usage-log","rid":"#);
         string(o, &r.rid)?;
         raw(o, r#","end":""#);
-        raw(
-            o,
-            match r.end {
-                Some(End::Completed) | None => "completed",
-                Some(End::Error) => "error",
-                Some(End::NoCompletion) => "no_completion",
-            },
-        );
+        let end = match r.end {
+            Some(End::Completed) | None => "completed",
+            Some(End::Error) => "error",
+            Some(End::NoCompletion) => "no_completion",
+        };
+        raw(o, end);
         raw(o, r#"","failed":"#);
         let failed = matches!(r.end, Some(End::Error | End::NoCompletion));
         raw(o, if failed { "true" } else { "false" });
@@ -321,6 +334,7 @@ impl<'a> Renderer<'a> {
             string(o, &r.decision)?;
         }
         raw(o, "}}");
+        let cost = cost.filter(|_| self.prices.is_some());
         if let (Some(usd), Some(table)) = (cost, self.prices) {
             raw(o, r#","cost":{"provider":"#);
             string(o, provider)?;
@@ -367,8 +381,39 @@ impl<'a> Renderer<'a> {
             raw(o, "}");
         }
         raw(o, "}");
+        tell(&facts::TurnFacts {
+            event_id: event_id.as_str(),
+            ts_us: at,
+            session_id,
+            model,
+            tokens_in: r.tokens_in,
+            tokens_out: r.tokens_out,
+            latency_ms,
+            responded_at_us: Some(at),
+            ccp: Some(CcpFacts {
+                end,
+                failed,
+                status: r.status,
+                fallbacks: u64::from(r.fallbacks),
+                first_attempt_status: r.first_status,
+                err_type: &r.err_type,
+                ttft_ms: r.ttft_ms,
+                stream_ms: r.stream_ms,
+            }),
+            cost: cost.map(|estimated_usd| CostFacts { provider, estimated_usd }),
+            reroute_decision: r.reroute_decision.as_deref().filter(|_| !first),
+        });
         Ok(())
     }
+}
+
+/// `ccp-` and the `YYYY-MM-DD` that starts `decided` (a timestamp), in `buf`.
+fn session_of_day<'b>(buf: &'b mut [u8; 14], decided: &str) -> &'b str {
+    buf[..4].copy_from_slice(b"ccp-");
+    for (to, from) in buf[4..].iter_mut().zip(decided.bytes()) {
+        *to = from;
+    }
+    std::str::from_utf8(buf).unwrap_or("ccp-")
 }
 
 #[cfg(test)]
@@ -445,6 +490,40 @@ mod tests {
     }
 
     /// The fast renderer writes the event the typed reference builds, for every shape.
+    /// The facts read from the line itself (the independent side of the comparison).
+    fn facts_of_line(v: &Value) -> facts::TurnFacts<'_> {
+        fn s(v: &Value) -> &str {
+            v.as_str().unwrap_or_default()
+        }
+        let us = |v: &Value| v.as_str().map(|t| t.parse::<Timestamp>().unwrap().as_unix_micros());
+        let (t, c) = (&v["turn"], &v["turn"]["ccp"]);
+        facts::TurnFacts {
+            event_id: s(&v["event_id"]),
+            ts_us: us(&v["ts"]).unwrap(),
+            session_id: s(&t["session_id"]),
+            model: s(&t["model"]),
+            tokens_in: t["tokens_in"].as_u64().unwrap(),
+            tokens_out: t["tokens_out"].as_u64().unwrap(),
+            latency_ms: t["latency_ms"].as_f64().unwrap(),
+            responded_at_us: us(&t["responded_at"]),
+            ccp: Some(CcpFacts {
+                end: s(&c["end"]),
+                failed: c["failed"].as_bool().unwrap(),
+                status: c["status"].as_i64(),
+                fallbacks: c["fallbacks"].as_u64().unwrap(),
+                first_attempt_status: c["first_attempt_status"].as_i64(),
+                err_type: s(&c["err_type"]),
+                ttft_ms: c["ttft_ms"].as_f64(),
+                stream_ms: c["stream_ms"].as_f64(),
+            }),
+            cost: v.get("cost").map(|c| CostFacts {
+                provider: s(&c["provider"]),
+                estimated_usd: c["estimated_usd"].as_f64().unwrap(),
+            }),
+            reroute_decision: v.get("decision").and_then(|d| d.get("reroute_decision")).map(s),
+        }
+    }
+
     #[test]
     fn renderer_equals_the_typed_reference() {
         let table = PriceTable::bundled();
@@ -456,10 +535,16 @@ mod tests {
                 let derived = renderer.render_serde(&r).unwrap();
                 // Appended after what the buffer holds.
                 let mut out = String::from("{}\n");
-                renderer.render(&r, &mut out).unwrap();
+                let mut told = Vec::new();
+                renderer.render(&r, &mut out, &mut |f| told.push(format!("{f:?}"))).unwrap();
                 let line = out.strip_prefix("{}\n").unwrap();
                 assert_eq!(line, derived, "the hand-written line is serde's, byte for byte");
                 let fast: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(
+                    told,
+                    [format!("{:?}", facts_of_line(&fast))],
+                    "the facts told are the line's"
+                );
                 let typed: serde_json::Value =
                     serde_json::from_str(&turn_line(&r, prices).unwrap()).unwrap();
                 assert_eq!(fast, typed);

@@ -36,6 +36,7 @@ use std::fs::File;
 use agentos_event_schema::prices::PriceTable;
 use camino::{Utf8Path, Utf8PathBuf};
 
+pub use agentos_event_schema::facts::TurnFacts;
 pub use join::JOIN_WINDOW_SECS;
 pub use report::{CcpReport, FileReport, MAX_LISTED, ModelCounts};
 pub use results::{CcpResults, MetricsFile, ProbeRow, RollupFile, SummaryFile, UsageSnapshot};
@@ -102,8 +103,10 @@ struct Job {
     action: &'static str,
 }
 
-/// Event lines handed to the appender at a time (about 4 MB of whole lines).
-const BATCH_BYTES: usize = 4 << 20;
+/// Event lines handed to the appender at a time (about 1 MB of whole lines): small enough to
+/// be still in the core's cache when the kernel copies them into the page cache (4 MB batches
+/// doubled the kernel's time, `docs/benchmarks.md`).
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Read what changed under `opts.root` since the last run, join the requests and render their
 /// events to a spool in the state directory, handed over later by
@@ -115,7 +118,7 @@ pub fn prepare_ccp(
 ) -> Result<CcpPending, Error> {
     let path = opts.state_dir.join(SPOOL);
     let mut spool: Option<SpoolWriter> = None;
-    let run = backfill_ccp(opts, progress, |lines: &str| -> Result<(), Error> {
+    let run = backfill_ccp(opts, progress, &mut |lines: &str| -> Result<(), Error> {
         let w = match &mut spool {
             Some(w) => w,
             None => spool.insert(SpoolWriter::create(&path)?),
@@ -142,22 +145,38 @@ pub fn prepare_ccp(
     }
 }
 
+/// Where [`backfill_ccp`] puts the events it renders, called on its rendering thread. Any
+/// `FnMut(&str) -> Result<(), E>` is one that takes the lines alone.
+pub trait EventSink<E>: Send {
+    /// Whole event lines, each ending in `\n` (about 1 MB at a time), in order.
+    fn lines(&mut self, lines: &str) -> Result<(), E>;
+    /// What the next event line says, told as it is rendered (before the batch holding it
+    /// reaches [`EventSink::lines`]): one call per line, in the lines' order.
+    fn turn(&mut self, _facts: &TurnFacts<'_>) {}
+}
+
+impl<E, F: FnMut(&str) -> Result<(), E> + Send> EventSink<E> for F {
+    fn lines(&mut self, lines: &str) -> Result<(), E> {
+        self(lines)
+    }
+}
+
 /// Read what changed under `opts.root` since the last run, join the requests and hand their
-/// event lines to `append` as they are rendered, in batches of whole lines (each ending in
-/// `\n`, about 4 MB), on the rendering thread: each event is written once. The ledger, seen
+/// event lines to `sink` as they are rendered, in batches of whole lines, on the rendering
+/// thread: each event is written once. The ledger, seen
 /// keys and pending decisions are only written by [`CcpPending::commit`], which the caller
 /// calls after forcing the appended lines to disk; a run that fails or is interrupted before
 /// that leaves them as they were, so the next run renders exactly the same events again (same
 /// ids, same bytes: readers drop the repeats by `event_id`). `progress` is called after each
 /// file.
-pub fn backfill_ccp<E, F>(
+pub fn backfill_ccp<E, S>(
     opts: &CcpOptions,
     progress: &(dyn Fn(Progress) + Sync),
-    mut append: F,
+    sink: &mut S,
 ) -> Result<CcpPending, E>
 where
     E: From<Error> + Send,
-    F: FnMut(&str) -> Result<(), E> + Send,
+    S: EventSink<E> + ?Sized,
 {
     let dir = &opts.state_dir;
     let lock = lock_state_dir(dir, LOCK)?;
@@ -288,7 +307,6 @@ where
     // Rendering and writing the events runs on a thread of its own, fed batches of requests.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
     let prices = opts.prices.as_ref();
-    let append = &mut append;
     let entries: Vec<Option<FileEntry>> = jobs
         .iter()
         .map(|job| job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned())
@@ -299,14 +317,14 @@ where
             let mut buf = String::with_capacity(BATCH_BYTES + (64 << 10));
             for batch in rx {
                 for r in &batch {
-                    renderer.render(r, &mut buf)?;
+                    renderer.render(r, &mut buf, &mut |facts| sink.turn(facts))?;
                     buf.push('\n');
-                }
-                if buf.len() >= BATCH_BYTES {
-                    hand_over(&mut buf, append)?;
+                    if buf.len() >= BATCH_BYTES {
+                        hand_over(&mut buf, sink)?;
+                    }
                 }
             }
-            hand_over(&mut buf, append)
+            hand_over(&mut buf, sink)
         });
         let mut sink = Sink {
             report: &mut report,
@@ -381,15 +399,12 @@ where
     Ok(finish(pending_out, report, ledger))
 }
 
-/// Hand the whole lines in `buf` to `append` and empty it.
-fn hand_over<E: From<Error>>(
-    buf: &mut String,
-    append: &mut impl FnMut(&str) -> Result<(), E>,
-) -> Result<(), E> {
+/// Hand the whole lines in `buf` to `sink` and empty it.
+fn hand_over<E, S: EventSink<E> + ?Sized>(buf: &mut String, sink: &mut S) -> Result<(), E> {
     if buf.is_empty() {
         return Ok(());
     }
-    append(buf)?;
+    sink.lines(buf)?;
     buf.clear();
     Ok(())
 }

@@ -28,7 +28,7 @@ fn run(
         prices: None,
     };
     let mut events = String::new();
-    let pending = backfill_ccp(&opts, &|_| {}, |lines: &str| -> Result<(), Error> {
+    let pending = backfill_ccp(&opts, &|_| {}, &mut |lines: &str| -> Result<(), Error> {
         events.push_str(lines);
         Ok(())
     })

@@ -20,7 +20,7 @@ fn direct(o: &CcpOptions, events: &Utf8Path) -> (CcpReport, u64) {
     let mut out = std::fs::OpenOptions::new().create(true).append(true).open(events).unwrap();
     let spool = o.state_dir.join("spool.jsonl");
     let mut batches = 0u64;
-    let pending = backfill_ccp(o, &|_: Progress| {}, |lines: &str| -> Result<(), Error> {
+    let pending = backfill_ccp(o, &|_: Progress| {}, &mut |lines: &str| -> Result<(), Error> {
         assert!(!spool.exists(), "the events went through the spool");
         assert!(lines.ends_with('\n') && !lines.contains("\n\n"), "whole lines");
         batches += 1;
@@ -71,7 +71,7 @@ fn an_interrupted_append_commits_nothing_and_the_next_run_writes_the_same_events
     let o = opts(&root, &state, later(&tree));
     // The first batch is cut in the middle of a line (a crash mid-write), then the run fails.
     let mut torn = Vec::new();
-    let err = backfill_ccp(&o, &|_: Progress| {}, |lines: &str| -> Result<(), Error> {
+    let err = backfill_ccp(&o, &|_: Progress| {}, &mut |lines: &str| -> Result<(), Error> {
         let cut = lines.len() / 2;
         torn = lines.as_bytes()[..cut].to_vec();
         std::fs::write(&events, &torn).map_err(|e| io_err(&events, e))?;

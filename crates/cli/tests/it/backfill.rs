@@ -368,3 +368,49 @@ fn the_text_report_says_which_files_were_skipped_and_why() {
     let listed = files.iter().find(|f| f["path"] == link.to_str().unwrap()).unwrap();
     assert_eq!(listed["action"], "copy");
 }
+
+/// `metrics_summary.json` of `data`, without the time it was written.
+fn summary_of(data: &Path) -> Json {
+    let mut s: Json =
+        serde_json::from_slice(&std::fs::read(data.join("metrics_summary.json")).unwrap()).unwrap();
+    s.as_object_mut().unwrap().remove("generated_at");
+    s
+}
+
+#[test]
+fn the_summary_refreshed_as_the_events_are_written_is_the_one_read_back() {
+    let s = Scratch::new();
+    let root = s.path().join("ccp");
+    let tree = CcpTree::generate(&root, 400, 33).unwrap();
+    let data = s.path().join("data");
+    // The log held lines already, rolled up once: a bad one and one appended since.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("events.jsonl"), "not an event\n").unwrap();
+    let rolled = crate::rollup::agentos(&["--data-dir", data.to_str().unwrap(), "rollup"]);
+    assert!(rolled.status.success(), "{}", text(&rolled.stderr));
+    std::fs::write(data.join("events.jsonl"), "not an event\n{\"type\":\"other\"}\n").unwrap();
+    // Two backfills: the days from the middle one on, then the rest.
+    let days: Vec<&String> = tree.truth.by_day.keys().collect();
+    let middle = days[days.len() / 2].as_str();
+    let first = json_of(&backfill(&data, &root, &["--json", "--since", middle]));
+    let second = json_of(&backfill(&data, &root, &["--json"]));
+    let requests = first["requests"].as_u64().unwrap() + second["requests"].as_u64().unwrap();
+    assert_eq!(requests, tree.truth.requests);
+    assert!(first["requests"].as_u64().unwrap() > 0 && second["requests"].as_u64().unwrap() > 0);
+
+    // The same log, rolled up by reading every line of it.
+    let copy = s.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(data.join("events.jsonl"), copy.join("events.jsonl")).unwrap();
+    let full = crate::rollup::agentos(&["--data-dir", copy.to_str().unwrap(), "rollup", "--full"]);
+    assert!(full.status.success(), "{}", text(&full.stderr));
+    let want = summary_of(&copy);
+    assert_eq!(want["turns"], tree.truth.requests);
+    assert_eq!(want["diagnostics"], 1);
+    assert_eq!(summary_of(&data), want);
+
+    // The checkpoint it left resumes like a rollup's.
+    let again = crate::rollup::agentos(&["--data-dir", data.to_str().unwrap(), "rollup"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(summary_of(&data), want);
+}

@@ -12,6 +12,7 @@ use crate::efficiency::{Observation, estimate};
 use crate::progress::{replace_section, update_progress_log, update_trend};
 use crate::*;
 
+mod appending;
 mod dedupe;
 mod features;
 mod merge_props;

@@ -5,6 +5,8 @@
 //! events under the event log's lock as they are rendered (spooled first with `--strict`),
 //! syncs, commits, and reports.
 
+mod sink;
+
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
@@ -15,12 +17,15 @@ use agentos_ccc_client::{Appender, JsonlLog};
 use agentos_event_schema::Timestamp;
 use agentos_rollup::model_trend::ModelDay;
 use agentos_rollup::usage::{data_dir_prices, load_prices};
-use agentos_rollup::{CHECKPOINT_FILE, SummaryOptions, read_model_health, summarize_incremental};
+use agentos_rollup::{
+    Appending, CHECKPOINT_FILE, SummaryOptions, read_model_health, summarize_incremental,
+};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::json;
 
 use super::import::Bar;
 use crate::{Global, plural};
+use sink::LogSink;
 
 /// Arguments of `backfill`.
 #[derive(Debug, clap::Args)]
@@ -89,6 +94,7 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
         Some(root) => Some(backfill_ccp(&a, root, &data_dir, since_us, &events)?),
         None => None,
     };
+    let fed = ccp_run.as_mut().and_then(CcpRun::take_fed);
     let py = match &a.agentos_py {
         Some(dir) => {
             // The Python events go after the CCP ones, once those are committed.
@@ -110,7 +116,7 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let (ccp, (written, trend)) = std::thread::scope(|s| -> anyhow::Result<_> {
         let committed = s.spawn(|| ccp_run.map(CcpRun::commit).transpose());
         let summary = if refresh {
-            match refresh_summary(&data_dir, &events, health.as_deref()) {
+            match refresh_summary(&data_dir, &events, health.as_deref(), fed) {
                 Ok(done) => done,
                 Err(e) => {
                     eprintln!(
@@ -166,8 +172,8 @@ enum CcpRun {
     /// Nothing left to do (a dry run, or committed already).
     Done(CcpReport),
     /// The ledger, index and pending decisions still to commit; the event log's lock is held
-    /// until then.
-    Synced { pending: CcpPending, _lock: Option<Appender> },
+    /// until then. `fed`: the summary's rollup, given every event written, and their bytes.
+    Synced { pending: CcpPending, _lock: Option<Appender>, fed: Option<(Appending, u64)> },
 }
 
 impl CcpRun {
@@ -181,7 +187,15 @@ impl CcpRun {
     fn commit(self) -> anyhow::Result<CcpReport> {
         match self {
             CcpRun::Done(r) => Ok(r),
-            CcpRun::Synced { pending, _lock } => pending.commit().map_err(fail),
+            CcpRun::Synced { pending, .. } => pending.commit().map_err(fail),
+        }
+    }
+
+    /// The summary's rollup fed the events written, to finish after the commit.
+    fn take_fed(&mut self) -> Option<(Appending, u64)> {
+        match self {
+            CcpRun::Done(_) => None,
+            CcpRun::Synced { fed, .. } => fed.take(),
         }
     }
 }
@@ -221,25 +235,19 @@ fn backfill_ccp(
             return Ok(CcpRun::Done(pending.report().clone()));
         }
         append(|f| pending.write_event_batches(f), pending.report().events, events)?;
-        return Ok(CcpRun::Synced { pending, _lock: None });
+        return Ok(CcpRun::Synced { pending, _lock: None, fed: None });
     }
     // Each batch of event lines goes straight to the event log, under its lock (taken at the
-    // first batch, held to the end); one fsync at the end, then the ledger is committed. A
+    // first event, held to the end); one fsync at the end, then the ledger is committed. A
     // crash before the commit leaves whole lines (and at worst a torn last one the readers
     // skip); the next run writes the same events again, which readers drop by `event_id`.
-    let log = JsonlLog::new(events);
-    let mut appender: Option<Appender> = None;
-    let dry_run = a.dry_run;
-    let pending = ccp::backfill_ccp(&opts, &draw, |lines: &str| -> anyhow::Result<()> {
-        if dry_run {
-            return Ok(());
-        }
-        let out = match &mut appender {
-            Some(out) => out,
-            None => appender.insert(log.appender()?),
-        };
-        Ok(out.append_lines(lines)?)
-    });
+    let mut dry = |_: &str| -> anyhow::Result<()> { Ok(()) };
+    let mut sink = LogSink::new(events, data_dir, !a.no_summary);
+    let pending = if a.dry_run {
+        ccp::backfill_ccp(&opts, &draw, &mut dry)
+    } else {
+        ccp::backfill_ccp(&opts, &draw, &mut sink)
+    };
     if let Some(b) = &bar {
         b.clear();
     }
@@ -247,13 +255,14 @@ fn backfill_ccp(
         Ok(e) => fail(e),
         Err(e) => e,
     })?;
-    if let Some(out) = &appender {
-        out.sync()?;
-    }
     if a.dry_run {
         return Ok(CcpRun::Done(pending.report().clone()));
     }
-    Ok(CcpRun::Synced { pending, _lock: appender })
+    let written = sink.into_written();
+    if let Some(out) = &written.lock {
+        out.sync()?;
+    }
+    Ok(CcpRun::Synced { pending, _lock: written.lock, fed: written.summary })
 }
 
 fn backfill_py(
@@ -281,19 +290,27 @@ fn backfill_py(
     pending.commit().map_err(fail)
 }
 
-/// Roll the data dir's log up from its checkpoint, as `agentos rollup` does; the paths written
-/// and the trend per day × model.
+/// Roll the data dir's log up from its checkpoint, as `agentos rollup` does (finishing `fed`,
+/// the rollup given the backfill's events as they were written, when there is one); the paths
+/// written and the trend per day × model.
 fn refresh_summary(
     data_dir: &Utf8Path,
     events: &Utf8Path,
     usage_json: Option<&Utf8Path>,
+    fed: Option<(Appending, u64)>,
 ) -> anyhow::Result<(Vec<Utf8PathBuf>, Vec<ModelDay>)> {
     let checkpoint = data_dir.join(CHECKPOINT_FILE);
-    let opts = SummaryOptions {
-        model_health: usage_json.map(read_model_health).transpose()?,
-        ..SummaryOptions::default()
+    let model_health = usage_json.map(read_model_health).transpose()?;
+    let r = match fed {
+        Some((mut rollup, appended)) => {
+            rollup.set_model_health(model_health);
+            rollup.finish(appended)?
+        }
+        None => {
+            let opts = SummaryOptions { model_health, ..SummaryOptions::default() };
+            summarize_incremental(&[events.to_owned()], &opts, &checkpoint)?
+        }
     };
-    let r = summarize_incremental(&[events.to_owned()], &opts, &checkpoint)?;
     let paths = super::rollup::write_outputs(&r, &data_dir.join("metrics_summary.json"))?;
     Ok((paths, r.model_days))
 }
