@@ -6,6 +6,9 @@
 //! - `ccp_backfill_first`: the first `agentos backfill --ccp-root` into an empty data dir
 //!   (goal: wall ≤ 15× `wc -l`), alternating with `wc -l`; its summary refresh included, and
 //!   `ccp_backfill_events` the same without it (`--no-summary`);
+//! - `ccp_backfill_onto_history`: the backfill of the first ~80 % of the days into a data dir
+//!   whose log holds the rest already, rolled up (its summary refresh then resumes from a
+//!   checkpoint with a base of ids);
 //! - `ccp_backfill_rerun`: `agentos backfill` again with nothing new (goal ≤ 5 % of the first);
 //! - `ccp_backfill_check`: requests, tokens and bad lines against the generator's truth.
 //!
@@ -179,6 +182,34 @@ fn run(root: &Path, lines: u64) -> Res<()> {
     line(
         "ccp_backfill_check",
         &[("requests", t.requests.to_string()), ("mismatches", mismatches.to_string())],
+    );
+
+    // The later days first (written and rolled up), then everything: the earlier days are new.
+    let days: Vec<&String> = t.by_day.keys().collect();
+    let since = days.get(days.len() * 4 / 5).map_or("2026-11-08", |d| d.as_str());
+    let later = root.join("later");
+    let _ = std::fs::remove_dir_all(&later);
+    measure(backfill(&home, &later, &ccp, &["--since", since]), &out)?.check("the later days")?;
+    let mut onto = Vec::new();
+    for i in 0..RUNS {
+        let onto_dir = root.join("onto");
+        let _ = std::fs::remove_dir_all(&onto_dir);
+        let copied = Command::new("cp").arg("-r").arg(&later).arg(&onto_dir).status()?;
+        if !copied.success() {
+            return Err("cp -r of the data dir failed".into());
+        }
+        let m = measure(backfill(&home, &onto_dir, &ccp, &[]), &out)?;
+        m.check(&format!("agentos backfill onto history (run {i})"))?;
+        onto.push(m);
+    }
+    line(
+        "ccp_backfill_onto_history",
+        &[
+            ("wall_s", format!("{:.4}", secs(&onto))),
+            ("since", format!("\"{since}\"")),
+            ("peak_rss_mib", rss(&onto)),
+            ("runs", onto.len().to_string()),
+        ],
     );
 
     let mut rerun = Vec::new();

@@ -82,9 +82,9 @@ pub fn summarize_appending(
     let read = if opts.session.is_some() {
         None
     } else {
-        match read_to_end(&paths, opts, checkpoint, true, rows)? {
+        match read_to_end(&paths, opts, checkpoint, true, rows, true)? {
             Some(read) => Some(read),
-            None => read_to_end(&paths, opts, checkpoint, false, rows)?,
+            None => read_to_end(&paths, opts, checkpoint, false, rows, true)?,
         }
     };
     let size = std::fs::metadata(path).map_or(0, |m| m.len());

@@ -211,14 +211,14 @@ fn load(path: &Utf8Path) -> Option<Loaded> {
 /// (~370 events of ~700 bytes; each new id costs ~2 × log₂(base) positional reads).
 const LAZY_MAX: u64 = 256 << 10;
 
-/// The base `r` names next to the checkpoint: searched on disk when few bytes were appended,
-/// else read whole and verified. `None` when it is missing or not the file written.
-fn open_base(dir: &Utf8Path, r: &IdsRef, appended: u64) -> Option<Base> {
+/// The base `r` names next to the checkpoint: searched on disk when `few` ids are to be
+/// looked up, else read whole and verified. `None` when it is missing or not the file written.
+fn open_base(dir: &Utf8Path, r: &IdsRef, few: bool) -> Option<Base> {
     if r.count == 0 {
         return Some(Base::Mem(Vec::new()));
     }
     let file = IdsFile::open(dir, r)?;
-    if appended <= LAZY_MAX { Some(Base::Disk(file)) } else { file.load().map(Base::Mem) }
+    if few { Some(Base::Disk(file)) } else { file.load().map(Base::Mem) }
 }
 
 fn split_u64(b: &[u8]) -> Option<(u64, &[u8])> {
@@ -350,7 +350,7 @@ fn run(
     resume: bool,
     rows: bool,
 ) -> Result<Option<Rollup>, Error> {
-    match read_to_end(paths, opts, checkpoint, resume, rows)? {
+    match read_to_end(paths, opts, checkpoint, resume, rows, false)? {
         Some(read) => read.close(opts, checkpoint, rows),
         None => Ok(None),
     }
@@ -369,12 +369,15 @@ pub(crate) struct ReadToEnd {
 }
 
 /// [`run`]'s reading: resumed from the checkpoint when `resume` and it fits; `None` as there.
+/// `more`: many lines are still to come (read whole what is searched where it lies when few
+/// bytes were appended).
 pub(crate) fn read_to_end(
     paths: &[Utf8PathBuf],
     opts: &SummaryOptions,
     checkpoint: &Utf8Path,
     resume: bool,
     rows: bool,
+    more: bool,
 ) -> Result<Option<ReadToEnd>, Error> {
     let inputs = open_inputs(paths)?;
     let dir = checkpoint.parent().map(Utf8Path::to_owned).unwrap_or_else(|| Utf8PathBuf::from("."));
@@ -392,8 +395,9 @@ pub(crate) fn read_to_end(
                 Some(i.file.as_ref()?.metadata().ok()?.len().saturating_sub(m.offset))
             })
             .sum();
-        let base = open_base(&dir, &l.header.ids, appended)?;
-        let lazy = !rows && appended <= LAZY_MAX;
+        let few = !more && appended <= LAZY_MAX;
+        let base = open_base(&dir, &l.header.ids, few)?;
+        let lazy = !rows && few;
         let stored = Stored::open(&dir, l.header.sessions.clone(), &l.header.acc.sessions, lazy)?;
         Some((Seen::from_sorted(base, l.delta)?, stored, l.header))
     });
