@@ -133,12 +133,45 @@ impl Default for Base {
 }
 
 /// Ids counted so far: `base` and `delta` (sorted, as loaded from a checkpoint: no hashing on
-/// load) and `fresh` (added by this run).
+/// load) and `fresh` (added by this run); `filter` over those held in memory.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     base: Base,
     delta: Vec<u128>,
     fresh: Fresh,
+    filter: Filter,
+}
+
+/// Bits of an id's top that index [`Filter`] (4 Mi bits: 512 KiB, within a core's cache).
+const FILTER_BITS: u32 = 22;
+
+/// One bit per value of an id's top [`FILTER_BITS`] bits, set for every id held in memory: an
+/// id whose bit is clear is none of them, known without a search (a search of a large sorted
+/// run misses the cache; most ids looked up are new). Allocated at the first id.
+#[derive(Debug, Default)]
+struct Filter(Vec<u64>);
+
+impl Filter {
+    fn slot(h: u128) -> (usize, u64) {
+        let top = (h >> (128 - FILTER_BITS)) as usize;
+        (top / 64, 1 << (top % 64))
+    }
+
+    fn set(&mut self, h: u128) {
+        if self.0.is_empty() {
+            self.0 = vec![0; (1 << FILTER_BITS) / 64];
+        }
+        let (word, bit) = Filter::slot(h);
+        if let Some(w) = self.0.get_mut(word) {
+            *w |= bit;
+        }
+    }
+
+    /// Whether `h` may be held.
+    fn may_hold(&self, h: u128) -> bool {
+        let (word, bit) = Filter::slot(h);
+        self.0.get(word).is_some_and(|w| w & bit != 0)
+    }
 }
 
 /// How many of the latest ids are kept in a hash set before they join the sorted run.
@@ -283,24 +316,32 @@ impl Seen {
             Base::Mem(v) => strictly_sorted(v),
             Base::Disk(_) => true,
         };
-        (sorted && strictly_sorted(&delta)).then(|| Seen { base, delta, fresh: Fresh::default() })
-    }
-
-    fn known(&self, h: u128) -> bool {
-        holds(&self.delta, h)
-            || match &self.base {
-                Base::Mem(v) => holds(v, h),
-                Base::Disk(f) => f.contains(h),
-            }
+        if !(sorted && strictly_sorted(&delta)) {
+            return None;
+        }
+        let mut filter = Filter::default();
+        let in_memory = match &base {
+            Base::Mem(v) => v.as_slice(),
+            Base::Disk(_) => &[],
+        };
+        for h in in_memory.iter().chain(&delta) {
+            filter.set(*h);
+        }
+        Some(Seen { base, delta, fresh: Fresh::default(), filter })
     }
 
     pub(crate) fn contains(&self, h: u128) -> bool {
-        self.fresh.contains(h) || self.known(h)
+        let in_memory = self.filter.may_hold(h)
+            && (self.fresh.contains(h)
+                || holds(&self.delta, h)
+                || matches!(&self.base, Base::Mem(v) if holds(v, h)));
+        in_memory || matches!(&self.base, Base::Disk(f) if f.contains(h))
     }
 
     /// Record `h`, which the caller found not [`contains`](Seen::contains)ed (the base is
     /// not searched again: on disk that costs ~2 × log₂(base) positional reads per id).
     pub(crate) fn insert_new(&mut self, h: u128) {
+        self.filter.set(h);
         self.fresh.insert(h);
     }
 

@@ -11,6 +11,7 @@
 #[cfg(test)]
 use std::collections::BTreeMap;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use agentos_event_schema::facts::{self, CcpFacts, CostFacts};
 use agentos_event_schema::prices::{ModelPrice, PriceTable, Tokens};
@@ -19,7 +20,7 @@ use agentos_event_schema::v1::{Decision, Event};
 use agentos_event_schema::{EventId, Timestamp};
 use serde_json::{Map, Value, json};
 
-use super::join::{End, Request};
+use super::join::{End, FxHasher, Request};
 use crate::Error;
 use crate::events::{self, TurnFacts};
 use crate::record::Usage;
@@ -178,12 +179,15 @@ fn float(out: &mut String, v: f64) {
     }
 }
 
+/// Per model: its price (when the table has one) and its provider.
+type ByModel = HashMap<String, (Option<ModelPrice>, String), BuildHasherDefault<FxHasher>>;
+
 /// Renders requests as turn event lines, the price of each model looked up once.
 #[derive(Debug)]
 pub(crate) struct Renderer<'a> {
     prices: Option<&'a PriceTable>,
     /// Per model: its price (when the table has one) and its provider, worked out once.
-    by_model: HashMap<String, (Option<ModelPrice>, String)>,
+    by_model: ByModel,
     #[cfg(test)]
     empty: BTreeMap<String, f64>,
 }
@@ -191,7 +195,7 @@ pub(crate) struct Renderer<'a> {
 /// The price of `model` (with a price table) and its provider, looked up once per model in
 /// `known`.
 fn model_facts<'m>(
-    known: &'m mut HashMap<String, (Option<ModelPrice>, String)>,
+    known: &'m mut ByModel,
     prices: Option<&PriceTable>,
     model: &'m str,
 ) -> (Option<&'m ModelPrice>, &'m str) {
@@ -209,7 +213,7 @@ impl<'a> Renderer<'a> {
     pub fn new(prices: Option<&'a PriceTable>) -> Renderer<'a> {
         Renderer {
             prices,
-            by_model: HashMap::new(),
+            by_model: ByModel::default(),
             #[cfg(test)]
             empty: BTreeMap::new(),
         }

@@ -21,7 +21,7 @@ use std::io::{Seek, SeekFrom, Write};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::join::RidHasher;
+use super::join::FxHasher;
 use super::seenfile::{DAY_US, MonthFile, MonthWriter, decode_keys, encode_keys, month_of};
 use crate::Error;
 use crate::dedupe::{KeyMap, in_dir};
@@ -59,7 +59,7 @@ struct Day {
 
 /// Day numbers are consecutive integers, not uniform hashes: hashed (FxHash) rather than taken
 /// as they are.
-type DayMap<V> = HashMap<i64, V, BuildHasherDefault<RidHasher>>;
+type DayMap<V> = HashMap<i64, V, BuildHasherDefault<FxHasher>>;
 
 /// The keys seen, by day.
 #[derive(Debug)]

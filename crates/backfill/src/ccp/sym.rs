@@ -17,7 +17,7 @@ use compact_str::CompactString;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::join::RidHasher;
+use super::join::FxHasher;
 
 /// Most distinct values one interner keeps in its local map.
 pub(crate) const MAX_INTERNED: usize = 4096;
@@ -133,7 +133,7 @@ impl<'de> Deserialize<'de> for Sym {
     }
 }
 
-type StrSet = HashSet<&'static str, std::hash::BuildHasherDefault<RidHasher>>;
+type StrSet = HashSet<&'static str, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// The process-wide table (see the module doc).
 static SHARED: Mutex<Option<StrSet>> = Mutex::new(None);

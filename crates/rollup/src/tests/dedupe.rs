@@ -46,3 +46,23 @@ fn the_streamed_checksum_equals_the_whole_one_however_the_bytes_are_split() {
         }
     }
 }
+
+/// Ids loaded from a checkpoint (a base held in memory and a delta) are found as surely as
+/// those added since, and ids in neither are not.
+#[test]
+fn loaded_ids_are_found_like_the_ones_added_since() {
+    use crate::dedupe::Base;
+    let sorted = |r: std::ops::Range<u64>| {
+        let mut v: Vec<u128> = r.map(|i| id_hash(&format!("id-{i}"))).collect();
+        v.sort_unstable();
+        v
+    };
+    let (base, delta) = (sorted(0..50_000), sorted(50_000..55_000));
+    let mut seen = Seen::from_sorted(Base::Mem(base), delta).unwrap_or_else(|| panic!("sorted"));
+    for i in 55_000..60_000 {
+        seen.insert_new(id_hash(&format!("id-{i}")));
+    }
+    for i in 0..70_000u64 {
+        assert_eq!(seen.contains(id_hash(&format!("id-{i}"))), i < 60_000, "id-{i}");
+    }
+}
