@@ -88,9 +88,11 @@ pub fn summarize_appending(
         }
     };
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    // A torn last line (or one written since) is not consumed: the facts would not follow it.
+    // A torn last line (or one written since) is not consumed: the facts would not follow it;
+    // nor would they follow a log that was missing (created since, or never).
     let start = read.as_ref().and_then(|r| r.reached.first()).map_or(0, |r| r.0);
-    let read = read.filter(|_| start == size);
+    let present = |r: &ReadToEnd| r.inputs.first().is_some_and(|i| i.file.is_some());
+    let read = read.filter(|r| start == size && present(r));
     Ok(Appending {
         path: path.to_owned(),
         opts: opts.clone(),

@@ -230,6 +230,13 @@ fn a_torn_end_or_a_short_append_makes_it_read_the_lines() {
     let mut rng = Rng::new(12);
     let mut ids = Vec::new();
 
+    // The log is missing when the appending starts (its writer creates it).
+    let mut a = summarize_appending(&path, &opts(), &checkpoint).unwrap();
+    let appended = hand_over(&mut rng, &path, &mut a, 20, &mut ids);
+    same(&shown(a.finish(appended).unwrap()), &full_read(&path));
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&checkpoint).unwrap();
+
     // The log ends in a torn line: the facts come after it, not after whole lines.
     append(&path, "{\"type\":\"tu");
     let mut a = summarize_appending(&path, &opts(), &checkpoint).unwrap();
