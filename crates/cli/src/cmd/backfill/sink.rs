@@ -1,12 +1,61 @@
 //! Where the CCP backfill's events go as they are rendered: appended to the event log under
 //! its lock (taken at the first event, held until the backfill's state is committed) and, when
 //! the summary is refreshed after, each one's facts handed to the rollup on the way, so the
-//! refresh need not read the events back (`agentos_rollup::summarize_appending`).
+//! refresh need not read the events back (`agentos_rollup::summarize_appending`). The rollup
+//! counts them on a thread of its own, fed batches of facts, so the rendering thread (the
+//! busiest) does not wait for it.
+
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use agentos_backfill::ccp::{EventSink, TurnFacts};
 use agentos_ccc_client::{Appender, JsonlLog};
+use agentos_event_schema::facts::TurnFactsBatch;
 use agentos_rollup::{Appending, CHECKPOINT_FILE, SummaryOptions, summarize_appending};
 use camino::{Utf8Path, Utf8PathBuf};
+
+/// Facts handed to the rollup's thread at a time.
+const FACTS_PER_BATCH: usize = 2048;
+
+/// The summary's rollup on its thread, and the facts not sent yet.
+struct Feeder {
+    batch: TurnFactsBatch,
+    tx: SyncSender<TurnFactsBatch>,
+    thread: JoinHandle<Appending>,
+}
+
+impl Feeder {
+    fn start(mut rollup: Appending) -> Feeder {
+        let (tx, rx) = sync_channel::<TurnFactsBatch>(4);
+        let thread = std::thread::spawn(move || {
+            for batch in rx {
+                for facts in batch.iter() {
+                    rollup.turn(&facts);
+                }
+            }
+            rollup
+        });
+        Feeder { batch: TurnFactsBatch::default(), tx, thread }
+    }
+
+    fn turn(&mut self, facts: &TurnFacts<'_>) {
+        self.batch.push(facts);
+        if self.batch.len() >= FACTS_PER_BATCH {
+            // The thread ends only when the sender is dropped (or it panicked: then the join
+            // says so and the summary is refreshed by reading).
+            let _ = self.tx.send(std::mem::take(&mut self.batch));
+        }
+    }
+
+    /// The rollup, given every fact; `None` if its thread failed.
+    fn finish(self) -> Option<Appending> {
+        if !self.batch.is_empty() {
+            let _ = self.tx.send(self.batch);
+        }
+        drop(self.tx);
+        self.thread.join().ok()
+    }
+}
 
 /// The event log as the backfill's sink.
 pub(super) struct LogSink {
@@ -16,7 +65,7 @@ pub(super) struct LogSink {
     summary: Option<Utf8PathBuf>,
     /// Taken at the first event.
     appender: Option<Appender>,
-    appending: Option<Appending>,
+    feeder: Option<Feeder>,
     /// Bytes appended.
     appended: u64,
     /// Taking the lock failed while telling a turn (which cannot fail): said at the next lines.
@@ -40,7 +89,7 @@ impl LogSink {
             events: events.to_owned(),
             summary: refresh.then(|| data_dir.join(CHECKPOINT_FILE)),
             appender: None,
-            appending: None,
+            feeder: None,
             appended: 0,
             failed: None,
         }
@@ -53,7 +102,8 @@ impl LogSink {
             let appender = self.log.appender()?;
             if let Some(checkpoint) = &self.summary {
                 let opts = SummaryOptions::default();
-                self.appending = summarize_appending(&self.events, &opts, checkpoint).ok();
+                let rollup = summarize_appending(&self.events, &opts, checkpoint).ok();
+                self.feeder = rollup.map(Feeder::start);
             }
             self.appender = Some(appender);
         }
@@ -61,7 +111,8 @@ impl LogSink {
     }
 
     pub(super) fn into_written(self) -> Written {
-        Written { lock: self.appender, summary: self.appending.map(|a| (a, self.appended)) }
+        let summary = self.feeder.and_then(Feeder::finish).map(|a| (a, self.appended));
+        Written { lock: self.appender, summary }
     }
 }
 
@@ -83,8 +134,8 @@ impl EventSink<anyhow::Error> for LogSink {
             self.failed = Some(e);
             return;
         }
-        if let Some(a) = &mut self.appending {
-            a.turn(facts);
+        if let Some(f) = &mut self.feeder {
+            f.turn(facts);
         }
     }
 }
