@@ -389,11 +389,19 @@ fn the_summary_refreshed_as_the_events_are_written_is_the_one_read_back() {
     let rolled = crate::rollup::agentos(&["--data-dir", data.to_str().unwrap(), "rollup"]);
     assert!(rolled.status.success(), "{}", text(&rolled.stderr));
     std::fs::write(data.join("events.jsonl"), "not an event\n{\"type\":\"other\"}\n").unwrap();
-    // Two backfills: the days from the middle one on, then the rest.
+    // Two backfills: the days from the middle one on, then the rest with a Python AgentOS
+    // log (its events appended after the CCP ones: read by the refresh, not told).
     let days: Vec<&String> = tree.truth.by_day.keys().collect();
     let middle = days[days.len() / 2].as_str();
     let first = json_of(&backfill(&data, &root, &["--json", "--since", middle]));
-    let second = json_of(&backfill(&data, &root, &["--json"]));
+    let py = s.path().join("py");
+    std::fs::create_dir_all(&py).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/agentos-py/events/python_written.jsonl");
+    std::fs::copy(fixture, py.join("windows.jsonl")).unwrap();
+    let second =
+        json_of(&backfill(&data, &root, &["--json", "--agentos-py", py.to_str().unwrap()]));
+    assert_eq!(second["agentos_py"]["events"], 9);
     let requests = first["requests"].as_u64().unwrap() + second["requests"].as_u64().unwrap();
     assert_eq!(requests, tree.truth.requests);
     assert!(first["requests"].as_u64().unwrap() > 0 && second["requests"].as_u64().unwrap() > 0);
@@ -405,7 +413,8 @@ fn the_summary_refreshed_as_the_events_are_written_is_the_one_read_back() {
     let full = crate::rollup::agentos(&["--data-dir", copy.to_str().unwrap(), "rollup", "--full"]);
     assert!(full.status.success(), "{}", text(&full.stderr));
     let want = summary_of(&copy);
-    assert_eq!(want["turns"], tree.truth.requests);
+    // Every request, and the Python log's 5 turns (counted by hand).
+    assert_eq!(want["turns"], tree.truth.requests + 5);
     assert_eq!(want["diagnostics"], 1);
     assert_eq!(summary_of(&data), want);
 
