@@ -568,6 +568,11 @@ impl CcpPending {
     pub fn commit(mut self) -> Result<CcpReport, Error> {
         if let Some(seen) = &mut self.seen {
             seen.commit()?;
+            // The dedupe index of builds before the seen keys: never read, and its keys are
+            // of no day; the seen keys replace it.
+            for legacy in [crate::dedupe::BASE, crate::dedupe::LOG] {
+                let _ = std::fs::remove_file(self.state_dir.join(legacy));
+            }
             if self.commit_ledger {
                 let bytes = serde_json::to_vec(&self.pending)?;
                 agentos_fsio::write_atomic(&self.state_dir.join(PENDING), &bytes)?;

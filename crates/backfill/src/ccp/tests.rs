@@ -102,3 +102,22 @@ fn days_let_go_from_memory_change_nothing() {
     assert!(later.requests > 0 && rest.requests > 0);
     assert_eq!(later.requests + rest.requests, tree.truth.requests);
 }
+
+#[test]
+fn the_index_of_earlier_builds_is_removed_when_the_seen_keys_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(&dir.path().join("ccp"));
+    let tree = CcpTree::generate(root.as_std_path(), 40, 3).unwrap();
+    let state = utf8(&dir.path().join("state"));
+    std::fs::create_dir_all(&state).unwrap();
+    let legacy = [crate::dedupe::BASE, crate::dedupe::LOG].map(|n| state.join(n));
+    for p in &legacy {
+        std::fs::write(p, b"an earlier build's dedupe index").unwrap();
+    }
+    let (r, _) = run(&root, &state, tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64, None);
+    assert_eq!(r.requests, tree.truth.requests);
+    for p in &legacy {
+        assert!(!p.exists(), "{p} is left");
+    }
+    assert!(!months(&state).is_empty(), "the seen keys replace it");
+}
