@@ -414,10 +414,12 @@ impl<'a> Renderer<'a> {
 /// `ccp-` and the `YYYY-MM-DD` that starts `decided` (a timestamp), in `buf`.
 fn session_of_day<'b>(buf: &'b mut [u8; 14], decided: &str) -> &'b str {
     buf[..4].copy_from_slice(b"ccp-");
+    let mut len = 4;
     for (to, from) in buf[4..].iter_mut().zip(decided.bytes()) {
         *to = from;
+        len += 1;
     }
-    std::str::from_utf8(buf).unwrap_or("ccp-")
+    buf.get(..len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("ccp-")
 }
 
 #[cfg(test)]
@@ -525,6 +527,24 @@ mod tests {
                 estimated_usd: c["estimated_usd"].as_f64().unwrap(),
             }),
             reroute_decision: v.get("decision").and_then(|d| d.get("reroute_decision")).map(s),
+        }
+    }
+
+    /// Times at and past the ends of what a timestamp holds still make a JSON line, and the
+    /// session the facts name is the line's.
+    #[test]
+    fn extreme_times_render_a_line_and_its_session() {
+        let mut rng = Rng::new(6);
+        let mut renderer = Renderer::new(None);
+        for at in [i64::MIN, -1, 0, 253_402_300_799_999_999, i64::MAX] {
+            let r = Request { at_us: at, end_us: at, ..random_request(&mut rng) };
+            let mut out = String::new();
+            let mut told = Vec::new();
+            renderer.render(&r, &mut out, &mut |f| told.push(f.session_id.to_owned())).unwrap();
+            let line: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+            let session = line["turn"]["session_id"].as_str().unwrap();
+            assert!(session.starts_with("ccp-") && !session.contains('\0'), "{session}");
+            assert_eq!(told, [session]);
         }
     }
 
