@@ -34,15 +34,14 @@ use crate::{Error, summarize_incremental};
 /// Facts counted before they are merged (as a chunk of lines is).
 const BATCH: usize = 4096;
 
-/// A rollup read to the end of the event log, taking the turns appended after as facts.
+/// A rollup read to the end of the event log, taking the turns appended after as facts (its
+/// `read` stays where the log ended until [`Appending::finish`]).
 pub struct Appending {
     path: Utf8PathBuf,
     opts: SummaryOptions,
     checkpoint: Utf8PathBuf,
     /// `None` when the facts cannot stand for the lines: [`Appending::finish`] reads the log.
     read: Option<ReadToEnd>,
-    /// The log's size when it was read to the end: the facts are of the lines after it.
-    start: u64,
     batch: Batch,
     /// Facts taken.
     lines: u64,
@@ -55,7 +54,6 @@ impl std::fmt::Debug for Appending {
         f.debug_struct("Appending")
             .field("path", &self.path)
             .field("takes_facts", &self.read.is_some())
-            .field("start", &self.start)
             .field("lines", &self.lines)
             .finish_non_exhaustive()
     }
@@ -98,7 +96,6 @@ pub fn summarize_appending(
         opts: opts.clone(),
         checkpoint: checkpoint.to_owned(),
         read,
-        start,
         batch: Batch::default(),
         lines: 0,
         invalid: 0,
@@ -139,7 +136,8 @@ impl Appending {
             read.totals.push(Diagnostic { file: self.path.clone(), line, message });
         }
         if self.batch.ids.len() >= BATCH {
-            merge(read, std::mem::take(&mut self.batch));
+            let b = std::mem::take(&mut self.batch);
+            read.totals.add(b.acc, &b.ids, b.duplicates);
         }
     }
 
@@ -151,13 +149,16 @@ impl Appending {
         let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
         // Under `strict`, reading the lines gives the error an invalid one makes.
         let strict_failed = self.opts.strict && self.invalid > 0;
-        let read = self.read.take().filter(|_| size >= self.start + appended && !strict_failed);
+        // Where the facts start: the log's end when it was read (the facts not merged yet).
+        let start = |r: &ReadToEnd| r.reached.first().map_or(0, |r| r.0);
+        let read = self.read.take().filter(|r| size >= start(r) + appended && !strict_failed);
         let Some(mut read) = read else {
             return summarize_incremental(&[self.path.clone()], &self.opts, &self.checkpoint);
         };
-        merge(&mut read, std::mem::take(&mut self.batch));
+        let b = std::mem::take(&mut self.batch);
+        read.totals.add(b.acc, &b.ids, b.duplicates);
         if let Some(reached) = read.reached.first_mut() {
-            *reached = (self.start + appended, reached.1 + self.lines);
+            *reached = (reached.0 + appended, reached.1 + self.lines);
         }
         read.read_rest(0, &self.opts)?;
         match read.close(&self.opts, &self.checkpoint, rows)? {
@@ -166,17 +167,6 @@ impl Appending {
             None => summarize_incremental(&[self.path.clone()], &self.opts, &self.checkpoint),
         }
     }
-}
-
-/// Add a batch to the totals as the reader adds a chunk.
-fn merge(read: &mut ReadToEnd, b: Batch) {
-    let totals = &mut read.totals;
-    for h in &b.ids {
-        totals.seen.insert_new(*h);
-    }
-    totals.stored.fault_in(b.acc.sessions.keys(), &mut totals.acc.sessions);
-    totals.acc.merge(b.acc);
-    totals.duplicates += b.duplicates;
 }
 
 /// The view the line of `f` reads as.

@@ -30,6 +30,17 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
+    /// Add what a slice of the lines counted: its aggregate, the ids it counted (distinct,
+    /// none counted before) and its duplicates; the stored sessions it touches move in first.
+    pub(crate) fn add(&mut self, acc: Acc, ids: &[u128], duplicates: u64) {
+        for h in ids {
+            self.seen.insert_new(*h);
+        }
+        self.stored.fault_in(acc.sessions.keys(), &mut self.acc.sessions);
+        self.acc.merge(acc);
+        self.duplicates += duplicates;
+    }
+
     pub(crate) fn push(&mut self, d: Diagnostic) {
         self.diagnostics += 1;
         if self.kept.len() < MAX_KEPT_DIAGNOSTICS {
@@ -256,12 +267,7 @@ pub(crate) fn scan<R: Read + Send>(
                     r = process_chunk(r.chunk, &ctx, Some(&totals.seen));
                 }
                 // Distinct, and none counted before (checked above, or left out by the re-run).
-                for h in &r.ids {
-                    totals.seen.insert_new(*h);
-                }
-                totals.stored.fault_in(r.acc.sessions.keys(), &mut totals.acc.sessions);
-                totals.acc.merge(r.acc);
-                totals.duplicates += r.duplicates;
+                totals.add(r.acc, &r.ids, r.duplicates);
                 infos.push((r.lines, r.diags));
                 let _ = free_tx.send(r.chunk.data);
                 next += 1;

@@ -338,7 +338,6 @@ impl<'a> Renderer<'a> {
             string(o, &r.decision)?;
         }
         raw(o, "}}");
-        let cost = cost.filter(|_| self.prices.is_some());
         if let (Some(usd), Some(table)) = (cost, self.prices) {
             raw(o, r#","cost":{"provider":"#);
             string(o, provider)?;
@@ -405,7 +404,7 @@ impl<'a> Renderer<'a> {
                 stream_ms: r.stream_ms,
             }),
             cost: cost.map(|estimated_usd| CostFacts { provider, estimated_usd }),
-            reroute_decision: r.reroute_decision.as_deref().filter(|_| !first),
+            reroute_decision: r.reroute_decision.as_deref(),
         });
         Ok(())
     }

@@ -213,7 +213,8 @@ where
         let meta = match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
             Ok(_) => {
-                skipped(&mut report, &path, "not a regular file (a pipe, socket or device)");
+                let why = "not a regular file (a pipe, socket or device): not read";
+                not_read(&mut report, &path, "skipped", why.to_owned());
                 continue;
             }
             Err(e) => {
@@ -409,21 +410,14 @@ fn hand_over<E, S: EventSink<E> + ?Sized>(buf: &mut String, sink: &mut S) -> Res
     Ok(())
 }
 
-/// A file found but not read, and why.
-fn skipped(report: &mut CcpReport, path: &Utf8Path, why: &str) {
+/// A file found but not read: listed with `action` and why.
+fn not_read(report: &mut CcpReport, path: &Utf8Path, action: &'static str, note: String) {
     report.files_skipped += 1;
-    let note = Some(format!("{why}: not read"));
-    report.file(FileReport { path: path.to_string(), action: "skipped", lines: 0, note });
+    report.file(FileReport { path: path.to_string(), action, lines: 0, note: Some(note) });
 }
 
 fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
-    report.files_skipped += 1;
-    report.file(FileReport {
-        path: path.to_string(),
-        action: "unreadable",
-        lines: 0,
-        note: Some(format!("cannot read: {e}")),
-    });
+    not_read(report, path, "unreadable", format!("cannot read: {e}"));
 }
 
 /// Where finished requests go: their keys noted as seen, counted, and sent in batches to the

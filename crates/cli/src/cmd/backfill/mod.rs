@@ -90,11 +90,13 @@ pub fn backfill(a: BackfillArgs, g: &Global) -> anyhow::Result<ExitCode> {
     let data_dir = g.data_dir();
     let since_us = a.since.as_deref().map(since).transpose()?;
     let events = data_dir.join("events.jsonl");
-    let mut ccp_run = match &a.ccp_root {
-        Some(root) => Some(backfill_ccp(&a, root, &data_dir, since_us, &events)?),
-        None => None,
+    let (mut ccp_run, fed) = match &a.ccp_root {
+        Some(root) => {
+            let (run, fed) = backfill_ccp(&a, root, &data_dir, since_us, &events)?;
+            (Some(run), fed)
+        }
+        None => (None, None),
     };
-    let fed = ccp_run.as_mut().and_then(CcpRun::take_fed);
     let py = match &a.agentos_py {
         Some(dir) => {
             // The Python events go after the CCP ones, once those are committed.
@@ -172,8 +174,8 @@ enum CcpRun {
     /// Nothing left to do (a dry run, or committed already).
     Done(CcpReport),
     /// The ledger, index and pending decisions still to commit; the event log's lock is held
-    /// until then. `fed`: the summary's rollup, given every event written, and their bytes.
-    Synced { pending: CcpPending, _lock: Option<Appender>, fed: Option<(Appending, u64)> },
+    /// until then.
+    Synced { pending: CcpPending, _lock: Option<Appender> },
 }
 
 impl CcpRun {
@@ -190,23 +192,17 @@ impl CcpRun {
             CcpRun::Synced { pending, .. } => pending.commit().map_err(fail),
         }
     }
-
-    /// The summary's rollup fed the events written, to finish after the commit.
-    fn take_fed(&mut self) -> Option<(Appending, u64)> {
-        match self {
-            CcpRun::Done(_) => None,
-            CcpRun::Synced { fed, .. } => fed.take(),
-        }
-    }
 }
 
+/// The CCP backfill, its events written and synced; with the summary's rollup fed every event
+/// written and their bytes, when it was started.
 fn backfill_ccp(
     a: &BackfillArgs,
     root: &Utf8Path,
     data_dir: &Utf8Path,
     since_us: Option<i64>,
     events: &Utf8Path,
-) -> anyhow::Result<CcpRun> {
+) -> anyhow::Result<(CcpRun, Option<(Appending, u64)>)> {
     let book = load_prices(Some(&data_dir_prices(data_dir)), a.prices.as_deref())?;
     let mut prices = book.table;
     prices.id = book.sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join("+");
@@ -232,10 +228,10 @@ fn backfill_ccp(
         }
         let pending = pending.map_err(fail)?;
         if a.dry_run {
-            return Ok(CcpRun::Done(pending.report().clone()));
+            return Ok((CcpRun::Done(pending.report().clone()), None));
         }
         append(|f| pending.write_event_batches(f), pending.report().events, events)?;
-        return Ok(CcpRun::Synced { pending, _lock: None, fed: None });
+        return Ok((CcpRun::Synced { pending, _lock: None }, None));
     }
     // Each batch of event lines goes straight to the event log, under its lock (taken at the
     // first event, held to the end); one fsync at the end, then the ledger is committed. A
@@ -256,13 +252,13 @@ fn backfill_ccp(
         Err(e) => e,
     })?;
     if a.dry_run {
-        return Ok(CcpRun::Done(pending.report().clone()));
+        return Ok((CcpRun::Done(pending.report().clone()), None));
     }
     let written = sink.into_written();
     if let Some(out) = &written.lock {
         out.sync()?;
     }
-    Ok(CcpRun::Synced { pending, _lock: written.lock, fed: written.summary })
+    Ok((CcpRun::Synced { pending, _lock: written.lock }, written.summary))
 }
 
 fn backfill_py(

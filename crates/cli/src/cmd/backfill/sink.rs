@@ -60,7 +60,6 @@ impl Feeder {
 /// The event log as the backfill's sink.
 pub(super) struct LogSink {
     log: JsonlLog,
-    events: Utf8PathBuf,
     /// Where the rollup's checkpoint lives, when the summary is refreshed after the run.
     summary: Option<Utf8PathBuf>,
     /// Taken at the first event.
@@ -86,7 +85,6 @@ impl LogSink {
     pub(super) fn new(events: &Utf8Path, data_dir: &Utf8Path, refresh: bool) -> LogSink {
         LogSink {
             log: JsonlLog::new(events),
-            events: events.to_owned(),
             summary: refresh.then(|| data_dir.join(CHECKPOINT_FILE)),
             appender: None,
             feeder: None,
@@ -102,7 +100,7 @@ impl LogSink {
             let appender = self.log.appender()?;
             if let Some(checkpoint) = &self.summary {
                 let opts = SummaryOptions::default();
-                let rollup = summarize_appending(&self.events, &opts, checkpoint).ok();
+                let rollup = summarize_appending(self.log.path(), &opts, checkpoint).ok();
                 self.feeder = rollup.map(Feeder::start);
             }
             self.appender = Some(appender);
