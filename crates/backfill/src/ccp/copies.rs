@@ -1,5 +1,5 @@
-//! Byte-identical copies among the usage files (a tag snapshot made with `cp`): found before
-//! anything else is read, so a copy is not read line by line (every line in it is a line of
+//! Byte-identical copies among the usage files (a tag snapshot made with `cp`): found on a
+//! thread of their own, each before the reading reaches it, so a copy is not read line by line (every line in it is a line of
 //! the file it copies), only counted, named in the report and remembered in the ledger as that
 //! file is.
 
@@ -12,16 +12,22 @@ use super::Job;
 use super::report::{CcpReport, FileReport};
 use crate::ledger::{FileEntry, Ledger};
 
-/// For each job, the path of the file it is a byte-identical copy of: an earlier job that is
-/// not itself a copy, or a file left unchanged since it was read (`unchanged`: path and size).
+/// For each job in turn, the path of the file it is a byte-identical copy of, handed to
+/// `verdict` as soon as it is known (it returns `false` to stop): an earlier job that is not
+/// itself a copy, or a file left unchanged since it was read (`unchanged`: path and size).
 /// Only files of equal size are compared, byte for byte, so the check costs nothing when there
 /// are no copies; empty files are nobody's copy. A file that cannot be read now is not a copy
-/// (it is read, and fails, as a job).
-pub(super) fn find(jobs: &[Job], unchanged: &[(String, u64)]) -> Vec<Option<String>> {
-    let mut out: Vec<Option<String>> = Vec::with_capacity(jobs.len());
+/// (it is read, and fails, as a job). Runs beside the reading (which asks for job `i`'s
+/// verdict before reading it), so comparing a copy delays nothing.
+pub(super) fn find(
+    jobs: &[Job],
+    unchanged: &[(String, u64)],
+    mut verdict: impl FnMut(Option<String>) -> bool,
+) {
+    let mut copy: Vec<bool> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let size = job.stat.size;
-        let earlier = jobs.iter().zip(&out).filter(|(_, copy)| copy.is_none()).map(|(j, _)| {
+        let earlier = jobs.iter().zip(&copy).filter(|(_, copy)| !**copy).map(|(j, _)| {
             // Jobs first (what this run reads), then the files read by earlier runs.
             (j.path.as_str(), j.stat.size)
         });
@@ -31,9 +37,11 @@ pub(super) fn find(jobs: &[Job], unchanged: &[(String, u64)]) -> Vec<Option<Stri
             .filter(|&(path, s)| s == size && size > 0 && path != job.path.as_str())
             .find(|&(path, _)| same_bytes(Utf8Path::new(path), &job.path).unwrap_or(false))
             .map(|(path, _)| path.to_owned());
-        out.push(original);
+        copy.push(original.is_some());
+        if !verdict(original) {
+            return;
+        }
     }
-    out
 }
 
 /// A link to a log found first by its own path, `original`: a copy in all but bytes, never
@@ -58,11 +66,10 @@ pub(super) fn link(report: &mut CcpReport, path: &Utf8Path, original: &str, unch
 pub(super) fn remember(
     report: &mut CcpReport,
     ledger: &mut Ledger,
-    copied: &[(Job, Option<String>)],
+    copied: &[(&Job, String)],
 ) -> bool {
     let mut changed = false;
-    for (job, original) in copied {
-        let Some(original) = original else { continue };
+    for &(job, ref original) in copied {
         // Read (compared whole), its lines not counted again.
         report.files_read += 1;
         report.duplicate_files += 1;

@@ -267,12 +267,6 @@ where
         }
     }
 
-    // A byte-identical copy of another file is not read: its lines are that file's.
-    let originals = copies::find(&jobs, &unchanged);
-    let (jobs, copied): (Vec<_>, Vec<_>) =
-        jobs.into_iter().zip(originals).partition(|(_, original)| original.is_none());
-    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
-
     let mut pending_out = CcpPending {
         report: CcpReport::default(),
         state_dir: dir.clone(),
@@ -286,15 +280,15 @@ where
     };
     // The copies remembered in the ledger as their originals are (after these were read), and
     // the files listed in the order found.
-    let finish = |mut out: CcpPending, mut report: CcpReport, mut ledger: Ledger| {
-        out.ledger_changed = copies::remember(&mut report, &mut ledger, &copied);
+    let finish = |mut out: CcpPending, mut report: CcpReport, mut ledger: Ledger, copied| {
+        out.ledger_changed = copies::remember(&mut report, &mut ledger, copied);
         report.files.sort_by_key(|f| order.get(&f.path));
         out.report = report;
         out.ledger = ledger;
         out
     };
     if jobs.is_empty() && pending.is_empty() {
-        return Ok(finish(pending_out, report, ledger));
+        return Ok(finish(pending_out, report, ledger, &[]));
     }
 
     let mut seen = Seen::open(dir);
@@ -312,6 +306,8 @@ where
         .iter()
         .map(|job| job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned())
         .collect();
+    // A byte-identical copy of another file is not read: its lines are that file's.
+    let mut copied: Vec<(&Job, String)> = Vec::new();
     let keep = std::thread::scope(|s| -> Result<Vec<Open>, E> {
         let writer = s.spawn(move || -> Result<(), E> {
             let mut renderer = event::Renderer::new(prices);
@@ -337,9 +333,10 @@ where
         // The files are read and scanned on a third thread, their lines joined here in order.
         let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Msg>(8);
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Batch>();
-        let jobs = &jobs;
-        let entries = &entries;
-        s.spawn(move || reader::read_jobs(jobs, entries, &lines_tx, &free_rx));
+        let (copies_tx, copies_rx) = std::sync::mpsc::channel::<Option<String>>();
+        let (jobs, entries, unchanged) = (&jobs, &entries, &unchanged);
+        s.spawn(move || copies::find(jobs, unchanged, |copy| copies_tx.send(copy).is_ok()));
+        s.spawn(move || reader::read_jobs(jobs, entries, &copies_rx, &lines_tx, &free_rx));
         let mut done = Vec::new();
         let (mut bytes_done, mut current, mut file_lines) = (0, 0, 0);
         for msg in lines_rx {
@@ -353,6 +350,14 @@ where
                 }
                 Msg::Done { job, entry } => (job, Ok(entry)),
                 Msg::Failed { job, error } => (job, Err(error)),
+                Msg::Copy { job, original } => {
+                    current = job + 1;
+                    if let Some(j) = jobs.get(job) {
+                        copied.push((j, original));
+                        bytes_done += j.stat.size;
+                    }
+                    continue;
+                }
             };
             current = i + 1;
             let lines = std::mem::take(&mut file_lines);
@@ -389,6 +394,7 @@ where
         sink.drain(&mut done)?;
         sink.send();
         drop(sink);
+        seen.sort_fresh();
         writer.join().map_err(|_| {
             E::from(Error::Encode(serde::ser::Error::custom("the event writer thread failed")))
         })??;
@@ -397,7 +403,7 @@ where
     report.pending = keep.len() as u64;
     pending_out.seen = Some(seen);
     pending_out.pending = keep;
-    Ok(finish(pending_out, report, ledger))
+    Ok(finish(pending_out, report, ledger, &copied))
 }
 
 /// Hand the whole lines in `buf` to `sink` and empty it.

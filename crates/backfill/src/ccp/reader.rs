@@ -114,19 +114,33 @@ pub(super) enum Msg {
         job: usize,
         error: std::io::Error,
     },
+    /// Job `job`'s file is a byte-identical copy of `original`: not read.
+    Copy {
+        job: usize,
+        original: String,
+    },
 }
 
 /// Read every job's file in turn, sending its lines and then its outcome; `entries[i]` is the
-/// ledger entry job `i` resumes. Batches coming back on `free` are reused. Stops when the
-/// joining side hangs up.
+/// ledger entry job `i` resumes, `copies` says in turn whether each job is a copy (not read:
+/// [`Msg::Copy`]). Batches coming back on `free` are reused. Stops when the joining side hangs
+/// up.
 pub(super) fn read_jobs(
     jobs: &[Job],
     entries: &[Option<FileEntry>],
+    copies: &Receiver<Option<String>>,
     tx: &SyncSender<Msg>,
     free: &Receiver<Batch>,
 ) {
     let (mut buf, mut keys) = (Vec::new(), KeyOrder::default());
     for (i, job) in jobs.iter().enumerate() {
+        // No verdict (the check stopped): the file is read.
+        if let Ok(Some(original)) = copies.recv() {
+            if tx.send(Msg::Copy { job: i, original }).is_err() {
+                return;
+            }
+            continue;
+        }
         let entry = entries.get(i).and_then(Option::as_ref);
         let msg = match read_file(job, entry, tx, free, &mut buf, &mut keys) {
             Ok(Some(entry)) => Msg::Done { job: i, entry },

@@ -177,8 +177,10 @@ impl Seen {
             if self.held <= self.budget - self.budget / 4 {
                 break;
             }
-            let Some(d) = self.days.remove(&day) else { continue };
+            let Some(mut d) = self.days.remove(&day) else { continue };
             self.held -= d.keys.len() + DAY_COST;
+            // Sorted now, on the joining thread, so that the commit only merges sorted runs.
+            d.fresh.sort_unstable();
             self.write_block(day, &d.fresh, true)?;
             self.write_block(day, &d.passing, false)?;
         }
@@ -201,6 +203,14 @@ impl Seen {
         self.scratch_len += bytes.len() as u64;
         self.blocks.entry(day).or_default().push(block);
         Ok(())
+    }
+
+    /// Sort the keys to remember that are still in memory, so that [`Seen::commit`] only
+    /// merges sorted runs (called while the last events are still being written).
+    pub fn sort_fresh(&mut self) {
+        for d in self.days.values_mut() {
+            d.fresh.sort_unstable();
+        }
     }
 
     /// Record this run's keys to remember: every month that has some is rewritten (a day at a
@@ -235,7 +245,9 @@ impl Seen {
                         failed = Some(e);
                         return Err(std::io::Error::other("a key could not be read"));
                     }
-                    keys.sort_unstable();
+                    // Sorted runs, mostly (the month's, the blocks', the fresh keys' once
+                    // sorted): the stable sort merges runs instead of sorting anew.
+                    keys.sort();
                     keys.dedup();
                     w.day(day, &keys)?;
                 }
