@@ -6,8 +6,9 @@
 //! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
 //! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
 //! and the event writer; its dedupe is its own ([`seen`]: keys by day, bounded in memory).
-//! A run uses three threads: one reads and scans the files ([`reader`]), the calling thread
-//! joins the requests in file order, a third renders them. Memory holds only the join window,
+//! A run has three stages — reading and scanning the files ([`reader`]), joining the requests
+//! in file order, rendering them — run by one worker a core (at most three, [`stages`]); a
+//! side thread looks for byte-identical copies ([`copies`]). Memory holds only the join window,
 //! the batches in flight and a bounded number of keys ([`seen`]): the events are rendered
 //! while reading and handed, in batches of whole lines, either straight to the caller's
 //! appender ([`backfill_ccp`]: each event written once) or to a spool file in the state
@@ -27,6 +28,7 @@ mod report;
 mod results;
 mod seen;
 mod seenfile;
+mod stages;
 mod sym;
 #[cfg(test)]
 mod tests;
@@ -49,6 +51,7 @@ use crate::{Error, Progress};
 use join::{Finished, Joiner, Open};
 use reader::{Batch, Item, Msg, Pre};
 use seen::Seen;
+use stages::Joining;
 
 const LEDGER: &str = "ledger.json";
 const PENDING: &str = "pending.json";
@@ -101,6 +104,12 @@ struct Job {
     /// Where to start: the ledger entry to resume (its path, for a rotated file).
     resume: Option<String>,
     action: &'static str,
+}
+
+/// Workers running the stages (reading, joining, rendering: [`stages`]): one a core, up to
+/// one a stage.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(3))
 }
 
 /// Event lines handed to the appender at a time (about 1 MB of whole lines): small enough to
@@ -299,54 +308,59 @@ where
     }
     let bytes_total: u64 = jobs.iter().map(|j| j.stat.size).sum();
     let mut joiner = Joiner::new(pending);
-    // Rendering and writing the events runs on a thread of its own, fed batches of requests.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Finished>(4);
-    let prices = opts.prices.as_ref();
     let entries: Vec<Option<FileEntry>> = jobs
         .iter()
         .map(|job| job.resume.as_deref().and_then(|p| ledger.files.get(p)).cloned())
         .collect();
-    // A byte-identical copy of another file is not read: its lines are that file's.
+    // A byte-identical copy of another file is not read: its lines are that file's. Each is
+    // found on a thread of its own, before the reading reaches it.
+    let (copies_tx, copies_rx) = std::sync::mpsc::channel::<Option<String>>();
     let mut copied: Vec<(&Job, String)> = Vec::new();
-    let keep = std::thread::scope(|s| -> Result<Vec<Open>, E> {
-        let writer = s.spawn(move || -> Result<(), E> {
-            let mut renderer = event::Renderer::new(prices);
-            let mut buf = String::with_capacity(BATCH_BYTES + (64 << 10));
-            for batch in rx {
-                for r in &batch {
-                    renderer.render(r, &mut buf, &mut |facts| sink.turn(facts))?;
-                    buf.push('\n');
-                    if buf.len() >= BATCH_BYTES {
-                        hand_over(&mut buf, sink)?;
-                    }
-                }
-            }
-            hand_over(&mut buf, sink)
-        });
-        let mut sink = Sink {
+    let mut keep = Vec::new();
+    let mut renderer = event::Renderer::new(opts.prices.as_ref());
+    let mut buf = String::with_capacity(BATCH_BYTES + (64 << 10));
+    std::thread::scope(|s| -> Result<(), E> {
+        s.spawn(|| copies::find(&jobs, &unchanged, |copy| copies_tx.send(copy).is_ok()));
+        let mut reader = reader::Reader::new(&jobs, &entries, copies_rx);
+        let mut requests = Requests {
             report: &mut report,
             seen: &mut seen,
             since: opts.since_us,
-            tx: Some(tx),
+            ready: Vec::new(),
             batch: Vec::with_capacity(BATCH_REQUESTS),
         };
-        // The files are read and scanned on a third thread, their lines joined here in order.
-        let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Msg>(8);
-        let (free_tx, free_rx) = std::sync::mpsc::channel::<Batch>();
-        let (copies_tx, copies_rx) = std::sync::mpsc::channel::<Option<String>>();
-        let (jobs, entries, unchanged) = (&jobs, &entries, &unchanged);
-        s.spawn(move || copies::find(jobs, unchanged, |copy| copies_tx.send(copy).is_ok()));
-        s.spawn(move || reader::read_jobs(jobs, entries, &copies_rx, &lines_tx, &free_rx));
         let mut done = Vec::new();
         let (mut bytes_done, mut current, mut file_lines) = (0, 0, 0);
-        for msg in lines_rx {
+        let mut join = |input: Joining, out: &mut Vec<Finished>| -> Result<Option<Batch>, E> {
+            let msg = match input {
+                Joining::Next(msg) => msg,
+                Joining::Ended => {
+                    // Sorted while the last events are rendered, so that the commit merges.
+                    requests.seen.sort_fresh();
+                    return Ok(None);
+                }
+                Joining::End => {
+                    requests.report.lines(&joiner.counts);
+                    keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
+                    requests.drain(&mut done)?;
+                    requests.send();
+                    out.append(&mut requests.ready);
+                    return Ok(None);
+                }
+            };
             let (i, outcome) = match msg {
                 Msg::Lines(batch) => {
                     let name = jobs.get(current).map_or("", |j| j.path.as_str());
-                    file_lines +=
-                        feed_batch(&batch, name, &mut joiner, &mut sink, &mut done, opts.strict)?;
-                    let _ = free_tx.send(batch);
-                    continue;
+                    file_lines += feed_batch(
+                        &batch,
+                        name,
+                        &mut joiner,
+                        &mut requests,
+                        &mut done,
+                        opts.strict,
+                    )?;
+                    out.append(&mut requests.ready);
+                    return Ok(Some(batch));
                 }
                 Msg::Done { job, entry } => (job, Ok(entry)),
                 Msg::Failed { job, error } => (job, Err(error)),
@@ -356,22 +370,22 @@ where
                         copied.push((j, original));
                         bytes_done += j.stat.size;
                     }
-                    continue;
+                    return Ok(None);
                 }
             };
             current = i + 1;
             let lines = std::mem::take(&mut file_lines);
             joiner.end_file();
-            let Some(job) = jobs.get(i) else { continue };
+            let Some(job) = jobs.get(i) else { return Ok(None) };
             let entry = match outcome {
                 Ok(entry) => entry,
                 Err(e) => {
-                    unreadable(sink.report, &job.path, &e);
-                    continue;
+                    unreadable(requests.report, &job.path, &e);
+                    return Ok(None);
                 }
             };
-            sink.report.files_read += 1;
-            sink.report.file(FileReport {
+            requests.report.files_read += 1;
+            requests.report.file(FileReport {
                 path: job.path.to_string(),
                 action: job.action,
                 lines,
@@ -388,18 +402,24 @@ where
                 files_done: i as u64 + 1,
                 files_total: jobs.len() as u64,
             });
-        }
-        sink.report.lines(&joiner.counts);
-        let keep = std::mem::take(&mut joiner).finish(opts.now_us, &mut done);
-        sink.drain(&mut done)?;
-        sink.send();
-        drop(sink);
-        seen.sort_fresh();
-        writer.join().map_err(|_| {
-            E::from(Error::Encode(serde::ser::Error::custom("the event writer thread failed")))
-        })??;
-        Ok(keep)
+            Ok(None)
+        };
+        let mut render = |batch: Finished| -> Result<(), E> {
+            for r in &batch {
+                renderer.render(r, &mut buf, &mut |facts| sink.turn(facts))?;
+                buf.push('\n');
+                if buf.len() >= BATCH_BYTES {
+                    hand_over(&mut buf, sink)?;
+                }
+            }
+            Ok(())
+        };
+        let read = &mut |free, out: &mut Vec<Msg>| reader.next(free, out);
+        stages::run(workers(), read, &mut join, &mut render, &|| {
+            E::from(Error::Encode(serde::ser::Error::custom("a backfill worker failed")))
+        })
     })?;
+    hand_over(&mut buf, sink)?;
     report.pending = keep.len() as u64;
     pending_out.seen = Some(seen);
     pending_out.pending = keep;
@@ -426,21 +446,21 @@ fn unreadable(report: &mut CcpReport, path: &Utf8Path, e: &std::io::Error) {
     not_read(report, path, "unreadable", format!("cannot read: {e}"));
 }
 
-/// Where finished requests go: their keys noted as seen, counted, and sent in batches to the
-/// thread that renders them.
-struct Sink<'a> {
+/// Where finished requests go: their keys noted as seen, counted, and gathered in batches for
+/// the rendering.
+struct Requests<'a> {
     report: &'a mut CcpReport,
     seen: &'a mut Seen,
     since: Option<i64>,
-    /// `None` once the writer has stopped (its error is reported when it is joined).
-    tx: Option<std::sync::mpsc::SyncSender<Finished>>,
+    /// Full batches, for the rendering.
+    ready: Vec<Finished>,
     batch: Finished,
 }
 
-/// Requests sent to the writer thread at a time.
+/// Requests handed to the rendering at a time.
 const BATCH_REQUESTS: usize = 1024;
 
-impl Sink<'_> {
+impl Requests<'_> {
     fn drain(&mut self, done: &mut Finished) -> Result<(), Error> {
         for r in done.drain(..) {
             // A request before `--since` is not written, so not remembered either; its keys
@@ -465,13 +485,8 @@ impl Sink<'_> {
 
     fn send(&mut self) {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_REQUESTS));
-        if batch.is_empty() {
-            return;
-        }
-        if let Some(tx) = &self.tx
-            && tx.send(batch).is_err()
-        {
-            self.tx = None;
+        if !batch.is_empty() {
+            self.ready.push(batch);
         }
     }
 }
@@ -481,12 +496,12 @@ fn feed_batch(
     batch: &Batch,
     name: &str,
     joiner: &mut Joiner,
-    sink: &mut Sink<'_>,
+    sink: &mut Requests<'_>,
     done: &mut Finished,
     strict: bool,
 ) -> Result<u64, Error> {
     let mut lines = 0u64;
-    let bad = |sink: &mut Sink<'_>, no: u64, reason: String| -> Result<(), Error> {
+    let bad = |sink: &mut Requests<'_>, no: u64, reason: String| -> Result<(), Error> {
         let d = Diagnostic { file: name.to_owned(), line: no, reason };
         if strict {
             return Err(Error::BadLine { line: d.to_string() });

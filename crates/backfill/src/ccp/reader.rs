@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::Receiver;
 
 use super::Job;
 use super::fast::KeyOrder;
@@ -86,14 +86,13 @@ impl Batch {
         self.raw.get(at..at + len).unwrap_or_default()
     }
 
-    /// An empty batch, reusing one that came back when there is one.
-    fn reused(free: &Receiver<Batch>) -> Batch {
-        let mut b = free.try_recv().unwrap_or_default();
-        b.text.clear();
-        b.recs.clear();
-        b.raw.clear();
-        b.items.clear();
-        b
+    /// The batch emptied, its allocations kept.
+    fn emptied(mut self) -> Batch {
+        self.text.clear();
+        self.recs.clear();
+        self.raw.clear();
+        self.items.clear();
+        self
     }
 
     fn full(&self) -> bool {
@@ -121,68 +120,117 @@ pub(super) enum Msg {
     },
 }
 
-/// Read every job's file in turn, sending its lines and then its outcome; `entries[i]` is the
-/// ledger entry job `i` resumes, `copies` says in turn whether each job is a copy (not read:
-/// [`Msg::Copy`]). Batches coming back on `free` are reused. Stops when the joining side hangs
-/// up.
-pub(super) fn read_jobs(
-    jobs: &[Job],
-    entries: &[Option<FileEntry>],
-    copies: &Receiver<Option<String>>,
-    tx: &SyncSender<Msg>,
-    free: &Receiver<Batch>,
-) {
-    let (mut buf, mut keys) = (Vec::new(), KeyOrder::default());
-    for (i, job) in jobs.iter().enumerate() {
-        // No verdict (the check stopped): the file is read.
-        if let Ok(Some(original)) = copies.recv() {
-            if tx.send(Msg::Copy { job: i, original }).is_err() {
-                return;
+/// The reading of every job's file in turn, a batch of lines at a time ([`Reader::next`]).
+pub(super) struct Reader<'a> {
+    jobs: &'a [Job],
+    /// The ledger entry each job resumes.
+    entries: &'a [Option<FileEntry>],
+    /// Whether each job, in turn, is a copy (not read: [`Msg::Copy`]).
+    copies: Receiver<Option<String>>,
+    next_job: usize,
+    /// The job being read.
+    open: Option<(usize, Open)>,
+    /// The line buffer, handed from file to file.
+    buf: Vec<u8>,
+    keys: KeyOrder,
+}
+
+/// A file being read.
+struct Open {
+    lines: LineReader<File>,
+    fingerprint: (u64, String),
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(
+        jobs: &'a [Job],
+        entries: &'a [Option<FileEntry>],
+        copies: Receiver<Option<String>>,
+    ) -> Reader<'a> {
+        Reader {
+            jobs,
+            entries,
+            copies,
+            next_job: 0,
+            open: None,
+            buf: Vec::new(),
+            keys: KeyOrder::default(),
+        }
+    }
+
+    /// Push the next messages: a batch of lines (in `free` when one came back), and the
+    /// file's outcome once it ends. `false` once every job was read.
+    pub fn next(&mut self, free: Option<Batch>, out: &mut Vec<Msg>) -> bool {
+        loop {
+            let Some((job, open)) = &mut self.open else {
+                let Some(i) = (self.next_job < self.jobs.len()).then_some(self.next_job) else {
+                    return false;
+                };
+                self.next_job += 1;
+                // No verdict (the check stopped): the file is read.
+                if let Ok(Some(original)) = self.copies.recv() {
+                    out.push(Msg::Copy { job: i, original });
+                    return true;
+                }
+                match self.start(i) {
+                    Ok(open) => self.open = Some((i, open)),
+                    Err(error) => {
+                        out.push(Msg::Failed { job: i, error });
+                        return true;
+                    }
+                }
+                continue;
+            };
+            let mut batch = free.map(Batch::emptied).unwrap_or_default();
+            let read = fill(&mut open.lines, &mut batch, &mut self.keys);
+            if !batch.items.is_empty() {
+                out.push(Msg::Lines(batch));
             }
-            continue;
+            let job = *job;
+            let read = match read {
+                Ok(true) => return true,
+                // The lines read so far stand, as they would have on one thread.
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let Some((_, open)) = self.open.take() else { return true };
+            out.push(match (read, self.jobs.get(job)) {
+                (Ok(()), Some(j)) => {
+                    let (consumed, next) = (open.lines.consumed(), open.lines.next_line_no());
+                    let entry = FileEntry::read(&j.stat, open.fingerprint, consumed, next);
+                    Msg::Done { job, entry }
+                }
+                (Err(error), _) => Msg::Failed { job, error },
+                (Ok(()), None) => Msg::Failed { job, error: std::io::ErrorKind::NotFound.into() },
+            });
+            self.buf = open.lines.into_buffer();
+            return true;
         }
-        let entry = entries.get(i).and_then(Option::as_ref);
-        let msg = match read_file(job, entry, tx, free, &mut buf, &mut keys) {
-            Ok(Some(entry)) => Msg::Done { job: i, entry },
-            Ok(None) => return,
-            Err(error) => Msg::Failed { job: i, error },
-        };
-        if tx.send(msg).is_err() {
-            return;
-        }
+    }
+
+    /// Open job `i`'s file where its ledger entry stopped.
+    fn start(&mut self, i: usize) -> std::io::Result<Open> {
+        let job = self.jobs.get(i).ok_or(std::io::ErrorKind::NotFound)?;
+        let entry = self.entries.get(i).and_then(Option::as_ref);
+        let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
+        let mut file = File::open(&job.path)?;
+        let fingerprint = fingerprint(&file, FINGERPRINT_BYTES)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let cap = crate::lines::MAX_LINE_BYTES;
+        let buf = std::mem::take(&mut self.buf);
+        let lines = LineReader::with_buffer(file, offset, first_line, cap, buf);
+        Ok(Open { lines, fingerprint })
     }
 }
 
-/// Send one file's lines from where `entry` stopped; its new entry, `None` if the joining side
-/// hung up.
-fn read_file(
-    job: &Job,
-    entry: Option<&FileEntry>,
-    tx: &SyncSender<Msg>,
-    free: &Receiver<Batch>,
-    buf: &mut Vec<u8>,
+/// Read lines into `batch` until it is full (`true`) or the file ends (`false`).
+fn fill(
+    reader: &mut LineReader<File>,
+    batch: &mut Batch,
     keys: &mut KeyOrder,
-) -> std::io::Result<Option<FileEntry>> {
-    let (offset, first_line) = entry.map_or((0, 1), |e| (e.consumed, e.next_line));
-    let mut file = File::open(&job.path)?;
-    let fp = fingerprint(&file, FINGERPRINT_BYTES)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let cap = crate::lines::MAX_LINE_BYTES;
-    let mut reader = LineReader::with_buffer(file, offset, first_line, cap, std::mem::take(buf));
-    let mut batch = Batch::reused(free);
-    let send = |batch: Batch| tx.send(Msg::Lines(batch)).is_ok();
-    loop {
-        let line = match reader.next_line() {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(e) => {
-                // The lines read so far stand, as they would have on one thread.
-                if !batch.items.is_empty() {
-                    send(batch);
-                }
-                return Err(e);
-            }
-        };
+) -> std::io::Result<bool> {
+    while !batch.full() {
+        let Some(line) = reader.next_line()? else { return Ok(false) };
         let item = match line {
             Line::Full { bytes, .. } if is_blank(bytes) => Item::Blank,
             Line::Full { no, bytes } => {
@@ -200,16 +248,8 @@ fn read_file(
             Line::Torn { no, .. } => Item::Torn { no },
         };
         batch.items.push(item);
-        if batch.full() && !send(std::mem::replace(&mut batch, Batch::reused(free))) {
-            return Ok(None);
-        }
     }
-    if !batch.items.is_empty() && !send(batch) {
-        return Ok(None);
-    }
-    let entry = FileEntry::read(&job.stat, fp, reader.consumed(), reader.next_line_no());
-    *buf = reader.into_buffer();
-    Ok(Some(entry))
+    Ok(true)
 }
 
 fn slow(raw: &mut Vec<u8>, no: u64, bytes: &[u8]) -> Item {
