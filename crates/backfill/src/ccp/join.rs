@@ -13,6 +13,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::parse::{Kind, Rec, is_fallback_reason};
 use super::reader::Pre;
@@ -153,7 +154,8 @@ type RidMap<V> = HashMap<Sym, V, std::hash::BuildHasherDefault<FxHasher>>;
 /// The join state.
 #[derive(Debug, Default)]
 pub(crate) struct Joiner {
-    opens: RidMap<Vec<Open>>,
+    /// The open decisions by rid: almost always one, held in the map's slot.
+    opens: RidMap<SmallVec<[Open; 1]>>,
     /// The current file's decisions in file order, for expiry.
     queue: VecDeque<(i64, u128, Sym)>,
     window_us: i64,
