@@ -2,8 +2,8 @@
 //! its lock (taken at the first event, held until the backfill's state is committed) and, when
 //! the summary is refreshed after, each one's facts handed to the rollup on the way, so the
 //! refresh need not read the events back (`agentos_rollup::summarize_appending`). The rollup
-//! counts them on a thread of its own, fed batches of facts, so the rendering thread (the
-//! busiest) does not wait for it.
+//! counts them on a thread of its own, fed batches of facts, so the rendering (a stage of the
+//! backfill's workers) does not wait for it.
 
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
