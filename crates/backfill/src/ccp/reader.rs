@@ -186,22 +186,20 @@ impl<'a> Reader<'a> {
             if !batch.items.is_empty() {
                 out.push(Msg::Lines(batch));
             }
+            if let Ok(true) = read {
+                return true;
+            }
+            // The file ended, or failed: the lines read before an error stand.
             let job = *job;
-            let read = match read {
-                Ok(true) => return true,
-                // The lines read so far stand, as they would have on one thread.
-                Ok(false) => Ok(()),
-                Err(e) => Err(e),
-            };
             let Some((_, open)) = self.open.take() else { return true };
             out.push(match (read, self.jobs.get(job)) {
-                (Ok(()), Some(j)) => {
+                (Ok(_), Some(j)) => {
                     let (consumed, next) = (open.lines.consumed(), open.lines.next_line_no());
                     let entry = FileEntry::read(&j.stat, open.fingerprint, consumed, next);
                     Msg::Done { job, entry }
                 }
                 (Err(error), _) => Msg::Failed { job, error },
-                (Ok(()), None) => Msg::Failed { job, error: std::io::ErrorKind::NotFound.into() },
+                (Ok(_), None) => Msg::Failed { job, error: std::io::ErrorKind::NotFound.into() },
             });
             self.buf = open.lines.into_buffer();
             return true;
