@@ -110,8 +110,18 @@ struct Job {
 /// Workers running the stages (reading, joining, rendering: [`stages`]): one a core, up to
 /// one a stage.
 fn workers() -> usize {
+    #[cfg(test)]
+    if let n @ 1.. = TEST_WORKERS.load(std::sync::atomic::Ordering::Relaxed) {
+        return n;
+    }
     std::thread::available_parallelism().map_or(2, |n| n.get().min(3))
 }
+
+/// Tests of whole runs set the number of workers here (nextest runs each test in a process of
+/// its own; 0: one a core).
+#[cfg(test)]
+pub(crate) static TEST_WORKERS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
 
 /// Event lines handed to the appender at a time (about 1 MB of whole lines): small enough to
 /// be still in the core's cache when the kernel copies them into the page cache (4 MB batches

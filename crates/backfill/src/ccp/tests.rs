@@ -1,5 +1,6 @@
-//! Whole CCP runs with a key budget so small that days leave memory all the time: the same
-//! events, report and month files as with the real budget, copies and `--since` included.
+//! Whole CCP runs with a key budget so small that days leave memory all the time, or with one
+//! to four workers: the same events, report and month files as with the real budget and one
+//! worker a core, copies and `--since` included.
 
 use std::sync::atomic::Ordering;
 
@@ -101,6 +102,28 @@ fn days_let_go_from_memory_change_nothing() {
     let (rest, _) = run(&root, &since_state, now, None);
     assert!(later.requests > 0 && rest.requests > 0);
     assert_eq!(later.requests + rest.requests, tree.truth.requests);
+}
+
+#[test]
+fn any_number_of_workers_writes_the_same_events_report_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = utf8(&dir.path().join("ccp"));
+    let tree = CcpTree::generate(root.as_std_path(), 3000, 11).unwrap();
+    let now = tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64;
+    let runs: Vec<_> = [1, 2, 3, 4]
+        .into_iter()
+        .map(|workers| {
+            super::TEST_WORKERS.store(workers, Ordering::Relaxed);
+            let state = utf8(&dir.path().join(format!("w{workers}")));
+            let (r, events) = run(&root, &state, now, None);
+            assert_eq!(r.requests, tree.truth.requests, "{workers} workers");
+            assert_eq!(events.lines().count() as u64, tree.truth.requests);
+            (json(&r), events, months(&state))
+        })
+        .collect();
+    for (i, got) in runs.iter().enumerate().skip(1) {
+        assert!(*got == runs[0], "{} workers differ from one", i + 1);
+    }
 }
 
 #[test]
