@@ -166,8 +166,8 @@ pub fn prepare_ccp(
 }
 
 /// Where [`backfill_ccp`] puts the events it renders, called by its rendering stage (on one of
-/// its workers, one call at a time: hence `Send`). Any
-/// `FnMut(&str) -> Result<(), E>` is one that takes the lines alone.
+/// its workers, one call at a time: hence `Send`). Any `FnMut(&str) -> Result<(), E>` is one
+/// that takes the lines alone.
 pub trait EventSink<E>: Send {
     /// Whole event lines, each ending in `\n` (about 1 MB at a time), in order.
     fn lines(&mut self, lines: &str) -> Result<(), E>;
