@@ -1,9 +1,9 @@
-//! The reading half of a CCP backfill, on a thread of its own: each file's new lines read from
+//! The reading stage of a CCP backfill ([`super::stages`]): each file's new lines read from
 //! where its ledger entry stopped and put through the lean scanner ([`super::fast`]), its
-//! records sent to the joining thread in [`Batch`]es, in file order, with their kind, time
+//! records handed to the joining stage in [`Batch`]es, in file order, with their kind, time
 //! and dedupe key worked out ([`Pre`]). A line the scanner does not read whole goes over as
 //! its bytes and is read by serde on the joining side ([`super::parse::parse_line`]), which
-//! also reports it, so what a line yields does not depend on the thread that read it.
+//! also reports it, so what a line yields does not depend on the stage that read it.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -100,7 +100,7 @@ impl Batch {
     }
 }
 
-/// What the reading thread sends, in order.
+/// What the reading hands to the joining, in order.
 pub(super) enum Msg {
     Lines(Batch),
     /// Job `job`'s file was read to its end: its new ledger entry.

@@ -179,7 +179,7 @@ impl Seen {
             }
             let Some(mut d) = self.days.remove(&day) else { continue };
             self.held -= d.keys.len() + DAY_COST;
-            // Sorted now, on the joining thread, so that the commit only merges sorted runs.
+            // Sorted now, by the joining stage, so that the commit only merges sorted runs.
             d.fresh.sort_unstable();
             self.write_block(day, &d.fresh, true)?;
             self.write_block(day, &d.passing, false)?;
