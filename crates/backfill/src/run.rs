@@ -107,7 +107,7 @@ pub struct Report {
     pub sessions: u64,
     /// Events written in all.
     pub events: u64,
-    /// Lines skipped as malformed (listed in `malformed`, up to [`MAX_LISTED_PROBLEMS`]).
+    /// Lines skipped as malformed (listed in `malformed`, up to `MAX_LISTED_PROBLEMS`, 50).
     pub malformed_lines: u64,
     /// `file:line: reason` for skipped lines.
     pub malformed: Vec<String>,

@@ -1,15 +1,15 @@
 //! Backfill of CCC/CCP's own usage logs (`docs/backfill.md`): every `usage.jsonl` line
-//! classified ([`parse`]), a request's lines joined by rid and decision time ([`join`]), each
-//! request written as one `turn` event with ids from its key ([`event`]), counted by outcome,
-//! model and day ([`report`]).
+//! classified (`parse.rs`), a request's lines joined by rid and decision time (`join.rs`), each
+//! request written as one `turn` event with ids from its key (`event.rs`), counted by outcome,
+//! model and day (`report.rs`).
 //!
 //! It shares the importer's machinery: the per-file ledger (a re-run skips unchanged files by
 //! a stat, resumes grown ones, follows a rotation by inode), the bounded tolerant line reader,
-//! and the event writer; its dedupe is its own ([`seen`]: keys by day, bounded in memory).
-//! A run has three stages — reading and scanning the files ([`reader`]), joining the requests
-//! in file order, rendering them — run by one worker a core (at most three, [`stages`]); a
-//! side thread looks for byte-identical copies ([`copies`]). Memory holds only the join window,
-//! the batches in flight and a bounded number of keys ([`seen`]): the events are rendered
+//! and the event writer; its dedupe is its own (`seen.rs`: keys by day, bounded in memory).
+//! A run has three stages — reading and scanning the files (`reader.rs`), joining the requests
+//! in file order, rendering them — run by one worker a core (at most three, `stages.rs`); a
+//! side thread looks for byte-identical copies (`copies.rs`). Memory holds only the join window,
+//! the batches in flight and a bounded number of keys (`seen.rs`): the events are rendered
 //! while reading and handed, in batches of whole lines, either straight to the caller's
 //! appender ([`backfill_ccp`]: each event written once) or to a spool file in the state
 //! directory ([`prepare_ccp`]: nothing reaches the event log before the whole input was read,
