@@ -305,7 +305,7 @@ fn continues_family(rest: &str) -> bool {
 
 /// The family among `families` that `model` belongs to: the longest family that is a prefix
 /// of the normalized id ([`normalize_model`]) and that the rest of the id continues
-/// ([`continues_family`]). So `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`,
+/// (`continues_family`). So `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`,
 /// `gpt-5-codex` is `gpt-5-codex` (not `gpt-5`), and `gpt-5.3-codex` is none of `gpt-5`,
 /// `gpt-5-codex`: unpriced until the table knows it.
 pub fn family_of<'a>(families: impl IntoIterator<Item = &'a str>, model: &str) -> Option<&'a str> {

@@ -173,7 +173,7 @@ fn sibling_glm_counts(path: &Utf8Path) -> Result<BTreeMap<String, f64>, Error> {
 
 /// Read a windows file (missing = no windows) and estimate. It may hold v1 window records
 /// (`window_id`, `providers.{p}.capacity_used`) or the Python tracker's rows (`window`,
-/// `providers.{p}.delta`: [`crate::tracker_windows`]), told apart line by line; a file where
+/// `providers.{p}.delta`: `tracker_windows.rs`), told apart line by line; a file where
 /// no line is either is an error. Invalid lines are skipped and reported; a torn last line
 /// too.
 pub fn efficiency_file(path: &Utf8Path) -> Result<EfficiencyReport, Error> {

@@ -3,7 +3,7 @@
 //! timeouts and quota warn/block decisions, from any turn event (recorded live or backfilled
 //! from CCP's logs, whose `turn.ccp` and `decision` carry what v1 has no column for).
 //!
-//! Memory is bounded per day × model: the percentiles come from a [`Sketch`], a log-bucketed
+//! Memory is bounded per day × model: the percentiles come from a `Sketch`, a log-bucketed
 //! histogram with relative accuracy [`ALPHA`] (at most ≈ 2,100 buckets, whatever the count),
 //! mergeable exactly, so the two-worker scan and a resumed rollup give the same numbers as a
 //! sequential read. Definitions are in `docs/metrics.md` ("Trend per day and model").
