@@ -494,7 +494,6 @@ mod tests {
         }
     }
 
-    /// The fast renderer writes the event the typed reference builds, for every shape.
     /// The facts read from the line itself (the independent side of the comparison).
     fn facts_of_line(v: &Value) -> facts::TurnFacts<'_> {
         fn s(v: &Value) -> &str {
@@ -547,6 +546,8 @@ mod tests {
         }
     }
 
+    /// The fast renderer writes the event the typed reference builds, for every shape, and
+    /// tells the facts its line says.
     #[test]
     fn renderer_equals_the_typed_reference() {
         let table = PriceTable::bundled();

@@ -28,6 +28,8 @@ pub(super) type ReadStage<'a> = dyn FnMut(Option<Batch>, &mut Vec<Msg>) -> bool 
 /// to reuse, if it was one.
 pub(super) type JoinStage<'a, E> =
     dyn FnMut(Joining, &mut Vec<Finished>) -> Result<Option<Batch>, E> + Send + 'a;
+/// The rendering of one batch of requests.
+pub(super) type RenderStage<'a, E> = dyn FnMut(Finished) -> Result<(), E> + Send + 'a;
 
 /// What the joining is given.
 #[allow(
@@ -42,8 +44,6 @@ pub(super) enum Joining {
     /// The last requests were handed over: what is left to do beside their rendering.
     Ended,
 }
-/// The rendering of one batch of requests.
-pub(super) type RenderStage<'a, E> = dyn FnMut(Finished) -> Result<(), E> + Send + 'a;
 
 /// What passes between the stages, under one lock.
 #[derive(Default)]
