@@ -69,11 +69,15 @@ pub(crate) fn uuid_of(parts: &[&[u8]]) -> String {
 
 /// [`uuid_of`] without an allocation.
 pub(crate) fn uuid(parts: &[&[u8]]) -> Uuid {
+    uuid_from(&sha256(parts)[..16])
+}
+
+/// The UUID-shaped hex of 16 bytes.
+fn uuid_from(h: &[u8]) -> Uuid {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let h = sha256(parts);
     let mut s = [b'-'; 36];
     let mut at = 0;
-    for (i, b) in h[..16].iter().enumerate() {
+    for (i, b) in h.iter().take(16).enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             at += 1;
         }
@@ -82,6 +86,12 @@ pub(crate) fn uuid(parts: &[&[u8]]) -> Uuid {
         at += 2;
     }
     Uuid(s)
+}
+
+/// Two UUID-shaped ids from one digest of the parts: its first and its last 128 bits.
+pub(crate) fn uuid_pair(parts: &[&[u8]]) -> (Uuid, Uuid) {
+    let h = sha256(parts);
+    (uuid_from(&h[..16]), uuid_from(&h[16..]))
 }
 
 /// A UUID's 36 characters.

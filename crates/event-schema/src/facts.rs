@@ -121,6 +121,12 @@ impl TurnFactsBatch {
         self.turns.push(Packed { facts, lens });
     }
 
+    /// Remove every turn, keeping the allocations (a batch handed back to be filled again).
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.turns.clear();
+    }
+
     /// How many turns it holds.
     pub fn len(&self) -> usize {
         self.turns.len()

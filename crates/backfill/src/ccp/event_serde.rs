@@ -7,7 +7,7 @@ use agentos_event_schema::prices::Tokens;
 use agentos_event_schema::provider::provider_for_model;
 use serde::Serialize;
 
-use super::{End, Renderer, Request, events, session_id};
+use super::{End, Renderer, Request, session_id, turn_ids};
 use crate::Error;
 
 #[derive(Serialize)]
@@ -99,9 +99,7 @@ struct DecisionOut<'a> {
 impl Renderer<'_> {
     /// [`Renderer::render`] through serde's derived structs: the reference it is held to.
     pub fn render_serde(&mut self, r: &Request) -> Result<String, Error> {
-        let key = r.key.to_le_bytes();
-        let event_id = events::uuid_of(&[b"agentos-backfill/ccp-turn-event", &key]);
-        let turn_id = events::uuid_of(&[b"agentos-backfill/ccp-turn", &key]);
+        let (event_id, turn_id) = turn_ids(r.key);
         let session = session_id(r.at_us);
         let model = if r.model.is_empty() { "unknown" } else { r.model.as_str() };
         let lane = if r.lane.is_empty() { "unknown" } else { r.lane.as_str() };
@@ -151,11 +149,11 @@ impl Renderer<'_> {
             || decision.warn_pct_cfg.is_some();
         let line = LineOut {
             kind: "turn",
-            event_id: &event_id,
+            event_id: event_id.as_str(),
             ts: &ts,
             schema_version: agentos_event_schema::v1::SCHEMA_VERSION,
             turn: TurnOut {
-                turn_id: &turn_id,
+                turn_id: turn_id.as_str(),
                 session_id: &session,
                 model,
                 subagent: lane,

@@ -5,7 +5,7 @@
 //! counts them on a thread of its own, fed batches of facts, so the rendering (a stage of the
 //! backfill's workers) does not wait for it.
 
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use agentos_backfill::ccp::{EventSink, TurnFacts};
@@ -17,33 +17,43 @@ use camino::{Utf8Path, Utf8PathBuf};
 /// Facts handed to the rollup's thread at a time.
 const FACTS_PER_BATCH: usize = 2048;
 
+/// Batches of facts queued for the rollup's thread at most.
+const BATCHES_QUEUED: usize = 4;
+
 /// The summary's rollup on its thread, and the facts not sent yet.
 struct Feeder {
     batch: TurnFactsBatch,
     tx: SyncSender<TurnFactsBatch>,
+    /// Batches counted, handed back emptied to be filled again (their memory is warm).
+    counted: Receiver<TurnFactsBatch>,
     thread: JoinHandle<Appending>,
 }
 
 impl Feeder {
     fn start(mut rollup: Appending) -> Feeder {
-        let (tx, rx) = sync_channel::<TurnFactsBatch>(4);
+        let (tx, rx) = sync_channel::<TurnFactsBatch>(BATCHES_QUEUED);
+        // Room for every batch in flight: handing one back never waits.
+        let (back, counted) = sync_channel::<TurnFactsBatch>(BATCHES_QUEUED + 2);
         let thread = std::thread::spawn(move || {
-            for batch in rx {
+            for mut batch in rx {
                 for facts in batch.iter() {
                     rollup.turn(&facts);
                 }
+                batch.clear();
+                let _ = back.try_send(batch);
             }
             rollup
         });
-        Feeder { batch: TurnFactsBatch::default(), tx, thread }
+        Feeder { batch: TurnFactsBatch::default(), tx, counted, thread }
     }
 
     fn turn(&mut self, facts: &TurnFacts<'_>) {
         self.batch.push(facts);
         if self.batch.len() >= FACTS_PER_BATCH {
+            let next = self.counted.try_recv().unwrap_or_default();
             // The thread ends only when the sender is dropped (or it panicked: then the join
             // says so and the summary is refreshed by reading).
-            let _ = self.tx.send(std::mem::take(&mut self.batch));
+            let _ = self.tx.send(std::mem::replace(&mut self.batch, next));
         }
     }
 
