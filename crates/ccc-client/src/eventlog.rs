@@ -273,7 +273,7 @@ pub struct Appender {
 }
 
 /// Bytes appended between two early syncs (see [`Appender`]).
-pub const EARLY_SYNC_BYTES: u64 = 32 << 20;
+pub const EARLY_SYNC_BYTES: u64 = 8 << 20;
 
 /// The side thread of [`Appender`]'s early syncs, started at the first threshold crossed. Its
 /// errors are ignored: the caller's own [`Appender::sync`] reports what failed.
