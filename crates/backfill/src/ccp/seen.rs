@@ -34,6 +34,8 @@ const HELD_KEYS: usize = 1 << 18;
 /// What a day in memory costs, counted in keys (so that lines spread over many days, junk
 /// times included, cannot fill memory with empty days either).
 const DAY_COST: usize = 8;
+/// Keys noted for days not in memory held before they are written as blocks.
+const LATE_KEYS: usize = 1 << 14;
 
 /// This run's keys of one day, written to the scratch file when the day left memory.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +77,11 @@ pub(crate) struct Seen {
     scratch: Option<File>,
     scratch_len: u64,
     blocks: DayMap<Vec<Block>>,
+    /// Keys noted for days not in memory, to record and only seen, not in a block yet: a
+    /// request finished late (a decision that never got its completion, failed at the end of
+    /// the run) does not bring its whole day back into memory.
+    late: DayMap<(Vec<u128>, Vec<u128>)>,
+    late_count: usize,
     /// Keys held in `days`, plus [`DAY_COST`] a day.
     held: usize,
     budget: usize,
@@ -92,6 +99,8 @@ impl Seen {
             scratch: None,
             scratch_len: 0,
             blocks: DayMap::default(),
+            late: DayMap::default(),
+            late_count: 0,
             held: 0,
             budget: budget(),
             tick: 0,
@@ -112,6 +121,21 @@ impl Seen {
     }
 
     fn note(&mut self, day: i64, key: u128, remember: bool) -> Result<(), Error> {
+        if !self.days.contains_key(&day) {
+            // Not looked up first: it may be known already, and is then recorded twice (the
+            // commit and the loading of the day drop repeats).
+            let (fresh, passing) = self.late.entry(day).or_default();
+            if remember {
+                fresh.push(key)
+            } else {
+                passing.push(key)
+            }
+            self.late_count += 1;
+            if self.late_count >= LATE_KEYS {
+                self.write_late()?;
+            }
+            return Ok(());
+        }
         let d = self.day(day)?;
         if d.keys.insert(key, ()).is_none() {
             if remember {
@@ -140,7 +164,7 @@ impl Seen {
         Ok(d)
     }
 
-    /// Day `day` as earlier runs and this run's blocks left it.
+    /// Day `day` as earlier runs, this run's blocks and its late keys left it.
     fn load(&mut self, day: i64) -> Result<Day, Error> {
         let mut keys = Vec::new();
         if let Some(month) = self.month(day)? {
@@ -149,9 +173,24 @@ impl Seen {
         for b in self.blocks.get(&day).into_iter().flatten() {
             read_block(self.scratch.as_ref(), &self.state_dir, *b, &mut keys)?;
         }
+        let (fresh, passing) = self.late.remove(&day).unwrap_or_default();
+        self.late_count -= fresh.len() + passing.len();
+        keys.extend_from_slice(&fresh);
+        keys.extend_from_slice(&passing);
         let mut map = KeyMap::with_capacity_and_hasher(keys.len(), BuildHasherDefault::default());
         map.extend(keys.into_iter().map(|k| (k, ())));
-        Ok(Day { keys: map, ..Day::default() })
+        Ok(Day { keys: map, fresh, passing, ..Day::default() })
+    }
+
+    /// Write the late keys as blocks of their days.
+    fn write_late(&mut self) -> Result<(), Error> {
+        for (day, (mut fresh, passing)) in std::mem::take(&mut self.late) {
+            fresh.sort_unstable();
+            self.write_block(day, &fresh, true)?;
+            self.write_block(day, &passing, false)?;
+        }
+        self.late_count = 0;
+        Ok(())
     }
 
     /// The month file holding `day` (its table read once a run).
@@ -220,6 +259,7 @@ impl Seen {
     }
 
     fn write_months(&mut self) -> Result<(), Error> {
+        self.write_late()?;
         let mut months: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
         let fresh = self.days.iter().filter(|(_, d)| !d.fresh.is_empty()).map(|(day, _)| *day);
         let spilled = self.blocks.iter().filter(|(_, b)| b.iter().any(|b| b.remember));

@@ -132,3 +132,52 @@ fn a_damaged_month_is_reported_on_the_state_directory_naming_the_file() {
     // Another month is unaffected.
     assert!(!Seen::open(&state).contains(key(1), at + 40 * DAY_US).unwrap());
 }
+
+/// Keys noted for a day not in memory (a request finished late) do not load it: they are
+/// held aside, found once the day is looked up, written as blocks past a bound, and recorded
+/// at the commit with the day's keys of earlier runs, each once; a key only seen is not.
+#[test]
+fn keys_noted_for_a_day_not_in_memory_leave_it_on_disk_and_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = utf8(dir.path());
+    let day = FIRST_DAY + 3;
+    let at = |i: u64| day * DAY_US + i as i64;
+    // An earlier run recorded keys 0..10 of the day.
+    let mut s = Seen::open(&state);
+    for i in 0..10 {
+        s.insert(key(i), at(i), true).unwrap();
+    }
+    s.commit().unwrap();
+
+    let mut s = Seen::open(&state);
+    // Keys 5..15 (5..10 known already) and 100 (only seen), noted without a lookup.
+    for i in (5..15).chain([100]) {
+        s.insert(key(i), at(i), i != 100).unwrap();
+    }
+    assert!(s.days.is_empty() && s.held == 0, "the day stayed on disk");
+    assert_eq!(s.late_count, 11);
+    // At the bound they go to blocks, without loading the day either.
+    let more = LATE_KEYS as u64 - 11;
+    for i in 0..more {
+        s.insert(key(1000 + i), at(1000 + i), true).unwrap();
+    }
+    assert!(s.days.is_empty() && s.late_count == 0 && !s.blocks.is_empty());
+    s.insert(key(20), at(20), true).unwrap();
+    assert_eq!(s.late_count, 1);
+    // A lookup loads the day with all of them.
+    for i in (0..15).chain([20, 100, 1000, 1000 + more - 1]) {
+        assert!(s.contains(key(i), at(i)).unwrap(), "key {i}");
+    }
+    assert!(!s.contains(key(21), at(21)).unwrap());
+    assert_eq!(s.late_count, 0);
+    s.insert(key(30), at(30), true).unwrap();
+    s.commit().unwrap();
+
+    let path = state.join(DIR).join("2026-10.keys");
+    let month = MonthFile::open(&path).unwrap().unwrap();
+    let mut keys = Vec::new();
+    month.read_day(day, &mut keys).unwrap();
+    let mut want: Vec<u128> = (0..15).chain([20, 30]).chain(1000..1000 + more).map(key).collect();
+    want.sort_unstable();
+    assert_eq!(keys, want, "each key once, the key only seen left out");
+}
