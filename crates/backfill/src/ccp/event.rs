@@ -193,6 +193,7 @@ pub(crate) struct Renderer<'a> {
     prices: Option<&'a PriceTable>,
     /// Per model: its price (when the table has one) and its provider, worked out once.
     by_model: ByModel,
+    session: SessionOfDay,
     #[cfg(test)]
     empty: BTreeMap<String, f64>,
 }
@@ -219,6 +220,7 @@ impl<'a> Renderer<'a> {
         Renderer {
             prices,
             by_model: ByModel::default(),
+            session: SessionOfDay::default(),
             #[cfg(test)]
             empty: BTreeMap::new(),
         }
@@ -276,10 +278,7 @@ impl<'a> Renderer<'a> {
         raw(o, turn_id.as_str());
         raw(o, r#"","session_id":""#);
         // The session is the decision's UTC day.
-        let mut day_buf = [0u8; 27];
-        let decided = crate::line::timestamp(&mut day_buf, r.at_us);
-        let mut session_buf = [0u8; 14];
-        let session_id = session_of_day(&mut session_buf, decided);
+        let session_id = self.session.of(r.at_us);
         raw(o, session_id);
         raw(o, r#"","model":"#);
         string(o, model)?;
@@ -413,15 +412,33 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// `ccp-` and the `YYYY-MM-DD` that starts `decided` (a timestamp), in `buf`.
-fn session_of_day<'b>(buf: &'b mut [u8; 14], decided: &str) -> &'b str {
-    buf[..4].copy_from_slice(b"ccp-");
-    let mut len = 4;
-    for (to, from) in buf[4..].iter_mut().zip(decided.bytes()) {
-        *to = from;
-        len += 1;
+/// The session of a decision's UTC day, `ccp-YYYY-MM-DD`, worked out again only when the day
+/// changes (most requests follow one of the same day).
+#[derive(Debug, Default)]
+struct SessionOfDay {
+    /// The day number it holds (`None`: none yet, or a time outside the fast timestamps').
+    day: Option<i64>,
+    buf: [u8; 14],
+    len: usize,
+}
+
+impl SessionOfDay {
+    fn of(&mut self, at_us: i64) -> &str {
+        let fast = (0..=crate::line::LAST_FAST).contains(&at_us);
+        let day = fast.then(|| at_us.div_euclid(super::seenfile::DAY_US));
+        if day.is_none() || day != self.day {
+            let mut stamp = [0u8; 27];
+            let decided = crate::line::timestamp(&mut stamp, at_us);
+            self.buf[..4].copy_from_slice(b"ccp-");
+            self.len = 4;
+            for (to, from) in self.buf[4..].iter_mut().zip(decided.bytes()) {
+                *to = from;
+                self.len += 1;
+            }
+            self.day = day;
+        }
+        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("ccp-")
     }
-    buf.get(..len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("ccp-")
 }
 
 #[cfg(test)]
