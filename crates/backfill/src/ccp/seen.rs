@@ -174,7 +174,7 @@ impl Seen {
             read_block(self.scratch.as_ref(), &self.state_dir, *b, &mut keys)?;
         }
         let (fresh, passing) = self.late.remove(&day).unwrap_or_default();
-        self.late_count -= fresh.len() + passing.len();
+        self.late_count = self.late_count.saturating_sub(fresh.len() + passing.len());
         keys.extend_from_slice(&fresh);
         keys.extend_from_slice(&passing);
         let mut map = KeyMap::with_capacity_and_hasher(keys.len(), BuildHasherDefault::default());
