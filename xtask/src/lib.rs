@@ -2,7 +2,7 @@
 //!
 //! What it is for: generating the committed JSON Schemas under `schemas/` ([`schema_check::gen_schemas`]),
 //! guarding them and the CCP samples against drift ([`schema_check::check`], also run by a
-//! `#[test]` so plain `cargo test` catches drift), running the benchmarks ([`bench`]), and the
+//! `#[test]` so plain `cargo test` catches drift), running the benchmarks ([`mod@bench`]), and the
 //! tidy checks of crate boundaries ([`tidy`], run by `#[test]`s).
 //! What it is not: part of the product; nothing ships it, and it stays lean (no new dependencies).
 //!

@@ -5,6 +5,9 @@
 //! It holds no domain logic of its own: every decision lives in a library crate so other Rust
 //! tools can make the same one.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+// The argument structs' doc comments are also their `--help` text, where `<data dir>` names a
+// place the user fills in, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 /// `println!` that ends the process quietly when stdout is closed (`agentos … | head`)
 /// instead of panicking, and with exit 2 on any other write error.
