@@ -217,5 +217,10 @@ mod tests {
         }
         assert_eq!(batch.len(), turns.len());
         assert_eq!(batch.iter().collect::<Vec<_>>(), turns);
+        // Emptied and filled again, it holds only what came after.
+        batch.clear();
+        assert!(batch.is_empty());
+        batch.push(&bare);
+        assert_eq!(batch.iter().collect::<Vec<_>>(), [bare]);
     }
 }
