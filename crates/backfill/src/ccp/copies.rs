@@ -1,7 +1,7 @@
 //! Byte-identical copies among the usage files (a tag snapshot made with `cp`): found on a
-//! thread of their own, each before the reading reaches it, so a copy is not read line by line (every line in it is a line of
-//! the file it copies), only counted, named in the report and remembered in the ledger as that
-//! file is.
+//! thread of their own, each before the reading reaches it, so a copy is not read line by
+//! line (every line in it is a line of the file it copies), only counted, named in the report
+//! and remembered in the ledger as that file is.
 
 use std::fs::File;
 use std::io::Read;

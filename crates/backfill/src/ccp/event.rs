@@ -412,14 +412,13 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// The session of a decision's UTC day, `ccp-YYYY-MM-DD`, worked out again only when the day
+/// The session of a decision's UTC day ([`session_id`]), worked out again only when the day
 /// changes (most requests follow one of the same day).
 #[derive(Debug, Default)]
 struct SessionOfDay {
     /// The day number it holds (`None`: none yet, or a time outside the fast timestamps').
     day: Option<i64>,
-    buf: [u8; 14],
-    len: usize,
+    id: String,
 }
 
 impl SessionOfDay {
@@ -427,17 +426,10 @@ impl SessionOfDay {
         let fast = (0..=crate::line::LAST_FAST).contains(&at_us);
         let day = fast.then(|| at_us.div_euclid(super::seenfile::DAY_US));
         if day.is_none() || day != self.day {
-            let mut stamp = [0u8; 27];
-            let decided = crate::line::timestamp(&mut stamp, at_us);
-            self.buf[..4].copy_from_slice(b"ccp-");
-            self.len = 4;
-            for (to, from) in self.buf[4..].iter_mut().zip(decided.bytes()) {
-                *to = from;
-                self.len += 1;
-            }
+            self.id = session_id(at_us);
             self.day = day;
         }
-        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("ccp-")
+        &self.id
     }
 }
 

@@ -13,6 +13,15 @@ fn utf8(p: &std::path::Path) -> Utf8PathBuf {
     Utf8PathBuf::from_path_buf(p.to_owned()).unwrap()
 }
 
+/// A generated log tree of `requests` under `dir/ccp`, and a time well past its end (no
+/// decision is left waiting for its completion).
+fn generated(dir: &std::path::Path, requests: usize, seed: u64) -> (Utf8PathBuf, CcpTree, f64) {
+    let root = utf8(&dir.join("ccp"));
+    let tree = CcpTree::generate(root.as_std_path(), requests, seed).unwrap();
+    let now = tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64;
+    (root, tree, now)
+}
+
 /// One run that appends to a string and commits: its report and its event lines.
 fn run(
     root: &Utf8Path,
@@ -57,10 +66,8 @@ fn json(r: &CcpReport) -> serde_json::Value {
 #[test]
 fn days_let_go_from_memory_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let root = utf8(&dir.path().join("ccp"));
     // About a hundred requests a day for five weeks, across a month's end.
-    let tree = CcpTree::generate(root.as_std_path(), 4000, 9).unwrap();
-    let now = tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64;
+    let (root, tree, now) = generated(dir.path(), 4000, 9);
     let (real, real_events) = run(&root, &utf8(&dir.path().join("real")), now, None);
     assert_eq!(real.requests, tree.truth.requests);
 
@@ -107,9 +114,7 @@ fn days_let_go_from_memory_change_nothing() {
 #[test]
 fn any_number_of_workers_writes_the_same_events_report_and_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let root = utf8(&dir.path().join("ccp"));
-    let tree = CcpTree::generate(root.as_std_path(), 3000, 11).unwrap();
-    let now = tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64;
+    let (root, tree, now) = generated(dir.path(), 3000, 11);
     let runs: Vec<_> = [1, 2, 3, 4]
         .into_iter()
         .map(|workers| {
@@ -129,15 +134,14 @@ fn any_number_of_workers_writes_the_same_events_report_and_keys() {
 #[test]
 fn the_index_of_earlier_builds_is_removed_when_the_seen_keys_are_committed() {
     let dir = tempfile::tempdir().unwrap();
-    let root = utf8(&dir.path().join("ccp"));
-    let tree = CcpTree::generate(root.as_std_path(), 40, 3).unwrap();
+    let (root, tree, now) = generated(dir.path(), 40, 3);
     let state = utf8(&dir.path().join("state"));
     std::fs::create_dir_all(&state).unwrap();
     let legacy = [crate::dedupe::BASE, crate::dedupe::LOG].map(|n| state.join(n));
     for p in &legacy {
         std::fs::write(p, b"an earlier build's dedupe index").unwrap();
     }
-    let (r, _) = run(&root, &state, tree.end_ts + 3.0 * JOIN_WINDOW_SECS as f64, None);
+    let (r, _) = run(&root, &state, now, None);
     assert_eq!(r.requests, tree.truth.requests);
     for p in &legacy {
         assert!(!p.exists(), "{p} is left");
