@@ -184,10 +184,8 @@ impl Seen {
 
     /// Write the late keys as blocks of their days.
     fn write_late(&mut self) -> Result<(), Error> {
-        for (day, (mut fresh, passing)) in std::mem::take(&mut self.late) {
-            fresh.sort_unstable();
-            self.write_block(day, &fresh, true)?;
-            self.write_block(day, &passing, false)?;
+        for (day, (fresh, passing)) in std::mem::take(&mut self.late) {
+            self.write_blocks(day, fresh, &passing)?;
         }
         self.late_count = 0;
         Ok(())
@@ -216,14 +214,24 @@ impl Seen {
             if self.held <= self.budget - self.budget / 4 {
                 break;
             }
-            let Some(mut d) = self.days.remove(&day) else { continue };
+            let Some(d) = self.days.remove(&day) else { continue };
             self.held -= d.keys.len() + DAY_COST;
-            // Sorted now, by the joining stage, so that the commit only merges sorted runs.
-            d.fresh.sort_unstable();
-            self.write_block(day, &d.fresh, true)?;
-            self.write_block(day, &d.passing, false)?;
+            self.write_blocks(day, d.fresh, &d.passing)?;
         }
         Ok(())
+    }
+
+    /// Write a day's keys to remember and keys only seen as its blocks; the first sorted now,
+    /// by the joining stage, so that the commit only merges sorted runs.
+    fn write_blocks(
+        &mut self,
+        day: i64,
+        mut fresh: Vec<u128>,
+        passing: &[u128],
+    ) -> Result<(), Error> {
+        fresh.sort_unstable();
+        self.write_block(day, &fresh, true)?;
+        self.write_block(day, passing, false)
     }
 
     fn write_block(&mut self, day: i64, keys: &[u128], remember: bool) -> Result<(), Error> {
